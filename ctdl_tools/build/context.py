@@ -1,0 +1,84 @@
+"""What every builder needs to know about the whole conversion.
+
+Conversion runs in two passes over the inputs: the first registers every record's CTID, external id
+and type (and every framework's competencies) in :class:`BuildContext`, so the second can resolve
+references between records in any order — a program naming its courses, a credential naming the
+framework it requires — and catch duplicates before anything is written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from ctdl_tools.ctid import REGISTRY_BASE, ctid_from_uuid, derive_ctid, resource_uri
+from ctdl_tools.errors import Problems, Where
+
+
+@dataclass
+class Indexed:
+    ctid: str
+    type: str
+    name: str
+    where: Where
+
+
+@dataclass
+class FrameworkIndex:
+    ctid: str
+    name: str
+    competencies: list[tuple[str, str]] = field(default_factory=list)  # (ctid, competency text)
+
+
+@dataclass
+class BuildContext:
+    namespace: uuid.UUID
+    language: str = "en-US"
+    owner: str | None = None                 # publishing organization CTID (--owner)
+    base: str = REGISTRY_BASE
+    problems: Problems = field(default_factory=Problems)
+    by_ctid: dict[str, Indexed] = field(default_factory=dict)
+    by_external_id: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, ext id) -> ctid
+    frameworks: dict[str, FrameworkIndex] = field(default_factory=dict)     # framework ctid -> index
+
+    def uri(self, ctid: str) -> str:
+        return resource_uri(ctid, self.base)
+
+    def ctid_for(self, kind: str, explicit: str | None, key: str | None) -> str | None:
+        """The explicit CTID, else ``ce-`` + the key when it is a UUID, else UUIDv5(namespace, kind:key)."""
+        if explicit:
+            return explicit
+        if not key:
+            return None
+        try:
+            return ctid_from_uuid(key)
+        except ValueError:
+            return derive_ctid(self.namespace, f"{kind}:{key}")
+
+    def register(self, kind: str, ctid: str, type_: str, name: str, where: Where,
+                 external_id: str | None = None) -> bool:
+        """Remember a top-level resource; False (and an error) if its CTID or external id is taken."""
+        if ctid in self.by_ctid:
+            first = self.by_ctid[ctid].where
+            self.problems.error(where, f"duplicate CTID {ctid} (first at {first})")
+            return False
+        if external_id is not None:
+            key = (kind, external_id)
+            if key in self.by_external_id:
+                first = self.by_ctid[self.by_external_id[key]].where
+                self.problems.error(where, f"duplicate external identifier {external_id!r} (first at {first})")
+                return False
+            self.by_external_id[key] = ctid
+        self.by_ctid[ctid] = Indexed(ctid, type_, name, where)
+        return True
+
+    def lookup(self, ref: str, kinds: tuple[str, ...]) -> str | None:
+        """A CTID for a reference written as a CTID or as an external id of one of ``kinds``."""
+        text = ref.strip()
+        if text.lower() in self.by_ctid:
+            return text.lower()
+        for kind in kinds:
+            ctid = self.by_external_id.get((kind, text))
+            if ctid:
+                return ctid
+        return None

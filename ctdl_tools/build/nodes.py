@@ -1,0 +1,160 @@
+"""Small CTDL node builders shared by every converter: language maps, concept and code alignments,
+durations, money, dates, URLs and booleans.
+
+Each parser takes the user's text and either returns the CTDL value or raises ``ValueError`` with a
+message fit to show after the cell's location.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+from ctdl_tools.vocab import concept_index, vocabulary
+
+CAO = "ceterms:CredentialAlignmentObject"
+CTDL_TERMS_PAGE = "https://credreg.net/ctdl/terms/"
+
+
+def lang_map(value: str | list[str], language: str) -> dict[str, Any]:
+    """``{"en-US": "text"}``, or ``{"en-US": ["a", "b"]}`` for several values."""
+    return {language: value}
+
+
+def resolve_concept(prop: str, word: str) -> str:
+    """The concept of ``prop``'s target scheme named by ``word`` (label, local name or ``prefix:Term``).
+
+    Raises :class:`ctdl_tools.vocab.UnknownLabel` (a ValueError) listing the closest labels.
+    """
+    scheme = vocabulary().scheme_of(prop)
+    if scheme is None:
+        raise ValueError(f"{prop} has no concept scheme")
+    return concept_index(scheme).resolve(word)
+
+
+def concept_alignment(prop: str, concept: str, language: str) -> dict[str, Any]:
+    """The CredentialAlignmentObject registry records use for a concept value (registry.md §2.6)."""
+    vocab = vocabulary()
+    scheme = vocab.scheme_of(prop) or vocab.concepts[concept].schemes[0]
+    scheme_name = scheme.partition(":")[2]
+    return {
+        "@type": CAO,
+        "ceterms:framework": CTDL_TERMS_PAGE + scheme_name,
+        "ceterms:frameworkName": lang_map(scheme_name, language),
+        "ceterms:targetNode": concept,
+        "ceterms:targetNodeName": lang_map(vocab.label(concept), language),
+    }
+
+
+def concept_alignments(prop: str, words: list[str], language: str) -> list[dict[str, Any]]:
+    return [concept_alignment(prop, resolve_concept(prop, word), language) for word in words]
+
+
+# --- durations -------------------------------------------------------------------------------------
+_UNITS = {
+    "year": ("Y", False), "yr": ("Y", False), "month": ("M", False), "mo": ("M", False),
+    "week": ("W", False), "wk": ("W", False), "day": ("D", False),
+    "hour": ("H", True), "hr": ("H", True), "minute": ("M", True), "min": ("M", True),
+}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)", re.IGNORECASE)
+_ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+
+
+def iso_duration(text: str) -> str:
+    """``"12 hours"`` → ``PT12H``; ``"1 year 6 months"`` → ``P1Y6M``; ISO 8601 passes through."""
+    text = text.strip()
+    if _ISO_DURATION.match(text.upper()):
+        return text.upper()
+    date_part, time_part = "", ""
+    consumed = 0
+    for match in _DURATION_PART.finditer(text):
+        if text[consumed:match.start()].strip(" ,and"):
+            break
+        unit = match.group(2).lower().rstrip("s") or match.group(2).lower()
+        if unit not in _UNITS:
+            raise ValueError(f"unknown duration unit {match.group(2)!r} (use years, months, weeks, days, "
+                             "hours or minutes)")
+        amount = match.group(1).rstrip("0").rstrip(".") if "." in match.group(1) else match.group(1)
+        letter, is_time = _UNITS[unit]
+        if is_time:
+            time_part += amount + letter
+        else:
+            date_part += amount + letter
+        consumed = match.end()
+    if not (date_part or time_part) or text[consumed:].strip():
+        raise ValueError(f"cannot read duration {text!r} (e.g. '12 hours', '2 years', 'P4W')")
+    return "P" + date_part + ("T" + time_part if time_part else "")
+
+
+def duration_profile(text: str) -> dict[str, Any]:
+    """A DurationProfile: an exact duration, or ``min~max`` for a range."""
+    if "~" in text:
+        low, _, high = text.partition("~")
+        return {"@type": "ceterms:DurationProfile", "ceterms:minimumDuration": iso_duration(low),
+                "ceterms:maximumDuration": iso_duration(high)}
+    return {"@type": "ceterms:DurationProfile", "ceterms:exactDuration": iso_duration(text)}
+
+
+# --- scalars ---------------------------------------------------------------------------------------
+def number(text: str | float | int) -> int | float:
+    """``"$4,695.00"`` → ``4695``; integral values stay integers so output bytes are stable."""
+    if isinstance(text, bool):
+        raise ValueError(f"{text!r} is not a number")
+    if isinstance(text, int | float):
+        value = Decimal(str(text))
+    else:
+        cleaned = text.strip().replace(",", "").lstrip("$€£").strip()
+        try:
+            value = Decimal(cleaned)
+        except InvalidOperation:
+            raise ValueError(f"{text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not a number")
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+_TRUE = {"true", "yes", "y", "1", "x"}
+_FALSE = {"false", "no", "n", "0", ""}
+
+
+def boolean(text: str | bool) -> bool:
+    if isinstance(text, bool):
+        return text
+    word = str(text).strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ValueError(f"{text!r} is not yes/no (use TRUE or FALSE)")
+
+
+def iso_date(text: str | _dt.date) -> str:
+    """``2024-08-15``, ``8/15/2024`` (US order) or an Excel date → ``2024-08-15``."""
+    if isinstance(text, _dt.datetime):
+        return text.date().isoformat()
+    if isinstance(text, _dt.date):
+        return text.isoformat()
+    value = text.strip()
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return _dt.datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD)")
+
+
+def url(text: str) -> str:
+    """An absolute http(s) URL. A trailing slash is dropped, as the Registry Assistant does."""
+    value = text.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise ValueError(f"{text!r} is not an http(s) URL")
+    return value[:-1] if value.endswith("/") and not parts.query and not parts.fragment else value
+
+
+def split_list(text: str, sep: str = "|") -> list[str]:
+    """A ``|``-separated cell as a list of non-empty trimmed values."""
+    return [part.strip() for part in text.split(sep) if part.strip()]

@@ -1,0 +1,84 @@
+"""Where things are in the user's input, and the two kinds of failure every stage reports.
+
+* :class:`InputError` — the input cannot be read at all (missing file, bad encoding, missing required
+  column, malformed JSON). The command prints one message and exits 2.
+* :class:`Problem` — one record (or cell) is wrong or doubtful. Errors make that record unconvertible
+  (exit 1, the others are still written); warnings are reported and the record is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+EXIT_OK, EXIT_RECORD_ERRORS, EXIT_INPUT_ERROR = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in an input file: a row and column of a table, or a JSON path."""
+
+    file: str
+    row: int | None = None
+    column: str | None = None
+    path: str | None = None
+
+    def at(self, *, row: int | None = None, column: str | None = None, path: str | None = None) -> Where:
+        return Where(self.file, row if row is not None else self.row,
+                     column if column is not None else self.column, path if path is not None else self.path)
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column!r}")
+        if self.path:
+            parts.append(self.path)
+        return ", ".join(parts)
+
+
+class InputError(Exception):
+    """Unreadable input: one clear message naming the place; exit code 2."""
+
+    def __init__(self, where: Where | str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where, self.message = where, message
+
+
+class RecordError(Exception):
+    """Raised inside a builder when one record cannot be converted."""
+
+    def __init__(self, where: Where, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where, self.message = where, message
+
+
+@dataclass
+class Problem:
+    severity: str  # "error" | "warning"
+    where: Where
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.where}: {self.message}"
+
+
+@dataclass
+class Problems:
+    """Collects problems for one run; builders call ``warn``/``error`` and keep going."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def warn(self, where: Where, message: str) -> None:
+        self.items.append(Problem("warning", where, message))
+
+    def error(self, where: Where, message: str) -> None:
+        self.items.append(Problem("error", where, message))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "warning"]
