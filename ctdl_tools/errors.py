@@ -68,12 +68,20 @@ class Problems:
     """Collects problems for one run; builders call ``warn``/``error`` and keep going."""
 
     items: list[Problem] = field(default_factory=list)
+    _seen: set[tuple[str, Where, str]] = field(default_factory=set, repr=False)
+
+    def add(self, severity: str, where: Where, message: str) -> None:
+        # Inputs are streamed more than once (index, then build): say each thing once.
+        key = (severity, where, message)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.items.append(Problem(severity, where, message))
 
     def warn(self, where: Where, message: str) -> None:
-        self.items.append(Problem("warning", where, message))
+        self.add("warning", where, message)
 
     def error(self, where: Where, message: str) -> None:
-        self.items.append(Problem("error", where, message))
+        self.add("error", where, message)
 
     @property
     def errors(self) -> list[Problem]:

@@ -40,6 +40,9 @@ class BuildContext:
     by_ctid: dict[str, Indexed] = field(default_factory=dict)
     by_external_id: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, ext id) -> ctid
     frameworks: dict[str, FrameworkIndex] = field(default_factory=dict)     # framework ctid -> index
+    # hasPart written on programs, resolved after pass 1 into isPartOf on their parts (inverse pairs agree)
+    pending_parts: list[tuple[str, list[str], Where]] = field(default_factory=list)
+    part_of: dict[str, set[str]] = field(default_factory=dict)
 
     def uri(self, ctid: str) -> str:
         return resource_uri(ctid, self.base)
@@ -71,6 +74,15 @@ class BuildContext:
             self.by_external_id[key] = ctid
         self.by_ctid[ctid] = Indexed(ctid, type_, name, where)
         return True
+
+    def finish_index(self) -> None:
+        """After pass 1: turn every program's hasPart into isPartOf on the parts it names."""
+        for parent, refs, _where in self.pending_parts:
+            for ref in refs:
+                child = self.lookup(ref, ("learning-opportunity",))
+                if child:
+                    self.part_of.setdefault(child, set()).add(self.uri(parent))
+        self.pending_parts.clear()
 
     def lookup(self, ref: str, kinds: tuple[str, ...]) -> str | None:
         """A CTID for a reference written as a CTID or as an external id of one of ``kinds``."""

@@ -45,6 +45,8 @@ class LabelIndex:
             for word in (term, term.partition(":")[2], label):
                 if word:
                     self._by_key.setdefault(normalize_label(word), term)
+                    # "Bachelors Degree" (possessive written without the apostrophe) names it too.
+                    self._by_key.setdefault(_NOT_ALNUM.sub("", word.lower()), term)
 
     def add_aliases(self, aliases: dict[str, str]) -> None:
         for word, term in aliases.items():

@@ -44,3 +44,16 @@ def offline_loader(extra: Mapping[str, dict] | None = None) -> Callable[..., dic
 
 def is_bundled_context(url: str) -> bool:
     return url in CONTEXT_URLS
+
+
+def refusal_in(exc: BaseException) -> RemoteContextRefused | None:
+    """The :class:`RemoteContextRefused` behind a pyld error, if that is what stopped it."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, RemoteContextRefused):
+            return current
+        seen.add(id(current))
+        cause = getattr(current, "cause", None)
+        current = cause if isinstance(cause, BaseException) else current.__cause__ or current.__context__
+    return None

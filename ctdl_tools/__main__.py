@@ -1,0 +1,3 @@
+from ctdl_tools.cli import main
+
+main()

@@ -1,0 +1,35 @@
+"""Language names and BCP-47 codes as catalogs write them (``English``, ``Spanish``, ``en``, ``es-MX``)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+# Languages US providers publish in most; ISO 639-1 codes (ISO 639-3 where there is no 639-1 code).
+LANGUAGE_CODES = {
+    "english": "en", "spanish": "es", "french": "fr", "german": "de", "italian": "it", "portuguese": "pt",
+    "chinese": "zh", "mandarin": "zh", "cantonese": "yue", "japanese": "ja", "korean": "ko",
+    "vietnamese": "vi", "tagalog": "tl", "filipino": "fil", "arabic": "ar", "russian": "ru", "polish": "pl",
+    "hindi": "hi", "urdu": "ur", "bengali": "bn", "punjabi": "pa", "gujarati": "gu", "persian": "fa",
+    "farsi": "fa", "haitian creole": "ht", "creole": "ht", "somali": "so", "amharic": "am", "swahili": "sw",
+    "hmong": "hmn", "navajo": "nv", "greek": "el", "hebrew": "he", "turkish": "tr", "ukrainian": "uk",
+    "dutch": "nl", "swedish": "sv", "norwegian": "no", "danish": "da", "finnish": "fi", "thai": "th",
+    "indonesian": "id", "malay": "ms", "khmer": "km", "lao": "lo", "burmese": "my", "nepali": "ne",
+    "american sign language": "ase", "asl": "ase", "romanian": "ro", "hungarian": "hu", "czech": "cs",
+}
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def language_code(word: str, default_language: str) -> str:
+    """A BCP-47 code for a language name or code; English gives the run's default when it is English."""
+    text = word.strip()
+    name = text.lower()
+    if name in LANGUAGE_CODES:
+        code = LANGUAGE_CODES[name]
+        # "English" in a catalog converted with --language en-US means en-US, not a bare "en".
+        return default_language if default_language.split("-")[0].lower() == code else code
+    if _BCP47.match(text) and len(text.split("-")[0]) <= 3:
+        return text
+    close = difflib.get_close_matches(name, list(LANGUAGE_CODES), n=3, cutoff=0.6)
+    hint = f"; closest: {', '.join(c.title() for c in close)}" if close else ""
+    raise ValueError(f"unknown language {word!r} (use a language name or a BCP-47 code such as en-US){hint}")

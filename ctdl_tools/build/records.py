@@ -1,0 +1,433 @@
+"""Catalog records (credentials, learning opportunities, organizations) → CTDL graph documents.
+
+Every field is converted on its own; a bad value is reported at its cell and the record is not written,
+but the other fields are still checked so one run shows every problem of a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ctdl_tools.build.codes import code_alignment, property_for
+from ctdl_tools.build.context import BuildContext
+from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
+from ctdl_tools.build.languages import language_code
+from ctdl_tools.build.nodes import (
+    boolean,
+    concept_alignment,
+    duration_profile,
+    iso_date,
+    lang_map,
+    number,
+    resolve_concept,
+    url,
+)
+from ctdl_tools.catalog.codes import normalize_cip, normalize_naics, normalize_occupation
+from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Record
+from ctdl_tools.catalog.tabular import SAMPLE_MESSAGE, list_value, sample_leftovers
+from ctdl_tools.ctid import normalize_ctid
+from ctdl_tools.vocab import class_index
+
+CLASS_ROOTS = {
+    CREDENTIAL: "ceterms:Credential",
+    LEARNING: "ceterms:LearningOpportunityProfile",
+    ORGANIZATION: "ceterms:Organization",
+}
+DEFAULT_TYPE = {LEARNING: "ceterms:LearningOpportunityProfile", ORGANIZATION: "ceterms:CredentialOrganization"}
+# Generic types the Registry refuses ("top level types that may not be published", RA CredentialRequest.cs).
+UNPUBLISHABLE = {"ceterms:Credential", "ceterms:Degree"}
+MISSING_ID = ("Either an identifier from the source system or a ctid must be provided to uniquely identify "
+              "an input record.")
+CONDITION_PROPERTIES = {
+    "requires": "ceterms:requires", "required": "ceterms:requires", "prerequisite": "ceterms:requires",
+    "prerequisites": "ceterms:requires", "recommends": "ceterms:recommends",
+    "recommended": "ceterms:recommends", "entrycondition": "ceterms:entryCondition",
+    "corequisite": "ceterms:corequisite", "renewal": "ceterms:renewal",
+}
+ORG_REF_FIELDS = {
+    "owned_by": ("ceterms:ownedBy", "ceterms:CredentialOrganization"),
+    "offered_by": ("ceterms:offeredBy", "ceterms:CredentialOrganization"),
+    "accredited_by": ("ceterms:accreditedBy", "ceterms:QACredentialOrganization"),
+    "approved_by": ("ceterms:approvedBy", "ceterms:QACredentialOrganization"),
+    "recognized_by": ("ceterms:recognizedBy", "ceterms:QACredentialOrganization"),
+    "regulated_by": ("ceterms:regulatedBy", "ceterms:QACredentialOrganization"),
+}
+ORG_KINDS = (ORGANIZATION,)
+PROGRAM_KINDS = (LEARNING, CREDENTIAL)
+
+
+# --- pass 1 ------------------------------------------------------------------------------------------
+def record_ctid(record: Record, ctx: BuildContext) -> str | None:
+    """The record's CTID: as given (validated), else derived from its external id. None if neither."""
+    given = record.get("ctid")
+    if given is not None:
+        return normalize_ctid(str(given))
+    return ctx.ctid_for(record.kind, None, record.external_id)
+
+
+def record_type(record: Record) -> str:
+    word = record.get("type")
+    if word is None:
+        return DEFAULT_TYPE.get(record.kind, CLASS_ROOTS[record.kind])
+    if record.kind == LEARNING and str(word).strip().lower() in ("learning opportunity", "learningopportunity"):
+        return "ceterms:LearningOpportunityProfile"
+    return class_index(CLASS_ROOTS[record.kind]).resolve(str(word))
+
+
+def index_record(record: Record, ctx: BuildContext) -> None:
+    """Register the record's CTID, external id and type; problems are left for pass 2 to report."""
+    try:
+        ctid = record_ctid(record, ctx)
+    except ValueError:
+        return
+    if ctid is None:
+        return
+    try:
+        type_ = record_type(record)
+    except ValueError:
+        type_ = CLASS_ROOTS[record.kind]
+    ok = ctx.register(record.kind, ctid, type_, str(record.get("name") or ""), record.where, record.external_id)
+    if ok and record.kind == LEARNING:
+        ctx.pending_parts.append((ctid, list_value(record.get("has_part")), record.at("has_part")))
+
+
+# --- pass 2 ------------------------------------------------------------------------------------------
+class _RecordBuilder:
+    def __init__(self, record: Record, ctx: BuildContext, ctid: str, type_: str) -> None:
+        self.record, self.ctx, self.ctid = record, ctx, ctid
+        self.lang = ctx.language
+        self.node: dict[str, Any] = new_resource(ctid, type_, ctx.base)
+        self.blank = BlankNodes(ctid)
+        self.failed = False
+
+    # Each step reads one or more fields; a ValueError becomes an error at that field's cell.
+    def step(self, name: str, convert: Callable[[Any], Any], prop: str | None = None) -> None:
+        value = self.record.get(name)
+        if value is None:
+            return
+        try:
+            result = convert(value)
+        except ValueError as exc:
+            self.error(name, str(exc))
+            return
+        if prop is not None and result not in (None, [], {}):
+            self.node[prop] = result
+
+    def error(self, name: str, message: str) -> None:
+        self.ctx.problems.error(self.record.at(name), message)
+        self.failed = True
+
+    def warn(self, name: str, message: str) -> None:
+        self.ctx.problems.warn(self.record.at(name), message)
+
+    # --- value converters ---------------------------------------------------------------------------
+    def text(self, value: Any) -> dict:
+        return lang_map(str(value).strip(), self.lang)
+
+    def texts(self, value: Any) -> dict:
+        return lang_map(list_value(value), self.lang)
+
+    def urls(self, value: Any) -> list[str]:
+        return [url(v) for v in list_value(value)]
+
+    def concepts(self, prop: str) -> Callable[[Any], list[dict]]:
+        return lambda value: [concept_alignment(prop, resolve_concept(prop, w), self.lang)
+                              for w in list_value(value)]
+
+    def concept(self, prop: str) -> Callable[[Any], dict]:
+        return lambda value: concept_alignment(prop, resolve_concept(prop, str(value)), self.lang)
+
+    def languages(self, value: Any) -> list[str]:
+        return [language_code(v, self.lang) for v in list_value(value)]
+
+    def codes(self, name: str, normalize: Callable[[str], Any]) -> None:
+        for text in list_value(self.record.get(name)):
+            try:
+                code = normalize(text)
+            except ValueError as exc:
+                self.error(name, str(exc))
+                continue
+            for message in code.warnings:
+                self.warn(name, message)
+            self.node.setdefault(property_for(code), []).append(code_alignment(code, self.lang))
+
+    def org_refs(self, name: str) -> None:
+        prop, blank_type = ORG_REF_FIELDS[name]
+        refs = []
+        for ref in list_value(self.record.get(name)):
+            try:
+                refs.append(self.org_ref(ref, blank_type))
+            except ValueError as exc:
+                self.error(name, str(exc))
+        if refs:
+            self.node[prop] = refs
+
+    def org_ref(self, ref: str, blank_type: str) -> str:
+        """A CTID, an organization of this conversion (external id), or ``Name~https://webpage``."""
+        if "~" in ref:
+            org_name, _, webpage = ref.partition("~")
+            page = url(webpage)
+            return self.blank.get(f"org:{org_name.strip()}|{page}", lambda node_id: {
+                "@id": node_id, "@type": blank_type, "ceterms:name": lang_map(org_name.strip(), self.lang),
+                "ceterms:subjectWebpage": page})
+        ctid = self.ctx.lookup(ref, ORG_KINDS)
+        if ctid is None and ref.strip().lower().startswith("ce-"):
+            ctid = normalize_ctid(ref)
+        if ctid is None:
+            raise ValueError(f"{ref!r} is not a CTID, an organization of this conversion or Name~URL")
+        return self.ctx.uri(ctid)
+
+    def refs(self, name: str, kinds: tuple[str, ...]) -> list[str]:
+        uris = []
+        for ref in list_value(self.record.get(name)):
+            ctid = self.ctx.lookup(ref, kinds)
+            if ctid is None and ref.strip().lower().startswith("ce-"):
+                try:
+                    ctid = normalize_ctid(ref)
+                except ValueError as exc:
+                    self.error(name, str(exc))
+                    continue
+            if ctid is None:
+                self.error(name, f"{ref!r} is not a CTID or an external identifier in this conversion")
+                continue
+            uris.append(self.ctx.uri(ctid))
+        return uris
+
+    def competencies(self, name: str) -> list[dict]:
+        """Framework CTIDs → one alignment per competency when the framework is in this conversion."""
+        alignments = []
+        for ref in list_value(self.record.get(name)):
+            try:
+                framework_ctid = normalize_ctid(ref)
+            except ValueError as exc:
+                self.error(name, f"{exc}; Error invalid must be a valid Ctid")
+                continue
+            framework = self.ctx.frameworks.get(framework_ctid)
+            if framework is None:
+                self.warn(name, f"framework {framework_ctid} is not in this conversion: linked as a framework, "
+                          "not expanded to its competencies")
+                alignments.append({"@type": "ceterms:CredentialAlignmentObject",
+                                   "ceterms:framework": self.ctx.uri(framework_ctid)})
+                continue
+            for competency_ctid, text in framework.competencies:
+                alignments.append({
+                    "@type": "ceterms:CredentialAlignmentObject",
+                    "ceterms:framework": self.ctx.uri(framework_ctid),
+                    "ceterms:frameworkName": lang_map(framework.name, self.lang),
+                    "ceterms:targetNode": self.ctx.uri(competency_ctid),
+                    "ceterms:targetNodeName": lang_map(text, self.lang),
+                })
+        return alignments
+
+    # --- profiles --------------------------------------------------------------------------------------
+    def costs(self) -> None:
+        types = list_value(self.record.get("cost_types"))
+        prices = list_value(self.record.get("cost_price"))
+        details, description = self.record.get("cost_details_url"), self.record.get("cost_description")
+        if not (types or prices or details or description):
+            return
+        if prices and len(types) not in (0, len(prices)):
+            self.error("cost_price", f"{len(prices)} prices for {len(types)} cost types; give one price per type")
+            return
+        base: dict[str, Any] = {"@type": "ceterms:CostProfile"}
+        try:
+            if details:
+                base["ceterms:costDetails"] = url(str(details))
+        except ValueError as exc:
+            self.error("cost_details_url", str(exc))
+        if description:
+            base["ceterms:description"] = self.text(description)
+        base["ceterms:currency"] = str(self.record.get("cost_currency") or "USD").strip().upper()
+        profiles = []
+        for i in range(max(len(types), len(prices), 1)):
+            profile = dict(base)
+            try:
+                if i < len(types):
+                    profile["ceterms:directCostType"] = self.concept("ceterms:directCostType")(types[i])
+                if i < len(prices):
+                    profile["ceterms:price"] = number(prices[i])
+            except ValueError as exc:
+                self.error("cost_types" if i < len(types) else "cost_price", str(exc))
+            profiles.append(profile)
+        self.node["ceterms:estimatedCost"] = profiles
+
+    def credit_value(self, value_field: str, unit_field: str, max_field: str | None = None,
+                     description_field: str | None = None) -> dict | None:
+        value, unit = self.record.get(value_field), self.record.get(unit_field)
+        if value is None and unit is None:
+            return None
+        profile: dict[str, Any] = {"@type": "ceterms:ValueProfile"}
+        try:
+            if value is not None:
+                profile["schema:value"] = number(value)
+            if max_field and self.record.get(max_field) is not None:
+                profile["schema:maxValue"] = number(self.record.get(max_field))
+        except ValueError as exc:
+            self.error(value_field, str(exc))
+        if unit is not None:
+            try:
+                profile["ceterms:creditUnitType"] = self.concepts("ceterms:creditUnitType")(unit)
+            except ValueError as exc:
+                self.error(unit_field, str(exc))
+        if description_field and self.record.get(description_field):
+            profile["schema:description"] = self.text(self.record.get(description_field))
+        return profile
+
+    def condition(self) -> None:
+        fields = ("condition_name", "condition_description", "condition_credit_value", "condition_frameworks",
+                  "condition_learning", "condition_credentials")
+        if not any(self.record.get(f) is not None for f in fields):
+            return
+        kind = str(self.record.get("condition_type") or "requires")
+        prop = CONDITION_PROPERTIES.get(kind.lower().replace(" ", "").replace("_", ""))
+        if prop is None:
+            self.error("condition_type", f"unknown condition type {kind!r} (use {', '.join(sorted(CONDITION_PROPERTIES))})")
+            return
+        profile: dict[str, Any] = {"@type": "ceterms:ConditionProfile"}
+        if self.record.get("condition_name"):
+            profile["ceterms:name"] = self.text(self.record.get("condition_name"))
+        if self.record.get("condition_description"):
+            profile["ceterms:description"] = self.text(self.record.get("condition_description"))
+        credit = self.credit_value("condition_credit_value", "condition_credit_unit")
+        if credit:
+            profile["ceterms:creditValue"] = [credit]
+        for name, prop_name, kinds in (("condition_learning", "ceterms:targetLearningOpportunity", (LEARNING,)),
+                                       ("condition_credentials", "ceterms:targetCredential", (CREDENTIAL,))):
+            uris = self.refs(name, kinds)
+            if uris:
+                profile[prop_name] = uris
+        competencies = self.competencies("condition_frameworks")
+        if competencies:
+            profile["ceterms:targetCompetency"] = competencies
+        self.node[prop] = [profile]
+
+    def address(self) -> None:
+        parts = {"street": "ceterms:streetAddress", "city": "ceterms:addressLocality",
+                 "region": "ceterms:addressRegion", "country": "ceterms:addressCountry"}
+        place: dict[str, Any] = {"@type": "ceterms:Place"}
+        for name, prop in parts.items():
+            if self.record.get(name):
+                place[prop] = self.text(self.record.get(name))
+        if self.record.get("postal_code"):
+            place["ceterms:postalCode"] = str(self.record.get("postal_code")).strip()
+        phones = list_value(self.record.get("phone"))
+        if phones:
+            place["ceterms:targetContactPoint"] = [{"@type": "ceterms:ContactPoint", "ceterms:telephone": phones}]
+        if len(place) > 1:
+            self.node["ceterms:address"] = [place]
+
+
+# --- the three kinds ----------------------------------------------------------------------------------
+def _common(b: _RecordBuilder) -> None:
+    b.step("name", b.text, "ceterms:name")
+    b.step("description", b.text, "ceterms:description")
+    b.step("subject_webpage", lambda v: url(str(v)), "ceterms:subjectWebpage")
+    b.step("alternate_name", b.texts, "ceterms:alternateName")
+    b.step("keywords", b.texts, "ceterms:keyword")
+    b.node["ceterms:inLanguage"] = [b.lang]
+    b.step("language", b.languages, "ceterms:inLanguage")
+
+
+def _program(b: _RecordBuilder) -> None:
+    for name in ORG_REF_FIELDS:
+        b.org_refs(name)
+    if "ceterms:ownedBy" not in b.node and "ceterms:offeredBy" not in b.node and b.ctx.owner:
+        b.node["ceterms:ownedBy"] = [b.ctx.uri(b.ctx.owner)]
+    b.step("in_catalog", lambda v: url(list_value(v)[0]), "ceterms:inCatalog")
+    b.step("available_online_at", b.urls, "ceterms:availableOnlineAt")
+    b.step("subjects", lambda v: [{"@type": "ceterms:CredentialAlignmentObject",
+                                   "ceterms:targetNodeName": b.text(s)} for s in list_value(v)], "ceterms:subject")
+    b.step("audience_level", b.concepts("ceterms:audienceLevelType"), "ceterms:audienceLevelType")
+    b.step("audience_type", b.concepts("ceterms:audienceType"), "ceterms:audienceType")
+    b.step("date_effective", lambda v: iso_date(v), "ceterms:dateEffective")
+    b.step("version_identifier", lambda v: [{"@type": "ceterms:IdentifierValue",
+                                             "ceterms:identifierValueCode": str(v).strip()}],
+           "ceterms:versionIdentifier")
+    b.step("duration", lambda v: [duration_profile(d) for d in list_value(v)], "ceterms:estimatedDuration")
+    b.codes("cip", normalize_cip)
+    b.codes("soc", normalize_occupation)
+    b.codes("naics", normalize_naics)
+    b.costs()
+    b.condition()
+
+
+def _credential(b: _RecordBuilder) -> None:
+    b.node["ceterms:credentialStatusType"] = concept_alignment(
+        "ceterms:credentialStatusType", "credentialStat:Active", b.lang)
+    b.step("status", b.concept("ceterms:credentialStatusType"), "ceterms:credentialStatusType")
+    b.step("image", lambda v: url(str(v)), "ceterms:image")
+
+
+def _learning(b: _RecordBuilder) -> None:
+    b.node["ceterms:lifeCycleStatusType"] = concept_alignment("ceterms:lifeCycleStatusType", "lifeCycle:Active",
+                                                              b.lang)
+    b.step("status", b.concept("ceterms:lifeCycleStatusType"), "ceterms:lifeCycleStatusType")
+    b.step("coded_notation", lambda v: str(v).strip(), "ceterms:codedNotation")
+    b.step("is_non_credit", boolean, "ceterms:isNonCredit")
+    credit = b.credit_value("credit_value", "credit_unit", "credit_max_value", "credit_unit_description")
+    if credit:
+        b.node["ceterms:creditValue"] = [credit]
+    b.step("delivery_type", b.concepts("ceterms:deliveryType"), "ceterms:deliveryType")
+    b.step("learning_method", b.concepts("ceterms:learningMethodType"), "ceterms:learningMethodType")
+    teaches = b.competencies("teaches_frameworks")
+    if teaches:
+        b.node["ceterms:teaches"] = teaches
+    parts = b.refs("has_part", (LEARNING,))
+    if parts:
+        b.node["ceterms:hasPart"] = parts
+    parents = b.ctx.part_of.get(b.ctid)
+    if parents:
+        b.node["ceterms:isPartOf"] = sorted(parents)
+
+
+def _organization(b: _RecordBuilder) -> None:
+    b.node["ceterms:lifeCycleStatusType"] = concept_alignment("ceterms:lifeCycleStatusType", "lifeCycle:Active",
+                                                              b.lang)
+    b.step("status", b.concept("ceterms:lifeCycleStatusType"), "ceterms:lifeCycleStatusType")
+    b.node.pop("ceterms:inLanguage", None)  # organizations carry no inLanguage in CTDL
+    b.step("agent_type", b.concepts("ceterms:agentType"), "ceterms:agentType")
+    b.step("agent_sector", b.concept("ceterms:agentSectorType"), "ceterms:agentSectorType")
+    b.step("email", lambda v: list_value(v), "ceterms:email")
+    b.step("social_media", b.urls, "ceterms:socialMedia")
+    b.step("founding_date", lambda v: str(v).strip(), "ceterms:foundingDate")
+    for name, prop in (("ipeds_id", "ceterms:ipedsID"), ("ope_id", "ceterms:opeID"), ("fein", "ceterms:fein"),
+                       ("duns", "ceterms:duns")):
+        b.step(name, lambda v: str(v).strip(), prop)
+    b.address()
+
+
+_KIND_STEPS = {CREDENTIAL: (_common, _program, _credential), LEARNING: (_common, _program, _learning),
+               ORGANIZATION: (_common, _organization)}
+
+
+def build_record(record: Record, ctx: BuildContext) -> GraphDocument | None:
+    """The record's graph document, or None when a problem (reported in ``ctx.problems``) stops it."""
+    leftovers = sample_leftovers(record)
+    for name in leftovers:
+        ctx.problems.error(record.at(name), SAMPLE_MESSAGE)
+    try:
+        ctid = record_ctid(record, ctx)
+    except ValueError as exc:
+        ctx.problems.error(record.at("ctid"), str(exc))
+        return None
+    if ctid is None:
+        ctx.problems.error(record.where, MISSING_ID)
+        return None
+    if ctx.by_ctid.get(ctid) is None or ctx.by_ctid[ctid].where != record.where:
+        return None  # a duplicate: reported in pass 1
+    try:
+        type_ = record_type(record)
+    except ValueError as exc:
+        ctx.problems.error(record.at("type"), str(exc))
+        return None
+    if type_ in UNPUBLISHABLE:
+        ctx.problems.error(record.at("type"), f"{type_} is a generic type the Registry does not accept; "
+                           "use a specific type (e.g. Associate Degree, Certificate)")
+        return None
+    builder = _RecordBuilder(record, ctx, ctid, type_)
+    for step in _KIND_STEPS[record.kind]:
+        step(builder)
+    if builder.failed or leftovers:
+        return None
+    return GraphDocument(ctid, [builder.node, *builder.blank.nodes()], base=ctx.base)

@@ -1,0 +1,136 @@
+"""Which reader reads which input: by ``--kind``, else by extension, headers and content.
+
+A :class:`Source` can stream its items twice (conversion indexes everything before it builds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ctdl_tools.catalog.fields import header_key
+from ctdl_tools.catalog.mapping import KIND_NAMES, Mapping
+from ctdl_tools.errors import InputError, Problems, Where
+
+KINDS = ("auto", "credentials", "learning-opportunities", "organizations", "competencies", "case", "rsd", "esco")
+TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".tsv")
+JSON_SUFFIXES = (".json", ".jsonld", ".yaml", ".yml")
+
+
+@dataclass
+class Source:
+    name: str
+    format: str                       # e.g. "ce-bulk-upload", "case", "rsd", "esco", "skills-csv", "json-catalog"
+    items: Callable[[], Iterator[Any]]
+
+
+def expand_inputs(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; directories contribute their catalog files (sorted, recursively)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+                           and p.suffix.lower() in TABLE_SUFFIXES + JSON_SUFFIXES)
+            if not found:
+                raise InputError(Where(str(path)), "directory holds no .csv, .xlsx, .json or .yaml catalog")
+            files.extend(found)
+        elif not path.exists():
+            raise InputError(Where(str(path)), "file not found")
+        else:
+            files.append(path)
+    return files
+
+
+def open_sources(paths: Iterable[Path], kind: str, mapping: Mapping, problems: Problems) -> list[Source]:
+    kind = mapping_kind(kind, mapping)
+    return [source for path in expand_inputs(paths) for source in _open(path, kind, mapping, problems)]
+
+
+def mapping_kind(kind: str, mapping: Mapping) -> str:
+    if kind == "auto" and mapping.kind:
+        return {v: k for k, v in KIND_NAMES.items() if k.endswith("s")}.get(mapping.kind, kind)
+    return kind
+
+
+def _open(path: Path, kind: str, mapping: Mapping, problems: Problems) -> list[Source]:
+    suffix = path.suffix.lower()
+    if kind in ("case", "rsd", "esco", "competencies"):
+        return [_skill_source(path, kind)]
+    if suffix in TABLE_SUFFIXES:
+        return _table_sources(path, kind, mapping, problems)
+    if suffix in JSON_SUFFIXES:
+        return [_json_source(path, kind, mapping, problems)]
+    raise InputError(Where(str(path)), f"unsupported file type {suffix or '(none)'} "
+                     "(use .csv, .xlsx, .json or .yaml)")
+
+
+def _skill_source(path: Path, kind: str) -> Source:
+    from ctdl_tools.catalog import case, esco, rsd, skills_csv
+
+    if kind == "case":
+        reader = case.read_case_csv if path.suffix.lower() in TABLE_SUFFIXES else case.read_case_package
+    else:
+        reader = {"rsd": rsd.read_rsd, "esco": esco.read_esco_csv, "competencies": skills_csv.read_skills_csv}[kind]
+    frameworks = reader(path)
+    return Source(str(path), kind, lambda: iter(frameworks))
+
+
+def _sniff_header(path: Path) -> set[str]:
+    if path.suffix.lower() not in (".csv", ".tsv"):
+        return set()
+    from ctdl_tools.catalog.tabular import read_tables
+
+    return {header_key(h) for h in read_tables(path)[0].header}
+
+
+def _table_sources(path: Path, kind: str, mapping: Mapping, problems: Problems) -> list[Source]:
+    header = _sniff_header(path)
+    if kind == "auto":
+        if {"concepturi", "preferredlabel"} <= header:
+            return [_skill_source(path, "esco")]
+        if {"fullstatement", "humancodingscheme"} <= header:
+            return [_skill_source(path, "case")]
+        if "competency" in header or "@type" in header or "ceasn.competencytext" in header:
+            return [_skill_source(path, "competencies")]
+    from ctdl_tools.catalog.tabular import bind_columns, detect_kind, read_tables, table_records
+
+    forced = KIND_NAMES.get(kind) if kind != "auto" else mapping.kind
+    sources = []
+    for table in read_tables(path):
+        bind_columns(table, detect_kind(table, forced), mapping, problems)
+        sources.append(Source(str(table.where), "ce-bulk-upload",
+                              lambda t=table: table_records(t, mapping, problems)))
+    return sources
+
+
+def _json_source(path: Path, kind: str, mapping: Mapping, problems: Problems) -> Source:
+    from ctdl_tools.catalog import jsoncat
+
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data = jsoncat.load_catalog(path)
+    else:
+        from ctdl_tools.jsonio import read_json
+
+        data = read_json(path)
+    if isinstance(data, dict) and ("CFDocument" in data or "CFItems" in data):
+        return _skill_source(path, "case")
+    if isinstance(data, dict) and str(data.get("type", "")).startswith("Rich"):
+        return _skill_source(path, "rsd")
+    from ctdl_tools.catalog import ra_json
+
+    if ra_json.looks_like_ra_request(data):
+        items = ra_json.read_ra_request(path)
+        return Source(str(path), "registry-assistant", lambda: iter(items))
+    if jsoncat.looks_like_catalog(data):
+        catalog = jsoncat.check_catalog(data, str(path))
+        frameworks = jsoncat.catalog_frameworks(catalog, str(path))
+
+        def items() -> Iterator[Any]:
+            yield from frameworks
+            yield from jsoncat.catalog_records(catalog, str(path), mapping, problems)
+
+        return Source(str(path), "json-catalog", items)
+    raise InputError(Where(str(path), path="$"), "not a catalog ctdl_tools knows: expected a ctdl_tools JSON "
+                     "catalog, a Registry Assistant request, a CASE CFPackage or an OSMT RSD collection")

@@ -1,0 +1,254 @@
+"""CSV and XLSX catalogs in Credential Engine bulk-upload form, read the way the Publisher reads them.
+
+A workbook may hold several templates (credentials, learning opportunities, organizations) on separate
+sheets: every sheet whose header row we recognise is read. Tables are streamed twice (index, then
+build), so a 100k-row catalog never sits in memory as rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ctdl_tools.catalog.fields import LIST_FIELDS, header_key, header_table, signature_score
+from ctdl_tools.catalog.mapping import Mapping
+from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Record
+from ctdl_tools.errors import InputError, Problems, Where
+from ctdl_tools.jsonio import decode_utf8
+
+RECORD_KINDS = (CREDENTIAL, LEARNING, ORGANIZATION)
+SAMPLE_PREFIX = "SAMPLE:"
+SAMPLE_MESSAGE = ("starts with the word SAMPLE. This is likely invalid data left from the sample data in the "
+                  "template spreadsheet.")
+# Rows CE's templates put under the header to explain the columns (row 2: Required/Optional, row 3: hints).
+_GUIDANCE = re.compile(r"^(required|optional|recommended|conditional|enter|provide|select|example|e\.g\.|"
+                       r"format|instructions?|use |list |one of|if )", re.IGNORECASE)
+_PADDING = re.compile(r"^add new .* here$", re.IGNORECASE)
+_HEADER_SCAN_ROWS = 10
+
+RowSource = Callable[[], Iterator[tuple[int, list[str]]]]
+
+
+@dataclass
+class Table:
+    """One sheet or CSV file: its header and a way to stream its rows (1-based row numbers)."""
+
+    file: str
+    sheet: str | None
+    header: list[str]
+    header_row: int
+    rows: RowSource
+    kind: str | None = None
+    columns: dict[int, str] = field(default_factory=dict)   # column index -> canonical field
+
+    @property
+    def where(self) -> Where:
+        return Where(f"{self.file} [{self.sheet}]" if self.sheet else self.file)
+
+
+# --- reading files -----------------------------------------------------------------------------------
+def read_tables(path: Path) -> list[Table]:
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _xlsx_tables(path)
+    return [_csv_table(path)]
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
+    text = decode_utf8(data, str(path))
+    try:
+        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for number, row in enumerate(reader, start=1):
+            yield number, row
+    except csv.Error as exc:
+        raise InputError(Where(str(path), row=reader.line_num), f"malformed CSV: {exc}") from None
+
+
+def _csv_table(path: Path) -> Table:
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        return _csv_rows(path)
+
+    for number, row in rows():
+        if any(cell.strip() for cell in row):
+            return Table(str(path), None, [c.strip() for c in row], number, rows)
+    raise InputError(Where(str(path)), "the file is empty (no header row)")
+
+
+def _xlsx_tables(path: Path) -> list[Table]:
+    import openpyxl  # imported here: only workbooks pay for it
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
+        raise InputError(Where(str(path)), f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+    tables = []
+    for sheet in workbook.sheetnames:
+        table = _sheet_table(path, sheet, _sheet_rows_factory(path, sheet))
+        if table is not None:
+            tables.append(table)
+    workbook.close()
+    if not tables:
+        raise InputError(Where(str(path)), "no sheet has a recognisable header row "
+                         "(expected Credential Engine bulk-upload column names)")
+    return tables
+
+
+def _sheet_rows_factory(path: Path, sheet: str) -> RowSource:
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            for number, values in enumerate(workbook[sheet].iter_rows(values_only=True), start=1):
+                yield number, [_cell_text(v) for v in values]
+        finally:
+            workbook.close()
+
+    return rows
+
+
+def _cell_text(value: object) -> str:
+    """Excel cells as the text a person typed: 3.0 → "3", dates → ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()  # type: ignore[union-attr]
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(value)
+
+
+def _sheet_table(path: Path, sheet: str, rows: RowSource) -> Table | None:
+    """The sheet's header row: the first of its top rows that names enough known columns."""
+    best: tuple[int, int, list[str]] | None = None
+    for number, row in rows():
+        if number > _HEADER_SCAN_ROWS:
+            break
+        score = max(signature_score(kind, row) for kind in RECORD_KINDS)
+        if score >= 3 and (best is None or score > best[0]):
+            best = (score, number, [c.strip() for c in row])
+    if best is None:
+        return None
+    return Table(str(path), sheet, best[2], best[1], rows)
+
+
+# --- tables → records ----------------------------------------------------------------------------------
+def detect_kind(table: Table, forced: str | None = None) -> str:
+    if forced:
+        return forced
+    scores = {kind: signature_score(kind, table.header) for kind in RECORD_KINDS}
+    kind, score = max(scores.items(), key=lambda item: item[1])
+    if score < 3:
+        raise InputError(table.where, "cannot tell what this table holds: no Credential Engine bulk-upload "
+                         "headers for credentials, learning opportunities or organizations "
+                         "(use --kind or --mapping)")
+    return kind
+
+
+_REQUIRED = {
+    CREDENTIAL: (("name",), ("type",), ("external_id", "ctid")),
+    LEARNING: (("name",), ("external_id", "ctid")),
+    ORGANIZATION: (("name",), ("external_id", "ctid")),
+}
+
+
+def bind_columns(table: Table, kind: str, mapping: Mapping, problems: Problems) -> None:
+    """Decide which column feeds which field; unknown columns warn, missing required ones stop."""
+    table.kind = kind
+    known = header_table(kind)
+    for index, header in enumerate(table.header):
+        if not header:
+            continue
+        target = mapping.column_field(header, kind)
+        name = target or known.get(header_key(header))
+        if name is None:
+            problems.warn(table.where.at(column=header), "unknown column ignored")
+        elif name in table.columns.values():
+            problems.warn(table.where.at(column=header), f"second column for {name!r} ignored")
+        else:
+            table.columns[index] = name
+    present = set(table.columns.values()) | set(mapping.defaults_for(kind))
+    for alternatives in _REQUIRED[kind]:
+        if not present.intersection(alternatives):
+            headers = " or ".join(repr(_display_header(kind, a)) for a in alternatives)
+            raise InputError(table.where, f"missing required column {headers}")
+
+
+def _display_header(kind: str, name: str) -> str:
+    from ctdl_tools.catalog.fields import FIELDS
+
+    headers = FIELDS[kind].get(name, ())
+    return headers[0] if headers else name
+
+
+def table_records(table: Table, mapping: Mapping, problems: Problems) -> Iterator[Record]:
+    """Stream a bound table's data rows as records (guidance, padding and empty rows skipped)."""
+    assert table.kind is not None
+    names = {index: name for index, name in table.columns.items()}
+    headers = {name: table.header[index] for index, name in names.items()}
+    defaults = mapping.defaults_for(table.kind)
+    in_guidance, pending_empty = True, []
+    for number, row in table.rows():
+        if number <= table.header_row:
+            continue
+        cells = {names[i]: _clean(v) for i, v in enumerate(row) if i in names}
+        filled = {k: v for k, v in cells.items() if v}
+        if in_guidance and _is_guidance(row):
+            continue
+        in_guidance = False
+        if not filled or _is_padding(row):
+            pending_empty.append(number)
+            continue
+        for empty in pending_empty:  # an empty row between records is worth a word; trailing ones are not
+            problems.warn(table.where.at(row=empty), "empty row skipped")
+        pending_empty = []
+        values = {**defaults, **mapping.translate(table.kind, filled)}
+        yield Record(table.kind, values, table.where.at(row=number), headers)
+
+
+def _clean(value: str) -> str:
+    text = value.strip().replace("`", '"')
+    return "" if text in ("NULL", "#DELETE") else text
+
+
+def _is_guidance(row: list[str]) -> bool:
+    cells = [c.strip() for c in row if c and c.strip()]
+    return bool(cells) and all(_GUIDANCE.match(c) for c in cells)
+
+
+def _is_padding(row: list[str]) -> bool:
+    cells = [c.strip() for c in row if c and c.strip()]
+    return len(cells) == 1 and bool(_PADDING.match(cells[0]))
+
+
+def sample_leftovers(record: Record) -> list[str]:
+    """Fields whose value is a template leftover (``SAMPLE: …``), which CE's Publisher rejects."""
+    return [name for name, value in record.values.items()
+            if isinstance(value, str) and value.upper().startswith(SAMPLE_PREFIX)]
+
+
+def list_value(value: object) -> list[str]:
+    """A field's values as a list: ``a|b`` cells split, JSON arrays kept, scalars wrapped."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [part.strip() for part in str(value).split("|") if part.strip()]
+
+
+__all__ = ["LIST_FIELDS", "Table", "bind_columns", "detect_kind", "list_value", "read_tables",
+           "sample_leftovers", "table_records"]

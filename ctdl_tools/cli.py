@@ -1,0 +1,86 @@
+"""The ``ctdl`` command: parses options and calls the stage packages, nothing more."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ctdl_tools import __version__
+from ctdl_tools.catalog.sources import KINDS
+from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError
+
+
+class _Progress:
+    """A progress bar on stderr, only for a terminal and a large input."""
+
+    THRESHOLD = 2000
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def advance(self, _n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def start(self, total: int) -> None:
+        if total >= self.THRESHOLD and sys.stderr.isatty():
+            self.bar = click.progressbar(length=total, label="converting", file=sys.stderr)
+            self.bar.__enter__()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ctdl")
+def main() -> None:
+    """ctdl_tools: catalogs to CTDL JSON-LD, validated, published, and linked from LERs."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Directory for the CTDL documents (<ctid>.json).")
+@click.option("--kind", type=click.Choice(KINDS), default="auto", show_default=True,
+              help="What the inputs hold; auto detects from headers and content.")
+@click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML mapping of your column names and value words to CTDL fields.")
+@click.option("--owner", metavar="CTID", help="Publishing organization, used where rows don't name one.")
+@click.option("--ctid-namespace", metavar="UUID|TEXT", help="Namespace for deterministic CTIDs.")
+@click.option("--language", default="en-US", show_default=True, help="Language of the catalog's text.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Summary format on stdout.")
+def convert(inputs: tuple[Path, ...], outdir: Path, kind: str, mapping: Path | None, owner: str | None,
+            ctid_namespace: str | None, language: str, fmt: str) -> None:
+    """Convert catalogs (CSV, XLSX, JSON, YAML, CASE, RSD, ESCO) to CTDL JSON-LD."""
+    from ctdl_tools.build.convert import ConvertOptions, convert as run_convert
+
+    options = ConvertOptions(kind=kind, mapping=mapping, owner=owner, ctid_namespace=ctid_namespace,
+                             language=language)
+    progress = _Progress()
+    try:
+        result = run_convert(list(inputs), outdir, options, progress=progress)
+    except InputError as exc:
+        progress.close()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
+    progress.close()
+    for problem in result.problems.items:
+        click.echo(str(problem), err=True)
+    if fmt == "json":
+        summary = {"inputs": [vars(s) for s in result.inputs], "written": len(result.written),
+                   "failed": result.failed, "output": str(outdir)}
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        for s in result.inputs:
+            click.echo(f"{s.name}: {s.written} written, {s.failed} failed, {s.warnings} warnings, "
+                       f"{s.errors} errors")
+    sys.exit(EXIT_RECORD_ERRORS if result.failed else EXIT_OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,25 @@
+"""Shared test helpers: paths to bundled test data, and a guard that no socket is opened."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+SAMPLES = REPO / "samples"
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything tries to open a network connection."""
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a network connection was attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
