@@ -57,7 +57,8 @@ def main() -> None:
 def convert(inputs: tuple[Path, ...], outdir: Path, kind: str, mapping: Path | None, owner: str | None,
             ctid_namespace: str | None, language: str, fmt: str) -> None:
     """Convert catalogs (CSV, XLSX, JSON, YAML, CASE, RSD, ESCO) to CTDL JSON-LD."""
-    from ctdl_tools.build.convert import ConvertOptions, convert as run_convert
+    from ctdl_tools.build.convert import ConvertOptions
+    from ctdl_tools.build.convert import convert as run_convert
 
     options = ConvertOptions(kind=kind, mapping=mapping, owner=owner, ctid_namespace=ctid_namespace,
                              language=language)

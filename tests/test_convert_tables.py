@@ -27,9 +27,12 @@ CRED_ROW = ["AAS-WELD", "Welding Technology", "Associate of Applied Science Degr
             "Prepares students for entry-level welding careers in manufacturing and construction.",
             "https://www.riverbend.example.edu/programs/welding/", OWNER, "Active", "English|Spanish",
             "welding|fabrication", "2 years", "48.0508", "51-4121", "Estimated program cost",
-            "Tuition|Fees", "$7,920.00|450", "https://www.riverbend.example.edu/tuition",
+            "Tuition|Technology Fee", "$7,920.00|450", "https://www.riverbend.example.edu/tuition",
             "Complete the program courses", "60", "Credit Hour", "PRG-WELD",
             "Higher Learning Commission~https://www.hlcommission.org/", "2025-08-15", "2025-2026 Catalog"]
+# The same credential on its own: its required program is not in a one-file conversion.
+SOLO_ROW = [("" if h == "Condition Profile: Target Learning Opportunity" else v)
+            for h, v in zip(CRED_HEADER, CRED_ROW, strict=True)]
 LO_HEADER = ["External Identifier", "Learning Type", "Learning Opportunity Name", "Coded Notation", "Description",
              "Subject Webpage", "In Catalog", "Owned By", "Language", "Life Cycle Status Type", "Credit Unit Value",
              "Credit Unit Type", "Delivery Type", "Has Part", "ConditionProfile: Name",
@@ -44,7 +47,8 @@ LO_ROWS = [
      "https://catalog.riverbend.example.edu/wld-120", OWNER, "English", "Active", "4", "Credit Hour", "Hybrid",
      "", "Prerequisites", "Completion of WLD 110 with a C or better.", "WLD-110"],
     ["PRG-WELD", "Learning Program", "Welding Technology Program", "", "The courses of the welding AAS program.",
-     "https://www.riverbend.example.edu/programs/welding", "", OWNER, "English", "Active", "", "", "", "WLD-110|WLD-120",
+     "https://www.riverbend.example.edu/programs/welding", "", OWNER, "English", "Active", "", "", "",
+     "WLD-110|WLD-120",
      "", "", ""],
 ]
 
@@ -84,7 +88,7 @@ def catalog(tmp_path: Path) -> Path:
 
 
 def test_credential_row_becomes_a_registry_graph(catalog: Path, tmp_path: Path, no_network: None) -> None:
-    code, out, err = run("convert", str(catalog), "-o", str(tmp_path / "out"))
+    code, _out, err = run("convert", str(catalog), "-o", str(tmp_path / "out"))
     assert code == 0, err
     docs = load_docs(tmp_path / "out")
     assert len(docs) == 4
@@ -105,7 +109,7 @@ def test_credential_row_becomes_a_registry_graph(catalog: Path, tmp_path: Path, 
     costs = main_node["ceterms:estimatedCost"]
     assert [c["ceterms:price"] for c in costs] == [7920, 450]
     assert [c["ceterms:directCostType"]["ceterms:targetNode"] for c in costs] == ["costType:Tuition",
-                                                                                   "costType:StandardFees"]
+                                                                                   "costType:TechnologyFee"]
     assert main_node["ceterms:instructionalProgramType"][0]["ceterms:codedNotation"] == "48.0508"
     assert main_node["ceterms:occupationType"][0]["ceterms:codedNotation"] == "51-4121"
     condition = main_node["ceterms:requires"][0]
@@ -197,10 +201,10 @@ def test_missing_required_column_is_exit_2_naming_file_and_column(tmp_path: Path
     ("Language", "Klingonese", "unknown language"),
 ])
 def test_bad_cell_fails_that_record_only(tmp_path: Path, column: str, value: str, expected: str) -> None:
-    bad = list(CRED_ROW)
+    bad = list(SOLO_ROW)
     bad[CRED_HEADER.index(column)] = value
     bad[0] = "BAD-1"
-    good = list(CRED_ROW)
+    good = list(SOLO_ROW)
     path = write_csv(tmp_path / "creds.csv", CRED_HEADER, [good, bad])
     code, out, err = run("convert", str(path), "-o", str(tmp_path / "out"))
     assert code == 1
@@ -212,7 +216,7 @@ def test_bad_cell_fails_that_record_only(tmp_path: Path, column: str, value: str
 
 def test_bad_ctid_and_missing_identifier(tmp_path: Path) -> None:
     header = ["CTID", *CRED_HEADER]
-    rows = [["ce-not-a-uuid", *CRED_ROW], ["", "", *CRED_ROW[1:]]]
+    rows = [["ce-not-a-uuid", *SOLO_ROW], ["", "", *SOLO_ROW[1:]]]
     path = write_csv(tmp_path / "creds.csv", header, rows)
     code, _, err = run("convert", str(path), "-o", str(tmp_path / "out"))
     assert code == 1
@@ -221,7 +225,7 @@ def test_bad_ctid_and_missing_identifier(tmp_path: Path) -> None:
 
 
 def test_duplicate_external_ids_are_reported_with_both_rows(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "creds.csv", CRED_HEADER, [CRED_ROW, CRED_ROW])
+    path = write_csv(tmp_path / "creds.csv", CRED_HEADER, [SOLO_ROW, SOLO_ROW])
     code, _, err = run("convert", str(path), "-o", str(tmp_path / "out"))
     assert code == 1
     assert "duplicate CTID" in err or "duplicate external identifier" in err
@@ -229,9 +233,9 @@ def test_duplicate_external_ids_are_reported_with_both_rows(tmp_path: Path) -> N
 
 
 def test_empty_row_between_records_warns(tmp_path: Path) -> None:
-    second = list(CRED_ROW)
+    second = list(SOLO_ROW)
     second[0] = "AAS-2"
-    path = write_csv(tmp_path / "creds.csv", CRED_HEADER, [CRED_ROW, [""] * len(CRED_HEADER), second])
+    path = write_csv(tmp_path / "creds.csv", CRED_HEADER, [SOLO_ROW, [""] * len(CRED_HEADER), second])
     code, out, err = run("convert", str(path), "-o", str(tmp_path / "out"))
     assert code == 0
     assert "row 3" in err and "empty row skipped" in err
@@ -239,9 +243,9 @@ def test_empty_row_between_records_warns(tmp_path: Path) -> None:
 
 
 def test_encoding_bom_ok_latin1_refused(tmp_path: Path) -> None:
-    bom = write_csv(tmp_path / "bom.csv", CRED_HEADER, [CRED_ROW], encoding="utf-8-sig")
+    bom = write_csv(tmp_path / "bom.csv", CRED_HEADER, [SOLO_ROW], encoding="utf-8-sig")
     assert run("convert", str(bom), "-o", str(tmp_path / "a"))[0] == 0
-    row = list(CRED_ROW)
+    row = list(SOLO_ROW)
     row[1] = "Soldadura Técnica"
     latin = write_csv(tmp_path / "latin.csv", CRED_HEADER, [row], encoding="latin-1")
     code, _, err = run("convert", str(latin), "-o", str(tmp_path / "b"))
@@ -277,7 +281,7 @@ def test_mapping_file_for_a_providers_own_columns(tmp_path: Path) -> None:
 
 def test_owner_option_fills_records_without_owner(tmp_path: Path) -> None:
     header = [h for h in CRED_HEADER if h != "Owned By"]
-    row = [v for h, v in zip(CRED_HEADER, CRED_ROW, strict=True) if h != "Owned By"]
+    row = [v for h, v in zip(CRED_HEADER, SOLO_ROW, strict=True) if h != "Owned By"]
     path = write_csv(tmp_path / "creds.csv", header, [row])
     code, _, err = run("convert", str(path), "--owner", OWNER.upper(), "-o", str(tmp_path / "out"))
     assert code == 0, err
@@ -292,7 +296,7 @@ def test_ctid_namespace_changes_derived_ctids(catalog: Path, tmp_path: Path) -> 
 
 
 def test_repaired_codes_warn_with_the_cell(tmp_path: Path) -> None:
-    row = list(CRED_ROW)
+    row = list(SOLO_ROW)
     row[CRED_HEADER.index("CIP List")] = "1.0101|47-0604"
     path = write_csv(tmp_path / "creds.csv", CRED_HEADER, [row])
     code, _, err = run("convert", str(path), "-o", str(tmp_path / "out"))

@@ -282,7 +282,8 @@ class _RecordBuilder:
         kind = str(self.record.get("condition_type") or "requires")
         prop = CONDITION_PROPERTIES.get(kind.lower().replace(" ", "").replace("_", ""))
         if prop is None:
-            self.error("condition_type", f"unknown condition type {kind!r} (use {', '.join(sorted(CONDITION_PROPERTIES))})")
+            known = ", ".join(sorted(CONDITION_PROPERTIES))
+            self.error("condition_type", f"unknown condition type {kind!r} (use {known})")
             return
         profile: dict[str, Any] = {"@type": "ceterms:ConditionProfile"}
         if self.record.get("condition_name"):

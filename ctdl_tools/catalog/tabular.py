@@ -71,8 +71,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         delimiter = ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for number, row in enumerate(reader, start=1):
-            yield number, row
+        yield from enumerate(reader, start=1)
     except csv.Error as exc:
         raise InputError(Where(str(path), row=reader.line_num), f"malformed CSV: {exc}") from None
 
