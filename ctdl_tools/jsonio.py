@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from ctdl_tools.errors import InputError, Where
 
@@ -47,19 +48,27 @@ def read_json(path: Path | str) -> Any:
 
 
 def dumps(document: Any) -> bytes:
-    """Pretty, deterministic JSON: keys keep the order the builders gave them, UTF-8, final newline."""
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """Pretty, deterministic JSON: two-space indent, keys sorted (so ``@id``, ``@type`` lead), UTF-8,
+    final newline. orjson does this in C; the standard library's indenting encoder is pure Python and
+    was most of a 10k-record conversion's time."""
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
 def write_atomic(path: Path | str, data: bytes) -> None:
     """Write to a temporary file beside ``path`` and rename it: readers never see half a file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # One temporary name per process and target: cheaper than mkstemp's random probing, and still
+    # private to this process (the pid) and never confused with a finished file (the leading dot).
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
+    except FileNotFoundError:
+        if path.parent.exists():
+            raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise

@@ -7,6 +7,8 @@ written. Pass 2 streams the inputs again, builds each document and writes it ato
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +21,7 @@ from ctdl_tools.catalog.mapping import load_mapping
 from ctdl_tools.catalog.model import PrebuiltInput, Record, SkillFramework
 from ctdl_tools.catalog.sources import Source, open_sources
 from ctdl_tools.ctid import REGISTRY_BASE, namespace_from, normalize_ctid
-from ctdl_tools.errors import InputError, Problems, Where
+from ctdl_tools.errors import InputError, Problem, Problems, Where
 from ctdl_tools.jsonio import write_atomic
 
 
@@ -98,46 +100,117 @@ class Progress(Protocol):
     def advance(self, n: int) -> None: ...
 
 
-def build_documents(sources: list[Source], ctx: BuildContext,
-                    progress: Progress | None = None) -> Iterator[tuple[int, Any, GraphDocument | None]]:
-    """Index everything, then yield ``(source index, item, document or None)`` per item."""
+def index_sources(sources: list[Source], ctx: BuildContext) -> int:
+    """Pass 1: register every item; returns how many there are."""
     total = 0
     for source in sources:
-        for item in source.items():
+        for item in source.items(index_only=True):
             _index(item, ctx)
             total += 1
     ctx.finish_index()
-    if progress:
-        progress.start(total)
+    return total
+
+
+def build_documents(sources: list[Source], ctx: BuildContext) -> Iterator[tuple[int, Any, GraphDocument | None]]:
+    """Index everything, then yield ``(source index, item, document or None)`` per item."""
+    index_sources(sources, ctx)
     for number, source in enumerate(sources):
         for item in source.items():
             yield number, item, _build(item, ctx)
-            if progress:
-                progress.advance(1)
+
+
+# One item's pass-2 outcome: (sequence number, source index, built here?, written file or None, problems).
+Outcome = tuple[int, int, bool, str | None, list[Problem]]
+PARALLEL_THRESHOLD = 2000
+
+
+def _build_share(sources: list[Source], ctx: BuildContext, outdir: Path, share: int, of: int,
+                 progress: Progress | None = None) -> list[Outcome]:
+    """Pass 2 for every ``of``-th item starting at ``share``; problems are tied to the item they arose at,
+    so the parent can merge the workers' reports into the order a single process would print."""
+    problems, outcomes, mark, seq = ctx.problems.items, [], len(ctx.problems.items), 0
+    for number, source in enumerate(sources):
+        for item in source.items():
+            mine = seq % of == share
+            written = None
+            if mine:
+                document = _build(item, ctx)
+                if document is not None:
+                    path = outdir / f"{document.ctid}.json"
+                    write_atomic(path, document.to_bytes())
+                    written = str(path)
+                if progress:
+                    progress.advance(of)
+            if mine or len(problems) > mark:
+                outcomes.append((seq, number, mine, written, problems[mark:]))
+                mark = len(problems)
+            seq += 1
+    return outcomes
+
+
+def _worker_count(total: int) -> int:
+    if total < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _build_all(sources: list[Source], ctx: BuildContext, outdir: Path, workers: int,
+               progress: Progress | None) -> list[Outcome]:
+    """Pass 2, in forked workers when the input is large: building and serialising is CPU-bound, and the
+    workers inherit the pass-1 index instead of rebuilding it."""
+    if workers == 1:
+        return _build_share(sources, ctx, outdir, 0, 1, progress)
+    global _FORKED_STATE
+    _FORKED_STATE = (sources, ctx, outdir)  # inherited by the forked workers, never pickled
+    try:
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            pending = [pool.apply_async(_forked_share, (share, workers)) for share in range(1, workers)]
+            outcomes = _build_share(sources, ctx, outdir, 0, workers, progress)
+            for job in pending:
+                outcomes += job.get()
+    finally:
+        _FORKED_STATE = None
+    return outcomes
+
+
+_FORKED_STATE: tuple[list[Source], BuildContext, Path] | None = None
+
+
+def _forked_share(share: int, of: int) -> list[Outcome]:
+    assert _FORKED_STATE is not None
+    sources, ctx, outdir = _FORKED_STATE
+    return _build_share(sources, ctx, outdir, share, of)
 
 
 def convert(paths: list[Path], outdir: Path, options: ConvertOptions,
-            progress: Progress | None = None) -> ConvertResult:
-    """Convert ``paths`` into ``outdir``; unreadable input raises :class:`InputError` before any write."""
+            progress: Progress | None = None, workers: int | None = None) -> ConvertResult:
+    """Convert ``paths`` into ``outdir``; unreadable input raises :class:`InputError` before any write.
+
+    Pass 2 only starts once pass 1 has read every input to the end, so an unreadable file stops the run
+    before anything is written; each document is then written atomically as soon as it is built.
+    """
     result = ConvertResult()
     mapping = load_mapping(options.mapping)
     ctx = make_context(options, result.problems)
     sources = open_sources(paths, options.kind, mapping, result.problems)
     result.inputs = [InputSummary(s.name) for s in sources]
-    # Pass 2 only starts once pass 1 has read every input to the end, so an unreadable file stops the run
-    # before anything is written; each document is then written atomically as soon as it is built.
-    made_outdir = False
-    for number, _item, document in build_documents(sources, ctx, progress):
-        if document is None:
+    total = index_sources(sources, ctx)
+    if progress:
+        progress.start(total)
+    outdir.mkdir(parents=True, exist_ok=True)
+    outcomes = _build_all(sources, ctx, outdir, workers or _worker_count(total), progress)
+    pass1_problems = list(result.problems.items)
+    result.problems = Problems()
+    for problem in pass1_problems:
+        result.problems.add(problem.severity, problem.where, problem.message)
+    for _seq, number, mine, written, problems in sorted(outcomes, key=lambda o: (o[0], not o[2])):
+        for problem in problems:
+            result.problems.add(problem.severity, problem.where, problem.message)
+        if mine and written:
+            result.written.append(Path(written))
+            result.inputs[number].written += 1
+        elif mine:
             result.inputs[number].failed += 1
-            continue
-        if not made_outdir:
-            outdir.mkdir(parents=True, exist_ok=True)
-            made_outdir = True
-        path = outdir / f"{document.ctid}.json"
-        write_atomic(path, document.to_bytes())
-        result.written.append(path)
-        result.inputs[number].written += 1
     _count_problems(result)
     return result
 

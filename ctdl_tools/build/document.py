@@ -15,20 +15,6 @@ from ctdl_tools.ctid import REGISTRY_BASE, graph_uri, resource_uri
 from ctdl_tools.jsonio import dumps
 from ctdl_tools.vocab.pins import CTDL_CONTEXT_URL
 
-# Keys first in every node, in this order; the rest follow alphabetically. CE's own output has no stable
-# order, so ours is simply readable and byte-identical across runs.
-_LEADING_KEYS = ("@id", "@type", "ceterms:ctid")
-
-
-def ordered(node: Any) -> Any:
-    """A copy of ``node`` with keys in the canonical order, recursively; lists keep their order."""
-    if isinstance(node, dict):
-        keys = [k for k in _LEADING_KEYS if k in node] + sorted(k for k in node if k not in _LEADING_KEYS)
-        return {k: ordered(node[k]) for k in keys}
-    if isinstance(node, list):
-        return [ordered(v) for v in node]
-    return node
-
 
 @dataclass
 class GraphDocument:
@@ -48,10 +34,12 @@ class GraphDocument:
         return str(self.main["@type"])
 
     def to_jsonld(self) -> dict:
-        return {"@context": self.context, "@id": graph_uri(self.ctid, self.base),
-                "@graph": [ordered(node) for node in self.nodes]}
+        return {"@context": self.context, "@id": graph_uri(self.ctid, self.base), "@graph": self.nodes}
 
     def to_bytes(self) -> bytes:
+        """Keys sorted at every level (``@id`` and ``@type`` sort first); lists keep their order, so the
+        main resource stays first in ``@graph``. CE's own output has no stable key order; ours is
+        byte-identical across runs."""
         return dumps(self.to_jsonld())
 
 
@@ -59,18 +47,18 @@ class BlankNodes:
     """Blank-node ids ``_:<uuid>`` that are the same on every run: UUIDv5 of the document and a key."""
 
     def __init__(self, owner_ctid: str) -> None:
-        self._namespace = uuid.uuid5(uuid.NAMESPACE_URL, owner_ctid)
-        self._nodes: dict[str, dict] = {}
+        self._owner = owner_ctid
+        self._nodes: dict[str, tuple[str, dict]] = {}
 
     def get(self, key: str, make: Any) -> str:
         """The id for ``key``; ``make(id)`` builds the node the first time the key is seen."""
-        node_id = f"_:{uuid.uuid5(self._namespace, key)}"
         if key not in self._nodes:
-            self._nodes[key] = make(node_id)
-        return node_id
+            node_id = f"_:{uuid.uuid5(uuid.NAMESPACE_URL, self._owner + '#' + key)}"
+            self._nodes[key] = (node_id, make(node_id))
+        return self._nodes[key][0]
 
     def nodes(self) -> list[dict]:
-        return list(self._nodes.values())
+        return [node for _id, node in self._nodes.values()]
 
 
 def new_resource(ctid: str, type_: str, base: str = REGISTRY_BASE) -> dict[str, Any]:

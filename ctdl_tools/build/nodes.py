@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,8 +36,12 @@ def resolve_concept(prop: str, word: str) -> str:
     return concept_index(scheme).resolve(word)
 
 
+@lru_cache(maxsize=4096)
 def concept_alignment(prop: str, concept: str, language: str) -> dict[str, Any]:
-    """The CredentialAlignmentObject registry records use for a concept value (registry.md §2.6)."""
+    """The CredentialAlignmentObject registry records use for a concept value (registry.md §2.6).
+
+    Cached: the same dict is shared by every record that uses the concept, so treat it as read-only.
+    """
     vocab = vocabulary()
     scheme = vocab.scheme_of(prop) or vocab.concepts[concept].schemes[0]
     scheme_name = scheme.partition(":")[2]
@@ -63,6 +68,7 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)", re.IGNORECASE)
 _ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 
 
+@lru_cache(maxsize=1024)
 def iso_duration(text: str) -> str:
     """``"12 hours"`` → ``PT12H``; ``"1 year 6 months"`` → ``P1Y6M``; ISO 8601 passes through."""
     text = text.strip()
@@ -131,6 +137,7 @@ def boolean(text: str | bool) -> bool:
     raise ValueError(f"{text!r} is not yes/no (use TRUE or FALSE)")
 
 
+@lru_cache(maxsize=1024)
 def iso_date(text: str | _dt.date) -> str:
     """``2024-08-15``, ``8/15/2024`` (US order) or an Excel date → ``2024-08-15``."""
     if isinstance(text, _dt.datetime):
@@ -146,6 +153,7 @@ def iso_date(text: str | _dt.date) -> str:
     raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD)")
 
 
+@lru_cache(maxsize=8192)
 def url(text: str) -> str:
     """An absolute http(s) URL. A trailing slash is dropped, as the Registry Assistant does."""
     value = text.strip()

@@ -23,7 +23,7 @@ JSON_SUFFIXES = (".json", ".jsonld", ".yaml", ".yml")
 class Source:
     name: str
     format: str                       # e.g. "ce-bulk-upload", "case", "rsd", "esco", "skills-csv", "json-catalog"
-    items: Callable[[], Iterator[Any]]
+    items: Callable[..., Iterator[Any]]   # items(index_only=False): index_only may skip unneeded fields
 
 
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
@@ -74,7 +74,7 @@ def _skill_source(path: Path, kind: str) -> Source:
     else:
         reader = {"rsd": rsd.read_rsd, "esco": esco.read_esco_csv, "competencies": skills_csv.read_skills_csv}[kind]
     frameworks = reader(path)
-    return Source(str(path), kind, lambda: iter(frameworks))
+    return Source(str(path), kind, lambda index_only=False: iter(frameworks))
 
 
 def _sniff_header(path: Path) -> set[str]:
@@ -94,14 +94,15 @@ def _table_sources(path: Path, kind: str, mapping: Mapping, problems: Problems) 
             return [_skill_source(path, "case")]
         if "competency" in header or "@type" in header or "ceasn.competencytext" in header:
             return [_skill_source(path, "competencies")]
-    from ctdl_tools.catalog.tabular import bind_columns, detect_kind, read_tables, table_records
+    from ctdl_tools.catalog.tabular import INDEX_FIELDS, bind_columns, detect_kind, read_tables, table_records
 
     forced = KIND_NAMES.get(kind) if kind != "auto" else mapping.kind
     sources = []
     for table in read_tables(path):
         bind_columns(table, detect_kind(table, forced), mapping, problems)
         sources.append(Source(str(table.where), "ce-bulk-upload",
-                              lambda t=table: table_records(t, mapping, problems)))
+                              lambda index_only=False, t=table: table_records(
+                                  t, mapping, problems, INDEX_FIELDS if index_only else None)))
     return sources
 
 
@@ -122,12 +123,12 @@ def _json_source(path: Path, kind: str, mapping: Mapping, problems: Problems) ->
 
     if ra_json.looks_like_ra_request(data):
         items = ra_json.read_ra_request(path)
-        return Source(str(path), "registry-assistant", lambda: iter(items))
+        return Source(str(path), "registry-assistant", lambda index_only=False: iter(items))
     if jsoncat.looks_like_catalog(data):
         catalog = jsoncat.check_catalog(data, str(path))
         frameworks = jsoncat.catalog_frameworks(catalog, str(path))
 
-        def items() -> Iterator[Any]:
+        def items(index_only: bool = False) -> Iterator[Any]:
             yield from frameworks
             yield from jsoncat.catalog_records(catalog, str(path), mapping, problems)
 

@@ -8,7 +8,6 @@ build), so a 100k-row catalog never sits in memory as rows.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -59,21 +58,30 @@ def read_tables(path: Path) -> list[Table]:
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Stream a CSV's rows; the file is never held whole (100k-row catalogs)."""
     try:
-        data = path.read_bytes()
+        handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
-    text = decode_utf8(data, str(path))
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        yield from enumerate(reader, start=1)
-    except csv.Error as exc:
-        raise InputError(Where(str(path), row=reader.line_num), f"malformed CSV: {exc}") from None
+    with handle:
+        try:
+            sample = handle.read(8192)
+        except UnicodeDecodeError:
+            decode_utf8(path.read_bytes(), str(path))  # raises with the line of the bad byte
+            raise
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+        except csv.Error:
+            delimiter = ","
+        handle.seek(0)
+        reader = csv.reader(handle, delimiter=delimiter)
+        try:
+            yield from enumerate(reader, start=1)
+        except csv.Error as exc:
+            raise InputError(Where(str(path), row=reader.line_num), f"malformed CSV: {exc}") from None
+        except UnicodeDecodeError:
+            decode_utf8(path.read_bytes(), str(path))
+            raise
 
 
 def _csv_table(path: Path) -> Table:
@@ -194,27 +202,40 @@ def _display_header(kind: str, name: str) -> str:
     return headers[0] if headers else name
 
 
-def table_records(table: Table, mapping: Mapping, problems: Problems) -> Iterator[Record]:
-    """Stream a bound table's data rows as records (guidance, padding and empty rows skipped)."""
+# What pass 1 (indexing) needs of a row: identity, type, name and the parts a program lists.
+INDEX_FIELDS = frozenset({"external_id", "ctid", "type", "name", "has_part"})
+
+
+def table_records(table: Table, mapping: Mapping, problems: Problems,
+                  only: frozenset[str] | None = None) -> Iterator[Record]:
+    """Stream a bound table's data rows as records (guidance, padding and empty rows skipped).
+
+    ``only`` limits the fields read (the indexing pass needs a few; reading all is most of its cost).
+    """
     assert table.kind is not None
-    names = {index: name for index, name in table.columns.items()}
+    names = dict(table.columns)
+    wanted = {i: n for i, n in names.items() if only is None or n in only}
     headers = {name: table.header[index] for index, name in names.items()}
     defaults = mapping.defaults_for(table.kind)
     in_guidance, pending_empty = True, []
     for number, row in table.rows():
         if number <= table.header_row:
             continue
-        cells = {names[i]: _clean(v) for i, v in enumerate(row) if i in names}
-        filled = {k: v for k, v in cells.items() if v}
         if in_guidance and _is_guidance(row):
             continue
         in_guidance = False
-        if not filled or _is_padding(row):
+        if _is_padding(row) or not any(_clean(v) for i, v in enumerate(row) if i in names):
             pending_empty.append(number)
             continue
         for empty in pending_empty:  # an empty row between records is worth a word; trailing ones are not
             problems.warn(table.where.at(row=empty), "empty row skipped")
         pending_empty = []
+        filled = {}
+        for i, v in enumerate(row):
+            if i in wanted:
+                text = _clean(v)
+                if text:
+                    filled[wanted[i]] = text
         values = {**defaults, **mapping.translate(table.kind, filled)}
         yield Record(table.kind, values, table.where.at(row=number), headers)
 
@@ -230,6 +251,9 @@ def _is_guidance(row: list[str]) -> bool:
 
 
 def _is_padding(row: list[str]) -> bool:
+    first = row[0].strip() if row else ""
+    if not first or first[0] not in "Aa":  # cheap exit: padding rows start "ADD NEW … HERE"
+        return False
     cells = [c.strip() for c in row if c and c.strip()]
     return len(cells) == 1 and bool(_PADDING.match(cells[0]))
 
