@@ -87,7 +87,11 @@ def _maxrss_mb(ru_maxrss: int) -> float:
 def convert_once(python: str, catalog: Path, outdir: Path, log: Path, extra: list[str]) -> Run:
     """One whole-process conversion into an empty ``outdir``: wall time and the child's peak RSS."""
     if outdir.exists():
+        # Deleting 100k files leaves the filesystem journalling in the background; let it finish so the
+        # next timed run is not charged for the previous run's clean-up.
         shutil.rmtree(outdir)
+        os.sync()
+        time.sleep(1.0)
     command = [python, "-m", "ctdl_tools", "convert", str(catalog), "-o", str(outdir), "--format", "json", *extra]
     with log.open("wb") as err, tempfile.TemporaryFile() as out:
         start = time.perf_counter()
