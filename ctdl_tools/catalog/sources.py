@@ -78,11 +78,14 @@ def _skill_source(path: Path, kind: str) -> Source:
 
 
 def _sniff_header(path: Path) -> set[str]:
-    if path.suffix.lower() not in (".csv", ".tsv"):
-        return set()
-    from ctdl_tools.catalog.tabular import read_tables
+    """The first non-empty row of a CSV, or of a workbook's first sheet, as header keys."""
+    if path.suffix.lower() in (".csv", ".tsv"):
+        from ctdl_tools.catalog.tabular import read_tables
 
-    return {header_key(h) for h in read_tables(path)[0].header}
+        return {header_key(h) for h in read_tables(path)[0].header}
+    from ctdl_tools.catalog.tabular import first_sheet_header
+
+    return {header_key(h) for h in first_sheet_header(path)}
 
 
 def _table_sources(path: Path, kind: str, mapping: Mapping, problems: Problems) -> list[Source]:

@@ -113,6 +113,24 @@ def _xlsx_tables(path: Path) -> list[Table]:
     return tables
 
 
+def first_sheet_header(path: Path) -> list[str]:
+    """The first non-empty row of a workbook's first sheet (to tell a skills sheet from CE templates)."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
+        raise InputError(Where(str(path)), f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        for values in workbook[workbook.sheetnames[0]].iter_rows(values_only=True):
+            row = [_cell_text(v) for v in values]
+            if any(cell.strip() for cell in row):
+                return row
+        return []
+    finally:
+        workbook.close()
+
+
 def _sheet_rows_factory(path: Path, sheet: str) -> RowSource:
     def rows() -> Iterator[tuple[int, list[str]]]:
         import openpyxl
