@@ -1,0 +1,90 @@
+"""ctdl_tools' own JSON/YAML catalog format."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ctdl_tools.build.context import BuildContext
+from ctdl_tools.catalog.jsoncat import catalog_frameworks, catalog_records, check_catalog
+from ctdl_tools.catalog.mapping import Mapping
+from ctdl_tools.cli import main
+from ctdl_tools.ctid import DEFAULT_NAMESPACE
+from ctdl_tools.errors import InputError, Problems
+
+from .conftest import SAMPLES
+
+OWNER = "ce-8966d710-9d88-4287-af36-66ad12da64b9"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_yaml_and_json_forms_give_the_same_documents(tmp_path: Path) -> None:
+    data = json.loads((SAMPLES / "catalog.json").read_text())
+    (tmp_path / "catalog.yaml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    assert run("convert", str(SAMPLES / "catalog.json"), "-o", str(tmp_path / "j"))[0] == 0
+    assert run("convert", str(tmp_path / "catalog.yaml"), "-o", str(tmp_path / "y"))[0] == 0
+    j = {p.name: p.read_bytes() for p in (tmp_path / "j").iterdir()}
+    assert j == {p.name: p.read_bytes() for p in (tmp_path / "y").iterdir()} and len(j) == 9
+
+
+def test_arrays_and_header_names_are_both_accepted(tmp_path: Path) -> None:
+    catalog = {"credentials": [{
+        "External Identifier": "W-1", "name": "Structural Welding Certificate", "Credential Type": "Certificate",
+        "Description": "Certifies structural welding skills for building construction.",
+        "Subject Webpage": "https://keystone.example.edu/structural", "owned_by": OWNER,
+        "Keywords": ["welding", "structural"], "Language": ["English"]}]}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(catalog))
+    code, _, err = run("convert", str(path), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    node = json.loads(next((tmp_path / "out").iterdir()).read_text())["@graph"][0]
+    assert node["ceterms:keyword"] == {"en-US": ["welding", "structural"]}
+    assert node["@type"] == "ceterms:Certificate"
+
+
+def test_bad_json_catalogs_name_the_path(tmp_path: Path) -> None:
+    cases = {
+        "syntax.json": ('{"credentials": [', "invalid JSON at line 1"),
+        "section.json": ('{"credentials": {"a": 1}}', "$.credentials"),
+        "unknown.json": ('{"programs": []}', "not a catalog ctdl_tools knows"),
+    }
+    for name, (text, expected) in cases.items():
+        (tmp_path / name).write_text(text)
+        code, _, err = run("convert", str(tmp_path / name), "-o", str(tmp_path / "out"))
+        assert code == 2 and name in err and expected in err, err
+    record = {"Credential Name": "X", "Credential Type": "Certificate", "External Identifier": "X1",
+              "Language": "Klingon"}
+    (tmp_path / "bad.json").write_text(json.dumps({"credentials": [record]}))
+    code, _, err = run("convert", str(tmp_path / "bad.json"), "-o", str(tmp_path / "out"))
+    assert code == 1 and "$.credentials[0].Language" in err
+
+
+json_value = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                          lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                                       max_size=3), max_leaves=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["credentials", "learning_opportunities", "organizations",
+                                        "competency_frameworks", "x"]), json_value, max_size=3))
+def test_random_catalogs_never_crash(data: dict) -> None:
+    with tempfile.TemporaryDirectory():
+        try:
+            catalog = check_catalog(data, "f.json")
+            catalog_frameworks(catalog, "f.json")
+            ctx = BuildContext(namespace=DEFAULT_NAMESPACE)
+            for record in catalog_records(catalog, "f.json", Mapping(), Problems()):
+                assert record.where.path
+            assert ctx.problems.errors == []
+        except InputError as exc:
+            assert "f.json" in str(exc)
