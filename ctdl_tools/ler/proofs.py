@@ -1,0 +1,644 @@
+"""Verify and (re-)sign LER proofs: Data Integrity ``eddsa-rdfc-2022``, ``Ed25519Signature2020``,
+VC-JWT / compact JWS (RS256, ES256, EdDSA) and OB 2.0 signed assertions. Offline, pinned contexts.
+
+Data Integrity recipe (vc-di-eddsa §3.3; Ed25519Signature2020 uses the same one): the proof options
+(proof minus ``proofValue``, with the document's ``@context``) and the document minus its proof are each
+canonicalized with RDFC-1.0 and hashed with SHA-256; the signature is Ed25519 over
+``hash(proof options) || hash(document)``, published as ``proofValue = "z" + base58btc(signature)``.
+
+What ``ok`` means: every proof on the credential itself is a valid signature by the key its
+``verificationMethod`` names. Proofs of embedded credentials (CLR ``verifiableCredential``,
+endorsements) are reported in ``nested`` and summarised by ``all_ok``. Who owns the key is a separate
+question: see ``ProofResult.key_source`` / ``issuer_match`` and :func:`key_matches`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+
+from ctdl_tools.ler import canon
+from ctdl_tools.ler.jws import Jws, looks_like_jws, parse_jws, sign_jws, signature_valid
+from ctdl_tools.ler.keys import (
+    ED25519,
+    IssuerKey,
+    ResolvedKey,
+    key_from_jwk,
+    load_key,
+    resolve_verification_method,
+    verification_method_belongs_to,
+)
+from ctdl_tools.ler.multibase import multibase_decode, multibase_encode
+from ctdl_tools.ler.rdfc import Quad, canonicalize_quads
+
+EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
+ED25519_SIGNATURE_2020 = "Ed25519Signature2020"
+SIGNING_SUITES = (EDDSA_RDFC_2022, ED25519_SIGNATURE_2020)
+ASSERTION_METHOD = "assertionMethod"
+LEGACY_ESCAPING_WARNING = "signed over pre-RDFC-1.0 literal escaping (URDNA2015 as in pyld, rdf-canonize < 4)"
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+OB_V2 = "https://w3id.org/openbadges/v2"
+
+# Members under which a credential embeds other signed credentials (CLR 2.0, OB 3.0 endorsements).
+_EMBEDDING_KEYS = ("verifiableCredential", "endorsement", "endorsementJwt")
+_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+_MAX_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class ProofResult:
+    """The outcome for one proof (or one JWS)."""
+
+    path: str  # JSON path of the proof ("$.proof[0]", "$.credentialSubject.verifiableCredential[0].proof")
+    ok: bool
+    suite: str  # "eddsa-rdfc-2022" | "Ed25519Signature2020" | "VC-JWT/RS256" | "OB2-JWS/RS256" | …
+    verification_method: str | None
+    reason: str = ""  # why not ok; empty when ok
+    key_source: str = ""  # "did:key" | "supplied" | "embedded" | "fragment" | "jwk-header"
+    issuer_match: bool = False  # the verification method is named under the issuer's id
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    status: str  # "verified" | "failed" | "unsigned"
+    format: str  # "VC 2.0" | "VC 1.1" | "VC-JWT" | "OB 2.0 JWS" | "OB 2.0 hosted" | "JSON-LD" | "unknown"
+    proofs: tuple[ProofResult, ...] = ()  # the credential's own proofs
+    nested: tuple[ProofResult, ...] = ()  # proofs of embedded credentials
+    reason: str = ""
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "verified"
+
+    @property
+    def all_ok(self) -> bool:
+        """Verified, and so is every embedded credential's proof."""
+        return self.ok and all(result.ok for result in self.nested)
+
+    @property
+    def suite(self) -> str | None:
+        return self.proofs[0].suite if self.proofs else None
+
+    @property
+    def verification_method(self) -> str | None:
+        return self.proofs[0].verification_method if self.proofs else None
+
+
+@dataclass(frozen=True)
+class HashData:
+    """The canonical forms and hashes a Data Integrity EdDSA signature is computed over."""
+
+    proof_nquads: str
+    document_nquads: str
+
+    @cached_property
+    def proof_hash(self) -> bytes:
+        return hashlib.sha256(self.proof_nquads.encode("utf-8")).digest()
+
+    @cached_property
+    def document_hash(self) -> bytes:
+        return hashlib.sha256(self.document_nquads.encode("utf-8")).digest()
+
+    @property
+    def data(self) -> bytes:
+        return self.proof_hash + self.document_hash
+
+
+def _summarise(format: str, proofs: list[ProofResult], nested: list[ProofResult],
+               warnings: Iterable[str] = ()) -> VerifyResult:
+    failed = next((result for result in proofs if not result.ok), None)
+    status = "failed" if failed else "verified"
+    warnings = [*warnings, *(warning for result in proofs for warning in result.warnings)]
+    return VerifyResult(status, format, tuple(proofs), tuple(nested), failed.reason if failed else "",
+                        tuple(dict.fromkeys(warnings)))
+
+
+def _failed(format: str, reason: str) -> VerifyResult:
+    return VerifyResult("failed", format, reason=reason)
+
+
+# ============================================================================================ verify
+
+
+def verify(credential: dict | str, *, keys: Iterable[IssuerKey] = ()) -> VerifyResult:
+    """Verify a credential offline: a JSON-LD object (or its JSON text) or a compact JWS.
+
+    ``keys`` are public keys the caller trusts, matched by their ``id`` against ``verificationMethod``
+    / JWS ``kid`` / OB 2.0 ``verification.creator`` (e.g. an OB 2.0 issuer's CryptographicKey). Never
+    raises on bad input: the result says what is wrong.
+    """
+    keys = tuple(keys)
+    if isinstance(credential, str):
+        text = credential.strip()
+        if looks_like_jws(text):
+            return _verify_token(text, keys)
+        try:
+            credential = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            return _failed("unknown", f"neither a compact JWS nor JSON: {exc}")
+    if not isinstance(credential, dict):
+        return _failed("unknown", f"a credential must be a JSON object or a JWS, got {type(credential).__name__}")
+    return _verify_document(credential, keys)
+
+
+def _verify_document(credential: dict, keys: tuple[IssuerKey, ...]) -> VerifyResult:
+    format = _document_format(credential)
+    nested = list(_nested_results(credential, "$", keys, 0))
+    if _is_ob2(credential):
+        return _ob2_document(credential, format, nested)
+    if "proof" not in credential:
+        return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof")
+    proofs = credential["proof"] if isinstance(credential["proof"], list) else [credential["proof"]]
+    if not proofs:
+        return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof (empty proof list)")
+    single = not isinstance(credential["proof"], list)
+    results = [_verify_di(credential, proof, "$.proof" if single else f"$.proof[{i}]", keys)
+               for i, proof in enumerate(proofs)]
+    return _summarise(format, results, nested)
+
+
+def _ob2_document(credential: dict, format: str, nested: list[ProofResult]) -> VerifyResult:
+    verification = credential.get("verification")
+    kind = verification.get("type") if isinstance(verification, dict) else None
+    if kind in ("hosted", "HostedBadge"):
+        return VerifyResult("unsigned", "OB 2.0 hosted", nested=tuple(nested), reason=(
+            "OB 2.0 hosted assertion: no signature; the issuer's hosted copy is the source of truth"))
+    if kind in ("signed", "SignedBadge"):
+        return _failed(format, "OB 2.0 signed assertion given as JSON; its signature is in the compact JWS")
+    return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof")
+
+
+def _document_format(credential: Mapping[str, Any]) -> str:
+    contexts = credential.get("@context")
+    first = contexts[0] if isinstance(contexts, list) and contexts else contexts
+    if not isinstance(first, str):
+        return "JSON-LD"
+    return {VC_V2: "VC 2.0", VC_V1: "VC 1.1", OB_V2: "OB 2.0"}.get(first, "JSON-LD")
+
+
+def _is_ob2(document: Mapping[str, Any]) -> bool:
+    contexts = document.get("@context")
+    return contexts == OB_V2 or (isinstance(contexts, list) and OB_V2 in contexts)
+
+
+def _issuer_id(credential: Mapping[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+# ---------------------------------------------------------------------------- Data Integrity proofs
+
+
+class _ProofError(ValueError):
+    """A precise reason a proof cannot verify."""
+
+
+def _verify_di(document: dict, proof: Any, path: str, keys: tuple[IssuerKey, ...]) -> ProofResult:
+    if not isinstance(proof, dict):
+        return ProofResult(path, False, "unknown", None, "proof is not a JSON object")
+    suite, vm = _suite_of(proof), _vm_id(proof.get("verificationMethod"))
+    try:
+        resolved, warnings = _check_di(document, proof, suite, vm, keys)
+    except _ProofError as exc:
+        return ProofResult(path, False, suite, vm, str(exc))
+    issuer_match = verification_method_belongs_to(vm or "", _issuer_id(document))
+    return ProofResult(path, True, suite, vm, "", resolved.source, issuer_match, tuple(warnings))
+
+
+def _suite_of(proof: Mapping[str, Any]) -> str:
+    kind = proof.get("type")
+    if kind == "DataIntegrityProof":
+        return str(proof.get("cryptosuite"))
+    return kind if isinstance(kind, str) else repr(kind)
+
+
+def _vm_id(vm: Any) -> str | None:
+    if isinstance(vm, dict):
+        vm = vm.get("id")
+    return vm if isinstance(vm, str) else None
+
+
+def _check_di(document: dict, proof: dict, suite: str, vm: str | None,
+              keys: tuple[IssuerKey, ...]) -> tuple[ResolvedKey, list[str]]:
+    kind = proof.get("type")
+    if (kind, suite) not in (("DataIntegrityProof", EDDSA_RDFC_2022), (ED25519_SIGNATURE_2020, ED25519_SIGNATURE_2020)):
+        what = "cryptosuite" if kind == "DataIntegrityProof" else "proof type"
+        raise _ProofError(f"unsupported {what} {suite}")
+    if proof.get("proofPurpose") != ASSERTION_METHOD:
+        raise _ProofError(f"proofPurpose {proof.get('proofPurpose')!r} is not {ASSERTION_METHOD!r}")
+    signature = _decode_proof_value(proof.get("proofValue"))
+    resolved = _resolve_ed25519(proof.get("verificationMethod"), vm, document, keys)
+    unsecured, options = _verify_inputs(document, proof)
+    return resolved, _check_signature(resolved.key, signature, unsecured, options, suite)
+
+
+def _decode_proof_value(value: Any) -> bytes:
+    try:
+        signature = multibase_decode(value)
+    except ValueError as exc:
+        raise _ProofError(f"proofValue is not a base58btc multibase value: {exc}") from None
+    if len(signature) != 64:
+        raise _ProofError(f"proofValue decodes to {len(signature)} bytes, an Ed25519 signature has 64")
+    return signature
+
+
+def _resolve_ed25519(vm_value: Any, vm: str | None, document: dict,
+                     keys: tuple[IssuerKey, ...]) -> ResolvedKey:
+    if isinstance(vm_value, dict):  # an embedded verification method object: self-asserted key
+        try:
+            resolved = ResolvedKey(load_key(vm_value).public_only(), "embedded")
+        except ValueError as exc:
+            raise _ProofError(f"embedded verificationMethod is malformed: {exc}") from None
+    else:
+        try:
+            resolved = resolve_verification_method(vm or "", document, keys)
+        except ValueError as exc:
+            raise _ProofError(str(exc)) from None
+    if resolved.key.kind != ED25519:
+        raise _ProofError(f"verification method {vm} holds a {resolved.key.kind} key; this suite needs Ed25519")
+    return resolved
+
+
+def _verify_inputs(document: dict, proof: dict) -> tuple[dict, dict]:
+    """(unsecured document, proof options) per Data Integrity §4.4 (proof sets and chains)."""
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    if "@context" not in unsecured:
+        raise _ProofError("the credential has no @context")
+    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    if "@context" in options:  # vc-di-eddsa: the document's @context must start with the proof's
+        proof_ctx, doc_ctx = _as_list(options["@context"]), _as_list(unsecured["@context"])
+        if doc_ctx[:len(proof_ctx)] != proof_ctx:
+            raise _ProofError("proof @context does not match the start of the document @context")
+        unsecured["@context"] = options["@context"]
+    options["@context"] = unsecured["@context"]
+    previous = proof.get("previousProof")
+    if previous is not None:
+        unsecured["proof"] = _previous_proofs(document, previous)
+    return unsecured, options
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _previous_proofs(document: dict, previous: Any) -> list[dict]:
+    wanted = _as_list(previous)
+    proofs = [p for p in _as_list(document.get("proof")) if isinstance(p, dict)]
+    found = [p for p in proofs if p.get("id") in wanted]
+    missing = [w for w in wanted if w not in {p.get("id") for p in found}]
+    if missing:
+        raise _ProofError(f"previousProof {missing[0]!r} is not among the credential's proofs")
+    return found
+
+
+def _check_signature(key: IssuerKey, signature: bytes, unsecured: dict, options: dict,
+                     suite: str) -> list[str]:
+    try:
+        document_rdf, options_rdf = canon.expand_to_quads(unsecured), canon.expand_to_quads(options)
+    except ValueError as exc:
+        raise _ProofError(str(exc)) from None
+    if options_rdf.dropped:
+        raise _ProofError(f"the {suite} proof uses terms the @context does not define: "
+                          + ", ".join(options_rdf.dropped))
+    # Data JSON-LD expansion dropped is in the JSON but not under the signature (ler.md §0.4).
+    warnings = [f"not covered by the signature (dropped by JSON-LD expansion): {item}"
+                for item in document_rdf.dropped]
+    data = _hash_data(options_rdf.quads, document_rdf.quads, "rdfc")
+    if _ed25519_valid(key, signature, data.data):
+        return warnings
+    legacy = _hash_data(options_rdf.quads, document_rdf.quads, "legacy")
+    if legacy != data and _ed25519_valid(key, signature, legacy.data):  # only if some literal escapes differently
+        return [*warnings, LEGACY_ESCAPING_WARNING]
+    raise _ProofError("proofValue does not match the canonical document")
+
+
+def _hash_data(options: list[Quad], document: list[Quad], escaping: str) -> HashData:
+    return HashData(canonicalize_quads(options, escaping), canonicalize_quads(document, escaping))
+
+
+def _ed25519_valid(key: IssuerKey, signature: bytes, data: bytes) -> bool:
+    try:
+        key.public_key.verify(signature, data)  # type: ignore[call-arg]
+    except InvalidSignature:
+        return False
+    return True
+
+
+def verify_data(unsecured_document: Mapping[str, Any], proof_options: Mapping[str, Any],
+                escaping: str = "rdfc") -> HashData:
+    """Canonical N-Quads and hashes of a document (without proof) and proof options (without
+    proofValue). ``proof_options`` gets the document's ``@context`` if it has none, as the suites do."""
+    options = dict(proof_options)
+    options.setdefault("@context", unsecured_document.get("@context"))
+    return _hash_data(canon.expand_to_quads(options).quads, canon.expand_to_quads(unsecured_document).quads,
+                      escaping)
+
+
+# ----------------------------------------------------------------------------------- nested credentials
+
+
+def _nested_results(node: Any, path: str, keys: tuple[IssuerKey, ...], depth: int) -> Iterator[ProofResult]:
+    """Proof results of credentials embedded anywhere below ``node`` (not ``node``'s own proofs)."""
+    if depth > _MAX_DEPTH:
+        return
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if key == "proof":
+            continue
+        child = f"{path}.{key}" if isinstance(key, str) else f"{path}[{key}]"
+        if isinstance(value, dict) and "proof" in value:
+            yield from _embedded(value, child, keys)
+        elif isinstance(value, str) and _parent_embeds(path, key) and looks_like_jws(value):
+            yield from _prefixed(_verify_token(value, keys), child)
+        else:
+            yield from _nested_results(value, child, keys, depth + 1)
+
+
+def _parent_embeds(path: str, key: Any) -> bool:
+    last = path.rsplit(".", 1)[-1].split("[", 1)[0]
+    return (isinstance(key, int) and last in _EMBEDDING_KEYS) or key in _EMBEDDING_KEYS
+
+
+def _embedded(credential: dict, path: str, keys: tuple[IssuerKey, ...]) -> Iterator[ProofResult]:
+    if "@context" not in credential:
+        yield ProofResult(path + ".proof", False, "unknown", None, "embedded credential has no @context")
+        return
+    yield from _prefixed(_verify_document(credential, keys), path)
+
+
+def _prefixed(result: VerifyResult, path: str) -> Iterator[ProofResult]:
+    if not result.proofs and result.status == "failed":
+        yield ProofResult(path, False, "unknown", None, result.reason)
+    for item in (*result.proofs, *result.nested):
+        yield ProofResult(path + item.path[1:], item.ok, item.suite, item.verification_method, item.reason,
+                          item.key_source, item.issuer_match, item.warnings)
+
+
+# ========================================================================================= JWS forms
+
+
+def _verify_token(token: str, keys: tuple[IssuerKey, ...]) -> VerifyResult:
+    try:
+        jws = parse_jws(token)
+        payload = jws.payload_json()
+    except ValueError as exc:
+        return _failed("unknown", f"malformed JWS: {exc}")
+    if _is_ob2(payload):
+        return _summarise("OB 2.0 JWS", [_check_ob2_jws(jws, payload, keys)], [])
+    credential = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+    result = _check_vc_jwt(jws, payload, credential, keys)
+    nested = list(_nested_results(credential, "$.vc" if credential is not payload else "$", keys, 0))
+    return _summarise("VC-JWT", [result], nested)
+
+
+def _check_vc_jwt(jws: Jws, payload: dict, credential: dict, keys: tuple[IssuerKey, ...]) -> ProofResult:
+    suite, header = f"VC-JWT/{jws.alg}", jws.header
+    kid = header.get("kid")
+    try:
+        resolved = (ResolvedKey(key_from_jwk(header["jwk"]).with_id(kid), "jwk-header") if "jwk" in header
+                    else _resolve_kid(kid, credential, keys))
+    except ValueError as exc:
+        return ProofResult("$", False, suite, kid, str(exc))
+    issuer = _issuer_id(credential) or payload.get("iss")
+    warnings = _claim_warnings(payload, credential)
+    issuer_match = resolved.source != "jwk-header" and verification_method_belongs_to(kid or "", issuer)
+    return _jws_result(jws, resolved, suite, kid, issuer_match, warnings)
+
+
+def _resolve_kid(kid: Any, credential: dict, keys: tuple[IssuerKey, ...]) -> ResolvedKey:
+    if not isinstance(kid, str):
+        raise ValueError("JWS header names no key (neither 'kid' nor 'jwk')")
+    return resolve_verification_method(kid, credential, keys)
+
+
+def _claim_warnings(payload: dict, credential: dict) -> list[str]:
+    pairs = (("iss", _issuer_id(credential)), ("jti", credential.get("id")))
+    return [f"JWT claim {claim} {payload[claim]!r} differs from the credential's {value!r}"
+            for claim, value in pairs if claim in payload and value is not None and payload[claim] != value]
+
+
+def _check_ob2_jws(jws: Jws, payload: dict, keys: tuple[IssuerKey, ...]) -> ProofResult:
+    suite = f"OB2-JWS/{jws.alg}"
+    verification = payload.get("verification")
+    creator = verification.get("creator") if isinstance(verification, dict) else None
+    creator = creator if isinstance(creator, str) else jws.header.get("kid")
+    if not isinstance(creator, str):
+        return ProofResult("$", False, suite, None, "OB 2.0 assertion names no key (verification.creator)")
+    key = next((k for k in keys if k.id == creator), None)
+    if key is None:
+        return ProofResult("$", False, suite, creator, f"verification method {creator} not resolvable offline "
+                           "(pass the issuer's CryptographicKey in keys=)")
+    return _jws_result(jws, ResolvedKey(key.public_only(), "supplied"), suite, creator, False, [])
+
+
+def _jws_result(jws: Jws, resolved: ResolvedKey, suite: str, vm: str | None, issuer_match: bool,
+                warnings: list[str]) -> ProofResult:
+    try:
+        valid = signature_valid(jws, resolved.key)
+    except ValueError as exc:
+        return ProofResult("$", False, suite, vm, str(exc), resolved.source)
+    if not valid:
+        return ProofResult("$", False, suite, vm, "JWS signature invalid", resolved.source)
+    return ProofResult("$", True, suite, vm, "", resolved.source, issuer_match, tuple(warnings))
+
+
+# ============================================================================================== sign
+
+
+def sign(credential: dict, key: IssuerKey, suite: str, verification_method: str,
+         created: str | None = None) -> dict:
+    """A copy of ``credential`` carrying one new proof of ``suite``; existing proofs are removed
+    (after a rewrite they are stale by construction). Deterministic when ``created`` is given.
+
+    Refuses (ValueError) rather than produce a proof that would not mean what it seems: a key that is
+    not Ed25519 or not private, a verification method that names a different key, data the @context
+    does not define (it would be silently unsigned), or a @context that does not define the proof terms.
+    """
+    if suite not in SIGNING_SUITES:
+        raise ValueError(f"unsupported cryptosuite {suite}; sign() makes {', '.join(SIGNING_SUITES)}")
+    _check_signing_key(key, verification_method, credential)
+    document = _json_copy({k: v for k, v in credential.items() if k != "proof"})
+    if "@context" not in document:
+        raise ValueError("the credential has no @context")
+    proof = _new_proof(suite, verification_method, _created(created))
+    data = _signing_data(document, proof, suite)
+    proof["proofValue"] = multibase_encode(key.private_key.sign(data))  # type: ignore[union-attr]
+    document["proof"] = proof
+    return document
+
+
+def _check_signing_key(key: IssuerKey, verification_method: str, credential: dict) -> None:
+    if not isinstance(key, IssuerKey) or key.kind != ED25519:
+        raise ValueError(f"{EDDSA_RDFC_2022} and {ED25519_SIGNATURE_2020} sign with Ed25519 keys only")
+    if key.private_key is None:
+        raise ValueError("signing needs a private key; this key is public only")
+    if not isinstance(verification_method, str) or not verification_method:
+        raise ValueError("verification_method must be a non-empty string")
+    try:
+        named = resolve_verification_method(verification_method, credential)
+    except ValueError:
+        return  # e.g. did:web: not checkable offline; the caller vouches for it
+    if not named.key.same_public_key(key):
+        raise ValueError(f"verification method {verification_method} names a different key than the signing key")
+
+
+def _json_copy(value: Any) -> Any:
+    """What a JSON parser will read back: what we sign must be what others verify."""
+    try:
+        return json.loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the credential is not plain JSON: {exc}") from None
+
+
+def _created(created: str | None) -> str:
+    if created is None:
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not isinstance(created, str) or not _DATETIME.fullmatch(created):
+        raise ValueError(f"created {created!r} is not an XML Schema dateTime with time zone")
+    return created
+
+
+def _new_proof(suite: str, verification_method: str, created: str) -> dict[str, str]:
+    if suite == EDDSA_RDFC_2022:  # member order as in the 1EdTech test vector
+        return {"type": "DataIntegrityProof", "created": created, "verificationMethod": verification_method,
+                "cryptosuite": EDDSA_RDFC_2022, "proofPurpose": ASSERTION_METHOD}
+    return {"type": ED25519_SIGNATURE_2020, "created": created, "verificationMethod": verification_method,
+            "proofPurpose": ASSERTION_METHOD}
+
+
+def _signing_data(document: dict, proof: dict, suite: str) -> bytes:
+    document_rdf = canon.expand_to_quads(document)
+    if document_rdf.dropped:
+        raise ValueError("refusing to sign: JSON-LD expansion drops data that would then be unsigned: "
+                         + ", ".join(document_rdf.dropped))
+    options_rdf = canon.expand_to_quads({**proof, "@context": document["@context"]})
+    if options_rdf.dropped:
+        needed = "https://w3id.org/security/suites/ed25519-2020/v1" if suite == ED25519_SIGNATURE_2020 \
+            else "https://www.w3.org/ns/credentials/v2 or https://w3id.org/security/data-integrity/v1"
+        raise ValueError(f"the credential's @context does not define the {suite} proof terms "
+                         f"({', '.join(options_rdf.dropped)}); it needs {needed}")
+    return _hash_data(options_rdf.quads, document_rdf.quads, "rdfc").data
+
+
+def sign_jwt(payload: Mapping[str, Any] | bytes | str, key: IssuerKey, alg: str, kid: str | None) -> str:
+    """Compact JWS (``typ: JWT``) over ``payload``; RS256 and EdDSA are deterministic, ES256 is not."""
+    return sign_jws(payload, key, alg, kid, typ="JWT")
+
+
+def vc_jwt_payload(credential: Mapping[str, Any]) -> dict[str, Any]:
+    """OB 3.0 VC-JWT claims set: the credential plus ``iss``, ``jti``, ``sub``, ``nbf`` and ``exp``
+    (OB 3.0 §8.2 "JSON Web Token Proof Format")."""
+    payload = copy.deepcopy(dict(credential))
+    claims = {"iss": _issuer_id(credential), "jti": credential.get("id"),
+              "sub": (credential.get("credentialSubject") or {}).get("id")
+              if isinstance(credential.get("credentialSubject"), dict) else None,
+              "nbf": _epoch(credential.get("validFrom") or credential.get("issuanceDate")),
+              "exp": _epoch(credential.get("validUntil") or credential.get("expirationDate"))}
+    payload.update({name: value for name, value in claims.items() if value is not None})
+    return payload
+
+
+def _epoch(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(value).timestamp())
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO 8601 date-time") from None
+
+
+# ======================================================================================= key_matches
+
+
+def key_matches(credential: dict | str, key: IssuerKey) -> bool:
+    """May ``key`` re-sign this credential as its issuer?
+
+    True when the key's public part equals the key of a proof's verification method (resolved offline)
+    and that verification method belongs to the credential's ``issuer`` (did:key issuer = the method's
+    DID, or the method's id is the issuer id or below it). An unsigned credential: the key's own id must
+    belong to the issuer. Unresolvable verification methods (e.g. did:web) give False.
+    """
+    if not isinstance(key, IssuerKey):
+        return False
+    if isinstance(credential, str):
+        return _token_key_matches(credential, key)
+    if not isinstance(credential, dict):
+        return False
+    issuer = _issuer_id(credential)
+    proofs = [p for p in _as_list(credential.get("proof")) if isinstance(p, dict)]
+    if not proofs:
+        return _unsigned_key_matches(key, issuer)
+    return any(_vm_matches(_vm_id(p.get("verificationMethod")), credential, key, issuer) for p in proofs)
+
+
+def _vm_matches(vm: str | None, document: dict, key: IssuerKey, issuer: str | None) -> bool:
+    if vm is None or not verification_method_belongs_to(vm, issuer):
+        return False
+    try:
+        named = resolve_verification_method(vm, document)
+    except ValueError:
+        return False
+    return named.key.same_public_key(key)
+
+
+def _unsigned_key_matches(key: IssuerKey, issuer: str | None) -> bool:
+    if key.id is None or not verification_method_belongs_to(key.id, issuer):
+        return False
+    return _vm_matches(key.id, {}, key, issuer) if key.id.startswith("did:key:") else True
+
+
+def _token_key_matches(token: str, key: IssuerKey) -> bool:
+    try:
+        jws = parse_jws(token)
+        payload = jws.payload_json()
+    except ValueError:
+        return False
+    credential = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+    kid = jws.header.get("kid")
+    if "jwk" in jws.header:
+        try:
+            embedded = key_from_jwk(jws.header["jwk"])
+        except ValueError:
+            return False
+        issuer = _issuer_id(credential) or payload.get("iss")
+        return embedded.same_public_key(key) and (kid is None or verification_method_belongs_to(kid, issuer))
+    if isinstance(kid, str):
+        return _vm_matches(kid, credential, key, _issuer_id(credential) or payload.get("iss"))
+    return False
+
+
+def proof_suites(credential: dict) -> list[str]:
+    """The suites of a credential's own proofs, in order (what a re-sign should reproduce)."""
+    return [_suite_of(p) for p in _as_list(credential.get("proof")) if isinstance(p, dict)]
+
+
+__all__ = [
+    "ED25519_SIGNATURE_2020",
+    "EDDSA_RDFC_2022",
+    "SIGNING_SUITES",
+    "HashData",
+    "ProofResult",
+    "VerifyResult",
+    "key_matches",
+    "proof_suites",
+    "sign",
+    "sign_jwt",
+    "vc_jwt_payload",
+    "verify",
+    "verify_data",
+]
