@@ -1,0 +1,266 @@
+"""The direct Registry API (CredentialEngine/CredentialRegistry, registry.md §4(a), §4(c), §5.3)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ctdl_tools.ctid import mint_ctid
+from ctdl_tools.registry.server import graphdoc, pages
+from ctdl_tools.registry.server.entity import display_time, envelope_entity
+from ctdl_tools.registry.server.service import ORG_NOT_FOUND, NodeHit, Organization
+from ctdl_tools.registry.server.web import (
+    ApiError,
+    Context,
+    bool_param,
+    ctx_of,
+    dumps,
+    errors_response,
+    int_param,
+    json_response,
+    pagination_headers,
+    paging,
+    raw_json,
+    read_json,
+    require_key,
+    wants_html,
+)
+from ctdl_tools.vocab import vocabulary
+
+MAX_CTIDS = 1000  # per search request: bounded work for one call
+PUBLISH_TYPES = ("primary", "secondary")
+
+
+# --- publish / delete ---------------------------------------------------------------------------------------
+async def publish(request: Request) -> Response:
+    ctx = ctx_of(request)
+    require_key(request)
+    org_ctid = request.path_params["org_ctid"]
+    update_if_exists = bool_param(request, "update_if_exists")
+    publish_type = request.query_params.get("resource_publish_type") or "primary"
+    if publish_type not in PUBLISH_TYPES:
+        raise ApiError(400, "resource_publish_type does not have a valid value")
+    published_by = request.query_params.get("published_by") or None
+    # The organization first (404), then the body (422), as the registry orders its checks.
+    for ctid in (org_ctid, published_by):
+        if ctid is not None and ctx.service.organization(ctid) is None:
+            raise ApiError(404, ORG_NOT_FOUND)
+    document = await read_json(request)
+    try:
+        graphdoc.check_publish_schema(document)
+    except graphdoc.SchemaError as exc:
+        raise ApiError(422, *exc.errors) from None
+    result = await run_in_threadpool(ctx.service.publish, document, org_ctid, published_by=published_by,
+                                     publish_type=publish_type)
+    return json_response(envelope_entity(result.state, changed=result.changed), 200 if update_if_exists else 201)
+
+
+async def delete_document(request: Request) -> Response:
+    ctx = ctx_of(request)
+    require_key(request)
+    state = await run_in_threadpool(ctx.service.delete, request.path_params["ctid"])
+    if state is None:
+        raise ApiError(404, "Envelope not found")
+    return Response(status_code=204)
+
+
+# --- resources and graphs -----------------------------------------------------------------------------------
+def _graph(ctx: Context, hit: NodeHit) -> dict:
+    text = ctx.service.resource_text(hit.envelope_pk)
+    if text is None:  # deleted between the two queries
+        raise ApiError(404, "Resource not found")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def resource_bytes(ctx: Context, hit: NodeHit, depth: int = 0) -> bytes:
+    """``/resources`` JSON of one node: its properties plus the graph's ``@context``, registry URIs rebased."""
+
+    def render() -> bytes:
+        document = _graph(ctx, hit)
+        node = document["@graph"][hit.position]
+        body: dict[str, Any] = {"@context": document.get("@context")}
+        body |= {k: v for k, v in node.items() if k != "@context"}
+        if depth > 0:
+            body["@included"] = [n for n in document["@graph"] if str(n.get("@id", "")).startswith("_:")]
+        return ctx.rebase(dumps(body).decode("utf-8")).encode("utf-8")
+
+    return ctx.cache.get((hit.digest, hit.position, min(depth, 1), "resource"), render)
+
+
+def graph_bytes(ctx: Context, hit: NodeHit) -> bytes:
+    return ctx.cache.get((hit.digest, "graph"),
+                         lambda: ctx.rebase(dumps(_graph(ctx, hit)).decode("utf-8")).encode("utf-8"))
+
+
+async def get_resource(request: Request) -> Response:
+    ctx = ctx_of(request)
+    ident = request.path_params["ident"]
+    depth = int_param(request, "depth", 0, 0)
+    fmt = request.query_params.get("format")
+    if fmt not in (None, "", "json", "jsonld", "html"):
+        raise ApiError(400, "format does not have a valid value")
+    # ?format= overrides Accept, so a page can link to its own JSON-LD.
+    html = fmt == "html" or (not fmt and wants_html(request))
+    hit = ctx.service.find_node(ident)
+    if hit is None:
+        if html:
+            return pages.not_found(request, ident)
+        raise ApiError(404, "Resource not found")
+    if html:
+        return pages.resource_page(request, hit)
+    return raw_json(resource_bytes(ctx, hit, depth), headers={"Vary": "Accept"})
+
+
+async def get_graph(request: Request) -> Response:
+    ctx = ctx_of(request)
+    hit = ctx.service.find_node(request.path_params["ident"])
+    if hit is None:
+        raise ApiError(404, "Resource not found")
+    return raw_json(graph_bytes(ctx, hit))
+
+
+async def _ctid_list(request: Request, key: str = "ctids", required: bool = True) -> tuple[list[str], dict]:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "Request body must be a JSON object")
+    values = body.get(key)
+    if values is None and not required:
+        return [], body
+    if values is None:
+        raise ApiError(400, f"{key} is missing")
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ApiError(400, f"{key} is invalid")
+    if len(values) > MAX_CTIDS:
+        raise ApiError(400, f"{key} must have at most {MAX_CTIDS} items")
+    return values, body
+
+
+def _hits(ctx: Context, idents: list[str]) -> list[NodeHit]:
+    hits = [ctx.service.find_node(i) for i in dict.fromkeys(idents)]
+    return [h for h in hits if h is not None]
+
+
+async def graph_search(request: Request) -> Response:
+    ctx = ctx_of(request)
+    ctids, _ = await _ctid_list(request)
+    envelopes: dict[int, NodeHit] = {}
+    for hit in _hits(ctx, ctids):
+        envelopes.setdefault(hit.envelope_pk, hit)  # a competency's CTID finds its framework's graph, once
+    return raw_json(b"[" + b",".join(graph_bytes(ctx, h) for h in envelopes.values()) + b"]")
+
+
+async def resource_search(request: Request) -> Response:
+    ctx = ctx_of(request)
+    ctids, body = await _ctid_list(request, required=False)
+    bnodes = body.get("bnodes") or []
+    if not isinstance(bnodes, list) or not all(isinstance(b, str) for b in bnodes) or len(bnodes) > MAX_CTIDS:
+        raise ApiError(400, "bnodes is invalid")
+    if "ctids" not in body and "bnodes" not in body:
+        raise ApiError(400, "ctids, bnodes are missing, at least one parameter must be provided")
+    hits = _hits(ctx, [c for c in ctids if graphdoc.ctid_of(c)]) + _hits(ctx, [b for b in bnodes if b.startswith("_:")])
+    return raw_json(b"[" + b",".join(resource_bytes(ctx, h) for h in hits) + b"]")
+
+
+async def check_existence(request: Request) -> Response:
+    ctx = ctx_of(request)
+    ctids, body = await _ctid_list(request)
+    type_ = body.get("@type")
+    if type_ is not None and not isinstance(type_, str):
+        raise ApiError(400, "@type is invalid")
+    types = vocabulary().subclasses(type_) if type_ else None
+    return json_response(ctx.service.existing(ctids, types))
+
+
+# --- envelopes ----------------------------------------------------------------------------------------------
+async def list_envelopes(request: Request) -> Response:
+    ctx = ctx_of(request)
+    page, per_page = paging(request)
+    provisional = request.query_params.get("provisional") or "include"
+    if provisional not in ("include", "exclude", "only"):
+        raise ApiError(400, "provisional does not have a valid value")
+    metadata_only = bool_param(request, "metadata_only")
+    total, states = ctx.service.envelopes(page, per_page, provisional)
+    body = [envelope_entity(s, metadata_only=metadata_only) for s in states]
+    return json_response(body, headers=pagination_headers(request, ctx.base_url, total, page, per_page))
+
+
+async def get_envelope(request: Request) -> Response:
+    state = ctx_of(request).service.envelope(request.path_params["ident"])
+    if state is None:
+        raise ApiError(404, "Envelope not found")
+    return json_response(envelope_entity(state))
+
+
+async def get_revision(request: Request) -> Response:
+    ctx = ctx_of(request)
+    try:
+        number = int(request.path_params["revision"])
+    except ValueError:
+        raise ApiError(404, "Revision not found") from None
+    if not 0 < number < 2**63:  # SQLite integers are 64-bit
+        raise ApiError(404, "Revision not found")
+    state = ctx.service.envelope_at(request.path_params["ident"], number)
+    if state is None:
+        raise ApiError(404, "Revision not found")
+    return json_response(envelope_entity(state))
+
+
+async def new_ctid(request: Request) -> Response:
+    return json_response({"ctid": mint_ctid()})
+
+
+# --- organizations (metadata) -------------------------------------------------------------------------------
+def organization_json(org: Organization) -> dict[str, Any]:
+    return {"id": org.uuid, "ctid": org.ctid, "name": org.name, "created_at": display_time(org.created_at)}
+
+
+async def list_organizations(request: Request) -> Response:
+    return json_response([organization_json(o) for o in ctx_of(request).service.organizations()])
+
+
+async def get_organization(request: Request) -> Response:
+    org = ctx_of(request).service.organization(request.path_params["ctid"])
+    if org is None:
+        raise ApiError(404, ORG_NOT_FOUND)
+    return json_response(organization_json(org))
+
+
+async def create_organization(request: Request) -> Response:
+    ctx = ctx_of(request)
+    require_key(request)
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "Request body must be a JSON object")
+    name, ctid = body.get("name"), body.get("ctid")
+    if not isinstance(name, str) or not name.strip():
+        raise ApiError(400, "name is missing")
+    if ctid is not None and (not isinstance(ctid, str) or not graphdoc.CTID_ANY_CASE.match(ctid.strip())):
+        raise ApiError(400, "ctid is invalid")
+    org = await run_in_threadpool(ctx.service.add_organization, ctid or mint_ctid(), name.strip(), must_be_new=True)
+    return json_response(organization_json(org), 201)
+
+
+async def delete_organization(request: Request) -> Response:
+    ctx = ctx_of(request)
+    require_key(request)
+    await run_in_threadpool(ctx.service.delete_organization, request.path_params["ctid"])
+    return Response(status_code=204)
+
+
+async def organization_envelopes(request: Request) -> Response:
+    ctx = ctx_of(request)
+    ctid = request.path_params["ctid"]
+    if ctx.service.organization(ctid) is None:
+        raise ApiError(404, ORG_NOT_FOUND)
+    page, per_page = paging(request)
+    total, states = ctx.service.envelopes(page, per_page, owner=ctid)
+    return json_response([envelope_entity(s) for s in states],
+                         headers=pagination_headers(request, ctx.base_url, total, page, per_page))
+
+
+def error_response(exc: ApiError) -> Response:
+    return errors_response(exc.status, *exc.errors)

@@ -1,0 +1,145 @@
+"""The ASGI application: routes (with the optional community prefix), error shapes, lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable
+from importlib import resources
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from ctdl_tools.registry.server import api, assistant, pages
+from ctdl_tools.registry.server.auth import KeyRing
+from ctdl_tools.registry.server.gate import Gate, default_gate
+from ctdl_tools.registry.server.graphdoc import CTID_ANY_CASE, Rebaser
+from ctdl_tools.registry.server.service import NotFound, RegistryService, Unprocessable
+from ctdl_tools.registry.server.store import Store
+from ctdl_tools.registry.server.web import LRU, ApiError, Context, errors_response, raw_json
+
+log = logging.getLogger("ctdl_tools.registry.server")
+# The registry accepts every path with its community in front, dash or underscore form (app/api/v1/base.rb).
+COMMUNITY_PREFIXES = ("/ce-registry", "/ce_registry")
+
+
+def _openapi_bytes(base_url: str) -> bytes:
+    text = resources.files("ctdl_tools.registry.server").joinpath("openapi.json").read_text("utf-8")
+    return text.replace("http://127.0.0.1:8080", base_url).encode("utf-8")
+
+
+def _routes(openapi: bytes) -> list[BaseRoute]:
+    async def openapi_json(request: Request) -> Response:
+        return raw_json(openapi)
+
+    return [
+        # Most-requested first: Starlette tries routes in order.
+        Route("/resources/organizations/{org_ctid}/documents", api.publish, methods=["POST"]),
+        Route("/resources/documents/{ctid:path}", api.delete_document, methods=["DELETE"]),
+        Route("/resources/search", api.resource_search, methods=["POST"]),
+        Route("/resources/check_existence", api.check_existence, methods=["POST"]),
+        Route("/resources/{ident:path}", api.get_resource, methods=["GET"]),
+        Route("/graph/search", api.graph_search, methods=["POST"]),
+        Route("/graph/{ident:path}", api.get_graph, methods=["GET"]),
+        Route("/envelopes", api.list_envelopes, methods=["GET"]),
+        Route("/envelopes/{ident}/revisions/{revision}", api.get_revision, methods=["GET"]),
+        Route("/envelopes/{ident:path}", api.get_envelope, methods=["GET"]),
+        Route("/ctid", api.new_ctid, methods=["GET"]),
+        Route("/metadata/organizations", api.list_organizations, methods=["GET"]),
+        Route("/metadata/organizations", api.create_organization, methods=["POST"]),
+        Route("/metadata/organizations/{ctid}/envelopes", api.organization_envelopes, methods=["GET"]),
+        Route("/metadata/organizations/{ctid}", api.get_organization, methods=["GET"]),
+        Route("/metadata/organizations/{ctid}", api.delete_organization, methods=["DELETE"]),
+        Route("/assistant/{entity}/delete", assistant.delete, methods=["DELETE"]),
+        Route("/assistant/{entity}/{action}", assistant.publish_graph, methods=["POST"]),
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route("/", pages.index, methods=["GET"]),
+    ]
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    path = request.url.path
+    for prefix in COMMUNITY_PREFIXES:
+        path = path.removeprefix(prefix)
+    if path.startswith("/assistant/"):  # the Assistant's clients read its response shape, even on errors
+        return assistant.refusal(exc)
+    return errors_response(exc.status, *exc.errors)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return errors_response(404, str(exc))
+
+
+async def _unprocessable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Unprocessable)
+    return errors_response(422, *exc.errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    return Response(errors_response(exc.status_code, exc.detail).body, exc.status_code, headers,
+                    media_type="application/json")
+
+
+async def _database_busy(request: Request, exc: Exception) -> Response:
+    # "database is locked" after the busy timeout: the registry is overloaded, not broken; say so.
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        response = errors_response(503, "The registry is busy; retry shortly")
+        response.headers["Retry-After"] = "5"
+        return response
+    raise exc  # any other database error is a bug: on to the 500 handler, which logs the traceback
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # The traceback goes to the log (uvicorn prints it); the client gets the registry's 500 shape.
+    return errors_response(500, "Internal server error")
+
+
+OrgSpec = str | tuple[str, str | None]
+
+
+def parse_org(spec: OrgSpec) -> tuple[str, str | None]:
+    """``"ce-…=Name"``, ``"ce-…"`` or ``(ctid, name)`` → (lower-case CTID, name or None); ValueError if bad."""
+    ctid, name = (spec.partition("=")[0], spec.partition("=")[2]) if isinstance(spec, str) else spec
+    ctid = ctid.strip()
+    if not CTID_ANY_CASE.match(ctid):
+        raise ValueError(f"{ctid!r} is not a CTID (expected ce- followed by a UUID)")
+    return ctid.lower(), (name or "").strip() or None
+
+
+def create_app(db_path: Path | str, base_url: str, api_keys: Iterable[str] = (),
+               orgs: Iterable[OrgSpec] = (), gate: Gate | None = None) -> Starlette:
+    """The registry as an ASGI app.
+
+    ``orgs``: publishing organizations registered at start, as ``"CTID[=NAME]"`` or (ctid, name).
+    ``gate``: what the Assistant refuses (default :func:`ctdl_tools.registry.server.gate.default_gate`).
+    """
+    base_url = base_url.rstrip("/")
+    pairs = [parse_org(o) for o in orgs]  # before touching the database: a bad spec changes nothing
+    store = Store(db_path)
+    service = RegistryService(store, base_url)
+    for ctid, name in pairs:
+        service.add_organization(ctid, name)
+    ctx = Context(store, service, KeyRing(store, tuple(api_keys)), gate or default_gate(), base_url,
+                  Rebaser(base_url), LRU())
+    openapi = _openapi_bytes(base_url)
+    all_routes: list[BaseRoute] = [*_routes(openapi), *(Mount(p, routes=_routes(openapi)) for p in COMMUNITY_PREFIXES)]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    handlers: dict[type[Exception] | int, Callable] = {
+        ApiError: _api_error, NotFound: _not_found, Unprocessable: _unprocessable, HTTPException: _http_error,
+        sqlite3.OperationalError: _database_busy, Exception: _server_error}
+    app = Starlette(routes=all_routes, exception_handlers=handlers, lifespan=lifespan)
+    app.state.ctx = ctx
+    return app

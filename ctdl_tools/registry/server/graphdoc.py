@@ -1,0 +1,186 @@
+"""Graph documents as the registry sees them: publish-schema checks, digests, node index, base URLs.
+
+Base URLs (a decision): documents are stored exactly as published, with their original ``@id``s (the
+digest, ``decoded_resource`` of envelopes and the Assistant's ``Payload`` are the published bytes'
+content). JSON-LD read endpoints (``/resources``, ``/graph``, ``/graph/search``, ``/resources/search``)
+and the HTML pages rewrite ``/resources/`` and ``/graph/`` URIs on Credential Engine's production,
+sandbox and staging hosts to this server's ``--base-url``, so every link in what a client reads resolves
+on the registry that served it. Matching an existing envelope for update uses the ``@id`` with any of
+those hosts (and our own base URL) removed, so a document re-published after switching between the
+sandbox and a local base updates in place instead of clashing with itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ctdl_tools.ctid import ctid_in_uri
+
+CTID_ANY_CASE = re.compile(r"^ce-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+_CE_HOSTS = r"https?://(?:sandbox\.|staging\.)?credentialengineregistry\.org"
+_CE_URI = re.compile(_CE_HOSTS + r"(?:/ce-registry|/ce_registry)?/(resources|graph)/")
+NAME_KEYS = ("ceterms:name", "ceasn:name", "skos:prefLabel", "ceasn:competencyLabel", "ceasn:competencyText")
+DESCRIPTION_KEYS = ("ceterms:description", "ceasn:description", "skos:definition", "ceasn:comment")
+LANGUAGES = ("en-US", "en", "en-us")
+
+
+class SchemaError(Exception):
+    """The document fails the registry's publish schema; ``errors`` are ``{property: message}`` maps."""
+
+    def __init__(self, errors: list[dict[str, str]] | list[str]) -> None:
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+def check_publish_schema(document: Any) -> None:
+    """The registry's only publish-time checks (``fixtures/schemas/publish_envelope.json``) plus the
+    main node's CTID, which the registry needs to file the envelope at all."""
+    if not isinstance(document, dict):
+        raise SchemaError(["The document must be a JSON object with @id and @graph"])
+    errors: list[dict[str, str]] = []
+    for key in ("@id", "@graph"):
+        if key not in document:
+            errors.append({key: "is required"})
+    if "@id" in document and not isinstance(document["@id"], str):
+        errors.append({"@id": "must be a string"})
+    graph = document.get("@graph")
+    if "@graph" in document and (not isinstance(graph, list) or not graph):
+        errors.append({"@graph": "must be a non-empty array"})
+    elif isinstance(graph, list):
+        errors += _node_errors(graph)
+    if not errors:
+        errors += _ctid_errors(graph[0])  # type: ignore[index]
+    if errors:
+        raise SchemaError(errors)
+
+
+def _node_errors(graph: list[Any]) -> list[dict[str, str]]:
+    errors: list[dict[str, str]] = []
+    for node in graph:
+        if not isinstance(node, dict):
+            errors.append({"@graph": "items must be objects"})
+            continue
+        for key in ("@id", "@type"):
+            if key not in node:
+                errors.append({key: "is required"})
+            elif not isinstance(node[key], str):
+                errors.append({key: "must be a string"})
+    unique: list[dict[str, str]] = []
+    for error in errors:  # one message per problem, not one per node
+        if error not in unique:
+            unique.append(error)
+    return unique
+
+
+def _ctid_errors(main: dict) -> list[dict[str, str]]:
+    ctid = main.get("ceterms:ctid")
+    if ctid is None:
+        return [{"ceterms:ctid": "is required"}]
+    if not isinstance(ctid, str) or not CTID_ANY_CASE.match(ctid.strip()):
+        return [{"ceterms:ctid": "must be ce- followed by a UUID"}]
+    return []
+
+
+def canonical(document: Any) -> bytes:
+    """Key-sorted, compact JSON: the same content gives the same bytes whatever the key order."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def digest(document: Any) -> str:
+    """``resource_digest``: base64 of the SHA-256 of the canonical resource, as the registry shows it."""
+    return base64.b64encode(hashlib.sha256(canonical(document)).digest()).decode("ascii")
+
+
+def stored_form(document: dict) -> str:
+    """The text kept in the database: the document verbatim, top-level keys ordered as the registry does."""
+    lead = [k for k in ("@context", "@id", "@graph") if k in document]
+    ordered = {k: document[k] for k in lead} | {k: v for k, v in document.items() if k not in lead}
+    return json.dumps(ordered, ensure_ascii=False, separators=(",", ":"))
+
+
+def resource_key(uri: str, base_url: str) -> str:
+    """The ``@id`` with registry hosts removed: the identity used to find the envelope to update."""
+    text, base = uri.strip(), base_url.rstrip("/")
+    match = _CE_URI.match(text)
+    if match:
+        return f"/{match.group(1)}/{text[match.end():]}".lower()  # CTIDs are case-insensitive
+    if text.startswith((base + "/resources/", base + "/graph/")):
+        return text[len(base):].lower()
+    return text
+
+
+def ctid_of(value: str) -> str | None:
+    """A CTID given as itself (any case) or at the end of a registry URI."""
+    text = value.strip()
+    if CTID_ANY_CASE.match(text):
+        return text.lower()
+    return ctid_in_uri(text)
+
+
+def text_of(value: Any) -> str:
+    """A display string from a plain string, a language map or a list of either."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        for lang in LANGUAGES:
+            if lang in value:
+                return text_of(value[lang])
+        return text_of(next(iter(value.values()), "")) if value else ""
+    if isinstance(value, list):
+        return "; ".join(t for t in (text_of(v) for v in value) if t)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def first_text(node: dict, keys: tuple[str, ...]) -> str:
+    for key in keys:
+        text = text_of(node.get(key))
+        if text:
+            return text
+    return ""
+
+
+@dataclass(frozen=True)
+class IndexedNode:
+    position: int
+    node_id: str
+    ctid: str | None
+    type: str
+    name: str
+    description: str
+
+
+def index_nodes(graph: list[dict]) -> list[IndexedNode]:
+    """One row per node, for lookups by CTID / ``@id`` and for the search page."""
+    rows = []
+    for position, node in enumerate(graph):
+        raw_ctid = node.get("ceterms:ctid")
+        ctid = raw_ctid.strip().lower() if isinstance(raw_ctid, str) and CTID_ANY_CASE.match(raw_ctid.strip()) else None
+        rows.append(IndexedNode(position, str(node["@id"]), ctid, str(node["@type"]),
+                                first_text(node, NAME_KEYS)[:500], first_text(node, DESCRIPTION_KEYS)[:2000]))
+    return rows
+
+
+def is_provisional(document: dict) -> bool:
+    return str(document.get("adms:status", "")).endswith("Provisional")
+
+
+class Rebaser:
+    """Rewrites Credential Engine registry URIs in serialized JSON to this server's base URL."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url.rstrip("/")
+
+    def __call__(self, text: str) -> str:
+        if "credentialengineregistry.org" not in text:
+            return text
+        return _CE_URI.sub(lambda m: f"{self.base}/{m.group(1)}/", text)
+
+    def uri(self, value: str) -> str:
+        return self(value)

@@ -1,0 +1,442 @@
+"""Readable HTML pages for people: a resource page (what a badge link or a search result lands on) and
+an index that lists and searches what is published.
+
+Pages are self-contained (inline CSS, no scripts, fonts or images from elsewhere), use landmarks,
+headings in order, labelled form fields and a skip link, and show only values a person can act on:
+name, type, owner, description, status, skills, codes, cost, duration and links to related records.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from ctdl_tools.registry.server.graphdoc import DESCRIPTION_KEYS, NAME_KEYS, ctid_of, first_text, text_of
+from ctdl_tools.registry.server.service import NodeHit
+from ctdl_tools.registry.server.web import ctx_of, int_param
+from ctdl_tools.vocab import vocabulary
+
+TEMPLATES = Path(__file__).parent / "templates"
+INDEX_PER_PAGE = 20
+COMPETENCY_PROPERTIES = (("ceterms:teaches", "Competencies taught"), ("ceterms:assesses", "Competencies assessed"),
+                         ("ceterms:targetCompetency", "Target competencies"))
+CONDITION_PROPERTIES = (("ceterms:requires", "Requires"), ("ceterms:entryCondition", "Entry requirements"),
+                        ("ceterms:recommends", "Recommends"), ("ceterms:corequisite", "Corequisite"))
+CONDITION_TARGETS = ("ceterms:targetCredential", "ceterms:targetLearningOpportunity", "ceterms:targetAssessment")
+CODE_PROPERTIES = {"ceterms:occupationType": "Occupation (SOC / O*NET)",
+                   "ceterms:instructionalProgramType": "Instructional program (CIP)",
+                   "ceterms:industryType": "Industry (NAICS)", "ceterms:naics": "Industry (NAICS)"}
+STATUS_PROPERTIES = ("ceterms:credentialStatusType", "ceterms:lifeCycleStatusType", "adms:status")
+OWNER_PROPERTIES = (("ceterms:ownedBy", "Owned by"), ("ceterms:offeredBy", "Offered by"),
+                    ("ceasn:publisher", "Publisher"), ("ceasn:creator", "Creator"))
+SHOWN = {"@id", "@type", "ceterms:ctid", "ceterms:subjectWebpage", "ceasn:hasTopChild", "ceasn:hasChild",
+         "ceasn:isChildOf", "ceasn:isTopChildOf", "ceasn:isPartOf", "ceterms:estimatedCost",
+         "ceterms:estimatedDuration",
+         *(p for p, _ in COMPETENCY_PROPERTIES), *(p for p, _ in CONDITION_PROPERTIES), *CODE_PROPERTIES,
+         *(p for p, _ in OWNER_PROPERTIES)}
+_DURATION = re.compile(r"^P(?:(?P<years>\d+(?:\.\d+)?)Y)?(?:(?P<months>\d+(?:\.\d+)?)M)?(?:(?P<weeks>\d+(?:\.\d+)?)W)?"
+                       r"(?:(?P<days>\d+(?:\.\d+)?)D)?(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+                       r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$")
+
+
+@dataclass
+class Link:
+    label: str
+    href: str | None = None
+    note: str = ""
+
+
+@dataclass
+class Code:
+    scheme: str
+    code: str
+    title: str
+    href: str | None = None
+
+
+@dataclass
+class TreeItem:
+    text: str
+    label: str
+    notation: str
+    href: str | None
+    children: list[TreeItem] = field(default_factory=list)
+
+
+@dataclass
+class ResourceView:
+    name: str
+    type_label: str
+    type: str
+    ctid: str
+    description: str
+    facts: list[tuple[str, list[Link]]] = field(default_factory=list)
+    skills: list[tuple[str, list[Link]]] = field(default_factory=list)
+    conditions: list[tuple[str, str, list[Link]]] = field(default_factory=list)
+    codes: list[Code] = field(default_factory=list)
+    costs: list[str] = field(default_factory=list)
+    durations: list[str] = field(default_factory=list)
+    related: list[tuple[str, list[Link]]] = field(default_factory=list)
+    tree: list[TreeItem] = field(default_factory=list)
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+
+
+def render(template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    return HTMLResponse(environment().get_template(template).render(**values), status_code=status,
+                        headers={"Vary": "Accept"})
+
+
+def safe_href(value: Any) -> str | None:
+    """Only http(s) links reach a page: a ``javascript:`` URL in published data must not become a link."""
+    return value if isinstance(value, str) and value.lower().startswith(("http://", "https://")) else None
+
+
+def local_href(ctid: str) -> str:
+    return f"/resources/{quote(ctid)}"
+
+
+def human_duration(value: str) -> str:
+    match = _DURATION.match(value.strip())
+    if not match or not any(match.groupdict().values()):
+        return value
+    parts = []
+    for unit, amount in match.groupdict().items():
+        if amount:
+            number = float(amount)
+            shown = f"{number:g}"
+            parts.append(f"{shown} {unit if number != 1 else unit[:-1]}")
+    return ", ".join(parts)
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+class _Resolver:
+    """Turns references (registry URIs, CTIDs, blank-node ids) into named links."""
+
+    def __init__(self, request: Request, graph: list[dict]) -> None:
+        self.ctx = ctx_of(request)
+        self.by_id = {str(n.get("@id")): n for n in graph if isinstance(n, dict)}
+        self.by_ctid = {str(n["ceterms:ctid"]).lower(): n for n in graph
+                        if isinstance(n, dict) and isinstance(n.get("ceterms:ctid"), str)}
+        self.names: dict[str, tuple[str, str]] = {}
+
+    def prefetch(self, values: list[Any]) -> None:
+        ctids = [c for c in (ctid_of(v) for v in values if isinstance(v, str)) if c and c not in self.by_ctid]
+        self.names.update(self.ctx.service.names(ctids))
+
+    def link(self, value: Any) -> Link | None:
+        if isinstance(value, dict):
+            value = value.get("@id")
+        if not isinstance(value, str) or not value:
+            return None
+        if value.startswith("_:"):
+            node = self.by_id.get(value)
+            if node is None:
+                return None
+            label = first_text(node, NAME_KEYS) or vocabulary().label(str(node.get("@type", "")))
+            return Link(label, safe_href(node.get("ceterms:subjectWebpage")))
+        ctid = ctid_of(value)
+        if ctid is None:
+            return Link(value, safe_href(value))
+        if ctid in self.by_ctid:
+            return Link(first_text(self.by_ctid[ctid], NAME_KEYS) or ctid, local_href(ctid))
+        if ctid in self.names:
+            name, type_ = self.names[ctid]
+            if not type_:  # a registered publisher without a published record: nothing to link to
+                return Link(name)
+            return Link(name, local_href(ctid), vocabulary().label(type_))
+        return Link(ctid, safe_href(value), "not in this registry")
+
+    def links(self, values: Any) -> list[Link]:
+        return [link for link in (self.link(v) for v in _as_list(values)) if link is not None]
+
+
+def _references(node: dict) -> list[Any]:
+    """Every string under ``node`` (to look up registry names in one pass)."""
+    found: list[Any] = []
+    for value in node.values():
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            found += [v for v in value if isinstance(v, str)]
+            for item in value:
+                if isinstance(item, dict):
+                    found += _references(item)
+        elif isinstance(value, dict):
+            found += _references(value)
+    return found
+
+
+def _alignment_link(resolver: _Resolver, alignment: Any) -> Link | None:
+    """A competency (or framework) alignment as a link: its name, to its target where that resolves."""
+    if not isinstance(alignment, dict):
+        return resolver.link(alignment)
+    name = text_of(alignment.get("ceterms:targetNodeName"))
+    framework_name = text_of(alignment.get("ceterms:frameworkName"))
+    target = resolver.link(alignment.get("ceterms:targetNode"))
+    if target is not None:
+        return Link(name or target.label, target.href, framework_name)
+    framework = resolver.link(alignment.get("ceterms:framework"))
+    if name:
+        return Link(name, framework.href if framework else None, framework_name)
+    if framework is not None:
+        return Link(framework_name or framework.label, framework.href, "competency framework")
+    return None
+
+
+def _concept_name(alignment: dict) -> str:
+    name = text_of(alignment.get("ceterms:targetNodeName"))
+    return name or vocabulary().label(str(alignment.get("ceterms:targetNode")))
+
+
+def _status(node: dict) -> str:
+    for prop in STATUS_PROPERTIES:
+        value = node.get(prop)
+        if isinstance(value, dict):
+            return _concept_name(value)
+        if isinstance(value, str) and value:
+            return vocabulary().label(value)
+    return ""
+
+
+def _cost(profile: Any) -> str:
+    if not isinstance(profile, dict):
+        return ""
+    parts = []
+    price = profile.get("ceterms:price")
+    if isinstance(price, (int, float)) and not isinstance(price, bool):
+        amount = f"{price:,.2f}".removesuffix(".00")
+        parts.append(f"{amount} {profile.get('ceterms:currency') or ''}".strip())
+    kind = profile.get("ceterms:directCostType")
+    kinds = [_concept_name(k) for k in _as_list(kind) if isinstance(k, dict)]
+    if kinds:
+        parts.append(", ".join(kinds))
+    description = text_of(profile.get("ceterms:description"))
+    if description:
+        parts.append(description)
+    return " — ".join(parts)
+
+
+def _duration(profile: Any) -> str:
+    if not isinstance(profile, dict):
+        return ""
+    exact = profile.get("ceterms:exactDuration")
+    low, high = profile.get("ceterms:minimumDuration"), profile.get("ceterms:maximumDuration")
+    description = text_of(profile.get("ceterms:description"))
+    if isinstance(exact, str):
+        shown = human_duration(exact)
+    elif isinstance(low, str) or isinstance(high, str):
+        shown = " to ".join(human_duration(v) for v in (low, high) if isinstance(v, str))
+    else:
+        shown = ""
+    return " — ".join(p for p in (shown, description) if p)
+
+
+def _codes(node: dict) -> list[Code]:
+    codes = []
+    for prop, scheme in CODE_PROPERTIES.items():
+        for item in _as_list(node.get(prop)):
+            if isinstance(item, str):
+                codes.append(Code(scheme, item, ""))
+            elif isinstance(item, dict):
+                codes.append(Code(text_of(item.get("ceterms:frameworkName")) or scheme,
+                                  str(item.get("ceterms:codedNotation") or ""),
+                                  text_of(item.get("ceterms:targetNodeName")),
+                                  safe_href(item.get("ceterms:targetNode"))))
+    return codes
+
+
+def _skills(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
+    skills = []
+    for prop, title in COMPETENCY_PROPERTIES:
+        links = [link for link in (_alignment_link(resolver, a) for a in _as_list(node.get(prop))) if link]
+        if links:
+            skills.append((title, links))
+    for prop, title in CONDITION_PROPERTIES:
+        links = [link for profile in _as_list(node.get(prop)) if isinstance(profile, dict)
+                 for link in (_alignment_link(resolver, a) for a in _as_list(profile.get("ceterms:targetCompetency")))
+                 if link]
+        if links:
+            skills.append((f"Competencies: {title.lower()}", links))
+    return skills
+
+
+def _conditions(resolver: _Resolver, node: dict) -> list[tuple[str, str, list[Link]]]:
+    conditions = []
+    for prop, title in CONDITION_PROPERTIES:
+        for profile in _as_list(node.get(prop)):
+            if not isinstance(profile, dict):
+                continue
+            parts = (text_of(profile.get(p)) for p in ("ceterms:name", "ceterms:description", "ceterms:condition"))
+            text = "; ".join(t for t in parts if t)
+            targets = [link for p in CONDITION_TARGETS for link in resolver.links(profile.get(p))]
+            if text or targets:
+                conditions.append((title, text, targets))
+    return conditions
+
+
+def _related(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
+    related = []
+    for prop, value in node.items():
+        if prop in SHOWN or prop.startswith("@"):
+            continue
+        refs = [v for v in _as_list(value) if isinstance(v, str) and (v.startswith("_:") or ctid_of(v))]
+        links = resolver.links(refs)
+        if links:
+            related.append((vocabulary().label(prop), links))
+    return related
+
+
+def _facts(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
+    facts: list[tuple[str, list[Link]]] = []
+    for prop, title in OWNER_PROPERTIES:
+        links = resolver.links(node.get(prop))
+        if links:
+            facts.append((title, links))
+    status = _status(node)
+    if status:
+        facts.append(("Status", [Link(status)]))
+    webpage = safe_href(node.get("ceterms:subjectWebpage"))
+    if webpage:
+        facts.append(("Webpage", [Link(webpage, webpage)]))
+    for prop in ("ceterms:deliveryType", "ceterms:learningMethodType", "ceterms:audienceLevelType"):
+        values = [text_of(v.get("ceterms:targetNodeName")) for v in _as_list(node.get(prop)) if isinstance(v, dict)]
+        if any(values):
+            facts.append((vocabulary().label(prop), [Link(v) for v in values if v]))
+    parent = resolver.links(node.get("ceasn:isPartOf"))
+    if parent:
+        facts.append(("Part of framework", parent))
+    return facts
+
+
+def competency_tree(resolver: _Resolver, framework: dict, graph: list[dict]) -> list[TreeItem]:
+    """The framework's competencies nested by ``hasTopChild`` / ``hasChild`` (``isChildOf`` as fallback)."""
+    competencies = [n for n in graph[1:] if isinstance(n, dict) and n.get("@type") == "ceasn:Competency"]
+    key = {str(n.get("@id")): i for i, n in enumerate(competencies)}
+    for i, n in enumerate(competencies):
+        if isinstance(n.get("ceterms:ctid"), str):
+            key.setdefault(n["ceterms:ctid"].lower(), i)
+
+    def index(ref: Any) -> int | None:
+        ref = ref.get("@id") if isinstance(ref, dict) else ref
+        if not isinstance(ref, str):
+            return None
+        return key.get(ref, key.get(ctid_of(ref) or ""))
+
+    children: dict[int, list[int]] = {}
+    for i, n in enumerate(competencies):
+        kids = [k for k in (index(r) for r in _as_list(n.get("ceasn:hasChild"))) if k is not None]
+        children[i] = kids
+    for i, n in enumerate(competencies):  # isChildOf only where the parent lists no children
+        for parent in (index(r) for r in _as_list(n.get("ceasn:isChildOf"))):
+            if parent is not None and not any(i in kids for kids in children.values()):
+                children[parent].append(i)
+    roots = [k for k in (index(r) for r in _as_list(framework.get("ceasn:hasTopChild"))) if k is not None]
+    has_parent = {k for kids in children.values() for k in kids}
+    roots += [i for i in range(len(competencies)) if i not in has_parent and i not in roots]
+    seen: set[int] = set()
+
+    def item(i: int, depth: int) -> TreeItem | None:
+        if i in seen or depth > 30:
+            return None
+        seen.add(i)
+        n = competencies[i]
+        ctid = n.get("ceterms:ctid")
+        kids = [c for c in (item(k, depth + 1) for k in children.get(i, [])) if c]
+        return TreeItem(text_of(n.get("ceasn:competencyText")) or first_text(n, NAME_KEYS),
+                        text_of(n.get("ceasn:competencyLabel")), text_of(n.get("ceasn:codedNotation")),
+                        local_href(ctid.lower()) if isinstance(ctid, str) else None, kids)
+
+    return [t for t in (item(r, 0) for r in roots) if t]
+
+
+def build_view(request: Request, document: dict, position: int) -> ResourceView:
+    graph = [n for n in document["@graph"] if isinstance(n, dict)]
+    node = document["@graph"][position]
+    resolver = _Resolver(request, graph)
+    resolver.prefetch(_references(node))
+    type_ = str(node.get("@type", ""))
+    view = ResourceView(
+        name=first_text(node, NAME_KEYS) or str(node.get("ceterms:ctid") or node.get("@id")),
+        type_label=vocabulary().label(type_), type=type_, ctid=str(node.get("ceterms:ctid") or "").lower(),
+        description=first_text(node, DESCRIPTION_KEYS), facts=_facts(resolver, node), skills=_skills(resolver, node),
+        conditions=_conditions(resolver, node), codes=_codes(node),
+        costs=[c for c in map(_cost, _as_list(node.get("ceterms:estimatedCost"))) if c],
+        durations=[d for d in map(_duration, _as_list(node.get("ceterms:estimatedDuration"))) if d],
+        related=_related(resolver, node))
+    if type_ == "ceasn:CompetencyFramework":
+        view.tree = competency_tree(resolver, node, graph)
+    elif type_ == "ceasn:Competency":
+        view.tree = _competency_children(resolver, node, graph)
+    return view
+
+
+def _competency_children(resolver: _Resolver, node: dict, graph: list[dict]) -> list[TreeItem]:
+    framework = next((n for n in graph if n.get("@type") == "ceasn:CompetencyFramework"), None)
+    if framework is None:
+        return []
+    tree = competency_tree(resolver, framework, graph)
+    own = local_href(str(node.get("ceterms:ctid", "")).lower())
+
+    def find(items: list[TreeItem]) -> list[TreeItem] | None:
+        for item in items:
+            if item.href == own:
+                return item.children
+            found = find(item.children)
+            if found is not None:
+                return found
+        return None
+
+    return find(tree) or []
+
+
+def resource_page(request: Request, hit: NodeHit) -> HTMLResponse:
+    ctx = ctx_of(request)
+    text = ctx.service.resource_text(hit.envelope_pk)
+    if text is None:
+        return not_found(request, request.path_params.get("ident", ""))
+    document = json.loads(text)
+    view = build_view(request, document, hit.position)
+    return render("resource.html", view=view, title=view.name)
+
+
+def not_found(request: Request, ident: str) -> HTMLResponse:
+    return render("not_found.html", status=404, ident=ident, title="Not found")
+
+
+async def index(request: Request) -> HTMLResponse:
+    ctx = ctx_of(request)
+    query = (request.query_params.get("q") or "").strip()[:200]
+    page = int_param(request, "page", 1, 1)
+    total, rows = ctx.service.search(query, page, INDEX_PER_PAGE)
+    pages = max(1, -(-total // INDEX_PER_PAGE))
+    items = [{"name": r["name"] or r["ctid"], "href": local_href(r["ctid"]), "ctid": r["ctid"],
+              "type": vocabulary().label(r["type"]), "owner": r["owner_name"] if r["position"] == 0 else "",
+              "description": (r["description"][:240] + "…") if len(r["description"]) > 240 else r["description"],
+              "updated": r["updated_at"][:10]} for r in rows]
+
+    def page_href(n: int) -> str:
+        return "/?" + urlencode({k: v for k, v in (("q", query), ("page", str(n))) if v})
+
+    return render("index.html", title="Published resources" if not query else f"Search: {query}", query=query,
+                  items=items, total=total, page=page, pages=pages,
+                  prev_href=page_href(page - 1) if page > 1 else None,
+                  next_href=page_href(page + 1) if page < pages else None)

@@ -1,0 +1,405 @@
+"""The registry's operations on the store: publish, delete, look up, list, organizations.
+
+Faithful to the CredentialRegistry server (registry.md §4(a), §5.3): an envelope is found for update by
+the document's ``@id`` *and* its owning organization; any other live envelope (or any node of another
+envelope's graph) holding one of the document's CTIDs makes the publish a 422 "Resource CTID must be
+unique"; ``changed`` compares content digests; every create and every content change is a revision.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ctdl_tools.registry.server import graphdoc
+from ctdl_tools.registry.server.store import Store, utcnow
+
+COMMUNITY = "ce_registry"
+CTID_NOT_UNIQUE = "Resource CTID must be unique"
+ORG_NOT_FOUND = "Organization not found"
+ORG_HAS_RESOURCES = "Organization has published resources, can't be removed"
+
+
+class NotFound(Exception):
+    """404 with this message."""
+
+
+class Unprocessable(Exception):
+    """422; ``errors`` is the list placed under ``"errors"``."""
+
+    def __init__(self, errors: list) -> None:
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Revision:
+    id: int
+    event: str
+    created_at: str
+    actor: str | None
+
+
+@dataclass
+class EnvelopeState:
+    """An envelope as stored now, or as it was at one revision."""
+
+    envelope_id: str
+    ctid: str
+    ctdl_type: str
+    owned_by: str
+    published_by: str | None
+    publish_type: str
+    resource: str
+    digest: str
+    created_at: str
+    updated_at: str
+    last_verified_on: str
+    revisions: list[Revision] = field(default_factory=list)
+    head_revision: int | None = None  # set when showing one past revision
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A document ready to store: its node index, update key, stored text and digest (computed before the
+    write transaction, so the lock is held only for the database work)."""
+
+    nodes: list[graphdoc.IndexedNode]
+    key: str
+    text: str
+    digest: str
+    provisional: int
+
+    @classmethod
+    def of(cls, document: dict, base_url: str) -> _Prepared:
+        nodes = graphdoc.index_nodes(document["@graph"])
+        ctids = [n.ctid for n in nodes if n.ctid]
+        if len(ctids) != len(set(ctids)):  # one CTID on two nodes of the same graph
+            raise Unprocessable([[CTID_NOT_UNIQUE]])
+        return cls(nodes, graphdoc.resource_key(str(document["@id"]), base_url), graphdoc.stored_form(document),
+                   graphdoc.digest(document), int(graphdoc.is_provisional(document)))
+
+    @property
+    def ctid(self) -> str:
+        return str(self.nodes[0].ctid)
+
+    @property
+    def type(self) -> str:
+        return self.nodes[0].type
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    state: EnvelopeState
+    created: bool
+    changed: bool
+
+
+@dataclass(frozen=True)
+class NodeHit:
+    envelope_pk: int
+    position: int
+    digest: str
+
+
+@dataclass(frozen=True)
+class Organization:
+    uuid: str
+    ctid: str
+    name: str
+    created_at: str
+
+
+def today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+_ENVELOPE_COLUMNS = """e.id, e.envelope_id, e.ctid, e.ctdl_type, o.ctid AS owned_by, e.published_by,
+    e.publish_type, e.resource, e.digest, e.created_at, e.updated_at, e.last_verified_on"""
+_ENVELOPE_FROM = "envelopes e JOIN organizations o ON o.id = e.owner_id"
+
+
+class RegistryService:
+    def __init__(self, store: Store, base_url: str) -> None:
+        self.store = store
+        self.base_url = base_url.rstrip("/")
+
+    # --- organizations ---------------------------------------------------------------------------------
+    def add_organization(self, ctid: str, name: str | None, *, must_be_new: bool = False) -> Organization:
+        ctid = ctid.strip().lower()
+        with self.store.write() as db:
+            row = db.execute("SELECT * FROM organizations WHERE ctid = ?", (ctid,)).fetchone()
+            if row is not None and must_be_new:
+                raise Unprocessable(["Organization CTID must be unique"])
+            if row is None:
+                db.execute("INSERT INTO organizations (uuid, ctid, name, created_at) VALUES (?, ?, ?, ?)",
+                           (str(uuid.uuid4()), ctid, name or ctid, utcnow()))
+            elif name:
+                db.execute("UPDATE organizations SET name = ? WHERE ctid = ?", (name, ctid))
+            row = db.execute("SELECT * FROM organizations WHERE ctid = ?", (ctid,)).fetchone()
+        return _organization(row)
+
+    def organizations(self) -> list[Organization]:
+        return [_organization(r) for r in self.store.db.execute("SELECT * FROM organizations ORDER BY name, ctid")]
+
+    def organization(self, ctid: str) -> Organization | None:
+        row = self.store.db.execute("SELECT * FROM organizations WHERE ctid = ?", (ctid.strip().lower(),)).fetchone()
+        return _organization(row) if row else None
+
+    def delete_organization(self, ctid: str) -> None:
+        with self.store.write() as db:
+            row = db.execute("SELECT id FROM organizations WHERE ctid = ?", (ctid.strip().lower(),)).fetchone()
+            if row is None:
+                raise NotFound(ORG_NOT_FOUND)
+            if db.execute("SELECT 1 FROM envelopes WHERE owner_id = ? LIMIT 1", (row["id"],)).fetchone():
+                raise Unprocessable([ORG_HAS_RESOURCES])
+            db.execute("DELETE FROM organizations WHERE id = ?", (row["id"],))
+
+    # --- publish ---------------------------------------------------------------------------------------
+    def publish(self, document: dict, org_ctid: str, *, published_by: str | None = None,
+                publish_type: str = "primary", actor: str | None = None) -> PublishResult:
+        """Create or update the envelope for ``document`` (already schema-checked) in one transaction."""
+        prepared = _Prepared.of(document, self.base_url)
+        try:
+            return self._publish(prepared, org_ctid, published_by, publish_type, actor)
+        except sqlite3.IntegrityError:
+            # Unreachable while every write holds BEGIN IMMEDIATE; the unique indexes are the backstop.
+            raise Unprocessable([[CTID_NOT_UNIQUE]]) from None
+
+    def _publish(self, doc: _Prepared, org_ctid: str, published_by: str | None, publish_type: str,
+                 actor: str | None) -> PublishResult:
+        with self.store.write() as db:
+            owner = _org_id(db, org_ctid)
+            if published_by is not None:
+                published_by = published_by.strip().lower()
+                _org_id(db, published_by)
+            existing = db.execute("SELECT id, digest FROM envelopes WHERE community = ? AND resource_key = ? "
+                                  "AND owner_id = ?", (COMMUNITY, doc.key, owner)).fetchone()
+            pk: int | None = existing["id"] if existing else None
+            _check_ctid_clash(db, [n.ctid for n in doc.nodes if n.ctid], pk)
+            now, changed = utcnow(), existing is None or existing["digest"] != doc.digest
+            if pk is None:
+                pk = _insert_envelope(db, doc, owner, published_by, publish_type, now)
+            elif changed:
+                _update_envelope(db, pk, doc, published_by, publish_type, now)
+            if changed:
+                _replace_nodes(db, pk, doc.nodes)
+                _add_revision(db, pk, "create" if existing is None else "update", actor, now)
+            state = self._state(db, "e.id = ?", (pk,))
+        assert state is not None
+        return PublishResult(state, existing is None, changed)
+
+    def delete(self, ctid: str, actor: str | None = None, *, by_org: str | None = None) -> EnvelopeState | None:
+        """Remove the envelope (physically, as the registry's DELETE does); its revisions stay.
+
+        ``by_org``: only if that organization owns or published it (checked in the same transaction),
+        else :class:`Unprocessable`."""
+        with self.store.write() as db:
+            state = self._state(db, "e.community = ? AND e.ctid = ?", (COMMUNITY, ctid.strip().lower()))
+            if state is None:
+                return None
+            if by_org is not None and by_org not in (state.owned_by, state.published_by):
+                raise Unprocessable([f"{state.ctid} is not owned or published by {by_org}"])
+            pk = db.execute("SELECT id FROM envelopes WHERE envelope_id = ?", (state.envelope_id,)).fetchone()[0]
+            _add_revision(db, pk, "delete", actor, utcnow())
+            db.execute("DELETE FROM envelopes WHERE id = ?", (pk,))
+        return state
+
+    # --- envelopes -------------------------------------------------------------------------------------
+    def _state(self, db: sqlite3.Connection, where: str, args: tuple) -> EnvelopeState | None:
+        row = db.execute(f"SELECT {_ENVELOPE_COLUMNS} FROM {_ENVELOPE_FROM} WHERE {where}", args).fetchone()
+        if row is None:
+            return None
+        return _with_revisions(db, [_envelope_state(row)])[0]
+
+    def envelope(self, ident: str) -> EnvelopeState | None:
+        """By envelope id (UUID), CTID (any case) or resource URI."""
+        ident = ident.strip()
+        ctid = graphdoc.ctid_of(ident)
+        with self.store.read() as db:
+            if ctid:
+                return self._state(db, "e.community = ? AND e.ctid = ?", (COMMUNITY, ctid))
+            return self._state(db, "e.envelope_id = ?", (ident.lower(),))
+
+    def envelope_at(self, ident: str, revision_id: int) -> EnvelopeState | None:
+        """The envelope as it was at one revision (also for envelopes deleted since)."""
+        ctid = graphdoc.ctid_of(ident)
+        with self.store.read() as db:
+            where, args = ("ctid = ?", (ctid,)) if ctid else ("envelope_id = ?", (ident.strip().lower(),))
+            row = db.execute(f"SELECT * FROM revisions WHERE id = ? AND {where} AND event != 'delete'",
+                             (revision_id, *args)).fetchone()
+            if row is None:
+                return None
+            state = _revision_state(db, row)
+        return state
+
+    def envelopes(self, page: int, per_page: int, provisional: str = "include",
+                  owner: str | None = None) -> tuple[int, list[EnvelopeState]]:
+        """One page, newest (last changed) first, and the total count."""
+        where, args = ["e.community = ?"], [COMMUNITY]
+        if provisional != "include":
+            where.append("e.provisional = ?")
+            args.append(1 if provisional == "only" else 0)  # type: ignore[arg-type]
+        if owner is not None:
+            where.append("o.ctid = ?")
+            args.append(owner.strip().lower())
+        clause = " AND ".join(where)
+        with self.store.read() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM {_ENVELOPE_FROM} WHERE {clause}", args).fetchone()[0]
+            rows = db.execute(f"SELECT {_ENVELOPE_COLUMNS} FROM {_ENVELOPE_FROM} WHERE {clause} "
+                              "ORDER BY e.updated_at DESC, e.id DESC LIMIT ? OFFSET ?",
+                              (*args, per_page, (page - 1) * per_page)).fetchall()
+            states = _with_revisions(db, [_envelope_state(r) for r in rows])
+        return total, states
+
+    # --- resources -------------------------------------------------------------------------------------
+    def find_node(self, ident: str) -> NodeHit | None:
+        """A node by CTID (any case), registry URI, or exact ``@id`` (blank nodes, self-published ids)."""
+        ctid = graphdoc.ctid_of(ident)
+        if ctid:
+            sql, args = "r.community = ? AND r.ctid = ?", (COMMUNITY, ctid)
+        else:
+            sql, args = "r.node_id = ?", (ident.strip(),)  # type: ignore[assignment]
+        row = self.store.db.execute(
+            f"SELECT r.envelope_pk, r.position, e.digest FROM resources r JOIN envelopes e ON e.id = r.envelope_pk "
+            f"WHERE {sql} ORDER BY r.id LIMIT 1", args).fetchone()
+        return NodeHit(row[0], row[1], row[2]) if row else None
+
+    def resource_text(self, envelope_pk: int) -> str | None:
+        row = self.store.db.execute("SELECT resource FROM envelopes WHERE id = ?", (envelope_pk,)).fetchone()
+        return row[0] if row else None
+
+    def existing(self, ctids: Iterable[str], types: set[str] | None = None) -> list[str]:
+        wanted = [c for c in (graphdoc.ctid_of(str(x)) for x in ctids) if c]
+        found = []
+        for ctid in dict.fromkeys(wanted):
+            row = self.store.db.execute("SELECT type FROM resources WHERE community = ? AND ctid = ?",
+                                        (COMMUNITY, ctid)).fetchone()
+            if row is not None and (types is None or row[0] in types):
+                found.append(ctid)
+        return found
+
+    def names(self, ctids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """CTID → (name, type) for the registry's nodes, and registered organizations' names."""
+        result: dict[str, tuple[str, str]] = {}
+        for ctid in dict.fromkeys(ctids):
+            row = self.store.db.execute("SELECT name, type FROM resources WHERE community = ? AND ctid = ?",
+                                        (COMMUNITY, ctid)).fetchone()
+            if row is not None and row[0]:
+                result[ctid] = (row[0], row[1])
+                continue
+            org = self.organization(ctid)
+            if org is not None:
+                result[ctid] = (org.name, "")  # registered to publish; no published record to type it
+        return result
+
+    def search(self, query: str, page: int, per_page: int) -> tuple[int, list[sqlite3.Row]]:
+        """Main resources and competencies whose name, description or CTID contains ``query``."""
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where = "r.community = ? AND r.ctid IS NOT NULL"
+        args: list = [COMMUNITY]
+        if query:
+            where += " AND (r.name LIKE ? ESCAPE '\\' OR r.description LIKE ? ESCAPE '\\' OR r.ctid LIKE ? ESCAPE '\\')"
+            args += [pattern, pattern, pattern]
+        else:
+            where += " AND r.position = 0"  # without a query, list what was published, not every competency
+        with self.store.read() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM resources r WHERE {where}", args).fetchone()[0]
+            rows = db.execute(
+                f"SELECT r.ctid, r.type, r.name, r.description, r.position, o.ctid AS owner, o.name AS owner_name, "
+                f"e.updated_at FROM resources r JOIN envelopes e ON e.id = r.envelope_pk "
+                f"JOIN organizations o ON o.id = e.owner_id WHERE {where} "
+                f"ORDER BY e.updated_at DESC, r.envelope_pk DESC, r.position LIMIT ? OFFSET ?",
+                (*args, per_page, (page - 1) * per_page)).fetchall()
+        return total, rows
+
+    def stats(self) -> dict[str, int]:
+        db = self.store.db
+        return {"envelopes": db.execute("SELECT COUNT(*) FROM envelopes").fetchone()[0],
+                "revisions": db.execute("SELECT COUNT(*) FROM revisions").fetchone()[0],
+                "organizations": db.execute("SELECT COUNT(*) FROM organizations").fetchone()[0]}
+
+
+# --- helpers ------------------------------------------------------------------------------------------------
+def _organization(row: sqlite3.Row) -> Organization:
+    return Organization(row["uuid"], row["ctid"], row["name"], row["created_at"])
+
+
+def _org_id(db: sqlite3.Connection, ctid: str) -> int:
+    row = db.execute("SELECT id FROM organizations WHERE ctid = ?", (ctid.strip().lower(),)).fetchone()
+    if row is None:
+        raise NotFound(ORG_NOT_FOUND)
+    return int(row[0])
+
+
+def _check_ctid_clash(db: sqlite3.Connection, ctids: list[str], own_pk: int | None) -> None:
+    for ctid in ctids:
+        row = db.execute("SELECT envelope_pk FROM resources WHERE community = ? AND ctid = ?",
+                         (COMMUNITY, ctid)).fetchone()
+        other = db.execute("SELECT id FROM envelopes WHERE community = ? AND ctid = ?", (COMMUNITY, ctid)).fetchone()
+        if (row is not None and row[0] != own_pk) or (other is not None and other[0] != own_pk):
+            # The model's error list inside "errors", as the registry's publish endpoint renders it.
+            raise Unprocessable([[CTID_NOT_UNIQUE]])
+
+
+def _insert_envelope(db: sqlite3.Connection, doc: _Prepared, owner: int, published_by: str | None,
+                     publish_type: str, now: str) -> int:
+    cursor = db.execute(
+        "INSERT INTO envelopes (envelope_id, community, ctid, resource_key, ctdl_type, owner_id, published_by, "
+        "publish_type, provisional, resource, digest, created_at, updated_at, last_verified_on) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (str(uuid.uuid4()), COMMUNITY, doc.ctid, doc.key, doc.type, owner, published_by, publish_type,
+         doc.provisional, doc.text, doc.digest, now, now, today()))
+    return int(cursor.lastrowid)  # type: ignore[arg-type]
+
+
+def _update_envelope(db: sqlite3.Connection, pk: int, doc: _Prepared, published_by: str | None, publish_type: str,
+                     now: str) -> None:
+    db.execute("UPDATE envelopes SET ctid = ?, ctdl_type = ?, published_by = ?, publish_type = ?, provisional = ?, "
+               "resource = ?, digest = ?, updated_at = ?, last_verified_on = ? WHERE id = ?",
+               (doc.ctid, doc.type, published_by, publish_type, doc.provisional, doc.text, doc.digest, now, today(),
+                pk))
+
+
+def _replace_nodes(db: sqlite3.Connection, pk: int, nodes: list[graphdoc.IndexedNode]) -> None:
+    db.execute("DELETE FROM resources WHERE envelope_pk = ?", (pk,))
+    db.executemany("INSERT INTO resources (envelope_pk, community, position, node_id, ctid, type, name, description) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [(pk, COMMUNITY, n.position, n.node_id, n.ctid, n.type, n.name, n.description) for n in nodes])
+
+
+def _add_revision(db: sqlite3.Connection, pk: int, event: str, actor: str | None, now: str) -> None:
+    db.execute("INSERT INTO revisions (envelope_id, event, ctid, ctdl_type, owned_by, published_by, publish_type, "
+               "resource, digest, actor, created_at) "
+               "SELECT e.envelope_id, ?, e.ctid, e.ctdl_type, o.ctid, e.published_by, e.publish_type, e.resource, "
+               "e.digest, ?, ? FROM envelopes e JOIN organizations o ON o.id = e.owner_id WHERE e.id = ?",
+               (event, actor, now, pk))
+
+
+def _envelope_state(row: sqlite3.Row) -> EnvelopeState:
+    return EnvelopeState(row["envelope_id"], row["ctid"], row["ctdl_type"], row["owned_by"], row["published_by"],
+                         row["publish_type"], row["resource"], row["digest"], row["created_at"], row["updated_at"],
+                         row["last_verified_on"])
+
+
+def _with_revisions(db: sqlite3.Connection, states: list[EnvelopeState]) -> list[EnvelopeState]:
+    if not states:
+        return states
+    by_id = {s.envelope_id: s for s in states}
+    marks = ",".join("?" * len(by_id))
+    for row in db.execute(f"SELECT id, envelope_id, event, created_at, actor FROM revisions "
+                          f"WHERE envelope_id IN ({marks}) AND event != 'delete' ORDER BY id", list(by_id)):
+        by_id[row["envelope_id"]].revisions.append(Revision(row["id"], row["event"], row["created_at"], row["actor"]))
+    return states
+
+
+def _revision_state(db: sqlite3.Connection, row: sqlite3.Row) -> EnvelopeState:
+    first = db.execute("SELECT created_at FROM revisions WHERE envelope_id = ? ORDER BY id LIMIT 1",
+                       (row["envelope_id"],)).fetchone()[0]
+    state = EnvelopeState(row["envelope_id"], row["ctid"], row["ctdl_type"], row["owned_by"], row["published_by"],
+                          row["publish_type"], row["resource"], row["digest"], first, row["created_at"],
+                          row["created_at"][:10], head_revision=row["id"])
+    return _with_revisions(db, [state])[0]

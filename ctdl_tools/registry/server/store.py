@@ -1,0 +1,194 @@
+"""SQLite storage for the local registry: connections, numbered schema migrations, write transactions.
+
+Why SQLite: a registry a state stands up for itself (or a test, or ``ctdl publish`` on a laptop) must
+need no database server. WAL mode lets readers run while one writer commits; every write runs inside
+``BEGIN IMMEDIATE`` so two publishers never both read "CTID is free" and then both insert (the write
+lock is taken before the first read of the transaction), and unique indexes on the CTID columns are the
+backstop should a code path ever forget. ``busy_timeout`` makes a waiting writer queue instead of fail.
+
+Connections: one per thread (``threading.local``). The event-loop thread answers reads on its own
+connection; writes run in worker threads, each with its own. SQLite connections must not be shared
+by threads that use them at the same time, and opening one per request costs more than the query.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def utcnow() -> str:
+    """A sortable UTC timestamp with microseconds (stored form; see ``envelope.display_time``)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# --- migrations -----------------------------------------------------------------------------------------
+# Numbered, applied once each, in order, inside one write transaction with the version row. Never edit a
+# released migration: add the next number.
+
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Statement by statement: ``executescript`` would COMMIT the migration's transaction first."""
+    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
+    for statement in "\n".join(lines).split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _m1_initial(db: sqlite3.Connection) -> None:
+    _run_script(db, """
+        CREATE TABLE organizations (
+            id INTEGER PRIMARY KEY,
+            uuid TEXT NOT NULL UNIQUE,
+            ctid TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE api_keys (
+            id INTEGER PRIMARY KEY,
+            label TEXT NOT NULL DEFAULT '',
+            salt BLOB NOT NULL,
+            digest BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        -- AUTOINCREMENT: ids are never reused, so "newest first" ties break the same way forever.
+        CREATE TABLE envelopes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            envelope_id TEXT NOT NULL UNIQUE,
+            community TEXT NOT NULL,
+            ctid TEXT NOT NULL,
+            resource_key TEXT NOT NULL,
+            ctdl_type TEXT NOT NULL,
+            owner_id INTEGER NOT NULL REFERENCES organizations(id),
+            published_by TEXT,
+            publish_type TEXT NOT NULL,
+            provisional INTEGER NOT NULL DEFAULT 0,
+            resource TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_verified_on TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX envelopes_community_ctid ON envelopes(community, ctid);
+        CREATE INDEX envelopes_resource_key ON envelopes(community, resource_key);
+        CREATE INDEX envelopes_owner ON envelopes(owner_id);
+        CREATE INDEX envelopes_updated ON envelopes(updated_at DESC, id DESC);
+        -- Every node of every stored graph: CTID'd resources (the main one, competencies) and blank nodes.
+        CREATE TABLE resources (
+            id INTEGER PRIMARY KEY,
+            envelope_pk INTEGER NOT NULL REFERENCES envelopes(id) ON DELETE CASCADE,
+            community TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            node_id TEXT NOT NULL,
+            ctid TEXT,
+            type TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            description TEXT NOT NULL DEFAULT ''
+        );
+        CREATE UNIQUE INDEX resources_community_ctid ON resources(community, ctid) WHERE ctid IS NOT NULL;
+        CREATE INDEX resources_node_id ON resources(node_id);
+        CREATE INDEX resources_envelope ON resources(envelope_pk);
+        -- Revisions outlive their envelope (a DELETE removes the envelope row), so no foreign key; each
+        -- row carries what is needed to show the envelope as it was.
+        CREATE TABLE revisions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            envelope_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            ctid TEXT NOT NULL,
+            ctdl_type TEXT NOT NULL,
+            owned_by TEXT NOT NULL,
+            published_by TEXT,
+            publish_type TEXT NOT NULL,
+            resource TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            actor TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX revisions_envelope ON revisions(envelope_id, id);
+    """)
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
+    (1, _m1_initial),
+)
+
+
+class Store:
+    """A registry database file: per-thread connections and write transactions."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.migrate()
+
+    def _open(self) -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves. check_same_thread=False only
+        # so close() can close every thread's connection at shutdown; each is used by its own thread.
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                             timeout=BUSY_TIMEOUT_MS / 1000)
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes; WAL + NORMAL is SQLite's advice
+        db.execute("PRAGMA foreign_keys = ON")
+        with self._lock:
+            self._all.append(db)
+        return db
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = self._open()
+        return db
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: all of it is committed, or (on any exception) none of it."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for multi-query reads (WAL readers never block writers)."""
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
+    def migrate(self) -> None:
+        with self.write() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                       "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+            done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+            for version, migration in MIGRATIONS:
+                if version not in done:
+                    migration(db)
+                    db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, utcnow()))
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            for db in self._all:
+                db.close()
+            self._all.clear()
+        self._local = threading.local()

@@ -1,0 +1,209 @@
+"""HTTP plumbing shared by the handlers: the app context, JSON in and out, errors, paging, negotiation."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ctdl_tools.registry.server.auth import KeyRing, token_from_header
+from ctdl_tools.registry.server.graphdoc import Rebaser
+from ctdl_tools.registry.server.service import RegistryService
+from ctdl_tools.registry.server.store import Store
+
+# Largest request body accepted. Real catalogs' biggest documents are competency frameworks (a few MB for
+# thousands of competencies); 16 MiB leaves room while keeping one request from exhausting memory.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_PER_PAGE = 200
+DEFAULT_PER_PAGE = 10
+JSON_TYPE = "application/json"
+
+
+class ApiError(Exception):
+    """An error answer: ``status`` and the list that goes under ``"errors"``."""
+
+    def __init__(self, status: int, *errors: Any) -> None:
+        super().__init__(f"{status}: {errors}")
+        self.status, self.errors = status, list(errors)
+
+
+class LRU:
+    """Rendered response bodies by content digest; bounded by total bytes. Thread-safe."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes, self.size = max_bytes, 0
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, make: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        value = make()
+        with self._lock:
+            if key not in self._items and len(value) <= self.max_bytes // 8:
+                self._items[key] = value
+                self.size += len(value)
+                while self.size > self.max_bytes:
+                    _, old = self._items.popitem(last=False)
+                    self.size -= len(old)
+        return value
+
+
+@dataclass
+class Context:
+    """Everything handlers share; one per app (``request.app.state.ctx``)."""
+
+    store: Store
+    service: RegistryService
+    keys: KeyRing
+    gate: Callable[[dict], list[str]]
+    base_url: str
+    rebase: Rebaser
+    cache: LRU
+
+
+def ctx_of(request: Request) -> Context:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(data), status_code=status, headers=headers, media_type=JSON_TYPE)
+
+
+def raw_json(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status, headers=headers, media_type=JSON_TYPE)
+
+
+def errors_response(status: int, *errors: Any) -> Response:
+    return json_response({"errors": list(errors)}, status)
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, refusing more than ``MAX_BODY_BYTES`` (declared or streamed) with a 413."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, too_large_message())
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(413, too_large_message())
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def too_large_message() -> str:
+    return f"Request body too large: the limit is {MAX_BODY_BYTES // (1024 * 1024)} MiB"
+
+
+async def read_json(request: Request) -> Any:
+    body = await read_body(request)
+    if not body.strip():
+        raise ApiError(400, "Request body is empty: expected JSON")
+    try:
+        return json.loads(body.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ApiError(400, "Request body is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at {where}") from None
+    except RecursionError:
+        raise ApiError(400, "Request body is nested too deeply") from None
+
+
+def require_key(request: Request) -> str:
+    """The caller's token if it is a known key; else a 401 ``Invalid token`` (the key is never echoed)."""
+    token = token_from_header(request.headers.get("authorization"))
+    if not ctx_of(request).keys.valid(token):
+        raise ApiError(401, "Invalid token")
+    return token  # type: ignore[return-value]
+
+
+MAX_INT_PARAM = 1_000_000_000  # pages and depths beyond this are nonsense, and would overflow SQLite's OFFSET
+
+
+def int_param(request: Request, name: str, default: int, minimum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} is invalid") from None
+    if value < minimum:
+        raise ApiError(400, f"{name} must be at least {minimum}")
+    if value > MAX_INT_PARAM:
+        raise ApiError(400, f"{name} must be at most {MAX_INT_PARAM}")
+    return value
+
+
+def bool_param(request: Request, name: str, default: bool = False) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise ApiError(400, f"{name} is invalid")
+
+
+def paging(request: Request) -> tuple[int, int]:
+    page = int_param(request, "page", 1, 1)
+    per_page = min(int_param(request, "per_page", DEFAULT_PER_PAGE, 1), MAX_PER_PAGE)
+    return page, per_page
+
+
+def pagination_headers(request: Request, base_url: str, total: int, page: int, per_page: int) -> dict[str, str]:
+    """``X-Total``/``X-Page``/``X-Per-Page`` and an RFC 8288 ``Link`` (first, prev, next, last)."""
+    last = max(1, -(-total // per_page))
+    url = f"{base_url}{quote(request.url.path)}"
+    # Other query parameters carry over, percent-encoded: a header must stay ASCII whatever was asked.
+    extra = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "per_page")]
+    rels = {"first": 1, "prev": page - 1 if page > 1 else None, "next": page + 1 if page < last else None,
+            "last": last}
+    links = [f'<{url}?{urlencode([("page", n), ("per_page", per_page), *extra])}>; rel="{rel}"'
+             for rel, n in rels.items() if n]
+    return {"X-Total": str(total), "X-Page": str(page), "X-Per-Page": str(per_page),
+            "X-Total-Pages": str(last), "Link": ", ".join(links)}
+
+
+def _accept_quality(accept: str) -> dict[str, float]:
+    qualities: dict[str, float] = {}
+    for part in accept.split(","):
+        media, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        qualities[media.strip().lower()] = max(q, qualities.get(media.strip().lower(), 0.0))
+    return qualities
+
+
+def wants_html(request: Request) -> bool:
+    """Browsers (``Accept: text/html``, ranked above JSON) get pages; machines and ``*/*`` get JSON-LD."""
+    accept = request.headers.get("accept", "")
+    if "html" not in accept:
+        return False
+    q = _accept_quality(accept)
+    html = max(q.get("text/html", 0.0), q.get("application/xhtml+xml", 0.0))
+    data = max(q.get(JSON_TYPE, 0.0), q.get("application/ld+json", 0.0))
+    return html > 0 and html > data
