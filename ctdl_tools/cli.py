@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -35,7 +36,19 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _StageGroup(click.Group):
+    """The ``ctdl`` group: stage commands are imported on first use (see ``_STAGE_COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_STAGE_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in _STAGE_COMMANDS and name not in self.commands:
+            self.add_command(_load(_STAGE_COMMANDS[name]), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_StageGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ctdl")
 def main() -> None:
     """ctdl_tools: catalogs to CTDL JSON-LD, validated, published, and linked from LERs."""
@@ -81,6 +94,34 @@ def convert(inputs: tuple[Path, ...], outdir: Path, kind: str, mapping: Path | N
             click.echo(f"{s.name}: {s.written} written, {s.failed} failed, {s.warnings} warnings, "
                        f"{s.errors} errors")
     sys.exit(EXIT_RECORD_ERRORS if result.failed else EXIT_OK)
+
+
+def _registry_group() -> click.Command:
+    from ctdl_tools.registry.commands import status_command
+    from ctdl_tools.registry.server.commands import registry
+
+    registry.add_command(status_command, "status")
+    return registry
+
+
+# Each stage package owns its commands; they are imported only when used, so `ctdl convert` does not
+# pay for the registry server's or the validator's imports.
+_STAGE_COMMANDS = {
+    "validate": "ctdl_tools.validate.commands:validate_command",
+    "shapes": "ctdl_tools.validate.commands:shapes_group",
+    "publish": "ctdl_tools.registry.commands:publish_command",
+    "unpublish": "ctdl_tools.registry.commands:unpublish_command",
+    "fetch": "ctdl_tools.registry.commands:fetch_command",
+    "registry": "ctdl_tools.cli:_registry_group",
+    "ler": "ctdl_tools.ler.commands:ler",
+}
+
+
+def _load(target: str) -> click.Command:
+    module_name, _, attr = target.partition(":")
+    obj = getattr(importlib.import_module(module_name), attr)
+    return obj() if not isinstance(obj, click.Command) else obj
+
 
 
 if __name__ == "__main__":  # pragma: no cover
