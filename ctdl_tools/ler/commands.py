@@ -1,0 +1,255 @@
+"""The ``ctdl ler`` click group: ``link``, ``verify``, ``check``, ``show``. Thin: parse, call, print.
+
+Exit codes: 0 all good; 1 a credential was refused (link), failed to verify (verify) or has a broken link
+(check); 2 unreadable input, a bad key file, or bad usage — one message, nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError, Where
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_INPUT_ERROR)
+
+
+def _guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Unreadable input anywhere in a command: one message on stderr, exit 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            _fail(exc)
+
+    return wrapper
+
+
+def _load_keys(paths: tuple[Path, ...], *, private: bool) -> tuple[Any, ...]:
+    from ctdl_tools.ler.keys import load_key_file
+
+    keys = []
+    for path in paths:
+        try:
+            key = load_key_file(path)
+        except ValueError as exc:
+            raise InputError(Where(str(path)), str(exc).removeprefix(f"{path}: ")) from None
+        if private and not key.has_private:
+            raise InputError(Where(str(path)), "holds a public key only; re-signing needs the issuer's private key")
+        keys.append(key)
+    return tuple(keys)
+
+
+def _resolver(registry: str | None, index: str | None, *, online: bool) -> Any:
+    from ctdl_tools.ler.check import Resolver
+    from ctdl_tools.ler.index import open_index
+
+    if registry and index:
+        raise click.UsageError("give --registry or --index, not both")
+    return Resolver(open_index(index) if index else None, registry, online=online)
+
+
+def _issued_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date-time", param_hint="--issued-at") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                       help="Report format on stdout.")
+_INPUTS = click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+
+
+@click.group("ler")
+def ler() -> None:
+    """Link issued LERs (Open Badges 2.0/3.0, CLR 2.0) to the Credential Registry, and check them."""
+
+
+# =============================================================================================== link
+
+
+@ler.command("link")
+@_INPUTS
+@click.option("--index", "index_spec", required=True, metavar="DIR|JOURNAL|URL",
+              help="Registry records: `ctdl convert` output, the publish journal, or a registry URL.")
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the linked credentials (one file per input, same name).")
+@click.option("--map", "map_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="CSV with columns achievement (id or exact name) and ctid: explicit matches.")
+@click.option("--issuer-key", "key_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The issuer's private key (JWK or Multikey JSON) to re-sign with; repeat for CLR issuers.")
+@click.option("--unsigned-copy", is_flag=True,
+              help="Without the issuer's key, write a proof-less display copy (*.unsigned-copy.*) instead.")
+@click.option("--issued-at", metavar="DATETIME", help="validFrom / proof time of re-signed credentials (default now).")
+@_FORMAT
+@_guard
+def link_command(inputs: tuple[Path, ...], index_spec: str, outdir: Path, map_file: Path | None,
+                 key_files: tuple[Path, ...], unsigned_copy: bool, issued_at: str | None, fmt: str) -> None:
+    """Add typed Credential Registry alignments to credentials; re-sign only with the issuer's key."""
+    from ctdl_tools.ler.index import open_index
+    from ctdl_tools.ler.link import LinkOptions, link
+    from ctdl_tools.ler.match import load_mapping
+
+    options = LinkOptions(open_index(index_spec), outdir, load_mapping(map_file) if map_file else None,
+                          _load_keys(key_files, private=True), unsigned_copy, _issued_at(issued_at))
+    summary = link(list(inputs), options)
+    click.echo(json.dumps(summary.to_json(), indent=2, ensure_ascii=False) if fmt == "json" else _link_text(summary))
+    sys.exit(summary.exit_code)
+
+
+def _link_text(summary: Any) -> str:
+    lines = []
+    for result in summary.results:
+        lines.append(f"{result.input}: {result.status} ({result.format})" + (f" -> {result.output}"
+                                                                                if result.output else ""))
+        if result.reason:
+            lines.append(f"  refused: {result.reason}")
+        mark = "  (not written) " if result.status == "refused" else "  + "
+        lines += [f"{mark}{link.path}: {link.ctid} {link.name!r} [{link.type}] by {link.source}: {link.action}"
+                  for link in result.links]
+        for item in result.unmatched:
+            candidates = f" (candidates: {'; '.join(item.candidates)})" if item.candidates else ""
+            lines.append(f"  ! {item.path} {item.subject!r}: {item.status}: {item.message}{candidates}")
+        lines += [f"  proof: {p}" for p in result.proofs] + [f"  note: {n}" for n in result.notes]
+    lines += [f"skipped {s.path}: {s.reason}" for s in summary.skipped]
+    counts = summary.counts()
+    lines.append(", ".join(f"{n} {status}" for status, n in counts.items()))
+    return "\n".join(lines)
+
+
+# ============================================================================================= verify
+
+
+@ler.command("verify")
+@_INPUTS
+@click.option("--key", "key_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="A public key to trust (JWK, Multikey, OB 2.0 CryptographicKey), e.g. for https key URLs.")
+@_FORMAT
+@_guard
+def verify_command(inputs: tuple[Path, ...], key_files: tuple[Path, ...], fmt: str) -> None:
+    """Verify every proof offline (Data Integrity, VC-JWT, OB 2.0 JWS; embedded credentials too)."""
+    from ctdl_tools.ler.formats import read_inputs
+    from ctdl_tools.ler.proofs import verify
+
+    keys = [k.public_only() for k in _load_keys(key_files, private=False)]
+    files, _ = read_inputs(list(inputs))
+    reports = []
+    for item in (item for file in files for item in file.items):
+        result = verify(item.token if item.carrier == "jws" else item.document, keys=keys)
+        reports.append(_verify_report(item, result))
+    failed = sum(r["status"] == "failed" for r in reports)
+    click.echo(json.dumps({"results": reports, "failed": failed}, indent=2) if fmt == "json"
+               else "\n".join(_verify_line(r) for r in reports))
+    sys.exit(EXIT_RECORD_ERRORS if failed else EXIT_OK)
+
+
+def _verify_report(item: Any, result: Any) -> dict[str, Any]:
+    nested_failed = [n for n in result.nested if not n.ok]
+    status = "failed" if result.status == "failed" or nested_failed else result.status
+    reason = result.reason or (f"embedded credential {nested_failed[0].path}: {nested_failed[0].reason}"
+                               if nested_failed else "")
+    return {"input": item.label, "format": item.format, "status": status, "reason": reason,
+            "proofs": [{"path": p.path, "ok": p.ok, "suite": p.suite, "verificationMethod": p.verification_method,
+                        "keySource": p.key_source, "issuerMatch": p.issuer_match, "reason": p.reason}
+                       for p in (*result.proofs, *result.nested)],
+            "warnings": list(result.warnings)}
+
+
+def _verify_line(report: dict[str, Any]) -> str:
+    head = f"{report['input']}: {report['status'].upper()} ({report['format']})"
+    lines = [head + (f": {report['reason']}" if report["reason"] else "")]
+    for proof in report["proofs"]:
+        mark = "ok" if proof["ok"] else "FAILED"
+        issuer = "" if proof["issuerMatch"] or not proof["ok"] else " (key not named under the issuer's id)"
+        lines.append(f"  {proof['path']}: {mark} {proof['suite']} {proof['verificationMethod'] or ''}{issuer}"
+                     + (f": {proof['reason']}" if proof["reason"] else ""))
+    lines += [f"  warning: {w}" for w in report["warnings"]]
+    return "\n".join(lines)
+
+
+# ============================================================================================== check
+
+
+@ler.command("check")
+@_INPUTS
+@click.option("--registry", metavar="URL", help="Resolve every link at this registry (e.g. a local one).")
+@click.option("--index", "index_spec", metavar="DIR|JOURNAL|URL", help="Resolve links offline in this index.")
+@_FORMAT
+@_guard
+def check_command(inputs: tuple[Path, ...], registry: str | None, index_spec: str | None, fmt: str) -> None:
+    """Check that every registry link resolves, to the class its targetType claims, with a matching CTID."""
+    from ctdl_tools.ler.check import FAILED, check_credential, summarise
+    from ctdl_tools.ler.formats import read_inputs
+
+    resolver = _resolver(registry, index_spec, online=True)
+    files, _ = read_inputs(list(inputs))
+    checks = [c for file in files for item in file.items for c in check_credential(item, resolver)]
+    counts = summarise(checks)
+    if fmt == "json":
+        click.echo(json.dumps({"links": [c.to_json() for c in checks], "counts": counts}, indent=2))
+    else:
+        click.echo(_check_text(files, checks, counts))
+    sys.exit(EXIT_RECORD_ERRORS if counts[FAILED] else EXIT_OK)
+
+
+def _check_text(files: list[Any], checks: list[Any], counts: dict[str, int]) -> str:
+    lines = []
+    for item in (item for file in files for item in file.items):
+        mine = [c for c in checks if c.credential == item.label]
+        lines.append(f"{item.label}: {len(mine)} registry link(s)")
+        for check in mine:
+            found = f" -> {check.record_type} {check.record_name!r}" if check.record_type else ""
+            lines.append(f"  {check.status.upper():<7} {check.path} {check.ctid or ''} [{check.target_type or '-'}]"
+                         f"{found}")
+            lines += [f"          {message}" for message in (*check.problems, *check.warnings)]
+    lines.append(", ".join(f"{n} {status}" for status, n in counts.items()))
+    return "\n".join(lines)
+
+
+# =============================================================================================== show
+
+
+@ler.command("show")
+@click.argument("credential", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--html", "as_html", is_flag=True, help="A self-contained HTML page instead of a terminal summary.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE.")
+@click.option("--registry", metavar="URL", help="Resolve links at this registry.")
+@click.option("--index", "index_spec", metavar="DIR|JOURNAL|URL", help="Resolve links offline in this index.")
+@click.option("--key", "key_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="A public key to trust when checking the signature.")
+@_guard
+def show_command(credential: Path, as_html: bool, output: Path | None, registry: str | None,
+                 index_spec: str | None, key_files: tuple[Path, ...]) -> None:
+    """A readable view of a credential and what its registry links describe (works offline)."""
+    from ctdl_tools.jsonio import write_atomic
+    from ctdl_tools.ler import show
+    from ctdl_tools.ler.formats import read_file
+
+    resolver = _resolver(registry, index_spec, online=False)
+    found = read_file(credential)
+    keys = tuple(k.public_only() for k in _load_keys(key_files, private=False))
+    pages = [show.build_view(item, resolver, keys) for item in found.items]  # type: ignore[union-attr]
+    # One page per file: a JSON Lines file shows its first credential as HTML, all of them in the terminal.
+    text = show.html(pages[0]) if as_html else "\n".join(show.terminal(p) for p in pages)
+    if output is not None:
+        write_atomic(output, text.encode("utf-8"))
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+    sys.exit(EXIT_OK)

@@ -1,0 +1,774 @@
+"""``ctdl ler link``: give issued LERs typed Credential Registry alignments, never breaking a signature.
+
+Per credential (ler.md §6.6):
+
+1. Verify every proof offline (outer and embedded). A proof that fails, or cannot be checked, is a refusal:
+   re-signing would launder whatever made it fail.
+2. Match each achievement to a registry record (:mod:`.match`) and plan the alignments: a typed OB 3.0
+   ``Alignment`` (ler.md §5.5) or an OB 2.0 AlignmentObject on the BadgeClass. An alignment that already
+   names the CTID is kept, or brought up to date (a Credential Finder URL becomes the registry URI, a
+   missing ``type``/``targetType`` is added); none is ever added twice, so a second run changes nothing.
+3. Unsigned input: write the edit. Signed input: only with the issuer's key (``--issuer-key``): the key
+   must be the one the existing proof verifies with, and its verification method must belong to
+   ``issuer``. Then ``validFrom`` (VC 2.0) or ``issuanceDate`` (VC 1.1) moves forward (OB 3.0's
+   replacement rule), ``awardedDate`` keeps the award date, every old proof is replaced by a new one of the
+   same suite and verification method, and the result must verify before it is written. CLR: a nested
+   credential is re-signed only with its own issuer's key; otherwise its links go into the CLR's own
+   ``achievement[]`` and only the CLR is re-signed.
+4. No key: refused, or with ``--unsigned-copy`` a display copy without proof, named ``*.unsigned-copy.*``
+   and carrying an ``Evidence`` note that says so (a defined term, so the note survives JSON-LD expansion).
+
+Every output must survive JSON-LD expansion with all its terms (undefined terms are silently dropped, and
+so unsigned): otherwise the credential is refused with the JSON paths of the offending members.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from ctdl_tools.errors import InputError, Where
+from ctdl_tools.jsonio import write_atomic
+from ctdl_tools.ler import canon
+from ctdl_tools.ler.canon import ContextNotBundled
+from ctdl_tools.ler.formats import (
+    JWT_CLAIMS,
+    OB2_ASSERTION,
+    OTHER_VC,
+    VC_V2,
+    Credential,
+    LerFile,
+    Skipped,
+    Style,
+    as_list,
+    read_inputs,
+    render_file,
+    rewrite_text,
+    serialise,
+    types_of,
+)
+from ctdl_tools.ler.index import Entry, Index, IndexUnavailable
+from ctdl_tools.ler.jws import ALGORITHMS, signature_valid
+from ctdl_tools.ler.jws import _sign as _jws_sign  # the primitive; sign_jws cannot keep a `jwk` header
+from ctdl_tools.ler.keys import IssuerKey, resolve_verification_method, verification_method_belongs_to
+from ctdl_tools.ler.match import (
+    CE_HOSTS,
+    MATCHED,
+    Mapping,
+    Match,
+    Subject,
+    alignment_ctid,
+    ce_url_ctid,
+    match_subject,
+    subjects,
+)
+from ctdl_tools.ler.multibase import b64url_encode
+from ctdl_tools.ler.proofs import SIGNING_SUITES, VerifyResult, sign, verify
+from ctdl_tools.vocab import vocabulary
+
+CE_FRAMEWORK = "Credential Transparency Description Language"
+LINKED, ALREADY, UNMATCHED, REFUSED, UNSIGNED_COPY = "linked", "already linked", "unmatched", "refused", "unsigned copy"
+STATUSES = (LINKED, ALREADY, UNMATCHED, UNSIGNED_COPY, REFUSED)
+COPY_SUFFIX = ".unsigned-copy"
+_DROP_WARNING = "not covered by the signature (dropped by JSON-LD expansion)"
+
+JsonPath = tuple[str | int, ...]
+
+
+class Refusal(Exception):
+    """This credential is not written (exit 1); the message says why and what would fix it."""
+
+
+class NoKey(Refusal):
+    """Refused for want of the issuer's key: ``--unsigned-copy`` may still make a display copy."""
+
+
+@dataclass
+class LinkOptions:
+    index: Index
+    outdir: Path
+    mapping: Mapping | None = None
+    keys: tuple[IssuerKey, ...] = ()
+    unsigned_copy: bool = False
+    issued_at: datetime | None = None  # default: now (UTC, whole seconds)
+
+
+@dataclass
+class LinkReport:
+    path: str
+    subject: str
+    ctid: str
+    name: str
+    type: str
+    source: str  # how the match was found
+    action: str  # "added" | "updated" | "present" | "added to the CLR achievement …"
+
+
+@dataclass
+class Unmatched:
+    path: str
+    subject: str
+    status: str
+    message: str
+    candidates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    input: str
+    format: str
+    status: str = UNMATCHED
+    output: str | None = None
+    links: list[LinkReport] = field(default_factory=list)
+    unmatched: list[Unmatched] = field(default_factory=list)
+    proofs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Summary:
+    results: list[Result] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {status: sum(r.status == status for r in self.results) for status in STATUSES}
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(r.status == REFUSED for r in self.results) else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"results": [r.to_json() for r in self.results], "counts": self.counts(),
+                "skipped": [{"input": str(s.path), "reason": s.reason} for s in self.skipped]}
+
+
+# ============================================================================================ run
+
+
+def link(inputs: list[Path], options: LinkOptions) -> Summary:
+    """Link every credential under ``inputs``; write the results to ``options.outdir``. Unreadable input
+    raises :class:`InputError` before anything is written."""
+    files, skipped = read_inputs(inputs)
+    _check_outputs(files, options.outdir)
+    summary, writes = Summary(skipped=skipped), []
+    try:
+        for file in files:
+            writes += _link_file(file, options, summary)
+    except IndexUnavailable as exc:  # before any write: a registry that cannot answer is unreadable input
+        raise InputError(Where(options.index.description), f"the registry could not be asked: {exc}") from None
+    for path, data in writes:
+        write_atomic(path, data)
+    return summary
+
+
+def _check_outputs(files: list[LerFile], outdir: Path) -> None:
+    seen: dict[str, Path] = {}
+    target = outdir.resolve()
+    for file in files:
+        if file.path.resolve().parent == target:
+            raise InputError(Where(str(file.path)), f"is in the output folder {outdir}; write elsewhere "
+                                                    "(inputs are never overwritten)")
+        if file.name in seen:
+            raise InputError(Where(str(file.path)), f"has the same name as {seen[file.name]}; the output folder "
+                                                    "holds one file per input name")
+        seen[file.name] = file.path
+
+
+def _link_file(file: LerFile, options: LinkOptions, summary: Summary) -> list[tuple[Path, bytes]]:
+    texts: list[str | None] = []
+    copies: list[str | None] = []
+    output = options.outdir / file.name
+    copy_path = options.outdir / _copy_name(file)
+    for item in file.items:
+        result, text, copy_text = link_credential(item, options, compact=file.container == "jsonl")
+        result.output = str(output) if text is not None else str(copy_path) if copy_text is not None else None
+        summary.results.append(result)
+        texts.append(text)
+        copies.append(copy_text)
+    writes = []
+    if all(t == _as_found(item) for t, item in zip(texts, file.items, strict=True)):
+        writes.append((output, file.raw))  # nothing changed: the very same bytes
+    else:
+        data = render_file(file, texts)
+        if data is not None:
+            writes.append((output, data))
+    if any(c is not None for c in copies):
+        data = render_file(file, copies)
+        if data is not None:
+            writes.append((copy_path, data))
+    return writes
+
+
+def _copy_name(file: LerFile) -> str:
+    suffix = ".json" if file.container == "jws" else file.path.suffix
+    return file.path.name[: len(file.path.name) - len(file.path.suffix)] + COPY_SUFFIX + suffix
+
+
+# ===================================================================================== one credential
+
+
+def link_credential(cred: Credential, options: LinkOptions, *, compact: bool = False
+                    ) -> tuple[Result, str | None, str | None]:
+    """(result, text to write in place of the credential or None, unsigned-copy text or None)."""
+    result = Result(cred.label, cred.format)
+    try:
+        return _link(cred, options, result, compact)
+    except Refusal as exc:
+        result.status, result.reason = REFUSED, str(exc)
+        return result, None, None
+
+
+def _link(cred: Credential, options: LinkOptions, result: Result, compact: bool
+          ) -> tuple[Result, str | None, str | None]:
+    if cred.kind == OTHER_VC:
+        raise Refusal(f"a {'/'.join(types_of(cred.document))} is not an Open Badge or CLR: nothing to link")
+    verified = _verify_input(cred, options.keys)
+    jwt_payload = cred.carrier == "jws" and not cred.doc_path
+    plan = _Plan(cred, options, result)
+    plan.run()
+    if not plan.changed:
+        # verify() expanded a Data Integrity document already: only its warnings need reading.
+        _check_terms(cred.document, verified if cred.carrier == "json" else None, is_jwt_payload=jwt_payload)
+        result.status = ALREADY if result.links else UNMATCHED
+        return result, _as_found(cred), None
+    result.status = LINKED
+    when = _now(options)
+    document = _resign_nested(plan, when, result)
+    if not _is_signed(cred):
+        _check_terms(document, None, is_jwt_payload=jwt_payload)
+        if plan.resigned_nested:
+            _check_output(document, options.keys)
+        return result, _text(cred, document), None
+    try:
+        return result, _resign(cred, document, options, when, result), None
+    except NoKey as exc:
+        if not options.unsigned_copy:
+            raise
+        result.status = UNSIGNED_COPY
+        result.notes.append(f"not re-signed: {exc}")
+        return result, None, _unsigned_copy(cred, document, compact, result, options.keys)
+
+
+def _as_found(cred: Credential) -> str:
+    return cred.token if cred.carrier == "jws" else cred.text  # type: ignore[return-value]
+
+
+def _is_signed(cred: Credential) -> bool:
+    return cred.carrier == "jws" or "proof" in cred.document
+
+
+def _text(cred: Credential, document: dict[str, Any]) -> str:
+    return rewrite_text(cred.text, cred.data, _with_document(cred, document))
+
+
+def _with_document(cred: Credential, document: dict[str, Any]) -> dict[str, Any]:
+    if not cred.doc_path:
+        return document
+    data = dict(cred.data)
+    data[cred.doc_path[0]] = document
+    return data
+
+
+# ============================================================================================ verify
+
+
+def _verify_input(cred: Credential, keys: tuple[IssuerKey, ...]) -> VerifyResult:
+    public = [k.public_only() for k in keys]
+    if cred.kind == OB2_ASSERTION and cred.carrier == "jws":
+        public += _creator_keys(cred, public)
+    result = verify(cred.token if cred.carrier == "jws" else cred.document, keys=public)
+    if result.status == "failed":
+        where = next((p.path for p in result.proofs if not p.ok), "$")
+        raise Refusal(f"its proof does not verify ({where}: {result.reason}); a credential whose proof fails is "
+                      "never rewritten or re-signed")
+    failed = [n for n in result.nested if not n.ok]
+    if failed:
+        raise Refusal(f"the embedded credential proof at {failed[0].path} does not verify ({failed[0].reason}); "
+                      "refusing to re-issue a credential that carries it")
+    return result
+
+
+def _creator_keys(cred: Credential, keys: list[IssuerKey]) -> list[IssuerKey]:
+    """An OB 2.0 signed assertion names its key by URL (``verification.creator``); a key file need not carry
+    that URL, so each supplied key of the right kind is also offered under it (the signature decides)."""
+    creator = (cred.document.get("verification") or {}).get("creator")
+    wanted = ALGORITHMS.get(cred.jws.alg) if cred.jws else None
+    return [k.with_id(creator) for k in keys if isinstance(creator, str) and k.kind == wanted]
+
+
+def _check_terms(document: dict[str, Any], verified: VerifyResult | None, *, is_jwt_payload: bool) -> None:
+    """Refuse when JSON-LD expansion would drop a member (undefined term, relative IRI)."""
+    if verified is not None and verified.status == "verified" \
+            and not any(w.startswith(_DROP_WARNING) for w in verified.warnings):
+        return  # verify() already expanded it and nothing was dropped
+    check = {k: v for k, v in document.items() if k != "proof" and not (is_jwt_payload and k in JWT_CLAIMS)}
+    paths = dropped_paths(check)
+    if paths:
+        raise Refusal("these members would not survive JSON-LD expansion under the bundled contexts (an "
+                      "undefined term is silently dropped, so it is neither understood nor signed): "
+                      + ", ".join(paths))
+
+
+def dropped_paths(document: dict[str, Any]) -> list[str]:
+    """JSON paths of the members that JSON-LD expansion drops; raises :class:`Refusal` when the document
+    cannot be expanded at all (a context that is not bundled)."""
+    try:
+        expanded = canon.expand_to_quads(document)
+    except ContextNotBundled as exc:
+        raise Refusal(f"it uses the JSON-LD context {exc.url}, which is not bundled (contexts are never "
+                      "fetched): its terms cannot be checked, nor a proof made over them") from None
+    except ValueError as exc:
+        raise Refusal(f"JSON-LD expansion fails: {exc}") from None
+    undefined, relative = set(expanded.undefined_terms), set(expanded.relative_iris)
+    if not undefined and not relative:
+        return []
+    found = list(_paths_of(document, "$", undefined, relative))
+    return found or [f"(terms {', '.join(sorted(undefined | relative))})"]
+
+
+def _relative_value(key: str, value: Any, relative: set[str]) -> bool:
+    return key in ("id", "@id", "type", "@type") and any(isinstance(v, str) and v in relative for v in as_list(value))
+
+
+def _paths_of(node: Any, path: str, undefined: set[str], relative: set[str]) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{path}.{key}"
+            if key in undefined or _relative_value(key, value, relative):
+                yield here
+            elif key != "@context":
+                yield from _paths_of(value, here, undefined, relative)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths_of(value, f"{path}[{index}]", undefined, relative)
+
+
+# ============================================================================================== plan
+
+
+class _Plan:
+    """Matches, then the edited copy of the credential (links added, CLR routing decided)."""
+
+    def __init__(self, cred: Credential, options: LinkOptions, result: Result) -> None:
+        self.cred, self.options, self.result = cred, options, result
+        self.document = _clone(cred.document)
+        self.nested_keys: dict[int, list[IssuerKey] | None] = {}
+        self.edited_nested: set[int] = set()
+        self.resigned_nested: list[int] = []
+
+    @property
+    def changed(self) -> bool:
+        return self.document != self.cred.document
+
+    def run(self) -> None:
+        found = subjects(self.cred.document, self.cred.kind)
+        if self.cred.kind == OB2_ASSERTION and isinstance(self.cred.document.get("badge"), str):
+            self.result.notes.append("$.badge is a URL: the BadgeClass, where OB 2.0 alignments live, is hosted by "
+                                     "the issuer; link that BadgeClass (ler.md §3), the assertion is left as it is")
+        for match in (match_subject(s, self.options.index, self.options.mapping) for s in found):
+            self.result.notes += [f"{_jsonpath(match.subject.path)}: {note}" for note in match.notes]
+            if match.status != MATCHED or not match.links:
+                self._unmatched(match)
+                continue
+            home, action = self._home(match.subject)
+            for link in match.links:
+                self._ensure(home, link.entry, match, action)
+
+    def _unmatched(self, match: Match) -> None:
+        self.result.unmatched.append(Unmatched(_jsonpath(match.subject.path), match.subject.label, match.status,
+                                               match.message, [f"{e.ctid} {e.name}" for e in match.candidates]))
+
+    # ------------------------------------------------------------------------ where links go
+    def _home(self, subject: Subject) -> tuple[JsonPath, str]:
+        if subject.nested is None or self._nested_editable(subject):
+            if subject.nested is not None:
+                self.edited_nested.add(subject.nested)
+            return subject.path, ""
+        return self._clr_achievement(subject)
+
+    def _nested_editable(self, subject: Subject) -> bool:
+        """A nested credential is edited in place only if it is JSON and unsigned, or signed by a key we hold."""
+        assert subject.nested is not None
+        if not subject.editable:
+            return False
+        nested = self._nested(subject.nested)
+        if "proof" not in nested:
+            return True
+        if subject.nested not in self.nested_keys:
+            try:
+                self.nested_keys[subject.nested] = _proof_keys(nested, self.options.keys)
+            except Refusal:
+                self.nested_keys[subject.nested] = None
+        return self.nested_keys[subject.nested] is not None
+
+    def _nested(self, index: int) -> dict[str, Any]:
+        return self.cred.document["credentialSubject"]["verifiableCredential"][index]
+
+    def _clr_achievement(self, subject: Subject) -> tuple[JsonPath, str]:
+        """The CLR's own ``achievement[]`` entry for a nested credential's achievement (added if absent)."""
+        achievement = _achievement_of(subject)
+        clr_subject = self.document["credentialSubject"]
+        entries = clr_subject.get("achievement")
+        if isinstance(entries, dict):
+            entries = clr_subject["achievement"] = [entries]
+        elif not isinstance(entries, list):
+            entries = clr_subject["achievement"] = []
+        ident = achievement.get("id")
+        position = next((i for i, a in enumerate(entries) if isinstance(a, dict) and ident and a.get("id") == ident),
+                        None)
+        if position is None:
+            entries.append(copy.deepcopy(achievement))
+            position = len(entries) - 1
+        return ("credentialSubject", "achievement", position), f"in the CLR's achievement[{position}] (the nested " \
+                                                              "credential is signed by another key)"
+
+    # ------------------------------------------------------------------------ alignments
+    def _ensure(self, home: JsonPath, entry: Entry, match: Match, routed: str) -> None:
+        node = _get(self.document, home)
+        ob2 = match.subject.ob2
+        alignments = node.get("alignment")
+        existing = [a for a in as_list(alignments)]
+        action = ""
+        for position, alignment in enumerate(existing):
+            if alignment_ctid(alignment) == entry.ctid:
+                updated = modernise(alignment, entry, ob2)
+                if updated != alignment:
+                    existing[position] = updated
+                    action = "updated"
+                action = action or "present"
+        if not action:
+            existing.append(ob2_alignment(entry) if ob2 else ob3_alignment(entry))
+            action = "added"
+        if action != "present":  # keep a single-object alignment an object if it stays single
+            single = isinstance(alignments, dict) and len(existing) == 1
+            node["alignment"] = existing[0] if single else existing
+        source = next(link.source for link in match.links if link.entry is entry)
+        self.result.links.append(LinkReport(_jsonpath(home) + ".alignment", match.subject.label, entry.ctid,
+                                            entry.name, entry.type, source,
+                                            f"{action} {routed}".strip()))
+
+
+def _clone(value: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of parsed JSON; orjson's round trip is ten times faster than copy.deepcopy."""
+    try:
+        return orjson.loads(orjson.dumps(value))  # type: ignore[no-any-return]
+    except (orjson.JSONEncodeError, TypeError):  # integers beyond 64 bits
+        return copy.deepcopy(value)
+
+
+def _achievement_of(subject: Subject) -> dict[str, Any]:
+    """The achievement a nested subject belongs to (itself, or the one holding its result description)."""
+    if subject.achievement is None:
+        raise Refusal(f"{_jsonpath(subject.path)} belongs to no achievement the CLR could carry its link on")
+    return subject.achievement
+
+
+def _get(document: Any, path: JsonPath) -> Any:
+    node = document
+    for step in path:
+        node = node[step]
+    return node
+
+
+def _jsonpath(path: JsonPath) -> str:
+    return "$" + "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
+
+
+def target_type(ctdl_type: str) -> str:
+    """ler.md §5.5: ``ceterms:Credential`` for every credential class, ``ceasn:Competency``, else ``CTDL``."""
+    vocab = vocabulary()
+    if ctdl_type == "ceasn:Competency":
+        return "ceasn:Competency"
+    if ctdl_type in vocab.classes and vocab.is_a(ctdl_type, "ceterms:Credential"):
+        return "ceterms:Credential"
+    return "CTDL"
+
+
+def _framework(entry: Entry) -> str:
+    return entry.framework_name if entry.type == "ceasn:Competency" and entry.framework_name else CE_FRAMEWORK
+
+
+def ob3_alignment(entry: Entry) -> dict[str, Any]:
+    return {"type": ["Alignment"], "targetCode": entry.ctid, "targetFramework": _framework(entry),
+            "targetName": entry.name or entry.ctid, "targetType": target_type(entry.type), "targetUrl": entry.uri}
+
+
+def ob2_alignment(entry: Entry) -> dict[str, Any]:
+    # OB 2.0 has no targetType; targetName and targetUrl are required (ob_v2p0 AlignmentObject).
+    return {"targetName": entry.name or entry.ctid, "targetUrl": entry.uri, "targetFramework": _framework(entry),
+            "targetCode": entry.ctid}
+
+
+def modernise(alignment: Any, entry: Entry, ob2: bool) -> Any:
+    """An existing alignment naming ``entry``'s CTID, brought to the canonical form without discarding
+    what the issuer wrote: a registry / Finder URL becomes the registry URI, missing members are added;
+    the issuer's own targetUrl (another host), targetName, targetFramework and a non-CTID targetCode stay."""
+    if not isinstance(alignment, dict):
+        return alignment
+    updated = dict(alignment)
+    if not ob2:
+        kinds = as_list(updated.get("type"))
+        if "Alignment" not in kinds:
+            updated["type"] = [*kinds, "Alignment"] if kinds else ["Alignment"]
+        if updated.get("targetType") not in (target_type(entry.type), "CTDL"):
+            updated["targetType"] = target_type(entry.type)
+    if not updated.get("targetCode"):
+        updated["targetCode"] = entry.ctid
+    url = updated.get("targetUrl")
+    if url != entry.uri and (not url or (_ce_host(url) and ce_url_ctid(url) in (None, entry.ctid))):
+        updated["targetUrl"] = entry.uri  # a Finder page (by CTID or Finder-internal number) for this CTID
+    if not updated.get("targetName"):
+        updated["targetName"] = entry.name or entry.ctid
+    return updated
+
+
+def _ce_host(url: Any) -> bool:
+    host = urlsplit(url).hostname if isinstance(url, str) else None
+    return bool(host) and host.endswith(CE_HOSTS)  # type: ignore[union-attr]
+
+
+# =========================================================================================== re-sign
+
+
+def _proof_keys(document: dict[str, Any], keys: tuple[IssuerKey, ...]) -> list[IssuerKey]:
+    """For each proof of ``document``, the supplied private key that made it — or a refusal saying why not."""
+    issuer = _issuer_id(document)
+    found = []
+    for proof in as_list(document.get("proof")):
+        if not isinstance(proof, dict):
+            raise Refusal("a proof is not a JSON object")
+        if "previousProof" in proof:
+            raise Refusal("it carries a proof chain (previousProof); re-signing chains is not supported")
+        suite = proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else proof.get("type")
+        if suite not in SIGNING_SUITES:
+            raise Refusal(f"its proof suite {suite!r} cannot be re-signed (supported: {', '.join(SIGNING_SUITES)})")
+        vm = _vm(proof)
+        if not verification_method_belongs_to(vm or "", issuer):
+            raise Refusal(f"the proof's verification method {vm} is not the issuer's ({issuer}); a key that is not "
+                          "the issuer's must never re-sign its credential (ler.md §6.1)")
+        found.append(_key_for(vm or "", document, keys))
+    return found
+
+
+def _vm(proof: dict[str, Any]) -> str | None:
+    vm = proof.get("verificationMethod")
+    vm = vm.get("id") if isinstance(vm, dict) else vm
+    return vm if isinstance(vm, str) else None
+
+
+def _issuer_id(document: dict[str, Any]) -> str | None:
+    issuer = document.get("issuer")
+    issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
+    return issuer if isinstance(issuer, str) else None
+
+
+def _key_for(vm: str, document: dict[str, Any], keys: tuple[IssuerKey, ...]) -> IssuerKey:
+    if not keys:
+        raise NoKey(f"it is signed (verification method {vm}) and re-signing needs the issuer's private key: pass "
+                    "--issuer-key FILE, or --unsigned-copy for a display-only copy without proof")
+    try:
+        named = resolve_verification_method(vm, document).key
+    except ValueError:
+        named = None  # e.g. an https key URL: then the key file must carry that id (and verified the proof)
+    for key in keys:
+        if (named is not None and key.same_public_key(named)) or (named is None and key.id == vm):
+            return key
+    raise NoKey(f"none of the --issuer-key keys is the key of the proof's verification method {vm}")
+
+
+def _resign(cred: Credential, document: dict[str, Any], options: LinkOptions, when: datetime,
+            result: Result) -> str:
+    if cred.carrier == "jws":
+        return _resign_token(cred, document, options, when, result)
+    keys = _proof_keys(cred.document, options.keys)
+    signed = _reissue(cred.document, document, keys, when, cred.vc_version, result, "$")
+    _check_output(signed, options.keys)
+    return _text(cred, signed)
+
+
+def _resign_nested(plan: _Plan, when: datetime, result: Result) -> dict[str, Any]:
+    """Re-sign the nested credentials that were edited in place (we hold their issuers' keys)."""
+    document = plan.document
+    for index in sorted(plan.edited_nested):
+        old = plan.cred.document["credentialSubject"]["verifiableCredential"][index]
+        keys = plan.nested_keys.get(index)
+        if "proof" not in old or keys is None:
+            continue
+        nested = document["credentialSubject"]["verifiableCredential"]
+        version = "2.0" if as_list(old.get("@context"))[:1] == [VC_V2] else "1.1"
+        path = f"$.credentialSubject.verifiableCredential[{index}]"
+        nested[index] = _reissue(old, nested[index], keys, when, version, result, path)
+        plan.resigned_nested.append(index)
+    return document
+
+
+def _reissue(old: dict[str, Any], new: dict[str, Any], keys: list[IssuerKey], when: datetime,
+             vc_version: str | None, result: Result, where: str) -> dict[str, Any]:
+    """``new`` with moved-forward dates and fresh proofs in place of ``old``'s (same suites and methods)."""
+    dated = _bump_dates(old, new, when, vc_version, result, where)
+    unsigned = {k: v for k, v in dated.items() if k != "proof"}
+    proofs = []
+    for proof, key in zip(as_list(old["proof"]), keys, strict=True):
+        suite = proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else proof["type"]
+        try:
+            proofs.append(sign(unsigned, key, suite, _vm(proof) or "", created=_stamp(when))["proof"])
+        except ValueError as exc:
+            raise Refusal(_sign_refusal(unsigned, exc)) from None
+        result.proofs.append(f"{where}: re-signed {suite} with {_vm(proof)}")
+    dated["proof"] = proofs if isinstance(old["proof"], list) else proofs[0]
+    return dated
+
+
+def _sign_refusal(document: dict[str, Any], exc: ValueError) -> str:
+    if "drops data" in str(exc):
+        return ("these members would not survive JSON-LD expansion (they would be silently unsigned): "
+                + ", ".join(dropped_paths(document)))
+    return f"cannot re-sign: {exc}"
+
+
+def _bump_dates(old: dict[str, Any], new: dict[str, Any], when: datetime, vc_version: str | None,
+                result: Result, where: str) -> dict[str, Any]:
+    """OB 3.0 replacement: a newer ``validFrom`` (``issuanceDate`` on VC 1.1, whose context has no
+    ``awardedDate``); the award date kept in ``awardedDate`` (VC 2.0)."""
+    field_name = "validFrom" if vc_version == "2.0" else "issuanceDate"
+    before = old.get(field_name)
+    previous = _parse_time(before, f"{where}.{field_name}")
+    moved = max(when, previous + timedelta(seconds=1))
+    until = old.get("validUntil") or old.get("expirationDate")
+    if until is not None and moved > _parse_time(until, f"{where}.validUntil"):
+        raise Refusal(f"it expired ({until}): a re-issue would begin after its own end")
+    dated = dict(new)
+    dated[field_name] = _stamp(moved)
+    result.proofs.append(f"{where}.{field_name}: {before} -> {dated[field_name]}")
+    if vc_version == "2.0" and "awardedDate" not in dated:
+        dated["awardedDate"] = before  # so the award date survives the re-issue
+        result.proofs.append(f"{where}.awardedDate: set to the original {field_name} {before}")
+    return dated
+
+
+def _parse_time(value: Any, where: str) -> datetime:
+    if not isinstance(value, str):
+        raise Refusal(f"{where} is missing: a re-issue needs the original issuance date")
+    try:
+        parsed = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        raise Refusal(f"{where} {value!r} is not an ISO 8601 date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _now(options: LinkOptions) -> datetime:
+    return (options.issued_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check_output(document: dict[str, Any] | str, keys: tuple[IssuerKey, ...]) -> None:
+    """Never write what does not verify: re-verify the re-signed credential, embedded ones included."""
+    outcome = verify(document, keys=[k.public_only() for k in keys])
+    problems = [p for p in (*outcome.proofs, *outcome.nested) if not p.ok]
+    if not outcome.ok or problems:
+        reason = problems[0].reason if problems else outcome.reason
+        raise Refusal(f"the re-signed credential does not verify ({reason}); nothing written")
+
+
+# ----------------------------------------------------------------------------------------- JWS forms
+
+
+def _token_key(cred: Credential, keys: tuple[IssuerKey, ...]) -> IssuerKey:
+    assert cred.jws is not None
+    if not keys:
+        raise NoKey("it is a signed JWS and re-signing needs the issuer's private key: pass --issuer-key FILE, "
+                    "or --unsigned-copy for a display-only copy without signature")
+    for key in keys:
+        try:
+            if signature_valid(cred.jws, key):
+                break
+        except ValueError:
+            continue
+    else:
+        raise NoKey("none of the --issuer-key keys made this JWS signature")
+    kid = cred.jws.header.get("kid")
+    issuer = _issuer_id(cred.document) or cred.data.get("iss")
+    if cred.kind != OB2_ASSERTION and isinstance(kid, str) and not verification_method_belongs_to(kid, issuer):
+        raise Refusal(f"the JWS key {kid} is not the issuer's ({issuer}); refusing to re-sign")
+    return key
+
+
+def _resign_token(cred: Credential, document: dict[str, Any], options: LinkOptions, when: datetime,
+                  result: Result) -> str:
+    assert cred.jws is not None and cred.token is not None
+    key = _token_key(cred, options.keys)
+    if cred.kind != OB2_ASSERTION:  # OB 2.0 has no replacement rule: issuedOn is the award date, kept
+        document = _bump_jwt_dates(cred, document, when, result)
+    _check_terms(document, None, is_jwt_payload=not cred.doc_path)
+    payload = _with_document(cred, document)
+    _update_claims(payload, cred.data, document, when)
+    payload_text = rewrite_text(cred.text, cred.data, payload)
+    header = cred.token.split(".", 1)[0]  # the header is kept byte for byte (kid / jwk / typ as issued)
+    signing_input = f"{header}.{b64url_encode(payload_text.encode('utf-8'))}"
+    signature = _jws_sign(key, cred.jws.alg, signing_input.encode("ascii"))
+    token = f"{signing_input}.{b64url_encode(signature)}"
+    keys = options.keys
+    if cred.kind == OB2_ASSERTION:
+        keys = (*keys, *_creator_keys(cred, list(keys)))
+    _check_output(token, keys)
+    result.proofs.append(f"$: re-signed JWS {cred.jws.alg} with the original header")
+    return token
+
+
+def _bump_jwt_dates(cred: Credential, document: dict[str, Any], when: datetime, result: Result) -> dict[str, Any]:
+    field_name = "validFrom" if cred.vc_version == "2.0" else "issuanceDate"
+    if field_name not in cred.document:
+        return document
+    return _bump_dates(cred.document, document, when, cred.vc_version, result, "$")
+
+
+def _update_claims(payload: dict[str, Any], old: dict[str, Any], document: dict[str, Any], when: datetime) -> None:
+    """``nbf`` follows the new validFrom/issuanceDate and ``iat`` the re-issue time (OB 3.0 §8.2)."""
+    start = document.get("validFrom") or document.get("issuanceDate")
+    if "nbf" in old and isinstance(start, str):
+        payload["nbf"] = int(_parse_time(start, "$.validFrom").timestamp())
+    if "iat" in old:
+        payload["iat"] = int(when.timestamp())
+
+
+# ======================================================================================== unsigned copy
+
+
+def unsigned_note(document: dict[str, Any]) -> dict[str, Any]:
+    ident = document.get("id") or "(no id)"
+    return {"type": ["Evidence"] if "ob/v3p0" in str(document.get("@context")) else "Evidence",
+            "name": "Unsigned display copy",
+            "description": (f"Made by ctdl_tools (ctdl ler link) from credential {ident} to show its Credential "
+                            "Registry links without the issuer's key. Its proof was removed: this is NOT a "
+                            "verifiable credential and must not be presented as one. The issuer's signed original "
+                            "is the authoritative record.")}
+
+
+def _unsigned_copy(cred: Credential, document: dict[str, Any], compact: bool, result: Result,
+                   keys: tuple[IssuerKey, ...]) -> str:
+    display = {k: v for k, v in document.items() if k != "proof"}
+    display["evidence"] = [*as_list(display.get("evidence")), unsigned_note(document)]
+    jwt_payload = cred.carrier == "jws" and not cred.doc_path
+    _check_terms(display, None, is_jwt_payload=jwt_payload)
+    nested = verify(display, keys=[k.public_only() for k in keys]).nested
+    if any(not n.ok for n in nested):
+        raise Refusal("an embedded credential of the display copy does not verify; nothing written")
+    result.notes.append("unsigned display copy written: proof removed, Evidence note added; for display only")
+    if cred.carrier == "jws":
+        plain = {k: v for k, v in display.items() if not (jwt_payload and k in JWT_CLAIMS)}
+        return serialise(plain, Style(None, ":", ",", False, "\n") if compact else None)
+    return rewrite_text(cred.text, cred.data, display)

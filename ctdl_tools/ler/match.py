@@ -1,0 +1,382 @@
+"""Which registry record does an achievement describe? Evidence first, names last, and never a guess.
+
+For every achievement-like node of a credential (a :class:`Subject`: the OB 3.0 achievement, its result
+descriptions and results, each CLR achievement and nested credential, an OB 2.0 BadgeClass) the evidence
+is tried in this order, and the first kind that says anything decides:
+
+1. the ``--map`` file (CSV ``achievement,ctid``: the achievement's id or its exact name);
+2. a CTID already in one of its alignments (``targetCode``, or a registry / Credential Finder URL);
+3. an ``otherIdentifier`` entry holding a CTID or registry URI;
+4. its ``id``, ``criteria.id`` or ``humanCode`` containing a CTID or registry URI;
+5. the exact normalised name plus the issuer: the issuer's (or achievement creator's) name equals an
+   owner's name, or its id holds an owner's CTID.
+
+Achievements of type ``Competency``, result descriptions and results match ``ceasn:Competency`` records;
+the others match credentials, learning opportunities and assessments. Two candidates is *ambiguous* and
+none is *missing*; both are reported with what was tried, and nothing is linked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctdl_tools.ctid import ctid_in_uri, is_ctid
+from ctdl_tools.errors import InputError, Where
+from ctdl_tools.jsonio import read_text
+from ctdl_tools.ler.formats import ACHIEVEMENT, CLR2, OB2_ASSERTION, OB2_BADGECLASS, OB3, as_list
+from ctdl_tools.ler.index import Entry, Index, normalize_name, text_of
+from ctdl_tools.ler.jws import parse_jws
+from ctdl_tools.vocab import vocabulary
+
+CREDENTIAL, COMPETENCY = "credential", "competency"
+MATCHED, AMBIGUOUS, MISSING = "matched", "ambiguous", "missing"
+CE_HOSTS = ("credentialengineregistry.org", "credentialfinder.org", "credentialengine.org")
+_CTID_ANYWHERE = re.compile(r"ce-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+_HOST = re.compile(r"^https?://([^/?#]+)", re.I)
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Issuer:
+    id: str | None
+    name: str | None
+
+
+@dataclass
+class Subject:
+    """A node that can carry alignments, and what is known about it."""
+
+    path: Path_  # inside the credential document
+    node: dict[str, Any]
+    kind: str  # CREDENTIAL | COMPETENCY
+    issuers: tuple[Issuer, ...]
+    ob2: bool = False
+    by_name: bool = True  # results have no name of their own
+    nested: int | None = None  # CLR: index in credentialSubject.verifiableCredential
+    editable: bool = True  # False inside a nested JWS: its bytes are signed as they are
+    achievement: dict[str, Any] | None = None  # the achievement it belongs to (itself for an achievement)
+
+    @property
+    def name(self) -> str:
+        return text_of(self.node.get("name")) or text_of(self.node.get("targetName"))
+
+    @property
+    def id(self) -> str | None:
+        ident = self.node.get("id")
+        return ident if isinstance(ident, str) else None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id or "(unnamed)"
+
+
+@dataclass(frozen=True)
+class Link:
+    entry: Entry
+    source: str  # "map" | "alignment" | "otherIdentifier" | "id" | "criteria.id" | "humanCode" | "name+issuer"
+
+
+@dataclass
+class Match:
+    subject: Subject
+    status: str  # MATCHED | AMBIGUOUS | MISSING
+    links: list[Link] = field(default_factory=list)
+    message: str = ""
+    candidates: list[Entry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+# ============================================================================================ mapping
+
+
+@dataclass
+class Mapping:
+    """``--map FILE``: achievement id or exact name -> CTIDs."""
+
+    rows: dict[str, list[str]]
+    source: str
+
+    def lookup(self, subject: Subject) -> list[str] | None:
+        for key in (subject.id, subject.name):
+            if key and key in self.rows:
+                return self.rows[key]
+        return None
+
+
+def load_mapping(path: Path) -> Mapping:
+    text = read_text(path)
+    reader = csv.DictReader(io.StringIO(text))
+    fields = [f.strip().lower() for f in reader.fieldnames or []]
+    if "achievement" not in fields or "ctid" not in fields:
+        raise InputError(Where(str(path)), "a mapping file needs the columns 'achievement' and 'ctid'")
+    rows: dict[str, list[str]] = {}
+    for number, row in enumerate(reader, 2):
+        if None in row:  # csv puts surplus fields under the key None
+            raise InputError(Where(str(path), row=number), "more fields than columns: quote an achievement name "
+                                                          'that contains a comma ("Welding Technology, A.A.S.")')
+        clean = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        if not clean.get("achievement") and not clean.get("ctid"):
+            continue
+        ctid = clean.get("ctid", "").lower()
+        if not clean.get("achievement") or not is_ctid(ctid):
+            raise InputError(Where(str(path), row=number),
+                             f"needs an achievement and a CTID (ce- + UUID), got {clean.get('ctid')!r}")
+        rows.setdefault(clean["achievement"], [])
+        if ctid not in rows[clean["achievement"]]:
+            rows[clean["achievement"]].append(ctid)
+    return Mapping(rows, str(path))
+
+
+# =========================================================================================== subjects
+
+
+def issuer_of(value: Any) -> Issuer | None:
+    if isinstance(value, str):
+        return Issuer(value, None)
+    if isinstance(value, dict):
+        ident = value.get("id")
+        return Issuer(ident if isinstance(ident, str) else None, text_of(value.get("name")) or None)
+    return None
+
+
+def subjects(document: dict[str, Any], kind: str) -> list[Subject]:
+    """Every node of ``document`` whose alignments can link it to the registry."""
+    if kind == OB3:
+        return list(_ob3_subjects(document, ()))
+    if kind == CLR2:
+        return list(_clr_subjects(document))
+    if kind == OB2_BADGECLASS:
+        return [_ob2_subject(document, ())]
+    if kind == OB2_ASSERTION:
+        badge = document.get("badge")
+        return [_ob2_subject(badge, ("badge",))] if isinstance(badge, dict) else []
+    if kind == ACHIEVEMENT:
+        return list(_achievement_subjects(document, (), _issuers(document.get("creator"))))
+    return []
+
+
+def _issuers(*values: Any) -> tuple[Issuer, ...]:
+    return tuple(i for i in (issuer_of(v) for v in values) if i is not None)
+
+
+def _ob2_subject(badge: dict[str, Any], path: Path_) -> Subject:
+    return Subject(path, badge, CREDENTIAL, _issuers(badge.get("issuer")), ob2=True)
+
+
+def _items(node: dict[str, Any], key: str, path: Path_) -> Iterator[tuple[Path_, dict[str, Any]]]:
+    value = node.get(key)
+    if isinstance(value, dict):
+        yield (*path, key), value
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                yield (*path, key, index), item
+
+
+def _ob3_subjects(credential: dict[str, Any], prefix: Path_, nested: int | None = None,
+                  editable: bool = True) -> Iterator[Subject]:
+    issuer = credential.get("issuer")
+    for subject_path, subject in _items(credential, "credentialSubject", prefix):
+        for path, achievement in _items(subject, "achievement", subject_path):
+            issuers = _issuers(achievement.get("creator"), issuer)
+            for found in _achievement_subjects(achievement, path, issuers):
+                found.nested, found.editable = nested, editable
+                yield found
+        achievement = subject.get("achievement")
+        for path, result in _items(subject, "result", subject_path):
+            if result.get("alignment"):
+                yield Subject(path, result, COMPETENCY, _issuers(issuer), by_name=False, nested=nested,
+                              editable=editable, achievement=achievement if isinstance(achievement, dict) else None)
+
+
+def _achievement_subjects(achievement: dict[str, Any], path: Path_, issuers: tuple[Issuer, ...]) -> Iterator[Subject]:
+    kind = COMPETENCY if achievement.get("achievementType") == "Competency" else CREDENTIAL
+    yield Subject(path, achievement, kind, issuers, achievement=achievement)
+    for rd_path, description in _items(achievement, "resultDescription", path):
+        yield Subject(rd_path, description, COMPETENCY, issuers, achievement=achievement)
+
+
+def _clr_subjects(clr: dict[str, Any]) -> Iterator[Subject]:
+    issuer = clr.get("issuer")
+    for subject_path, subject in _items(clr, "credentialSubject", ()):
+        for index, nested in enumerate(as_list(subject.get("verifiableCredential"))):
+            path = (*subject_path, "verifiableCredential", index)
+            if isinstance(nested, dict):
+                yield from _ob3_subjects(nested, path, index)
+            elif isinstance(nested, str):
+                yield from _ob3_subjects(_jwt_credential(nested), path, index, editable=False)
+        for path, achievement in _items(subject, "achievement", subject_path):
+            yield from _achievement_subjects(achievement, path, _issuers(achievement.get("creator"), issuer))
+
+
+def _jwt_credential(token: str) -> dict[str, Any]:
+    """The credential inside a nested VC-JWT (its proof is checked by ``verify``, not here)."""
+    try:
+        payload = parse_jws(token).payload_json()
+    except ValueError:
+        return {}
+    return payload["vc"] if isinstance(payload.get("vc"), dict) else payload
+
+
+# ============================================================================================ evidence
+
+
+def ctid_in_text(text: Any) -> str | None:
+    """A CTID anywhere in an identifier string (a bare CTID, a registry URI, ``urn:…:ce-…``)."""
+    if not isinstance(text, str):
+        return None
+    match = _CTID_ANYWHERE.search(text)
+    return match.group(0).lower() if match else None
+
+
+def ce_url_ctid(url: Any) -> str | None:
+    """The CTID in a registry or Credential Finder URL (any of their URL forms); None for other hosts."""
+    if not isinstance(url, str):
+        return None
+    host = _HOST.match(url.strip())
+    if host is None or not host.group(1).lower().split(":")[0].endswith(CE_HOSTS):
+        return None
+    return ctid_in_uri(url) or ctid_in_text(url)
+
+
+def alignment_ctid(alignment: Any) -> str | None:
+    if not isinstance(alignment, dict):
+        return None
+    code = alignment.get("targetCode")
+    if isinstance(code, str) and is_ctid(code.strip().lower()):
+        return code.strip().lower()
+    return ce_url_ctid(alignment.get("targetUrl"))
+
+
+def kind_allows(kind: str, entry: Entry) -> bool:
+    """Can a subject of ``kind`` be this record? (name matching only; explicit evidence is taken as is)"""
+    if kind == COMPETENCY:
+        return entry.type == "ceasn:Competency"
+    vocab = vocabulary()
+    return entry.type in vocab.classes and (vocab.is_a(entry.type, "ceterms:Credential")
+                                            or vocab.is_a(entry.type, "ceterms:LearningOpportunityProfile")
+                                            or vocab.is_a(entry.type, "ceterms:AssessmentProfile"))
+
+
+def same_family(kind: str, entry: Entry) -> bool:
+    return (entry.type == "ceasn:Competency") == (kind == COMPETENCY)
+
+
+# ============================================================================================ matching
+
+
+def match_subject(subject: Subject, index: Index, mapping: Mapping | None = None) -> Match:
+    """Raises :class:`IndexUnavailable` when a registry URL index cannot be asked: "missing" would be a lie."""
+    return _match(subject, index, mapping)
+
+
+def _match(subject: Subject, index: Index, mapping: Mapping | None) -> Match:
+    mapped = mapping.lookup(subject) if mapping else None
+    if mapped is not None:
+        return _explicit(subject, index, [(c, "map") for c in mapped], f"--map {mapping.source}")  # type: ignore[union-attr]
+    found, notes = _alignment_links(subject, index)
+    if any(same_family(subject.kind, link.entry) for link in found):
+        return Match(subject, MATCHED, found, notes=notes)
+    for gather in (_identifier_evidence, _id_evidence):
+        evidence = gather(subject)
+        if evidence:
+            result = _explicit(subject, index, evidence, evidence[0][1])
+            result.links[:0] = found
+            result.notes[:0] = notes
+            return result
+    if not subject.by_name:
+        return Match(subject, MATCHED if found else MISSING, found, "no CTID in its alignments", notes=notes)
+    result = _by_name(subject, index)
+    result.links[:0] = found
+    result.notes[:0] = notes
+    return result
+
+
+def _alignment_links(subject: Subject, index: Index) -> tuple[list[Link], list[str]]:
+    links, notes, seen = [], [], set()
+    for position, alignment in enumerate(as_list(subject.node.get("alignment"))):
+        ctid = alignment_ctid(alignment)
+        if ctid is None or ctid in seen:
+            continue
+        seen.add(ctid)
+        entry = index.get(ctid)
+        if entry is None:
+            notes.append(f"alignment[{position}] names {ctid}, which is not in the {index.description}; left as it is")
+        else:
+            links.append(Link(entry, "alignment"))
+    return links, notes
+
+
+def _identifier_evidence(subject: Subject) -> list[tuple[str, str]]:
+    found = []
+    for entry in as_list(subject.node.get("otherIdentifier")):
+        ctid = ctid_in_text(entry.get("identifier")) if isinstance(entry, dict) else None
+        if ctid:
+            found.append((ctid, "otherIdentifier"))
+    return found
+
+
+def _id_evidence(subject: Subject) -> list[tuple[str, str]]:
+    criteria = subject.node.get("criteria")
+    sources = (("id", subject.node.get("id")), ("humanCode", subject.node.get("humanCode")),
+               ("criteria.id", criteria.get("id") if isinstance(criteria, dict) else None))
+    found = []
+    for source, value in sources:
+        ctid = ctid_in_text(value)
+        if ctid and ctid not in {c for c, _ in found}:
+            found.append((ctid, source))
+    return found
+
+
+def _explicit(subject: Subject, index: Index, evidence: list[tuple[str, str]], what: str) -> Match:
+    links, absent = [], []
+    for ctid, source in evidence:
+        entry = index.get(ctid)
+        if entry is None:
+            absent.append(ctid)
+        else:
+            links.append(Link(entry, source))
+    if absent:  # an explicit CTID that is not there: say so, never fall back to a name
+        return Match(subject, MISSING, [], f"{what} names {', '.join(absent)}, not in the {index.description}")
+    return Match(subject, MATCHED, links)
+
+
+def _by_name(subject: Subject, index: Index) -> Match:
+    if not index.lists_names:
+        return Match(subject, MISSING, message=f"no CTID evidence, and the {index.description} cannot be searched "
+                                               "by name: use --map FILE or a directory/journal --index")
+    name = normalize_name(subject.name)
+    if not name:
+        return Match(subject, MISSING, message="no name and no CTID evidence")
+    named = [e for e in index.named(name) if kind_allows(subject.kind, e)]
+    owned = [e for e in named if _issued_by_owner(subject.issuers, e)]
+    if len(owned) == 1:
+        return Match(subject, MATCHED, [Link(owned[0], "name+issuer")])
+    if len(owned) > 1:
+        return Match(subject, AMBIGUOUS, message=f"{len(owned)} records named {subject.name!r} owned by the issuer",
+                     candidates=owned)
+    what = "competency" if subject.kind == COMPETENCY else "credential, learning opportunity or assessment"
+    if named:
+        issuers = ", ".join(i.name or i.id or "?" for i in subject.issuers) or "(none given)"
+        owners = "; ".join(f"{e.ctid} owned by {', '.join(e.owner_names or e.owners) or '?'}" for e in named)
+        return Match(subject, MISSING, message=f"{what} named {subject.name!r} exists ({owners}) but not owned by "
+                                               f"the issuer {issuers}", candidates=named)
+    return Match(subject, MISSING, message=f"no {what} named {subject.name!r} in the {index.description}")
+
+
+def _issued_by_owner(issuers: tuple[Issuer, ...], entry: Entry) -> bool:
+    owner_names = {normalize_name(n) for n in entry.owner_names}
+    for issuer in issuers:
+        if issuer.name and normalize_name(issuer.name) in owner_names:
+            return True
+        if issuer.id and ctid_in_text(issuer.id) in entry.owners:
+            return True
+    return False
+
