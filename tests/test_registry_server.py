@@ -18,7 +18,7 @@ import pytest
 from ctdl_tools.ctid import REGISTRY_BASE, SANDBOX_BASE, mint_ctid
 from ctdl_tools.registry.server import start_embedded
 from ctdl_tools.registry.server.auth import KeyRing
-from ctdl_tools.registry.server.store import Store
+from ctdl_tools.registry.server.store import MIGRATIONS, Store
 from tests._registry_server_support import (
     AUTH,
     KEY,
@@ -517,7 +517,8 @@ def test_data_and_migrations_survive_a_restart(tmp_path: Path) -> None:
         assert client.get(f"/resources/{main_ctid(document)}").status_code == 200
         assert client.publish(credential()).status_code == 401  # the old --api-key was never stored
     with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+        versions = connection.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+        assert versions == [(v,) for v, _ in MIGRATIONS]  # each applied once, across restarts
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

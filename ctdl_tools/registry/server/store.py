@@ -113,8 +113,15 @@ def _m1_initial(db: sqlite3.Connection) -> None:
     """)
 
 
+def _m2_envelope_lookup(db: sqlite3.Connection) -> None:
+    # Publishing looks an envelope up by (community, resource @id, owner). With only the owner index, one
+    # organization publishing 10k records scanned all of its envelopes per write (15 ms at 10k).
+    db.execute("CREATE INDEX envelopes_lookup ON envelopes(community, resource_key, owner_id)")
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (1, _m1_initial),
+    (2, _m2_envelope_lookup),
 )
 
 

@@ -1,0 +1,200 @@
+"""Click commands ``publish``, ``unpublish``, ``fetch`` and ``status`` (for the ``registry`` group).
+
+Thin by design: parse options, resolve settings, call :mod:`ctdl_tools.registry.publish`, print.
+Exit codes: 0 all good; 1 a record failed or was refused (or status found drift); 2 unreadable input,
+bad usage/config, missing or rejected API key.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError
+from ctdl_tools.registry import config
+from ctdl_tools.registry.progress import TerminalProgress
+from ctdl_tools.registry.publish import (
+    FAILED,
+    MISSING,
+    NEW,
+    PUBLISHED_NEW,
+    REFUSED,
+    STALE,
+    UNCHANGED,
+    UNCONFIRMED,
+    UPDATED,
+    Options,
+    Summary,
+)
+
+
+def _target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every registry command shares."""
+    options = [
+        click.option("--registry", metavar="local|sandbox|production|URL",
+                     help="Target registry (default from config, else local)."),
+        click.option("--api", type=click.Choice(config.APIS),
+                     help="direct (default for local and URLs) or assistant (default for sandbox/production)."),
+        click.option("--org", metavar="CTID", help="Publishing organization (default: each record's owner)."),
+        click.option("--api-key-env", metavar="NAME",
+                     help=f"Environment variable holding the API key (default {config.DEFAULT_KEY_ENV})."),
+        click.option("--journal", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Publish journal (default .ctdl/journal.sqlite beside the first input)."),
+        click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Database of the embedded local registry (default .ctdl/registry.sqlite)."),
+        click.option("--concurrency", type=click.IntRange(1, 64), help="Requests in parallel (default 8)."),
+        click.option("--timeout", type=click.FloatRange(0.1, 600), help="Seconds per request (default 30)."),
+        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                     help="Summary format on stdout."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _options(first_input: Path | None, *, force: bool = False, dry_run: bool = False, **cli: Any) -> Options:
+    settings = config.load_settings().override(
+        registry=cli.get("registry"), api=cli.get("api"), org=cli.get("org"), api_key_env=cli.get("api_key_env"),
+        journal=cli.get("journal"), db=cli.get("db"), concurrency=cli.get("concurrency"),
+        timeout=cli.get("timeout"))
+    journal = config.journal_path(settings, first_input)
+    db = config.db_path(settings, journal)
+    return Options(settings, config.resolve_target(settings, db), journal, db, config.api_key(settings),
+                   config.org_option(settings.org), force=force, dry_run=dry_run)
+
+
+def _guarded(fn: Callable[..., Summary | None]) -> Callable[..., None]:
+    """InputError → one message and exit 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INPUT_ERROR)
+
+    return wrapper
+
+
+_QUIET = (NEW, PUBLISHED_NEW, UPDATED, UNCHANGED)
+MAX_LISTED = 50  # records whose problems are printed in text mode
+
+
+def _report(summary: Summary, fmt: str, order: tuple[str, ...]) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(summary.to_json(), indent=2, ensure_ascii=False))
+    else:
+        _problems(summary)
+        counts = summary.counts
+        parts = ", ".join(f"{counts[k]} {k}" for k in order) + _rate(summary)
+        prefix = "dry run, would publish: " if summary.dry_run else ""
+        click.echo(f"{prefix}{parts} — {summary.target}")
+    if summary.fatal:
+        click.echo(f"error: {summary.fatal}", err=True)
+    if summary.stopped:
+        click.echo(f"error: {summary.stopped}", err=True)
+
+
+def _problems(summary: Summary) -> None:
+    """Per-record problems on stderr; after MAX_LISTED records, a count (JSON output has them all)."""
+    noisy = [o for o in summary.outcomes
+             if o.action not in (*_QUIET, "deleted", "fetched", "current") or o.messages]
+    for outcome in noisy[:MAX_LISTED]:
+        where = f" ({outcome.file})" if outcome.file else ""
+        for message in outcome.messages or [""]:
+            click.echo(f"{outcome.action}: {outcome.ctid}{where}: {message}".rstrip(": "), err=True)
+    if len(noisy) > MAX_LISTED:
+        click.echo(f"… and {len(noisy) - MAX_LISTED} more records with messages (--format json lists all)",
+                   err=True)
+
+
+def _rate(summary: Summary) -> str:
+    sent = summary.counts[PUBLISHED_NEW] + summary.counts[UPDATED]
+    if summary.dry_run or not summary.elapsed:
+        return ""
+    return f" in {summary.elapsed:.1f}s" + (f" ({sent / summary.elapsed:.0f}/s)" if sent else "")
+
+
+@click.command("publish")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_target_options
+@click.option("--force", is_flag=True, help="Publish records even if the validator reports Violations.")
+@click.option("--dry-run", is_flag=True, help="Show what would be new/updated/unchanged; write and send nothing.")
+@_guarded
+def publish_command(inputs: tuple[Path, ...], fmt: str, force: bool, dry_run: bool, **cli: Any) -> None:
+    """Publish CTDL graph documents (files or directories from `ctdl convert`) to a registry."""
+    from ctdl_tools.registry import gate, publish
+
+    options = _options(inputs[0], force=force, dry_run=dry_run, **cli)
+    summary = publish.publish(list(inputs), options, TerminalProgress("publishing"))
+    if gate.AVAILABLE is False and fmt == "text":
+        click.echo("warning: no validator available (ctdl_tools.validate); records were not validated", err=True)
+    order = (NEW, UPDATED, UNCHANGED, REFUSED) if dry_run else (PUBLISHED_NEW, UPDATED, UNCHANGED, FAILED, REFUSED)
+    _report(summary, fmt, order)
+    sys.exit(summary.exit_code)
+
+
+@click.command("unpublish")
+@click.argument("ctids", nargs=-1, required=True)
+@_target_options
+@_guarded
+def unpublish_command(ctids: tuple[str, ...], fmt: str, **cli: Any) -> None:
+    """Delete records (by CTID) from a registry; the journal marks them deleted."""
+    from ctdl_tools.registry import publish
+
+    summary = publish.unpublish(ctids, _options(None, **cli), TerminalProgress("deleting"))
+    _report(summary, fmt, ("deleted", "failed"))
+    sys.exit(summary.exit_code)
+
+
+@click.command("fetch")
+@click.argument("ctids", nargs=-1, required=True)
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path, file_okay=False),
+              help="Write <ctid>.json files here (default: print the documents).")
+@_target_options
+@_guarded
+def fetch_command(ctids: tuple[str, ...], outdir: Path | None, fmt: str, **cli: Any) -> None:
+    """Download graph documents (GET /graph/{ctid}) from a registry."""
+    from ctdl_tools.registry import publish
+
+    def emit(data: bytes) -> None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+    summary = publish.fetch(ctids, _options(None, **cli), outdir, emit)
+    if outdir is not None or fmt == "json" or summary.counts[FAILED]:
+        # With documents on stdout, the summary goes to stderr so the output stays parseable.
+        out = sys.stdout if outdir is not None else sys.stderr
+        if fmt == "json":
+            click.echo(json.dumps(summary.to_json(), indent=2), file=out)
+        else:
+            for o in summary.outcomes:
+                if o.action == FAILED:
+                    click.echo(f"failed: {o.ctid}: {'; '.join(o.messages)}", err=True)
+            if outdir is not None:
+                click.echo(f"{summary.counts['fetched']} fetched, {summary.counts[FAILED]} failed — {outdir}")
+    sys.exit(summary.exit_code)
+
+
+@click.command("status")
+@click.argument("published", required=False, type=click.Path(path_type=Path, exists=True))
+@_target_options
+@_guarded
+def status_command(published: Path | None, fmt: str, **cli: Any) -> None:
+    """Compare the journal with the registry: current / stale / missing, per CTID.
+
+    PUBLISHED is the file or directory you published (to find its journal); exit 1 if anything drifted."""
+    from ctdl_tools.registry import publish
+
+    summary = publish.status(_options(published, **cli), TerminalProgress("checking"))
+    _report(summary, fmt, ("current", STALE, MISSING, UNCONFIRMED, "deleted", FAILED))
+    drift = sum(summary.counts[k] for k in (STALE, MISSING, UNCONFIRMED, FAILED))
+    sys.exit(EXIT_RECORD_ERRORS if drift else EXIT_OK)
+

@@ -1,0 +1,176 @@
+"""Where to publish, how, and as whom: ``[tool.ctdl]`` / ``ctdl.toml`` settings, CLI overrides, targets.
+
+Settings are looked up in the nearest ``ctdl.toml`` (top-level keys) or ``pyproject.toml`` (the
+``[tool.ctdl]`` table), walking up from the current directory; command-line options win. Relative
+paths in a config file are relative to that file.
+
+Targets (registry.md §4):
+
+* ``local`` — the ``local_url`` from config if set, else the embedded registry
+  (``ctdl_tools.registry.server.start_embedded``) on a free loopback port for the duration of the
+  command, database ``--db`` (default ``.ctdl/registry.sqlite`` beside the journal). Direct API.
+* ``sandbox`` / ``production`` — Credential Engine's Registry Assistant (the only publish path CE gives
+  ordinary publishers). Production is ``https://apps.credentialengine.org/assistant/``, the host CE's
+  own handbook and samples use for the Assistant; CE's GitHub Action names
+  ``https://credentialengine.org/assistant`` instead — use ``--registry URL --api assistant`` for that.
+  Reads (``fetch``, ``registry status``) go to the matching registry host
+  (``sandbox.``)``credentialengineregistry.org``, where ``/graph/{ctid}`` needs no key.
+* any ``http(s)://`` URL — a registry speaking the direct API (default) or the Assistant API.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ctdl_tools.ctid import REGISTRY_BASE, SANDBOX_BASE, normalize_ctid
+from ctdl_tools.errors import InputError
+
+SANDBOX_ASSISTANT = "https://sandbox.credentialengine.org/assistant/"
+PRODUCTION_ASSISTANT = "https://apps.credentialengine.org/assistant/"
+NAMED_TARGETS = {"sandbox": (SANDBOX_ASSISTANT, SANDBOX_BASE), "production": (PRODUCTION_ASSISTANT, REGISTRY_BASE)}
+APIS = ("direct", "assistant")
+DEFAULT_KEY_ENV = "CTDL_API_KEY"
+STATE_DIR = ".ctdl"
+
+_KEYS: dict[str, type | tuple[type, ...]] = {
+    "registry": str, "api": str, "org": str, "journal": str, "db": str, "local_url": str,
+    "concurrency": int, "api_key_env": str, "api_key": str, "timeout": (int, float),
+}
+_PATH_KEYS = ("journal", "db")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command may take from config; ``None`` means "use the default"."""
+
+    registry: str = "local"
+    api: str | None = None
+    org: str | None = None
+    journal: Path | None = None
+    db: Path | None = None
+    local_url: str | None = None
+    concurrency: int = 8
+    api_key_env: str = DEFAULT_KEY_ENV
+    api_key: str | None = field(default=None, repr=False)  # repr=False: never echo a key from config
+    timeout: float = 30.0
+    source: Path | None = None  # the config file these came from
+
+    def override(self, **values: Any) -> Settings:
+        """These settings with every non-``None`` command-line value applied."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class Target:
+    """A registry to talk to. ``identity`` names it in the journal, so it must be stable across runs."""
+
+    name: str  # local | sandbox | production | URL
+    api: str  # direct | assistant
+    url: str | None  # publish base URL; None = start the embedded registry
+    read_url: str | None  # where GET /graph/{ctid} lives; None = same as url
+    identity: str
+
+    @property
+    def embedded(self) -> bool:
+        return self.url is None
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest ``ctdl.toml``, or ``pyproject.toml`` that has a ``[tool.ctdl]`` table."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "ctdl.toml").is_file():
+            return folder / "ctdl.toml"
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "ctdl" in _read_toml(pyproject).get("tool", {}):
+            return pyproject
+    return None
+
+
+def load_settings(start: Path | None = None) -> Settings:
+    path = find_config(start)
+    if path is None:
+        return Settings()
+    data = _read_toml(path)
+    table = data.get("tool", {}).get("ctdl", {}) if path.name == "pyproject.toml" else data
+    return _settings_from(table, path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(str(path), f"cannot read config: {exc}") from None
+
+
+def _settings_from(table: dict[str, Any], path: Path) -> Settings:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in _KEYS:
+            raise InputError(str(path), f"unknown ctdl setting {key!r} (known: {', '.join(sorted(_KEYS))})")
+        if not isinstance(value, _KEYS[name]) or isinstance(value, bool):
+            raise InputError(str(path), f"ctdl setting {key!r} has the wrong type ({type(value).__name__})")
+        values[name] = (path.parent / value) if name in _PATH_KEYS else value
+    return Settings(source=path, **values)
+
+
+def resolve_target(settings: Settings, db_path: Path) -> Target:
+    """The target named by ``settings.registry`` with its API; raises InputError for nonsense."""
+    name, api = settings.registry.strip(), settings.api
+    if api is not None and api not in APIS:
+        raise InputError("--api", f"must be one of {', '.join(APIS)}, not {api!r}")
+    if name in NAMED_TARGETS:
+        assistant, read = NAMED_TARGETS[name]
+        if api == "direct":
+            # CE's direct-API tokens are for its own services (registry.md §0.1); allow it for those.
+            return Target(name, "direct", read + "/", read, f"direct:{read}")
+        return Target(name, "assistant", assistant, read, name)
+    if name == "local":
+        if settings.local_url:
+            return _url_target("local", settings.local_url, api or "direct")
+        return Target("local", api or "direct", None, None, f"local:{db_path.resolve()}")
+    if name.startswith(("http://", "https://")):
+        return _url_target(name, name, api or "direct")
+    raise InputError("--registry", f"expected local, sandbox, production or an http(s) URL, not {name!r}")
+
+
+def _url_target(name: str, url: str, api: str) -> Target:
+    base = url.rstrip("/") + "/"
+    # An Assistant at <host>/assistant/ (as the local registry serves it): read /graph from <host>/.
+    read = base[: -len("assistant/")] if api == "assistant" and base.endswith("/assistant/") else None
+    return Target(name, api, base, read, f"{api}:{base}")
+
+
+def api_key(settings: Settings) -> str | None:
+    """The key from the environment variable named by ``api_key_env``, else from config."""
+    return os.environ.get(settings.api_key_env) or settings.api_key or None
+
+
+def org_option(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalize_ctid(value)
+    except ValueError as exc:
+        raise InputError("--org", str(exc)) from None
+
+
+def state_dir_for(first_input: Path | None) -> Path:
+    """``.ctdl/`` inside an input directory, beside an input file, or in the current directory."""
+    if first_input is None:
+        return Path(STATE_DIR)
+    return (first_input if first_input.is_dir() else first_input.parent) / STATE_DIR
+
+
+def journal_path(settings: Settings, first_input: Path | None) -> Path:
+    return settings.journal or state_dir_for(first_input) / "journal.sqlite"
+
+
+def db_path(settings: Settings, journal: Path) -> Path:
+    return settings.db or journal.parent / "registry.sqlite"

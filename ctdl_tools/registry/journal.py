@@ -1,0 +1,157 @@
+"""The publish journal: what was sent where, and what the registry confirmed (SQLite, WAL).
+
+One row per (target, CTID). Every state change is its own transaction, and ``published`` is written
+only after the registry confirmed the request, so a run killed at any instant (even ``kill -9``)
+leaves rows that are either confirmed or ``pending``/``failed`` — and those are simply sent again
+next time, which is safe because the registry updates by ``@id``.
+
+``synchronous=NORMAL`` in WAL mode survives a killed process (committed transactions are in the WAL
+file); only a power cut can lose the last commits, and a lost ``published`` mark costs one re-publish.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PENDING, PUBLISHED, FAILED, DELETED = "pending", "published", "failed", "deleted"
+STATUSES = (PENDING, PUBLISHED, FAILED, DELETED)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    target TEXT NOT NULL,
+    ctid TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'published', 'failed', 'deleted')),
+    digest TEXT,            -- sha256 of the canonical JSON last sent (or being sent)
+    published_digest TEXT,  -- digest the registry last confirmed; NULL if never
+    envelope_id TEXT,
+    org TEXT,
+    ctdl_type TEXT,
+    source TEXT,            -- the input file (absolute path)
+    file_digest TEXT,       -- sha256 of that file's bytes when it was sent: lets a re-run skip parsing
+    attempts INTEGER NOT NULL DEFAULT 0,  -- HTTP attempts for the current digest
+    last_error TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (target, ctid)
+) WITHOUT ROWID;
+"""
+_COLUMNS = ("target", "ctid", "status", "digest", "published_digest", "envelope_id", "org", "ctdl_type",
+            "source", "file_digest", "attempts", "last_error", "updated_at")
+
+
+@dataclass
+class Entry:
+    target: str
+    ctid: str
+    status: str
+    digest: str | None
+    published_digest: str | None
+    envelope_id: str | None
+    org: str | None
+    ctdl_type: str | None
+    source: str | None
+    file_digest: str | None
+    attempts: int
+    last_error: str | None
+    updated_at: str
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class Journal:
+    """Used from one thread (the publisher's coordinator); workers never touch it."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        if readonly:
+            # Even a read-only connection creates -wal/-shm files. A cleanly closed journal has no WAL
+            # (the last connection checkpoints it away), so it can be opened immutable and stay
+            # untouched; after a crash the WAL holds committed rows, and mode=ro reads them.
+            wal = path.with_name(path.name + "-wal")
+            mode = "mode=ro" if wal.exists() else "immutable=1"
+            self.db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+            self._migrate()
+        self.db.execute("PRAGMA busy_timeout=30000")
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(records)")}
+        # A journal from an older version, opened read-only, lacks new columns: read them as NULL.
+        self._select = ", ".join(c if c in present else f"NULL AS {c}" for c in _COLUMNS)
+
+    def _migrate(self) -> None:
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(records)")}
+        if "file_digest" not in present:
+            self.db.execute("ALTER TABLE records ADD COLUMN file_digest TEXT")
+
+    @classmethod
+    def open_for_reading(cls, path: Path) -> Journal | None:
+        """The journal without writing anything (for ``--dry-run``); None if there is none yet."""
+        return cls(path, readonly=True) if path.is_file() else None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- reads ---------------------------------------------------------------------------------------
+    def entries(self, target: str) -> dict[str, Entry]:
+        """Every row for ``target`` in one query: a 10k-record re-run must not do 10k lookups."""
+        try:
+            rows = self.db.execute(f"SELECT {self._select} FROM records WHERE target = ?", (target,))
+        except sqlite3.OperationalError:  # a read-only journal created by a newer/older schema
+            return {}
+        return {row[1]: Entry(*row) for row in rows}
+
+    # --- state changes: one transaction each ---------------------------------------------------------
+    def mark_pending(self, target: str, ctid: str, digest: str, *, org: str | None, ctdl_type: str | None,
+                     source: str | None, file_digest: str | None = None) -> None:
+        """Before sending: the content about to go out. Attempts restart when the content changed."""
+        self.db.execute(
+            """INSERT INTO records (target, ctid, status, digest, org, ctdl_type, source, file_digest, attempts,
+                                    updated_at)
+               VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, 0, ?)
+               ON CONFLICT (target, ctid) DO UPDATE SET
+                 status = 'pending',
+                 attempts = CASE WHEN records.digest = excluded.digest THEN records.attempts ELSE 0 END,
+                 digest = excluded.digest, org = excluded.org, ctdl_type = excluded.ctdl_type,
+                 source = excluded.source, file_digest = excluded.file_digest, updated_at = excluded.updated_at""",
+            (target, ctid, digest, org, ctdl_type, source, file_digest, _now()))
+
+    def mark_published(self, target: str, ctid: str, digest: str, envelope_id: str | None, attempts: int) -> None:
+        """Only after the registry confirmed ``digest``."""
+        self.db.execute(
+            """UPDATE records SET status = 'published', published_digest = ?, digest = ?, envelope_id = ?,
+                 attempts = attempts + ?, last_error = NULL, updated_at = ?
+               WHERE target = ? AND ctid = ?""",
+            (digest, digest, envelope_id, attempts, _now(), target, ctid))
+
+    def mark_failed(self, target: str, ctid: str, error: str, attempts: int) -> None:
+        self.db.execute(
+            """UPDATE records SET status = 'failed', last_error = ?, attempts = attempts + ?, updated_at = ?
+               WHERE target = ? AND ctid = ?""",
+            (error, attempts, _now(), target, ctid))
+
+    def mark_deleted(self, target: str, ctid: str, *, org: str | None = None) -> None:
+        self.db.execute(
+            """INSERT INTO records (target, ctid, status, org, attempts, updated_at)
+               VALUES (?, ?, 'deleted', ?, 0, ?)
+               ON CONFLICT (target, ctid) DO UPDATE SET status = 'deleted', published_digest = NULL,
+                 last_error = NULL, updated_at = excluded.updated_at""",
+            (target, ctid, org, _now()))
+
+    def note_error(self, target: str, ctid: str, error: str) -> None:
+        """A failed unpublish: keep the status, remember why."""
+        self.db.execute("UPDATE records SET last_error = ?, updated_at = ? WHERE target = ? AND ctid = ?",
+                        (error, _now(), target, ctid))

@@ -1,0 +1,732 @@
+"""``ctdl publish`` / ``unpublish`` / ``fetch`` / ``registry status``: the work behind the commands.
+
+Publishing is: read every input (unreadable input stops everything before any request), skip files
+whose bytes the journal says this target already confirmed (not even parsed), check the others' shape
+and digest, validate them in chunks (refusing Violations) while the previous chunk is being sent
+through a bounded thread pool. Only this module's coordinating thread writes the journal — ``pending``
+before a request leaves, ``published`` only after the registry confirmed it; workers only do HTTP.
+
+Run as ``python -m ctdl_tools.registry.publish …`` for the ``ctdl publish`` command standalone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import queue
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri, is_ctid
+from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError, Where
+from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_json, write_atomic
+from ctdl_tools.registry import gate
+from ctdl_tools.registry.client import AssistantApi, Cancelled, DirectApi, Http, Published, RegistryError, RetryPolicy
+from ctdl_tools.registry.config import Settings, Target
+from ctdl_tools.registry.journal import DELETED, PUBLISHED, Entry, Journal
+from ctdl_tools.vocab.schema import vocabulary
+
+# Outcome actions. --dry-run predicts new/updated/unchanged/refused; a real run reports a new record
+# the registry confirmed as "published".
+NEW, PUBLISHED_NEW, UPDATED, UNCHANGED = "new", "published", "updated", "unchanged"
+FAILED, REFUSED = "failed", "refused"
+VALIDATION_CHUNK = 250  # documents validated per call, overlapped with sending the previous chunk
+PROCESS_VALIDATION_CHUNKS = 4  # from this many chunks on, a worker process validates (start-up ~0.5 s)
+FIRST_CHUNK = 50  # validated in this process, so that sending starts early
+_ORG_KEYS = ("ceterms:ownedBy", "ceterms:offeredBy", "ceasn:publisher")
+_CE_URI = r"https?://(?:sandbox\.|staging\.)?credentialengineregistry\.org(?:/ce[-_]registry)?/(resources|graph)/"
+
+
+# --- documents -------------------------------------------------------------------------------------
+def canonical_digest(document: Any) -> str:
+    """sha256 of key-sorted compact JSON: the same content has the same digest whatever its layout."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def comparable_digest(document: Any, base_url: str | None) -> str:
+    """A digest that ignores which registry host ``/resources/`` and ``/graph/`` URIs name.
+
+    Registries rewrite Credential Engine URIs to their own base on read (the local registry does), so
+    the copy read back is compared to the local file with every registry host replaced by one token."""
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = re.sub(_CE_URI, r"@registry/\1/", text)
+    if base_url:
+        text = re.sub(re.escape(base_url.rstrip("/")) + r"/(resources|graph)/", r"@registry/\1/", text)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def shape_problems(document: Any) -> list[str]:
+    """What the registry's publish schema and this client need: ``@id``, ``@graph``, node ``@id``/``@type``,
+    a CTID on the main node that matches the document ``@id``."""
+    if not isinstance(document, dict):
+        return ["graph-shape: not a JSON object with @id and @graph (is this `ctdl convert` output?)"]
+    graph = document.get("@graph")
+    problems = [f"graph-shape: {key} is required" for key in ("@id", "@graph") if key not in document]
+    if "@graph" in document and (not isinstance(graph, list) or not graph):
+        problems.append("graph-shape: @graph must be a non-empty array")
+    if problems:
+        return problems
+    for position, node in enumerate(graph):
+        if not isinstance(node, dict) or not isinstance(node.get("@id"), str) or not node.get("@type"):
+            problems.append(f"graph-shape: @graph[{position}] needs @id and @type")
+    if problems:
+        return problems
+    ctid = graph[0].get("ceterms:ctid")
+    if not isinstance(ctid, str) or not is_ctid(ctid.strip().lower()):
+        return ["graph-shape: the main node (@graph[0]) needs a ceterms:ctid (ce- + UUID)"]
+    named = ctid_in_uri(str(document["@id"]))
+    if named and named != ctid.strip().lower():
+        return [f"graph-shape: document @id names {named} but the main node's CTID is {ctid}"]
+    return []
+
+
+def publishing_org(main: dict) -> str | None:
+    """The owner's CTID: ownedBy, else offeredBy, else (frameworks) ceasn:publisher; an organization
+    record publishes itself."""
+    for key in _ORG_KEYS:
+        values = main.get(key)
+        for value in values if isinstance(values, list) else [values]:
+            uri = value.get("@id") if isinstance(value, dict) else value
+            if isinstance(uri, str):
+                ctid = ctid_in_uri(uri) or (uri.strip().lower() if is_ctid(uri.strip().lower()) else None)
+                if ctid:
+                    return ctid
+    if vocabulary().is_a(str(main.get("@type")), "ceterms:Organization"):
+        return str(main["ceterms:ctid"]).strip().lower()
+    return None
+
+
+@dataclass
+class Item:
+    """One input document, as scanned. ``document`` is None for unchanged ones (never parsed)."""
+
+    path: Path
+    digest: str
+    document: dict | None
+    file_digest: str = ""
+    ctid: str = ""
+    org: str | None = None
+    ctdl_type: str = ""
+    action: str = NEW
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.ctid or "(no CTID)"
+
+    @property
+    def source(self) -> str:
+        return os.path.abspath(self.path)
+
+
+def input_files(inputs: Iterable[Path]) -> list[Path]:
+    """JSON files named directly, and every ``*.json`` under a directory (hidden folders like .ctdl skipped)."""
+    files: list[Path] = []
+    for path in inputs:
+        if path.is_dir():
+            files.extend(Path(f) for f in sorted(_walk_json(str(path))))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(Where(str(path)), "no such file or directory")
+    if not files:
+        raise InputError(Where(", ".join(map(str, inputs))), "no .json files to publish")
+    return files
+
+
+def _walk_json(folder: str) -> Iterator[str]:
+    # os.walk with string paths: pathlib's rglob and Path sorting cost ~0.3 s per 10k files.
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        yield from (os.path.join(root, n) for n in names if n.endswith(".json") and not n.startswith("."))
+
+
+def scan(files: list[Path], org_override: str | None, entries: dict[str, Entry]) -> list[Item]:
+    """Read, check and classify every file (new / updated / unchanged / refused).
+
+    A file whose bytes hash to what the journal recorded when this target confirmed it is unchanged and
+    is not even parsed: that keeps a 10k-record re-run to reading and hashing. An unreadable file raises
+    :class:`InputError` (exit 2) before anything is sent."""
+    by_source = {e.source: e for e in entries.values() if e.source}
+    items, seen = [], {}
+    for path in files:
+        data = _read_bytes(path)
+        file_digest = hashlib.sha256(data).hexdigest()
+        entry = by_source.get(os.path.abspath(path))
+        if (entry and entry.status == PUBLISHED and entry.file_digest == file_digest
+                and entry.published_digest == entry.digest and entry.ctid not in seen):
+            item = Item(path, str(entry.digest), None, file_digest, entry.ctid, entry.org, entry.ctdl_type or "",
+                        UNCHANGED)
+        else:
+            item = _parsed(path, data, file_digest, org_override, entries)
+        if item.ctid and item.ctid in seen and item.action != REFUSED:
+            item.action, item.messages = REFUSED, [f"duplicate-ctid: {item.ctid} is also in {seen[item.ctid]}"]
+        if item.ctid:
+            seen.setdefault(item.ctid, path)
+        items.append(item)
+    return items
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
+
+
+def _parsed(path: Path, data: bytes, file_digest: str, org_override: str | None,
+            entries: dict[str, Entry]) -> Item:
+    document = parse_json(decode_utf8(data, str(path)), str(path))
+    item = Item(path, canonical_digest(document), document, file_digest)
+    item.messages = shape_problems(document)
+    if item.messages:
+        item.action = REFUSED
+        return item
+    main = document["@graph"][0]
+    item.ctid, item.ctdl_type = main["ceterms:ctid"].strip().lower(), str(main["@type"])
+    item.org = org_override or publishing_org(main)
+    if item.org is None:
+        item.action = REFUSED
+        item.messages = ["no-publisher: no ceterms:ownedBy/offeredBy (or ceasn:publisher) organization CTID; "
+                         "add one or pass --org"]
+        return item
+    item.action = _classify(item, entries.get(item.ctid))
+    if item.action == UNCHANGED:
+        item.document = None  # not needed any more: free the memory
+    return item
+
+
+def _classify(item: Item, entry: Entry | None) -> str:
+    """new / updated / unchanged against what the journal says this target confirmed."""
+    if entry is None or entry.status == DELETED or entry.published_digest is None:
+        return NEW
+    if entry.status == PUBLISHED and entry.published_digest == item.digest:
+        return UNCHANGED
+    return UPDATED
+
+
+def apply_gate(items: list[Item], force: bool) -> None:
+    """Refuse records with Violations (or, with --force, keep them and say so)."""
+    candidates = _candidates(items)
+    _apply(candidates, gate.violations([i.document for i in candidates]), force)  # type: ignore[misc]
+
+
+def _candidates(items: list[Item]) -> list[Item]:
+    return [i for i in items if i.action in (NEW, UPDATED) and i.document is not None]
+
+
+def _apply(candidates: list[Item], found: dict[str, list[str]], force: bool) -> None:
+    for item in candidates:
+        problems = found.get(item.ctid)
+        if not problems:
+            continue
+        if force:
+            item.messages = [f"published despite violation (--force): {p}" for p in problems]
+        else:
+            item.action, item.messages, item.document = REFUSED, problems, None
+
+
+def gated_chunks(todo: list[Item], force: bool, size: int) -> Iterator[list[Item]]:
+    """``todo`` in chunks with the gate applied, in order, while later chunks are validated ahead.
+
+    Large runs validate in a worker process: the validator spends ~2 ms of Python (GIL) time per
+    document, about as much as sending it, so in-process it would halve the publish rate. The first,
+    small chunk is validated here so sending starts while the worker is still starting. Cross-record
+    checks see one chunk at a time: they can only miss a clash between chunks (duplicate main CTIDs
+    are still caught by :func:`scan` over everything)."""
+    chunks = [todo[:FIRST_CHUNK]] + [todo[i:i + size] for i in range(FIRST_CHUNK, len(todo), size)]
+    # One validating thread in this process: the validator keeps module-level state between calls.
+    here = ThreadPoolExecutor(1, thread_name_prefix="ctdl-validate")
+    worker = _worker_process() if len(chunks) >= PROCESS_VALIDATION_CHUNKS else here
+    # All submitted at once: a process pool pickles a chunk only when its worker is ready for it.
+    futures = [_submit(here if n == 0 else worker, chunk) for n, chunk in enumerate(chunks)]
+    try:
+        for future, chunk in zip(futures, chunks, strict=True):
+            try:
+                found, gate.AVAILABLE = future.result()
+            except BrokenExecutor:  # the worker could not start or died: validate here instead
+                found, gate.AVAILABLE = _submit(here, chunk).result()
+            _apply(_candidates(chunk), found, force)
+            yield chunk
+    finally:
+        for executor in {here, worker}:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(validator: Executor, chunk: list[Item]) -> Future:
+    return validator.submit(gate.violations_with_availability, [i.document for i in _candidates(chunk)])
+
+
+def _worker_process() -> Executor:
+    # spawn, not fork: this process has threads (the embedded registry, the HTTP pool) by now.
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=gate.exit_with_parent, initargs=(os.getpid(),))
+
+
+# --- results -----------------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    ctid: str
+    file: str | None
+    action: str
+    messages: list[str] = field(default_factory=list)
+    envelope_id: str | None = None
+
+
+@dataclass
+class Summary:
+    command: str
+    target: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    dry_run: bool = False
+    elapsed: float = 0.0
+    fatal: str | None = None  # a problem that stopped the whole run (rejected API key): exit 2
+    stopped: str | None = None  # the run gave up early (registry unreachable): exit 1
+    validated: bool | None = None
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(o.action for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        if self.fatal:
+            return EXIT_INPUT_ERROR
+        return EXIT_RECORD_ERRORS if self.counts[FAILED] or self.counts[REFUSED] else EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        sent = self.counts[PUBLISHED_NEW] + self.counts[UPDATED]
+        return {"command": self.command, "target": self.target, "dry_run": self.dry_run,
+                "counts": dict(sorted(self.counts.items())), "elapsed_s": round(self.elapsed, 3),
+                "rate_per_s": round(sent / self.elapsed, 1) if self.elapsed and sent else None,
+                "validated": self.validated, "fatal": self.fatal, "stopped": self.stopped,
+                "records": [vars(o) for o in self.outcomes if o.action != UNCHANGED or o.messages]}
+
+
+class Reporter(Protocol):
+    def start(self, total: int, done: int = 0) -> None: ...
+
+    def advance(self, outcome: Outcome) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class NullReporter:
+    def start(self, total: int, done: int = 0) -> None:
+        pass
+
+    def advance(self, outcome: Outcome) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+# --- talking to a registry -----------------------------------------------------------------------------
+@dataclass
+class Options:
+    """One command's resolved settings. ``key`` is excluded from repr so it can never be logged."""
+
+    settings: Settings
+    target: Target
+    journal: Path
+    db: Path
+    key: str | None = field(default=None, repr=False)
+    org: str | None = None
+    force: bool = False
+    dry_run: bool = False
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @property
+    def key_env(self) -> str:
+        return self.settings.api_key_env
+
+    def require_key(self) -> None:
+        """A key is needed for every target but the embedded registry (which this run starts itself)."""
+        if not self.key and not self.target.embedded:
+            raise InputError(Where(f"${self.key_env}"),
+                             f"no API key: set the environment variable {self.key_env} "
+                             f"(or choose another with --api-key-env, or api_key in config)")
+
+
+Api = DirectApi | AssistantApi
+
+
+@contextmanager
+def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = ()) -> Iterator[Api]:
+    """An API client for the target; the embedded registry is started here and stopped on exit."""
+    target = options.target
+    if not target.embedded:
+        yield _api(target, str(target.url), options, cancel)
+        return
+    from ctdl_tools.registry.server import start_embedded  # here: remote targets need no Starlette
+
+    # Our own registry for the length of this command: the key is this run's (a random one if the
+    # user has none), and the organizations we publish for are registered with it. Its base URL is
+    # Credential Engine's, the one `ctdl convert` writes, so documents read back (fetch) keep their
+    # @ids instead of naming a loopback port that is gone when the command ends.
+    key = options.key or secrets.token_hex(32)
+    local = Options(options.settings, target, options.journal, options.db, key, options.org, retry=options.retry)
+    options.db.parent.mkdir(parents=True, exist_ok=True)
+    registered = tuple((org, None) for org in sorted(set(orgs)))
+    try:
+        registry = start_embedded(options.db, key, orgs=registered, base_url=REGISTRY_BASE)
+    except (OSError, RuntimeError) as exc:
+        raise InputError(Where(str(options.db)), f"could not start the local registry: {exc}") from None
+    with registry:
+        yield _api(target, registry.url, local, cancel)
+
+
+def _api(target: Target, url: str, options: Options, cancel: threading.Event) -> Api:
+    timeout = float(options.settings.timeout)
+
+    def http(base: str, scheme: str) -> Http:
+        return Http(base, options.key, scheme, timeout=timeout, retry=options.retry, cancel=cancel)
+
+    if target.api != "assistant":
+        return DirectApi(http(url, "Token"))
+    if target.embedded:  # the local registry serves the Assistant API under /assistant/
+        return AssistantApi(http(url.rstrip("/") + "/assistant/", "ApiToken"), DirectApi(http(url, "Token")))
+    return AssistantApi(http(url, "ApiToken"), DirectApi(http(target.read_url or url, "Token")))
+
+
+class Pool:
+    """A thread pool with a bounded number of requests in flight; results come back on this thread.
+
+    Finished futures are handed over through a queue (a done-callback puts them there): cheaper than
+    ``concurrent.futures.wait`` over everything in flight for every record."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.limit = max(1, concurrency)
+        self.executor = ThreadPoolExecutor(self.limit, thread_name_prefix="ctdl-publish")
+        self.inflight: dict[Future, Any] = {}
+        self.finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
+
+    def room(self) -> Iterator[tuple[Any, Future]]:
+        """Finished calls, yielded while the pool is full: few requests queue up, memory stays flat."""
+        while len(self.inflight) >= self.limit * 2:
+            yield self._next()
+
+    def submit(self, tag: Any, fn: Callable[..., Any], *args: Any) -> None:
+        future = self.executor.submit(fn, *args)
+        self.inflight[future] = tag
+        future.add_done_callback(self.finished.put)
+
+    def run(self, jobs: Iterable[tuple[Any, Callable[..., Any], tuple]]) -> Iterator[tuple[Any, Future]]:
+        """Every job's (tag, future) as it finishes."""
+        for tag, fn, args in jobs:
+            yield from self.room()
+            self.submit(tag, fn, *args)
+        yield from self.drain()
+
+    def drain(self) -> Iterator[tuple[Any, Future]]:
+        while self.inflight:
+            yield self._next()
+
+    def _next(self) -> tuple[Any, Future]:
+        future = self.finished.get()
+        return self.inflight.pop(future), future
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+# --- publish -------------------------------------------------------------------------------------------
+def publish(inputs: list[Path], options: Options, reporter: Reporter | None = None) -> Summary:
+    """Publish ``inputs`` (files/dirs of graph documents) to the target, journaling every step."""
+    started = time.monotonic()
+    reporter = reporter or NullReporter()
+    files = input_files(inputs)
+    summary = Summary("publish", options.target.identity, dry_run=options.dry_run)
+    if not options.dry_run:
+        options.require_key()
+    journal = Journal.open_for_reading(options.journal) if options.dry_run else Journal(options.journal)
+    try:
+        items = scan(files, options.org, journal.entries(options.target.identity) if journal else {})
+        summary.outcomes = [_settled(i) for i in items if i.action in (UNCHANGED, REFUSED)]
+        todo = [i for i in items if i.action in (NEW, UPDATED)]
+        if options.dry_run:
+            apply_gate(todo, options.force)
+            summary.outcomes += [_settled(i) for i in todo]
+        elif todo:
+            assert journal is not None
+            reporter.start(len(items), len(items) - len(todo))
+            summary.outcomes += _send_all(todo, options, journal, reporter, summary)
+        summary.validated = gate.AVAILABLE if todo else None
+    finally:
+        reporter.close()
+        if journal:
+            journal.close()
+    summary.elapsed = time.monotonic() - started
+    return summary
+
+
+def _settled(item: Item) -> Outcome:
+    return Outcome(item.label, str(item.path), item.action, item.messages)
+
+
+def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Reporter,
+              summary: Summary) -> list[Outcome]:
+    cancel, target = threading.Event(), options.target.identity
+    outcomes: list[Outcome] = []
+
+    unreachable = 0  # records in a row that failed because nothing answered at the registry's address
+
+    def settle(item: Item, future: Future) -> None:
+        nonlocal unreachable
+        outcome = _record(item, future, journal, target)
+        kind = _error_kind(future)
+        unreachable = unreachable + 1 if kind == "unreachable" else 0
+        if kind == "auth" and not cancel.is_set():
+            cancel.set()  # every further request would be refused the same way
+            summary.fatal = (f"the registry rejected the API key from ${options.key_env}: "
+                             f"{future.exception()}")
+        elif unreachable >= max(4, options.settings.concurrency) and not cancel.is_set():
+            # Each of these took the whole retry budget: waiting it out for every record helps nobody.
+            cancel.set()
+            summary.stopped = (f"stopped: the registry did not accept connections for {unreachable} records "
+                               f"in a row ({future.exception()}); run again when it is back")
+        outcomes.append(outcome)
+        reporter.advance(outcome)
+
+    with connect(options, cancel, orgs={i.org for i in todo if i.org}) as api:
+        pool = Pool(options.settings.concurrency)
+        try:
+            for chunk in gated_chunks(todo, options.force, VALIDATION_CHUNK):
+                for item in chunk:
+                    if item.action == REFUSED or cancel.is_set():
+                        outcome = _settled(item) if item.action == REFUSED else \
+                            Outcome(item.ctid, str(item.path), FAILED, ["not sent: run stopped"])
+                        outcomes.append(outcome)
+                        reporter.advance(outcome)
+                        continue
+                    for done_item, future in pool.room():
+                        settle(done_item, future)
+                    # Pending before the request leaves: a crash after this line means "maybe landed".
+                    journal.mark_pending(target, item.ctid, item.digest, org=item.org, ctdl_type=item.ctdl_type,
+                                         source=item.source, file_digest=item.file_digest)
+                    pool.submit(item, _send_one, api, item)
+            for done_item, future in pool.drain():
+                settle(done_item, future)
+        except BaseException:
+            cancel.set()  # Ctrl-C: stop retrying, let requests in flight finish, journal stays truthful
+            raise
+        finally:
+            pool.close()
+    return outcomes
+
+
+
+def _send_one(api: Api, item: Item) -> Published:
+    assert item.document is not None and item.org is not None
+    return api.publish(item.document, item.org, item.ctdl_type)
+
+
+def _error_kind(future: Future) -> str | None:
+    error = future.exception()
+    return error.kind if isinstance(error, RegistryError) else None
+
+
+def _record(item: Item, future: Future, journal: Journal, target: str) -> Outcome:
+    """Write the result of one request to the journal; ``published`` only on the registry's word."""
+    error = future.exception()
+    if error is None:
+        result: Published = future.result()
+        journal.mark_published(target, item.ctid, item.digest, result.envelope_id, result.attempts)
+        item.document = None
+        action = PUBLISHED_NEW if item.action == NEW else item.action
+        return Outcome(item.ctid, str(item.path), action, item.messages, result.envelope_id)
+    if not isinstance(error, RegistryError):
+        raise error
+    message = "not sent: run stopped" if isinstance(error, Cancelled) else error.message
+    journal.mark_failed(target, item.ctid, message, error.attempts)
+    return Outcome(item.ctid, str(item.path), FAILED, [*item.messages, message])
+
+
+# --- unpublish / fetch -------------------------------------------------------------------------------
+def _ctids(values: Iterable[str]) -> list[str]:
+    ctids = []
+    for value in values:
+        ctid = value.strip().lower()
+        if not is_ctid(ctid):
+            raise InputError(Where(value), "not a CTID (ce- followed by a UUID)")
+        ctids.append(ctid)
+    return ctids
+
+
+def unpublish(ctid_args: Iterable[str], options: Options, reporter: Reporter | None = None) -> Summary:
+    """Delete records from the target; the journal marks them deleted once the registry agreed."""
+    started, reporter = time.monotonic(), reporter or NullReporter()
+    ctids, target = _ctids(ctid_args), options.target.identity
+    options.require_key()
+    summary = Summary("unpublish", target)
+    cancel = threading.Event()
+    with Journal(options.journal) as journal, connect(options, cancel, _orgs_for(journal, target, ctids,
+                                                                                  options)) as api:
+        entries = journal.entries(target)
+        reporter.start(len(ctids))
+        pool = Pool(options.settings.concurrency)
+        try:
+            jobs = ((c, api.delete, (c, *_org_and_type(c, entries, options))) for c in ctids)
+            for tag, future in pool.run(jobs):
+                summary.outcomes.append(_deleted(tag, future, journal, target, entries, reporter))
+        finally:
+            cancel.set()
+            pool.close()
+            reporter.close()
+    summary.elapsed = time.monotonic() - started
+    return summary
+
+
+def _org_and_type(ctid: str, entries: dict[str, Entry], options: Options) -> tuple[str | None, str]:
+    entry = entries.get(ctid)
+    return options.org or (entry.org if entry else None), (entry.ctdl_type or "") if entry else ""
+
+
+def _orgs_for(journal: Journal, target: str, ctids: list[str], options: Options) -> set[str]:
+    entries = journal.entries(target)
+    return {e.org for c in ctids if (e := entries.get(c)) and e.org} | ({options.org} if options.org else set())
+
+
+def _deleted(ctid: str, future: Future, journal: Journal, target: str, entries: dict[str, Entry],
+             reporter: Reporter) -> Outcome:
+    error = future.exception()
+    if error is None:
+        journal.mark_deleted(target, ctid, org=entries[ctid].org if ctid in entries else None)
+        outcome = Outcome(ctid, None, "deleted")
+    elif isinstance(error, RegistryError) and error.kind == "notfound":
+        if ctid in entries:  # it is not there: the journal should not claim otherwise
+            journal.mark_deleted(target, ctid)
+        outcome = Outcome(ctid, None, FAILED, [f"not in the registry ({error.message})"])
+    elif isinstance(error, RegistryError):
+        if ctid in entries:
+            journal.note_error(target, ctid, error.message)
+        outcome = Outcome(ctid, None, FAILED, [error.message])
+    else:
+        raise error
+    reporter.advance(outcome)
+    return outcome
+
+
+def fetch(ctid_args: Iterable[str], options: Options, outdir: Path | None,
+          emit: Callable[[bytes], None]) -> Summary:
+    """GET /graph/{ctid} for each CTID: ``<ctid>.json`` in ``outdir`` (atomically), or ``emit`` the bytes."""
+    started, ctids = time.monotonic(), _ctids(ctid_args)
+    summary, cancel = Summary("fetch", options.target.identity), threading.Event()
+    with connect(options, cancel) as api:
+        pool = Pool(options.settings.concurrency)
+        try:
+            for tag, future in pool.run((c, api.fetch, (c,)) for c in ctids):
+                summary.outcomes.append(_fetched(tag, future, outdir, emit))
+        finally:
+            pool.close()
+    summary.elapsed = time.monotonic() - started
+    return summary
+
+
+def _fetched(ctid: str, future: Future, outdir: Path | None, emit: Callable[[bytes], None]) -> Outcome:
+    error = future.exception()
+    if isinstance(error, RegistryError):
+        return Outcome(ctid, None, FAILED, [error.message])
+    if error is not None:
+        raise error
+    document = future.result()
+    if document is None:
+        return Outcome(ctid, None, FAILED, ["not in the registry"])
+    if outdir is None:
+        emit(dumps(document))
+        return Outcome(ctid, None, "fetched")
+    path = outdir / f"{ctid}.json"
+    write_atomic(path, dumps(document))
+    return Outcome(ctid, str(path), "fetched")
+
+
+# --- status ---------------------------------------------------------------------------------------------
+CURRENT, STALE, MISSING, UNCONFIRMED = "current", "stale", "missing", "unconfirmed"
+
+
+def status(options: Options, reporter: Reporter | None = None) -> Summary:
+    """Journal vs registry, per journal entry of this target: current / stale / missing / deleted."""
+    started, reporter = time.monotonic(), reporter or NullReporter()
+    journal = Journal.open_for_reading(options.journal)
+    if journal is None:
+        raise InputError(Where(str(options.journal)),
+                         "no publish journal here; pass --journal FILE or the directory you published")
+    with journal:
+        entries = list(journal.entries(options.target.identity).values())
+    summary, cancel = Summary("status", options.target.identity), threading.Event()
+    with connect(options, cancel, {e.org for e in entries if e.org}) as api:
+        reporter.start(len(entries))
+        read_base = _read_base(api)
+        pool = Pool(options.settings.concurrency)
+        try:
+            for tag, future in pool.run((e, api.fetch, (e.ctid,)) for e in entries):
+                summary.outcomes.append(_compared(tag, future, read_base, reporter))
+        finally:
+            pool.close()
+            reporter.close()
+    summary.outcomes.sort(key=lambda o: o.ctid)
+    summary.elapsed = time.monotonic() - started
+    return summary
+
+
+def _read_base(api: Api) -> str:
+    return (api.reader if isinstance(api, AssistantApi) else api).http.base
+
+
+def _compared(entry: Entry, future: Future, read_base: str, reporter: Reporter) -> Outcome:
+    error = future.exception()
+    if isinstance(error, RegistryError):
+        outcome = Outcome(entry.ctid, entry.source, FAILED, [error.message])
+    elif error is not None:
+        raise error
+    else:
+        action, reason = _judge(entry, future.result(), read_base)
+        outcome = Outcome(entry.ctid, entry.source, action, [reason] if reason else [], entry.envelope_id)
+    reporter.advance(outcome)
+    return outcome
+
+
+def _judge(entry: Entry, remote: dict | None, read_base: str) -> tuple[str, str]:
+    local = _local_document(entry.source)
+    if entry.status == DELETED:
+        return (DELETED, "") if remote is None else (STALE, "deleted here but still in the registry")
+    if entry.status != PUBLISHED:
+        where = "in the registry" if remote is not None else "not in the registry"
+        return UNCONFIRMED, f"journal: {entry.status} ({entry.last_error or 'never confirmed'}); {where}"
+    if remote is None:
+        return MISSING, "published according to the journal, but not in the registry"
+    if local is None:
+        return STALE, f"local file {entry.source} is gone"
+    if canonical_digest(local) != entry.published_digest:
+        return STALE, "local file changed since it was published"
+    if comparable_digest(remote, read_base) != comparable_digest(local, read_base):
+        return STALE, "the registry's copy differs from what was published"
+    return CURRENT, ""
+
+
+def _local_document(source: str | None) -> Any:
+    if not source:
+        return None
+    try:
+        return read_json(source)
+    except InputError:
+        return None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    from ctdl_tools.registry.commands import publish_command
+
+    publish_command(prog_name="python -m ctdl_tools.registry.publish")

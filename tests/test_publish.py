@@ -1,0 +1,405 @@
+"""``ctdl publish`` / ``unpublish`` / ``fetch`` / ``registry status`` against a fake registry on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email.utils
+import io
+import json
+import socket
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ctdl_tools.errors import InputError
+from ctdl_tools.registry import config, gate, publish
+from ctdl_tools.registry.client import RetryPolicy, assistant_entity, error_text, retry_after
+from ctdl_tools.registry.commands import fetch_command, publish_command, status_command, unpublish_command
+from ctdl_tools.registry.progress import TerminalProgress
+from ctdl_tools.registry.publish import canonical_digest, publishing_org, shape_problems
+from tests.publish_support import ORG, OTHER_ORG, FakeRegistry, Faults, ctid_for, make_document, serve, write_documents
+
+KEY = "test-key-5f2b9c0e4d1a7b3c"
+
+
+@pytest.fixture
+def fake() -> Iterator[tuple[FakeRegistry, str]]:
+    registry = FakeRegistry(KEY)
+    with serve(registry.app) as running:
+        yield registry, running.url
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Config is found by walking up from the current directory: keep the repository's out of it.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CTDL_API_KEY", raising=False)
+
+
+def run(command: Any, *args: str | Path, key: str | None = KEY, env_name: str = "CTDL_API_KEY") -> Result:
+    env = {env_name: key} if key is not None else {}
+    return CliRunner().invoke(command, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+def publish_options(inputs: Path, url: str) -> publish.Options:
+    settings = config.Settings(registry=url)
+    journal = config.journal_path(settings, inputs)
+    return publish.Options(settings, config.resolve_target(settings, journal), journal, journal, KEY)
+
+
+def journal_rows(path: Path) -> dict[str, tuple]:
+    with sqlite3.connect(path) as db:
+        return {r[0]: r[1:] for r in db.execute("SELECT ctid, status, digest, published_digest, envelope_id "
+                                                "FROM records")}
+
+
+def summary(result: Result) -> dict:
+    return json.loads(result.stdout)
+
+
+# --- units -------------------------------------------------------------------------------------------
+def test_config_is_found_walking_up_and_paths_are_relative_to_it(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.ctdl]\nregistry = "sandbox"\njournal = "state/j.sqlite"\n'
+                                             "concurrency = 3\n")
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    settings = config.load_settings(deep)
+    assert (settings.registry, settings.concurrency) == ("sandbox", 3)
+    assert settings.journal == tmp_path / "state/j.sqlite"
+    (tmp_path / "a" / "ctdl.toml").write_text('registry = "http://127.0.0.1:9/"\napi = "assistant"\n')
+    assert config.load_settings(deep).api == "assistant"  # the nearer file wins
+    (tmp_path / "a" / "ctdl.toml").write_text('regsitry = "local"\n')
+    with pytest.raises(InputError, match="unknown ctdl setting 'regsitry'"):
+        config.load_settings(deep)
+
+
+def test_targets_and_their_default_apis(tmp_path: Path) -> None:
+    db = tmp_path / "r.sqlite"
+    local = config.resolve_target(config.Settings(), db)
+    assert local.embedded and local.api == "direct" and local.identity == f"local:{db.resolve()}"
+    sandbox = config.resolve_target(config.Settings(registry="sandbox"), db)
+    assert (sandbox.api, sandbox.url) == ("assistant", config.SANDBOX_ASSISTANT)
+    assert sandbox.read_url == "https://sandbox.credentialengineregistry.org"
+    production = config.resolve_target(config.Settings(registry="production"), db)
+    assert production.url == "https://apps.credentialengine.org/assistant/"
+    url = config.resolve_target(config.Settings(registry="http://127.0.0.1:8000"), db)
+    assert (url.api, url.url, url.embedded) == ("direct", "http://127.0.0.1:8000/", False)
+    configured = config.resolve_target(config.Settings(local_url="http://127.0.0.1:7/"), db)
+    assert configured.url == "http://127.0.0.1:7/"
+    with pytest.raises(InputError):
+        config.resolve_target(config.Settings(registry="staging-ish"), db)
+
+
+def test_retry_after_seconds_or_http_date_and_full_jitter() -> None:
+    assert retry_after("3") == 3.0
+    assert retry_after(None) is None and retry_after("soon") is None
+    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 28 <= (retry_after(later) or 0) <= 31
+    policy = RetryPolicy(base=0.5, cap=4.0)
+    waits = [policy.backoff(n) for n in range(1, 10) for _ in range(50)]
+    assert min(waits) >= 0 and max(waits) <= 4.0 and len(set(waits)) > 100
+
+
+def test_helpers_digest_org_shape_entity_and_error_text() -> None:
+    doc = make_document(1)
+    reordered = {k: doc[k] for k in reversed(list(doc))}
+    assert canonical_digest(doc) == canonical_digest(reordered)
+    assert publishing_org(doc["@graph"][0]) == ORG
+    framework = {"@type": "ceasn:CompetencyFramework", "ceterms:ctid": ctid_for(2),
+                 "ceasn:publisher": [f"https://credentialengineregistry.org/resources/{OTHER_ORG}"]}
+    assert publishing_org(framework) == OTHER_ORG
+    assert publishing_org({"@type": "ceterms:CredentialOrganization", "ceterms:ctid": ORG}) == ORG
+    assert shape_problems(doc) == []
+    assert shape_problems({"@graph": []})[0].startswith("graph-shape: @id is required")
+    assert assistant_entity("ceterms:MasterDegree") == "credential"
+    assert assistant_entity("ceterms:LearningProgram") == "learningprogram"
+    assert assistant_entity("ceasn:CompetencyFramework") == "competencyframework"
+    assert error_text({"errors": [{"@id": "is required"}, ["Resource CTID must be unique"]]}) == \
+        "@id is required; Resource CTID must be unique"
+
+
+# --- publish ------------------------------------------------------------------------------------------
+def test_publish_then_rerun_skips_everything_fast(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    registry, url = fake
+    write_documents(tmp_path / "out", 60)
+    first = run(publish_command, tmp_path / "out", "--registry", url, "--format", "json")
+    assert first.exit_code == 0, first.output
+    assert summary(first)["counts"] == {"published": 60}
+    assert len(registry.documents) == 60 and set(registry.creates.values()) == {1}
+    rows = journal_rows(tmp_path / "out" / ".ctdl" / "journal.sqlite")
+    assert len(rows) == 60 and all(r[0] == "published" and r[1] == r[2] and r[3] for r in rows.values())
+
+    started = time.monotonic()
+    again = run(publish_command, tmp_path / "out", "--registry", url, "--format", "json")
+    assert again.exit_code == 0 and summary(again)["counts"] == {"unchanged": 60}
+    assert time.monotonic() - started < 2.0
+    assert sum(registry.requests.values()) == 60  # nothing was sent the second time
+
+    changed = tmp_path / "out" / f"{ctid_for(5)}.json"
+    changed.write_text(json.dumps(make_document(5, version=2)))
+    third = run(publish_command, tmp_path / "out", "--registry", url)
+    assert third.exit_code == 0 and "1 updated, 59 unchanged" in third.stdout
+    assert registry.creates[ctid_for(5)] == 1 and registry.requests[ctid_for(5)] == 2
+
+
+def test_dry_run_writes_and_sends_nothing(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    registry, url = fake
+    write_documents(tmp_path / "out", 10)
+    dry = run(publish_command, tmp_path / "out", "--registry", url, "--dry-run", "--format", "json", key=None)
+    assert dry.exit_code == 0 and summary(dry)["counts"] == {"new": 10}
+    assert not (tmp_path / "out" / ".ctdl").exists() and not registry.requests
+
+    assert run(publish_command, tmp_path / "out", "--registry", url).exit_code == 0
+    (tmp_path / "out" / f"{ctid_for(3)}.json").write_text(json.dumps(make_document(3, version=2)))
+    write_documents(tmp_path / "out", 1, start=10)
+    state = {p.name: p.read_bytes() for p in (tmp_path / "out" / ".ctdl").iterdir()}
+    dry = run(publish_command, tmp_path / "out", "--registry", url, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.startswith("dry run, would publish: 1 new, 1 updated, 9 unchanged, 0 refused")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out" / ".ctdl").iterdir()} == state
+    assert sum(registry.requests.values()) == 10
+
+
+def test_missing_key_names_the_variable_and_touches_nothing(tmp_path: Path,
+                                                            fake: tuple[FakeRegistry, str]) -> None:
+    registry, url = fake
+    write_documents(tmp_path / "out", 3)
+    result = run(publish_command, tmp_path / "out", "--registry", url, "--api-key-env", "MY_CE_KEY", key=None)
+    assert result.exit_code == 2
+    assert "MY_CE_KEY" in result.stderr and not registry.requests
+    assert not (tmp_path / "out" / ".ctdl").exists()
+
+
+def test_wrong_key_stops_the_run_names_the_variable_and_marks_nothing_published(
+        tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    registry, url = fake
+    write_documents(tmp_path / "out", 40)
+    wrong = "wrong-key-0a9b8c7d6e5f"
+    result = run(publish_command, tmp_path / "out", "--registry", url, "--concurrency", "2", key=wrong)
+    assert result.exit_code == 2
+    assert "rejected the API key from $CTDL_API_KEY" in result.stderr and "Invalid token" in result.stderr
+    assert wrong not in result.output
+    assert not registry.documents
+    statuses = {r[0] for r in journal_rows(tmp_path / "out" / ".ctdl" / "journal.sqlite").values()}
+    assert statuses <= {"failed"}
+
+
+def test_unknown_organization_fails_those_records_only(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    registry, url = fake
+    write_documents(tmp_path / "out", 4)
+    write_documents(tmp_path / "out", 2, start=4, org=OTHER_ORG)
+    result = run(publish_command, tmp_path / "out", "--registry", url, "--format", "json")
+    assert result.exit_code == 1
+    report = summary(result)
+    assert report["counts"] == {"published": 4, "failed": 2}
+    failed = [r for r in report["records"] if r["action"] == "failed"]
+    assert all(f"organization {OTHER_ORG} is not known" in r["messages"][0] for r in failed)
+    rows = journal_rows(tmp_path / "out" / ".ctdl" / "journal.sqlite")
+    assert rows[ctid_for(4)][0] == "failed" and rows[ctid_for(0)][0] == "published"
+    assert sum(registry.requests.values()) == 4  # 404 is not retried
+
+
+def test_malformed_graphs_are_refused_and_unreadable_json_stops_everything(
+        tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    registry, url = fake
+    out = tmp_path / "out"
+    write_documents(out, 2)
+    no_type = make_document(7)
+    del no_type["@graph"][1]["@type"]
+    (out / "no-type.json").write_text(json.dumps(no_type))
+    (out / "not-a-graph.json").write_text(json.dumps({"name": "hello"}))
+    no_owner = make_document(8)
+    del no_owner["@graph"][0]["ceterms:ownedBy"], no_owner["@graph"][0]["ceterms:offeredBy"]
+    (out / "no-owner.json").write_text(json.dumps(no_owner))
+    result = run(publish_command, out, "--registry", url)
+    assert result.exit_code == 1
+    assert "2 published, 0 updated, 0 unchanged, 0 failed, 3 refused" in result.stdout
+    assert "graph-shape: @graph[1] needs @id and @type" in result.stderr and "no-type.json" in result.stderr
+    assert "no-publisher" in result.stderr
+    assert len(registry.documents) == 2
+
+    (out / "broken.json").write_text("{not json")
+    broken = run(publish_command, out, "--registry", url)
+    assert broken.exit_code == 2 and "broken.json" in broken.stderr and "invalid JSON" in broken.stderr
+
+
+def test_violations_are_refused_unless_forced(tmp_path: Path, fake: tuple[FakeRegistry, str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    registry, url = fake
+    write_documents(tmp_path / "out", 3)
+    bad = ctid_for(1)
+    monkeypatch.setattr(gate, "violations", lambda docs: {bad: ["ctdl:NameRequired: ceterms:name is required"]})
+    refused = run(publish_command, tmp_path / "out", "--registry", url)
+    assert refused.exit_code == 1
+    assert f"refused: {bad} ({tmp_path / 'out' / (bad + '.json')}): ctdl:NameRequired" in refused.stderr
+    assert bad not in registry.documents.__repr__()
+    forced = run(publish_command, tmp_path / "out", "--registry", url, "--force")
+    assert forced.exit_code == 0 and registry.creates[bad] == 1
+
+
+def test_retry_after_a_timeout_that_landed_does_not_duplicate(tmp_path: Path) -> None:
+    # The first request is stored and then answered after the client gave up: the retry must update.
+    registry = FakeRegistry(KEY, faults=Faults(script=["slow"], slow_seconds=0.5))
+    write_documents(tmp_path / "out", 1)
+    with serve(registry.app) as running:
+        result = run(publish_command, tmp_path / "out", "--registry", running.url, "--timeout", "0.2")
+    assert result.exit_code == 0, result.output
+    ctid = ctid_for(0)
+    assert registry.creates[ctid] == 1 and registry.requests[ctid] == 2 and len(registry.documents) == 1
+
+
+@pytest.mark.parametrize("header", ["1", "http-date"])
+def test_429_retry_after_is_honoured(tmp_path: Path, header: str) -> None:
+    later = email.utils.formatdate(time.time() + 2, usegmt=True) if header == "http-date" else header
+    registry = FakeRegistry(KEY, faults=Faults(script=["429"], retry_after=later))
+    write_documents(tmp_path / "out", 1)
+    with serve(registry.app) as running:
+        options = publish_options(tmp_path / "out", running.url)
+        options.retry = RetryPolicy(base=0.001)  # so that only Retry-After can explain the wait
+        started = time.monotonic()
+        result = publish.publish([tmp_path / "out"], options)
+    assert result.counts == {"published": 1} and registry.faults.injected["429"] == 1
+    assert time.monotonic() - started >= 0.9
+
+
+def test_gives_up_after_bounded_attempts(tmp_path: Path) -> None:
+    registry = FakeRegistry(KEY, faults=Faults(rate=1.0, kinds=("500",)))
+    write_documents(tmp_path / "out", 2)
+    with serve(registry.app) as running:
+        options = publish_options(tmp_path / "out", running.url)
+        options.retry = RetryPolicy(attempts=3, base=0.01)
+        result = publish.publish([tmp_path / "out"], options)
+    assert result.counts == {"failed": 2}
+    assert all("gave up after 3 attempts: HTTP 500: boom" in o.messages[0] for o in result.outcomes)
+    assert registry.faults.injected["500"] == 6
+    rows = journal_rows(tmp_path / "out" / ".ctdl" / "journal.sqlite")
+    assert {r[0] for r in rows.values()} == {"failed"}
+
+
+def test_assistant_api_reports_unsuccessful_messages(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    registry, url = fake
+    write_documents(tmp_path / "out", 2)
+    write_documents(tmp_path / "out", 1, start=2, org=OTHER_ORG)
+    result = run(publish_command, tmp_path / "out", "--registry", url + "assistant/", "--api", "assistant")
+    assert result.exit_code == 1
+    assert f"not successful: Organization {OTHER_ORG} not found" in result.stderr
+    assert "2 published" in result.stdout and len(registry.documents) == 2
+    assistant = ("--registry", url + "assistant/", "--api", "assistant")
+    fetched = run(fetch_command, ctid_for(1), *assistant)  # reads /graph from the host, not the Assistant
+    assert fetched.exit_code == 0 and json.loads(fetched.stdout) == make_document(1)
+    journal = tmp_path / "out" / ".ctdl" / "journal.sqlite"
+    gone = run(unpublish_command, ctid_for(1), *assistant, "--journal", journal)
+    assert gone.exit_code == 0 and len(registry.documents) == 1
+
+
+def test_local_registry_end_to_end_through_both_apis(tmp_path: Path) -> None:
+    """The default target: the embedded local registry, started for each command on its own database."""
+    out = tmp_path / "out"
+    write_documents(out, 6)
+    first = run(publish_command, out, "--api", "assistant", "--format", "json")
+    if first.exit_code == 2 and "could not start the local registry" in first.stderr:
+        pytest.skip(first.stderr)
+    assert first.exit_code == 0, first.output
+    assert summary(first)["counts"] == {"published": 6} and (out / ".ctdl" / "registry.sqlite").is_file()
+    (out / f"{ctid_for(2)}.json").write_text(json.dumps(make_document(2, version=2)))
+    second = run(publish_command, out)  # direct API, same registry: one update
+    assert second.exit_code == 0 and "0 published, 1 updated, 5 unchanged" in second.stdout
+    status = run(status_command, out, "--format", "json")
+    assert status.exit_code == 0 and summary(status)["counts"] == {"current": 6}
+    got = run(fetch_command, ctid_for(2), "--journal", out / ".ctdl" / "journal.sqlite", "-o", tmp_path / "got")
+    assert got.exit_code == 0
+    assert json.loads((tmp_path / "got" / f"{ctid_for(2)}.json").read_text()) == make_document(2, version=2)
+    gone = run(unpublish_command, ctid_for(0), "--journal", out / ".ctdl" / "journal.sqlite")
+    assert gone.exit_code == 0 and journal_rows(out / ".ctdl" / "journal.sqlite")[ctid_for(0)][0] == "deleted"
+
+
+def test_the_key_never_appears_in_output_or_journal(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    registry, url = fake
+    write_documents(tmp_path / "out", 5)
+    echo = make_document(9)
+    del echo["@id"]  # the fake's 422 then echoes nothing, but a hostile server might: see below
+    outputs = [run(publish_command, tmp_path / "out", "--registry", url, "--format", fmt).output
+               for fmt in ("text", "json")]
+    registry.key = "another"  # now every request is refused: the error path must not leak it either
+    (tmp_path / "out" / f"{ctid_for(0)}.json").write_text(json.dumps(make_document(0, version=3)))
+    outputs.append(run(publish_command, tmp_path / "out", "--registry", url).output)
+    outputs.append(run(status_command, tmp_path / "out", "--registry", url).output)
+    state = b"".join(p.read_bytes() for p in (tmp_path / "out" / ".ctdl").iterdir())
+    assert all(KEY not in text for text in outputs) and KEY.encode() not in state
+
+
+# --- unpublish, fetch, status -------------------------------------------------------------------------
+def test_unpublish_fetch_and_status(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    registry, url = fake
+    out = tmp_path / "out"
+    write_documents(out, 4)
+    journal = out / ".ctdl" / "journal.sqlite"
+    assert run(publish_command, out, "--registry", url).exit_code == 0
+
+    status = run(status_command, out, "--registry", url, "--format", "json")
+    assert status.exit_code == 0 and summary(status)["counts"] == {"current": 4}
+
+    fetched = run(fetch_command, ctid_for(0), ctid_for(1), "--registry", url, "-o", tmp_path / "got")
+    assert fetched.exit_code == 0 and "2 fetched, 0 failed" in fetched.stdout
+    assert json.loads((tmp_path / "got" / f"{ctid_for(0)}.json").read_text()) == make_document(0)
+    printed = run(fetch_command, ctid_for(2), "--registry", url)
+    assert json.loads(printed.stdout) == make_document(2)
+
+    gone = run(unpublish_command, ctid_for(3), "--registry", url, "--journal", journal)
+    assert gone.exit_code == 0 and "1 deleted" in gone.stdout
+    assert journal_rows(journal)[ctid_for(3)][0] == "deleted"
+    again = run(unpublish_command, ctid_for(3), "--registry", url, "--journal", journal)
+    assert again.exit_code == 1 and "not in the registry" in again.stderr
+
+    (out / f"{ctid_for(1)}.json").write_text(json.dumps(make_document(1, version=2)))
+    del registry.documents[make_document(2)["@id"]]
+    changed = make_document(0)
+    changed["@graph"][0]["ceterms:name"] = {"en-US": "edited elsewhere"}
+    registry.documents[changed["@id"]] = changed
+    status = run(status_command, "--journal", journal, "--registry", url, "--format", "json")
+    assert status.exit_code == 1
+    verdicts = {r["ctid"]: (r["action"], r["messages"]) for r in summary(status)["records"]}
+    assert verdicts[ctid_for(0)] == ("stale", ["the registry's copy differs from what was published"])
+    assert verdicts[ctid_for(1)] == ("stale", ["local file changed since it was published"])
+    assert verdicts[ctid_for(2)][0] == "missing" and verdicts[ctid_for(3)][0] == "deleted"
+
+    missing = run(fetch_command, ctid_for(3), "--registry", url)
+    assert missing.exit_code == 1 and "not in the registry" in missing.stderr
+    assert run(fetch_command, "not-a-ctid", "--registry", url).exit_code == 2
+
+
+def test_unreachable_registry_stops_the_run_early(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+    write_documents(tmp_path / "out", 40)
+    options = publish_options(tmp_path / "out", url)
+    options.settings = options.settings.override(concurrency=2)  # stop after 4 failures, 4 in flight
+    options.retry = RetryPolicy(attempts=2, base=0.01)
+    result = publish.publish([tmp_path / "out"], options)
+    assert result.stopped and "did not accept connections" in result.stopped
+    assert result.counts == {"failed": 40} and result.exit_code == 1
+    assert sum("not sent: run stopped" in o.messages for o in result.outcomes) >= 30
+    rows = journal_rows(tmp_path / "out" / ".ctdl" / "journal.sqlite")
+    assert len(rows) < 40 and {r[0] for r in rows.values()} == {"failed"}
+
+
+def test_progress_bar_only_on_a_terminal() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal, pipe = Tty(), io.StringIO()
+    for stream in (terminal, pipe):
+        bar = TerminalProgress("publishing", stream)
+        bar.start(10, done=4)
+        for n in range(6):
+            bar.advance(publish.Outcome(ctid_for(n), None, "published" if n else "failed"))
+        bar.close()
+    assert pipe.getvalue() == ""
+    last = terminal.getvalue().split("\r")[-1]
+    assert "10/10" in last and "/s" in last and "unchanged 4" in last and "pub 5" in last and "fail 1" in last
