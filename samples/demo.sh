@@ -4,7 +4,6 @@
 # Run from the repository root with ctdl on PATH; everything is written under ${1:-out}/.
 set -e
 out=${1:-out}
-rm -rf "$out/ctdl" "$out/ler"
 
 echo "== convert"
 ctdl convert samples/college samples/catalog.json -o "$out/ctdl"
