@@ -1,0 +1,281 @@
+"""``ctdl validate`` and ``ctdl shapes build|list``: options in, a report out, an exit code for CI.
+
+Attach to the main group with ``main.add_command(validate_command)`` and ``main.add_command(shapes_group)``;
+``python -m ctdl_tools.validate.commands validate …`` runs the same commands standalone.
+
+Exit codes (like check-jsonschema and the rest of ``ctdl``): 0 nothing that fails, 1 Violations (or
+Warnings with ``--fail-on warning``), 2 input that could not be read (the report is still written: in a
+catalog of 500 files one unreadable file should not hide the findings in the others) or bad usage.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TypeVar
+
+import click
+
+from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError
+
+if TYPE_CHECKING:
+    from ctdl_tools.validate.reporters import Record
+    from ctdl_tools.validate.result import Report, Rule
+
+FORMATS = ("text", "json", "junit", "sarif", "html")
+ENGINES = ("auto", "shacl", "pyshacl")
+UNREADABLE_RULES = ("JSON-UNREADABLE", "JSON-SYNTAX")  # the loader's findings for input it could not read
+T = TypeVar("T")
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_INPUT_ERROR)
+
+
+# --- ctdl validate -----------------------------------------------------------------------------------------
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE (atomically) and a one-line summary to stderr.")
+@click.option("--shapes", "shapes_dirs", multiple=True, type=click.Path(exists=True, path_type=Path),
+              metavar="DIR", help="Your own SHACL shapes (.ttl directory or file), added to ours. Repeatable.")
+@click.option("--disable", "disabled", multiple=True, metavar="RULE-ID",
+              help="Turn a rule off; glob patterns (MDP-*-BENCHMARK-*) and commas allowed. Repeatable. "
+                   "See `ctdl shapes list`.")
+@click.option("--fail-on", type=click.Choice(["violation", "warning"]), default="violation", show_default=True,
+              help="Lowest severity that makes the exit code 1.")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
+              help="SHACL engine: shacl (fast, Rust) when installed, else pyshacl.")
+def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shapes_dirs: tuple[Path, ...],
+                     disabled: tuple[str, ...], fail_on: str, engine: str) -> None:
+    """Validate CTDL JSON-LD files, directories, globs or - (stdin) against the SHACL shapes.
+
+    Exit 0: no violation; 1: violations (or warnings with --fail-on warning); 2: unreadable input or bad usage.
+    """
+    from ctdl_tools.validate.reporters import Options, render, verdict
+
+    patterns = tuple(p.strip() for item in disabled for p in item.split(",") if p.strip())
+    _check_paths(paths)
+    _check_engine(engine)
+    _warn_unknown_rules(_guard(lambda: _rule_ids(shapes_dirs, patterns)), patterns)
+    report, records = _run(paths, shapes_dirs, patterns, engine)
+    color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    data = render(fmt, report, Options(fail_on=fail_on, records=records, color=color))
+    _emit(data, output)
+    code = _exit_code(report, fail_on)
+    if output is not None and str(output) != "-":
+        click.echo(f"ctdl validate: {verdict(report, fail_on)}; {fmt} report written to {output}", err=True)
+    if code == EXIT_INPUT_ERROR:
+        unreadable = sorted({f.file for f in report.findings if f.rule_id in UNREADABLE_RULES})
+        click.echo(f"error: could not read {len(unreadable)} input(s): {', '.join(unreadable)}", err=True)
+    sys.exit(code)
+
+
+def _check_paths(paths: tuple[str, ...]) -> None:
+    """Usage errors before any work: a path that does not exist, a glob or directory with nothing to read."""
+    from ctdl_tools.validate.loader import SUFFIXES, expand_paths
+
+    for raw in paths:
+        if raw == "-":
+            continue
+        path = Path(raw)
+        if not path.exists() and not any(ch in raw for ch in "*?["):
+            _fail(f"{raw}: no such file or directory")
+        if not any(True for _ in expand_paths([raw])):
+            what = f"no {' or '.join(SUFFIXES)} files under" if path.is_dir() else "no file matches"
+            _fail(f"{what} {raw}")
+    if list(paths).count("-") > 1:
+        raise click.UsageError("- (stdin) can be given once")
+
+
+def _check_engine(engine: str) -> None:
+    from ctdl_tools.validate.engine import available
+
+    if engine != "auto" and not available(engine):
+        _fail(f"the {engine} engine is not installed (pip install {engine}), or use --engine auto")
+
+
+def _guard(step: Callable[[], T]) -> T:
+    """Run a step that reads shapes or inputs; what it cannot read is one message and exit 2."""
+    try:
+        return step()
+    except InputError as exc:
+        _fail(str(exc))
+    except SyntaxError as exc:  # pyoxigraph's Turtle parse errors
+        _fail(f"cannot parse shapes: {exc}")
+    except OSError as exc:
+        _fail(f"{getattr(exc, 'filename', None) or 'input'}: {exc.strerror or exc}")
+
+
+def _rule_ids(shapes_dirs: tuple[Path, ...], patterns: tuple[str, ...]) -> set[str]:
+    """Every rule id, disabled or not; loading with the same patterns as validate() hits its cache."""
+    from ctdl_tools.validate.rules import PYTHON_RULES
+    from ctdl_tools.validate.shapes import bundled_shapes_dir, load_shapes
+
+    if not (bundled_shapes_dir() / "policy").is_dir():
+        _fail(f"the bundled SHACL shapes are missing ({bundled_shapes_dir()}): reinstall ctdl_tools")
+    return set(PYTHON_RULES) | load_shapes(shapes_dirs, patterns).rule_ids()
+
+
+def _warn_unknown_rules(known: set[str], patterns: tuple[str, ...]) -> None:
+    for pattern in patterns:
+        if not any(fnmatchcase(rule, pattern) for rule in known):
+            click.echo(f"warning: --disable {pattern} matches no rule (see `ctdl shapes list`)", err=True)
+
+
+def _run(paths: tuple[str, ...], shapes_dirs: tuple[Path, ...], patterns: tuple[str, ...],
+         engine: str) -> tuple[Report, tuple[Record, ...]]:
+    from ctdl_tools.validate import validate
+    from ctdl_tools.validate.reporters import index_records
+
+    with _replayable_stdin(paths) as rewind:
+        rewind()
+        report = _guard(lambda: validate(list(paths), shapes_dirs, patterns, engine))
+        rewind()
+        # The report has no record names nor clean records; the documents do (read again: cheap next to SHACL).
+        records = _guard(lambda: index_records(list(paths)))
+    return report, records
+
+
+@contextmanager
+def _replayable_stdin(paths: tuple[str, ...]) -> Iterator[Callable[[], None]]:
+    """Standard input read once and offered again to each reader (validation, then the record index)."""
+    if "-" not in paths:
+        yield lambda: None
+        return
+    data = sys.stdin.buffer.read()
+    saved = sys.stdin
+
+    def rewind() -> None:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+
+    try:
+        yield rewind
+    finally:
+        sys.stdin = saved
+
+
+def _emit(data: bytes, output: Path | None) -> None:
+    if output is None or str(output) == "-":
+        if sys.stdout.isatty():  # click.echo writes colour (or strips it) correctly for a terminal
+            click.echo(data.decode("utf-8"), nl=False)
+        else:  # bytes as rendered: no newline translation, no locale encoding
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        return
+    from ctdl_tools.jsonio import write_atomic
+
+    try:
+        write_atomic(output, data)
+    except OSError as exc:
+        _fail(f"{output}: cannot write: {exc.strerror or exc}")
+
+
+def _exit_code(report: Report, fail_on: str) -> int:
+    from ctdl_tools.validate.reporters import failed
+
+    if any(f.rule_id in UNREADABLE_RULES for f in report.findings):
+        return EXIT_INPUT_ERROR
+    return EXIT_RECORD_ERRORS if failed(report, fail_on) else EXIT_OK
+
+
+# --- ctdl shapes -------------------------------------------------------------------------------------------
+@click.group("shapes")
+def shapes_group() -> None:
+    """The SHACL shapes: list their rules, regenerate the structural ones."""
+
+
+@shapes_group.command("list")
+@click.argument("patterns", nargs=-1, metavar="[RULE-ID-PATTERN]...")
+@click.option("--shapes", "shapes_dirs", multiple=True, type=click.Path(exists=True, path_type=Path),
+              metavar="DIR", help="Include your own shapes.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def shapes_list(patterns: tuple[str, ...], shapes_dirs: tuple[Path, ...], fmt: str) -> None:
+    """Every rule id with severity, name and source: what --disable can turn off.
+
+    With patterns (e.g. 'MDP-*-BENCHMARK-*'), only the rules they match, i.e. what --disable would turn off.
+    """
+    rules = _guard(lambda: all_rules(shapes_dirs))
+    if patterns:
+        rules = [r for r in rules if any(fnmatchcase(r.id, p) for p in patterns)]
+    if fmt == "json":
+        rows = [{"id": r.id, "severity": r.severity, "name": r.name, "source": r.source, "see_also": r.see_also,
+                 "origin": r.origin} for r in rules]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rules:  # ids run to 90 characters: no column padding, the source indented under its rule
+        click.echo(f"{r.id}  {r.severity}  {r.origin or 'user'}  {r.name}")
+        click.echo(f"    source: {r.citation}")
+    click.echo(f"{len(rules)} rules")
+
+
+def all_rules(shapes_dirs: tuple[Path, ...] = ()) -> list[Rule]:
+    """One rule per id (several shapes share a STRUCT-… id), Python rules first as the checker does, by id."""
+    from ctdl_tools.validate.rules import PYTHON_RULES
+    from ctdl_tools.validate.shapes import load_shapes
+
+    rules = dict(PYTHON_RULES)
+    for rule in sorted(load_shapes(shapes_dirs).rules.values(), key=lambda r: r.shape):
+        rules.setdefault(rule.id, rule)
+    return [rules[k] for k in sorted(rules)]
+
+
+@shapes_group.command("build")
+@click.argument("outdir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if OUTDIR differs from what would be generated.")
+def shapes_build(outdir: Path | None, check: bool) -> None:
+    """Regenerate the structural shapes (shapes/structure) from the vendored CTDL vocabulary.
+
+    OUTDIR defaults to the checkout's shapes/structure when run from a clone of ctdl_tools.
+    """
+    import tempfile
+
+    from ctdl_tools.validate.shapes_build import build_structural_shapes
+
+    target = outdir or _checkout_structure_dir()
+    if not check:
+        for path in build_structural_shapes(target):
+            click.echo(str(path))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        stale = [p.name for p in build_structural_shapes(tmp) if _differs(p, target / p.name)]
+    if stale:
+        click.echo(f"{target}: out of date: {', '.join(stale)} (run `ctdl shapes build`)", err=True)
+        sys.exit(EXIT_RECORD_ERRORS)
+    click.echo(f"{target}: up to date")
+
+
+def _checkout_structure_dir() -> Path:
+    import ctdl_tools
+
+    root = Path(ctdl_tools.__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "shapes" / "structure").is_dir():
+        return root / "shapes" / "structure"
+    raise click.UsageError("not run from a ctdl_tools checkout: give OUTDIR")
+
+
+def _differs(generated: Path, committed: Path) -> bool:
+    return not committed.is_file() or committed.read_bytes() != generated.read_bytes()
+
+
+# --- standalone ----------------------------------------------------------------------------------------------
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """ctdl validate / ctdl shapes, without the rest of ctdl."""
+
+
+cli.add_command(validate_command)
+cli.add_command(shapes_group)
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

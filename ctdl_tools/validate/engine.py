@@ -1,0 +1,183 @@
+"""SHACL engines behind one small interface.
+
+``shacl`` (Rust, PyPI ``shacl``) is the default: compiled once per shape set, validates N-Triples text,
+releases the GIL. ``pyshacl`` is the reference implementation, kept for agreement tests and as the
+fallback when ``shacl`` is not installed. Both return :class:`RawResult` with terms in N-Triples syntax,
+so the rest of ctdl_tools never sees an engine's own objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+from ctdl_tools.validate.shapes import ShapeSet
+
+SH = "http://www.w3.org/ns/shacl#"
+
+
+@dataclass(frozen=True)
+class RawResult:
+    """One SHACL validation result, engine-neutral. Terms in N-Triples syntax ("<iri>", "_:b", literals)."""
+
+    focus: str
+    source_shape: str | None
+    severity: str  # "Violation" | "Warning" | "Info"
+    component: str  # local name, e.g. "MinCountConstraintComponent"
+    path: str | None = None  # first predicate IRI of sh:resultPath, "<…>"
+    value: str | None = None  # N-Triples term
+    value_plain: str | None = None  # lexical form / IRI / label
+    message: str | None = None
+    root_shape: str | None = None  # nearest named shape (shacl only): maps results of blank-node shapes
+
+
+class Engine(Protocol):
+    name: str
+
+    def validate(self, data: str) -> list[RawResult]:
+        """Validate a data graph given as N-Triples text."""
+        ...
+
+
+class ShaclEngine:
+    """The Rust ``shacl`` package (pwin/SHACL_Engine)."""
+
+    name = "shacl"
+
+    def __init__(self, shapes: ShapeSet) -> None:
+        import shacl
+
+        self._shapes = shacl.Shapes.from_text(shapes.ntriples, format="ntriples")
+
+    def validate(self, data: str) -> list[RawResult]:
+        report = self._shapes.validate_text(data, format="ntriples")
+        out = []
+        for r in report.results:
+            shape = r.source_shape
+            # Each attribute read crosses into Rust: at 100k results the optional ones cost seconds, and
+            # they are only needed for shapes without an IRI (user shapes).
+            named = shape is not None and shape.startswith("<")
+            out.append(RawResult(r.focus_node, shape, r.severity, "" if named else r.component, _first_iri(r.path),
+                                 r.value, r.value_plain, None if named else r.message,
+                                 None if named else r.root_shape))
+        return out
+
+
+class PyshaclEngine:
+    """pySHACL over rdflib: slow, the reference. Blank-node labels are kept so results map back."""
+
+    name = "pyshacl"
+
+    def __init__(self, shapes: ShapeSet) -> None:
+        self._shapes = _rdflib_graph(shapes.ntriples)
+
+    def validate(self, data: str) -> list[RawResult]:
+        import pyshacl
+        from rdflib import Namespace
+
+        sh = Namespace(SH)
+        _, report, _ = pyshacl.validate(_rdflib_graph(data), shacl_graph=self._shapes, inference="none",
+                                        abort_on_first=False, allow_warnings=True, meta_shacl=False)
+        out = []
+        # Only top-level results (sh:result of the report): pySHACL also types the nested results it
+        # keeps under sh:detail (e.g. inside sh:node) as sh:ValidationResult.
+        for result in report.objects(None, sh.result):
+            def one(pred: object, result: object = result) -> object:
+                return report.value(result, pred)
+            value = one(sh.value)
+            out.append(RawResult(
+                _nt(one(sh.focusNode)), _nt(one(sh.sourceShape)), _local(one(sh.resultSeverity)),
+                _local(one(sh.sourceConstraintComponent)), _path_iri(report, one(sh.resultPath)),
+                _nt(value) if value is not None else None, str(value) if value is not None else None,
+                str(one(sh.resultMessage)) if one(sh.resultMessage) is not None else None))
+        return out
+
+
+def _nt(term: object) -> str:
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if isinstance(term, Literal):
+        return term.n3()
+    return str(term)
+
+
+def _local(term: object) -> str:
+    text = str(term)
+    return text.rpartition("#")[2] if "#" in text else text.rpartition("/")[2]
+
+
+def _path_iri(report: object, path: object) -> str | None:
+    """The first predicate of a result path (a sequence path is an RDF list in pyshacl's report)."""
+    from rdflib import RDF, BNode, URIRef
+
+    while isinstance(path, BNode):
+        path = report.value(path, RDF.first)  # type: ignore[attr-defined]
+    return f"<{path}>" if isinstance(path, URIRef) else None
+
+
+@lru_cache(maxsize=4096)
+def _first_iri(path: str | None) -> str | None:
+    if not path:
+        return None
+    start = path.find("<")
+    return path[start: path.find(">", start) + 1] if start >= 0 else None
+
+
+def _rdflib_graph(ntriples: str) -> object:
+    """An rdflib Graph from N-Triples that keeps blank-node labels (rdflib's own parser renames them)."""
+    import pyoxigraph
+    from rdflib import BNode, Graph, Literal, URIRef
+
+    xsd_string = "http://www.w3.org/2001/XMLSchema#string"
+
+    def conv(term: object) -> object:
+        if isinstance(term, pyoxigraph.NamedNode):
+            return URIRef(term.value)
+        if isinstance(term, pyoxigraph.BlankNode):
+            return BNode(term.value)
+        assert isinstance(term, pyoxigraph.Literal)
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value) if datatype == xsd_string else Literal(term.value, datatype=URIRef(datatype))
+
+    graph = Graph()
+    for quad in pyoxigraph.parse(ntriples.encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES):
+        graph.add((conv(quad.subject), conv(quad.predicate), conv(quad.object)))
+    return graph
+
+
+ENGINES = {"shacl": ShaclEngine, "pyshacl": PyshaclEngine}
+
+
+def available(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def resolve_engine_name(name: str) -> str:
+    if name == "auto":
+        return "shacl" if available("shacl") else "pyshacl"
+    if name not in ENGINES:
+        raise ValueError(f"unknown SHACL engine {name!r}; choose from auto, {', '.join(ENGINES)}")
+    return name
+
+
+_COMPILED: dict[tuple[str, str], Engine] = {}
+
+
+def compile_engine(name: str, shapes: ShapeSet) -> Engine:
+    """The engine for ``shapes``, compiled once per process and shape set."""
+    name = resolve_engine_name(name)
+    key = (name, shapes.digest)
+    if key not in _COMPILED:
+        if len(_COMPILED) >= 8:  # bound memory when many shape sets are used in one process
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[key] = ENGINES[name](shapes)
+    return _COMPILED[key]

@@ -1,0 +1,211 @@
+"""Find and read what the user asked to validate, and split it into CTDL documents.
+
+Accepted: files, directories (every ``*.json`` / ``*.jsonld`` below, sorted), glob patterns, ``-`` for
+standard input, and already-parsed Python objects. A file may hold a registry graph document
+(``@context``, ``@id``, ``@graph``), a single ``/resources`` record, an array of either, a registry
+envelope (its ``decoded_resource``) or a Registry Assistant ``publishGraph`` request (its ``GraphInput``).
+Unreadable input becomes a finding, never an exception, so one bad file does not hide the others.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctdl_tools.validate.result import VIOLATION, Finding
+
+SUFFIXES = (".json", ".jsonld")
+GRAPH, RESOURCE = "graph", "resource"
+
+
+@dataclass
+class Source:
+    """One input as read: its display name and where its text is (for line numbers).
+
+    A file's text is not kept (100k records would hold their text twice: as text and parsed); it is
+    read again, only for files that have findings. Standard input keeps its text.
+    """
+
+    name: str
+    text: str | None = None
+    path: str | None = None
+    obj: Any = None  # an input given as a Python object (kept: it cannot be read again)
+
+    def read_text(self) -> str | None:
+        if self.text is not None or self.path is None:
+            return self.text
+        try:
+            return Path(self.path).read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+
+@dataclass
+class Document:
+    """One CTDL JSON-LD document found in a source.
+
+    ``base`` is the JSON pointer of the document inside its file ("" for the whole file,
+    "/decoded_resource" for an envelope, "/3" for the fourth element of an array).
+    """
+
+    index: int
+    source: Source
+    base: str
+    data: dict
+    kind: str  # GRAPH (has @graph) or RESOURCE (a single node)
+    wrapper: str = ""  # "envelope", "publishGraph request", "array" or ""
+    ordinal: int = 0  # position among the documents of its source (to find it again on re-reading)
+
+    @property
+    def file(self) -> str:
+        return self.source.name
+
+    @property
+    def nodes(self) -> list[tuple[str, dict]]:
+        """Top-level nodes with their pointers inside the document."""
+        if self.kind == GRAPH:
+            graph = self.data.get("@graph")
+            items = graph if isinstance(graph, list) else [graph]
+            return [(f"/@graph/{i}", n) for i, n in enumerate(items) if isinstance(n, dict)]
+        return [("", self.data)]
+
+
+@dataclass
+class Loaded:
+    documents: list[Document] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
+    """Files to read, in a stable order; "-" stays "-"."""
+    for raw in paths:
+        text = str(raw)
+        if text == "-":
+            yield "-"
+            continue
+        path = Path(text)
+        if path.is_dir():
+            yield from sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+        elif any(ch in text for ch in "*?[") and not path.exists():
+            yield from sorted(p for p in glob.glob(text, recursive=True) if Path(p).is_file())
+        else:
+            yield text
+
+
+def iter_inputs(items: Iterable[str | Path | dict | list]) -> Iterator[str | dict | list]:
+    """File names (directories and globs expanded, "-" kept) and Python objects, in input order."""
+    for item in items:
+        if isinstance(item, (dict, list)):
+            yield item
+        else:
+            yield from expand_paths([item])
+
+
+def read_input(item: str | dict | list, number: int, first_index: int = 0) -> Loaded:
+    """One input: its source, its documents (numbered from ``first_index``) and any reading findings."""
+    loaded = Loaded()
+    if isinstance(item, (dict, list)):
+        source = Source(f"<document {number + 1}>", obj=item)
+        data: Any = item
+    else:
+        source, data = _read(item, loaded)
+    loaded.sources.append(source)
+    if data is not _UNREADABLE:
+        _split(data, source, "", loaded, first_index=first_index)
+    return loaded
+
+
+def reread(source: Source) -> list[Document]:
+    """The documents of a source read again (numbering from 0; match them by ``ordinal``)."""
+    if source.obj is not None:
+        data: Any = source.obj
+    else:
+        text = source.read_text()
+        if text is None:
+            return []
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            return []
+    loaded = Loaded()
+    _split(data, source, "", loaded)
+    return loaded.documents
+
+
+def load_documents(items: Iterable[str | Path | dict | list]) -> Loaded:
+    """Read every input; documents are numbered in input order."""
+    loaded = Loaded()
+    for number, item in enumerate(iter_inputs(items)):
+        one = read_input(item, number, len(loaded.documents))
+        loaded.sources += one.sources
+        loaded.documents += one.documents
+        loaded.findings += one.findings
+    return loaded
+
+
+_UNREADABLE = object()
+
+
+def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
+    display = "<stdin>" if name == "-" else name
+    try:
+        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as exc:
+        loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", f"cannot read: {exc.strerror or exc}"))
+        return Source(display), _UNREADABLE
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", "not UTF-8: save the file as UTF-8", line))
+        return Source(display), _UNREADABLE
+    source = Source(display, text if name == "-" else None, None if name == "-" else name)
+    try:
+        return source, json.loads(text)
+    except json.JSONDecodeError as exc:
+        loaded.findings.append(_file_finding(
+            display, "JSON-SYNTAX", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", exc.lineno))
+        return source, _UNREADABLE
+
+
+def _file_finding(file: str, rule: str, message: str, line: int | None = None) -> Finding:
+    from ctdl_tools.validate.rules import PYTHON_RULES
+
+    return Finding(rule, VIOLATION, message, file, "", line, source=PYTHON_RULES[rule].citation)
+
+
+def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = "", first_index: int = 0) -> None:
+    if isinstance(data, list):
+        for i, item in enumerate(data):
+            _split(item, source, f"{base}/{i}", loaded, "array", first_index)
+        return
+    if isinstance(data, dict):
+        if isinstance(data.get("decoded_resource"), dict):
+            _split(data["decoded_resource"], source, f"{base}/decoded_resource", loaded, "envelope", first_index)
+            return
+        if isinstance(data.get("GraphInput"), dict):
+            _split(data["GraphInput"], source, f"{base}/GraphInput", loaded, "publishGraph request", first_index)
+            return
+        kind = GRAPH if "@graph" in data else RESOURCE if ("@context" in data or "@type" in data
+                                                             or "@id" in data) else None
+        if kind:
+            n = len(loaded.documents)
+            loaded.documents.append(Document(first_index + n, source, base, data, kind, wrapper, n))
+            return
+    loaded.findings.append(Finding(
+        "JSON-NOT-CTDL", VIOLATION,
+        "not a CTDL document: expected a graph document (@graph), a /resources record (@context, @type), "
+        "an array of them or a registry envelope", source.name, base, None,
+        source=_citation("JSON-NOT-CTDL")))
+
+
+def _citation(rule: str) -> str:
+    from ctdl_tools.validate.rules import PYTHON_RULES
+
+    return PYTHON_RULES[rule].citation

@@ -1,0 +1,90 @@
+"""JSON-level checks: what disappears or breaks before there is RDF to validate.
+
+SHACL sees triples; it cannot see a key JSON-LD dropped, a context that was never loaded, a language map
+written wrongly, the order of ``@graph`` or a ``_:`` id that points nowhere. These checks run on the JSON
+(and on what the converter reported while reading it).
+"""
+
+from __future__ import annotations
+
+from ctdl_tools.ctid import ctid_in_uri
+from ctdl_tools.validate.loader import GRAPH, Document
+from ctdl_tools.validate.rdf import Conversion, is_bundled
+from ctdl_tools.validate.result import Finding
+from ctdl_tools.validate.rules import PYTHON_RULES
+
+_DROPPED_RULES = {
+    "key": ("JSONLD-DROPPED-KEY", "key {value!r} is not a CTDL term or IRI: JSON-LD drops it and everything under it"),
+    "iri": ("JSONLD-INVALID-IRI", "{value!r} is not a valid IRI"),
+    "relative": ("JSONLD-RELATIVE-IRI", "{value!r} is a relative IRI; use an absolute URL"),
+    "language": ("JSONLD-LANGMAP-FORM", "{value!r} is not a BCP 47 language tag"),
+    "langmap": ("JSONLD-LANGMAP-FORM", "language map values must be strings, found {value}"),
+}
+
+
+def finding(doc: Document, rule_id: str, pointer: str, message: str | None = None, *,
+            prop: str | None = None, value: str | None = None, severity: str | None = None) -> Finding:
+    rule = PYTHON_RULES[rule_id]
+    return Finding(rule_id, severity or rule.severity, message or rule.message, doc.file, doc.base + pointer,
+                   property=prop, value=value, source=rule.citation)
+
+
+def context_findings(doc: Document) -> tuple[list[Finding], bool]:
+    """Findings about ``@context``, and whether the document can be read with a bundled context."""
+    context = doc.data.get("@context")
+    if context is None:
+        return [finding(doc, "JSONLD-CONTEXT", "", "the document has no @context")], False
+    if not is_bundled(context):
+        shown = context if isinstance(context, str) else type(context).__name__
+        return [finding(doc, "JSONLD-CONTEXT", "/@context",
+                        f"@context {shown!r} is not the CTDL or CTDL-ASN context URL (never fetched): "
+                        "the document was not validated further", value=str(shown))], False
+    if context.startswith("http://"):
+        return [finding(doc, "JSONLD-CONTEXT-HTTP", "/@context", value=context)], True
+    return [], True
+
+
+def structure_findings(doc: Document) -> list[Finding]:
+    """@graph documents: every node has @id and @type; the main resource comes first and matches @id."""
+    if doc.kind != GRAPH:
+        return []
+    out = []
+    nodes = doc.nodes
+    for pointer, node in nodes:
+        missing = [k for k in ("@id", "@type") if k not in node]
+        if missing:
+            out.append(finding(doc, "GRAPH-NODE-ID-TYPE", pointer, f"this @graph node has no {' or '.join(missing)}"))
+    if not nodes:
+        return out
+    doc_ctid = ctid_in_uri(str(doc.data.get("@id", "")))
+    ctids = [str(n.get("ceterms:ctid", "")).strip().lower() for _, n in nodes]
+    at = next((i for i, c in enumerate(ctids) if doc_ctid and c == doc_ctid), None)
+    if at:  # the node the document @id names is not first
+        out.append(finding(doc, "GRAPH-MAIN-FIRST", nodes[at][0],
+                           f"the main resource ({ctids[at]}) is node {at} of @graph; it must be the first",
+                           value=ctids[at]))
+    elif at is None and doc_ctid and ctids[0]:
+        out.append(finding(doc, "GRAPH-ID-CTID", "/@id",
+                           f"the document @id names {doc_ctid} but the first node's CTID is {ctids[0]}",
+                           value=str(doc.data.get("@id"))))
+    elif not doc_ctid and not ctids[0] and str(nodes[0][1].get("@id", "")).startswith("_:"):
+        later = next((i for i, c in enumerate(ctids) if c), None)
+        if later is not None:  # a blank node first, the record after it
+            out.append(finding(doc, "GRAPH-MAIN-FIRST", nodes[later][0],
+                               f"@graph starts with a blank node; the main resource ({ctids[later]}) must be first",
+                               value=ctids[later]))
+    return out
+
+
+def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
+    """What the converter could not carry into RDF, and blank-node ids that point nowhere."""
+    out = []
+    for dropped in conv.dropped:
+        rule_id, template = _DROPPED_RULES[dropped.kind]
+        out.append(finding(doc, rule_id, dropped.pointer, template.format(value=dropped.value), value=dropped.value))
+    for pointer, label in conv.bnode_refs:
+        if label not in conv.bnode_defined:
+            rule_id = "BNODE-UNDEFINED" if doc.kind == GRAPH else "BNODE-UNDEFINED-RESOURCE"
+            out.append(finding(doc, rule_id, pointer, f"blank node {label} is referenced but not defined in this "
+                               + ("graph" if doc.kind == GRAPH else "record"), value=label))
+    return out

@@ -1,0 +1,464 @@
+"""CTDL JSON-LD (registry compact form) → N-Triples, directly, without pyld or rdflib.
+
+pyld's ``to_rdf`` costs ~1 ms per registry record; validating 10k records through it spends most of the
+run in expansion. Registry documents use a tiny subset of JSON-LD: one bundled context given by URL,
+prefixed terms, ``@type: @id`` and datatype coercion, ``@container: @language`` maps, nested node
+objects and ``_:`` ids. This module implements exactly that subset, following pyld's algorithm
+(JSON-LD 1.1 expansion + ``toRdf``) line by line where it matters (number canonicalisation, lower-cased
+language tags, dropping relative IRIs), and raises :class:`Unsupported` for anything else so the caller
+can fall back to pyld for that document. ``tests/test_validate_rdf.py`` checks that the triples are
+isomorphic to pyld's on every corpus record and on generated data.
+
+While converting it records, for every subject, the JSON pointer of the object that defined it, which
+is how SHACL results are mapped back to places in the user's file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pyoxigraph
+
+from ctdl_tools.vocab import vocabulary
+from ctdl_tools.vocab.pins import CONTEXT_URLS
+from ctdl_tools.vocab.schema import load_context
+
+RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+RDFS_SUBCLASS = "<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD_STRING, XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER = (XSD + n for n in ("string", "boolean", "double", "integer"))
+
+# pyld's test for an absolute IRI (jsonld._is_absolute_iri); anything else is dropped from its RDF.
+_PYLD_ABSOLUTE = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
+# Blank nodes as skolem IRIs (RDF 1.1 §3.5) for the engines: shacl 0.3.4 reports blank nodes under its
+# own internal labels ("_:0_b16591"), which cannot be mapped back to the document.
+SKOLEM = "https://purl.org/ctdl_tools/.well-known/genid/"
+_PYLD_BASE = "http://example.org/base/"  # pyld's DEFAULT_BASE_IRI, used when no base is given
+_KEYWORD_LIKE = re.compile(r"^@[a-zA-Z]+$")
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
+_NEEDS_ESCAPE = re.compile(r'[\\"\n\r]')
+
+
+class Unsupported(ValueError):
+    """The document uses JSON-LD this converter does not implement; convert it with pyld instead."""
+
+
+@dataclass
+class Dropped:
+    """A value the RDF cannot carry (an IRI or language tag N-Triples rejects); reported, not emitted."""
+
+    pointer: str
+    kind: str  # "iri" | "language" | "langmap" | "relative" | "key"
+    value: str
+
+
+@dataclass
+class Conversion:
+    """The triples of one document and where their subjects came from."""
+
+    lines: list[str] = field(default_factory=list)
+    pointers: dict[str, str] = field(default_factory=dict)  # N-Triples subject term → JSON pointer
+    bnode_labels: dict[str, str] = field(default_factory=dict)  # our label → the document's own "_:x"
+    defined: set[str] = field(default_factory=set)  # subject terms described here (not only referenced)
+    referenced: set[str] = field(default_factory=set)  # IRIs used as objects (for chunked validation)
+    bnode_defined: set[str] = field(default_factory=set)  # the document's "_:x" ids that a node defines
+    bnode_refs: list[tuple[str, str]] = field(default_factory=list)  # (pointer, "_:x") used as a value
+    dropped: list[Dropped] = field(default_factory=list)
+    exact: bool = True  # False when pyld converted it (fallback): only IRI subjects are mapped
+
+
+def escape_pointer(token: str) -> str:
+    if "~" in token or "/" in token:
+        return token.replace("~", "~0").replace("/", "~1")
+    return token
+
+
+def _escape(text: str) -> str:
+    return _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group()], text) if _NEEDS_ESCAPE.search(text) else text
+
+
+@cache
+def iri_ok(iri: str) -> bool:
+    """True if pyld keeps the IRI *and* N-Triples parsers (oxiri, as used by both engines) accept it."""
+    if not _PYLD_ABSOLUTE.match(iri):
+        return False
+    try:
+        pyoxigraph.NamedNode(iri)
+    except ValueError:
+        return False
+    return True
+
+
+@cache
+def _lang_ok(tag: str) -> bool:
+    try:
+        pyoxigraph.Literal("x", language=tag)
+    except ValueError:
+        return False
+    return True
+
+
+class ContextTables:
+    """What one bundled context says about each key: its predicate IRI and how its values expand."""
+
+    def __init__(self, context: dict) -> None:
+        self.prefixes = {k: v for k, v in context.items() if isinstance(v, str) and ":" not in k}
+        self.coercion: dict[str, str] = {}
+        self.language_maps: set[str] = set()
+        for key, value in context.items():
+            if isinstance(value, dict):
+                if value.get("@container") == "@language":
+                    self.language_maps.add(key)
+                if isinstance(value.get("@type"), str):
+                    kind = value["@type"]
+                    self.coercion[key] = kind if kind.startswith("@") else self.expand(kind, vocab=True) or kind
+        self._keys: dict[str, str | None] = {}
+
+    def expand(self, value: str, vocab: bool, relative: bool = True) -> str | None:
+        """pyld's ``_expand_iri`` for these contexts (no @vocab, no @base).
+
+        ``relative``: resolve a relative IRI as pyld does for ``@id``/``@type`` values (against its
+        DEFAULT_BASE_IRI ``http://example.org/base/``); keys are never resolved (None: dropped).
+        """
+        if vocab and value in self.prefixes:
+            return self.prefixes[value]
+        prefix, colon, suffix = value.partition(":")
+        if colon and prefix:
+            if prefix == "_" or suffix.startswith("//"):
+                return value
+            if prefix in self.prefixes:
+                return self.prefixes[prefix] + suffix
+            if _PYLD_ABSOLUTE.match(value):
+                return value
+        if not relative:
+            return value if colon and prefix else None
+        return _resolve_relative(value)
+
+    def predicate(self, key: str) -> str | None:
+        if key not in self._keys:
+            self._keys[key] = self.expand(key, vocab=True, relative=False)
+        return self._keys[key]
+
+
+@cache
+def _resolve_relative(value: str) -> str:
+    # Relative references are rare and always a data error (reported by the JSON pre-pass); pyld's own
+    # resolver keeps the RDF identical to jsonld.to_rdf without reimplementing RFC 3986 here.
+    from pyld.iri_resolver import resolve
+
+    return resolve(value, _PYLD_BASE)
+
+
+@cache
+def context_tables(url: str) -> ContextTables:
+    return ContextTables(load_context(CONTEXT_URLS[url])["@context"])
+
+
+def is_bundled(context: object) -> bool:
+    return isinstance(context, str) and context in CONTEXT_URLS
+
+
+class _Converter:
+    """Converts one document; ``label`` namespaces its blank nodes so documents never share one."""
+
+    def __init__(self, tables: ContextTables, context_url: str, label: str, skolem: bool = False) -> None:
+        self.skolem = skolem
+        self.t = tables
+        self.context_url = context_url
+        self.label = label
+        self.out = Conversion()
+        self._bnodes: dict[str, str] = {}
+        self._fresh = 0
+
+    # --- terms -----------------------------------------------------------------------------------------
+    def _bnode(self, original: str | None) -> str:
+        if original is not None and original in self._bnodes:
+            return self._bnodes[original]
+        self._fresh += 1
+        term = f"<{SKOLEM}{self.label}b{self._fresh}>" if self.skolem else f"_:{self.label}b{self._fresh}"
+        if original is not None:
+            self._bnodes[original] = term
+            self.out.bnode_labels[term] = original
+        return term
+
+    def _iri_term(self, iri: str | None, pointer: str) -> str | None:
+        """``<iri>``, a blank node, or None when pyld would drop it (relative) or N-Triples cannot carry it."""
+        if iri is None:
+            return None
+        if iri.startswith("_:"):
+            return self._bnode(iri)
+        if iri_ok(iri):
+            return f"<{iri}>"
+        if _PYLD_ABSOLUTE.match(iri):  # pyld keeps it but no N-Triples parser will: report, don't emit
+            self.out.dropped.append(Dropped(pointer, "iri", iri))
+        return None
+
+    def _literal(self, value: Any, datatype: str | None, language: str | None, pointer: str) -> str | None:
+        if language is not None:
+            if not _lang_ok(language):
+                self.out.dropped.append(Dropped(pointer, "language", language))
+                return None
+            return f'"{_escape(value)}"@{language}'
+        lexical, datatype = _lexical(value, datatype)
+        if datatype is not None and datatype != XSD_STRING:
+            dt = self._iri_term(datatype, pointer)
+            if dt is None or dt.startswith("_:"):
+                return None
+            return f'"{_escape(lexical)}"^^{dt}'
+        return f'"{_escape(lexical)}"'
+
+    def _expand(self, value: str, vocab: bool, pointer: str) -> str | None:
+        out = self.t.expand(value, vocab=vocab)
+        if out is not None and out.startswith(_PYLD_BASE) and not value.startswith(_PYLD_BASE):
+            self.out.dropped.append(Dropped(pointer, "relative", value))  # emitted as pyld does; reported
+        return out
+
+    # --- structure -------------------------------------------------------------------------------------
+    def emit(self, subject: str | None, predicate: str | None, obj: str | None) -> None:
+        if subject is not None and predicate is not None and obj is not None:
+            self.out.lines.append(f"{subject} {predicate} {obj} .\n")
+            if obj[0] == "<" and predicate is not RDF_TYPE:
+                self.out.referenced.add(obj)
+
+    def node(self, obj: dict, pointer: str, skip: tuple[str, ...] = ()) -> str | None:
+        """Emit the triples of a node object; return its subject term (None if pyld would drop it)."""
+        ctx = obj.get("@context")
+        if ctx is not None and ctx != self.context_url:
+            raise Unsupported(f"{pointer or '/'}: a nested @context")
+        if "@id" in obj:
+            raw = obj["@id"]
+            if not isinstance(raw, str):
+                raise Unsupported(f"{pointer}/@id is not a string")
+            if raw.startswith("_:") and len(obj) > 1:
+                self.out.bnode_defined.add(raw)
+            subject = self._iri_term(self._expand(raw, False, pointer + "/@id"), pointer + "/@id")
+        else:
+            subject = self._bnode(None)
+        if subject is not None:
+            # A definition (an object with content) wins over an earlier bare {"@id": …} reference.
+            if len(obj) > 1 and subject not in self.out.defined:
+                self.out.defined.add(subject)
+                self.out.pointers[subject] = pointer
+            else:
+                self.out.pointers.setdefault(subject, pointer)
+        for key, value in obj.items():
+            if key in skip:
+                continue
+            self._entry(subject, key, value, f"{pointer}/{escape_pointer(key)}")
+        return subject
+
+    def _entry(self, subject: str | None, key: str, value: Any, pointer: str) -> None:
+        if key == "@type":
+            for i, item in enumerate(_as_list(value)):
+                if not isinstance(item, str):
+                    raise Unsupported(f"{pointer}: non-string @type")
+                where = f"{pointer}/{i}" if isinstance(value, list) else pointer
+                self.emit(subject, RDF_TYPE, self._iri_term(self._expand(item, True, where), where))
+            return
+        if key in ("@id", "@context", "@index"):
+            return
+        if key in ("@reverse", "@included", "@nest", "@graph", "@list", "@set", "@value", "@language"):
+            raise Unsupported(f"{pointer}: {key} is not handled by the fast converter")
+        if key.startswith("@"):
+            if _KEYWORD_LIKE.match(key):
+                return  # pyld ignores unknown keyword-like keys
+            raise Unsupported(f"{pointer}: key {key!r}")
+        iri = self.t.predicate(key)
+        if iri is None or not _PYLD_ABSOLUTE.match(iri):
+            self.out.dropped.append(Dropped(pointer, "key", key))
+            return  # expansion drops the key and everything under it
+        # A blank-node predicate (``_:p``) is not RDF; nested nodes still count even when the link cannot.
+        predicate = None if iri.startswith("_:") else self._iri_term(iri, pointer)
+        if key in self.t.language_maps and isinstance(value, dict):
+            self._language_map(subject, predicate, value, pointer)
+            return
+        self._values(subject, predicate, key, value, pointer)
+
+    def _language_map(self, subject: str | None, predicate: str | None, value: dict, pointer: str) -> None:
+        for lang in sorted(value):
+            items = value[lang]
+            for i, item in enumerate(_as_list(items)):
+                if item is None:
+                    continue
+                where = f"{pointer}/{escape_pointer(lang)}" + (f"/{i}" if isinstance(items, list) else "")
+                if not isinstance(item, str):
+                    # pyld rejects the whole document here; we report it and keep the rest checkable.
+                    self.out.dropped.append(Dropped(where, "langmap", json.dumps(item)[:80]))
+                    continue
+                tag = None if lang == "@none" else lang.lower()
+                self.emit(subject, predicate, self._literal(item, None, tag, where))
+
+    def _values(self, subject: str | None, predicate: str | None, key: str, value: Any, pointer: str) -> None:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                self._values(subject, predicate, key, item, f"{pointer}/{i}")
+            return
+        if value is None:
+            return
+        coercion = self.t.coercion.get(key)
+        if isinstance(value, dict):
+            if "@value" in value:
+                self.emit(subject, predicate, self._value_object(value, pointer))
+            elif "@list" in value or "@set" in value or "@graph" in value:
+                raise Unsupported(f"{pointer}: @list/@set/@graph values")
+            else:
+                if set(value) == {"@id"} and isinstance(value["@id"], str) and value["@id"].startswith("_:"):
+                    self.out.bnode_refs.append((pointer, value["@id"]))
+                self.emit(subject, predicate, self.node(value, pointer))
+        elif coercion == "@id" and isinstance(value, str):
+            if value.startswith("_:"):
+                self.out.bnode_refs.append((pointer, value))
+            self.emit(subject, predicate, self._iri_term(self._expand(value, False, pointer), pointer))
+        elif coercion == "@vocab":
+            raise Unsupported(f"{pointer}: @type @vocab")
+        else:
+            datatype = coercion if coercion and not coercion.startswith("@") else None
+            self.emit(subject, predicate, self._literal(value, datatype, None, pointer))
+
+    def _value_object(self, value: dict, pointer: str) -> str | None:
+        if set(value) - {"@value", "@type", "@language", "@index"}:
+            raise Unsupported(f"{pointer}: value object with extra keys")
+        raw, language, datatype = value["@value"], value.get("@language"), value.get("@type")
+        if raw is None:
+            return None
+        if isinstance(raw, (dict, list)) or (language is not None and not isinstance(raw, str)):
+            raise Unsupported(f"{pointer}: unusual value object")
+        if datatype is not None:
+            if not isinstance(datatype, str):
+                raise Unsupported(f"{pointer}: @type of a value object")
+            datatype = self.t.expand(datatype, vocab=True)
+            if datatype is None or datatype.startswith("_:"):
+                raise Unsupported(f"{pointer}: relative datatype")
+        if language is not None:
+            if not isinstance(language, str) or datatype is not None:
+                raise Unsupported(f"{pointer}: @language")
+            language = language.lower()
+        return self._literal(raw, datatype, language, pointer)
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _lexical(value: Any, datatype: str | None) -> tuple[str, str | None]:
+    """pyld's ``_object_to_rdf`` for native JSON values: canonical numbers and default datatypes."""
+    if isinstance(value, bool):
+        return ("true" if value else "false"), datatype or XSD_BOOLEAN
+    if isinstance(value, float) and not value.is_integer():
+        return _canonical_double(value), datatype or XSD_DOUBLE
+    if datatype == XSD_DOUBLE and not isinstance(value, str):
+        return _canonical_double(float(value)), XSD_DOUBLE
+    if datatype == XSD_DOUBLE:
+        try:
+            return _canonical_double(float(value)), XSD_DOUBLE
+        except ValueError:
+            return value, XSD_DOUBLE
+    if isinstance(value, (int, float)):
+        if abs(value) >= 1e21:
+            return _canonical_double(value), datatype or XSD_DOUBLE
+        return str(int(value)), datatype or XSD_INTEGER
+    if not isinstance(value, str):
+        raise Unsupported(f"value {value!r}")
+    return value, datatype
+
+
+def _canonical_double(value: float) -> str:
+    return re.sub(r"(\d)0*E\+?(-)?0*(\d)", r"\1E\2\3", f"{value:1.15E}")
+
+
+def convert(document: dict, label: str, skolem: bool = False) -> Conversion:
+    """The N-Triples of one registry document (graph, /resources record or a single node).
+
+    ``label`` must be unique per document in one validation run: blank nodes are ``_:<label>b<n>``, or
+    ``<SKOLEM<label>b<n>>`` with ``skolem`` (what the engines are given).
+    Raises :class:`Unsupported`: use :func:`convert_with_pyld` for that document.
+    """
+    context = document.get("@context")
+    if not is_bundled(context):
+        raise Unsupported("the @context is not a bundled CTDL context URL")
+    conv = _Converter(context_tables(context), context, label, skolem)
+    graph = document.get("@graph")
+    if graph is None:
+        conv.node(document, "")
+        return conv.out
+    if not isinstance(graph, list):
+        graph = [graph]
+    # A top-level object with @graph: its own other properties (e.g. adms:status) describe the graph
+    # node; pyld puts those in the default graph and the @graph content in a named graph. We validate
+    # the union, so both are emitted as triples.
+    if set(document) - {"@context", "@graph", "@id"}:
+        conv.node(document, "", skip=("@graph",))
+    for i, item in enumerate(graph):
+        if not isinstance(item, dict):
+            raise Unsupported(f"/@graph/{i} is not an object")
+        conv.node(item, f"/@graph/{i}")
+    return conv.out
+
+
+def convert_with_pyld(document: dict, label: str, skolem: bool = False) -> Conversion:
+    """The slow, complete path: pyld ``to_rdf`` with the offline loader; graph names are dropped."""
+    from pyld import jsonld
+
+    from ctdl_tools.vocab import offline_loader
+
+    nquads = jsonld.to_rdf(document, {"documentLoader": offline_loader(), "format": "application/n-quads"})
+    out = Conversion(exact=False)
+    for quad in pyoxigraph.parse(nquads.encode("utf-8"), format=pyoxigraph.RdfFormat.N_QUADS):
+        terms = [_relabel(str(t), label, skolem) for t in (quad.subject, quad.predicate, quad.object)]
+        out.lines.append(f"{terms[0]} {terms[1]} {terms[2]} .\n")
+        out.defined.add(terms[0])
+        if terms[2].startswith("<") and terms[1] != RDF_TYPE:
+            out.referenced.add(terms[2])
+    for pointer, iri in _ids(document, ""):
+        out.pointers.setdefault(f"<{iri}>", pointer)
+    return out
+
+
+def _relabel(term: str, label: str, skolem: bool) -> str:
+    if not term.startswith("_:"):
+        return term
+    return f"<{SKOLEM}{label}p{term[2:]}>" if skolem else f"_:{label}p{term[2:]}"
+
+
+def is_skolem(term: str) -> bool:
+    return term.startswith(f"<{SKOLEM}")
+
+
+def _ids(node: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        if isinstance(node.get("@id"), str):
+            yield pointer, node["@id"]
+        for key, value in node.items():
+            yield from _ids(value, f"{pointer}/{escape_pointer(key)}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _ids(value, f"{pointer}/{i}")
+
+
+@cache
+def ontology_ntriples() -> str:
+    """``rdfs:subClassOf`` triples of the bundled vocabulary.
+
+    Added to every data graph so that ``sh:targetClass ceterms:Credential`` and ``sh:class`` reach
+    ``ceterms:BachelorDegree`` nodes (SHACL follows subClassOf in the *data* graph): ~200 triples
+    once per run instead of extra rdf:type triples on every node.
+    """
+    vocab = vocabulary()
+    lines = []
+    for cls in sorted(vocab.classes.values(), key=lambda c: c.id):
+        for sup in sorted(cls.superclasses):
+            lines.append(f"<{vocab.expand(cls.id)}> {RDFS_SUBCLASS} <{vocab.expand(sup)}> .\n")
+    return "".join(lines)
+
+
+def to_ntriples(conversions: Iterable[Conversion]) -> str:
+    return "".join(line for conv in conversions for line in conv.lines)
+
+
+def dumps_compact(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, sort_keys=True)

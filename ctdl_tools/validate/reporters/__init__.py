@@ -1,0 +1,36 @@
+"""Reporters: one module per output format, each ``render(report, options) -> str``.
+
+    from ctdl_tools.validate.reporters import Options, render
+    data = render("sarif", report, Options(fail_on="warning"))  # bytes, UTF-8
+
+Every reporter is deterministic: the same report gives the same bytes in any process (no timestamps,
+no host names, no set or hash order), so a report committed or uploaded by CI only changes when the
+findings do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ctdl_tools.validate.reporters import html, json_report, junit, sarif, text
+from ctdl_tools.validate.reporters.common import FAIL_ON, Options, Record, failed, index_records, verdict
+from ctdl_tools.validate.result import Report
+
+RENDERERS: dict[str, Callable[[Report, Options], str]] = {
+    "text": text.render,
+    "json": json_report.render,
+    "junit": junit.render,
+    "sarif": sarif.render,
+    "html": html.render,
+}
+FORMATS = tuple(RENDERERS)
+
+
+def render(fmt: str, report: Report, options: Options | None = None) -> bytes:
+    """The report in ``fmt`` as UTF-8 bytes (what is written to a file or stdout)."""
+    if fmt not in RENDERERS:
+        raise ValueError(f"unknown report format {fmt!r}; choose from {', '.join(FORMATS)}")
+    return RENDERERS[fmt](report, options or Options()).encode("utf-8")
+
+
+__all__ = ["FAIL_ON", "FORMATS", "RENDERERS", "Options", "Record", "failed", "index_records", "render", "verdict"]

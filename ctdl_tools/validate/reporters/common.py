@@ -1,0 +1,270 @@
+"""What every reporter shares: options, the record index, grouping by file and record, totals and verdict.
+
+A :class:`~ctdl_tools.validate.result.Report` knows findings, not records: a record without findings
+and the *name* of a record appear nowhere in it. :func:`index_records` reads them from the documents
+(the command does it once per run) and the reporters take them through :class:`Options`, so a JUnit
+report has a passing test case for every clean record and every heading can say which program it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ctdl_tools.validate.result import INFO, SEVERITIES, VIOLATION, WARNING, Finding, Report, Rule
+
+FAIL_ON = ("violation", "warning")
+# Keys that hold a record's display name, most specific first (CTDL, CTDL-ASN frameworks, competencies, concepts).
+NAME_KEYS = ("ceterms:name", "ceasn:name", "ceasn:competencyLabel", "ceasn:competencyText", "skos:prefLabel")
+PREFERRED_LANGUAGES = ("en-US", "en")
+PLURALS = {VIOLATION: ("violation", "violations"), WARNING: ("warning", "warnings"), INFO: ("info", "infos")}
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record (node with a CTID) of the submission, whether or not anything was found in it."""
+
+    file: str
+    ctid: str
+    pointer: str
+    name: str | None = None
+    type: str | None = None
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to render: which severities fail, the record index, colour (text on a terminal only)."""
+
+    fail_on: str = "violation"
+    records: tuple[Record, ...] = ()
+    color: bool = False
+    base: str | None = None  # directory SARIF URIs are relative to; None: the working directory at render time
+
+    @cached_property
+    def names(self) -> dict[tuple[str, str], str]:
+        out: dict[tuple[str, str], str] = {}
+        for r in self.records:
+            if r.name:
+                out.setdefault((r.file, r.ctid), r.name)
+        return out
+
+    def name_of(self, file: str, ctid: str | None) -> str | None:
+        return self.names.get((file, ctid)) if ctid else None
+
+
+@dataclass
+class RecordGroup:
+    """Findings of one record: ``key`` is its CTID, else the JSON pointer of the node ("" = the file)."""
+
+    key: str
+    ctid: str | None
+    name: str | None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        if self.ctid:
+            return f"{self.ctid}  {self.name}" if self.name else self.ctid
+        return self.key or "(whole file)"
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+@dataclass
+class FileGroup:
+    file: str
+    records: list[RecordGroup]
+
+
+# --- records -----------------------------------------------------------------------------------------------
+def index_records(inputs: Iterable[Any]) -> tuple[Record, ...]:
+    """Every record of the inputs (same paths/globs/"-" as ``validate``) with its name and type."""
+    from ctdl_tools.validate.loader import load_documents
+
+    records = []
+    for doc in load_documents(list(inputs)).documents:
+        for pointer, node in doc.nodes:
+            ctid = node.get("ceterms:ctid")
+            if isinstance(ctid, str):
+                records.append(Record(doc.file, ctid, doc.base + pointer, record_name(node), _first_type(node)))
+    return tuple(records)
+
+
+def record_name(node: dict) -> str | None:
+    for key in NAME_KEYS:
+        name = text_of(node.get(key))
+        if name:
+            return name
+    return None
+
+
+def text_of(value: Any) -> str | None:
+    """The display text of a JSON-LD value: a string, a language map (English first) or a list of them."""
+    if isinstance(value, str):
+        return " ".join(value.split()) or None
+    if isinstance(value, list):
+        return next((t for t in map(text_of, value) if t), None)
+    if isinstance(value, dict):
+        if "@value" in value:
+            return text_of(value["@value"])
+        for lang in (*PREFERRED_LANGUAGES, *sorted(value)):
+            found = text_of(value.get(lang))
+            if found:
+                return found
+    return None
+
+
+def _first_type(node: dict) -> str | None:
+    types = node.get("@type")
+    if isinstance(types, list):
+        types = next((t for t in types if isinstance(t, str)), None)
+    return types if isinstance(types, str) else None
+
+
+# --- grouping ----------------------------------------------------------------------------------------------
+def record_pointer(pointer: str) -> str:
+    """The pointer of the top-level node a pointer is in: ``/3/@graph/2/ceterms:name`` → ``/3/@graph/2``."""
+    tokens = pointer.split("/")[1:] if pointer else []
+    for i, token in enumerate(tokens[:-1]):
+        if token == "@graph" and tokens[i + 1].isdigit():
+            return "/" + "/".join(tokens[: i + 2])
+    base = []
+    for token in tokens:  # an array element, envelope or request wrapper holding a single resource
+        if not (token.isdigit() or token in ("decoded_resource", "GraphInput")):
+            break
+        base.append(token)
+    return "/" + "/".join(base) if base else ""
+
+
+def group(report: Report, options: Options, include_clean: bool = False) -> list[FileGroup]:
+    """Findings by file (input order) and record (document order, then others by first finding).
+
+    ``include_clean`` adds the files and records with no finding (JUnit wants a passing test case each).
+    """
+    files: dict[str, dict[str, RecordGroup]] = {name: {} for name in report.files}
+    if include_clean:
+        for r in options.records:
+            files.setdefault(r.file, {}).setdefault(r.ctid, RecordGroup(r.ctid, r.ctid, r.name))
+    known = {(r.file, r.ctid) for r in options.records}
+    for f in report.findings:
+        records = files.setdefault(f.file, {})
+        key = f.ctid or record_pointer(f.pointer)
+        if key not in records:
+            records[key] = RecordGroup(key, f.ctid, options.name_of(f.file, f.ctid))
+        records[key].findings.append(f)
+    order = {(r.file, r.ctid): i for i, r in enumerate(options.records)}
+    out = []
+    for name, records in files.items():
+        # Indexed records keep document order; the rest (no CTID, unknown) follow in first-finding order.
+        ordered = sorted(records.values(), key=lambda g, n=name: (
+            0 if (n, g.key) in known else 1, order.get((n, g.key), 0)))
+        kept = ordered if include_clean else [g for g in ordered if g.findings]
+        if kept or include_clean:
+            out.append(FileGroup(name, kept))
+    return out
+
+
+# --- counts, rules, verdict --------------------------------------------------------------------------------
+def failing(fail_on: str) -> tuple[str, ...]:
+    return (VIOLATION, WARNING) if fail_on == "warning" else (VIOLATION,)
+
+
+def failed(report: Report, fail_on: str = "violation") -> bool:
+    counts = report.counts
+    return any(counts[sev] for sev in failing(fail_on))
+
+
+def plural(n: int, severity: str) -> str:
+    one, many = PLURALS[severity]
+    return f"{n} {one if n == 1 else many}"
+
+
+def totals(report: Report) -> str:
+    counts = report.counts
+    files = f"{len(report.files)} file{'' if len(report.files) == 1 else 's'}"
+    records = f"{report.records} record{'' if report.records == 1 else 's'}"
+    return f"{files}, {records}: " + ", ".join(plural(counts[sev], sev) for sev in SEVERITIES)
+
+
+def verdict(report: Report, fail_on: str = "violation") -> str:
+    """One line: PASSED/FAILED and why, e.g. ``FAILED: 4 violations in 2 records (12 warnings, 0 infos)``."""
+    counts = report.counts
+    bad = failing(fail_on)
+    rest = [sev for sev in SEVERITIES if sev not in bad]
+    others = ", ".join(plural(counts[sev], sev) for sev in rest)
+    if not failed(report, fail_on):
+        what = "no violations" if fail_on == "violation" else "no violations or warnings"
+        return f"PASSED: {what} ({others})"
+    hit = {(f.file, f.ctid or record_pointer(f.pointer)) for f in report.findings if f.severity in bad}
+    records = f"{len(hit)} record{'' if len(hit) == 1 else 's'}"
+    found = " and ".join(plural(counts[sev], sev) for sev in bad)
+    return f"FAILED: {found} in {records} ({others})" + (" [--fail-on warning]" if fail_on == "warning" else "")
+
+
+def rule_of(report: Report, finding: Finding) -> Rule:
+    """The rule a finding cites; a user shape without ``ctshapes:ruleId`` gets one made from the finding."""
+    rule = report.rules.get(finding.rule_id)
+    if rule is not None:
+        return rule
+    return Rule(finding.rule_id, finding.severity, finding.rule_id, finding.message, finding.source,
+                shape=finding.shape or "")
+
+
+def fired_rules(report: Report) -> list[tuple[Rule, int]]:
+    """Every rule that fired, by id, with how often."""
+    first = {}
+    for f in report.findings:
+        first.setdefault(f.rule_id, f)
+    return [(rule_of(report, first[rule_id]), n) for rule_id, n in report.by_rule().items()]
+
+
+def citation_of(report: Report, finding: Finding) -> tuple[str, str]:
+    """(source, URL) a finding cites.
+
+    The finding's own citation first: several shapes share one ``STRUCT-…`` id, each citing the vocabulary
+    facts of its own property, and ``Report.rules`` keeps one of them per id. ``Finding.source`` is
+    ``Rule.citation``, i.e. ``source <url>``.
+    """
+    text = finding.source
+    if text:
+        if text.endswith(">") and " <" in text:
+            source, _, url = text[:-1].rpartition(" <")
+            return source, url
+        return text, ""
+    rule = rule_of(report, finding)
+    return rule.source, rule.see_also
+
+
+def short_source(report: Report, finding: Finding, width: int = 80) -> str:
+    """A short citation for one line: the URL, else the source cut to ``width``."""
+    source, url = citation_of(report, finding)
+    if url:
+        return url
+    text = " ".join(source.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def display_path(file: str, base: str | None = None) -> str:
+    """``file`` relative to ``base`` (default: the working directory) when it is under it, POSIX slashes."""
+    if file.startswith("<"):  # "<stdin>", "<document 1>": not a path
+        return file
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            path = path.relative_to(Path(base) if base else Path.cwd())
+        except ValueError:
+            return path.as_posix()
+    parts: list[str] = []
+    for part in path.parts:  # normalise "./a/../b" without touching the file system
+        if part == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            else:
+                parts.append(part)
+        elif part != ".":
+            parts.append(part)
+    return "/".join(parts) or "."

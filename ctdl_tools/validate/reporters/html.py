@@ -1,0 +1,85 @@
+"""One self-contained HTML page (inline CSS and JS, nothing fetched) to read, sort and filter a report.
+
+The rows are rendered on the server side, so the page reads without JavaScript; the script only sorts
+(column header buttons, ``aria-sort``) and filters (severity checkboxes, a text box over rule, file,
+CTID, message…). The page applies ``?severity=Violation,Warning&q=text&sort=rule&dir=desc`` on load and
+keeps the address in step, so a filtered view can be bookmarked or linked from a CI summary.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from ctdl_tools import __version__
+from ctdl_tools.validate.reporters.common import (
+    Options,
+    citation_of,
+    display_path,
+    failed,
+    fired_rules,
+    totals,
+    verdict,
+)
+from ctdl_tools.validate.result import SEVERITIES, SEVERITY_RANK, Finding, Report
+
+COLUMNS = (  # (key, header, numeric sort): the keys are what ?sort= takes
+    ("severity", "Severity", True),
+    ("location", "File:line", False),
+    ("record", "Record (CTID)", False),
+    ("property", "Property", False),
+    ("value", "Value", False),
+    ("rule", "Rule", False),
+    ("message", "Message", False),
+    ("source", "Source", False),
+)
+
+
+def render(report: Report, options: Options | None = None) -> str:
+    options = options or Options()
+    return _template().render(**context(report, options))
+
+
+def context(report: Report, options: Options) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "verdict": verdict(report, options.fail_on),
+        "passed": not failed(report, options.fail_on),
+        "totals": totals(report),
+        "counts": report.counts,
+        "severities": SEVERITIES,
+        "report": report,
+        "fail_on": options.fail_on,
+        "columns": COLUMNS,
+        "rules": [{"rule": rule, "count": count, "url": web_url(rule.see_also)} for rule, count in fired_rules(report)],
+        "rows": [_row(report, f, options) for f in report.findings],
+    }
+
+
+def _row(report: Report, f: Finding, options: Options) -> dict[str, Any]:
+    source, see_also = citation_of(report, f)
+    path = display_path(f.file, options.base)
+    return {
+        "finding": f,
+        "rank": SEVERITY_RANK.get(f.severity, 9),
+        "path": path,
+        "location": f"{path}:{f.line}" if f.line else path,
+        "name": options.name_of(f.file, f.ctid),
+        "source": source,
+        "see_also": web_url(see_also),
+    }
+
+
+def web_url(url: str) -> str:
+    """``url`` when it is http(s), else "": a shape's rdfs:seeAlso must not become a ``javascript:`` link."""
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
+@lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("ctdl_tools.validate.reporters", "templates"),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return env.get_template("report.html")

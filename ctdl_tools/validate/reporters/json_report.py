@@ -1,0 +1,59 @@
+"""The report as JSON, described by ``report.schema.json`` (JSON Schema draft 2020-12) beside this module.
+
+Top level: verdict and counts, the rules that fired (id, severity, name, message, source, see_also, how
+often) keyed by id, and the findings in report order, each with the name of its record when known. The
+shape is versioned by ``schema_version``; fields are only ever added within a version.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from ctdl_tools import __version__
+from ctdl_tools.validate.reporters.common import Options, failed, fired_rules, verdict
+from ctdl_tools.validate.result import Finding, Report, Rule
+
+SCHEMA_VERSION = 1
+SCHEMA_FILE = "report.schema.json"
+
+
+def render(report: Report, options: Options | None = None) -> str:
+    return json.dumps(as_dict(report, options or Options()), indent=2, ensure_ascii=False) + "\n"
+
+
+def as_dict(report: Report, options: Options) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "ctdl_tools", "version": __version__},
+        "conforms": report.conforms,
+        "passed": not failed(report, options.fail_on),
+        "fail_on": options.fail_on,
+        "verdict": verdict(report, options.fail_on),
+        "engine": report.engine,
+        "counts": report.counts,
+        "files": list(report.files),
+        "documents": report.documents,
+        "records": report.records,
+        "rules": {rule.id: _rule(rule, count) for rule, count in fired_rules(report)},
+        "findings": [_finding(f, options) for f in report.findings],
+    }
+
+
+def _rule(rule: Rule, count: int) -> dict[str, Any]:
+    return {"id": rule.id, "severity": rule.severity, "name": rule.name, "message": rule.message,
+            "source": rule.source, "see_also": rule.see_also, "citation": rule.citation, "origin": rule.origin,
+            "count": count}
+
+
+def _finding(f: Finding, options: Options) -> dict[str, Any]:
+    out = f.to_dict()
+    out["record_name"] = options.name_of(f.file, f.ctid)
+    return out
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema of this format (shipped as package data)."""
+    text = resources.files("ctdl_tools.validate.reporters").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    return json.loads(text)

@@ -1,0 +1,82 @@
+"""JUnit XML for CI test tabs (GitLab, Jenkins, Azure): a test suite per file, a test case per record.
+
+A test case fails when its record has a Violation (or a Warning with ``fail_on="warning"``); it carries
+one ``<failure>`` (several confuse some readers) whose text lists every failing finding, and a
+``<system-out>`` with the record's name and the findings that do not fail. Records without findings are
+passing test cases, so the test count is the record count. Built with ``xml.etree`` (escaping), after
+removing the characters XML 1.0 cannot carry at all (a JSON string may hold U+0001).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from ctdl_tools.validate.reporters.common import (
+    FileGroup,
+    Options,
+    RecordGroup,
+    display_path,
+    failing,
+    group,
+    plural,
+)
+from ctdl_tools.validate.reporters.text import finding_line
+from ctdl_tools.validate.result import Report
+
+# Outside XML 1.0's Char production: C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def render(report: Report, options: Options | None = None) -> str:
+    options = options or Options()
+    suites = [_suite(report, fg, options) for fg in group(report, options, include_clean=True)]
+    root = ET.Element("testsuites", name="ctdl validate")
+    _counts(root, suites)
+    root.extend(suites)
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode", short_empty_elements=True)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def _suite(report: Report, file_group: FileGroup, options: Options) -> ET.Element:
+    name = display_path(file_group.file, options.base)
+    suite = ET.Element("testsuite", name=_clean(name))
+    cases = [_case(report, name, rg, options) for rg in file_group.records]
+    if not cases:  # a file with no record and nothing found (e.g. a document without CTID): still one test
+        cases = [_case(report, name, RecordGroup("", None, None), options)]
+    _counts(suite, cases)
+    suite.extend(cases)
+    return suite
+
+
+def _case(report: Report, file: str, record: RecordGroup, options: Options) -> ET.Element:
+    case = ET.Element("testcase", classname=_clean(file), name=_clean(record.key or "(whole file)"), time="0")
+    bad = failing(options.fail_on)
+    failures = [f for f in record.findings if f.severity in bad]
+    others = [f for f in record.findings if f.severity not in bad]
+    if failures:
+        summary = ", ".join(plural(record.count(sev), sev) for sev in bad if record.count(sev))
+        failure = ET.SubElement(case, "failure", message=_clean(f"{summary}: {failures[0].message}"),
+                                type=_clean(failures[0].rule_id))
+        failure.text = _clean("\n".join(finding_line(report, f, options) for f in failures))
+    out = [f"{record.ctid}  {record.name}"] if record.ctid and record.name else []
+    out += [finding_line(report, f, options) for f in others]
+    if out:
+        ET.SubElement(case, "system-out").text = _clean("\n".join(out))
+    return case
+
+
+def _counts(element: ET.Element, children: list[ET.Element]) -> None:
+    # Attributes first-set order is what ElementTree writes: keep name, tests, failures, errors, skipped, time.
+    tests = sum(int(c.get("tests", "1")) for c in children)
+    failures = sum(int(c.get("failures", "1" if c.find("failure") is not None else "0")) for c in children)
+    element.set("tests", str(tests))
+    element.set("failures", str(failures))
+    element.set("errors", "0")
+    element.set("skipped", "0")
+    element.set("time", "0")  # no timing: the report must be byte-identical across runs
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

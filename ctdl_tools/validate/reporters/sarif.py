@@ -1,0 +1,119 @@
+"""SARIF 2.1.0 for GitHub code scanning (and any SARIF viewer): annotations on the catalog file's lines.
+
+* ``tool.driver.rules``: the rules that fired (sorted by id), with name, descriptions, help URI, default
+  level and the published source they enforce; results point at them by ``ruleId`` and ``ruleIndex``.
+* Locations: ``artifactLocation.uri`` relative to the working directory with ``uriBaseId`` ``%SRCROOT%``
+  (GitHub resolves it against the checkout, where the action runs), ``region.startLine`` when the input
+  had lines; the JSON pointer and CTID as ``logicalLocations``.
+* ``partialFingerprints``: a hash of what identifies a finding but not of where it is (rule, file, record,
+  node, property, value), so an alert survives lines moving and the same finding is the same alert.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+from urllib.parse import quote
+
+from ctdl_tools import __version__
+from ctdl_tools.validate.reporters.common import Options, display_path, fired_rules, rule_of
+from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report, Rule
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {VIOLATION: "error", WARNING: "warning", INFO: "note"}
+FINGERPRINT = "ctdlFinding/v1"
+
+
+def render(report: Report, options: Options | None = None) -> str:
+    return json.dumps(as_dict(report, options or Options()), indent=2, ensure_ascii=False) + "\n"
+
+
+def as_dict(report: Report, options: Options) -> dict[str, Any]:
+    rules = [rule for rule, _ in fired_rules(report)]
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    driver = {"name": "ctdl_tools", "version": __version__, "semanticVersion": __version__,
+              "rules": [_rule(r) for r in rules]}
+    run = {
+        "tool": {"driver": driver},
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(report, f, index[f.rule_id], options) for f in report.findings],
+        "properties": {"engine": report.engine, "files": len(report.files), "records": report.records},
+    }
+    return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def _rule(rule: Rule) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": rule.id,
+        "name": _pascal(rule.name or rule.id),
+        "shortDescription": {"text": rule.name or rule.id},
+        "fullDescription": {"text": rule.message or rule.name or rule.id},
+        "defaultConfiguration": {"level": LEVELS.get(rule.severity, "warning")},
+        "help": {"text": f"{rule.message or rule.name}\nSource: {rule.citation or 'ctdl_tools'}"},
+        "properties": {"source": rule.source, "tags": ["ctdl", rule.origin or "user"]},
+    }
+    if rule.see_also:
+        out["helpUri"] = rule.see_also
+    return out
+
+
+def _result(report: Report, f: Finding, rule_index: int, options: Options) -> dict[str, Any]:
+    logical = [{"name": f.ctid or f.pointer or "/", "fullyQualifiedName": _qualified(f), "kind": "object"}]
+    location: dict[str, Any] = {"logicalLocations": logical}
+    uri = _uri(f.file, options.base)
+    if uri is not None:
+        artifact = {"uri": uri} if uri.startswith("file:") else {"uri": uri, "uriBaseId": "%SRCROOT%"}
+        physical: dict[str, Any] = {"artifactLocation": artifact}
+        if f.line:
+            physical["region"] = {"startLine": f.line}
+        location["physicalLocation"] = physical
+    result: dict[str, Any] = {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": LEVELS.get(f.severity, "warning"),
+        "message": {"text": _message(f)},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT: _fingerprint(f, uri)},
+        "properties": {"severity": f.severity, "pointer": f.pointer, "ctid": f.ctid, "property": f.property,
+                       "value": f.value, "source": f.source or rule_of(report, f).citation},
+    }
+    return result
+
+
+def _message(f: Finding) -> str:
+    """The message, then what it does not already say: property, value, record."""
+    extra = []
+    if f.property and f.property not in f.message:
+        extra.append(f.property)
+    if f.value is not None and f.value not in f.message:
+        extra.append(json.dumps(f.value, ensure_ascii=False))
+    text = f"{f.message} ({' = '.join(extra)})" if extra else f.message
+    return f"{text} [record {f.ctid}]" if f.ctid else text
+
+
+def _qualified(f: Finding) -> str:
+    # "<ctid>#<pointer>" reads as "where in which record"; a file-level finding has only the pointer.
+    return f"{f.ctid}#{f.pointer}" if f.ctid else f"#{f.pointer}"
+
+
+def _uri(file: str, base: str | None) -> str | None:
+    """A relative URI reference for the file, or None for inputs that are not files (stdin)."""
+    if file.startswith("<"):
+        return None
+    path = display_path(file, base)
+    if path.startswith("/"):  # outside the working directory: an absolute file URI, no base
+        return "file://" + quote(path)
+    return quote(path)
+
+
+def _fingerprint(f: Finding, uri: str | None) -> str:
+    key = "\x1f".join([f.rule_id, uri or f.file, f.ctid or "", f.focus or "", f.property or "", f.value or "",
+                       "" if f.ctid or f.focus else f.pointer])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _pascal(text: str) -> str:
+    # SARIF's reportingDescriptor.name is meant to be an identifier-like name ("MissingDescription").
+    words = "".join(ch if ch.isalnum() else " " for ch in text).split()
+    return "".join(w[:1].upper() + w[1:] for w in words) or "Rule"

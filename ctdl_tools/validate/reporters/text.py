@@ -1,0 +1,100 @@
+"""Plain text for people and CI logs: by file and record, one line per finding, rules cited, totals, verdict.
+
+    tests/broken.json
+      ce-5d6e…  Welding Certificate
+        tests/broken.json:12  Violation  RA-DESCRIPTION-MIN-LENGTH  ceterms:description="short"  The description … (https://…)
+
+Each finding line starts with ``file:line`` so terminals and editors can jump to it, and ends with the
+rule's source as a URL (the full citations are long: the JSON, HTML and SARIF reports and ``ctdl shapes
+list`` carry them); "Rules that fired" counts each rule once, for choosing what to ``--disable``. Colour
+only when ``Options.color`` (the command sets it for a terminal): a file or a CI log gets plain text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import click
+
+from ctdl_tools.validate.reporters.common import (
+    Options,
+    display_path,
+    fired_rules,
+    group,
+    short_source,
+    totals,
+    verdict,
+)
+from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+COLOURS = {VIOLATION: "red", WARNING: "yellow", INFO: "cyan"}
+SEVERITY_WIDTH = max(len(s) for s in COLOURS)
+VALUE_WIDTH = 60
+Paint = Callable[..., str]  # click.style's signature: (text, fg=…, bold=…)
+
+
+def render(report: Report, options: Options | None = None) -> str:
+    options = options or Options()
+    paint = _painter(options.color)
+    lines: list[str] = []
+    for file_group in group(report, options):
+        lines.append(paint(_one_line(display_path(file_group.file, options.base)), bold=True))
+        for record in file_group.records:
+            lines.append("  " + paint(_one_line(record.label), bold=True))
+            lines.extend("    " + finding_line(report, f, options, paint) for f in record.findings)
+        lines.append("")
+    rules = fired_rules(report)
+    if rules:
+        # Count and severity first: rule ids run to 90 characters, padding them would push the names off screen.
+        lines.append(paint("Rules that fired (full citations: --format json/html/sarif, or `ctdl shapes list`)",
+                           bold=True))
+        lines.extend(f"  {count:>5}  {rule.severity:<{SEVERITY_WIDTH}}  {_one_line(rule.id)}  {_one_line(rule.name)}"
+                     for rule, count in rules)
+        lines.append("")
+    lines.append(totals(report))
+    line = verdict(report, options.fail_on)
+    lines.append(paint(line, fg="red" if line.startswith("FAILED") else "green", bold=True))
+    return "\n".join(lines) + "\n"
+
+
+def finding_line(report: Report, f: Finding, options: Options, paint: Paint | None = None) -> str:
+    """``file:line  Severity  RULE-ID  property="value"  message  (source)``."""
+    paint = paint or _painter(False)
+    where = _one_line(display_path(f.file, options.base)) + (f":{f.line}" if f.line else "")
+    severity = paint(f"{f.severity:<{SEVERITY_WIDTH}}", fg=COLOURS.get(f.severity))
+    parts = [where, severity, _one_line(f.rule_id)]
+    if f.property or f.value is not None:
+        parts.append(_property(f))
+    parts.append(_one_line(f.message))
+    source = short_source(report, f)
+    if source:
+        parts.append(f"({source})")
+    return "  ".join(parts)
+
+
+def _property(f: Finding) -> str:
+    if f.value is None:
+        return f.property or ""
+    value = _one_line(f.value)
+    if len(value) > VALUE_WIDTH:
+        value = value[: VALUE_WIDTH - 1] + "…"
+    return f'{f.property}="{value}"' if f.property else f'"{value}"'
+
+
+def _one_line(text: str) -> str:
+    """Whitespace runs as one space, other control characters as ``\\uXXXX``.
+
+    A newline in a value would break "one finding per line" for grep and editors, and an ESC from the
+    data (a catalog is untrusted input) must not reach the terminal as an escape sequence.
+    """
+    if any(ch in text for ch in "\r\n\t\v\f"):
+        text = " ".join(text.split())
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _painter(color: bool) -> Paint:
+    if not color:
+        return lambda text, **_: text
+    return lambda text, **style: click.style(text, **style)

@@ -1,0 +1,118 @@
+"""What validation hands to reporters: findings, rules and the report.
+
+Everything here is plain data (dataclasses of str/int/None) with a stable ``to_dict`` so the text, JSON,
+HTML and SARIF reporters written later need nothing from the engines or RDF libraries.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+VIOLATION, WARNING, INFO = "Violation", "Warning", "Info"
+SEVERITIES = (VIOLATION, WARNING, INFO)
+SEVERITY_RANK = {VIOLATION: 0, WARNING: 1, INFO: 2}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule a finding can cite: from a SHACL shape (``shape`` set) or from the Python checks."""
+
+    id: str
+    severity: str
+    name: str
+    message: str
+    source: str = ""  # the published rule it enforces (policy, Registry Assistant model, vocabulary…)
+    see_also: str = ""  # a URL for humans
+    comment: str = ""
+    shape: str = ""  # IRI of the SHACL shape, "" for JSON-level and cross-record rules
+    origin: str = ""  # "policy", "structure", "user", "json", "cross-record"
+    about: str = ""  # IRI of the property a shape is about when its sh:path is another (domain: rdf:type)
+
+    citation: str = field(default="", compare=False)  # source and URL in one string, made once
+
+    def __post_init__(self) -> None:
+        # Computed once and shared by every finding of the rule (1M findings would otherwise hold 1M copies).
+        object.__setattr__(self, "citation", f"{self.source} <{self.see_also}>" if self.see_also else self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem at one place.
+
+    ``pointer`` is an RFC 6901 JSON pointer into the file as given (an envelope's record is under
+    ``/decoded_resource``; an array of records under ``/<index>``); ``line`` is 1-based, None when the
+    input was not text (documents passed as Python objects). ``ctid`` is the CTID of the record the
+    problem is in (the focus node's own, or the nearest enclosing record's).
+    """
+
+    rule_id: str
+    severity: str
+    message: str
+    file: str
+    pointer: str = ""
+    line: int | None = None
+    ctid: str | None = None
+    focus: str | None = None  # the node's @id (IRI or the document's own _:id), when it has one
+    property: str | None = None  # compact, e.g. "ceterms:name"; "@type" for class rules
+    value: str | None = None
+    source: str = ""  # citation of the rule
+    shape: str | None = None  # SHACL source shape IRI, for SHACL findings
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.line or 0, self.pointer, SEVERITY_RANK.get(self.severity, 9), self.rule_id,
+                self.property or "", self.value or "", self.focus or "", self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Report:
+    """All findings of one ``validate`` call, sorted; ``conforms`` means no Violation."""
+
+    findings: list[Finding] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    documents: int = 0
+    records: int = 0  # nodes with a CTID
+    engine: str = ""
+    rules: dict[str, Rule] = field(default_factory=dict)  # every rule that could fire, by id
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(f.severity for f in self.findings)
+        return {sev: counted.get(sev, 0) for sev in SEVERITIES}
+
+    @property
+    def conforms(self) -> bool:
+        return self.counts[VIOLATION] == 0
+
+    def by_rule(self) -> dict[str, int]:
+        return dict(sorted(Counter(f.rule_id for f in self.findings).items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conforms": self.conforms,
+            "counts": self.counts,
+            "documents": self.documents,
+            "records": self.records,
+            "files": list(self.files),
+            "engine": self.engine,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Deterministic order, duplicates removed (two shapes or two passes can say the same thing).
+
+    Sorted file by file: the order is the same as one sort by ``sort_key`` (whose first item is the
+    file), but only one file's keys exist at a time (1M findings' sort keys are ~150 MB).
+    """
+    by_file: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_file.setdefault(f.file, []).append(f)
+    out: list[Finding] = []
+    for name in sorted(by_file):
+        out.extend(sorted(set(by_file.pop(name)), key=Finding.sort_key))
+    return out

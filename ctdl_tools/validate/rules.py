@@ -1,0 +1,79 @@
+"""The rules checked in Python (JSON level and across records), with their citations.
+
+SHACL rules live in the shapes; these are the ones SHACL cannot express over RDF: the JSON form itself
+(what JSON-LD loses or rejects) and checks across everything submitted.
+"""
+
+from __future__ import annotations
+
+from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Rule
+
+_JSONLD = "JSON-LD 1.1 (https://www.w3.org/TR/json-ld11/) as implemented by pyld; ctdl_tools never fetches a context"
+_ENVELOPE = ("Credential Registry publish_envelope.json (CredentialEngine/CredentialRegistry:"
+             "fixtures/schemas/publish_envelope.json): every @graph node needs @id and @type")
+_GRAPH = ("registry.md §2.6 / http://credreg.net/quickstart/publish/ctdlexplorer: /graph/{ctid} returns the main "
+          "resource first, then its blank nodes")
+
+
+def _rule(id: str, severity: str, name: str, message: str, source: str, see: str = "", origin: str = "json") -> Rule:
+    return Rule(id, severity, name, message, source, see, origin=origin)
+
+
+PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
+    _rule("JSON-UNREADABLE", VIOLATION, "Readable file", "The file cannot be read as UTF-8 text", "RFC 8259 §8.1"),
+    _rule("JSON-SYNTAX", VIOLATION, "JSON syntax", "The file is not valid JSON", "RFC 8259"),
+    _rule("JSON-NOT-CTDL", VIOLATION, "A CTDL document", "The JSON holds no CTDL document", _ENVELOPE),
+    _rule("JSONLD-CONTEXT", VIOLATION, "Bundled @context",
+          "@context must be the CTDL or CTDL-ASN context URL; other contexts are never fetched",
+          "credential-registry-ingest-examples index.md: the context line 'should appear verbatim in each JSON file'",
+          "https://credreg.net/ctdl/schema/context/json"),
+    _rule("JSONLD-CONTEXT-HTTP", WARNING, "https context URL",
+          "The http:// context URL is the 2017 form; current records use https://credreg.net/…",
+          "registry.md §2.1 (records use https://credreg.net/ctdl/schema/context/json)",
+          "https://credreg.net/ctdl/schema/context/json"),
+    _rule("JSONLD-INVALID", VIOLATION, "Valid JSON-LD",
+          "The JSON-LD processor rejected the document", _JSONLD),
+    _rule("JSONLD-DROPPED-KEY", VIOLATION, "Key JSON-LD keeps",
+          "This key is not a CTDL term or IRI: JSON-LD drops it and everything under it", _JSONLD),
+    _rule("JSONLD-LANGMAP-FORM", VIOLATION, "Language map form",
+          "A language map maps BCP 47 language tags to a string or an array of strings",
+          f"{_JSONLD}, §9.8 language maps; BCP 47", "https://www.w3.org/TR/json-ld11/#language-maps"),
+    _rule("JSONLD-INVALID-IRI", VIOLATION, "Valid IRI",
+          "This is not a valid absolute IRI: RDF cannot carry it", "RFC 3987; " + _JSONLD),
+    _rule("JSONLD-RELATIVE-IRI", VIOLATION, "Absolute IRI",
+          "A relative IRI: registry records use absolute URLs (a JSON-LD processor resolves it against an "
+          "arbitrary base)", _JSONLD),
+    _rule("GRAPH-NODE-ID-TYPE", VIOLATION, "@id and @type on @graph nodes",
+          "Every node of @graph needs @id and @type", _ENVELOPE),
+    _rule("GRAPH-MAIN-FIRST", VIOLATION, "Main resource first",
+          "The main resource (the one with the document's CTID) must be the first node of @graph", _GRAPH),
+    _rule("GRAPH-ID-CTID", VIOLATION, "Graph @id names the main resource",
+          "The document @id …/graph/<ctid> must carry the main resource's CTID", _GRAPH),
+    _rule("BNODE-UNDEFINED", VIOLATION, "Blank nodes defined",
+          "A blank node id is referenced but no node in the document defines it",
+          "http://credreg.net/quickstart/publish/ctdlexplorer: blank nodes '_:<uuid>' are scoped to the graph"),
+    _rule("BNODE-UNDEFINED-RESOURCE", INFO, "Blank nodes in a /resources record",
+          "A blank node id is referenced; a /resources record does not carry the graph's blank nodes "
+          "(they are in the /graph/ document)", "registry.md §2.6 (graph vs resource)"),
+    _rule("XREF-CTID-DUPLICATE", VIOLATION, "CTID unique",
+          "The same CTID is used by more than one resource",
+          "CredentialRegistry spec/api/v1/publish_spec.rb: 'Resource CTID must be unique'", "https://credreg.net/ctdl/ctid",
+          "cross-record"),
+    _rule("XREF-REGISTRY-REFERENCE", INFO, "Reference to the registry",
+          "Refers to a registry resource that is not in this submission: it must already be published",
+          "credential-registry-ingest-examples index.md: 'the organization must be published to the Registry "
+          "before the data can be published'", "", "cross-record"),
+    _rule("XREF-EXTERNAL-REFERENCE", WARNING, "Reference outside the registry",
+          "Refers to a resource that is neither in this submission nor a Credential Registry URI",
+          "registry.md §3.3: ownedBy/offeredBy/publisher must be registry URIs of published resources",
+          "", "cross-record"),
+    _rule("XREF-COMPETENCY-FRAMEWORK", VIOLATION, "Competency in its framework",
+          "The competency's ceasn:isPartOf does not name the framework that lists it",
+          "CTDL-ASN: ceasn:isPartOf 'framework that this competency is a part of' "
+          "(https://credreg.net/ctdlasn/terms/isPartOf); registry.md §2.6 (a framework graph holds its competencies)",
+          "https://credreg.net/ctdlasn/terms/isPartOf", "cross-record"),
+    _rule("XREF-INVERSE", WARNING, "Inverse properties agree",
+          "Two resources in the submission disagree about a relation and its inverse",
+          "CTDL schema owl:inverseOf (e.g. ceterms:hasPart / ceterms:isPartOf); CTDL-ASN hasTopChild / isTopChildOf",
+          "", "cross-record"),
+]}

@@ -1,0 +1,160 @@
+"""Load the SHACL shapes: ours (``shapes/policy``, ``shapes/structure``) plus the user's directories.
+
+The shapes are combined into one N-Triples text (what every engine compiles) and a table of rules keyed
+by shape IRI (``ctshapes:ruleId``, ``sh:message``, severity, ``dct:source``…), which is how an engine's
+result is turned back into a finding: engines do not copy custom annotations into their reports, but
+every shape of ours has an IRI, so ``sh:sourceShape`` finds its rule.
+
+Rules are turned off by id (or glob pattern, e.g. ``MDP-*-BENCHMARK-*``) by adding
+``sh:deactivated true`` to their shapes before compiling, so disabled rules also cost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import pyoxigraph
+
+from ctdl_tools.validate.result import Rule
+
+SH = "http://www.w3.org/ns/shacl#"
+CTSHAPES = "https://purl.org/ctdl_tools/shapes/"
+RULE_ID = f"<{CTSHAPES}ruleId>"
+_ANNOTATIONS = {
+    RULE_ID: "id", f"<{SH}name>": "name", f"<{SH}message>": "message", f"<{SH}severity>": "severity",
+    "<http://purl.org/dc/terms/source>": "source", "<http://www.w3.org/2000/01/rdf-schema#seeAlso>": "see_also",
+    "<http://www.w3.org/2000/01/rdf-schema#comment>": "comment", f"<{CTSHAPES}aboutProperty>": "about",
+}
+DEACTIVATED = f"<{SH}deactivated>"
+TRUE = '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'
+
+
+def bundled_shapes_dir() -> Path:
+    """``ctdl_tools.shapes`` when installed; the checkout's top-level ``shapes/`` otherwise."""
+    try:
+        root = resources.files("ctdl_tools.shapes")
+        path = Path(str(root))
+        if (path / "policy").is_dir():
+            return path
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[2] / "shapes"
+
+
+def shape_files(dirs: Iterable[Path | str]) -> list[Path]:
+    files: list[Path] = []
+    for d in dirs:
+        path = Path(d)
+        files.extend(sorted(path.rglob("*.ttl")) if path.is_dir() else [path])
+    return files
+
+
+@dataclass
+class ShapeSet:
+    """Compiled-ready shapes: N-Triples text, rules by shape IRI, and a digest for caching engines."""
+
+    ntriples: str
+    rules: dict[str, Rule] = field(default_factory=dict)  # shape IRI (N-Triples "<…>") → rule
+    files: list[str] = field(default_factory=list)
+    disabled: frozenset[str] = frozenset()
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.ntriples.encode("utf-8")).hexdigest()
+
+    def rule_ids(self) -> set[str]:
+        return {r.id for r in self.rules.values()}
+
+
+def _term(term: object) -> str:
+    return str(term)
+
+
+def _plain(term: str) -> str:
+    if term.startswith("<"):
+        return term[1:-1]
+    if term.startswith('"'):
+        end = term.rfind('"')
+        return term[1:end].encode("utf-8").decode("unicode_escape") if "\\" in term[1:end] else term[1:end]
+    return term
+
+
+def _read(path: Path, number: int) -> list[tuple[str, str, str]]:
+    """Triples of one file; blank nodes renamed per file so files never share one."""
+    triples = []
+    labels: dict[str, str] = {}
+
+    def name(term: object) -> str:
+        text = _term(term)
+        if text.startswith("_:"):
+            text = labels.setdefault(text, f"_:s{number}x{len(labels)}")
+        return text
+
+    for quad in pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.TURTLE):
+        triples.append((name(quad.subject), _term(quad.predicate), name(quad.object)))
+    return triples
+
+
+def _origin(path: Path, bundled: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(bundled.resolve())
+    except ValueError:
+        return "user"
+    return rel.parts[0] if rel.parts else "user"
+
+
+@lru_cache(maxsize=8)
+def _load(files: tuple[str, ...], disabled: tuple[str, ...]) -> ShapeSet:
+    bundled = bundled_shapes_dir()
+    triples: list[tuple[str, str, str]] = []
+    origins: dict[str, str] = {}
+    for number, name in enumerate(files):
+        path = Path(name)
+        for triple in _read(path, number):
+            triples.append(triple)
+            if triple[1] == RULE_ID:
+                origins[triple[0]] = _origin(path, bundled)
+    rules = _rules(triples, origins)
+    off = {shape for shape, rule in rules.items() if any(fnmatchcase(rule.id, pat) for pat in disabled)}
+    lines = sorted({f"{s} {p} {o} .\n" for s, p, o in triples})
+    lines += [f"{shape} {DEACTIVATED} {TRUE} .\n" for shape in sorted(off)]
+    return ShapeSet("".join(lines), rules, list(files), frozenset(rules[s].id for s in off))
+
+
+def _rules(triples: list[tuple[str, str, str]], origins: dict[str, str]) -> dict[str, Rule]:
+    fields: dict[str, dict[str, str]] = defaultdict(dict)
+    for s, p, o in triples:
+        key = _ANNOTATIONS.get(p)
+        if key and (key not in fields[s] or (key == "message" and o.endswith("@en"))):
+            fields[s][key] = o
+    rules = {}
+    for shape, f in fields.items():
+        if "id" not in f:
+            continue
+        severity = _plain(f.get("severity", f"<{SH}Violation>")).rpartition("#")[2]
+        rules[shape] = Rule(
+            _plain(f["id"]), severity, _plain(f.get("name", f["id"])), _message(f.get("message", "")),
+            _plain(f.get("source", "")), _plain(f.get("see_also", "")), _message(f.get("comment", "")),
+            _plain(shape), origins.get(shape, "user"), _plain(f.get("about", "")))
+    return rules
+
+
+def _message(term: str) -> str:
+    if not term:
+        return ""
+    body = term[: term.rfind('"') + 1] if term.startswith('"') else term
+    return _plain(body)
+
+
+def load_shapes(extra_dirs: Iterable[Path | str] = (), disabled_rules: Iterable[str] = ()) -> ShapeSet:
+    """Our shapes plus ``extra_dirs`` (directories of .ttl or single files), with rules turned off."""
+    bundled = bundled_shapes_dir()
+    files = shape_files([bundled / "policy", bundled / "structure", *extra_dirs])
+    return _load(tuple(str(f) for f in files), tuple(sorted(set(disabled_rules))))

@@ -1,0 +1,155 @@
+"""The validate API: inputs, rule switches, user shapes, the shapes themselves, the report."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+
+from ctdl_tools.validate import PYTHON_RULES, bundled_shapes_dir, load_documents, load_shapes, validate
+from ctdl_tools.validate.shapes_build import build_structural_shapes, main
+
+from .conftest import DATA
+
+SH = "http://www.w3.org/ns/shacl#"
+CTSHAPES = "https://purl.org/ctdl_tools/shapes/"
+COURSE = DATA / "validate" / "course.json"
+
+
+# --- inputs --------------------------------------------------------------------------------------------
+def test_inputs_files_directories_globs_and_objects() -> None:
+    by_dir = load_documents([DATA / "validate"])
+    by_glob = load_documents([str(DATA / "validate" / "competency_*.json")])
+    assert len(by_dir.documents) == 5 and len(by_glob.documents) == 2
+    assert [d.kind for d in load_documents([json.loads(COURSE.read_text())]).documents] == ["graph"]
+
+
+def test_arrays_envelopes_and_publish_requests(tmp_path: Path) -> None:
+    legacy = load_documents([DATA / "registry" / "legacy_list_organizations_10.json"])
+    assert [d.base for d in legacy.documents] == [f"/{i}" for i in range(10)]
+    (envelope,) = load_documents([DATA / "registry" / "CredentialEnvelope.json"]).documents
+    assert (envelope.base, envelope.wrapper) == ("/decoded_resource", "envelope")
+    (request,) = load_documents([DATA / "registry" / "CredentialGraphSampleInput.json"]).documents
+    assert request.base == "/GraphInput"
+    other = tmp_path / "request.json"
+    other.write_text(json.dumps({"Credential": {"Name": "x"}}), encoding="utf-8")
+    report = validate([other])
+    assert [f.rule_id for f in report.findings] == ["JSON-NOT-CTDL"] and not report.conforms
+
+
+def test_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(COURSE.read_bytes())))
+    report = validate(["-"])
+    assert report.files == ["<stdin>"] and report.documents == 1
+    assert all(f.file == "<stdin>" and f.line for f in report.findings)
+
+
+# --- rules on and off, user shapes -------------------------------------------------------------------------
+def test_disable_rules_by_id_and_pattern() -> None:
+    full = validate([COURSE])
+    assert any("BENCHMARK" in f.rule_id for f in full.findings)
+    quiet = validate([COURSE], disabled_rules=["MDP-*-BENCHMARK-*", "XREF-*"])
+    assert not quiet.findings
+    broken = json.loads(COURSE.read_text())
+    broken["@graph"][0].pop("ceterms:name")
+    assert "MDP-LEARNINGOPPORTUNITY-NAME" in {f.rule_id for f in validate([broken]).findings}
+    off = validate([broken], disabled_rules=["MDP-LEARNINGOPPORTUNITY-NAME", "MDP-*-BENCHMARK-*", "XREF-*"])
+    assert off.findings == [] and off.conforms
+
+
+USER_SHAPES = """@prefix ctshapes: <https://purl.org/ctdl_tools/shapes/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ceterms: <https://purl.org/ctdl/terms/> .
+@prefix ex: <https://example.org/shapes/> .
+ex:CourseCode a sh:NodeShape ; sh:targetClass ceterms:Course ; sh:property ex:CourseCode-code .
+ex:CourseCode-code a sh:PropertyShape ; sh:path ceterms:codedNotation ; sh:minCount 1 ;
+    ctshapes:ruleId "STATE-COURSE-CODE" ; sh:name "Course code" ; sh:severity sh:Warning ;
+    sh:message "Our state asks for a course code"@en .
+"""
+
+
+def test_user_shapes_are_added_to_ours(tmp_path: Path) -> None:
+    (tmp_path / "state.ttl").write_text(USER_SHAPES, encoding="utf-8")
+    report = validate([COURSE], shapes_dirs=[tmp_path], disabled_rules=["MDP-*-BENCHMARK-*", "XREF-*"])
+    (finding,) = report.findings
+    assert (finding.rule_id, finding.severity, finding.message) == (
+        "STATE-COURSE-CODE", "Warning", "Our state asks for a course code")
+    assert report.rules["STATE-COURSE-CODE"].origin == "user"
+    assert finding.ctid == "ce-2c9e5f40-af63-4e8d-b120-4d7f9c3e5ab2" and finding.pointer == "/@graph/0"
+
+
+# --- the shapes themselves ---------------------------------------------------------------------------------
+CONSTRAINTS = {f"{SH}{n}" for n in ("minCount", "maxCount", "or", "in", "pattern", "datatype", "nodeKind", "closed",
+                                     "sparql", "node", "minLength", "uniqueLang", "not", "class")}
+
+
+def _shape_facts() -> dict[str, dict[str, list]]:
+    facts: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for path in sorted(bundled_shapes_dir().rglob("*.ttl")):
+        for quad in pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.TURTLE):
+            if isinstance(quad.subject, pyoxigraph.NamedNode):
+                facts[quad.subject.value][quad.predicate.value].append(quad.object)
+    return facts
+
+
+def test_every_constraining_shape_has_iri_rule_id_name_message_severity_and_source() -> None:
+    facts = _shape_facts()
+    checked = 0
+    for shape, props in facts.items():
+        if not CONSTRAINTS & set(props) or shape == f"{CTSHAPES}UnknownClass":
+            continue
+        missing = [p for p in (f"{CTSHAPES}ruleId", f"{SH}name", f"{SH}message", f"{SH}severity",
+                               "http://purl.org/dc/terms/source", "http://www.w3.org/2000/01/rdf-schema#seeAlso")
+                   if p not in props]
+        assert not missing, (shape, missing)
+        checked += 1
+    assert checked > 1000
+
+
+def test_policy_rule_ids_are_unique_and_python_rules_do_not_collide() -> None:
+    shapes = load_shapes()
+    policy = [r for r in shapes.rules.values() if r.origin == "policy"]
+    assert len({r.id for r in policy}) == len(policy)
+    assert not set(PYTHON_RULES) & shapes.rule_ids()
+    assert {"MDP-CREDENTIAL-NAME", "MDP-CREDENTIAL-OWNEDBY-OR-OFFEREDBY", "RA-DESCRIPTION-MIN-LENGTH",
+            "MDP-ORGANIZATION-ADDRESS-OR-EMAIL", "MDP-COMPETENCYFRAMEWORK-PUBLISHER", "MDP-CONCEPT-INSCHEME",
+            "MDP-PATHWAY-OWNEDBY-OR-OFFEREDBY", "MDP-ASSESSMENT-LIFECYCLESTATUSTYPE"} <= shapes.rule_ids()
+
+
+def test_committed_structural_shapes_are_what_the_builder_generates(tmp_path: Path) -> None:
+    assert main([str(tmp_path)]) == 0
+    committed = bundled_shapes_dir() / "structure"
+    for path in build_structural_shapes(tmp_path):
+        assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
+
+
+# --- the report ---------------------------------------------------------------------------------------------
+def test_report_is_plain_data_sorted_and_counted() -> None:
+    report = validate([DATA / "validate", DATA / "registry" / "wgu_mba_resource.json"])
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["conforms"] is True and sum(data["counts"].values()) == len(report.findings)
+    assert report.findings == sorted(report.findings, key=lambda f: f.sort_key())
+    assert report.records == 10 and report.engine in ("shacl", "pyshacl")
+    assert all(f.rule_id in report.rules for f in report.findings)
+    assert report.by_rule()
+
+
+def test_chunked_validation_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large submissions are validated in chunks; a range check still sees classes from other chunks."""
+    import ctdl_tools.validate.checker as checker
+
+    docs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((DATA / "validate").glob("*.json"))]
+    course = next(d for d in docs if d["@graph"][0]["@type"] == "ceterms:Course")
+    org = next(d for d in docs if d["@graph"][0]["@type"] == "ceterms:CredentialOrganization")
+    course["@graph"][0]["ceterms:isPartOf"] = [org["@graph"][0]["@id"]]  # a course is not part of a college
+    inputs = [*docs, DATA / "registry" / "wgu_mba_resource.json", DATA / "registry" / "CredentialEnvelope.json"]
+    whole = validate(inputs)
+    monkeypatch.setattr(checker, "CHUNK_DOCS", 2)
+    chunked = validate(inputs)
+    assert "STRUCT-RANGE" in {f.rule_id for f in whole.findings}
+    assert chunked.to_dict() == whole.to_dict()

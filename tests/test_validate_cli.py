@@ -1,0 +1,283 @@
+"""``ctdl validate`` and ``ctdl shapes`` as a CI gate uses them: exit codes, inputs, outputs, CI files.
+
+The commands run through click's CliRunner on the catalog of ``test_validate_reporters`` (Violations in
+``broken.json``, Warnings and an Info elsewhere), in separate processes for determinism, and the GitHub
+Action's validate step runs in bash with a ``ctdl`` shim.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+import ctdl_tools
+from ctdl_tools.validate.commands import cli
+from ctdl_tools.validate.reporters import FORMATS
+
+from .conftest import REPO
+from .test_validate_reporters import BROKEN, BROKEN_CTID, BROKEN_NAME, write_catalog
+
+USER_SHAPES = """@prefix ctshapes: <https://purl.org/ctdl_tools/shapes/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ceterms: <https://purl.org/ctdl/terms/> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix ex: <https://agency.example.gov/shapes/> .
+
+ex:OrganizationFounded a sh:NodeShape ;
+    sh:targetClass ceterms:CredentialOrganization ;
+    sh:property ex:OrganizationFounded-foundingDate .
+ex:OrganizationFounded-foundingDate
+    ctshapes:ruleId "AGENCY-ORG-FOUNDING-DATE" ;
+    sh:name "Founding date" ;
+    sh:message "The agency requires the founding date of every organization" ;
+    sh:severity sh:Violation ;
+    dct:source "Example state agency data policy §4" ;
+    sh:path ceterms:foundingDate ;
+    sh:minCount 1 .
+"""
+
+
+@pytest.fixture
+def catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``tmp_path/catalog`` with the working directory at ``tmp_path`` (paths as a CI job gives them)."""
+    monkeypatch.chdir(tmp_path)
+    return write_catalog(tmp_path)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a child Python: it imports the same ctdl_tools as this process (the checkout's,
+    even where the package is also installed without its shapes)."""
+    root = str(Path(ctdl_tools.__file__).resolve().parents[1])
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **extra}
+
+
+def ctdl(*args: str, input: str | bytes | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+# --- exit codes ---------------------------------------------------------------------------------------------
+def test_exit_0_without_violations_and_1_with_them_or_with_warnings_on_fail_on_warning(catalog: Path) -> None:
+    clean = ctdl("validate", "catalog/organization.json")
+    assert clean.exit_code == 0, clean.output
+    assert clean.stdout.splitlines()[-1].startswith("PASSED: no violations (15 warnings")
+    assert "\x1b[" not in clean.stdout  # not a terminal: no colour
+    assert ctdl("validate", "catalog/organization.json", "--fail-on", "warning").exit_code == 1
+    broken = ctdl("validate", "catalog/broken.json")
+    assert broken.exit_code == 1
+    assert broken.stdout.splitlines()[-1].startswith("FAILED: 4 violations in 1 record")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["catalog/missing.json"], "error: catalog/missing.json: no such file or directory"),
+    (["catalog/*.yaml"], "error: no file matches catalog/*.yaml"),
+    (["empty"], "error: no .json or .jsonld files under empty"),
+    (["catalog", "--shapes", "bad-shapes"], "error: cannot parse shapes"),
+])
+def test_exit_2_for_input_that_cannot_be_read_with_one_message(catalog: Path, args: list[str], message: str) -> None:
+    (catalog.parent / "empty").mkdir()
+    (catalog.parent / "bad-shapes").mkdir()
+    (catalog.parent / "bad-shapes" / "broken.ttl").write_text("this is not turtle", encoding="utf-8")
+    result = ctdl("validate", *args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+
+
+def test_exit_2_for_unreadable_json_but_the_report_still_covers_the_other_files(catalog: Path) -> None:
+    truncated = '{"@context": "https://credreg.net/ctdl/schema/context/json",\n  "@graph": ['
+    (catalog / "truncated.json").write_text(truncated, encoding="utf-8")
+    result = ctdl("validate", "catalog", "--format", "json")
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    syntax = [f for f in report["findings"] if f["rule_id"] == "JSON-SYNTAX"]
+    assert [(f["file"], f["line"]) for f in syntax] == [("catalog/truncated.json", 2)]
+    assert any(f["ctid"] == BROKEN_CTID for f in report["findings"])
+    assert result.stderr == "error: could not read 1 input(s): catalog/truncated.json\n"
+
+
+def test_usage_errors_are_exit_2(catalog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ctdl("validate", "catalog", "--format", "pdf").exit_code == 2
+    assert ctdl("validate").exit_code == 2
+    assert ctdl("validate", "catalog", "--fail-on", "info").exit_code == 2
+    monkeypatch.setattr("ctdl_tools.validate.engine.available", lambda name: False)
+    result = ctdl("validate", "catalog", "--engine", "pyshacl")
+    assert result.exit_code == 2 and "the pyshacl engine is not installed" in result.stderr
+
+
+# --- inputs -------------------------------------------------------------------------------------------------
+def test_stdin(catalog: Path) -> None:
+    result = ctdl("validate", "-", input=json.dumps(BROKEN, indent=2, ensure_ascii=False))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["<stdin>", f"  {BROKEN_CTID}  {BROKEN_NAME}"]  # the record index read stdin too
+    assert any(line.startswith("    <stdin>:12  Violation  RA-DESCRIPTION-MIN-LENGTH") for line in lines)
+    both = ctdl("validate", "-", "catalog/organization.json", "--format", "json",
+                input=(catalog / "course.json").read_bytes())
+    assert json.loads(both.stdout)["files"] == ["<stdin>", "catalog/organization.json"]
+    assert both.exit_code == 0
+
+
+def test_globs_and_directories(catalog: Path) -> None:
+    def files(*paths: str) -> list[str]:
+        result = ctdl("validate", *paths, "--format", "json")
+        assert result.exit_code in (0, 1), result.output
+        return json.loads(result.stdout)["files"]
+
+    assert files("catalog/*.json") == ["catalog/broken.json", "catalog/course.json", "catalog/organization.json"]
+    assert files("catalog/**/*.jsonld") == ["catalog/frameworks/framework.jsonld"]
+    assert files("catalog") == ["catalog/broken.json", "catalog/course.json", "catalog/frameworks/framework.jsonld",
+                                "catalog/organization.json"]
+    assert files("catalog/frameworks", "catalog/course.json") == ["catalog/frameworks/framework.jsonld",
+                                                                  "catalog/course.json"]
+
+
+# --- outputs and options --------------------------------------------------------------------------------------
+def test_output_file_is_written_with_a_summary_on_stderr(catalog: Path) -> None:
+    result = ctdl("validate", "catalog", "--format", "junit", "-o", "reports/ctdl.xml")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("ctdl validate: FAILED: 4 violations in 1 record (")
+    assert result.stderr.endswith("; junit report written to reports/ctdl.xml\n")
+    assert ET.parse(catalog.parent / "reports" / "ctdl.xml").getroot().get("tests") == "7"
+    assert sorted(p.name for p in (catalog.parent / "reports").iterdir()) == ["ctdl.xml"]  # no temporary left
+
+
+def test_disable_rules_by_id_and_pattern(catalog: Path) -> None:
+    def rules(*args: str) -> set[str]:
+        result = ctdl("validate", "catalog", "--format", "json", *args)
+        return {f["rule_id"] for f in json.loads(result.stdout)["findings"]}
+
+    everything = rules()
+    assert any("-BENCHMARK-" in r for r in everything) and "RA-DESCRIPTION-MIN-LENGTH" in everything
+    fewer = rules("--disable", "MDP-*-BENCHMARK-*", "--disable", "RA-DESCRIPTION-MIN-LENGTH,XREF-*")
+    assert fewer == {r for r in everything if "-BENCHMARK-" not in r and r != "RA-DESCRIPTION-MIN-LENGTH"
+                     and not r.startswith("XREF-")}
+    typo = ctdl("validate", "catalog/organization.json", "--disable", "MDP-NO-SUCH-RULE")
+    assert "warning: --disable MDP-NO-SUCH-RULE matches no rule" in typo.stderr and typo.exit_code == 0
+
+
+def test_user_shapes_add_rules_with_their_own_ids(catalog: Path) -> None:
+    shapes = catalog.parent / "agency"
+    shapes.mkdir()
+    (shapes / "org.ttl").write_text(USER_SHAPES, encoding="utf-8")
+    result = ctdl("validate", "catalog/organization.json", "--shapes", "agency", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["counts"]["Violation"] == 1
+    rule = report["rules"]["AGENCY-ORG-FOUNDING-DATE"]
+    assert rule["source"] == "Example state agency data policy §4" and rule["origin"] == "user"
+    listed = ctdl("shapes", "list", "AGENCY-*", "--shapes", "agency")
+    assert listed.stdout.splitlines()[0].split() == ["AGENCY-ORG-FOUNDING-DATE", "Violation", "user", "Founding",
+                                                     "date"]
+
+
+def test_every_format_is_byte_identical_across_processes(catalog: Path) -> None:
+    script = ("import sys\nfrom click.testing import CliRunner\nfrom ctdl_tools.validate.commands import cli\n"
+              "for fmt in sys.argv[2:]:\n"
+              "    args = ['validate', 'catalog', '--format', fmt, '-o', f'{sys.argv[1]}/r.{fmt}']\n"
+              "    r = CliRunner().invoke(cli, args)\n"
+              "    assert r.exit_code == 1, r.output\n")
+    outputs = []
+    for seed in ("1", "2"):
+        out = catalog.parent / f"run{seed}"
+        out.mkdir()
+        env = child_env(PYTHONHASHSEED=seed)
+        subprocess.run([sys.executable, "-c", script, str(out), *FORMATS], cwd=catalog.parent, env=env, check=True,
+                       timeout=120)
+        outputs.append({fmt: (out / f"r.{fmt}").read_bytes() for fmt in FORMATS})
+    for fmt in FORMATS:
+        assert outputs[0][fmt] == outputs[1][fmt], fmt
+        assert str(catalog.parent).encode() not in outputs[0][fmt], fmt  # no absolute temporary path
+    # The module's own entry point (what a CI job without the ctdl script can run), on stdout.
+    module = subprocess.run([sys.executable, "-m", "ctdl_tools.validate.commands", "validate", "catalog",
+                             "--format", "sarif"], cwd=catalog.parent, env=child_env(), capture_output=True,
+                            timeout=120, check=False)
+    assert module.returncode == 1 and module.stdout == outputs[0]["sarif"]
+
+
+# --- ctdl shapes ------------------------------------------------------------------------------------------------
+def test_shapes_list_shows_what_can_be_turned_off() -> None:
+    listed = ctdl("shapes", "list")
+    assert listed.exit_code == 0
+    lines = listed.stdout.splitlines()
+    ids = [line.split()[0] for line in lines[:-1] if not line.startswith(" ")]
+    assert ids == sorted(ids) and len(ids) == len(set(ids)) and lines[-1] == f"{len(ids)} rules"
+    assert {"JSON-SYNTAX", "RA-DESCRIPTION-MIN-LENGTH", "STRUCT-UNKNOWN-PROPERTY", "XREF-CTID-DUPLICATE"} <= set(ids)
+    assert all(line.lstrip().startswith("source: ") for line in lines[1:-1:2])
+    benchmarks = json.loads(ctdl("shapes", "list", "MDP-*-BENCHMARK-*", "--format", "json").stdout)
+    assert benchmarks and all("-BENCHMARK-" in r["id"] and r["severity"] == "Warning" and r["source"]
+                              for r in benchmarks)
+
+
+def test_shapes_build_regenerates_the_committed_structure(tmp_path: Path) -> None:
+    built = ctdl("shapes", "build", str(tmp_path / "structure"))
+    assert built.exit_code == 0
+    committed = REPO / "shapes" / "structure"
+    names = sorted(p.name for p in (tmp_path / "structure").iterdir())
+    assert names == sorted(p.name for p in committed.glob("*.ttl"))
+    for name in names:
+        assert (tmp_path / "structure" / name).read_bytes() == (committed / name).read_bytes(), name
+    assert ctdl("shapes", "build", "--check").stdout.endswith("up to date\n")  # the checkout's shapes/structure
+    (tmp_path / "structure" / "ctid.ttl").write_text("# edited\n", encoding="utf-8")
+    stale = ctdl("shapes", "build", "--check", str(tmp_path / "structure"))
+    assert stale.exit_code == 1 and "out of date: ctid.ttl" in stale.stderr
+
+
+# --- CI integration files ---------------------------------------------------------------------------------------
+def test_pre_commit_hook() -> None:
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hook = next(h for h in hooks if h["id"] == "ctdl-validate")
+    assert hook["language"] == "python" and hook["entry"] == "ctdl validate" and hook["pass_filenames"] is True
+    assert hook["require_serial"] is True  # cross-record rules need every file in one process
+    import re
+
+    pattern = re.compile(hook["files"])
+    assert pattern.search("ctdl/a.json") and pattern.search("b.jsonld") and not pattern.search("c.json5")
+
+
+def test_github_action_validate_step_passes_inputs_and_exit_code(catalog: Path) -> None:
+    action = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) >= {"paths", "python-version", "fail-on", "extra-args"}
+    steps = action["runs"]["steps"]
+    assert steps[0]["uses"].startswith("actions/setup-python@")
+    assert "${{ github.action_path }}" in steps[1]["run"]
+    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    assert upload["if"].startswith("always()")
+    validate_step = next(s for s in steps if s.get("id") == "validate")
+    bin_dir = catalog.parent / "bin"
+    bin_dir.mkdir()
+    for name, command in (("ctdl", "-m ctdl_tools.validate.commands"), ("python", "")):
+        shim = bin_dir / name
+        shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} {command} "$@"\n', encoding="utf-8")
+        shim.chmod(0o755)
+    script = catalog.parent / "step.sh"
+    script.write_text(validate_step["run"], encoding="utf-8")
+    outputs = catalog.parent / "github_output"
+    env = child_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", GITHUB_OUTPUT=str(outputs),
+                    CTDL_PATHS="'catalog/*.json' catalog/frameworks", CTDL_FAIL_ON="violation",
+                    CTDL_EXTRA_ARGS="--disable 'MDP-*-BENCHMARK-*'", CTDL_SARIF="ctdl.sarif")
+    # GitHub runs `shell: bash` steps as: bash --noprofile --norc -eo pipefail {0}
+    step = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=catalog.parent,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert step.returncode == 0, step.stderr  # the step itself passes; the last step fails the job
+    assert outputs.read_text(encoding="utf-8") == "exit-code=1\n"
+    sarif = json.loads((catalog.parent / "ctdl.sarif").read_text(encoding="utf-8"))
+    results = sarif["runs"][0]["results"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert "catalog/broken.json" in uris and sarif["runs"][0]["properties"]["files"] == 4  # the glob and the dir
+    assert not any("-BENCHMARK-" in r["ruleId"] for r in results)
+
+
+def test_ci_doc_shows_both() -> None:
+    doc = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    assert "id: ctdl-validate" in doc and "security-events: write" in doc and "fail-on:" in doc

@@ -1,0 +1,267 @@
+"""Break the gate: corrupt one thing in a clean record and the right rule — and only it — fires.
+
+Clean records: the five WGU ``/resources`` records Credential Engine accepted (no Violation), and the
+hand-made graphs in ``tests/data/validate/`` (organization, learning program + its course, two competency
+frameworks; no Violation, only benchmark Warnings). Each test validates the clean submission and the
+corrupted one and compares the findings as multisets of (rule id, severity): the difference must be
+exactly what the corruption should cause.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+
+from ctdl_tools.validate import VIOLATION, validate
+
+from .conftest import DATA
+
+REG = "https://credentialengineregistry.org/resources/"
+WGU = sorted((DATA / "registry").glob("wgu_*_resource.json"))
+FIXTURES = ("organization", "learning_program", "course", "competency_framework", "competency_framework_2")
+
+
+def load(name: str) -> dict:
+    path = DATA / "validate" / f"{name}.json" if "/" not in name else DATA / name
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def fixtures() -> dict[str, dict]:
+    return {name: load(name) for name in FIXTURES}
+
+
+def keys(report) -> Counter:
+    return Counter((f.rule_id, f.severity) for f in report.findings)
+
+
+def new_findings(clean: list[dict], corrupt: Callable[[list[dict]], None]) -> Counter:
+    before = keys(validate(copy.deepcopy(clean)))
+    broken = copy.deepcopy(clean)
+    corrupt(broken)
+    after = keys(validate(broken))
+    return after - before
+
+
+def wgu(name: str = "mba") -> dict:
+    return load(f"registry/wgu_{name}_resource.json")
+
+
+# --- the clean baselines -------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", WGU, ids=lambda p: p.name)
+def test_wgu_records_accepted_by_credential_engine_have_no_violation(path) -> None:
+    report = validate([path])
+    assert report.conforms, [f for f in report.findings if f.severity == VIOLATION]
+
+
+def test_hand_made_clean_graphs_have_no_violation_and_no_structural_warning() -> None:
+    report = validate(list(fixtures().values()))
+    assert report.conforms, [f for f in report.findings if f.severity == VIOLATION]
+    assert {f.rule_id for f in report.findings} <= {r for r in report.rules if "BENCHMARK" in r}
+
+
+# --- one corruption at a time ------------------------------------------------------------------------------
+def main(docs: list[dict], i: int = 0) -> dict:
+    doc = docs[i]
+    return doc["@graph"][0] if "@graph" in doc else doc
+
+
+CREDENTIAL_REQUIRED = [("ceterms:ctid", "MDP-CREDENTIAL-CTID"), ("ceterms:name", "MDP-CREDENTIAL-NAME"),
+                       ("ceterms:description", "MDP-CREDENTIAL-DESCRIPTION"),
+                       ("ceterms:subjectWebpage", "MDP-CREDENTIAL-SUBJECTWEBPAGE"),
+                       ("ceterms:inLanguage", "MDP-CREDENTIAL-INLANGUAGE"),
+                       ("ceterms:credentialStatusType", "MDP-CREDENTIAL-CREDENTIALSTATUSTYPE")]
+
+
+@pytest.mark.parametrize(("prop", "rule"), CREDENTIAL_REQUIRED)
+def test_credential_without_a_required_property(prop: str, rule: str) -> None:
+    assert new_findings([wgu()], lambda d: main(d).pop(prop)) == Counter({(rule, VIOLATION): 1})
+
+
+def test_credential_without_owner_and_offerer() -> None:
+    def corrupt(d: list[dict]) -> None:
+        main(d).pop("ceterms:ownedBy"), main(d).pop("ceterms:offeredBy")
+    new = new_findings([wgu()], corrupt)
+    assert new == Counter({("MDP-CREDENTIAL-OWNEDBY-OR-OFFEREDBY", VIOLATION): 1})
+
+
+def test_generic_credential_type_is_refused() -> None:
+    new = new_findings([wgu()], lambda d: main(d).update({"@type": "ceterms:Degree"}))
+    assert new == Counter({("MDP-CREDENTIAL-SPECIFIC-TYPE", VIOLATION): 1})
+
+
+def test_short_description() -> None:
+    new = new_findings([wgu()], lambda d: main(d).update({"ceterms:description": {"en-US": "Online MBA."}}))
+    assert new == Counter({("RA-DESCRIPTION-MIN-LENGTH", VIOLATION): 1})
+
+
+ORG_REQUIRED = ["ctid", "name", "description", "subjectWebpage", "agentType", "agentSectorType"]
+
+
+@pytest.mark.parametrize("prop", ORG_REQUIRED)
+def test_organization_without_a_required_property(prop: str) -> None:
+    new = new_findings([load("organization")], lambda d: main(d).pop(f"ceterms:{prop}"))
+    assert new == Counter({(f"MDP-ORGANIZATION-{prop.upper()}", VIOLATION): 1})
+
+
+def test_organization_without_address_or_email() -> None:
+    def corrupt(d: list[dict]) -> None:
+        main(d).pop("ceterms:address"), main(d).pop("ceterms:email")
+    assert new_findings([load("organization")], corrupt) == Counter(
+        {("MDP-ORGANIZATION-ADDRESS-OR-EMAIL", VIOLATION): 1})
+
+
+LEARNING = [load("organization"), load("learning_program"), load("course")]
+
+
+@pytest.mark.parametrize("index", [1, 2], ids=["program", "course"])
+@pytest.mark.parametrize("prop", ["ctid", "name", "description", "lifeCycleStatusType"])
+def test_learning_opportunity_without_a_required_property(index: int, prop: str) -> None:
+    new = new_findings(LEARNING, lambda d: main(d, index).pop(f"ceterms:{prop}"))
+    expected = Counter({(f"MDP-LEARNINGOPPORTUNITY-{prop.upper()}", VIOLATION): 1})
+    if prop == "ctid":  # the graph's @id still names the CTID, so the document says whose graph it is
+        expected[("GRAPH-ID-CTID", VIOLATION)] = 0
+    assert +new == +expected
+
+
+def test_learning_opportunity_without_owner_and_offerer() -> None:
+    def corrupt(d: list[dict]) -> None:
+        main(d, 2).pop("ceterms:offeredBy")
+    assert new_findings(LEARNING, corrupt) == Counter(
+        {("MDP-LEARNINGOPPORTUNITY-OWNEDBY-OR-OFFEREDBY", VIOLATION): 1})
+
+
+def test_subject_webpage_required_for_programs_not_courses() -> None:
+    program = new_findings(LEARNING, lambda d: main(d, 1).pop("ceterms:subjectWebpage"))
+    assert program == Counter({("MDP-LEARNINGOPPORTUNITY-SUBJECTWEBPAGE", VIOLATION): 1})
+    course = copy.deepcopy(LEARNING)
+    main(course, 2)["ceterms:subjectWebpage"] = "https://www.riverbend.example.edu/wld101"
+    assert new_findings(course, lambda d: main(d, 2).pop("ceterms:subjectWebpage")) == Counter()
+
+
+@pytest.mark.parametrize(("prop", "rule"), [("ceasn:name", "NAME"), ("ceasn:description", "DESCRIPTION"),
+                                            ("ceasn:inLanguage", "INLANGUAGE"), ("ceasn:publisher", "PUBLISHER")])
+def test_competency_framework_without_a_required_property(prop: str, rule: str) -> None:
+    frameworks = [load("competency_framework"), load("competency_framework_2")]
+    assert new_findings(frameworks, lambda d: main(d).pop(prop)) == Counter(
+        {(f"MDP-COMPETENCYFRAMEWORK-{rule}", VIOLATION): 1})
+
+
+def test_competency_without_text() -> None:
+    new = new_findings([load("competency_framework")], lambda d: d[0]["@graph"][2].pop("ceasn:competencyText"))
+    assert new == Counter({("MDP-COMPETENCY-COMPETENCYTEXT", VIOLATION): 1})
+
+
+def test_competency_names_another_framework() -> None:
+    frameworks = [load("competency_framework"), load("competency_framework_2")]
+    other = main(frameworks, 1)["@id"]
+    new = new_findings(frameworks, lambda d: d[0]["@graph"][3].update({"ceasn:isPartOf": [other]}))
+    assert new == Counter({("XREF-COMPETENCY-FRAMEWORK", VIOLATION): 1})
+
+
+@pytest.mark.parametrize("bad", ["ce-6977CEF9-298A-4F1E-BDAC-D66509887EBF", "ce-6977cef9298a4f1ebdacd66509887ebf",
+                                 "6977cef9-298a-4f1e-bdac-d66509887ebf", "ce-6977cef9-298a-4f1e-bdac-d66509887eb"])
+def test_bad_ctid_forms(bad: str) -> None:
+    def corrupt(d: list[dict]) -> None:  # @id and CTID changed together: only the form is wrong
+        main(d)["ceterms:ctid"] = bad
+        main(d)["@id"] = f"{REG}{bad}"
+    assert new_findings([wgu()], corrupt) == Counter({("STRUCT-CTID-FORM", VIOLATION): 1})
+
+
+def test_ctid_differs_from_the_id() -> None:
+    new = new_findings([wgu()], lambda d: main(d).update({"ceterms:ctid": "ce-00000000-298a-4f1e-bdac-d66509887ebf"}))
+    assert new == Counter({("STRUCT-CTID-MATCHES-ID", VIOLATION): 1})
+
+
+def test_concept_from_the_wrong_scheme() -> None:
+    def corrupt(d: list[dict]) -> None:
+        main(d)["ceterms:credentialStatusType"]["ceterms:targetNode"] = "audLevel:GraduateLevel"
+    assert new_findings([wgu()], corrupt) == Counter({("STRUCT-CONCEPT-SCHEME", VIOLATION): 1})
+
+
+def test_text_where_a_reference_belongs() -> None:
+    literal = [{"@value": "Western Governors University"}]
+    new = new_findings([wgu()], lambda d: main(d).update({"ceterms:ownedBy": literal}))
+    assert new == Counter({("STRUCT-IRI-VALUED", VIOLATION): 1})
+
+
+def test_property_outside_its_domain() -> None:
+    def corrupt(d: list[dict]) -> None:
+        main(d)["ceterms:agentSectorType"] = [main([load("organization")])["ceterms:agentSectorType"][0]]
+    assert new_findings([wgu()], corrupt) == Counter({("STRUCT-DOMAIN", "Warning"): 1})
+
+
+def test_plain_string_where_a_language_map_belongs() -> None:
+    new = new_findings([wgu()], lambda d: main(d).update({"ceterms:name": "Master of Business Administration"}))
+    assert new == Counter({("STRUCT-LANGSTRING", VIOLATION): 1})
+
+
+def test_two_names_in_one_language() -> None:
+    new = new_findings([wgu()], lambda d: main(d).update({"ceterms:name": {"en-US": "MBA", "en-us": "M.B.A."}}))
+    assert new == Counter({("STRUCT-UNIQUE-LANG", VIOLATION): 1})
+
+
+def test_duplicate_ctid() -> None:
+    course = load("course")
+    second = copy.deepcopy(main([course]))
+    second["@id"] = "https://www.riverbend.example.edu/ctdl/wld-102"
+    second["ceterms:ctid"] = "ce-9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
+    second["ceterms:name"] = {"en-US": "WLD 102 Gas Metal Arc Welding"}
+    clean = [*LEARNING, {"@context": course["@context"], **second}]
+    new = new_findings(clean, lambda d: main(d, 3).update({"ceterms:ctid": main(d, 2)["ceterms:ctid"]}))
+    assert new == Counter({("XREF-CTID-DUPLICATE", VIOLATION): 2})
+
+
+def test_dangling_blank_node_in_a_graph_and_in_a_resource_record() -> None:
+    graph = new_findings(LEARNING, lambda d: d[1]["@graph"].pop(1))
+    assert graph == Counter({("BNODE-UNDEFINED", VIOLATION): 1})
+    record = new_findings([wgu()], lambda d: main(d).update({"ceterms:estimatedCost": ["_:not-here"]}))
+    assert record == Counter({("BNODE-UNDEFINED-RESOURCE", "Info"): 1})
+
+
+def test_inverse_relations_disagree() -> None:
+    new = new_findings(LEARNING, lambda d: main(d, 2).pop("ceterms:isPartOf"))
+    assert new == Counter({("XREF-INVERSE", "Warning"): 1})
+
+
+def test_reference_outside_the_submission_and_the_registry() -> None:
+    new = new_findings(LEARNING, lambda d: main(d, 2).update({"ceterms:offeredBy": ["https://example.org/acme"]}))
+    assert new == Counter({("XREF-EXTERNAL-REFERENCE", "Warning"): 1})
+
+
+def test_unknown_property_and_unknown_class() -> None:
+    prop = new_findings(LEARNING, lambda d: main(d, 2).update({"ceterms:creditHours": 3}))
+    assert prop == Counter({("STRUCT-UNKNOWN-PROPERTY", "Warning"): 1})
+    cls = new_findings([load("organization")],
+                       lambda d: main(d)["ceterms:address"][0].update({"@type": "ceterms:Adress"}))
+    assert cls == Counter({("STRUCT-UNKNOWN-CLASS", "Warning"): 1})
+
+
+def test_key_that_json_ld_drops() -> None:
+    new = new_findings([wgu()], lambda d: main(d).update({"ceterms:keyword ": {"en-US": ["x"]}}))
+    assert new == Counter({("JSONLD-DROPPED-KEY", VIOLATION): 1})
+
+
+def test_main_resource_not_first() -> None:
+    new = new_findings(LEARNING, lambda d: d[1]["@graph"].reverse())
+    assert new == Counter({("GRAPH-MAIN-FIRST", VIOLATION): 1})
+
+
+def test_unknown_context_is_never_fetched(no_network: None) -> None:
+    doc = load("course")
+    doc["@context"] = "https://example.org/my-context.jsonld"
+    report = validate([doc])
+    assert [f.rule_id for f in report.findings] == ["JSONLD-CONTEXT"]
+
+
+def test_json_syntax_error_has_line_and_column(tmp_path) -> None:
+    bad = tmp_path / "bad.json"
+    text = '{\n  "@context": "https://credreg.net/ctdl/schema/context/json",\n  "@type": \n}\n'
+    bad.write_text(text, encoding="utf-8")
+    report = validate([bad])
+    (finding,) = report.findings
+    assert (finding.rule_id, finding.line) == ("JSON-SYNTAX", 4)
+    assert "line 4, column 1" in finding.message

@@ -1,0 +1,191 @@
+"""The fast JSON-LD → N-Triples converter yields the same graph as pyld's ``jsonld.to_rdf``.
+
+Compared as RDF graphs (isomorphism, blank nodes renamed), graph names dropped (a registry graph document
+is a named graph in pyld's output; we validate the union), ``xsd:string`` literals written plain (RDF 1.1
+treats them as equal; rdflib does not). Lines pyld produces that no N-Triples parser accepts (invalid IRIs
+or language tags) are what the converter reports as dropped instead of emitting.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+
+import pyoxigraph
+import pytest
+from pyld import jsonld
+from rdflib import Graph, Literal
+from rdflib.compare import isomorphic
+
+from ctdl_tools.validate.loader import load_documents
+from ctdl_tools.validate.rdf import Unsupported, convert, escape_pointer, ontology_ntriples
+from ctdl_tools.vocab import offline_loader
+
+from .conftest import DATA
+
+# rdflib warns when it cannot turn a generated lexical form into a Python value; the graphs still compare.
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+CTX = "https://credreg.net/ctdl/schema/context/json"
+
+
+def _graph(lines: list[str]) -> Graph:
+    graph = Graph()
+    for line in lines:
+        for quad in pyoxigraph.parse(line.encode("utf-8"), format=pyoxigraph.RdfFormat.N_QUADS):
+            graph.add(tuple(_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+    return graph
+
+
+def _rdflib(term: object) -> object:
+    from rdflib import BNode, URIRef
+
+    if isinstance(term, pyoxigraph.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    dt = term.datatype.value
+    return Literal(term.value) if dt == XSD_STRING else Literal(term.value, datatype=URIRef(dt))
+
+
+def pyld_graph(document: dict) -> tuple[Graph, int]:
+    """pyld's triples (graph names dropped) and the number of lines no N-Quads parser accepts."""
+    options = {"documentLoader": offline_loader(), "format": "application/n-quads"}
+    nquads = jsonld.to_rdf(copy.deepcopy(document), options)
+    good, bad = [], 0
+    for line in nquads.splitlines():
+        try:
+            quads = list(pyoxigraph.parse(line.encode("utf-8"), format=pyoxigraph.RdfFormat.N_QUADS))
+        except SyntaxError:
+            bad += 1
+            continue
+        good += [f"{q.subject} {q.predicate} {q.object} .\n" for q in quads]
+    return _graph(good), bad
+
+
+def assert_same_as_pyld(document: dict) -> None:
+    conv = convert(document, "t")
+    expected, bad = pyld_graph(document)
+    ours = _graph(conv.lines)
+    assert isomorphic(ours, expected), (len(ours), len(expected))
+    assert bad == sum(1 for d in conv.dropped if d.kind in ("iri", "language")), conv.dropped
+
+
+def corpus_documents() -> list[tuple[str, dict]]:
+    loaded = load_documents([DATA / "registry"])
+    return [(f"{d.file.rsplit('/', 1)[-1]}#{d.base}", d.data) for d in loaded.documents]
+
+
+@pytest.mark.parametrize(("name", "document"), corpus_documents(), ids=lambda v: v if isinstance(v, str) else "")
+def test_corpus_record_matches_pyld(name: str, document: dict) -> None:
+    assert_same_as_pyld(document)
+
+
+def test_hand_made_fixtures_match_pyld() -> None:
+    for d in load_documents([DATA / "validate"]).documents:
+        assert_same_as_pyld(d.data)
+
+
+# --- generated documents ------------------------------------------------------------------------------
+KEYS = ["ceterms:name", "ceterms:description", "ceterms:keyword", "ceterms:subjectWebpage", "ceterms:ownedBy",
+        "ceterms:ctid", "ceterms:dateEffective", "ceterms:latitude", "ceterms:weight", "ceterms:requires",
+        "ceterms:estimatedDuration", "ceterms:exactDuration", "ceterms:targetNode", "ceterms:unknownThing",
+        "ceterms:inLanguage", "schema:value", "ceterms:isNonCredit", "nocolon", "ceterms:bad key ", "ceterms",
+        "http://example.org/abs", "ceterms:codedNotation"]
+
+
+def random_value(rng: random.Random, depth: int) -> object:
+    roll = rng.random()
+    if roll < 0.15:
+        return {rng.choice(["en", "en-US", "es", "EN-gb", "@none", "fr-CA"]): rng.choice(["a", ["b", "c"], "é\"\n\\"])}
+    if roll < 0.3:
+        return rng.choice(["https://example.org/x", "credentialStat:Active", "relative/path", "_:b1", "_:b2",
+                           "audLevel:GraduateLevel", "mailto:a@b.org", "P1Y", "2024-01-31", ""])
+    if roll < 0.45:
+        return rng.choice([0, 7, -3, 2.5, 3.0, 1e22, 1.5e-7, True, False, None])
+    if roll < 0.55:
+        return {"@value": rng.choice(["v", "2020"]), "@type": rng.choice(["xsd:gYear", "xsd:string"])}
+    if roll < 0.6:
+        return {"@value": "hello", "@language": rng.choice(["en", "DE-at"])}
+    if roll < 0.75 and depth < 3:
+        return [random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    if depth < 3:
+        return random_node(rng, depth + 1)
+    return "leaf"
+
+
+def random_node(rng: random.Random, depth: int) -> dict:
+    node: dict = {}
+    if rng.random() < 0.5:
+        node["@id"] = rng.choice(["_:b1", "_:b2", "https://credentialengineregistry.org/resources/ce-x",
+                                  "relative-id", "_:b3"])
+    if rng.random() < 0.8:
+        node["@type"] = rng.choice(["ceterms:Course", ["ceterms:Course", "Thing"], "ceterms:ConditionProfile"])
+    for key in rng.sample(KEYS, rng.randint(1, 5)):
+        node[key] = random_value(rng, depth)
+    return node
+
+
+def generated_documents(count: int = 300, seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        if rng.random() < 0.5:
+            doc = {"@context": CTX, "@id": "https://credentialengineregistry.org/graph/ce-1",
+                   "@graph": [random_node(rng, 0) for _ in range(rng.randint(1, 4))]}
+            if rng.random() < 0.2:
+                doc["adms:status"] = "provisional"
+        else:
+            doc = {"@context": CTX, **random_node(rng, 0)}
+        out.append(doc)
+    return out
+
+
+def _pyld_accepts(document: dict) -> bool:
+    try:
+        jsonld.to_rdf(copy.deepcopy(document), {"documentLoader": offline_loader()})
+    except jsonld.JsonLdError:
+        return False
+    return True
+
+
+def test_generated_documents_match_pyld() -> None:
+    checked = 0
+    for doc in generated_documents():
+        if not _pyld_accepts(doc):  # pyld rejects the whole document (e.g. a number in a language map)
+            continue
+        try:
+            convert(doc, "g")
+        except Unsupported:
+            continue
+        assert_same_as_pyld(doc)
+        checked += 1
+    assert checked > 200
+
+
+def test_pointers_map_every_subject_to_its_object() -> None:
+    doc = json.loads((DATA / "validate" / "learning_program.json").read_text(encoding="utf-8"))
+    conv = convert(doc, "d0")
+    subjects = {line.split(" ", 1)[0] for line in conv.lines}
+    assert subjects <= set(conv.pointers)
+    main = "<https://credentialengineregistry.org/resources/ce-1b8d4e3f-9e52-4d7c-a01f-3c6e8b2d4fa1>"
+    assert conv.pointers[main] == "/@graph/0"
+    bnode = next(t for t, label in conv.bnode_labels.items() if label.startswith("_:3f1a"))
+    assert conv.pointers[bnode] == "/@graph/1"
+
+
+def test_unsupported_constructs_are_refused_not_guessed() -> None:
+    with pytest.raises(Unsupported):
+        convert({"@context": CTX, "@type": "ceterms:Course", "ceterms:hasPart": {"@list": ["a"]}}, "x")
+    with pytest.raises(Unsupported):
+        convert({"@context": "https://example.org/other", "@type": "ceterms:Course"}, "x")
+
+
+def test_ontology_triples_and_pointer_escaping() -> None:
+    assert "<https://purl.org/ctdl/terms/BachelorDegree> <http://www.w3.org/2000/01/rdf-schema#subClassOf>" \
+        in ontology_ntriples()
+    assert escape_pointer("a/b~c") == "a~1b~0c"
