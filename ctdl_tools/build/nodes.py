@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from functools import lru_cache
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
