@@ -199,7 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             result = results[size] = SizeResult(size, catalogs[size].stat().st_size / 1e6)
             for number in range(1, args.runs + 1):
-                run = convert_once(args.python, catalogs[size], outdir, log, args.convert_args)
+                # A fresh output directory per run: deleting the previous run's files would leave the
+                # filesystem journalling during the next timed run.
+                run = convert_once(args.python, catalogs[size], workdir / f"out-{size}-{number}", log,
+                                   args.convert_args)
                 result.runs.append(run)
                 note = "" if run.written in (None, size) else f", {run.written} written"
                 print(f"{size:>7} rows  run {number}: {run.seconds:6.2f} s  {run.peak_rss_mb:6.0f} MB  "
