@@ -79,6 +79,7 @@ from ctdl_tools.build.nodes import (
     resolve_concept,
     url,
 )
+from ctdl_tools.build.records import UNPUBLISHABLE
 from ctdl_tools.catalog.codes import normalize_cip, normalize_naics, normalize_occupation
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, PrebuiltInput
 from ctdl_tools.catalog.ra_json import ENVELOPE
@@ -90,8 +91,6 @@ from ctdl_tools.vocab.pins import CONTEXT_URLS
 BODY_KINDS = {"LearningOpportunity": LEARNING, "Credential": CREDENTIAL, "Organization": ORGANIZATION}
 LOPP, CREDENTIAL_ROOT, ORG_ROOT, ASSESSMENT = ("ceterms:LearningOpportunityProfile", "ceterms:Credential",
                                                "ceterms:Organization", "ceterms:AssessmentProfile")
-# Generic types the Registry refuses ("top level types that may not be published", RA CredentialRequest.cs).
-UNPUBLISHABLE = {"ceterms:Credential", "ceterms:Degree"}
 # Words the RA accepts for a type that are not CTDL class names.
 TYPE_ALIASES = {"learningopportunity": LOPP, "assessment": ASSESSMENT}
 ORG_PROPS = {
