@@ -304,3 +304,30 @@ def test_repaired_codes_warn_with_the_cell(tmp_path: Path) -> None:
     assert "row 2, column 'CIP List'" in err
     node = next(iter(load_docs(tmp_path / "out").values()))["@graph"][0]
     assert [c["ceterms:codedNotation"] for c in node["ceterms:instructionalProgramType"]] == ["01.0101", "47.0604"]
+
+
+def test_a_competency_id_requires_its_subtree_only(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    folder.mkdir()
+    skills = [["Framework", "Framework CTID", "Framework Description", "Publisher", "ID", "Competency", "Parent"],
+              ["Skills", FRAMEWORK, "College-wide skills framework.", OWNER, "WLD", "Weld metals.", ""],
+              ["Skills", FRAMEWORK, "College-wide skills framework.", OWNER, "WLD-1", "Weld plate.", "WLD"],
+              ["Skills", FRAMEWORK, "College-wide skills framework.", OWNER, "WLD-1.1", "Weld flat plate.", "WLD-1"],
+              ["Skills", FRAMEWORK, "College-wide skills framework.", OWNER, "NUR", "Care for patients.", ""]]
+    write_csv(folder / "skills.csv", skills[0], skills[1:])
+    header = [*CRED_HEADER, "Condition Profile: Required Competency Framework"]
+    rows = [[*SOLO_ROW, "WLD"], [*SOLO_ROW[:1], *SOLO_ROW[1:], FRAMEWORK], [*SOLO_ROW, "NOPE"]]
+    rows[1][0], rows[2][0] = "AAS-2", "AAS-3"
+    write_csv(folder / "creds.csv", header, rows)
+    code, _, err = run("convert", str(folder), "-o", str(tmp_path / "out"))
+    assert code == 1 and "'NOPE' is neither a CTID nor the ID of a competency" in err
+    docs = load_docs(tmp_path / "out")
+    required = {}
+    for doc in docs.values():
+        node = doc["@graph"][0]
+        if "ceterms:requires" in node:
+            targets = node["ceterms:requires"][0]["ceterms:targetCompetency"]
+            required[node["ceterms:ctid"]] = [t["ceterms:targetNodeName"]["en-US"] for t in targets]
+    assert sorted(required.values()) == [
+        ["Weld metals.", "Weld plate.", "Weld flat plate."],
+        ["Weld metals.", "Weld plate.", "Weld flat plate.", "Care for patients."]]

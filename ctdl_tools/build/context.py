@@ -28,6 +28,30 @@ class FrameworkIndex:
     ctid: str
     name: str
     competencies: list[tuple[str, str]] = field(default_factory=list)  # (ctid, competency text)
+    keys: list[str] = field(default_factory=list)             # source keys (IDs), same order
+    parents: list[list[int]] = field(default_factory=list)    # parent positions, same order
+
+    def subtree(self, position: int) -> list[int]:
+        """``position`` and every competency below it, in source order."""
+        children: dict[int, list[int]] = {}
+        for child, parents in enumerate(self.parents):
+            for parent in parents:
+                children.setdefault(parent, []).append(child)
+        found, todo = {position}, [position]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return sorted(found)
+
+    def find(self, ref: str) -> int | None:
+        """The position of a competency named by its CTID or source key."""
+        text = ref.strip()
+        for position, (ctid, _text) in enumerate(self.competencies):
+            if ctid == text.lower() or (position < len(self.keys) and self.keys[position] == text):
+                return position
+        return None
 
 
 @dataclass

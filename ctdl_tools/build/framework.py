@@ -72,8 +72,9 @@ def index_framework(fw: SkillFramework, ctx: BuildContext) -> None:
     _Indexer(plan, ctx).run()
     if plan.ctid is not None and ctx.by_ctid.get(plan.ctid) is not None \
             and ctx.by_ctid[plan.ctid].where == fw.where:
-        ctx.frameworks[plan.ctid] = FrameworkIndex(plan.ctid, fw.name, [
-            (ctid, c.text) for ctid, c in zip(plan.ctids, fw.competencies, strict=True)])
+        ctx.frameworks[plan.ctid] = FrameworkIndex(
+            plan.ctid, fw.name, [(ctid, c.text) for ctid, c in zip(plan.ctids, fw.competencies, strict=True)],
+            keys=[c.key for c in fw.competencies], parents=[list(p) for p in plan.parents])
 
 
 class _Indexer:

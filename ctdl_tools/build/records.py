@@ -6,11 +6,11 @@ but the other fields are still checked so one run shows every problem of a row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ctdl_tools.build.codes import code_alignment, property_for
-from ctdl_tools.build.context import BuildContext
+from ctdl_tools.build.context import BuildContext, FrameworkIndex
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
 from ctdl_tools.build.languages import language_code
 from ctdl_tools.build.nodes import (
@@ -195,30 +195,52 @@ class _RecordBuilder:
         return uris
 
     def competencies(self, name: str) -> list[dict]:
-        """Framework CTIDs → one alignment per competency when the framework is in this conversion."""
+        """Alignments to competencies, one per competency (CE's expansion of a framework CTID).
+
+        Each reference is a framework CTID (all its competencies, when the framework is in this
+        conversion), or a competency's CTID or ID in such a framework (it and everything under it: a
+        program that teaches one skill area of a college-wide framework).
+        """
         alignments = []
         for ref in list_value(self.record.get(name)):
-            try:
-                framework_ctid = normalize_ctid(ref)
-            except ValueError as exc:
-                self.error(name, f"{exc}; Error invalid must be a valid Ctid")
+            framework_ctid = ref.strip().lower()
+            if framework_ctid in self.ctx.frameworks:
+                framework = self.ctx.frameworks[framework_ctid]
+                alignments += self._aligned(framework, range(len(framework.competencies)))
                 continue
-            framework = self.ctx.frameworks.get(framework_ctid)
-            if framework is None:
-                self.warn(name, f"framework {framework_ctid} is not in this conversion: linked as a framework, "
-                          "not expanded to its competencies")
-                alignments.append({"@type": "ceterms:CredentialAlignmentObject",
-                                   "ceterms:framework": self.ctx.uri(framework_ctid)})
-                continue
-            for competency_ctid, text in framework.competencies:
-                alignments.append({
-                    "@type": "ceterms:CredentialAlignmentObject",
-                    "ceterms:framework": self.ctx.uri(framework_ctid),
-                    "ceterms:frameworkName": lang_map(framework.name, self.lang),
-                    "ceterms:targetNode": self.ctx.uri(competency_ctid),
-                    "ceterms:targetNodeName": lang_map(text, self.lang),
-                })
+            found = [(f, f.find(ref)) for f in self.ctx.frameworks.values()]
+            found = [(f, position) for f, position in found if position is not None]
+            if len(found) > 1:
+                self.error(name, f"{ref!r} names a competency in several frameworks; use its CTID")
+            elif found:
+                framework, position = found[0]
+                alignments += self._aligned(framework, framework.subtree(position))
+            else:
+                alignments += self._framework_outside(name, ref)
         return alignments
+
+    def _aligned(self, framework: FrameworkIndex, positions: Iterable[int]) -> list[dict]:
+        out = []
+        for position in positions:
+            competency_ctid, text = framework.competencies[position]
+            out.append({
+                "@type": "ceterms:CredentialAlignmentObject",
+                "ceterms:framework": self.ctx.uri(framework.ctid),
+                "ceterms:frameworkName": lang_map(framework.name, self.lang),
+                "ceterms:targetNode": self.ctx.uri(competency_ctid),
+                "ceterms:targetNodeName": lang_map(text, self.lang),
+            })
+        return out
+
+    def _framework_outside(self, name: str, ref: str) -> list[dict]:
+        try:
+            framework_ctid = normalize_ctid(ref)
+        except ValueError:
+            self.error(name, f"{ref!r} is neither a CTID nor the ID of a competency in this conversion")
+            return []
+        self.warn(name, f"framework {framework_ctid} is not in this conversion: linked as a framework, "
+                  "not expanded to its competencies")
+        return [{"@type": "ceterms:CredentialAlignmentObject", "ceterms:framework": self.ctx.uri(framework_ctid)}]
 
     # --- profiles --------------------------------------------------------------------------------------
     def costs(self) -> None:
