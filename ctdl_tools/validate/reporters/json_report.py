@@ -11,6 +11,8 @@ import json
 from importlib import resources
 from typing import Any
 
+import orjson
+
 from ctdl_tools import __version__
 from ctdl_tools.validate.reporters.common import Options, failed, fired_rules, verdict
 from ctdl_tools.validate.result import Finding, Report, Rule
@@ -20,7 +22,8 @@ SCHEMA_FILE = "report.schema.json"
 
 
 def render(report: Report, options: Options | None = None) -> str:
-    return json.dumps(as_dict(report, options or Options()), indent=2, ensure_ascii=False) + "\n"
+    # orjson: the standard library's indenting encoder is pure Python and was half of a 10k-record run.
+    return orjson.dumps(as_dict(report, options or Options()), option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
 def as_dict(report: Report, options: Options) -> dict[str, Any]:
