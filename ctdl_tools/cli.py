@@ -67,8 +67,10 @@ def main() -> None:
 @click.option("--language", default="en-US", show_default=True, help="Language of the catalog's text.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Summary format on stdout.")
+@click.option("--validate", "then_validate", is_flag=True,
+              help="Then validate what was written (as `ctdl validate`); exit 1 on Violations.")
 def convert(inputs: tuple[Path, ...], outdir: Path, kind: str, mapping: Path | None, owner: str | None,
-            ctid_namespace: str | None, language: str, fmt: str) -> None:
+            ctid_namespace: str | None, language: str, fmt: str, then_validate: bool) -> None:
     """Convert catalogs (CSV, XLSX, JSON, YAML, CASE, RSD, ESCO) to CTDL JSON-LD."""
     from ctdl_tools.build.convert import ConvertOptions
     from ctdl_tools.build.convert import convert as run_convert
@@ -93,7 +95,19 @@ def convert(inputs: tuple[Path, ...], outdir: Path, kind: str, mapping: Path | N
         for s in result.inputs:
             click.echo(f"{s.name}: {s.written} written, {s.failed} failed, {s.warnings} warnings, "
                        f"{s.errors} errors")
-    sys.exit(EXIT_RECORD_ERRORS if result.failed else EXIT_OK)
+    violations = _validate_written(result.written) if then_validate else False
+    sys.exit(EXIT_RECORD_ERRORS if result.failed or violations else EXIT_OK)
+
+
+def _validate_written(paths: list[Path]) -> bool:
+    """The validator's text report on stderr; True if it found a Violation."""
+    from ctdl_tools.validate import validate
+    from ctdl_tools.validate.reporters import Options, render
+
+    report = validate([str(p) for p in paths])
+    sys.stderr.buffer.write(render("text", report, Options(color=sys.stderr.isatty())))
+    sys.stderr.flush()
+    return not report.conforms
 
 
 def _registry_group() -> click.Command:

@@ -88,3 +88,14 @@ def test_random_catalogs_never_crash(data: dict) -> None:
             assert ctx.problems.errors == []
         except InputError as exc:
             assert "f.json" in str(exc)
+
+
+def test_convert_then_validate_uses_the_validator(tmp_path: Path) -> None:
+    code, _, err = run("convert", str(SAMPLES / "catalog.json"), "-o", str(tmp_path / "ok"), "--validate")
+    assert code == 0 and "PASSED: no violations" in err
+    short = {"credentials": [{"External Identifier": "S1", "Credential Name": "Short", "Credential Type": "Certificate",
+                              "Description": "Too short.", "Subject Webpage": "https://keystone.example.edu/s",
+                              "Owned By": OWNER}]}
+    (tmp_path / "short.json").write_text(json.dumps(short))
+    code, _, err = run("convert", str(tmp_path / "short.json"), "-o", str(tmp_path / "bad"), "--validate")
+    assert code == 1 and "RA-DESCRIPTION-MIN-LENGTH" in err
