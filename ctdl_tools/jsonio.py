@@ -12,18 +12,25 @@ import orjson
 from ctdl_tools.errors import InputError, Where
 
 
-def read_text(path: Path | str) -> str:
-    """A UTF-8 text file (a UTF-8 BOM is fine); anything else is an :class:`InputError`."""
+def read_bytes(path: Path | str, max_bytes: int | None = None) -> bytes:
+    """A file's bytes; a missing, unreadable or (with ``max_bytes``) oversized file is an :class:`InputError`."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        if max_bytes is not None and (size := path.stat().st_size) > max_bytes:
+            raise InputError(Where(str(path)), f"file is {size} bytes; the limit is {max_bytes} "
+                                               f"({max_bytes // (1024 * 1024)} MiB)")
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError(Where(str(path)), "file not found") from None
     except IsADirectoryError:
         raise InputError(Where(str(path)), "is a directory, expected a file") from None
     except OSError as exc:
         raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
-    return decode_utf8(data, str(path))
+
+
+def read_text(path: Path | str) -> str:
+    """A UTF-8 text file (a UTF-8 BOM is fine); anything else is an :class:`InputError`."""
+    return decode_utf8(read_bytes(path), str(path))
 
 
 def decode_utf8(data: bytes, name: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -109,14 +108,6 @@ def index_sources(sources: list[Source], ctx: BuildContext) -> int:
             total += 1
     ctx.finish_index()
     return total
-
-
-def build_documents(sources: list[Source], ctx: BuildContext) -> Iterator[tuple[int, Any, GraphDocument | None]]:
-    """Index everything, then yield ``(source index, item, document or None)`` per item."""
-    index_sources(sources, ctx)
-    for number, source in enumerate(sources):
-        for item in source.items():
-            yield number, item, _build(item, ctx)
 
 
 # One item's pass-2 outcome: (sequence number, source index, built here?, written file or None, problems).

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ctdl_tools.catalog.fields import LIST_FIELDS, header_key, header_table, signature_score
+from ctdl_tools.catalog.fields import FIELDS, LIST_FIELDS, header_key, header_table, signature_score
 from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Record
 from ctdl_tools.errors import InputError, Problems, Where
@@ -214,8 +214,6 @@ def bind_columns(table: Table, kind: str, mapping: Mapping, problems: Problems) 
 
 
 def _display_header(kind: str, name: str) -> str:
-    from ctdl_tools.catalog.fields import FIELDS
-
     headers = FIELDS[kind].get(name, ())
     return headers[0] if headers else name
 

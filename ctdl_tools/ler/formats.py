@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ctdl_tools.errors import InputError, Where
+from ctdl_tools.jsonio import read_bytes
 from ctdl_tools.ler import baked
 from ctdl_tools.ler.jws import Jws, looks_like_jws, parse_jws, strict_json
 
@@ -142,28 +143,13 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 
 def read_file(path: Path, *, explicit: bool = True, max_bytes: int = MAX_BYTES) -> LerFile | Skipped:
-    raw = _read_bytes(path, max_bytes)
+    raw = read_bytes(path, max_bytes)
     try:
         return _parse_file(path, raw)
     except _NotCredential as exc:
         if explicit:
             raise InputError(Where(str(path)), f"not an Open Badge, CLR or achievement: {exc}") from None
         return Skipped(path, str(exc))
-
-
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(Where(str(path)), f"file is {size} bytes; the limit is {max_bytes} "
-                                               f"({max_bytes // (1024 * 1024)} MiB)")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(Where(str(path)), "file not found") from None
-    except IsADirectoryError:
-        raise InputError(Where(str(path)), "is a directory") from None
-    except OSError as exc:
-        raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
 
 
 class _NotCredential(ValueError):

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri, is_ctid
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError, Where
-from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_json, write_atomic
+from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_bytes, read_json, write_atomic
 from ctdl_tools.registry import gate
 from ctdl_tools.registry.client import AssistantApi, Cancelled, DirectApi, Http, Published, RegistryError, RetryPolicy
 from ctdl_tools.registry.config import Settings, Target
@@ -162,7 +162,7 @@ def scan(files: list[Path], org_override: str | None, entries: dict[str, Entry])
     by_source = {e.source: e for e in entries.values() if e.source}
     items, seen = [], {}
     for path in files:
-        data = _read_bytes(path)
+        data = read_bytes(path)
         file_digest = hashlib.sha256(data).hexdigest()
         entry = by_source.get(os.path.abspath(path))
         if (entry and entry.status == PUBLISHED and entry.file_digest == file_digest
@@ -177,13 +177,6 @@ def scan(files: list[Path], org_override: str | None, entries: dict[str, Entry])
             seen.setdefault(item.ctid, path)
         items.append(item)
     return items
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
 
 
 def _parsed(path: Path, data: bytes, file_digest: str, org_override: str | None,
