@@ -1,4 +1,4 @@
-"""The default engine (shacl, Rust) and the reference (pySHACL) agree on the same shapes and data.
+"""The engines agree on the same shapes and data: native (the default), shacl (Rust) and pySHACL (the reference).
 
 Compared: the multiset of (focus node, rule id, severity, property) over every SHACL finding, on the
 corpus records plus the hand-made fixtures with one defect each (the break-the-gate cases), all in one
@@ -57,13 +57,22 @@ def shacl_findings(report) -> Counter:
     return Counter((f.focus, f.rule_id, f.severity, f.property) for f in report.findings if f.shape)
 
 
+def all_fields(report) -> Counter:
+    return Counter((f.rule_id, f.severity, f.file, f.pointer, f.line, f.ctid, f.focus, f.property, f.value)
+                   for f in report.findings)
+
+
 def test_engines_agree_on_corpus_and_broken_fixtures() -> None:
     inputs = [DATA / "registry" / name for name in CORPUS] + broken_fixtures()
+    native = validate(inputs, engine="native")
     fast = validate(inputs, engine="shacl")
     reference = validate(inputs, engine="pyshacl")
-    assert fast.engine == "shacl" and reference.engine == "pyshacl"
+    assert (native.engine, fast.engine, reference.engine) == ("native", "shacl", "pyshacl")
+    assert shacl_findings(native) == shacl_findings(reference)
     assert shacl_findings(fast) == shacl_findings(reference)
+    assert all_fields(native) == all_fields(fast)  # and every field of every finding, where both map back
     assert sum(shacl_findings(fast).values()) > 300
     rules = {key[1] for key in shacl_findings(fast)}
     assert {"STRUCT-CTID-FORM", "STRUCT-LANGSTRING", "STRUCT-IRI-VALUED", "STRUCT-UNIQUE-LANG",
-            "STRUCT-CONCEPT-SCHEME", "MDP-CREDENTIAL-SPECIFIC-TYPE", "MDP-LEARNINGOPPORTUNITY-NAME"} <= rules
+            "STRUCT-CONCEPT-SCHEME", "MDP-CREDENTIAL-SPECIFIC-TYPE", "MDP-LEARNINGOPPORTUNITY-NAME",
+            "STRUCT-CTID-MATCHES-ID", "STRUCT-DOMAIN", "STRUCT-RANGE"} <= rules

@@ -26,7 +26,7 @@ from ctdl_tools.validate.rdf import (
     escape_pointer,
     iri_ok,
     is_skolem,
-    ontology_ntriples,
+    ontology_triples,
 )
 from ctdl_tools.validate.result import Finding, Report, Rule, sort_findings
 from ctdl_tools.validate.rules import PYTHON_RULES
@@ -34,7 +34,7 @@ from ctdl_tools.validate.shapes import ShapeSet, load_shapes
 from ctdl_tools.vocab import vocabulary
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-DESCRIBED_TYPE = " <https://purl.org/ctdl_tools/shapes/describedType> "
+DESCRIBED_TYPE = "<https://purl.org/ctdl_tools/shapes/describedType>"
 CHUNK_DOCS = 200  # documents per SHACL call (see Checker._chunks)
 Input = str | Path | dict | list
 
@@ -86,7 +86,7 @@ class Checker:
         self.docs: list[Document] = []  # pruned after pass 1
         self.readable: list[Document] = []
         self.described: dict[int, set[str]] = {}  # doc index → IRIs (N-Triples) it describes
-        self.types: dict[str, list[str]] = {}  # IRI → its ctshapes:describedType triples
+        self.types: dict[str, list[tuple[str, str, str]]] = {}  # IRI → its ctshapes:describedType triples
         self.records = 0
         self._by_name: dict[str, Source] = {}
         self.shapes_have_user_rules = any(r.origin == "user" for r in shapes.rules.values())
@@ -148,7 +148,7 @@ class Checker:
             for t in types if isinstance(types, list) else [types]:
                 cls = tables.expand(t, vocab=True) if isinstance(t, str) else None
                 if cls and iri_ok(cls):
-                    self.types.setdefault(term, []).append(f"{term}{DESCRIBED_TYPE}<{cls}> .\n")
+                    self.types.setdefault(term, []).append((term, DESCRIBED_TYPE, f"<{cls}>"))
 
     # --- pass 2 ------------------------------------------------------------------------------------------
     def _shacl(self) -> None:
@@ -206,15 +206,15 @@ class Checker:
         own = set().union(*(c.defined for c in convs)) if convs else set()
         # The classes of values described in other chunks (for STRUCT-RANGE), under ctshapes:describedType:
         # as rdf:type they would make those nodes focus nodes here too.
-        extra = sorted({line for c in convs for ref in c.referenced - own for line in self.types.get(ref, ())})
-        data = ontology_ntriples() + "".join(line for c in convs for line in c.lines) + "".join(extra)
+        extra = sorted({t for c in convs for ref in c.referenced - own for t in self.types.get(ref, ())})
+        data = [*ontology_triples(), *(t for c in convs for t in c.triples), *extra]
         try:
             raw = self.engine.validate(data) if convs else []
         except ValueError:  # a parse error should not happen (the converter checks terms); isolate it
             raw = []
             for doc in chunk.docs:
                 try:
-                    raw.extend(self.engine.validate(ontology_ntriples() + "".join(chunk.conversions[doc.index].lines)))
+                    raw.extend(self.engine.validate([*ontology_triples(), *chunk.conversions[doc.index].triples]))
                 except (ValueError, KeyError) as exc:
                     found.append(finding(doc, "JSONLD-INVALID", "", f"the RDF could not be validated: {exc}"))
         found.extend(f for r in raw if (f := self._from_result(r, chunk)) is not None)

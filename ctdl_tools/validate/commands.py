@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from ctdl_tools.validate.result import Report, Rule
 
 FORMATS = ("text", "json", "junit", "sarif", "html")
-ENGINES = ("auto", "shacl", "pyshacl")
+ENGINE_NAMES = ("auto", "native", "shacl", "pyshacl")  # engine.ENGINE_NAMES, without importing the engines
+
 UNREADABLE_RULES = ("JSON-UNREADABLE", "JSON-SYNTAX")  # the loader's findings for input it could not read
 T = TypeVar("T")
 
@@ -53,8 +54,9 @@ def _fail(message: str) -> NoReturn:
                    "See `ctdl shapes list`.")
 @click.option("--fail-on", type=click.Choice(["violation", "warning"]), default="violation", show_default=True,
               help="Lowest severity that makes the exit code 1.")
-@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
-              help="SHACL engine: shacl (fast, Rust) when installed, else pyshacl.")
+@click.option("--engine", type=click.Choice(ENGINE_NAMES), default="auto", show_default=True,
+              help="SHACL engine: native (compiled SHACL Core, the default for our shapes), shacl (Rust: any "
+                   "SHACL, used by auto when your shapes need more) or pyshacl (the reference).")
 def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shapes_dirs: tuple[Path, ...],
                      disabled: tuple[str, ...], fail_on: str, engine: str) -> None:
     """Validate CTDL JSON-LD files, directories, globs or - (stdin) against the SHACL shapes.

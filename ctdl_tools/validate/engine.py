@@ -1,9 +1,11 @@
-"""SHACL engines behind one small interface.
+"""SHACL engines behind one small interface: compile a shape set once, validate a list of triples.
 
-``shacl`` (Rust, PyPI ``shacl``) is the default: compiled once per shape set, validates N-Triples text,
-releases the GIL. ``pyshacl`` is the reference implementation, kept for agreement tests and as the
-fallback when ``shacl`` is not installed. Both return :class:`RawResult` with terms in N-Triples syntax,
-so the rest of ctdl_tools never sees an engine's own objects.
+``native`` (:mod:`ctdl_tools.validate.native`, SHACL Core compiled to Python) is the default whenever the
+shapes stay within what it implements, which ours do; ``shacl`` (Rust, PyPI ``shacl``) runs any other
+shapes (``auto`` picks it then); ``pyshacl`` is the reference implementation, kept for agreement tests and
+as the last fallback. Data arrives as (subject, predicate, object) terms in N-Triples syntax; every engine
+returns :class:`RawResult` with terms in the same syntax, so the rest of ctdl_tools never sees an
+engine's own objects.
 """
 
 from __future__ import annotations
@@ -32,12 +34,19 @@ class RawResult:
     root_shape: str | None = None  # nearest named shape (shacl only): maps results of blank-node shapes
 
 
+Triple = tuple[str, str, str]
+
+
 class Engine(Protocol):
     name: str
 
-    def validate(self, data: str) -> list[RawResult]:
-        """Validate a data graph given as N-Triples text."""
+    def validate(self, triples: list[Triple]) -> list[RawResult]:
+        """Validate a data graph given as N-Triples terms."""
         ...
+
+
+def ntriples(triples: list[Triple]) -> str:
+    return "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
 
 
 class ShaclEngine:
@@ -50,8 +59,8 @@ class ShaclEngine:
 
         self._shapes = shacl.Shapes.from_text(shapes.ntriples, format="ntriples")
 
-    def validate(self, data: str) -> list[RawResult]:
-        report = self._shapes.validate_text(data, format="ntriples")
+    def validate(self, triples: list[Triple]) -> list[RawResult]:
+        report = self._shapes.validate_text(ntriples(triples), format="ntriples")
         out = []
         for r in report.results:
             shape = r.source_shape
@@ -72,12 +81,12 @@ class PyshaclEngine:
     def __init__(self, shapes: ShapeSet) -> None:
         self._shapes = _rdflib_graph(shapes.ntriples)
 
-    def validate(self, data: str) -> list[RawResult]:
+    def validate(self, triples: list[Triple]) -> list[RawResult]:
         import pyshacl
         from rdflib import Namespace
 
         sh = Namespace(SH)
-        _, report, _ = pyshacl.validate(_rdflib_graph(data), shacl_graph=self._shapes, inference="none",
+        _, report, _ = pyshacl.validate(_rdflib_graph(ntriples(triples)), shacl_graph=self._shapes, inference="none",
                                         abort_on_first=False, allow_warnings=True, meta_shacl=False)
         out = []
         # Only top-level results (sh:result of the report): pySHACL also types the nested results it
@@ -152,20 +161,25 @@ def _rdflib_graph(ntriples: str) -> object:
     return graph
 
 
-ENGINES = {"shacl": ShaclEngine, "pyshacl": PyshaclEngine}
+def _native(shapes: ShapeSet) -> Engine:
+    from ctdl_tools.validate.native import NativeEngine
+
+    return NativeEngine(shapes)
+
+
+ENGINES = {"native": _native, "shacl": ShaclEngine, "pyshacl": PyshaclEngine}
+ENGINE_NAMES = ("auto", *ENGINES)
 
 
 def available(name: str) -> bool:
     import importlib.util
 
-    return importlib.util.find_spec(name) is not None
+    return name == "native" or importlib.util.find_spec(name) is not None
 
 
-def resolve_engine_name(name: str) -> str:
-    if name == "auto":
-        return "shacl" if available("shacl") else "pyshacl"
-    if name not in ENGINES:
-        raise ValueError(f"unknown SHACL engine {name!r}; choose from auto, {', '.join(ENGINES)}")
+def check_engine_name(name: str) -> str:
+    if name != "auto" and name not in ENGINES:
+        raise ValueError(f"unknown SHACL engine {name!r}; choose from {', '.join(ENGINE_NAMES)}")
     return name
 
 
@@ -173,11 +187,24 @@ _COMPILED: dict[tuple[str, str], Engine] = {}
 
 
 def compile_engine(name: str, shapes: ShapeSet) -> Engine:
-    """The engine for ``shapes``, compiled once per process and shape set."""
-    name = resolve_engine_name(name)
-    key = (name, shapes.digest)
-    if key not in _COMPILED:
-        if len(_COMPILED) >= 8:  # bound memory when many shape sets are used in one process
-            _COMPILED.pop(next(iter(_COMPILED)))
-        _COMPILED[key] = ENGINES[name](shapes)
-    return _COMPILED[key]
+    """The engine for ``shapes``, compiled once per process and shape set.
+
+    ``auto``: native when it implements every construct the shapes use, else shacl, else pyshacl.
+    """
+    from ctdl_tools.validate.native import UnsupportedShapes
+
+    candidates = [check_engine_name(name)] if name != "auto" else [n for n in ENGINES if available(n)]
+    for candidate in candidates:
+        key = (candidate, shapes.digest)
+        if key not in _COMPILED:
+            try:
+                engine = ENGINES[candidate](shapes)
+            except UnsupportedShapes:
+                if name == "auto":
+                    continue
+                raise
+            if len(_COMPILED) >= 8:  # bound memory when many shape sets are used in one process
+                _COMPILED.pop(next(iter(_COMPILED)))
+            _COMPILED[key] = engine
+        return _COMPILED[key]
+    raise ValueError("no SHACL engine can run these shapes")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -61,7 +61,7 @@ class Dropped:
 class Conversion:
     """The triples of one document and where their subjects came from."""
 
-    lines: list[str] = field(default_factory=list)
+    triples: list[tuple[str, str, str]] = field(default_factory=list)  # N-Triples terms
     pointers: dict[str, str] = field(default_factory=dict)  # N-Triples subject term → JSON pointer
     bnode_labels: dict[str, str] = field(default_factory=dict)  # our label → the document's own "_:x"
     defined: set[str] = field(default_factory=set)  # subject terms described here (not only referenced)
@@ -70,6 +70,10 @@ class Conversion:
     bnode_refs: list[tuple[str, str]] = field(default_factory=list)  # (pointer, "_:x") used as a value
     dropped: list[Dropped] = field(default_factory=list)
     exact: bool = True  # False when pyld converted it (fallback): only IRI subjects are mapped
+
+    @property
+    def lines(self) -> list[str]:
+        return [f"{s} {p} {o} .\n" for s, p, o in self.triples]
 
 
 def escape_pointer(token: str) -> str:
@@ -221,7 +225,7 @@ class _Converter:
     # --- structure -------------------------------------------------------------------------------------
     def emit(self, subject: str | None, predicate: str | None, obj: str | None) -> None:
         if subject is not None and predicate is not None and obj is not None:
-            self.out.lines.append(f"{subject} {predicate} {obj} .\n")
+            self.out.triples.append((subject, predicate, obj))
             if obj[0] == "<" and predicate is not RDF_TYPE:
                 self.out.referenced.add(obj)
 
@@ -410,7 +414,7 @@ def convert_with_pyld(document: dict, label: str, skolem: bool = False) -> Conve
     out = Conversion(exact=False)
     for quad in pyoxigraph.parse(nquads.encode("utf-8"), format=pyoxigraph.RdfFormat.N_QUADS):
         terms = [_relabel(str(t), label, skolem) for t in (quad.subject, quad.predicate, quad.object)]
-        out.lines.append(f"{terms[0]} {terms[1]} {terms[2]} .\n")
+        out.triples.append((terms[0], terms[1], terms[2]))
         out.defined.add(terms[0])
         if terms[2].startswith("<") and terms[1] != RDF_TYPE:
             out.referenced.add(terms[2])
@@ -448,16 +452,15 @@ def ontology_ntriples() -> str:
     ``ceterms:BachelorDegree`` nodes (SHACL follows subClassOf in the *data* graph): ~200 triples
     once per run instead of extra rdf:type triples on every node.
     """
+    return "".join(f"{s} {p} {o} .\n" for s, p, o in ontology_triples())
+
+
+@cache
+def ontology_triples() -> tuple[tuple[str, str, str], ...]:
+    """:func:`ontology_ntriples` as (s, p, o) terms."""
     vocab = vocabulary()
-    lines = []
-    for cls in sorted(vocab.classes.values(), key=lambda c: c.id):
-        for sup in sorted(cls.superclasses):
-            lines.append(f"<{vocab.expand(cls.id)}> {RDFS_SUBCLASS} <{vocab.expand(sup)}> .\n")
-    return "".join(lines)
-
-
-def to_ntriples(conversions: Iterable[Conversion]) -> str:
-    return "".join(line for conv in conversions for line in conv.lines)
+    return tuple((f"<{vocab.expand(cls.id)}>", RDFS_SUBCLASS, f"<{vocab.expand(sup)}>")
+                 for cls in sorted(vocab.classes.values(), key=lambda c: c.id) for sup in sorted(cls.superclasses))
 
 
 def dumps_compact(document: Any) -> str:

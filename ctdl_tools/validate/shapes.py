@@ -64,6 +64,7 @@ class ShapeSet:
     rules: dict[str, Rule] = field(default_factory=dict)  # shape IRI (N-Triples "<…>") → rule
     files: list[str] = field(default_factory=list)
     disabled: frozenset[str] = frozenset()
+    triples: tuple[tuple[str, str, str], ...] = ()  # the same graph as (s, p, o) N-Triples terms
 
     @property
     def digest(self) -> str:
@@ -123,9 +124,9 @@ def _load(files: tuple[str, ...], disabled: tuple[str, ...]) -> ShapeSet:
                 origins[triple[0]] = _origin(path, bundled)
     rules = _rules(triples, origins)
     off = {shape for shape, rule in rules.items() if any(fnmatchcase(rule.id, pat) for pat in disabled)}
-    lines = sorted({f"{s} {p} {o} .\n" for s, p, o in triples})
-    lines += [f"{shape} {DEACTIVATED} {TRUE} .\n" for shape in sorted(off)]
-    return ShapeSet("".join(lines), rules, list(files), frozenset(rules[s].id for s in off))
+    graph = sorted(set(triples)) + [(shape, DEACTIVATED, TRUE) for shape in sorted(off)]
+    text = "".join(f"{s} {p} {o} .\n" for s, p, o in graph)
+    return ShapeSet(text, rules, list(files), frozenset(rules[s].id for s in off), tuple(graph))
 
 
 def _rules(triples: list[tuple[str, str, str]], origins: dict[str, str]) -> dict[str, Rule]:
