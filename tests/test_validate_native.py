@@ -169,7 +169,7 @@ def test_unsupported_shapes_are_refused_and_auto_falls_back(shapes_ttl: str) -> 
 
 
 def test_literal_parts_reads_ntriples_escapes() -> None:
-    assert literal_parts('"a\\"b\\\\c\\nd\\u00e9"@en-us') == ('a"b\\c\nd\u00e9', "en-us", 
+    assert literal_parts('"a\\"b\\\\c\\nd\\u00e9"@en-us') == ('a"b\\c\nd\u00e9', "en-us",
                                                              "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString")
     assert literal_parts('"1"^^<http://www.w3.org/2001/XMLSchema#integer>')[2].endswith("#integer")
     assert literal_parts('"x"') == ("x", None, "http://www.w3.org/2001/XMLSchema#string")
