@@ -28,7 +28,8 @@ from ctdl_tools.validate.rdf import (
     is_skolem,
     ontology_triples,
 )
-from ctdl_tools.validate.result import Finding, Report, Rule, sort_findings
+from ctdl_tools.validate.reporters.common import records_of
+from ctdl_tools.validate.result import Finding, Record, Report, Rule, sort_findings
 from ctdl_tools.validate.rules import PYTHON_RULES
 from ctdl_tools.validate.shapes import ShapeSet, load_shapes
 from ctdl_tools.vocab import vocabulary
@@ -88,6 +89,7 @@ class Checker:
         self.described: dict[int, set[str]] = {}  # doc index → IRIs (N-Triples) it describes
         self.types: dict[str, list[tuple[str, str, str]]] = {}  # IRI → its ctshapes:describedType triples
         self.records = 0
+        self.index: list[Record] = []
         self._by_name: dict[str, Source] = {}
         self.shapes_have_user_rules = any(r.origin == "user" for r in shapes.rules.values())
 
@@ -100,7 +102,7 @@ class Checker:
             self.findings = [f for f in self.findings if f.rule_id not in off]
         findings, self.findings = self.findings, []
         return Report(sort_findings(findings), [s.name for s in self.sources], len(self.docs), self.records,
-                      self.engine.name, self.rules())
+                      self.engine.name, self.rules(), tuple(self.index))
 
     def rules(self) -> dict[str, Rule]:
         out = dict(PYTHON_RULES)
@@ -125,7 +127,9 @@ class Checker:
     def _first_look(self, doc: Document) -> list[Finding]:
         found, ok = context_findings(doc)
         found += structure_findings(doc)
-        self.records += sum(1 for _, node in doc.nodes if isinstance(node.get("ceterms:ctid"), str))
+        records = records_of(doc)
+        self.index.extend(records)
+        self.records += len(records)
         if ok:
             self.readable.append(doc)
             self._collect_types(doc)

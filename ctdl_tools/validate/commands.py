@@ -10,12 +10,10 @@ catalog of 500 files one unreadable file should not hide the findings in the oth
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeVar
@@ -137,33 +135,9 @@ def _warn_unknown_rules(known: set[str], patterns: tuple[str, ...]) -> None:
 def _run(paths: tuple[str, ...], shapes_dirs: tuple[Path, ...], patterns: tuple[str, ...],
          engine: str) -> tuple[Report, tuple[Record, ...]]:
     from ctdl_tools.validate import validate
-    from ctdl_tools.validate.reporters import index_records
 
-    with _replayable_stdin(paths) as rewind:
-        rewind()
-        report = _guard(lambda: validate(list(paths), shapes_dirs, patterns, engine))
-        rewind()
-        # The report has no record names nor clean records; the documents do (read again: cheap next to SHACL).
-        records = _guard(lambda: index_records(list(paths)))
-    return report, records
-
-
-@contextmanager
-def _replayable_stdin(paths: tuple[str, ...]) -> Iterator[Callable[[], None]]:
-    """Standard input read once and offered again to each reader (validation, then the record index)."""
-    if "-" not in paths:
-        yield lambda: None
-        return
-    data = sys.stdin.buffer.read()
-    saved = sys.stdin
-
-    def rewind() -> None:
-        sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
-
-    try:
-        yield rewind
-    finally:
-        sys.stdin = saved
+    report = _guard(lambda: validate(list(paths), shapes_dirs, patterns, engine))
+    return report, report.index  # the record index: names and clean records, read with the documents
 
 
 def _emit(data: bytes, output: Path | None) -> None:

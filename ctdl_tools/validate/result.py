@@ -72,6 +72,17 @@ class Finding:
 _FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
+@dataclass(frozen=True)
+class Record:
+    """A record (node with a CTID) of the submission, whether or not anything was found in it."""
+
+    file: str
+    ctid: str
+    pointer: str
+    name: str | None = None
+    type: str | None = None
+
+
 @dataclass
 class Report:
     """All findings of one ``validate`` call, sorted; ``conforms`` means no Violation."""
@@ -82,6 +93,7 @@ class Report:
     records: int = 0  # nodes with a CTID
     engine: str = ""
     rules: dict[str, Rule] = field(default_factory=dict)  # every rule that could fire, by id
+    index: tuple[Record, ...] = ()  # every record read, with its name (for reporters; not in to_dict)
 
     @property
     def counts(self) -> dict[str, int]:

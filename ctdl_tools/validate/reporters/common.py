@@ -1,9 +1,9 @@
 """What every reporter shares: options, the record index, grouping by file and record, totals and verdict.
 
-A :class:`~ctdl_tools.validate.result.Report` knows findings, not records: a record without findings
-and the *name* of a record appear nowhere in it. :func:`index_records` reads them from the documents
-(the command does it once per run) and the reporters take them through :class:`Options`, so a JUnit
-report has a passing test case for every clean record and every heading can say which program it is.
+Findings alone do not say which records were clean nor what a record is called: the checker keeps a
+record index (:func:`records_of` every document it reads, ``Report.index``; :func:`index_records` for
+documents read elsewhere) and the reporters take it through :class:`Options`, so a JUnit report has a
+passing test case for every clean record and every heading can say which program it is.
 """
 
 from __future__ import annotations
@@ -14,24 +14,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.validate.result import INFO, SEVERITIES, VIOLATION, WARNING, Finding, Report, Rule
+from ctdl_tools.validate.result import INFO, SEVERITIES, VIOLATION, WARNING, Finding, Record, Report, Rule
 
 FAIL_ON = ("violation", "warning")
 # Keys that hold a record's display name, most specific first (CTDL, CTDL-ASN frameworks, competencies, concepts).
 NAME_KEYS = ("ceterms:name", "ceasn:name", "ceasn:competencyLabel", "ceasn:competencyText", "skos:prefLabel")
 PREFERRED_LANGUAGES = ("en-US", "en")
 PLURALS = {VIOLATION: ("violation", "violations"), WARNING: ("warning", "warnings"), INFO: ("info", "infos")}
-
-
-@dataclass(frozen=True)
-class Record:
-    """A record (node with a CTID) of the submission, whether or not anything was found in it."""
-
-    file: str
-    ctid: str
-    pointer: str
-    name: str | None = None
-    type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,13 +74,13 @@ def index_records(inputs: Iterable[Any]) -> tuple[Record, ...]:
     """Every record of the inputs (same paths/globs/"-" as ``validate``) with its name and type."""
     from ctdl_tools.validate.loader import load_documents
 
-    records = []
-    for doc in load_documents(list(inputs)).documents:
-        for pointer, node in doc.nodes:
-            ctid = node.get("ceterms:ctid")
-            if isinstance(ctid, str):
-                records.append(Record(doc.file, ctid, doc.base + pointer, record_name(node), _first_type(node)))
-    return tuple(records)
+    return tuple(r for doc in load_documents(list(inputs)).documents for r in records_of(doc))
+
+
+def records_of(doc: Any) -> list[Record]:
+    """The records (nodes with a CTID) of one loaded document, with their names and types."""
+    return [Record(doc.file, ctid, doc.base + pointer, record_name(node), _first_type(node))
+            for pointer, node in doc.nodes if isinstance(ctid := node.get("ceterms:ctid"), str)]
 
 
 def record_name(node: dict) -> str | None:
