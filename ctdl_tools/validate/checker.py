@@ -14,7 +14,7 @@ from typing import Any
 
 from ctdl_tools.validate import crossref
 from ctdl_tools.validate.engine import Engine, RawResult, compile_engine
-from ctdl_tools.validate.lines import line_of, pointer_lines
+from ctdl_tools.validate.lines import Lines
 from ctdl_tools.validate.loader import Document, Source, iter_inputs, read_input, reread
 from ctdl_tools.validate.prepass import context_findings, conversion_findings, finding, structure_findings
 from ctdl_tools.validate.rdf import (
@@ -66,7 +66,7 @@ class Chunk:
     focus: dict[str, tuple[Document, str]] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)
     nodes: dict[str, tuple[dict, str | None, str, str | None]] = field(default_factory=dict)
-    lines: dict[str, dict[str, int]] = field(default_factory=dict)
+    lines: dict[str, Lines] = field(default_factory=dict)
     texts: dict[str, str | None] = field(default_factory=dict)
 
 
@@ -290,11 +290,11 @@ class Checker:
         if value is not None and raw.value and is_skolem(raw.value):
             value = conv.bnode_labels.get(raw.value)
         if doc.file not in chunk.lines:
-            chunk.lines[doc.file] = _line_index(chunk.texts.get(doc.file))
+            chunk.lines[doc.file] = Lines(chunk.texts.get(doc.file))
         return Finding(
             rule.id if rule else f"SHACL-{raw.component.removesuffix('ConstraintComponent')}",
             raw.severity, (rule.message if rule else raw.message) or raw.component, doc.file,
-            pointer, line_of(chunk.lines[doc.file], pointer), node[1], focus, prop, value,
+            pointer, chunk.lines[doc.file](pointer), node[1], focus, prop, value,
             rule.citation if rule else "", rule.shape if rule else (raw.source_shape or "").strip("<>") or None)
 
     # --- places ----------------------------------------------------------------------------------------
@@ -304,14 +304,14 @@ class Checker:
         docs_by_file: dict[str, list[Document]] = {}
         for doc in self.docs if docs is None else docs:
             docs_by_file.setdefault(doc.file, []).append(doc)
-        current, index = None, {}  # one file's line index at a time: 100k files' indexes would not fit
+        current, lines = None, Lines(None)  # one file's at a time: 100k files' would not fit
         out = []
         for f in sorted(findings, key=lambda f: f.file):
             line, ctid = f.line, f.ctid
             if line is None:
                 if f.file != current:
-                    current, index = f.file, _line_index(text_of(f.file))
-                line = line_of(index, f.pointer)
+                    current, lines = f.file, Lines(text_of(f.file))
+                line = lines(f.pointer)
             if ctid is None:
                 ctid = _ctid_at(docs_by_file.get(f.file, []), f.pointer)
             if line == f.line and ctid == f.ctid:
@@ -326,13 +326,6 @@ class Checker:
             self._by_name = {s.name: s for s in self.sources}
         source = self._by_name.get(name)
         return source.read_text() if source is not None else None
-
-
-def _line_index(text: str | None) -> dict[str, int]:
-    if text is None:  # a Python object, or a file that changed since it was read
-        return {}
-    # A one-line (minified) file: every finding is on line 1, no need to scan it.
-    return {"": 1} if "\n" not in text.strip() else pointer_lines(text)
 
 
 @lru_cache(maxsize=4096)

@@ -81,3 +81,76 @@ def line_of(index: dict[str, int], pointer: str) -> int | None:
         if not pointer:
             return None
         pointer = pointer.rpartition("/")[0]
+
+
+class Lines:
+    """The line of a JSON pointer in one JSON text, found by walking down that pointer only.
+
+    Findings point at a handful of places in a file, so instead of tokenising the whole text in Python
+    (:func:`pointer_lines`), each container on the way is split into its members with the C JSON
+    scanner (which returns where every value ends) and the newlines before the value are counted. Walks
+    are cached per container. Falls back to :func:`pointer_lines` for text the scanner rejects.
+    """
+
+    _DECODER = json.JSONDecoder()
+    _SPACE = re.compile(r"[ \t\n\r]*")
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self._members: dict[int, dict[str, int]] = {}  # container start → member token → value start
+        self._fallback: dict[str, int] | None = None
+        self.one_line = text is not None and "\n" not in text.strip()
+
+    def __call__(self, pointer: str) -> int | None:
+        """The line of ``pointer``, or of its nearest ancestor that has one (None without a text)."""
+        if self.text is None:
+            return None
+        if self.one_line:
+            return 1
+        if self._fallback is not None:
+            return line_of(self._fallback, pointer)
+        try:
+            position = self._position(pointer)
+        except (ValueError, IndexError):
+            self._fallback = pointer_lines(self.text)
+            return line_of(self._fallback, pointer)
+        return self.text.count("\n", 0, position) + 1
+
+    def _position(self, pointer: str) -> int:
+        position = self._SPACE.match(self.text, 0).end()  # type: ignore[union-attr]
+        for token in pointer.split("/")[1:] if pointer else ():
+            members = self._members.get(position)
+            if members is None:
+                members = self._members[position] = self._split(position)
+            if token not in members:
+                break  # a scalar's part or a pointer past the text: the nearest ancestor's line
+            position = members[token]
+        return position
+
+    def _split(self, start: int) -> dict[str, int]:
+        """Member token (escaped key or array index) → start of its value, for the container at ``start``."""
+        text, space, scan = self.text, self._SPACE, self._DECODER.scan_once
+        assert text is not None
+        opening = text[start]
+        if opening not in "{[":
+            return {}
+        out: dict[str, int] = {}
+        i = space.match(text, start + 1).end()  # type: ignore[union-attr]
+        closing = "}" if opening == "{" else "]"
+        index = 0
+        while text[i] != closing:
+            if opening == "{":
+                key, i = json.decoder.scanstring(text, i + 1)
+                i = space.match(text, i).end()  # type: ignore[union-attr]
+                if text[i] != ":":
+                    raise ValueError("':' expected")
+                i = space.match(text, i + 1).end()  # type: ignore[union-attr]
+                out[_escape(key)] = i
+            else:
+                out[str(index)] = i
+                index += 1
+            _, i = scan(text, i)
+            i = space.match(text, i).end()  # type: ignore[union-attr]
+            if text[i] == ",":
+                i = space.match(text, i + 1).end()  # type: ignore[union-attr]
+        return out
