@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -37,12 +38,18 @@ from ctdl_tools.vocab import vocabulary
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 DESCRIBED_TYPE = "<https://purl.org/ctdl_tools/shapes/describedType>"
 CHUNK_DOCS = 200  # documents per SHACL call (see Checker._chunks)
+PARALLEL_MIN_DOCS = 1000  # below this, starting worker processes costs more than it saves
 Input = str | Path | dict | list
 
 
 def validate(inputs: Input | Iterable[Input], shapes_dirs: Iterable[str | Path] = (),
-             disabled_rules: Iterable[str] = (), engine: str = "auto") -> Report:
-    """Validate files, directories, globs, "-" (stdin) or parsed documents; see the package docstring."""
+             disabled_rules: Iterable[str] = (), engine: str = "auto", jobs: int = 1) -> Report:
+    """Validate files, directories, globs, "-" (stdin) or parsed documents; see the package docstring.
+
+    ``jobs`` > 1 validates chunks in that many forked worker processes (native engine, POSIX, submissions
+    of ``PARALLEL_MIN_DOCS`` documents or more); the report is the same. Only fork from a process that
+    runs no other threads: the command line does, the library default stays 1.
+    """
     items = [inputs] if isinstance(inputs, (str, Path, dict)) else list(inputs)
     disabled = tuple(disabled_rules)
     shapes = load_shapes(shapes_dirs, disabled)
@@ -51,7 +58,7 @@ def validate(inputs: Input | Iterable[Input], shapes_dirs: Iterable[str | Path] 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return Checker(items, shapes, compile_engine(engine, shapes)).run(disabled)
+        return Checker(items, shapes, compile_engine(engine, shapes), jobs).run(disabled)
     finally:
         if collecting:
             gc.enable()
@@ -80,8 +87,8 @@ class Checker:
     3. Cross-record checks on the pruned copies.
     """
 
-    def __init__(self, items: list, shapes: ShapeSet, engine: Engine) -> None:
-        self.items, self.shapes, self.engine = items, shapes, engine
+    def __init__(self, items: list, shapes: ShapeSet, engine: Engine, jobs: int = 1) -> None:
+        self.items, self.shapes, self.engine, self.jobs = items, shapes, engine, jobs
         self.findings: list[Finding] = []
         self.sources: list[Source] = []
         self.docs: list[Document] = []  # pruned after pass 1
@@ -157,6 +164,10 @@ class Checker:
     # --- pass 2 ------------------------------------------------------------------------------------------
     def _shacl(self) -> None:
         chunks = self._chunks(self.readable)
+        if (self.jobs > 1 and len(chunks) > 1 and len(self.readable) >= PARALLEL_MIN_DOCS
+                and self.engine.name == "native" and "fork" in multiprocessing.get_all_start_methods()):
+            self._shacl_in_processes(chunks)
+            return
         # shacl releases the GIL: while one chunk is in the engine the next is being read and converted.
         # pySHACL (rdflib) is not thread-safe.
         workers = min(len(chunks), os.cpu_count() or 1, 2) if self.engine.name == "shacl" else 1
@@ -167,6 +178,17 @@ class Checker:
         else:
             for chunk in chunks:
                 self.findings.extend(self._validate_chunk(chunk))
+
+    def _shacl_in_processes(self, chunks: list[list[Document]]) -> None:
+        """Chunks in forked workers, which inherit this checker (pass 1's types, the compiled shapes)."""
+        global _FORKED
+        _FORKED = (self, chunks)
+        try:
+            with multiprocessing.get_context("fork").Pool(min(self.jobs, len(chunks))) as pool:
+                for packed in pool.imap(_validate_chunk_packed, range(len(chunks))):
+                    self.findings.extend(Finding(*fields) for fields in packed)
+        finally:
+            _FORKED = None
 
     def _chunks(self, docs: list[Document]) -> list[list[Document]]:
         """Documents in groups of about CHUNK_DOCS; all descriptions of one IRI stay in one group.
@@ -326,6 +348,17 @@ class Checker:
             self._by_name = {s.name: s for s in self.sources}
         source = self._by_name.get(name)
         return source.read_text() if source is not None else None
+
+
+_FORKED: tuple[Checker, list[list[Document]]] | None = None  # what a forked worker validates
+
+
+def _validate_chunk_packed(number: int) -> list[tuple]:
+    """In a worker: one chunk's findings as tuples (pickled back ~3× faster than Finding objects)."""
+    assert _FORKED is not None
+    checker, chunks = _FORKED
+    return [(f.rule_id, f.severity, f.message, f.file, f.pointer, f.line, f.ctid, f.focus, f.property, f.value,
+             f.source, f.shape) for f in checker._validate_chunk(chunks[number])]
 
 
 @lru_cache(maxsize=4096)

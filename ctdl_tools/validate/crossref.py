@@ -246,15 +246,18 @@ def _lists(framework: Node, competency: dict, index: Index) -> bool:
 
 def inverses(documents: list[Document], index: Index) -> Iterator[Finding]:
     """A P B with both described here: B must say P⁻¹ A. Reported on the node that lacks the link."""
-    pairs = inverse_pairs()
+    inverse_of: dict[str, list[str]] = {}  # both directions of every pair
+    for forward, backward in inverse_pairs():
+        inverse_of.setdefault(forward, []).append(backward)
+        inverse_of.setdefault(backward, []).append(forward)
     for doc in documents:
         for node in walk(doc):
             if not node.id:
                 continue
-            for forward, backward in pairs:
-                for prop, inverse in ((forward, backward), (backward, forward)):
-                    for target in sorted(_ids(node.data, prop)):
-                        for other in index.nodes.get(target, []):
+            for prop in sorted(k for k in node.data if k in inverse_of):
+                for target in sorted(_ids(node.data, prop)):
+                    for other in index.nodes.get(target, []):
+                        for inverse in inverse_of[prop]:
                             if node.id not in _ids(other.data, inverse):
                                 yield finding(other.doc, "XREF-INVERSE", other.pointer,
                                               f"{node.id} says {prop} {target}, but {target} has no "
