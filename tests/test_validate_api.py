@@ -153,3 +153,28 @@ def test_chunked_validation_gives_the_same_report(monkeypatch: pytest.MonkeyPatc
     chunked = validate(inputs)
     assert "STRUCT-RANGE" in {f.rule_id for f in whole.findings}
     assert chunked.to_dict() == whole.to_dict()
+
+
+PARALLEL_CHILD = """
+import json, sys
+import ctdl_tools.validate.checker as checker
+from ctdl_tools.validate import validate
+checker.CHUNK_DOCS, checker.PARALLEL_MIN_DOCS = 2, 1  # force several chunks into the worker processes
+inputs = sys.argv[1:]
+one, two = validate(inputs, jobs=1), validate(inputs, jobs=2)
+print(json.dumps({"same": one.to_dict() == two.to_dict() and one.index == two.index,
+                  "findings": len(two.findings), "rules": sorted({f.rule_id for f in two.findings})}))
+"""
+
+
+def test_worker_processes_give_the_same_report() -> None:
+    """--jobs: chunks validated in forked workers give the report one process gives (run in a child: no
+    fork from the test process, which may hold other tests' threads)."""
+    import subprocess
+
+    inputs = [str(DATA / "validate"), str(DATA / "registry")]
+    out = subprocess.run([sys.executable, "-c", PARALLEL_CHILD, *inputs], capture_output=True, text=True,
+                         check=True, timeout=300)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["same"] is True
+    assert result["findings"] > 100 and {"STRUCT-RANGE", "STRUCT-DOMAIN", "XREF-CTID-DUPLICATE"} <= set(result["rules"])
