@@ -8,7 +8,8 @@ Pipeline (one module each): :mod:`~ctdl_tools.validate.loader` reads files, dire
 Python objects into documents; :mod:`~ctdl_tools.validate.prepass` checks the JSON itself;
 :mod:`~ctdl_tools.validate.rdf` converts to N-Triples terms without pyld; :mod:`~ctdl_tools.validate.engine`
 runs the SHACL shapes (``shapes/policy``, ``shapes/structure``, plus the user's) on the compiled
-:mod:`~ctdl_tools.validate.native` engine, ``shacl`` (Rust) or ``pyshacl`` (the reference); :mod:`~ctdl_tools.validate.crossref` checks across records;
+:mod:`~ctdl_tools.validate.native` engine, ``shacl`` (Rust) or ``pyshacl`` (the reference);
+:mod:`~ctdl_tools.validate.crossref` checks across records;
 :mod:`~ctdl_tools.validate.checker` maps everything back to file, JSON pointer, line and CTID; and
 :mod:`~ctdl_tools.validate.result` holds the :class:`Finding` / :class:`Report` that reporters consume.
 """
