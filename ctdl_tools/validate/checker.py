@@ -38,7 +38,7 @@ from ctdl_tools.vocab import vocabulary
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 DESCRIBED_TYPE = "<https://purl.org/ctdl_tools/shapes/describedType>"
 CHUNK_DOCS = 200  # documents per SHACL call (see Checker._chunks)
-PARALLEL_MIN_DOCS = 1000  # below this, starting worker processes costs more than it saves
+PARALLEL_MIN_DOCS = 1000  # inputs; below this, starting worker processes costs more than it saves
 Input = str | Path | dict | list
 
 
@@ -46,8 +46,8 @@ def validate(inputs: Input | Iterable[Input], shapes_dirs: Iterable[str | Path] 
              disabled_rules: Iterable[str] = (), engine: str = "auto", jobs: int = 1) -> Report:
     """Validate files, directories, globs, "-" (stdin) or parsed documents; see the package docstring.
 
-    ``jobs`` > 1 validates chunks in that many forked worker processes (native engine, POSIX, submissions
-    of ``PARALLEL_MIN_DOCS`` documents or more); the report is the same. Only fork from a process that
+    ``jobs`` > 1 splits the inputs over that many forked worker processes (native engine, our shapes,
+    POSIX, ``PARALLEL_MIN_DOCS`` inputs or more); the report is the same. Only fork from a process that
     runs no other threads: the command line does, the library default stays 1.
     """
     items = [inputs] if isinstance(inputs, (str, Path, dict)) else list(inputs)
@@ -101,9 +101,14 @@ class Checker:
         self.shapes_have_user_rules = any(r.origin == "user" for r in shapes.rules.values())
 
     def run(self, disabled: tuple[str, ...]) -> Report:
-        self._read_all()
-        self._shacl()
-        self.findings.extend(self._place(crossref.check(self.readable), self._reread_texts))
+        items = list(iter_inputs(self.items))
+        shards = self._shards(items)
+        if len(shards) > 1:
+            self._run_in_shards(shards)
+        else:
+            self._read_all(items)
+            self._shacl()
+            self._cross_record()
         if disabled:
             off = {f.rule_id for f in self.findings if any(fnmatchcase(f.rule_id, pat) for pat in disabled)}
             self.findings = [f for f in self.findings if f.rule_id not in off]
@@ -117,9 +122,75 @@ class Checker:
             out.setdefault(rule.id, rule)
         return dict(sorted(out.items()))
 
+    def _cross_record(self) -> None:
+        self.findings.extend(self._place(crossref.check(self.readable), self._reread_texts))
+
+    # --- in worker processes ---------------------------------------------------------------------------
+    def _shards(self, items: list) -> list[tuple[int, list]]:
+        """(number of the first input, inputs) per worker; one shard when workers would not pay off."""
+        workers = min(self.jobs, len(items) // (PARALLEL_MIN_DOCS // 2) or 1)
+        if (workers < 2 or len(items) < PARALLEL_MIN_DOCS or self.engine.name != "native"
+                or self.shapes_have_user_rules or "fork" not in multiprocessing.get_all_start_methods()):
+            return [(0, items)]
+        size = -(-len(items) // workers)
+        return [(start, items[start:start + size]) for start in range(0, len(items), size)]
+
+    def _run_in_shards(self, shards: list[tuple[int, list]]) -> None:
+        """Contiguous shards of the inputs in forked workers, in two phases around one exchange.
+
+        A: each worker reads its shard (pass 1) and sends back its JSON-level findings, record index,
+        pruned documents, the IRIs each document describes and their classes.
+        B: this process groups the documents into chunks as one process would (all descriptions of an IRI
+        in one chunk, whichever shard read them), deals the chunks out with the merged classes, and runs
+        the cross-record checks while the workers validate their chunks (pass 2). Workers inherit the
+        compiled shapes through fork and read their chunks' documents again, as pass 2 always does.
+        """
+        context = multiprocessing.get_context("fork")
+        pipes, workers = [], []
+        for first, part in shards:
+            mine, theirs = context.Pipe()
+            worker = context.Process(target=_shard_worker, args=(self, first, part, theirs), daemon=True)
+            worker.start()
+            theirs.close()
+            pipes.append(mine)
+            workers.append(worker)
+        try:
+            for conn in pipes:
+                sources, packed, docs, readable, index, records, types, described = _receive(conn)
+                offset = len(self.docs)
+                for doc in docs:
+                    doc.index += offset
+                self.described.update((i + offset, terms) for i, terms in described.items())
+                self.sources += sources
+                self.findings.extend(Finding(*fields) for fields in packed)
+                self.docs += docs
+                self.readable += [docs[i] for i in readable]
+                self.index += index
+                self.records += records
+                for term, lines in types.items():
+                    self.types.setdefault(term, []).extend(lines)
+            plans: list[list[list[tuple]]] = [[] for _ in pipes]
+            load = [0] * len(pipes)
+            for chunk in self._chunks(self.readable):
+                least = load.index(min(load))
+                plans[least].append([(d.index, d.source, d.base, d.kind, d.wrapper, d.ordinal) for d in chunk])
+                load[least] += len(chunk)
+            for conn, plan in zip(pipes, plans, strict=True):
+                conn.send((self.types, plan))
+            self._cross_record()
+            for conn in pipes:
+                self.findings.extend(Finding(*fields) for fields in _receive(conn))
+        finally:
+            for conn in pipes:
+                conn.close()
+            for worker in workers:
+                worker.join(timeout=5)
+                if worker.is_alive():
+                    worker.kill()
+
     # --- pass 1 ------------------------------------------------------------------------------------------
-    def _read_all(self) -> None:
-        for number, item in enumerate(iter_inputs(self.items)):
+    def _read_all(self, items: list, first_number: int = 0) -> None:
+        for number, item in enumerate(items, first_number):
             one = read_input(item, number, len(self.docs))
             self.sources += one.sources
             found = list(one.findings)
@@ -164,10 +235,6 @@ class Checker:
     # --- pass 2 ------------------------------------------------------------------------------------------
     def _shacl(self) -> None:
         chunks = self._chunks(self.readable)
-        if (self.jobs > 1 and len(chunks) > 1 and len(self.readable) >= PARALLEL_MIN_DOCS
-                and self.engine.name == "native" and "fork" in multiprocessing.get_all_start_methods()):
-            self._shacl_in_processes(chunks)
-            return
         # shacl releases the GIL: while one chunk is in the engine the next is being read and converted.
         # pySHACL (rdflib) is not thread-safe.
         workers = min(len(chunks), os.cpu_count() or 1, 2) if self.engine.name == "shacl" else 1
@@ -178,17 +245,6 @@ class Checker:
         else:
             for chunk in chunks:
                 self.findings.extend(self._validate_chunk(chunk))
-
-    def _shacl_in_processes(self, chunks: list[list[Document]]) -> None:
-        """Chunks in forked workers, which inherit this checker (pass 1's types, the compiled shapes)."""
-        global _FORKED
-        _FORKED = (self, chunks)
-        try:
-            with multiprocessing.get_context("fork").Pool(min(self.jobs, len(chunks))) as pool:
-                for packed in pool.imap(_validate_chunk_packed, range(len(chunks))):
-                    self.findings.extend(Finding(*fields) for fields in packed)
-        finally:
-            _FORKED = None
 
     def _chunks(self, docs: list[Document]) -> list[list[Document]]:
         """Documents in groups of about CHUNK_DOCS; all descriptions of one IRI stay in one group.
@@ -350,15 +406,45 @@ class Checker:
         return source.read_text() if source is not None else None
 
 
-_FORKED: tuple[Checker, list[list[Document]]] | None = None  # what a forked worker validates
-
-
-def _validate_chunk_packed(number: int) -> list[tuple]:
-    """In a worker: one chunk's findings as tuples (pickled back ~3× faster than Finding objects)."""
-    assert _FORKED is not None
-    checker, chunks = _FORKED
+def _pack(findings: list[Finding]) -> list[tuple]:
+    """Findings as tuples: pickled to the parent ~3× faster than Finding objects."""
     return [(f.rule_id, f.severity, f.message, f.file, f.pointer, f.line, f.ctid, f.focus, f.property, f.value,
-             f.source, f.shape) for f in checker._validate_chunk(chunks[number])]
+             f.source, f.shape) for f in findings]
+
+
+def _shard_worker(checker: Checker, first: int, items: list, conn: Any) -> None:
+    """A forked worker: phase A (read), wait for the merged classes, phase B (SHACL); see _run_in_shards."""
+    try:
+        checker.jobs = 1
+        checker._read_all(items, first)
+        readable = {id(doc) for doc in checker.readable}
+        conn.send(("ok", (checker.sources, _pack(checker.findings), checker.docs,
+                          [i for i, doc in enumerate(checker.docs) if id(doc) in readable], checker.index,
+                          checker.records, checker.types, checker.described)))
+        checker.findings, checker.docs, checker.readable = [], [], []
+        checker.types, plan = conn.recv()
+        found: list[Finding] = []
+        for chunk in plan:
+            docs = [Document(index, source, base, {}, kind, wrapper, ordinal)
+                    for index, source, base, kind, wrapper, ordinal in chunk]
+            found.extend(checker._validate_chunk(docs))
+        conn.send(("ok", _pack(found)))
+    except BaseException:  # everything goes to the parent, which raises it
+        import traceback
+
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def _receive(conn: Any) -> Any:
+    try:
+        status, payload = conn.recv()
+    except EOFError:
+        raise RuntimeError("a validation worker process died (out of memory?); try --jobs 1") from None
+    if status != "ok":
+        raise RuntimeError(f"a validation worker failed:\n{payload}")
+    return payload
 
 
 @lru_cache(maxsize=4096)
