@@ -301,6 +301,8 @@ class Shape:
         self.counts: list[tuple[Shape, str, int, int | None]] = []  # simple counting property shapes
         self.kinds: set[str] = set()  # the constraint parameters it has (minCount, in, …)
         self.term_local = False  # its verdict depends on the value node's term alone (memoised across graphs)
+        self.flat = False  # a predicate path, constraints only: evaluated inline by the shape that holds it
+        self.count_sensitive = False  # has a constraint that can fail with no values (minCount, hasValue…)
 
     def results(self, g: DataGraph, focus: str) -> list[Result]:
         """(focus, shape, component, value, path) for every validation result, nested property shapes too."""
@@ -320,6 +322,19 @@ class Shape:
                 out = out or []
                 out.extend((focus, self, component, value, path) for component, value, path in found)
         for prop in self.properties:
+            if prop.flat:  # inlined: a predicate path and constraints, nothing nested (most shapes)
+                predicate = prop.predicate
+                for value in values:
+                    preds = g.out.get(value)
+                    own = preds.get(predicate) if preds else None  # type: ignore[arg-type]
+                    if own is None and not prop.count_sensitive:
+                        continue  # no values: value-type constraints have nothing to say
+                    for constraint in prop.constraints:
+                        found = constraint(g, value, own or EMPTY)
+                        if found:
+                            out = out or []
+                            out.extend((value, prop, component, v, path) for component, v, path in found)
+                continue
             for value in values:
                 nested = prop.results(g, value)
                 if nested:
@@ -440,6 +455,7 @@ class Compiler:
                     shape.kinds.add(name)
                     term_local = term_local and name in local
         shape.term_local = term_local and all(self._nested_local(shape))
+        shape.count_sensitive = bool(shape.kinds & {"minCount", "hasValue", "sparql"})
         for prop in list(shape.properties):
             if prop.predicate and not prop.properties and not prop.counts and not prop.deactivated \
                     and prop.kinds and prop.kinds <= {"minCount", "maxCount"}:
@@ -448,6 +464,9 @@ class Compiler:
                 shape.counts.append((prop, prop.predicate, int(plain(least)) if least else 0,
                                      int(plain(most)) if most else None))
                 shape.properties.remove(prop)
+        shape.properties = [p for p in shape.properties if not p.deactivated]
+        for prop in shape.properties:
+            prop.flat = prop.predicate is not None and not prop.properties and not prop.counts
 
     def _nested_local(self, shape: Shape) -> Iterator[bool]:
         for p in ("node", "not"):
@@ -615,11 +634,23 @@ class Compiler:
 
     def _logical(self, shape: Shape, head: str, component: str, verdict: Callable[[int, int], bool]) -> Constraint:
         members, memo = [self._nested(shape, t) for t in self.rdf_list(head)], self.memo
+        local = all(m.term_local for m in members)
+        known: dict[str, bool] = {}  # value → verdict, when it depends on the term alone (class lists…)
 
         def passes(g: DataGraph, v: str) -> bool:
+            if local:
+                found = known.get(v)
+                if found is not None:
+                    return found
             if component == "OrConstraintComponent":  # short-circuit: the common case in our shapes
-                return any(m.conforms(g, v, memo) for m in members)
-            return verdict(sum(m.conforms(g, v, memo) for m in members), len(members))
+                found = any(m.conforms(g, v, memo) for m in members)
+            else:
+                found = verdict(sum(m.conforms(g, v, memo) for m in members), len(members))
+            if local:
+                if len(known) > 100_000:
+                    known.clear()
+                known[v] = found
+            return found
 
         def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
             return [(component, v, shape.path_iri) for v in values if not passes(g, v)] or NONE
