@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The shapes cache (ctdl_tools.validate.shapes) goes to a directory of this run, not the user's ~/.cache.
+os.environ.setdefault("CTDL_TOOLS_CACHE", tempfile.mkdtemp(prefix="ctdl-tools-cache-"))
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -178,3 +179,30 @@ def test_worker_processes_give_the_same_report() -> None:
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["same"] is True
     assert result["findings"] > 100 and {"STRUCT-RANGE", "STRUCT-DOMAIN", "XREF-CTID-DUPLICATE"} <= set(result["rules"])
+
+
+def test_parsed_shapes_are_cached_and_a_changed_file_is_read_again(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctdl_tools.validate import shapes as shapes_module
+
+    monkeypatch.setenv("CTDL_TOOLS_CACHE", str(tmp_path / "cache"))
+    user = tmp_path / "agency.ttl"
+    rule = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+@prefix ctshapes: <https://purl.org/ctdl_tools/shapes/> .
+ex:S a sh:NodeShape ; sh:targetClass <https://purl.org/ctdl/terms/Course> ;
+  sh:property [ sh:path <https://purl.org/ctdl/terms/keyword> ; sh:minCount 1 ] ; ctshapes:ruleId "AGENCY-%s" .
+"""
+    user.write_text(rule % "ONE", encoding="utf-8")
+    shapes_module._load.cache_clear()
+    first = load_shapes([user])
+    assert len(list((tmp_path / "cache").glob("shapes-*.pickle"))) == 1
+    shapes_module._load.cache_clear()
+    assert load_shapes([user]).ntriples == first.ntriples  # from the cache
+    user.write_text(rule % "TWO", encoding="utf-8")
+    os.utime(user, ns=(user.stat().st_atime_ns, user.stat().st_mtime_ns + 10**9))
+    shapes_module._load.cache_clear()
+    assert "AGENCY-TWO" in load_shapes([user]).rule_ids() and "AGENCY-ONE" not in load_shapes([user]).rule_ids()
+    monkeypatch.setenv("CTDL_TOOLS_CACHE", "off")
+    shapes_module._load.cache_clear()
+    assert "AGENCY-TWO" in load_shapes([user]).rule_ids()
+    assert len(list((tmp_path / "cache").glob("shapes-*.pickle"))) == 2

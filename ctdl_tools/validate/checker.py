@@ -128,7 +128,7 @@ class Checker:
     # --- in worker processes ---------------------------------------------------------------------------
     def _shards(self, items: list) -> list[tuple[int, list]]:
         """(number of the first input, inputs) per worker; one shard when workers would not pay off."""
-        workers = min(self.jobs, len(items) // (PARALLEL_MIN_DOCS // 2) or 1)
+        workers = min(self.jobs, len(items) // max(1, PARALLEL_MIN_DOCS // 2) or 1)
         if (workers < 2 or len(items) < PARALLEL_MIN_DOCS or self.engine.name != "native"
                 or self.shapes_have_user_rules or "fork" not in multiprocessing.get_all_start_methods()):
             return [(0, items)]
