@@ -80,23 +80,26 @@ def prune(value: Any, keep: bool = False) -> Any:
     nodes, and lists keep their length (pointers stay valid). A node that had content besides its
     @id keeps a marker, so it still counts as described rather than referenced.
     """
+    return _prune(value, keep, crossref_keys())[0]
+
+
+def _prune(value: Any, keep: bool, keys: frozenset[str]) -> tuple[Any, bool]:
+    """(the pruned value, whether a node object is in it): one walk instead of a walk per level."""
     if isinstance(value, dict):
-        keys = crossref_keys()
-        out = {k: prune(v, k in keys) for k, v in value.items() if k in keys or _has_node(v)}
+        nodes = "@id" in value or "@type" in value
+        out = {}
+        for key, item in value.items():
+            kept, has_node = _prune(item, key in keys, keys)
+            if has_node or key in keys:
+                out[key] = kept
+            nodes = nodes or has_node
         if "@id" in value and len(value) > 1 and len(out) < 2:
             out["@described"] = True
-        return out
+        return out, nodes
     if isinstance(value, list):
-        return [prune(v, keep) if keep or isinstance(v, (dict, list)) else None for v in value]
-    return value if keep else None
-
-
-def _has_node(value: Any) -> bool:
-    if isinstance(value, dict):
-        return "@id" in value or "@type" in value or any(_has_node(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_node(v) for v in value)
-    return False
+        items = [_prune(item, keep, keys) for item in value]
+        return [kept for kept, _ in items], any(has_node for _, has_node in items)
+    return (value if keep else None), False
 
 
 def walk(doc: Document) -> list[Node]:
@@ -107,19 +110,28 @@ def walk(doc: Document) -> list[Node]:
     return nodes
 
 
-def iter_nodes(doc: Document) -> Iterator[Node]:
-    def rec(value: object, pointer: str) -> Iterator[Node]:
+def iter_nodes(doc: Document) -> list[Node]:
+    """Every node object (one with @id or @type), depth first, with its pointer; only containers are visited."""
+    out: list[Node] = []
+
+    def in_object(value: dict, pointer: str) -> None:
+        if "@id" in value or "@type" in value:
+            out.append(Node(doc, pointer, value))
+        for key, item in value.items():
+            if key != "@context" and isinstance(item, (dict, list)):
+                visit(item, f"{pointer}/{escape_pointer(key)}")
+
+    def visit(value: dict | list, pointer: str) -> None:
         if isinstance(value, dict):
-            if "@id" in value or "@type" in value:
-                yield Node(doc, pointer, value)
-            for key, item in value.items():
-                if key != "@context":
-                    yield from rec(item, f"{pointer}/{escape_pointer(key)}")
-        elif isinstance(value, list):
-            for i, item in enumerate(value):
-                yield from rec(item, f"{pointer}/{i}")
+            in_object(value, pointer)
+            return
+        for i, item in enumerate(value):
+            if isinstance(item, (dict, list)):
+                visit(item, f"{pointer}/{i}")
+
     for pointer, node in doc.nodes:
-        yield from rec(node, pointer)
+        in_object(node, pointer)
+    return out
 
 
 def build_index(documents: list[Document]) -> Index:
