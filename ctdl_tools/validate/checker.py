@@ -38,6 +38,7 @@ from ctdl_tools.vocab import vocabulary
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 DESCRIBED_TYPE = "<https://purl.org/ctdl_tools/shapes/describedType>"
 CHUNK_DOCS = 200  # documents per SHACL call (see Checker._chunks)
+KEEP_BYTES = 24 * 2**20  # input kept parsed between the passes, per process (see Checker.kept)
 PARALLEL_MIN_DOCS = 1000  # inputs; below this, starting worker processes costs more than it saves
 Input = str | Path | dict | list
 
@@ -74,7 +75,15 @@ class Chunk:
     defined: set[str] = field(default_factory=set)
     nodes: dict[str, tuple[dict, str | None, str, str | None]] = field(default_factory=dict)
     lines: dict[str, Lines] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
     texts: dict[str, str | None] = field(default_factory=dict)
+
+    def text(self, name: str) -> str | None:
+        """A source's text, read when a finding first needs a line number in it."""
+        if name not in self.texts:
+            source = self.sources.get(name)
+            self.texts[name] = source.read_text() if source is not None and source.obj is None else None
+        return self.texts[name]
 
 
 class Checker:
@@ -97,6 +106,10 @@ class Checker:
         self.types: dict[str, list[tuple[str, str, str]]] = {}  # IRI → its ctshapes:describedType triples
         self.records = 0
         self.index: list[Record] = []
+        # Full documents kept from pass 1 for pass 2, up to KEEP_BYTES of input: reading and parsing them
+        # again is a fifth of pass 2; beyond the budget they are read again, so 100k records fit in memory.
+        self.kept: dict[tuple[str, int], dict] = {}
+        self.keep_budget = KEEP_BYTES
         self._by_name: dict[str, Source] = {}
         self.shapes_have_user_rules = any(r.origin == "user" for r in shapes.rules.values())
 
@@ -155,9 +168,11 @@ class Checker:
             pipes.append(mine)
             workers.append(worker)
         try:
-            for conn in pipes:
+            shard_of: dict[int, int] = {}
+            for number, conn in enumerate(pipes):
                 sources, packed, docs, readable, index, records, types, described = _receive(conn)
                 offset = len(self.docs)
+                shard_of.update((doc.index + offset, number) for doc in docs)
                 for doc in docs:
                     doc.index += offset
                 self.described.update((i + offset, terms) for i, terms in described.items())
@@ -171,10 +186,15 @@ class Checker:
                     self.types.setdefault(term, []).extend(lines)
             plans: list[list[list[tuple]]] = [[] for _ in pipes]
             load = [0] * len(pipes)
-            for chunk in self._chunks(self.readable):
-                least = load.index(min(load))
-                plans[least].append([(d.index, d.source, d.base, d.kind, d.wrapper, d.ordinal) for d in chunk])
-                load[least] += len(chunk)
+            chunks = self._chunks(self.readable)
+            fair = 1.15 * sum(len(c) for c in chunks) / len(pipes)
+            for chunk in chunks:
+                # To the worker that read it (it kept the parsed documents), unless that one is full.
+                owner = shard_of[chunk[0].index]
+                if load[owner] + len(chunk) > fair:
+                    owner = load.index(min(load))
+                plans[owner].append([(d.index, d.source, d.base, d.kind, d.wrapper, d.ordinal) for d in chunk])
+                load[owner] += len(chunk)
             for conn, plan in zip(pipes, plans, strict=True):
                 conn.send((self.types, plan))
             self._cross_record()
@@ -198,7 +218,12 @@ class Checker:
                 found.extend(self._first_look(doc))
             texts = {s.name: s.text if s.text is not None else s.read_text() for s in one.sources} if found else {}
             self.findings.extend(self._place(found, texts.get, one.documents))
+            keep = one.sources[0].size <= self.keep_budget if one.sources else False
+            if keep:
+                self.keep_budget -= one.sources[0].size
             for doc in one.documents:
+                if keep:
+                    self.kept[(doc.source.name, doc.ordinal)] = doc.data
                 doc.data = crossref.prune(doc.data)
                 self.docs.append(doc)
 
@@ -300,24 +325,27 @@ class Checker:
                 except (ValueError, KeyError) as exc:
                     found.append(finding(doc, "JSONLD-INVALID", "", f"the RDF could not be validated: {exc}"))
         found.extend(f for r in raw if (f := self._from_result(r, chunk)) is not None)
-        return self._place(found, chunk.texts.get, chunk.docs)
+        return self._place(found, chunk.text, chunk.docs)
 
     def _load_chunk(self, docs: list[Document]) -> Chunk:
-        """The chunk's documents in full: sources read again (once per chunk), matched by ordinal."""
+        """The chunk's documents in full: kept from pass 1, or sources read again (once per chunk), matched
+        by ordinal."""
         chunk = Chunk([])
         by_source: dict[str, list[Document]] = {}
         for doc in docs:
             by_source.setdefault(doc.source.name, []).append(doc)
         for name, wanted in by_source.items():
             source = wanted[0].source
-            text = source.read_text() if source.obj is None else None
-            chunk.texts[name] = text
-            fresh = reread(source)
-            for doc in wanted:
-                if doc.ordinal < len(fresh):
-                    full = fresh[doc.ordinal]
-                    chunk.docs.append(Document(doc.index, source, doc.base, full.data, doc.kind, doc.wrapper,
-                                               doc.ordinal))
+            chunk.sources[name] = source
+            kept = [self.kept.get((name, doc.ordinal)) for doc in wanted]
+            if all(data is not None for data in kept):
+                full = kept
+            else:
+                fresh = reread(source)
+                full = [fresh[doc.ordinal].data if doc.ordinal < len(fresh) else None for doc in wanted]
+            for doc, data in zip(wanted, full, strict=True):
+                if data is not None:
+                    chunk.docs.append(Document(doc.index, source, doc.base, data, doc.kind, doc.wrapper, doc.ordinal))
         chunk.docs.sort(key=lambda d: d.index)
         return chunk
 
@@ -368,7 +396,7 @@ class Checker:
         if value is not None and raw.value and is_skolem(raw.value):
             value = conv.bnode_labels.get(raw.value)
         if doc.file not in chunk.lines:
-            chunk.lines[doc.file] = Lines(chunk.texts.get(doc.file))
+            chunk.lines[doc.file] = Lines(chunk.text(doc.file))
         return Finding(
             rule.id if rule else f"SHACL-{raw.component.removesuffix('ConstraintComponent')}",
             raw.severity, (rule.message if rule else raw.message) or raw.component, doc.file,

@@ -36,6 +36,7 @@ class Source:
     text: str | None = None
     path: str | None = None
     obj: Any = None  # an input given as a Python object (kept: it cannot be read again)
+    size: int = 0  # bytes read
 
     def read_text(self) -> str | None:
         if self.text is not None or self.path is None:
@@ -175,7 +176,7 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
         line = raw[: exc.start].count(b"\n") + 1
         loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", "not UTF-8: save the file as UTF-8", line))
         return Source(display), _UNREADABLE
-    source = Source(display, text if name == "-" else None, None if name == "-" else name)
+    source = Source(display, text if name == "-" else None, None if name == "-" else name, size=len(raw))
     try:
         return source, json.loads(text)
     except json.JSONDecodeError as exc:
