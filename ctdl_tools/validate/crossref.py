@@ -80,26 +80,32 @@ def prune(value: Any, keep: bool = False) -> Any:
     nodes, and lists keep their length (pointers stay valid). A node that had content besides its
     @id keeps a marker, so it still counts as described rather than referenced.
     """
+    if not isinstance(value, (dict, list)):
+        return value if keep else None
     return _prune(value, keep, crossref_keys())[0]
 
 
 def _prune(value: Any, keep: bool, keys: frozenset[str]) -> tuple[Any, bool]:
-    """(the pruned value, whether a node object is in it): one walk instead of a walk per level."""
+    """(the pruned container, whether a node object is in it): one walk instead of a walk per level."""
     if isinstance(value, dict):
         nodes = "@id" in value or "@type" in value
         out = {}
         for key, item in value.items():
-            kept, has_node = _prune(item, key in keys, keys)
-            if has_node or key in keys:
-                out[key] = kept
-            nodes = nodes or has_node
+            if isinstance(item, (dict, list)):
+                kept, has_node = _prune(item, key in keys, keys)
+                if has_node or key in keys:
+                    out[key] = kept
+                nodes = nodes or has_node
+            elif key in keys:
+                out[key] = item
         if "@id" in value and len(value) > 1 and len(out) < 2:
             out["@described"] = True
         return out, nodes
-    if isinstance(value, list):
-        items = [_prune(item, keep, keys) for item in value]
-        return [kept for kept, _ in items], any(has_node for _, has_node in items)
-    return (value if keep else None), False
+    if not any(isinstance(item, (dict, list)) for item in value):  # a list of plain values: the common case
+        return (list(value) if keep else [None] * len(value)), False
+    items = [_prune(item, keep, keys) if isinstance(item, (dict, list)) else (item if keep else None, False)
+             for item in value]
+    return [kept for kept, _ in items], any(has_node for _, has_node in items)
 
 
 def walk(doc: Document) -> list[Node]:
