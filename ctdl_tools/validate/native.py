@@ -308,9 +308,9 @@ class Shape:
         """(focus, shape, component, value, path) for every validation result, nested property shapes too."""
         if self.deactivated:
             return NONE
+        focus_preds = g.out.get(focus)
         if self.predicate is not None:  # the common case, inlined: a single-predicate path
-            preds = g.out.get(focus)
-            values: Iterable[str] = preds.get(self.predicate, EMPTY) if preds else EMPTY
+            values: Iterable[str] = focus_preds.get(self.predicate, EMPTY) if focus_preds else EMPTY
         elif self.path is None:
             values = (focus,)
         else:
@@ -323,17 +323,11 @@ class Shape:
                 out.extend((focus, self, component, value, path) for component, value, path in found)
         for prop in self.properties:
             if prop.flat:  # inlined: a predicate path and constraints, nothing nested (most shapes)
-                predicate = prop.predicate
                 for value in values:
-                    preds = g.out.get(value)
-                    own = preds.get(predicate) if preds else None  # type: ignore[arg-type]
-                    if own is None and not prop.count_sensitive:
-                        continue  # no values: value-type constraints have nothing to say
-                    for constraint in prop.constraints:
-                        found = constraint(g, value, own or EMPTY)
-                        if found:
-                            out = out or []
-                            out.extend((value, prop, component, v, path) for component, v, path in found)
+                    found = prop.flat_values(g, value, focus_preds if value is focus else g.out.get(value))
+                    if found:
+                        out = out or []
+                        out.extend(found)
                 continue
             for value in values:
                 nested = prop.results(g, value)
@@ -353,6 +347,29 @@ class Shape:
                     if most is not None and n > most:
                         out = out or []
                         out.append((value, prop, "MaxCountConstraintComponent", None, predicate))
+        return out or NONE
+
+    def flat_values(self, g: DataGraph, focus: str, preds: dict | None) -> list[Result]:
+        """The results of a flat property shape (predicate path, constraints only) for one focus node."""
+        own = preds.get(self.predicate) if preds else None
+        if own is None and not self.count_sensitive:
+            return NONE  # no values: value-type constraints have nothing to say
+        out: list[Result] | None = None
+        for constraint in self.constraints:
+            found = constraint(g, focus, own or EMPTY)
+            if found:
+                out = out or []
+                out.extend((focus, self, component, v, path) for component, v, path in found)
+        return out or NONE
+
+    def flat_results(self, g: DataGraph, focus: str, preds: dict) -> list[Result]:
+        """The results of a node shape that holds only flat property shapes, for one focus node."""
+        out: list[Result] | None = None
+        for prop in self.properties:
+            found = prop.flat_values(g, focus, preds)
+            if found:
+                out = out or []
+                out.extend(found)
         return out or NONE
 
     def conforms(self, g: DataGraph, node: str, memo: dict[tuple[int, str], bool]) -> bool:
@@ -727,22 +744,34 @@ class NativeEngine:
     def __init__(self, shapes: ShapeSet) -> None:
         self._memo: dict[tuple[int, str], bool] = {}
         compiler = Compiler(shapes.triples, self._memo)
-        self._targeted = compiler.targeted()
+        targeted = [(shape, targets) for shape, targets in compiler.targeted() if not shape.deactivated]
+        # Node shapes that only hold flat property shapes and target the subjects of one predicate (the
+        # generated per-property shapes, ~570 of them): found by predicate while walking the subjects once.
+        self._by_predicate: dict[str, list[Shape]] = {}
+        self._targeted = []
+        for shape, targets in targeted:
+            if (len(targets) == 1 and targets[0][0] == sh("targetSubjectsOf") and shape.path is None
+                    and not shape.constraints and not shape.counts and all(p.flat for p in shape.properties)):
+                self._by_predicate.setdefault(targets[0][1], []).append(shape)
+            else:
+                self._targeted.append((shape, targets))
 
     def validate(self, triples: list[Triple]) -> list[RawResult]:
         g = DataGraph(triples)
         if len(self._memo) > 500_000:  # bound the cross-graph memo of value-only shapes
             self._memo.clear()
-        out: list[RawResult] = []
+        found: list[Result] = []
         for shape, targets in self._targeted:
-            if shape.deactivated:
-                continue
             for focus in _focus_nodes(g, targets):
-                for node, source, component, value, path in shape.results(g, focus) or NONE:
-                    out.append(RawResult(
-                        node, source.term, source.severity, component, path, value,
-                        plain(value) if value is not None else None, source.message, source.root))
-        return out
+                found.extend(shape.results(g, focus))
+        by_predicate = self._by_predicate
+        for focus, preds in g.out.items():  # the per-property shapes, one pass over the subjects
+            for predicate in preds:
+                for shape in by_predicate.get(predicate, ()):
+                    found.extend(shape.flat_results(g, focus, preds))
+        return [RawResult(node, source.term, source.severity, component, path, value,
+                          plain(value) if value is not None else None, source.message, source.root)
+                for node, source, component, value, path in found]
 
 
 def _focus_nodes(g: DataGraph, targets: list[tuple[str, str]]) -> Iterable[str]:
