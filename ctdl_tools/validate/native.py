@@ -303,6 +303,8 @@ class Shape:
         self.term_local = False  # its verdict depends on the value node's term alone (memoised across graphs)
         self.flat = False  # a predicate path, constraints only: evaluated inline by the shape that holds it
         self.count_sensitive = False  # has a constraint that can fail with no values (minCount, hasValue…)
+        # For flat shapes: (per-value test, component, constraint), the test None for whole-set constraints.
+        self.checks: list[tuple[Callable[[DataGraph, str], bool] | None, str, Constraint]] = []
 
     def results(self, g: DataGraph, focus: str) -> list[Result]:
         """(focus, shape, component, value, path) for every validation result, nested property shapes too."""
@@ -352,14 +354,22 @@ class Shape:
     def flat_values(self, g: DataGraph, focus: str, preds: dict | None) -> list[Result]:
         """The results of a flat property shape (predicate path, constraints only) for one focus node."""
         own = preds.get(self.predicate) if preds else None
-        if own is None and not self.count_sensitive:
-            return NONE  # no values: value-type constraints have nothing to say
+        if own is None:
+            if not self.count_sensitive:
+                return NONE  # no values: value-type constraints have nothing to say
+            own = EMPTY
         out: list[Result] | None = None
-        for constraint in self.constraints:
-            found = constraint(g, focus, own or EMPTY)
+        for ok, component, constraint in self.checks:
+            if ok is not None:  # judged value by value: no intermediate lists
+                for v in own:
+                    if not ok(g, v):
+                        out = out or []
+                        out.append((focus, self, component, v, self.path_iri))
+                continue
+            found = constraint(g, focus, own)
             if found:
                 out = out or []
-                out.extend((focus, self, component, v, path) for component, v, path in found)
+                out.extend((focus, self, c, v, path) for c, v, path in found)
         return out or NONE
 
     def flat_results(self, g: DataGraph, focus: str, preds: dict) -> list[Result]:
@@ -484,6 +494,7 @@ class Compiler:
         shape.properties = [p for p in shape.properties if not p.deactivated]
         for prop in shape.properties:
             prop.flat = prop.predicate is not None and not prop.properties and not prop.counts
+            prop.checks = [(*getattr(c, "per_value", (None, "")), c) for c in prop.constraints]
 
     def _nested_local(self, shape: Shape) -> Iterator[bool]:
         for p in ("node", "not"):
@@ -513,10 +524,7 @@ class Compiler:
 
     # --- value type -----------------------------------------------------------------------------------
     def _class(self, shape: Shape, cls: str) -> Constraint:
-        def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
-            return [("ClassConstraintComponent", v, shape.path_iri) for v in values
-                    if v[0] == '"' or not g.is_instance(v, cls)] or NONE
-        return check
+        return _per_value(shape, "ClassConstraintComponent", lambda g, v: v[0] != '"' and g.is_instance(v, cls))
 
     def _datatype(self, shape: Shape, datatype: str) -> Constraint:
         want = datatype[1:-1]
@@ -529,21 +537,17 @@ class Compiler:
             lexical, _, actual = literal_parts(v)
             return actual == want and (well_formed is None or well_formed(lexical))
 
-        def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
-            return [("DatatypeConstraintComponent", v, shape.path_iri) for v in values if not ok(v)] or NONE
-        return check
+        return _per_value(shape, "DatatypeConstraintComponent", lambda g, v: ok(v))
 
     def _node_kind(self, shape: Shape, kind: str) -> Constraint:
         if kind not in NODE_KINDS:
             raise UnsupportedShapes(f"sh:nodeKind {kind}")
         iri, blank, literal = NODE_KINDS[kind]
 
-        def matches(v: str) -> bool:
+        def matches(g: DataGraph, v: str) -> bool:
             return (literal if v[0] == '"' else iri if v[0] == "<" else blank)
 
-        def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
-            return [("NodeKindConstraintComponent", v, shape.path_iri) for v in values if not matches(v)] or NONE
-        return check
+        return _per_value(shape, "NodeKindConstraintComponent", matches)
 
     # --- cardinality ----------------------------------------------------------------------------------
     def _min_count(self, shape: Shape, n: str) -> Constraint:
@@ -564,18 +568,14 @@ class Compiler:
     def _min_length(self, shape: Shape, n: str) -> Constraint:
         count = int(plain(n))
 
-        def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
-            return [("MinLengthConstraintComponent", v, shape.path_iri) for v in values
-                    if v.startswith("_:") or len(plain(v)) < count] or NONE
-        return check
+        return _per_value(shape, "MinLengthConstraintComponent",
+                          lambda g, v: not v.startswith("_:") and len(plain(v)) >= count)
 
     def _max_length(self, shape: Shape, n: str) -> Constraint:
         count = int(plain(n))
 
-        def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
-            return [("MaxLengthConstraintComponent", v, shape.path_iri) for v in values
-                    if v.startswith("_:") or len(plain(v)) > count] or NONE
-        return check
+        return _per_value(shape, "MaxLengthConstraintComponent",
+                          lambda g, v: not v.startswith("_:") and len(plain(v)) <= count)
 
     def _pattern(self, shape: Shape, pattern: str) -> Constraint:
         flags_term = self.one(shape.term, sh("flags"))
@@ -584,23 +584,19 @@ class Compiler:
             flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}.get(letter, 0)
         regex = re.compile(plain(pattern), flags)
 
-        def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
-            return [("PatternConstraintComponent", v, shape.path_iri) for v in values
-                    if v.startswith("_:") or not regex.search(plain(v))] or NONE
-        return check
+        return _per_value(shape, "PatternConstraintComponent",
+                          lambda g, v: not v.startswith("_:") and regex.search(plain(v)) is not None)
 
     def _language_in(self, shape: Shape, head: str) -> Constraint:
         ranges = [plain(t).lower() for t in self.rdf_list(head)]
 
-        def matches(v: str) -> bool:
+        def matches(g: DataGraph, v: str) -> bool:
             if v[0] != '"':
                 return False
             lang = (literal_parts(v)[1] or "").lower()
             return bool(lang) and any(r == "*" or lang == r or lang.startswith(r + "-") for r in ranges)
 
-        def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
-            return [("LanguageInConstraintComponent", v, shape.path_iri) for v in values if not matches(v)] or NONE
-        return check
+        return _per_value(shape, "LanguageInConstraintComponent", matches)
 
     def _unique_lang(self, shape: Shape, flag: str) -> Constraint | None:
         if flag != TRUE:
@@ -620,10 +616,7 @@ class Compiler:
     # --- values ---------------------------------------------------------------------------------------
     def _in(self, shape: Shape, head: str) -> Constraint:
         allowed = frozenset(self.rdf_list(head))
-
-        def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
-            return [("InConstraintComponent", v, shape.path_iri) for v in values if v not in allowed] or NONE
-        return check
+        return _per_value(shape, "InConstraintComponent", lambda g, v: v in allowed)
 
     def _has_value(self, shape: Shape, wanted: str) -> Constraint:
         hit = [("HasValueConstraintComponent", None, shape.path_iri)]
@@ -635,19 +628,11 @@ class Compiler:
 
     def _node(self, shape: Shape, term: str) -> Constraint:
         other, memo = self._nested(shape, term), self.memo
-
-        def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
-            return [("NodeConstraintComponent", v, shape.path_iri) for v in values
-                    if not other.conforms(g, v, memo)] or NONE
-        return check
+        return _per_value(shape, "NodeConstraintComponent", lambda g, v: other.conforms(g, v, memo))
 
     def _not(self, shape: Shape, term: str) -> Constraint:
         other, memo = self._nested(shape, term), self.memo
-
-        def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
-            return [("NotConstraintComponent", v, shape.path_iri) for v in values
-                    if other.conforms(g, v, memo)] or NONE
-        return check
+        return _per_value(shape, "NotConstraintComponent", lambda g, v: not other.conforms(g, v, memo))
 
     def _logical(self, shape: Shape, head: str, component: str, verdict: Callable[[int, int], bool]) -> Constraint:
         members, memo = [self._nested(shape, t) for t in self.rdf_list(head)], self.memo
@@ -669,9 +654,7 @@ class Compiler:
                 known[v] = found
             return found
 
-        def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
-            return [(component, v, shape.path_iri) for v in values if not passes(g, v)] or NONE
-        return check
+        return _per_value(shape, component, passes)
 
     def _and(self, shape: Shape, head: str) -> Constraint:
         return self._logical(shape, head, "AndConstraintComponent", lambda ok, n: ok == n)
@@ -711,6 +694,15 @@ class Compiler:
         def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
             return [("SPARQLConstraintComponent", v, shape.path_iri) for v in native(g, focus)] or NONE
         return check
+
+
+def _per_value(shape: Shape, component: str, ok: Callable[[DataGraph, str], bool]) -> Constraint:
+    """A constraint that judges each value node on its own; ``ok`` is kept on it for the inlined loop."""
+    def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
+        return [(component, v, shape.path_iri) for v in values if not ok(g, v)] or NONE
+
+    check.per_value = (ok, component)  # type: ignore[attr-defined]
+    return check
 
 
 # --- SPARQL constraints with a native implementation -----------------------------------------------------
