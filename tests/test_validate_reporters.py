@@ -684,3 +684,16 @@ class DevTools:
         """Replace the field's text by typing (the page sees input events)."""
         self.js(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); e.focus(); e.select(); }})()")
         self.call("Input.insertText", text=text)
+
+
+def test_json_findings_carry_every_finding_field() -> None:
+    """The JSON reporter spells a finding's fields out (for speed); it must not fall behind Finding."""
+    from dataclasses import fields
+
+    from ctdl_tools.validate.reporters.json_report import _finding
+    from ctdl_tools.validate.result import Finding
+
+    finding = Finding("R", "Warning", "m", "f.json", "/a", 3, "ce-x", "urn:x", "p", "v", "src", "shape")
+    out = _finding(finding, Options())
+    assert list(out) == [f.name for f in fields(Finding)] + ["record_name"]
+    assert {k: v for k, v in out.items() if k != "record_name"} == finding.to_dict()

@@ -1,4 +1,4 @@
-"""Reporters: one module per output format, each ``render(report, options) -> str``.
+"""Reporters: one module per output format, each ``render(report, options) -> str`` (or UTF-8 bytes).
 
     from ctdl_tools.validate.reporters import Options, render
     data = render("sarif", report, Options(fail_on="warning"))  # bytes, UTF-8
@@ -16,7 +16,7 @@ from ctdl_tools.validate.reporters import html, json_report, junit, sarif, text
 from ctdl_tools.validate.reporters.common import FAIL_ON, Options, Record, failed, index_records, verdict
 from ctdl_tools.validate.result import Report
 
-RENDERERS: dict[str, Callable[[Report, Options], str]] = {
+RENDERERS: dict[str, Callable[[Report, Options], str | bytes]] = {
     "text": text.render,
     "json": json_report.render,
     "junit": junit.render,
@@ -30,7 +30,8 @@ def render(fmt: str, report: Report, options: Options | None = None) -> bytes:
     """The report in ``fmt`` as UTF-8 bytes (what is written to a file or stdout)."""
     if fmt not in RENDERERS:
         raise ValueError(f"unknown report format {fmt!r}; choose from {', '.join(FORMATS)}")
-    return RENDERERS[fmt](report, options or Options()).encode("utf-8")
+    data = RENDERERS[fmt](report, options or Options())
+    return data if isinstance(data, bytes) else data.encode("utf-8")
 
 
 __all__ = ["FAIL_ON", "FORMATS", "RENDERERS", "Options", "Record", "failed", "index_records", "render", "verdict"]

