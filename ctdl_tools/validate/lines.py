@@ -99,10 +99,17 @@ class Lines:
         self.text = text
         self._members: dict[int, dict[str, int]] = {}  # container start → member token → value start
         self._fallback: dict[str, int] | None = None
+        self._lines: dict[str, int | None] = {}  # answers so far: a record's findings share pointers
         self.one_line = text is not None and "\n" not in text.strip()
 
     def __call__(self, pointer: str) -> int | None:
         """The line of ``pointer``, or of its nearest ancestor that has one (None without a text)."""
+        if pointer in self._lines:
+            return self._lines[pointer]
+        line = self._lines[pointer] = self._line(pointer)
+        return line
+
+    def _line(self, pointer: str) -> int | None:
         if self.text is None:
             return None
         if self.one_line:
