@@ -122,6 +122,7 @@ class ContextTables:
                     kind = value["@type"]
                     self.coercion[key] = kind if kind.startswith("@") else self.expand(kind, vocab=True) or kind
         self._keys: dict[str, str | None] = {}
+        self.plans: dict[str, tuple] = {}  # key → how its values convert (see _plan)
 
     def expand(self, value: str, vocab: bool, relative: bool = True) -> str | None:
         """pyld's ``_expand_iri`` for these contexts (no @vocab, no @base).
@@ -257,6 +258,21 @@ class _Converter:
         return subject
 
     def _entry(self, subject: str | None, key: str, value: Any, pointer: str) -> None:
+        plan = self.t.plans.get(key)
+        if plan is None:
+            plan = self.t.plans[key] = _plan(self.t, key)
+        if plan[0] == "property":  # the common case, decided once per key and context
+            _, predicate, coercion, language_map = plan
+            if language_map and isinstance(value, dict):
+                self._language_map(subject, predicate, value, pointer)
+            else:
+                self._values(subject, predicate, coercion, value, pointer)
+            return
+        if plan[0] == "skip":
+            return
+        self._entry_slow(subject, key, value, pointer)
+
+    def _entry_slow(self, subject: str | None, key: str, value: Any, pointer: str) -> None:
         if key == "@type":
             for i, item in enumerate(_as_list(value)):
                 if not isinstance(item, str):
@@ -281,7 +297,7 @@ class _Converter:
         if key in self.t.language_maps and isinstance(value, dict):
             self._language_map(subject, predicate, value, pointer)
             return
-        self._values(subject, predicate, key, value, pointer)
+        self._values(subject, predicate, self.t.coercion.get(key), value, pointer)
 
     def _language_map(self, subject: str | None, predicate: str | None, value: dict, pointer: str) -> None:
         for lang in sorted(value):
@@ -297,14 +313,14 @@ class _Converter:
                 tag = None if lang == "@none" else lang.lower()
                 self.emit(subject, predicate, self._literal(item, None, tag, where))
 
-    def _values(self, subject: str | None, predicate: str | None, key: str, value: Any, pointer: str) -> None:
+    def _values(self, subject: str | None, predicate: str | None, coercion: str | None, value: Any,
+                pointer: str) -> None:
         if isinstance(value, list):
             for i, item in enumerate(value):
-                self._values(subject, predicate, key, item, f"{pointer}/{i}")
+                self._values(subject, predicate, coercion, item, f"{pointer}/{i}")
             return
         if value is None:
             return
-        coercion = self.t.coercion.get(key)
         if isinstance(value, dict):
             if "@value" in value:
                 self.emit(subject, predicate, self._value_object(value, pointer))
@@ -343,6 +359,30 @@ class _Converter:
                 raise Unsupported(f"{pointer}: @language")
             language = language.lower()
         return self._literal(raw, datatype, language, pointer)
+
+
+def _plan(tables: ContextTables, key: str) -> tuple:
+    """How every value of ``key`` converts: ("property", predicate term, coercion, language map?), ("skip",),
+    or ("slow",) for keywords, dropped keys and predicates N-Triples cannot carry (reported per place)."""
+    if key in ("@id", "@context", "@index") or (_KEYWORD_LIKE.match(key) and key not in _HANDLED_KEYWORDS):
+        return ("skip",)
+    if key.startswith("@"):
+        return ("slow",)
+    iri = tables.predicate(key)
+    if iri is None or not _PYLD_ABSOLUTE.match(iri):
+        return ("slow",)
+    if iri.startswith("_:"):
+        predicate = None
+    elif iri_ok(iri):
+        predicate = f"<{iri}>"
+    else:
+        return ("slow",)
+    return ("property", predicate, tables.coercion.get(key), key in tables.language_maps)
+
+
+# Keywords _entry_slow acts on (the others that look like keywords are ignored, as pyld does).
+_HANDLED_KEYWORDS = frozenset({"@type", "@reverse", "@included", "@nest", "@graph", "@list", "@set", "@value",
+                               "@language"})
 
 
 def _as_list(value: Any) -> list:
