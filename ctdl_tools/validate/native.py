@@ -537,7 +537,7 @@ class Compiler:
             lexical, _, actual = literal_parts(v)
             return actual == want and (well_formed is None or well_formed(lexical))
 
-        return _per_value(shape, "DatatypeConstraintComponent", lambda g, v: ok(v))
+        return _per_value(shape, "DatatypeConstraintComponent", lambda g, v: ok(v), ("{c}(v)", ok))
 
     def _node_kind(self, shape: Shape, kind: str) -> Constraint:
         if kind not in NODE_KINDS:
@@ -547,7 +547,9 @@ class Compiler:
         def matches(g: DataGraph, v: str) -> bool:
             return (literal if v[0] == '"' else iri if v[0] == "<" else blank)
 
-        return _per_value(shape, "NodeKindConstraintComponent", matches)
+        inline = {(False, False, True): "v[0] == '\"'", (True, True, False): "v[0] != '\"'",
+                  (True, False, False): "v[0] == '<'"}.get((iri, blank, literal))
+        return _per_value(shape, "NodeKindConstraintComponent", matches, (inline, None) if inline else None)
 
     # --- cardinality ----------------------------------------------------------------------------------
     def _min_count(self, shape: Shape, n: str) -> Constraint:
@@ -616,7 +618,7 @@ class Compiler:
     # --- values ---------------------------------------------------------------------------------------
     def _in(self, shape: Shape, head: str) -> Constraint:
         allowed = frozenset(self.rdf_list(head))
-        return _per_value(shape, "InConstraintComponent", lambda g, v: v in allowed)
+        return _per_value(shape, "InConstraintComponent", lambda g, v: v in allowed, ("v in {c}", allowed))
 
     def _has_value(self, shape: Shape, wanted: str) -> Constraint:
         hit = [("HasValueConstraintComponent", None, shape.path_iri)]
@@ -696,13 +698,52 @@ class Compiler:
         return check
 
 
-def _per_value(shape: Shape, component: str, ok: Callable[[DataGraph, str], bool]) -> Constraint:
-    """A constraint that judges each value node on its own; ``ok`` is kept on it for the inlined loop."""
+def _per_value(shape: Shape, component: str, ok: Callable[[DataGraph, str], bool],
+               inline: tuple[str, object] | None = None) -> Constraint:
+    """A constraint that judges each value node on its own; ``ok`` is kept on it for the inlined loop, and
+    ``inline`` (a Python test of ``v``, ``{c}`` standing for the constant given) for generated code."""
     def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
         return [(component, v, shape.path_iri) for v in values if not ok(g, v)] or NONE
 
     check.per_value = (ok, component)  # type: ignore[attr-defined]
+    check.inline = inline  # type: ignore[attr-defined]
     return check
+
+
+def compile_flat(shape: Shape) -> Callable[[DataGraph, str, dict], list[Result]]:
+    """One Python function for a node shape holding only flat property shapes (the generated per-property
+    shapes): the value loops and simple tests written out, so a subject's property costs no calls through
+    Shape.flat_values and the constraint closures. Same results as :meth:`Shape.flat_results`."""
+    names: dict[str, object] = {"EMPTY": EMPTY, "NONE": NONE}
+    body = ["def run(g, focus, preds):", "    out = None"]
+    for i, prop in enumerate(shape.properties):
+        names[f"p{i}"], names[f"s{i}"], names[f"path{i}"] = prop.predicate, prop, prop.path_iri
+        body.append(f"    own = preds.get(p{i})")
+        if prop.count_sensitive:
+            body += ["    if own is None:", "        own = EMPTY", "    if True:"]
+        else:
+            body.append("    if own is not None:")
+        body.append("        pass")
+        for j, (ok, component, constraint) in enumerate(prop.checks):
+            inline = getattr(constraint, "inline", None)
+            if ok is not None:
+                if inline is not None:
+                    names[f"c{i}_{j}"] = inline[1]
+                    test = inline[0].format(c=f"c{i}_{j}")
+                else:
+                    names[f"ok{i}_{j}"] = ok
+                    test = f"ok{i}_{j}(g, v)"
+                body += ["        for v in own:", f"            if not ({test}):",
+                         "                if out is None:", "                    out = []",
+                         f"                out.append((focus, s{i}, {component!r}, v, path{i}))"]
+            else:
+                names[f"k{i}_{j}"] = constraint
+                body += [f"        found = k{i}_{j}(g, focus, own)", "        if found:",
+                         "            if out is None:", "                out = []",
+                         f"            out.extend((focus, s{i}, c, x, p) for c, x, p in found)"]
+    body.append("    return out or NONE")
+    exec(compile("\n".join(body), f"<flat shape {shape.term}>", "exec"), names)  # our own generated code
+    return names["run"]  # type: ignore[return-value]
 
 
 # --- SPARQL constraints with a native implementation -----------------------------------------------------
@@ -740,6 +781,7 @@ class NativeEngine:
         # Node shapes that only hold flat property shapes and target the subjects of one predicate (the
         # generated per-property shapes, ~570 of them): found by predicate while walking the subjects once.
         self._by_predicate: dict[str, list[Shape]] = {}
+        self._runs: dict[str, list[Callable[[DataGraph, str, dict], list[Result]]]] = {}
         self._targeted = []
         for shape, targets in targeted:
             if (len(targets) == 1 and targets[0][0] == sh("targetSubjectsOf") and shape.path is None
@@ -756,11 +798,14 @@ class NativeEngine:
         for shape, targets in self._targeted:
             for focus in _focus_nodes(g, targets):
                 found.extend(shape.results(g, focus))
-        by_predicate = self._by_predicate
+        runs = self._runs
         for focus, preds in g.out.items():  # the per-property shapes, one pass over the subjects
             for predicate in preds:
-                for shape in by_predicate.get(predicate, ()):
-                    found.extend(shape.flat_results(g, focus, preds))
+                compiled = runs.get(predicate)
+                if compiled is None:  # generated on first use: a catalog uses a fraction of the ~570
+                    compiled = runs[predicate] = [compile_flat(s) for s in self._by_predicate.get(predicate, ())]
+                for run in compiled:
+                    found.extend(run(g, focus, preds))
         return [RawResult(node, source.term, source.severity, component, path, value,
                           plain(value) if value is not None else None, source.message, source.root)
                 for node, source, component, value, path in found]
