@@ -65,6 +65,16 @@ NODE_KINDS = {
 }
 
 
+# Constraint parameters in the order they are compiled, with the Compiler method that builds each.
+BUILDERS = {name: f"_{re.sub(r'([A-Z])', lambda m: '_' + m.group(1).lower(), name)}" for name in (
+    "class", "datatype", "nodeKind", "minCount", "maxCount", "minLength", "maxLength", "pattern", "in",
+    "hasValue", "languageIn", "uniqueLang", "node", "not", "and", "or", "xone", "closed", "sparql")}
+CONSTRAINTS = tuple((name, sh(name)) for name in BUILDERS)
+# Components whose verdict on a value node depends on that term alone (not on the data graph).
+TERM_LOCAL = frozenset({"datatype", "nodeKind", "minLength", "maxLength", "pattern", "in", "languageIn", "not",
+                        "and", "or", "xone", "node"})
+
+
 class UnsupportedShapes(ValueError):
     """The shapes use a SHACL feature this engine does not implement (use the Rust or pySHACL engine)."""
 
@@ -463,24 +473,18 @@ class Compiler:
         shape.deactivated = TRUE in g.objects(term, sh("deactivated"))
         root = shape.root
         shape.properties = [self.shape(p, root) for p in sorted(g.objects(term, sh("property")))]
-        builders = [
-            ("class", self._class), ("datatype", self._datatype), ("nodeKind", self._node_kind),
-            ("minCount", self._min_count), ("maxCount", self._max_count), ("minLength", self._min_length),
-            ("maxLength", self._max_length), ("pattern", self._pattern), ("in", self._in),
-            ("hasValue", self._has_value), ("languageIn", self._language_in), ("uniqueLang", self._unique_lang),
-            ("node", self._node), ("not", self._not), ("and", self._and), ("or", self._or), ("xone", self._xone),
-            ("closed", self._closed), ("sparql", self._sparql),
-        ]
-        local = {"datatype", "nodeKind", "minLength", "maxLength", "pattern", "in", "languageIn", "not", "and",
-                 "or", "xone", "node"}
         term_local = path is None and not shape.properties
-        for name, build in builders:
-            for value in sorted(g.objects(term, sh(name))):
+        preds = g.out.get(term, {})
+        for name, predicate in CONSTRAINTS:
+            if predicate not in preds:
+                continue
+            build = getattr(self, BUILDERS[name])
+            for value in sorted(preds[predicate]):
                 constraint = build(shape, value)
                 if constraint is not None:
                     shape.constraints.append(constraint)
                     shape.kinds.add(name)
-                    term_local = term_local and name in local
+                    term_local = term_local and name in TERM_LOCAL
         shape.term_local = term_local and all(self._nested_local(shape))
         shape.count_sensitive = bool(shape.kinds & {"minCount", "hasValue", "sparql"})
         for prop in list(shape.properties):
