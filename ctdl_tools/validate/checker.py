@@ -221,11 +221,14 @@ class Checker:
             keep = one.sources[0].size <= self.keep_budget if one.sources else False
             if keep:
                 self.keep_budget -= one.sources[0].size
+            readable = {id(doc) for doc in self.readable[-len(one.documents):]} if one.documents else set()
             for doc in one.documents:
                 if keep:
                     self.kept[(doc.source.name, doc.ordinal)] = doc.data
                 doc.data = crossref.prune(doc.data)
                 self.docs.append(doc)
+                if id(doc) in readable:
+                    self._collect_types(doc)  # on the pruned copy: it keeps every @id and @type, and less to walk
 
     def _first_look(self, doc: Document) -> list[Finding]:
         found, ok = context_findings(doc)
@@ -235,11 +238,13 @@ class Checker:
         self.records += len(records)
         if ok:
             self.readable.append(doc)
-            self._collect_types(doc)
         return found
 
     def _collect_types(self, doc: Document) -> None:
-        """The classes of every IRI this document describes, as the converter will write them."""
+        """The classes of every IRI this document describes, as the converter will write them.
+
+        Reads the pruned document: ids and types are kept, and a node that had content keeps a marker,
+        so "described" (more than an @id) is the same as in the full document."""
         tables = context_tables(doc.data["@context"])
         described = self.described.setdefault(doc.index, set())
         for node in crossref.iter_nodes(doc):  # not walk(): its cache would keep every full document

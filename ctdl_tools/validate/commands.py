@@ -63,8 +63,13 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
 
     Exit 0: no violation; 1: violations (or warnings with --fail-on warning); 2: unreadable input or bad usage.
     """
+    import gc
+
     from ctdl_tools.validate.reporters import Options, render, verdict
 
+    # A one-shot process: the cyclic collector would only walk the report's objects again and again
+    # (validate() pauses it while it works; this keeps it off while the report is written too).
+    gc.disable()
     patterns = tuple(p.strip() for item in disabled for p in item.split(",") if p.strip())
     _check_paths(paths)
     _check_engine(engine)

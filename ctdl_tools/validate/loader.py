@@ -166,7 +166,11 @@ _UNREADABLE = object()
 def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
     display = "<stdin>" if name == "-" else name
     try:
-        raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        if name == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(name, "rb") as handle:  # not Path.read_bytes: 10k Path objects cost 0.1 s
+                raw = handle.read()
     except OSError as exc:
         loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", f"cannot read: {exc.strerror or exc}"))
         return Source(display), _UNREADABLE

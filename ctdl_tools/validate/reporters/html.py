@@ -9,9 +9,7 @@ keeps the address in step, so a filtered view can be bookmarked or linked from a
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from ctdl_tools import __version__
 from ctdl_tools.validate.reporters.common import (
@@ -24,6 +22,9 @@ from ctdl_tools.validate.reporters.common import (
     verdict,
 )
 from ctdl_tools.validate.result import SEVERITIES, SEVERITY_RANK, Finding, Report
+
+if TYPE_CHECKING:
+    import jinja2
 
 COLUMNS = (  # (key, header, numeric sort): the keys are what ?sort= takes
     ("severity", "Severity", True),
@@ -79,6 +80,8 @@ def web_url(url: str) -> str:
 
 @lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
+    import jinja2  # here: every `ctdl validate` loads the reporters, few write HTML
+
     env = jinja2.Environment(loader=jinja2.PackageLoader("ctdl_tools.validate.reporters", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
