@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -61,15 +62,22 @@ def dumps(document: Any) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
-def write_atomic(path: Path | str, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it: readers never see half a file."""
+def write_atomic(path: Path | str, data: bytes | Callable[[BinaryIO], None]) -> None:
+    """Write to a temporary file beside ``path`` and rename it: readers never see half a file.
+
+    ``data`` is the bytes, or a function that writes them to the open file (a report larger than memory
+    should hold is streamed).
+    """
     path = Path(path)
     # One temporary name per process and target: cheaper than mkstemp's random probing, and still
     # private to this process (the pid) and never confused with a finished file (the leading dot).
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as handle:
-            handle.write(data)
+            if callable(data):
+                data(handle)
+            else:
+                handle.write(data)
         os.replace(tmp, path)
     except FileNotFoundError:
         if path.parent.exists():

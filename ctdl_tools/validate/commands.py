@@ -10,13 +10,14 @@ catalog of 500 files one unreadable file should not hide the findings in the oth
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, NoReturn, TypeVar
 
 import click
 
@@ -65,7 +66,7 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     """
     import gc
 
-    from ctdl_tools.validate.reporters import Options, render, verdict
+    from ctdl_tools.validate.reporters import Options, verdict, write
 
     # A one-shot process: the cyclic collector would only walk the report's objects again and again
     # (validate() pauses it while it works; this keeps it off while the report is written too).
@@ -76,8 +77,8 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     _warn_unknown_rules(_guard(lambda: _rule_ids(shapes_dirs, patterns)), patterns)
     report, records = _run(paths, shapes_dirs, patterns, engine, jobs or _cpus())
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    data = render(fmt, report, Options(fail_on=fail_on, records=records, color=color))
-    _emit(data, output)
+    options = Options(fail_on=fail_on, records=records, color=color)
+    _emit(lambda handle: write(fmt, report, options, handle), output)
     code = _exit_code(report, fail_on)
     if output is not None and str(output) != "-":
         click.echo(f"ctdl validate: {verdict(report, fail_on)}; {fmt} report written to {output}", err=True)
@@ -152,19 +153,22 @@ def _run(paths: tuple[str, ...], shapes_dirs: tuple[Path, ...], patterns: tuple[
     return report, report.index  # the record index: names and clean records, read with the documents
 
 
-def _emit(data: bytes, output: Path | None) -> None:
+def _emit(writer: Callable[[BinaryIO], None], output: Path | None) -> None:
+    """The report to stdout or, atomically, to a file; ``writer`` writes it to a binary handle."""
     if output is None or str(output) == "-":
         if sys.stdout.isatty():  # click.echo writes colour (or strips it) correctly for a terminal
-            click.echo(data.decode("utf-8"), nl=False)
+            buffer = io.BytesIO()
+            writer(buffer)
+            click.echo(buffer.getvalue().decode("utf-8"), nl=False)
         else:  # bytes as rendered: no newline translation, no locale encoding
             sys.stdout.flush()
-            sys.stdout.buffer.write(data)
+            writer(sys.stdout.buffer)
             sys.stdout.buffer.flush()
         return
     from ctdl_tools.jsonio import write_atomic
 
     try:
-        write_atomic(output, data)
+        write_atomic(output, writer)
     except OSError as exc:
         _fail(f"{output}: cannot write: {exc.strerror or exc}")
 

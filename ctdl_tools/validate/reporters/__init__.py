@@ -11,6 +11,7 @@ findings do.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import BinaryIO
 
 from ctdl_tools.validate.reporters import html, json_report, junit, sarif, text
 from ctdl_tools.validate.reporters.common import FAIL_ON, Options, Record, failed, index_records, verdict
@@ -26,6 +27,14 @@ RENDERERS: dict[str, Callable[[Report, Options], str | bytes]] = {
 FORMATS = tuple(RENDERERS)
 
 
+def write(fmt: str, report: Report, options: Options | None, handle: BinaryIO) -> None:
+    """The report in ``fmt`` written to a binary file; streamed where the format allows (JSON)."""
+    if fmt == "json":
+        json_report.write(report, options or Options(), handle)
+    else:
+        handle.write(render(fmt, report, options))
+
+
 def render(fmt: str, report: Report, options: Options | None = None) -> bytes:
     """The report in ``fmt`` as UTF-8 bytes (what is written to a file or stdout)."""
     if fmt not in RENDERERS:
@@ -34,4 +43,5 @@ def render(fmt: str, report: Report, options: Options | None = None) -> bytes:
     return data if isinstance(data, bytes) else data.encode("utf-8")
 
 
-__all__ = ["FAIL_ON", "FORMATS", "RENDERERS", "Options", "Record", "failed", "index_records", "render", "verdict"]
+__all__ = ["FAIL_ON", "FORMATS", "RENDERERS", "Options", "Record", "failed", "index_records", "render", "verdict",
+           "write"]
