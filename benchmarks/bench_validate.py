@@ -197,8 +197,12 @@ def run_ours(data: Path, timeout: float) -> dict:
     report = data.parent / f"{data.name}-report.json"
     result = run_child([sys.executable, "-m", "ctdl_tools", "validate", str(data), "--format", "json", "-o",
                         str(report)], timeout)
-    try:
-        counts = json.loads(report.read_text(encoding="utf-8"))["counts"]
+    try:  # only the head: parsing a 1.3 GB report here would swell this process, whose size the next
+        # child inherits as its starting peak RSS (Linux keeps the high-water mark across exec)
+        with report.open("rb") as handle:
+            head = handle.read(1 << 20)
+        start = head.index(b'"counts": ') + len(b'"counts": ')
+        counts = json.loads(head[start: head.index(b"}", start) + 1])
     except (OSError, ValueError, KeyError):
         return {**result, "error": result.get("error", "no report written")}
     result.pop("error", None)  # the command prints no JSON line: its report is the output
@@ -235,13 +239,17 @@ print(json.dumps({"seconds": time.perf_counter() - t0, "validate_seconds": time.
 
 
 def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants (Linux /proc), in MB; 0 when unavailable."""
+    """Memory of a process and all its descendants (Linux /proc), in MB; 0 when unavailable.
+
+    Proportional set size (Pss, smaps_rollup): forked workers share the parent's pages copy-on-write,
+    and summing their RSS would count those pages once per process.
+    """
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
         try:
-            with open(f"/proc/{current}/status", encoding="ascii") as status:
-                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+            with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as status:
+                total += next((int(line.split()[1]) for line in status if line.startswith("Pss:")), 0)
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
                     todo.extend(int(c) for c in children.read().split())
@@ -252,8 +260,8 @@ def tree_rss_mb(pid: int) -> float:
 
 def run_child(args: list[str], timeout: float) -> dict:
     """Run one child; wall time, its peak RSS (os.wait4: the largest single process), the peak of the
-    whole process tree's RSS summed (sampled every 20 ms: ctdl validate forks workers) and the JSON it
-    prints last."""
+    whole process tree's memory (Pss summed, sampled every 20 ms: ctdl validate forks workers) and the
+    JSON it prints last."""
     import threading
 
     start = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.connection
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,8 @@ RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 DESCRIBED_TYPE = "<https://purl.org/ctdl_tools/shapes/describedType>"
 CHUNK_DOCS = 200  # documents per SHACL call (see Checker._chunks)
 KEEP_BYTES = 24 * 2**20  # input kept parsed between the passes, per process (see Checker.kept)
+KEEP_TOTAL = 64 * 2**20  # larger submissions keep nothing: 100k records must fit in 1 GB
+PARALLEL_MAX_BYTES = 128 * 2**20  # jobs=0 (auto) uses one process above this much input
 PARALLEL_MIN_DOCS = 1000  # inputs; below this, starting worker processes costs more than it saves
 Input = str | Path | dict | list
 
@@ -48,8 +51,10 @@ def validate(inputs: Input | Iterable[Input], shapes_dirs: Iterable[str | Path] 
     """Validate files, directories, globs, "-" (stdin) or parsed documents; see the package docstring.
 
     ``jobs`` > 1 splits the inputs over that many forked worker processes (native engine, our shapes,
-    POSIX, ``PARALLEL_MIN_DOCS`` inputs or more); the report is the same. Only fork from a process that
-    runs no other threads: the command line does, the library default stays 1.
+    POSIX, ``PARALLEL_MIN_DOCS`` inputs or more); the report is the same. ``jobs=0``: one per CPU (up to
+    4) for submissions up to ``PARALLEL_MAX_BYTES`` of input, one process above (workers each hold their
+    own working set, and 100k records must fit in 1 GB). Only fork from a process that runs no other
+    threads: the command line does, the library default stays 1.
     """
     items = [inputs] if isinstance(inputs, (str, Path, dict)) else list(inputs)
     disabled = tuple(disabled_rules)
@@ -105,6 +110,7 @@ class Checker:
         self.described: dict[int, set[str]] = {}  # doc index → IRIs (N-Triples) it describes
         self.types: dict[str, list[tuple[str, str, str]]] = {}  # IRI → its ctshapes:describedType triples
         self.records = 0
+        self.documents = 0
         self.index: list[Record] = []
         # Full documents kept from pass 1 for pass 2, up to KEEP_BYTES of input: reading and parsing them
         # again is a fifth of pass 2; beyond the budget they are read again, so 100k records fit in memory.
@@ -115,18 +121,23 @@ class Checker:
 
     def run(self, disabled: tuple[str, ...]) -> Report:
         items = list(iter_inputs(self.items))
+        size = _input_bytes(items)
+        if size > KEEP_TOTAL:
+            self.keep_budget = 0  # a large submission: memory first, read the documents again in pass 2
+        if self.jobs == 0:
+            self.jobs = _cpus() if size <= PARALLEL_MAX_BYTES else 1
         shards = self._shards(items)
         if len(shards) > 1:
             self._run_in_shards(shards)
         else:
             self._read_all(items)
+            self._cross_record()  # before pass 2, so the pruned copies are freed before its findings come
             self._shacl()
-            self._cross_record()
         if disabled:
             off = {f.rule_id for f in self.findings if any(fnmatchcase(f.rule_id, pat) for pat in disabled)}
             self.findings = [f for f in self.findings if f.rule_id not in off]
         findings, self.findings = self.findings, []
-        return Report(sort_findings(findings), [s.name for s in self.sources], len(self.docs), self.records,
+        return Report(sort_findings(findings), [s.name for s in self.sources], self.documents, self.records,
                       self.engine.name, self.rules(), tuple(self.index))
 
     def rules(self) -> dict[str, Rule]:
@@ -137,6 +148,12 @@ class Checker:
 
     def _cross_record(self) -> None:
         self.findings.extend(self._place(crossref.check(self.readable), self._reread_texts))
+        # Pass 2 needs where each document is, not the pruned copy: at 100k records, these are the memory
+        # that the findings (over a million Warnings) need next.
+        self.documents = len(self.docs)
+        for doc in self.docs:
+            doc.data = {}
+        self.docs = []
 
     # --- in worker processes ---------------------------------------------------------------------------
     def _shards(self, items: list) -> list[tuple[int, list]]:
@@ -198,8 +215,14 @@ class Checker:
             for conn, plan in zip(pipes, plans, strict=True):
                 conn.send((self.types, plan))
             self._cross_record()
-            for conn in pipes:
-                self.findings.extend(Finding(*fields) for fields in _receive(conn))
+            waiting = list(pipes)
+            while waiting:  # findings come a chunk at a time, from whichever worker has some
+                for conn in multiprocessing.connection.wait(waiting):
+                    packed = _receive(conn)
+                    if packed is None:
+                        waiting.remove(conn)  # type: ignore[arg-type]
+                    else:
+                        self.findings.extend(Finding(*fields) for fields in packed)
         finally:
             for conn in pipes:
                 conn.close()
@@ -456,18 +479,31 @@ def _shard_worker(checker: Checker, first: int, items: list, conn: Any) -> None:
                           checker.records, checker.types, checker.described)))
         checker.findings, checker.docs, checker.readable = [], [], []
         checker.types, plan = conn.recv()
-        found: list[Finding] = []
-        for chunk in plan:
+        for chunk in plan:  # sent chunk by chunk: a worker never holds all its findings
             docs = [Document(index, source, base, {}, kind, wrapper, ordinal)
                     for index, source, base, kind, wrapper, ordinal in chunk]
-            found.extend(checker._validate_chunk(docs))
-        conn.send(("ok", _pack(found)))
+            conn.send(("ok", _pack(checker._validate_chunk(docs))))
+        conn.send(("ok", None))
     except BaseException:  # everything goes to the parent, which raises it
         import traceback
 
         conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
+
+
+def _cpus() -> int:
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(usable, 4))
+
+
+def _input_bytes(items: list) -> int:
+    """The size of the input files (Python objects and stdin count as nothing)."""
+    total = 0
+    for item in items:
+        if isinstance(item, str) and item != "-" and os.path.isfile(item):
+            total += os.path.getsize(item)
+    return total
 
 
 def _receive(conn: Any) -> Any:

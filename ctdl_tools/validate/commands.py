@@ -56,8 +56,9 @@ def _fail(message: str) -> NoReturn:
 @click.option("--engine", type=click.Choice(ENGINE_NAMES), default="auto", show_default=True,
               help="SHACL engine: native (compiled SHACL Core, the default for our shapes), shacl (Rust: any "
                    "SHACL, used by auto when your shapes need more) or pyshacl (the reference).")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default="0: one per CPU, up to 4",
-              help="Worker processes for large submissions (1000+ documents; native engine).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Worker processes (native engine, 1000+ documents). 0: one per CPU, up to 4, for up to "
+                   "128 MB of JSON; larger submissions run in one process to stay within 1 GB of memory.")
 def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shapes_dirs: tuple[Path, ...],
                      disabled: tuple[str, ...], fail_on: str, engine: str, jobs: int) -> None:
     """Validate CTDL JSON-LD files, directories, globs or - (stdin) against the SHACL shapes.
@@ -75,7 +76,7 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     _check_paths(paths)
     _check_engine(engine)
     _warn_unknown_rules(_guard(lambda: _rule_ids(shapes_dirs, patterns)), patterns)
-    report, records = _run(paths, shapes_dirs, patterns, engine, jobs or _cpus())
+    report, records = _run(paths, shapes_dirs, patterns, engine, jobs)
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     options = Options(fail_on=fail_on, records=records, color=color)
     _emit(lambda handle: write(fmt, report, options, handle), output)
@@ -103,11 +104,6 @@ def _check_paths(paths: tuple[str, ...]) -> None:
             _fail(f"{what} {raw}")
     if list(paths).count("-") > 1:
         raise click.UsageError("- (stdin) can be given once")
-
-
-def _cpus() -> int:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(usable, 4))
 
 
 def _check_engine(engine: str) -> None:

@@ -119,25 +119,28 @@ def walk(doc: Document) -> list[Node]:
 def iter_nodes(doc: Document) -> list[Node]:
     """Every node object (one with @id or @type), depth first, with its pointer; only containers are visited."""
     out: list[Node] = []
-
-    def in_object(value: dict, pointer: str) -> None:
-        if "@id" in value or "@type" in value:
-            out.append(Node(doc, pointer, value))
-        for key, item in value.items():
-            if key != "@context" and isinstance(item, (dict, list)):
-                visit(item, f"{pointer}/{escape_pointer(key)}")
-
-    def visit(value: dict | list, pointer: str) -> None:
-        if isinstance(value, dict):
-            in_object(value, pointer)
-            return
-        for i, item in enumerate(value):
-            if isinstance(item, (dict, list)):
-                visit(item, f"{pointer}/{i}")
-
     for pointer, node in doc.nodes:
-        in_object(node, pointer)
+        _in_object(doc, node, pointer, out)
     return out
+
+
+# Module functions, not closures: two nested functions that call each other form a reference cycle, which
+# validation (run with the cyclic collector paused) would keep, with every node list, until the end.
+def _in_object(doc: Document, value: dict, pointer: str, out: list[Node]) -> None:
+    if "@id" in value or "@type" in value:
+        out.append(Node(doc, pointer, value))
+    for key, item in value.items():
+        if key != "@context" and isinstance(item, (dict, list)):
+            _visit(doc, item, f"{pointer}/{escape_pointer(key)}", out)
+
+
+def _visit(doc: Document, value: dict | list, pointer: str, out: list[Node]) -> None:
+    if isinstance(value, dict):
+        _in_object(doc, value, pointer, out)
+        return
+    for i, item in enumerate(value):
+        if isinstance(item, (dict, list)):
+            _visit(doc, item, f"{pointer}/{i}", out)
 
 
 def build_index(documents: list[Document]) -> Index:
