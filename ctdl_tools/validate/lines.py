@@ -124,7 +124,8 @@ class Lines:
         return self.text.count("\n", 0, position) + 1
 
     def _position(self, pointer: str) -> int:
-        position = self._SPACE.match(self.text, 0).end()  # type: ignore[union-attr]
+        start = 1 if self.text.startswith("\ufeff") else 0  # a byte order mark is not JSON
+        position = self._SPACE.match(self.text, start).end()  # type: ignore[union-attr]
         for token in pointer.split("/")[1:] if pointer else ():
             members = self._members.get(position)
             if members is None:

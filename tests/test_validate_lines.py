@@ -1,0 +1,39 @@
+"""Line numbers of JSON pointers: the pointer walk (Lines) against the full tokenising scan (pointer_lines)."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ctdl_tools.validate.lines import Lines, line_of, pointer_lines
+
+from .conftest import DATA
+
+KEYS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6)
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+                      max_leaves=30)
+
+
+def agree(text: str) -> None:
+    index, lines = pointer_lines(text), Lines(text)
+    for pointer, line in index.items():  # every object, array and member the full scan records
+        assert lines(pointer) == line, pointer
+        assert lines(pointer + "/missing/0") == line_of(index, pointer + "/missing/0")
+
+
+@settings(max_examples=150, deadline=None)
+@given(VALUES, st.sampled_from([None, 1, 2, "\t"]), st.booleans())
+def test_pointer_walk_agrees_with_the_full_scan(value: object, indent: int | str | None, ascii_only: bool) -> None:
+    agree(json.dumps({"@graph": [value, {"k": value}]}, indent=indent, ensure_ascii=ascii_only))
+
+
+def test_pointer_walk_on_the_corpus_and_scalars_in_arrays() -> None:
+    for path in sorted((DATA / "registry").glob("*.json")):
+        agree(path.read_text(encoding="utf-8"))
+    text = '{\n "a": [\n  "x",\n  "y"\n ]\n}'
+    assert Lines(text)("/a/1") == 4  # the full scan only knows the array's line (2); the walk finds the item
+    assert Lines('{"a": 1}')("/a") == 1 and Lines(None)("/a") is None
+    assert Lines("{\n not json")("/a") == 1  # the scanner gives up: the full scan's answer
