@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ctdl_tools import __version__
-from ctdl_tools.catalog.sources import KINDS
+from ctdl_tools.catalog.kinds import KINDS
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError
 
 

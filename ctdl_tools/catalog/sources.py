@@ -14,7 +14,6 @@ from ctdl_tools.catalog.fields import header_key
 from ctdl_tools.catalog.mapping import KIND_NAMES, Mapping
 from ctdl_tools.errors import InputError, Problems, Where
 
-KINDS = ("auto", "credentials", "learning-opportunities", "organizations", "competencies", "case", "rsd", "esco")
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".tsv")
 JSON_SUFFIXES = (".json", ".jsonld", ".yaml", ".yml")
 
