@@ -382,16 +382,6 @@ class Shape:
                 out.extend((focus, self, c, v, path) for c, v, path in found)
         return out or NONE
 
-    def flat_results(self, g: DataGraph, focus: str, preds: dict) -> list[Result]:
-        """The results of a node shape that holds only flat property shapes, for one focus node."""
-        out: list[Result] | None = None
-        for prop in self.properties:
-            found = prop.flat_values(g, focus, preds)
-            if found:
-                out = out or []
-                out.extend(found)
-        return out or NONE
-
     def conforms(self, g: DataGraph, node: str, memo: dict[tuple[int, str], bool]) -> bool:
         key = (self.id, node)
         found = (memo if self.term_local else g.memo).get(key)
@@ -717,7 +707,7 @@ def _per_value(shape: Shape, component: str, ok: Callable[[DataGraph, str], bool
 def compile_flat(shape: Shape) -> Callable[[DataGraph, str, dict], list[Result]]:
     """One Python function for a node shape holding only flat property shapes (the generated per-property
     shapes): the value loops and simple tests written out, so a subject's property costs no calls through
-    Shape.flat_values and the constraint closures. Same results as :meth:`Shape.flat_results`."""
+    Shape.flat_values and the constraint closures (what Shape.results does for the same shape)."""
     names: dict[str, object] = {"EMPTY": EMPTY, "NONE": NONE}
     body = ["def run(g, focus, preds):", "    out = None"]
     for i, prop in enumerate(shape.properties):
