@@ -76,3 +76,11 @@ def test_engines_agree_on_corpus_and_broken_fixtures() -> None:
     assert {"STRUCT-CTID-FORM", "STRUCT-LANGSTRING", "STRUCT-IRI-VALUED", "STRUCT-UNIQUE-LANG",
             "STRUCT-CONCEPT-SCHEME", "MDP-CREDENTIAL-SPECIFIC-TYPE", "MDP-LEARNINGOPPORTUNITY-NAME",
             "STRUCT-CTID-MATCHES-ID", "STRUCT-DOMAIN", "STRUCT-RANGE"} <= rules
+
+
+def test_the_command_offers_every_engine() -> None:
+    """commands.py lists the engines without importing them (a fast --help); the list must not drift."""
+    from ctdl_tools.validate.commands import ENGINE_NAMES as OFFERED
+    from ctdl_tools.validate.engine import ENGINE_NAMES
+
+    assert OFFERED == ENGINE_NAMES
