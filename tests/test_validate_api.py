@@ -206,3 +206,26 @@ ex:S a sh:NodeShape ; sh:targetClass <https://purl.org/ctdl/terms/Course> ;
     shapes_module._load.cache_clear()
     assert "AGENCY-TWO" in load_shapes([user]).rule_ids()
     assert len(list((tmp_path / "cache").glob("shapes-*.pickle"))) == 2
+
+
+FAILING_CHILD = """
+import sys
+import ctdl_tools.validate.checker as checker
+from ctdl_tools.validate import validate
+checker.CHUNK_DOCS, checker.PARALLEL_MIN_DOCS = 2, 1
+def broken(self, docs):
+    raise ZeroDivisionError("broken on purpose")
+checker.Checker._validate_chunk = broken
+try:
+    validate(sys.argv[1:], jobs=2)
+except RuntimeError as exc:
+    print("RuntimeError", "ZeroDivisionError" in str(exc))
+"""
+
+
+def test_a_failing_worker_is_reported_not_hung() -> None:
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", FAILING_CHILD, str(DATA / "validate"), str(DATA / "registry")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "RuntimeError True"
