@@ -37,9 +37,12 @@ class Rule:
         object.__setattr__(self, "citation", f"{self.source} <{self.see_also}>" if self.see_also else self.source)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Finding:
-    """One problem at one place.
+    """One problem at one place. Treat it as immutable; it is hashable by value.
+
+    Not a frozen dataclass: those set each field through ``object.__setattr__`` and cost 8× as much to
+    create (1.4 µs vs 0.2 µs), and a 100k-record catalog makes over a million findings, twice.
 
     ``pointer`` is an RFC 6901 JSON pointer into the file as given (an envelope's record is under
     ``/decoded_resource``; an array of records under ``/<index>``); ``line`` is 1-based, None when the
