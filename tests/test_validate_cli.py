@@ -180,6 +180,22 @@ def test_user_shapes_add_rules_with_their_own_ids(catalog: Path) -> None:
                                                      "date"]
 
 
+def test_shapes_beyond_the_native_engine_run_on_shacl_or_are_refused_by_name(catalog: Path) -> None:
+    shapes = catalog.parent / "ranges"
+    shapes.mkdir()
+    (shapes / "range.ttl").write_text("""@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ctshapes: <https://purl.org/ctdl_tools/shapes/> .
+<http://example.org/S> a sh:NodeShape ; sh:targetClass <https://purl.org/ctdl/terms/CredentialOrganization> ;
+  sh:property [ sh:path <https://purl.org/ctdl/terms/foundingDate> ; sh:minInclusive 1 ] ;
+  ctshapes:ruleId "AGENCY-RANGE" .
+""", encoding="utf-8")
+    refused = ctdl("validate", "catalog/organization.json", "--shapes", "ranges", "--engine", "native")
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "native engine cannot run these shapes" in refused.stderr and "minInclusive" in refused.stderr
+    result = ctdl("validate", "catalog/organization.json", "--shapes", "ranges", "--format", "json")
+    assert json.loads(result.stdout)["engine"] == "shacl"
+
+
 def test_every_format_is_byte_identical_across_processes(catalog: Path) -> None:
     script = ("import sys\nfrom click.testing import CliRunner\nfrom ctdl_tools.validate.commands import cli\n"
               "for fmt in sys.argv[2:]:\n"

@@ -115,10 +115,14 @@ def _check_engine(engine: str) -> None:
 
 def _guard(step: Callable[[], T]) -> T:
     """Run a step that reads shapes or inputs; what it cannot read is one message and exit 2."""
+    from ctdl_tools.validate.native import UnsupportedShapes
+
     try:
         return step()
     except InputError as exc:
         _fail(str(exc))
+    except UnsupportedShapes as exc:  # --engine native with shapes beyond its SHACL Core subset
+        _fail(f"the native engine cannot run these shapes ({exc}); use --engine auto or --engine shacl")
     except SyntaxError as exc:  # pyoxigraph's Turtle parse errors
         _fail(f"cannot parse shapes: {exc}")
     except OSError as exc:
