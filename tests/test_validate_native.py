@@ -225,8 +225,9 @@ def test_generated_code_gives_what_the_shapes_give_interpreted() -> None:
         except ValueError:  # not for the fast converter (checked elsewhere)
             continue
         graph = DataGraph([*ontology_triples(), *conversion.triples])
-        for predicate, shapes in engine._by_predicate.items():
-            for shape in shapes:
+        for predicate, terms in engine._by_predicate.items():
+            shapes = (engine._compiler.shape(term, None) for term in terms)
+            for shape in (s for s in shapes if s.holds_only_flat and not s.deactivated):
                 for focus in graph.subjects_of(predicate):
                     run = generated.get(shape.term) or generated.setdefault(shape.term, compile_flat(shape))
                     def key(results: list) -> list:
@@ -234,3 +235,28 @@ def test_generated_code_gives_what_the_shapes_give_interpreted() -> None:
                     assert key(run(graph, focus, graph.out[focus])) == key(shape.results(graph, focus))
                     compared += 1
     assert compared > 1000
+
+
+def test_a_shape_set_seen_before_compiles_on_demand_with_the_same_results(tmp_path, monkeypatch) -> None:
+    """First sight of a shape set: compiled whole (UnsupportedShapes is raised then); afterwards only what
+    the data uses. Both give the same results."""
+    from ctdl_tools.validate import load_documents
+    from ctdl_tools.validate.native import _verified
+    from ctdl_tools.validate.rdf import convert, ontology_triples
+    from ctdl_tools.validate.shapes import load_shapes
+
+    from .conftest import DATA
+
+    monkeypatch.setenv("CTDL_TOOLS_CACHE", str(tmp_path))
+    shapes = load_shapes()
+    assert not _verified(shapes.digest)
+    whole = NativeEngine(shapes)
+    assert _verified(shapes.digest)
+    on_demand = NativeEngine(shapes)
+    assert len(on_demand._compiler.shapes) < len(whole._compiler.shapes) / 4
+    for doc in load_documents([DATA / "registry"]).documents:
+        try:
+            triples = [*ontology_triples(), *convert(doc.data, f"d{doc.index}", skolem=True).triples]
+        except ValueError:
+            continue
+        assert sorted(whole.validate(triples)) == sorted(on_demand.validate(triples))

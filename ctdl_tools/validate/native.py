@@ -382,6 +382,11 @@ class Shape:
                 out.extend((focus, self, c, v, path) for c, v, path in found)
         return out or NONE
 
+    @property
+    def holds_only_flat(self) -> bool:
+        """A node shape with flat property shapes and nothing else: what compile_flat writes out."""
+        return self.path is None and not self.constraints and not self.counts and all(p.flat for p in self.properties)
+
     def conforms(self, g: DataGraph, node: str, memo: dict[tuple[int, str], bool]) -> bool:
         key = (self.id, node)
         found = (memo if self.term_local else g.memo).get(key)
@@ -421,8 +426,8 @@ class Compiler:
             node = self.one(node, RDF_REST) or RDF_NIL
         return [i for i in items if i is not None]
 
-    def targeted(self) -> list[tuple[Shape, list[tuple[str, str]]]]:
-        """Every shape with a target, with its targets as (kind, term)."""
+    def targeted(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Every shape with a target (its term, not compiled), with its targets as (kind, term)."""
         out = []
         for term in sorted(self.g.out):
             preds = self.g.out[term]
@@ -431,7 +436,7 @@ class Compiler:
             if RDFS_CLASS in types and (sh("NodeShape") in types or sh("PropertyShape") in types):
                 targets.append((sh("targetClass"), term))  # implicit class target
             if targets:
-                out.append((self.shape(term, None), targets))
+                out.append((term, targets))
         return out
 
     def shape(self, term: str, root: str | None) -> Shape:
@@ -770,19 +775,41 @@ class NativeEngine:
 
     def __init__(self, shapes: ShapeSet) -> None:
         self._memo: dict[tuple[int, str], bool] = {}
-        compiler = Compiler(shapes.triples, self._memo)
-        targeted = [(shape, targets) for shape, targets in compiler.targeted() if not shape.deactivated]
-        # Node shapes that only hold flat property shapes and target the subjects of one predicate (the
-        # generated per-property shapes, ~570 of them): found by predicate while walking the subjects once.
-        self._by_predicate: dict[str, list[Shape]] = {}
+        self._compiler = compiler = Compiler(shapes.triples, self._memo)
+        # Shapes that target the subjects of one predicate (the generated per-property shapes, ~570 of
+        # them) are found by predicate while walking the subjects once, and compiled when a predicate is
+        # first seen. A shape set is compiled whole the first time this machine sees it (that is when
+        # UnsupportedShapes is raised); once it compiled, later runs only compile what their data uses.
+        verified = _verified(shapes.digest)
+        self._by_predicate: dict[str, list[str]] = {}
         self._runs: dict[str, list[Callable[[DataGraph, str, dict], list[Result]]]] = {}
-        self._targeted = []
-        for shape, targets in targeted:
-            if (len(targets) == 1 and targets[0][0] == sh("targetSubjectsOf") and shape.path is None
-                    and not shape.constraints and not shape.counts and all(p.flat for p in shape.properties)):
-                self._by_predicate.setdefault(targets[0][1], []).append(shape)
+        self._targeted: list[tuple[Shape, list[tuple[str, str]]]] = []
+        for term, targets in compiler.targeted():
+            by_predicate = len(targets) == 1 and targets[0][0] == sh("targetSubjectsOf")
+            if by_predicate and verified:
+                self._by_predicate.setdefault(targets[0][1], []).append(term)
+                continue
+            shape = compiler.shape(term, None)
+            if shape.deactivated:
+                continue
+            if by_predicate:
+                self._by_predicate.setdefault(targets[0][1], []).append(term)
             else:
                 self._targeted.append((shape, targets))
+        if not verified:
+            _mark_verified(shapes.digest)
+
+    def _compile_for(self, predicate: str) -> list[Callable[[DataGraph, str, dict], list[Result]]]:
+        runs = []
+        for term in self._by_predicate.get(predicate, ()):
+            shape = self._compiler.shape(term, None)
+            if shape.deactivated:
+                continue
+            if shape.holds_only_flat:
+                runs.append(compile_flat(shape))
+            else:
+                runs.append(lambda g, focus, preds, shape=shape: shape.results(g, focus))
+        return runs
 
     def validate(self, triples: list[Triple]) -> list[RawResult]:
         g = DataGraph(triples)
@@ -796,13 +823,37 @@ class NativeEngine:
         for focus, preds in g.out.items():  # the per-property shapes, one pass over the subjects
             for predicate in preds:
                 compiled = runs.get(predicate)
-                if compiled is None:  # generated on first use: a catalog uses a fraction of the ~570
-                    compiled = runs[predicate] = [compile_flat(s) for s in self._by_predicate.get(predicate, ())]
+                if compiled is None:  # made on first use: a catalog uses a fraction of the ~570
+                    compiled = runs[predicate] = self._compile_for(predicate)
                 for run in compiled:
                     found.extend(run(g, focus, preds))
         return [RawResult(node, source.term, source.severity, component, path, value,
                           plain(value) if value is not None else None, source.message, source.root)
                 for node, source, component, value, path in found]
+
+
+def _verified(digest: str) -> bool:
+    """This shape set compiled whole before on this machine (see NativeEngine)."""
+    from ctdl_tools.validate.shapes import cache_dir
+
+    root = cache_dir()
+    return root is not None and (root / f"native-{digest[:32]}.ok").exists()
+
+
+def _mark_verified(digest: str) -> None:
+    from ctdl_tools.validate.shapes import cache_dir
+
+    root = cache_dir()
+    if root is None:
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        (root / f"native-{digest[:32]}.ok").touch()
+        marks = sorted(root.glob("native-*.ok"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in marks[16:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _focus_nodes(g: DataGraph, targets: list[tuple[str, str]]) -> Iterable[str]:

@@ -155,8 +155,8 @@ def _cache_file(files: tuple[str, ...]) -> Path | None:
     directory is ``$CTDL_TOOLS_CACHE``, else ``$XDG_CACHE_HOME/ctdl_tools``, else ``~/.cache/ctdl_tools``."""
     from ctdl_tools import __version__
 
-    setting = os.environ.get("CTDL_TOOLS_CACHE", "")
-    if setting.lower() in ("off", "0", "no", "false"):
+    root = cache_dir()
+    if root is None:
         return None
     key = hashlib.sha256(f"{__version__}\n{sys.version}".encode())
     try:
@@ -165,8 +165,15 @@ def _cache_file(files: tuple[str, ...]) -> Path | None:
             key.update(f"\n{os.path.abspath(name)}\t{stat.st_size}\t{stat.st_mtime_ns}".encode())
     except OSError:
         return None
-    root = Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ctdl_tools"
     return root / f"shapes-{key.hexdigest()[:32]}.pickle"
+
+
+def cache_dir() -> Path | None:
+    """Where ctdl_tools keeps what it can compute again (None: ``CTDL_TOOLS_CACHE=off``)."""
+    setting = os.environ.get("CTDL_TOOLS_CACHE", "")
+    if setting.lower() in ("off", "0", "no", "false"):
+        return None
+    return Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ctdl_tools"
 
 
 def _store(cache: Path, parsed: object) -> None:
