@@ -24,6 +24,7 @@ graphs (``tests/test_validate_native.py``).
 from __future__ import annotations
 
 import itertools
+import pathlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
@@ -832,23 +833,32 @@ class NativeEngine:
                 for node, source, component, value, path in found]
 
 
-def _verified(digest: str) -> bool:
-    """This shape set compiled whole before on this machine (see NativeEngine)."""
+def _marker(digest: str) -> pathlib.Path | None:
+    """The file that says this shape set compiled whole with this version of the engine."""
+    import hashlib
+
+    from ctdl_tools import __version__
     from ctdl_tools.validate.shapes import cache_dir
 
     root = cache_dir()
-    return root is not None and (root / f"native-{digest[:32]}.ok").exists()
+    key = hashlib.sha256(f"{__version__}\n{digest}".encode()).hexdigest()[:32]
+    return None if root is None else root / f"native-{key}.ok"
+
+
+def _verified(digest: str) -> bool:
+    """This shape set compiled whole before on this machine (see NativeEngine)."""
+    marker = _marker(digest)
+    return marker is not None and marker.exists()
 
 
 def _mark_verified(digest: str) -> None:
-    from ctdl_tools.validate.shapes import cache_dir
-
-    root = cache_dir()
-    if root is None:
+    marker = _marker(digest)
+    if marker is None:
         return
+    root = marker.parent
     try:
         root.mkdir(parents=True, exist_ok=True)
-        (root / f"native-{digest[:32]}.ok").touch()
+        marker.touch()
         marks = sorted(root.glob("native-*.ok"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in marks[16:]:
             old.unlink(missing_ok=True)
