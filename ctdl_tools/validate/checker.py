@@ -185,34 +185,8 @@ class Checker:
             pipes.append(mine)
             workers.append(worker)
         try:
-            shard_of: dict[int, int] = {}
-            for number, conn in enumerate(pipes):
-                sources, packed, docs, readable, index, records, types, described = _receive(conn)
-                offset = len(self.docs)
-                shard_of.update((doc.index + offset, number) for doc in docs)
-                for doc in docs:
-                    doc.index += offset
-                self.described.update((i + offset, terms) for i, terms in described.items())
-                self.sources += sources
-                self.findings.extend(Finding(*fields) for fields in packed)
-                self.docs += docs
-                self.readable += [docs[i] for i in readable]
-                self.index += index
-                self.records += records
-                for term, lines in types.items():
-                    self.types.setdefault(term, []).extend(lines)
-            plans: list[list[list[tuple]]] = [[] for _ in pipes]
-            load = [0] * len(pipes)
-            chunks = self._chunks(self.readable)
-            fair = 1.15 * sum(len(c) for c in chunks) / len(pipes)
-            for chunk in chunks:
-                # To the worker that read it (it kept the parsed documents), unless that one is full.
-                owner = shard_of[chunk[0].index]
-                if load[owner] + len(chunk) > fair:
-                    owner = load.index(min(load))
-                plans[owner].append([(d.index, d.source, d.base, d.kind, d.wrapper, d.ordinal) for d in chunk])
-                load[owner] += len(chunk)
-            for conn, plan in zip(pipes, plans, strict=True):
+            shard_of = self._merge_reading(pipes)
+            for conn, plan in zip(pipes, self._plan(shard_of, len(pipes)), strict=True):
                 conn.send((self.types, plan))
             self._cross_record()
             waiting = list(pipes)
@@ -231,36 +205,74 @@ class Checker:
                 if worker.is_alive():
                     worker.kill()
 
+    def _merge_reading(self, pipes: list) -> dict[int, int]:
+        """Phase A's results from every worker, in shard order, numbered as one process would number them;
+        returns the shard that read each document."""
+        shard_of: dict[int, int] = {}
+        for number, conn in enumerate(pipes):
+            sources, packed, docs, readable, index, records, types, described = _receive(conn)
+            offset = len(self.docs)
+            for doc in docs:
+                doc.index += offset
+                shard_of[doc.index] = number
+            self.described.update((i + offset, terms) for i, terms in described.items())
+            self.sources += sources
+            self.findings.extend(Finding(*fields) for fields in packed)
+            self.docs += docs
+            self.readable += [docs[i] for i in readable]
+            self.index += index
+            self.records += records
+            for term, lines in types.items():
+                self.types.setdefault(term, []).extend(lines)
+        return shard_of
+
+    def _plan(self, shard_of: dict[int, int], workers: int) -> list[list[list[tuple]]]:
+        """Chunks dealt out as (index, source, base, kind, wrapper, ordinal) per document: each to the worker
+        that read it (it kept the parsed documents), unless that one already has more than its share."""
+        plans: list[list[list[tuple]]] = [[] for _ in range(workers)]
+        load = [0] * workers
+        chunks = self._chunks(self.readable)
+        fair = 1.15 * sum(len(c) for c in chunks) / workers
+        for chunk in chunks:
+            owner = shard_of[chunk[0].index]
+            if load[owner] + len(chunk) > fair:
+                owner = load.index(min(load))
+            plans[owner].append([(d.index, d.source, d.base, d.kind, d.wrapper, d.ordinal) for d in chunk])
+            load[owner] += len(chunk)
+        return plans
+
     # --- pass 1 ------------------------------------------------------------------------------------------
     def _read_all(self, items: list, first_number: int = 0) -> None:
         for number, item in enumerate(items, first_number):
             one = read_input(item, number, len(self.docs))
             self.sources += one.sources
             found = list(one.findings)
+            readable = []
             for doc in one.documents:
-                found.extend(self._first_look(doc))
-            texts = {s.name: s.text if s.text is not None else s.read_text() for s in one.sources} if found else {}
-            self.findings.extend(self._place(found, texts.get, one.documents))
+                found.extend(self._first_look(doc, readable))
+            if found:
+                self.findings.extend(self._place(found, one.texts.get, one.documents))
             keep = one.sources[0].size <= self.keep_budget if one.sources else False
             if keep:
                 self.keep_budget -= one.sources[0].size
-            readable = {id(doc) for doc in self.readable[-len(one.documents):]} if one.documents else set()
             for doc in one.documents:
                 if keep:
                     self.kept[(doc.source.name, doc.ordinal)] = doc.data
                 doc.data = crossref.prune(doc.data)
                 self.docs.append(doc)
-                if id(doc) in readable:
-                    self._collect_types(doc)  # on the pruned copy: it keeps every @id and @type, and less to walk
+            for doc in readable:
+                self._collect_types(doc)  # on the pruned copy: it keeps every @id and @type, and less to walk
+            self.readable += readable
 
-    def _first_look(self, doc: Document) -> list[Finding]:
+    def _first_look(self, doc: Document, readable: list[Document]) -> list[Finding]:
+        """JSON-level findings and the record index; ``doc`` joins ``readable`` when RDF can be made of it."""
         found, ok = context_findings(doc)
         found += structure_findings(doc)
         records = records_of(doc)
         self.index.extend(records)
         self.records += len(records)
         if ok:
-            self.readable.append(doc)
+            readable.append(doc)
         return found
 
     def _collect_types(self, doc: Document) -> None:

@@ -91,7 +91,7 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
 
 def _check_paths(paths: tuple[str, ...]) -> None:
     """Usage errors before any work: a path that does not exist, a glob or directory with nothing to read."""
-    from ctdl_tools.validate.loader import SUFFIXES, expand_paths
+    from ctdl_tools.validate.loader import SUFFIXES, expand_paths, files_under
 
     for raw in paths:
         if raw == "-":
@@ -99,7 +99,9 @@ def _check_paths(paths: tuple[str, ...]) -> None:
         path = Path(raw)
         if not path.exists() and not any(ch in raw for ch in "*?["):
             _fail(f"{raw}: no such file or directory")
-        if not any(True for _ in expand_paths([raw])):
+        # A directory: is there one file? (not the sorted listing validation makes of it next)
+        found = next(files_under(raw), None) if path.is_dir() else next(expand_paths([raw]), None)
+        if found is None:
             what = f"no {' or '.join(SUFFIXES)} files under" if path.is_dir() else "no file matches"
             _fail(f"{what} {raw}")
     if list(paths).count("-") > 1:

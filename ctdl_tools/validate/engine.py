@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
+from ctdl_tools.validate.rdf import ntriples
 from ctdl_tools.validate.shapes import ShapeSet
 
 SH = "http://www.w3.org/ns/shacl#"
@@ -46,8 +47,7 @@ class Engine(Protocol):
         ...
 
 
-def ntriples(triples: list[Triple]) -> str:
-    return "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
+
 
 
 class ShaclEngine:

@@ -82,6 +82,9 @@ class Loaded:
     documents: list[Document] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # The text of each file as read, for placing this input's findings right away (the Source does not
+    # keep it: see Source). Callers that hold many Loaded should drop it.
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
@@ -93,18 +96,18 @@ def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
             continue
         path = Path(text)
         if path.is_dir():
-            yield from sorted(_files_under(text))
+            yield from sorted(files_under(text))
         elif any(ch in text for ch in "*?[") and not path.exists():
             yield from sorted(p for p in glob.glob(text, recursive=True) if Path(p).is_file())
         else:
             yield text
 
 
-def _files_under(directory: str) -> Iterator[str]:
+def files_under(directory: str) -> Iterator[str]:
     """JSON files below a directory (os.scandir: pathlib's rglob + is_file was 0.3 s for 10k files)."""
     for entry in os.scandir(directory):
         if entry.is_dir(follow_symlinks=False):  # as rglob: no symlink loops
-            yield from _files_under(entry.path)
+            yield from files_under(entry.path)
         elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and entry.is_file():
             yield entry.path
 
@@ -181,6 +184,7 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
         loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", "not UTF-8: save the file as UTF-8", line))
         return Source(display), _UNREADABLE
     source = Source(display, text if name == "-" else None, None if name == "-" else name, size=len(raw))
+    loaded.texts[display] = text
     try:
         return source, json.loads(text)
     except json.JSONDecodeError as exc:

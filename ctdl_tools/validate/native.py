@@ -852,6 +852,8 @@ def _verified(digest: str) -> bool:
 
 
 def _mark_verified(digest: str) -> None:
+    from ctdl_tools.validate.shapes import prune_cache
+
     marker = _marker(digest)
     if marker is None:
         return
@@ -859,9 +861,7 @@ def _mark_verified(digest: str) -> None:
     try:
         root.mkdir(parents=True, exist_ok=True)
         marker.touch()
-        marks = sorted(root.glob("native-*.ok"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in marks[16:]:
-            old.unlink(missing_ok=True)
+        prune_cache(root, "native-*.ok", 16)
     except OSError:
         pass
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -74,6 +74,11 @@ class Conversion:
     @property
     def lines(self) -> list[str]:
         return [f"{s} {p} {o} .\n" for s, p, o in self.triples]
+
+
+def ntriples(triples: Iterable[tuple[str, str, str]]) -> str:
+    """N-Triples text of (s, p, o) terms already in N-Triples syntax."""
+    return "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
 
 
 def escape_pointer(token: str) -> str:
@@ -492,7 +497,7 @@ def ontology_ntriples() -> str:
     ``ceterms:BachelorDegree`` nodes (SHACL follows subClassOf in the *data* graph): ~200 triples
     once per run instead of extra rdf:type triples on every node.
     """
-    return "".join(f"{s} {p} {o} .\n" for s, p, o in ontology_triples())
+    return ntriples(ontology_triples())
 
 
 @cache

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pyoxigraph
 
+from ctdl_tools.validate.rdf import ntriples
 from ctdl_tools.validate.result import Rule
 
 SH = "http://www.w3.org/ns/shacl#"
@@ -121,7 +122,7 @@ def _load(files: tuple[str, ...], disabled: tuple[str, ...]) -> ShapeSet:
     triples, rules = _parsed(files)
     off = {shape for shape, rule in rules.items() if any(fnmatchcase(rule.id, pat) for pat in disabled)}
     graph = [*triples, *((shape, DEACTIVATED, TRUE) for shape in sorted(off))]
-    text = "".join(f"{s} {p} {o} .\n" for s, p, o in graph)
+    text = ntriples(graph)
     return ShapeSet(text, rules, list(files), frozenset(rules[s].id for s in off), tuple(graph))
 
 
@@ -184,11 +185,16 @@ def _store(cache: Path, parsed: object) -> None:
         with os.fdopen(fd, "wb") as handle:
             pickle.dump(parsed, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temp, cache)
-        kept = sorted(cache.parent.glob("shapes-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in kept[CACHE_FILES:]:  # one per shape-file set and version: keep the recent few
-            old.unlink(missing_ok=True)
+        prune_cache(cache.parent, "shapes-*.pickle", CACHE_FILES)  # one per shape-file set and version
     except OSError:
         pass
+
+
+def prune_cache(root: Path, pattern: str, keep: int) -> None:
+    """Delete all but the ``keep`` most recently written cache files matching ``pattern``."""
+    files = sorted(root.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def _rules(triples: list[tuple[str, str, str]], origins: dict[str, str]) -> dict[str, Rule]:
