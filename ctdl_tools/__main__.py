@@ -1,3 +1,3 @@
-from ctdl_tools.cli import main
+from ctdl_tools.cli import entry
 
-main()
+entry()

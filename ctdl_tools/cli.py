@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +54,38 @@ class _StageGroup(click.Group):
 @click.version_option(__version__, prog_name="ctdl")
 def main() -> None:
     """ctdl_tools: catalogs to CTDL JSON-LD, validated, published, and linked from LERs."""
+
+
+def entry() -> None:
+    """The installed ``ctdl`` command and ``python -m ctdl_tools``: :func:`main`, then a quick exit.
+
+    ``ctdl validate`` ends with up to millions of objects alive (a 10k-record catalog's report holds 127k
+    findings); freeing them one by one at interpreter exit took a tenth of a second and does nothing a
+    process's end does not. Exit handlers still run and the standard streams are flushed first; tests
+    call :func:`main` itself.
+    """
+    code: int = EXIT_OK
+    try:
+        main()
+    except SystemExit as exc:
+        code = _exit_status(exc.code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing left to say to it
+            pass
+    os._exit(code)
+
+
+def _exit_status(code: object) -> int:
+    """What the interpreter would exit with for ``SystemExit(code)``."""
+    if code is None:
+        return EXIT_OK
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
 
 
 @main.command()

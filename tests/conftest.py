@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -10,7 +12,10 @@ from pathlib import Path
 import pytest
 
 # The shapes cache (ctdl_tools.validate.shapes) goes to a directory of this run, not the user's ~/.cache.
-os.environ.setdefault("CTDL_TOOLS_CACHE", tempfile.mkdtemp(prefix="ctdl-tools-cache-"))
+if "CTDL_TOOLS_CACHE" not in os.environ:
+    _CACHE = tempfile.mkdtemp(prefix="ctdl-tools-cache-")
+    os.environ["CTDL_TOOLS_CACHE"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
