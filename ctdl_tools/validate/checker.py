@@ -44,6 +44,7 @@ KEEP_TOTAL = 64 * 2**20  # larger submissions keep nothing: 100k records must fi
 PARALLEL_MAX_BYTES = 128 * 2**20  # jobs=0 (auto) uses one process above this much input
 PARALLEL_MIN_DOCS = 1000  # inputs; below this, starting worker processes costs more than it saves
 Input = str | Path | dict | list
+_NOT_DATA: tuple = ()
 
 
 def validate(inputs: Input | Iterable[Input], shapes_dirs: Iterable[str | Path] = (),
@@ -78,7 +79,7 @@ class Chunk:
     conversions: dict[int, Conversion] = field(default_factory=dict)
     focus: dict[str, tuple[Document, str]] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)
-    nodes: dict[str, tuple[dict, str | None, str, str | None]] = field(default_factory=dict)
+    nodes: dict[str, tuple] = field(default_factory=dict)  # focus term → Checker._node_part
     lines: dict[str, Lines] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
     texts: dict[str, str | None] = field(default_factory=dict)
@@ -115,8 +116,10 @@ class Checker:
         # Full documents kept from pass 1 for pass 2, up to KEEP_BYTES of input: reading and parsing them
         # again is a fifth of pass 2; beyond the budget they are read again, so 100k records fit in memory.
         self.kept: dict[tuple[str, int], dict] = {}
+        self.kept_texts: dict[str, str] = {}  # and their files' text, for line numbers
         self.keep_budget = KEEP_BYTES
         self._by_name: dict[str, Source] = {}
+        self._rule_parts: dict[tuple, tuple] = {}  # see _from_results
         self.shapes_have_user_rules = any(r.origin == "user" for r in shapes.rules.values())
 
     def run(self, disabled: tuple[str, ...]) -> Report:
@@ -255,6 +258,7 @@ class Checker:
             keep = one.sources[0].size <= self.keep_budget if one.sources else False
             if keep:
                 self.keep_budget -= one.sources[0].size
+                self.kept_texts.update(one.texts)
             for doc in one.documents:
                 if keep:
                     self.kept[(doc.source.name, doc.ordinal)] = doc.data
@@ -364,7 +368,7 @@ class Checker:
                     raw.extend(self.engine.validate([*ontology_triples(), *chunk.conversions[doc.index].triples]))
                 except (ValueError, KeyError) as exc:
                     found.append(finding(doc, "JSONLD-INVALID", "", f"the RDF could not be validated: {exc}"))
-        found.extend(f for r in raw if (f := self._from_result(r, chunk)) is not None)
+        found.extend(self._from_results(raw, chunk))
         return self._place(found, chunk.text, chunk.docs)
 
     def _load_chunk(self, docs: list[Document]) -> Chunk:
@@ -380,6 +384,8 @@ class Checker:
             kept = [self.kept.get((name, doc.ordinal)) for doc in wanted]
             if all(data is not None for data in kept):
                 full = kept
+                if name in self.kept_texts:
+                    chunk.texts[name] = self.kept_texts[name]
             else:
                 fresh = reread(source)
                 full = [fresh[doc.ordinal].data if doc.ordinal < len(fresh) else None for doc in wanted]
@@ -406,42 +412,64 @@ class Checker:
                     chunk.defined.add(term)
         return conversion_findings(doc, conv)
 
-    def _from_result(self, raw: RawResult, chunk: Chunk) -> Finding | None:
-        rule = self.shapes.rules.get(raw.source_shape or "") or self.shapes.rules.get(raw.root_shape or "")
-        located = chunk.focus.get(raw.focus)
+    def _from_results(self, raws: list[RawResult], chunk: Chunk) -> list[Finding]:
+        """The findings of the chunk's SHACL results. What depends on the rule and what depends on the focus
+        node is worked out once each (a 10k-record catalog has ~130k results over ~10k nodes and a few
+        hundred rules); what is left per result is its pointer, line and value."""
+        rule_parts, node_parts = self._rule_parts, chunk.nodes
+        out: list[Finding] = []
+        for focus_term, source, severity, component, path, value_term, value_plain, message, root in raws:
+            part = rule_parts.get((source, root, component, path, message))
+            if part is None:
+                part = rule_parts[(source, root, component, path, message)] = self._rule_part(
+                    source, root, component, path, message)
+            rule_id, text, prop, citation, shape, policy = part
+            node = node_parts.get(focus_term)
+            if node is None:
+                node = node_parts[focus_term] = self._node_part(focus_term, chunk)
+            if node is _NOT_DATA or (policy and node[6]):
+                # Not the user's data (a vocabulary triple of the ontology preamble), or a policy rule on a
+                # blank node: the Minimum Data Policy is about records (nodes with an @id IRI). A blank-node
+                # organization or learning opportunity is a reference to something not in the registry (the
+                # Assistant's "Name~URL" references): structural rules apply to it, policy rules do not.
+                continue
+            obj, ctid, pointer, focus, file, lines, skolem, conv = node
+            if prop and prop in obj:
+                pointer = f"{pointer}/{escape_pointer(prop)}"
+            value = None if value_term == focus_term else value_plain  # node-level results repeat the focus
+            if value is not None and value_term and is_skolem(value_term):
+                value = conv.bnode_labels.get(value_term)
+            out.append(Finding(rule_id, severity, text, file, pointer, lines(pointer), ctid, focus, prop,
+                               value, citation, shape))
+        return out
+
+    def _rule_part(self, source: str | None, root: str | None, component: str, path: str | None,
+                   message: str | None) -> tuple:
+        """(rule id, message, property, citation, shape, is a policy rule) of results of one shape."""
+        rule = self.shapes.rules.get(source or "") or self.shapes.rules.get(root or "")
+        if rule is None:
+            return (f"SHACL-{component.removesuffix('ConstraintComponent')}", message or component,
+                    _compact(path), "", (source or "").strip("<>") or None, False)
+        return (rule.id, rule.message or component, _compact(f"<{rule.about}>" if rule.about else path),
+                rule.citation, rule.shape, rule.origin == "policy")
+
+    def _node_part(self, term: str, chunk: Chunk) -> tuple:
+        """Once per focus node: its JSON object, record CTID, pointer, label, file, the lines of its file,
+        whether it is a blank node and its document's conversion. The strings are shared by all of the node's findings
+        (100k records give ~1M findings: memory, not just time)."""
+        located = chunk.focus.get(term)
         if located is None:
-            return None  # a vocabulary triple (ontology preamble): not the user's data
-        if rule is not None and rule.origin == "policy" and is_skolem(raw.focus):
-            # The Minimum Data Policy is about records (nodes with an @id IRI). A blank-node organization or
-            # learning opportunity is a reference to something not in the registry (the Assistant's
-            # "Name~URL" references), not a record: structural rules still apply to it, policy rules do not.
-            return None
+            return _NOT_DATA
         doc, node_pointer = located
-        prop = _compact(f"<{rule.about}>" if rule and rule.about else raw.path)
-        pointer = node_pointer
         conv = chunk.conversions[doc.index]
-        node = chunk.nodes.get(raw.focus)
-        if node is None:
-            # Once per focus node: its JSON object, record CTID, pointer and name. The strings are shared by
-            # all of the node's findings (100k records give ~1M findings: memory, not just time).
-            obj = _resolve(doc.data, node_pointer)
-            focus = conv.bnode_labels.get(raw.focus) if is_skolem(raw.focus) else raw.focus.strip("<>")
-            node = chunk.nodes[raw.focus] = (obj if isinstance(obj, dict) else {},
-                                             _ctid_at([doc], doc.base + node_pointer), doc.base + node_pointer, focus)
-        pointer = node[2]
-        if prop and prop in node[0]:
-            pointer = f"{pointer}/{escape_pointer(prop)}"
-        focus = node[3]
-        value = None if raw.value == raw.focus else raw.value_plain  # node-level results repeat the focus
-        if value is not None and raw.value and is_skolem(raw.value):
-            value = conv.bnode_labels.get(raw.value)
-        if doc.file not in chunk.lines:
-            chunk.lines[doc.file] = Lines(chunk.text(doc.file))
-        return Finding(
-            rule.id if rule else f"SHACL-{raw.component.removesuffix('ConstraintComponent')}",
-            raw.severity, (rule.message if rule else raw.message) or raw.component, doc.file,
-            pointer, chunk.lines[doc.file](pointer), node[1], focus, prop, value,
-            rule.citation if rule else "", rule.shape if rule else (raw.source_shape or "").strip("<>") or None)
+        skolem = is_skolem(term)
+        obj = _resolve(doc.data, node_pointer)
+        lines = chunk.lines.get(doc.file)
+        if lines is None:
+            lines = chunk.lines[doc.file] = Lines(chunk.text(doc.file))
+        return (obj if isinstance(obj, dict) else {}, _ctid_at([doc], doc.base + node_pointer),
+                doc.base + node_pointer, conv.bnode_labels.get(term) if skolem else term.strip("<>"), doc.file,
+                lines, skolem, conv)
 
     # --- places ----------------------------------------------------------------------------------------
     def _place(self, findings: list[Finding], text_of: Callable[[str], str | None],
