@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import json
 import os
@@ -71,10 +72,8 @@ def entry() -> None:
         code = _exit_status(exc.code)
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say to it
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing left to say to it
-            pass
     os._exit(code)
 
 

@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.request
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -400,23 +401,24 @@ def test_html_sorts_and_filters_when_a_person_clicks_and_types(run: Run) -> None
     page.write_text(rendered(run, "html"), encoding="utf-8")
     total = len(run.report.findings)
     with DevTools(page.as_uri()) as browser:
+        # Each step waits for the page to show its effect (a loaded machine may take a moment), then checks it.
         browser.click("th[data-key=rule] button")
-        state = browser.state()
-        assert state["sort"] == ["rule", "ascending"] and state["rules"] == sorted(state["rules"])
+        state = browser.until(lambda s: s["sort"] == ["rule", "ascending"])
+        assert state["rules"] == sorted(state["rules"])
         browser.click("th[data-key=rule] button")
-        state = browser.state()
-        assert state["sort"] == ["rule", "descending"] and state["rules"] == sorted(state["rules"], reverse=True)
+        state = browser.until(lambda s: s["sort"] == ["rule", "descending"])
+        assert state["rules"] == sorted(state["rules"], reverse=True)
         browser.click("label[for=sev-Warning]")  # the label toggles its checkbox
+        state = browser.until(lambda s: WARNING not in s["visible_severities"])
         assert browser.js("document.getElementById('sev-Warning').checked") is False
-        state = browser.state()
-        assert WARNING not in state["visible_severities"] and state["visible"] == total - run.report.counts[WARNING]
+        assert state["visible"] == total - run.report.counts[WARNING]
         browser.type("#q", "RELATIVE-IRI")
-        state = browser.state()
-        assert state["visible"] == 1 and state["shown"] == f"1 of {total} findings shown"
+        state = browser.until(lambda s: s["visible"] == 1)
+        assert state["shown"] == f"1 of {total} findings shown"
         assert state["search"] == "?severity=Violation%2CInfo&q=RELATIVE-IRI&sort=rule&dir=desc"
         browser.type("#q", "no such thing")
-        assert browser.state()["visible"] == 0 and browser.js("document.getElementById('empty').hidden") is False
-
+        assert browser.until(lambda s: s["visible"] == 0)["visible"] == 0
+        assert browser.js("document.getElementById('empty').hidden") is False
 
 # --- helpers --------------------------------------------------------------------------------------------------
 SUPPORTED_KEYWORDS = {"$schema", "$id", "$ref", "$defs", "title", "description", "type", "required", "properties",
@@ -672,6 +674,15 @@ class DevTools:
 
     def state(self) -> dict:
         return self.js(self.STATE)
+
+    def until(self, settled: Callable[[dict], bool], seconds: float = 10) -> dict:
+        """The page's state once ``settled`` holds for it, or the last state seen after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        state = self.state()
+        while not settled(state) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            state = self.state()
+        return state
 
     def click(self, selector: str) -> None:
         """A left click in the middle of the element, as a mouse would."""

@@ -433,7 +433,7 @@ class Checker:
                 # organization or learning opportunity is a reference to something not in the registry (the
                 # Assistant's "Name~URL" references): structural rules apply to it, policy rules do not.
                 continue
-            obj, ctid, pointer, focus, file, lines, skolem, conv = node
+            obj, ctid, pointer, focus, file, lines, _, conv = node
             if prop and prop in obj:
                 pointer = f"{pointer}/{escape_pointer(prop)}"
             value = None if value_term == focus_term else value_plain  # node-level results repeat the focus
