@@ -705,6 +705,6 @@ def test_json_findings_carry_every_finding_field() -> None:
     from ctdl_tools.validate.result import Finding
 
     finding = Finding("R", "Warning", "m", "f.json", "/a", 3, "ce-x", "urn:x", "p", "v", "src", "shape")
-    out = _finding(finding, Options())
+    out = _finding(finding, {})
     assert list(out) == [f.name for f in fields(Finding)] + ["record_name"]
     assert {k: v for k, v in out.items() if k != "record_name"} == finding.to_dict()

@@ -43,11 +43,19 @@ def write(report: Report, options: Options, handle: BinaryIO) -> None:
         handle.write(head + b"\n")
         return
     handle.write(head[: -len(b"[]\n}")] + b"[\n")
+    names = options.names
     for start in range(0, len(report.findings), BATCH):
-        batch = [_finding(f, options) for f in report.findings[start:start + BATCH]]
-        items = orjson.dumps(batch, option=orjson.OPT_INDENT_2)  # "[\n  {…},\n  {…}\n]"; strings never hold \n
-        handle.write((b",\n" if start else b"") + b"  " + items[2:-2].replace(b"\n", b"\n  "))
+        batch = [_finding(f, names) for f in report.findings[start:start + BATCH]]
+        # Dumped one level down, where orjson indents them as they sit in the report (strings never hold
+        # a newline): '{\n  "findings": [\n    {…},\n    {…}\n  ]\n}'; the items are what lies between.
+        items = memoryview(orjson.dumps({"findings": batch}, option=orjson.OPT_INDENT_2))
+        handle.write(b",\n" if start else b"")
+        handle.write(items[len(_BATCH_HEAD):-len(_BATCH_TAIL)])
     handle.write(b"\n  ]\n}\n")
+
+
+_BATCH_HEAD = b'{\n  "findings": [\n'
+_BATCH_TAIL = b"\n  ]\n}"
 
 
 def as_dict(report: Report, options: Options, findings: bool = True) -> dict[str, Any]:
@@ -64,7 +72,7 @@ def as_dict(report: Report, options: Options, findings: bool = True) -> dict[str
         "documents": report.documents,
         "records": report.records,
         "rules": {rule.id: _rule(rule, count) for rule, count in fired_rules(report)},
-        **({"findings": [_finding(f, options) for f in report.findings]} if findings else {}),
+        **({"findings": [_finding(f, options.names) for f in report.findings]} if findings else {}),
     }
 
 
@@ -74,11 +82,13 @@ def _rule(rule: Rule, count: int) -> dict[str, Any]:
             "count": count}
 
 
-def _finding(f: Finding, options: Options) -> dict[str, Any]:
-    # Finding.to_dict() plus the record's name, spelled out: twice as fast at 100k+ findings.
+def _finding(f: Finding, names: dict[tuple[str, str], str]) -> dict[str, Any]:
+    # Finding.to_dict() plus the record's name (``names``: Options.names), spelled out: twice as fast at 100k+
+    # findings.
     return {"rule_id": f.rule_id, "severity": f.severity, "message": f.message, "file": f.file,
             "pointer": f.pointer, "line": f.line, "ctid": f.ctid, "focus": f.focus, "property": f.property,
-            "value": f.value, "source": f.source, "shape": f.shape, "record_name": options.name_of(f.file, f.ctid)}
+            "value": f.value, "source": f.source, "shape": f.shape,
+            "record_name": names.get((f.file, f.ctid)) if f.ctid else None}
 
 
 def schema() -> dict[str, Any]:
