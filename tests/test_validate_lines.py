@@ -18,10 +18,14 @@ VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.di
 
 
 def agree(text: str) -> None:
-    index, lines = pointer_lines(text), Lines(text)
-    for pointer, line in index.items():  # every object, array and member the full scan records
-        assert lines(pointer) == line, pointer
-        assert lines(pointer + "/missing/0") == line_of(index, pointer + "/missing/0")
+    index = pointer_lines(text)
+    # Every object, array and member the full scan records, asked in document order and the other way
+    # round (arrays are read only as far as asked, then resumed).
+    for order in (list(index), list(reversed(index))):
+        lines = Lines(text)
+        for pointer in order:
+            assert lines(pointer) == index[pointer], pointer
+            assert lines(pointer + "/missing/0") == line_of(index, pointer + "/missing/0")
 
 
 @settings(max_examples=150, deadline=None)
@@ -37,3 +41,6 @@ def test_pointer_walk_on_the_corpus_and_scalars_in_arrays() -> None:
     assert Lines(text)("/a/1") == 4  # the full scan only knows the array's line (2); the walk finds the item
     assert Lines('{"a": 1}')("/a") == 1 and Lines(None)("/a") is None
     assert Lines("{\n not json")("/a") == 1  # the scanner gives up: the full scan's answer
+    repeated = '{"a": 1,\n "a": {\n  "b": [\n   0,\n   {}\n  ]\n }\n}'  # json.loads keeps the last "a"
+    assert [Lines(repeated)(p) for p in ("/a", "/a/b", "/a/b/1")] == [2, 3, 5]
+    agree(repeated)

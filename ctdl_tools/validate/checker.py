@@ -172,10 +172,11 @@ class Checker:
         """Contiguous shards of the inputs in forked workers, in two phases around one exchange.
 
         A: each worker reads its shard (pass 1) and sends back its JSON-level findings, record index,
-        pruned documents, the IRIs each document describes and their classes.
+        documents, the IRIs each document describes and their classes.
         B: this process groups the documents into chunks as one process would (all descriptions of an IRI
-        in one chunk, whichever shard read them), deals the chunks out with the merged classes, and runs
-        the cross-record checks while the workers validate their chunks (pass 2). Workers inherit the
+        in one chunk, whichever shard read them) and deals the chunks out with the merged classes; each
+        worker sends its pruned documents and validates its chunks (pass 2) while this process runs the
+        cross-record checks. Workers inherit the
         compiled shapes through fork and read their chunks' documents again, as pass 2 always does.
         """
         context = multiprocessing.get_context("fork")
@@ -188,9 +189,12 @@ class Checker:
             pipes.append(mine)
             workers.append(worker)
         try:
-            shard_of = self._merge_reading(pipes)
+            shard_of, shards = self._merge_reading(pipes)
             for conn, plan in zip(pipes, self._plan(shard_of, len(pipes)), strict=True):
                 conn.send((self.types, plan))
+            for conn, docs in zip(pipes, shards, strict=True):  # the pruned copies come while workers validate
+                for doc, data in zip(docs, _receive(conn), strict=True):
+                    doc.data = data
             self._cross_record()
             waiting = list(pipes)
             while waiting:  # findings come a chunk at a time, from whichever worker has some
@@ -208,10 +212,12 @@ class Checker:
                 if worker.is_alive():
                     worker.kill()
 
-    def _merge_reading(self, pipes: list) -> dict[int, int]:
+    def _merge_reading(self, pipes: list) -> tuple[dict[int, int], list[list[Document]]]:
         """Phase A's results from every worker, in shard order, numbered as one process would number them;
-        returns the shard that read each document."""
+        returns the shard that read each document, and each shard's documents (their pruned copies follow
+        later: planning does not need them)."""
         shard_of: dict[int, int] = {}
+        shards: list[list[Document]] = []
         for number, conn in enumerate(pipes):
             sources, packed, docs, readable, index, records, types, described = _receive(conn)
             offset = len(self.docs)
@@ -222,12 +228,13 @@ class Checker:
             self.sources += sources
             self.findings.extend(Finding(*fields) for fields in packed)
             self.docs += docs
+            shards.append(docs)
             self.readable += [docs[i] for i in readable]
             self.index += index
             self.records += records
             for term, lines in types.items():
                 self.types.setdefault(term, []).extend(lines)
-        return shard_of
+        return shard_of, shards
 
     def _plan(self, shard_of: dict[int, int], workers: int) -> list[list[list[tuple]]]:
         """Chunks dealt out as (index, source, base, kind, wrapper, ordinal) per document: each to the worker
@@ -514,11 +521,16 @@ def _shard_worker(checker: Checker, first: int, items: list, conn: Any) -> None:
         checker.jobs = 1
         checker._read_all(items, first)
         readable = {id(doc) for doc in checker.readable}
+        pruned = [doc.data for doc in checker.docs]
+        for doc in checker.docs:
+            doc.data = {}
         conn.send(("ok", (checker.sources, _pack(checker.findings), checker.docs,
                           [i for i, doc in enumerate(checker.docs) if id(doc) in readable], checker.index,
                           checker.records, checker.types, checker.described)))
         checker.findings, checker.docs, checker.readable = [], [], []
         checker.types, plan = conn.recv()
+        conn.send(("ok", pruned))  # the parent's cross-record checks need them, not its planning
+        del pruned
         for chunk in plan:  # sent chunk by chunk: a worker never holds all its findings
             docs = [Document(index, source, base, {}, kind, wrapper, ordinal)
                     for index, source, base, kind, wrapper, ordinal in chunk]

@@ -87,9 +87,12 @@ class Lines:
     """The line of a JSON pointer in one JSON text, found by walking down that pointer only.
 
     Findings point at a handful of places in a file, so instead of tokenising the whole text in Python
-    (:func:`pointer_lines`), each container on the way is split into its members with the C JSON
-    scanner (which returns where every value ends) and the newlines before the value are counted. Walks
-    are cached per container. Falls back to :func:`pointer_lines` for text the scanner rejects.
+    (:func:`pointer_lines`), each container on the way is read member by member with the C JSON scanner
+    (which returns where every value ends) and the newlines before the value are counted. Arrays are
+    read only as far as the element wanted (``/@graph/0`` does not parse the rest of the graph); objects
+    whole, since a repeated key's last value is the one json.loads keeps. Walks are kept per container
+    and resumed. Falls back to :func:`pointer_lines` for text the
+    scanner rejects.
     """
 
     _DECODER = json.JSONDecoder()
@@ -97,7 +100,8 @@ class Lines:
 
     def __init__(self, text: str | None) -> None:
         self.text = text
-        self._members: dict[int, dict[str, int]] = {}  # container start → member token → value start
+        # container start → [member token → value start, where the next member starts (-1: all read), index]
+        self._members: dict[int, list] = {}
         self._fallback: dict[str, int] | None = None
         self._lines: dict[str, int | None] = {}  # answers so far: a record's findings share pointers
         self.one_line = text is not None and "\n" not in text.strip()
@@ -127,38 +131,52 @@ class Lines:
         start = 1 if self.text.startswith("\ufeff") else 0  # a byte order mark is not JSON
         position = self._SPACE.match(self.text, start).end()  # type: ignore[union-attr]
         for token in pointer.split("/")[1:] if pointer else ():
-            members = self._members.get(position)
-            if members is None:
-                members = self._members[position] = self._split(position)
-            if token not in members:
+            found = self._member(position, token)
+            if found is None:
                 break  # a scalar's part or a pointer past the text: the nearest ancestor's line
-            position = members[token]
+            position = found
         return position
 
-    def _split(self, start: int) -> dict[str, int]:
-        """Member token (escaped key or array index) → start of its value, for the container at ``start``."""
+    def _member(self, start: int, token: str) -> int | None:
+        """Where the value of member ``token`` (escaped key or array index) of the container at ``start``
+        begins; None if there is none. Reads the container's members up to that one, from where the
+        last call stopped."""
+        walk = self._members.get(start)
+        if walk is None:
+            walk = self._members[start] = self._open(start)
+        members = walk[0]
+        if token in members or walk[1] < 0:
+            return members.get(token)
         text, space, scan = self.text, self._SPACE, self._DECODER.scan_once
         assert text is not None
-        opening = text[start]
-        if opening not in "{[":
-            return {}
-        out: dict[str, int] = {}
-        i = space.match(text, start + 1).end()  # type: ignore[union-attr]
-        closing = "}" if opening == "{" else "]"
-        index = 0
+        is_object = text[start] == "{"
+        closing = "}" if is_object else "]"
+        i, index = walk[1], walk[2]
         while text[i] != closing:
-            if opening == "{":
+            if is_object:
                 key, i = json.decoder.scanstring(text, i + 1)
                 i = space.match(text, i).end()  # type: ignore[union-attr]
                 if text[i] != ":":
                     raise ValueError("':' expected")
                 i = space.match(text, i + 1).end()  # type: ignore[union-attr]
-                out[_escape(key)] = i
+                name = _escape(key)
             else:
-                out[str(index)] = i
+                name = str(index)
                 index += 1
+            members[name] = i  # a repeated key: the last, as json.loads keeps
             _, i = scan(text, i)
             i = space.match(text, i).end()  # type: ignore[union-attr]
             if text[i] == ",":
                 i = space.match(text, i + 1).end()  # type: ignore[union-attr]
-        return out
+            if name == token and not is_object:  # an object is read whole: its key may come again
+                walk[1], walk[2] = i, index
+                return members[name]
+        walk[1] = -1
+        return members.get(token)
+
+    def _open(self, start: int) -> list:
+        text = self.text
+        assert text is not None
+        if text[start] not in "{[":
+            return [{}, -1, 0]
+        return [{}, self._SPACE.match(text, start + 1).end(), 0]  # type: ignore[union-attr]
