@@ -259,23 +259,28 @@ class _Converter:
         for key, value in obj.items():
             if key in skip:
                 continue
-            self._entry(subject, key, value, f"{pointer}/{escape_pointer(key)}")
+            self._entry(subject, key, value, pointer)
         return subject
 
-    def _entry(self, subject: str | None, key: str, value: Any, pointer: str) -> None:
+    def _entry(self, subject: str | None, key: str, value: Any, parent: str) -> None:
+        """One key of a node object at ``parent``; its own pointer is only made where it is needed (a
+        nested node, something dropped or reported), not for every plain value."""
         plan = self.t.plans.get(key)
         if plan is None:
             plan = self.t.plans[key] = _plan(self.t, key)
         if plan[0] == "property":  # the common case, decided once per key and context
             _, predicate, coercion, language_map = plan
-            if language_map and isinstance(value, dict):
-                self._language_map(subject, predicate, value, pointer)
+            if coercion is None and isinstance(value, str):  # a plain string: as _literal makes it
+                if subject is not None and predicate is not None:
+                    self.out.triples.append((subject, predicate, f'"{_escape(value)}"'))
+            elif language_map and isinstance(value, dict):
+                self._language_map(subject, predicate, value, f"{parent}/{escape_pointer(key)}")
             else:
-                self._values(subject, predicate, coercion, value, pointer)
+                self._values(subject, predicate, coercion, value, f"{parent}/{escape_pointer(key)}")
             return
         if plan[0] == "skip":
             return
-        self._entry_slow(subject, key, value, pointer)
+        self._entry_slow(subject, key, value, f"{parent}/{escape_pointer(key)}")
 
     def _entry_slow(self, subject: str | None, key: str, value: Any, pointer: str) -> None:
         if key == "@type":
@@ -307,22 +312,32 @@ class _Converter:
     def _language_map(self, subject: str | None, predicate: str | None, value: dict, pointer: str) -> None:
         for lang in sorted(value):
             items = value[lang]
+            tag = None if lang == "@none" else lang.lower()
+            known = tag is None or _lang_ok(tag)  # else _literal reports it, item by item
             for i, item in enumerate(_as_list(items)):
                 if item is None:
+                    continue
+                if known and isinstance(item, str):  # the common case, as _literal makes it
+                    if subject is not None and predicate is not None:
+                        literal = f'"{_escape(item)}"@{tag}' if tag is not None else f'"{_escape(item)}"'
+                        self.out.triples.append((subject, predicate, literal))
                     continue
                 where = f"{pointer}/{escape_pointer(lang)}" + (f"/{i}" if isinstance(items, list) else "")
                 if not isinstance(item, str):
                     # pyld rejects the whole document here; we report it and keep the rest checkable.
                     self.out.dropped.append(Dropped(where, "langmap", json.dumps(item)[:80]))
                     continue
-                tag = None if lang == "@none" else lang.lower()
                 self.emit(subject, predicate, self._literal(item, None, tag, where))
 
     def _values(self, subject: str | None, predicate: str | None, coercion: str | None, value: Any,
                 pointer: str) -> None:
         if isinstance(value, list):
             for i, item in enumerate(value):
-                self._values(subject, predicate, coercion, item, f"{pointer}/{i}")
+                if coercion is None and isinstance(item, str):  # a plain string: as _literal makes it
+                    if subject is not None and predicate is not None:
+                        self.out.triples.append((subject, predicate, f'"{_escape(item)}"'))
+                else:
+                    self._values(subject, predicate, coercion, item, f"{pointer}/{i}")
             return
         if value is None:
             return
