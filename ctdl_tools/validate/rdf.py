@@ -128,6 +128,7 @@ class ContextTables:
                     self.coercion[key] = kind if kind.startswith("@") else self.expand(kind, vocab=True) or kind
         self._keys: dict[str, str | None] = {}
         self.plans: dict[str, tuple] = {}  # key → how its values convert (see _plan)
+        self.iri_terms: dict[str, str] = {}  # @id value → "<iri>", for values that convert with nothing to say
 
     def expand(self, value: str, vocab: bool, relative: bool = True) -> str | None:
         """pyld's ``_expand_iri`` for these contexts (no @vocab, no @base).
@@ -222,6 +223,22 @@ class _Converter:
             return f'"{_escape(lexical)}"^^{dt}'
         return f'"{_escape(lexical)}"'
 
+    def _id_term(self, value: str, pointer: str) -> str | None:
+        """The term of an @id (or @id-coerced) string; IRIs that convert with nothing to report are
+        remembered (records reference the same organizations and concepts again and again)."""
+        term = self.t.iri_terms.get(value)
+        if term is not None:
+            return term
+        if value.startswith("_:"):
+            return self._bnode(value)
+        dropped = len(self.out.dropped)
+        term = self._iri_term(self._expand(value, False, pointer), pointer)
+        if term is not None and len(self.out.dropped) == dropped:
+            if len(self.t.iri_terms) > 200_000:
+                self.t.iri_terms.clear()
+            self.t.iri_terms[value] = term
+        return term
+
     def _expand(self, value: str, vocab: bool, pointer: str) -> str | None:
         out = self.t.expand(value, vocab=vocab)
         if out is not None and out.startswith(_PYLD_BASE) and not value.startswith(_PYLD_BASE):
@@ -246,7 +263,7 @@ class _Converter:
                 raise Unsupported(f"{pointer}/@id is not a string")
             if raw.startswith("_:") and len(obj) > 1:
                 self.out.bnode_defined.add(raw)
-            subject = self._iri_term(self._expand(raw, False, pointer + "/@id"), pointer + "/@id")
+            subject = self.t.iri_terms.get(raw) or self._id_term(raw, pointer + "/@id")
         else:
             subject = self._bnode(None)
         if subject is not None:
@@ -353,7 +370,7 @@ class _Converter:
         elif coercion == "@id" and isinstance(value, str):
             if value.startswith("_:"):
                 self.out.bnode_refs.append((pointer, value))
-            self.emit(subject, predicate, self._iri_term(self._expand(value, False, pointer), pointer))
+            self.emit(subject, predicate, self._id_term(value, pointer))
         elif coercion == "@vocab":
             raise Unsupported(f"{pointer}: @type @vocab")
         else:
