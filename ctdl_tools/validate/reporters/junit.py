@@ -21,7 +21,7 @@ from ctdl_tools.validate.reporters.common import (
     group,
     plural,
 )
-from ctdl_tools.validate.reporters.text import finding_line
+from ctdl_tools.validate.reporters.text import FindingLines
 from ctdl_tools.validate.result import Report
 
 # Outside XML 1.0's Char production: C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF.
@@ -30,7 +30,8 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 def render(report: Report, options: Options | None = None) -> str:
     options = options or Options()
-    suites = [_suite(report, fg, options) for fg in group(report, options, include_clean=True)]
+    line_of = FindingLines(report, options)
+    suites = [_suite(fg, options, line_of) for fg in group(report, options, include_clean=True)]
     root = ET.Element("testsuites", name="ctdl validate")
     _counts(root, suites)
     root.extend(suites)
@@ -39,18 +40,18 @@ def render(report: Report, options: Options | None = None) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 
-def _suite(report: Report, file_group: FileGroup, options: Options) -> ET.Element:
+def _suite(file_group: FileGroup, options: Options, line_of: FindingLines) -> ET.Element:
     name = display_path(file_group.file, options.base)
     suite = ET.Element("testsuite", name=_clean(name))
-    cases = [_case(report, name, rg, options) for rg in file_group.records]
+    cases = [_case(name, rg, options, line_of) for rg in file_group.records]
     if not cases:  # a file with no record and nothing found (e.g. a document without CTID): still one test
-        cases = [_case(report, name, RecordGroup("", None, None), options)]
+        cases = [_case(name, RecordGroup("", None, None), options, line_of)]
     _counts(suite, cases)
     suite.extend(cases)
     return suite
 
 
-def _case(report: Report, file: str, record: RecordGroup, options: Options) -> ET.Element:
+def _case(file: str, record: RecordGroup, options: Options, line_of: FindingLines) -> ET.Element:
     case = ET.Element("testcase", classname=_clean(file), name=_clean(record.key or "(whole file)"), time="0")
     bad = failing(options.fail_on)
     failures = [f for f in record.findings if f.severity in bad]
@@ -59,9 +60,9 @@ def _case(report: Report, file: str, record: RecordGroup, options: Options) -> E
         summary = ", ".join(plural(record.count(sev), sev) for sev in bad if record.count(sev))
         failure = ET.SubElement(case, "failure", message=_clean(f"{summary}: {failures[0].message}"),
                                 type=_clean(failures[0].rule_id))
-        failure.text = _clean("\n".join(finding_line(report, f, options) for f in failures))
+        failure.text = _clean("\n".join(line_of(f) for f in failures))
     out = [f"{record.ctid}  {record.name}"] if record.ctid and record.name else []
-    out += [finding_line(report, f, options) for f in others]
+    out += [line_of(f) for f in others]
     if out:
         ET.SubElement(case, "system-out").text = _clean("\n".join(out))
     return case

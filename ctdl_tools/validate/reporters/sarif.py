@@ -16,6 +16,8 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+import orjson
+
 from ctdl_tools import __version__
 from ctdl_tools.validate.reporters.common import Options, display_path, fired_rules, rule_of
 from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report, Rule
@@ -25,19 +27,22 @@ LEVELS = {VIOLATION: "error", WARNING: "warning", INFO: "note"}
 FINGERPRINT = "ctdlFinding/v1"
 
 
-def render(report: Report, options: Options | None = None) -> str:
-    return json.dumps(as_dict(report, options or Options()), indent=2, ensure_ascii=False) + "\n"
+def render(report: Report, options: Options | None = None) -> bytes:
+    # orjson: the same text as json.dumps(indent=2, ensure_ascii=False), whose indenting encoder is pure
+    # Python (9 s for a 10k-record catalog's 127k results; under a second this way).
+    return orjson.dumps(as_dict(report, options or Options()), option=orjson.OPT_INDENT_2) + b"\n"
 
 
 def as_dict(report: Report, options: Options) -> dict[str, Any]:
     rules = [rule for rule, _ in fired_rules(report)]
     index = {rule.id: i for i, rule in enumerate(rules)}
+    uris = {file: _uri(file, options.base) for file in {f.file for f in report.findings}}  # once per file
     driver = {"name": "ctdl_tools", "version": __version__, "semanticVersion": __version__,
               "rules": [_rule(r) for r in rules]}
     run = {
         "tool": {"driver": driver},
         "columnKind": "unicodeCodePoints",
-        "results": [_result(report, f, index[f.rule_id], options) for f in report.findings],
+        "results": [_result(report, f, index[f.rule_id], uris) for f in report.findings],
         "properties": {"engine": report.engine, "files": len(report.files), "records": report.records},
     }
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
@@ -58,10 +63,10 @@ def _rule(rule: Rule) -> dict[str, Any]:
     return out
 
 
-def _result(report: Report, f: Finding, rule_index: int, options: Options) -> dict[str, Any]:
+def _result(report: Report, f: Finding, rule_index: int, uris: dict[str, str | None]) -> dict[str, Any]:
     logical = [{"name": f.ctid or f.pointer or "/", "fullyQualifiedName": _qualified(f), "kind": "object"}]
     location: dict[str, Any] = {"logicalLocations": logical}
-    uri = _uri(f.file, options.base)
+    uri = uris[f.file]
     if uri is not None:
         artifact = {"uri": uri} if uri.startswith("file:") else {"uri": uri, "uriBaseId": "%SRCROOT%"}
         physical: dict[str, Any] = {"artifactLocation": artifact}
