@@ -21,7 +21,7 @@ from ctdl_tools.validate.reporters.common import (
     totals,
     verdict,
 )
-from ctdl_tools.validate.result import SEVERITIES, SEVERITY_RANK, Finding, Report
+from ctdl_tools.validate.result import SEVERITIES, SEVERITY_RANK, Report
 
 if TYPE_CHECKING:
     import jinja2
@@ -55,22 +55,32 @@ def context(report: Report, options: Options) -> dict[str, Any]:
         "fail_on": options.fail_on,
         "columns": COLUMNS,
         "rules": [{"rule": rule, "count": count, "url": web_url(rule.see_also)} for rule, count in fired_rules(report)],
-        "rows": [_row(report, f, options) for f in report.findings],
+        "rows": _rows(report, options),
     }
 
 
-def _row(report: Report, f: Finding, options: Options) -> dict[str, Any]:
-    source, see_also = citation_of(report, f)
-    path = display_path(f.file, options.base)
-    return {
-        "finding": f,
-        "rank": SEVERITY_RANK.get(f.severity, 9),
-        "path": path,
-        "location": f"{path}:{f.line}" if f.line else path,
-        "name": options.name_of(f.file, f.ctid),
-        "source": source,
-        "see_also": web_url(see_also),
-    }
+def _rows(report: Report, options: Options) -> list[dict[str, Any]]:
+    paths: dict[str, str] = {}  # display paths and citations once per file and per rule, not per finding
+    citations: dict[tuple[str, str], tuple[str, str]] = {}
+    rows = []
+    for f in report.findings:
+        path = paths.get(f.file)
+        if path is None:
+            path = paths[f.file] = display_path(f.file, options.base)
+        cited = citations.get((f.rule_id, f.source))
+        if cited is None:
+            source, see_also = citation_of(report, f)
+            cited = citations[(f.rule_id, f.source)] = (source, web_url(see_also))
+        rows.append({
+            "finding": f,
+            "rank": SEVERITY_RANK.get(f.severity, 9),
+            "path": path,
+            "location": f"{path}:{f.line}" if f.line else path,
+            "name": options.name_of(f.file, f.ctid),
+            "source": cited[0],
+            "see_also": cited[1],
+        })
+    return rows
 
 
 def web_url(url: str) -> str:
