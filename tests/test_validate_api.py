@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ctdl_tools.validate import PYTHON_RULES, bundled_shapes_dir, load_documents, load_shapes, validate
+from ctdl_tools.validate.loader import _lone_surrogate
 from ctdl_tools.validate.shapes_build import build_structural_shapes, main
 
 from .conftest import DATA
@@ -51,6 +54,39 @@ def test_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # --- rules on and off, user shapes -------------------------------------------------------------------------
+# Backslashes, escape letters and surrogates (lone and paired) in any order: the escapes the scan must tell apart.
+TRICKY = st.text(alphabet=st.sampled_from(["\\", "u", "d", "8", "c", "x", "é", "😀", "\ud800", "\udbff", "\udc00",
+                                           "\udfff", "\ud83d", "\ude00"]), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TRICKY, TRICKY)
+def test_unpaired_surrogate_escapes_are_found_and_pairs_are_not(value: str, key: str) -> None:
+    text = json.dumps({key: value, "list": [value, key]})  # ASCII: every surrogate as a \u escape
+    try:
+        json.dumps(json.loads(text), ensure_ascii=False).encode("utf-8")  # what a report must be able to do
+        writable = True
+    except UnicodeEncodeError:
+        writable = False
+    found = _lone_surrogate(text)
+    assert (found is None) == writable
+    if found is not None:
+        assert text[found:found + 3].lower() == "\\ud"
+
+
+def test_an_unpaired_surrogate_makes_the_file_unreadable_not_a_crash(tmp_path: Path) -> None:
+    doc = json.loads(COURSE.read_text(encoding="utf-8"))
+    text = json.dumps(doc, indent=1).replace('"ceterms:ctid": "', '"ceterms:ctid": "\\udc00', 1)
+    (tmp_path / "bad.json").write_text(text, encoding="utf-8")
+    (tmp_path / "pair.json").write_text(text.replace("\\udc00", "\\ud83d\\ude00"), encoding="utf-8")
+    report = validate([str(tmp_path)])
+    unreadable = [f for f in report.findings if f.rule_id == "JSON-UNREADABLE"]
+    line = text[: text.index("\\udc00")].count("\n") + 1
+    assert [(Path(f.file).name, f.line) for f in unreadable] == [("bad.json", line)]
+    assert unreadable[0].message.startswith(f"\\udc00 at line {line}, column ")
+    assert {Path(f.file).name for f in report.findings} == {"bad.json", "pair.json"}  # the pair is read
+
+
 def test_disable_rules_by_id_and_pattern() -> None:
     full = validate([COURSE])
     assert any("BENCHMARK" in f.rule_id for f in full.findings)

@@ -105,6 +105,17 @@ def test_exit_2_for_unreadable_json_but_the_report_still_covers_the_other_files(
     assert result.stderr == "error: could not read 1 input(s): catalog/truncated.json\n"
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_unpaired_surrogate_escape_is_exit_2_in_every_format(catalog: Path, fmt: str) -> None:
+    # json.loads accepts "\ud800"; every report writer would then crash on it (found by hand, now one finding).
+    lone = '{"@context": "https://credreg.net/ctdl/schema/context/json",\n "ceterms:name": "\\ud800"}'
+    (catalog / "lone.json").write_text(lone, encoding="utf-8")
+    result = ctdl("validate", "catalog", "--format", fmt)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "lone.json" in result.stdout and BROKEN_CTID in result.stdout  # the other files are still reported
+    assert result.stderr == "error: could not read 1 input(s): catalog/lone.json\n"
+
+
 def test_usage_errors_are_exit_2(catalog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert ctdl("validate", "catalog", "--format", "pdf").exit_code == 2
     assert ctdl("validate").exit_code == 2
