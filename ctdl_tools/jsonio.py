@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -46,9 +48,67 @@ def decode_utf8(data: bytes, name: str) -> str:
 
 def parse_json(text: str, name: str) -> Any:
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(Where(name), f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    lone = unpaired_surrogate(text)
+    if lone is not None:
+        raise InputError(Where(name), lone.message)
+    return data
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """Where a JSON text escapes half of a UTF-16 surrogate pair, and what to tell the user."""
+
+    offset: int
+    line: int
+    column: int
+    escape: str
+
+    @property
+    def message(self) -> str:
+        return (f"{self.escape} at line {self.line}, column {self.column} is half of a UTF-16 surrogate pair, "
+                "not a character: remove it or give the whole pair")
+
+
+def unpaired_surrogate(text: str) -> Surrogate | None:
+    """The first ``\\ud800``-style escape of an unpaired surrogate in a JSON text, or None.
+
+    RFC 8259 allows the escape (§8.2: "unpredictable" behaviour); json.loads keeps it as a str that no
+    UTF-8 writer can write out, so every report, CTDL document or registry page made from it would fail
+    late. Callers treat the text as unreadable instead, naming the place.
+    """
+    if "\\ud" not in text and "\\uD" not in text:
+        return None
+    offset = _first_unpaired(text)
+    if offset is None:
+        return None
+    line, column = text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+    return Surrogate(offset, line, column, text[offset:offset + 6])
+
+
+# A \u escape of a UTF-16 surrogate, with the backslashes before it (an even run is escaped backslashes).
+_SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def _first_unpaired(text: str) -> int | None:
+    """Where the first escape of an unpaired surrogate (e.g. ``\\ud800`` alone) starts, or None."""
+    high: tuple[int, int] | None = None  # (start, end) of a high surrogate escape waiting for its low half
+    for match in _SURROGATE_ESCAPE.finditer(text):
+        if len(match.group(1)) % 2 == 0:
+            continue  # "\\ud800" in the text: an escaped backslash, then the letters "ud800"
+        start = match.end(1) - 1
+        is_high = match.group(2)[1] in "89abAB"
+        if high is not None:
+            if not is_high and start == high[1]:
+                high = None  # the pair's low half
+                continue
+            return high[0]
+        if not is_high:
+            return start
+        high = (start, match.end())
+    return high[0] if high is not None else None
 
 
 def read_json(path: Path | str) -> Any:

@@ -57,6 +57,9 @@ def test_bad_json_catalogs_name_the_path(tmp_path: Path) -> None:
         "syntax.json": ('{"credentials": [', "invalid JSON at line 1"),
         "section.json": ('{"credentials": {"a": 1}}', "$.credentials"),
         "unknown.json": ('{"programs": []}', "not a catalog ctdl_tools knows"),
+        # json.loads accepts an unpaired surrogate escape; writing the CTDL would then crash (found by hand).
+        "surrogate.json": ('{"credentials": [\n {"Credential Name": "A\\udc00"}]}',
+                           "\\udc00 at line 2, column 24 is half of a UTF-16 surrogate pair"),
     }
     for name, (text, expected) in cases.items():
         (tmp_path / name).write_text(text)

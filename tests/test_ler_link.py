@@ -531,6 +531,8 @@ def test_expired_credentials_are_not_re_issued(tmp_path: Path, index: Path) -> N
     ("broken.jwt", "eyJhbGciOiJSUzI1NiJ9.!!!.abc", "malformed JWS/JWT"),
     ("dupe.json", '{"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass", "type": "Assertion"}',
      "duplicate member 'type'"),
+    ("lone.json", '{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "name": "\\udfff"}',
+     "\\udfff at line 1, column 78 is half of a UTF-16 surrogate pair"),
 ])
 def test_unreadable_input_stops_everything(tmp_path: Path, index: Path, name: str, content: str,
                                            message: str) -> None:

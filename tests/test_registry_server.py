@@ -208,6 +208,18 @@ def test_unreadable_bodies_are_refused(server: tuple[Client, Path, str], body: b
     assert table_counts(db) == before
 
 
+def test_an_unpaired_surrogate_is_refused_before_it_is_stored(server: tuple[Client, Path, str]) -> None:
+    # json.loads accepts "\ud800"; stored, the record could never be served as UTF-8 again.
+    client, db, _ = server
+    before = table_counts(db)
+    body = json.dumps(credential()).replace('"ceterms:ctid": "', '"ceterms:ctid": "\\ud800', 1).encode()
+    response = client.post(f"/resources/organizations/{ORG}/documents", data=body,
+                           headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0].startswith("Request body is not valid Unicode: \\ud800 at line 1")
+    assert table_counts(db) == before
+
+
 def test_unknown_organization_is_404(server: tuple[Client, Path, str]) -> None:
     client, db, _ = server
     before = table_counts(db)

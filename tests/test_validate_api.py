@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ctdl_tools.jsonio import unpaired_surrogate
 from ctdl_tools.validate import PYTHON_RULES, bundled_shapes_dir, load_documents, load_shapes, validate
-from ctdl_tools.validate.loader import _lone_surrogate
 from ctdl_tools.validate.shapes_build import build_structural_shapes, main
 
 from .conftest import DATA
@@ -68,10 +68,10 @@ def test_unpaired_surrogate_escapes_are_found_and_pairs_are_not(value: str, key:
         writable = True
     except UnicodeEncodeError:
         writable = False
-    found = _lone_surrogate(text)
+    found = unpaired_surrogate(text)
     assert (found is None) == writable
     if found is not None:
-        assert text[found:found + 3].lower() == "\\ud"
+        assert text[found.offset:found.offset + 3].lower() == "\\ud" == found.escape[:3].lower()
 
 
 def test_an_unpaired_surrogate_makes_the_file_unreadable_not_a_crash(tmp_path: Path) -> None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import glob
 import json
 import os
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ctdl_tools.jsonio import unpaired_surrogate
 from ctdl_tools.validate.result import VIOLATION, Finding
 
 SUFFIXES = (".json", ".jsonld")
@@ -192,38 +192,13 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
         loaded.findings.append(_file_finding(
             display, "JSON-SYNTAX", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", exc.lineno))
         return source, _UNREADABLE
-    lone = _lone_surrogate(text) if ("\\ud" in text or "\\uD" in text) else None
+    lone = unpaired_surrogate(text)
     if lone is not None:
-        # json.loads keeps it as a str that no UTF-8 writer (any report, the registry) can write out.
-        line, column = text.count("\n", 0, lone) + 1, lone - text.rfind("\n", 0, lone)
-        loaded.findings.append(_file_finding(
-            display, "JSON-UNREADABLE", f"{text[lone:lone + 6]} at line {line}, column {column} is half of a "
-            "UTF-16 surrogate pair, not a character: remove it or give the whole pair", line))
+        loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", lone.message, lone.line))
         return source, _UNREADABLE
     return source, data
 
 
-# A \u escape of a UTF-16 surrogate, with the backslashes before it (an even run is escaped backslashes).
-_SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
-
-
-def _lone_surrogate(text: str) -> int | None:
-    """Where the first escape of an unpaired surrogate (e.g. ``\\ud800`` alone) starts, or None."""
-    high: tuple[int, int] | None = None  # (start, end) of a high surrogate escape waiting for its low half
-    for match in _SURROGATE_ESCAPE.finditer(text):
-        if len(match.group(1)) % 2 == 0:
-            continue  # "\\ud800" in the text: an escaped backslash, then the letters "ud800"
-        start = match.end(1) - 1
-        is_high = match.group(2)[1] in "89abAB"
-        if high is not None:
-            if not is_high and start == high[1]:
-                high = None  # the pair's low half
-                continue
-            return high[0]
-        if not is_high:
-            return start
-        high = (start, match.end())
-    return high[0] if high is not None else None
 
 
 def _file_finding(file: str, rule: str, message: str, line: int | None = None) -> Finding:

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ctdl_tools.jsonio import unpaired_surrogate
 from ctdl_tools.registry.server.auth import KeyRing, token_from_header
 from ctdl_tools.registry.server.graphdoc import Rebaser
 from ctdl_tools.registry.server.service import RegistryService
@@ -115,7 +116,8 @@ async def read_json(request: Request) -> Any:
     if not body.strip():
         raise ApiError(400, "Request body is empty: expected JSON")
     try:
-        return json.loads(body.decode("utf-8-sig"))
+        text = body.decode("utf-8-sig")
+        data = json.loads(text)
     except UnicodeDecodeError:
         raise ApiError(400, "Request body is not UTF-8") from None
     except json.JSONDecodeError as exc:
@@ -123,6 +125,10 @@ async def read_json(request: Request) -> Any:
         raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at {where}") from None
     except RecursionError:
         raise ApiError(400, "Request body is nested too deeply") from None
+    lone = unpaired_surrogate(text)
+    if lone is not None:  # it would be stored, then fail every time the record is served
+        raise ApiError(400, f"Request body is not valid Unicode: {lone.message}")
+    return data
 
 
 def require_key(request: Request) -> str:
