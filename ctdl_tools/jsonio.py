@@ -88,6 +88,34 @@ def unpaired_surrogate(text: str) -> Surrogate | None:
     return Surrogate(offset, line, column, text[offset:offset + 6])
 
 
+def surrogate_path(value: Any) -> str | None:
+    """The JSON path of the first key or string holding a lone surrogate, or None: for data from parsers
+    whose text :func:`unpaired_surrogate` cannot scan (YAML has ``\\ud800`` and ``\\U0000d800`` escapes)."""
+    todo: list[tuple[Any, str]] = [(value, "$")]
+    while todo:
+        item, path = todo.pop()
+        if isinstance(item, str):
+            if not item.isascii() and not _encodes(item):
+                return path
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                where = f"{path}.{key}"
+                if isinstance(key, str) and not key.isascii() and not _encodes(key):
+                    return where
+                todo.append((child, where))
+        elif isinstance(item, list):
+            todo.extend((child, f"{path}[{i}]") for i, child in reversed(list(enumerate(item))))
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 # A \u escape of a UTF-16 surrogate, with the backslashes before it (an even run is escaped backslashes).
 _SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
 

@@ -60,6 +60,8 @@ def test_bad_json_catalogs_name_the_path(tmp_path: Path) -> None:
         # json.loads accepts an unpaired surrogate escape; writing the CTDL would then crash (found by hand).
         "surrogate.json": ('{"credentials": [\n {"Credential Name": "A\\udc00"}]}',
                            "\\udc00 at line 2, column 24 is half of a UTF-16 surrogate pair"),
+        "surrogate.yaml": ('credentials:\n  - Credential Name: "A\\udc00"\n',
+                           "$.credentials[0].Credential Name: half of a UTF-16 surrogate pair"),
     }
     for name, (text, expected) in cases.items():
         (tmp_path / name).write_text(text)
