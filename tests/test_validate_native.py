@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from ctdl_tools.validate.engine import PyshaclEngine, ShaclEngine, available, compile_engine
 from ctdl_tools.validate.native import NativeEngine, UnsupportedShapes, literal_parts
-from ctdl_tools.validate.rdf import ntriples
 from ctdl_tools.validate.shapes import ShapeSet
 
 PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
@@ -34,7 +33,7 @@ def triples(turtle: str) -> list[tuple[str, str, str]]:
 
 def shape_set(turtle: str) -> ShapeSet:
     graph = tuple(sorted(set(triples(turtle))))
-    return ShapeSet(ntriples(graph), {}, [], frozenset(), graph)
+    return ShapeSet(graph)
 
 
 def outcome(engine: object, data: list[tuple[str, str, str]]) -> Counter:

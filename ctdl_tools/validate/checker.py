@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import multiprocessing.connection
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -163,7 +161,11 @@ class Checker:
         """(number of the first input, inputs) per worker; one shard when workers would not pay off."""
         workers = min(self.jobs, len(items) // max(1, PARALLEL_MIN_DOCS // 2) or 1)
         if (workers < 2 or len(items) < PARALLEL_MIN_DOCS or self.engine.name != "native"
-                or self.shapes_have_user_rules or "fork" not in multiprocessing.get_all_start_methods()):
+                or self.shapes_have_user_rules):
+            return [(0, items)]
+        import multiprocessing  # here: a small run (a pre-commit hook's) does not pay for importing it
+
+        if "fork" not in multiprocessing.get_all_start_methods():
             return [(0, items)]
         size = -(-len(items) // workers)
         return [(start, items[start:start + size]) for start in range(0, len(items), size)]
@@ -179,6 +181,8 @@ class Checker:
         cross-record checks. Workers inherit the
         compiled shapes through fork and read their chunks' documents again, as pass 2 always does.
         """
+        import multiprocessing.connection
+
         context = multiprocessing.get_context("fork")
         pipes, workers = [], []
         for first, part in shards:

@@ -430,11 +430,12 @@ class Compiler:
     def targeted(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """Every shape with a target (its term, not compiled), with its targets as (kind, term)."""
         out = []
+        kinds, node_shape, property_shape = sorted(TARGETS), sh("NodeShape"), sh("PropertyShape")
         for term in sorted(self.g.out):
             preds = self.g.out[term]
-            targets = [(p, o) for p in sorted(TARGETS) for o in preds.get(p, ())]
-            types = preds.get(RDF_TYPE, {})
-            if RDFS_CLASS in types and (sh("NodeShape") in types or sh("PropertyShape") in types):
+            targets = [(p, o) for p in kinds if p in preds for o in preds[p]]
+            types = preds.get(RDF_TYPE)
+            if types and RDFS_CLASS in types and (node_shape in types or property_shape in types):
                 targets.append((sh("targetClass"), term))  # implicit class target
             if targets:
                 out.append((term, targets))

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -64,16 +64,26 @@ def shape_files(dirs: Iterable[Path | str]) -> list[Path]:
 
 @dataclass
 class ShapeSet:
-    """Compiled-ready shapes: N-Triples text, rules by shape IRI, and a digest for caching engines."""
+    """Compiled-ready shapes: the graph as (s, p, o) N-Triples terms, rules by shape IRI, and a digest for
+    caching engines."""
 
-    ntriples: str
+    triples: tuple[tuple[str, str, str], ...]
     rules: dict[str, Rule] = field(default_factory=dict)  # shape IRI (N-Triples "<…>") → rule
     files: list[str] = field(default_factory=list)
     disabled: frozenset[str] = frozenset()
-    triples: tuple[tuple[str, str, str], ...] = ()  # the same graph as (s, p, o) N-Triples terms
+    # What the shapes were read from (each file's path, size and modification time, the version, the rules
+    # turned off), as the parsed-shapes cache keys them; "": the digest is made from the triples.
+    source_key: str = ""
+
+    @cached_property
+    def ntriples(self) -> str:
+        """The graph as N-Triples text (what the shacl and pyshacl engines parse; the native one does not)."""
+        return ntriples(self.triples)
 
     @property
     def digest(self) -> str:
+        if self.source_key:  # hashing 6 MB of N-Triples was a sixth of a small run's start-up
+            return hashlib.sha256(self.source_key.encode("utf-8")).hexdigest()
         return hashlib.sha256(self.ntriples.encode("utf-8")).hexdigest()
 
     def rule_ids(self) -> set[str]:
@@ -121,9 +131,10 @@ def _origin(path: Path, bundled: Path) -> str:
 def _load(files: tuple[str, ...], disabled: tuple[str, ...]) -> ShapeSet:
     triples, rules = _parsed(files)
     off = {shape for shape, rule in rules.items() if any(fnmatchcase(rule.id, pat) for pat in disabled)}
-    graph = [*triples, *((shape, DEACTIVATED, TRUE) for shape in sorted(off))]
-    text = ntriples(graph)
-    return ShapeSet(text, rules, list(files), frozenset(rules[s].id for s in off), tuple(graph))
+    graph = (*triples, *((shape, DEACTIVATED, TRUE) for shape in sorted(off)))
+    cache = _cache_file(files)
+    key = f"{cache.name}\n" + "\n".join(sorted(off)) if cache is not None else ""
+    return ShapeSet(graph, rules, list(files), frozenset(rules[s].id for s in off), key)
 
 
 def _parsed(files: tuple[str, ...]) -> tuple[list[tuple[str, str, str]], dict[str, Rule]]:
@@ -144,7 +155,11 @@ def _parsed(files: tuple[str, ...]) -> tuple[list[tuple[str, str, str]], dict[st
             triples.append(triple)
             if triple[1] == RULE_ID:
                 origins[triple[0]] = _origin(path, bundled)
-    parsed = sorted(set(triples)), _rules(triples, origins)
+    # One str object per distinct term: the cache then stores each once, loads faster, and the engines'
+    # indexes hash each term once.
+    pool: dict[str, str] = {}
+    unique = [tuple(pool.setdefault(t, t) for t in triple) for triple in sorted(set(triples))]
+    parsed = unique, _rules(triples, origins)
     if cache is not None:
         _store(cache, parsed)
     return parsed
@@ -159,7 +174,7 @@ def _cache_file(files: tuple[str, ...]) -> Path | None:
     root = cache_dir()
     if root is None:
         return None
-    key = hashlib.sha256(f"{__version__}\n{sys.version}".encode())
+    key = hashlib.sha256(f"{__version__}\n{sys.version}\nterms shared".encode())
     try:
         for name in files:
             stat = os.stat(name)
