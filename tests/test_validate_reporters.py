@@ -150,6 +150,10 @@ def test_text_verdict_follows_fail_on() -> None:
     warned = Report([Finding("X", WARNING, "m", "a.json", "/@graph/0", 3, ORG_CTID)], ["a.json"], 1, 1)
     assert verdict(warned, "violation").startswith("PASSED")
     assert verdict(warned, "warning") == "FAILED: 0 violations and 1 warning in 1 record (0 infos) [--fail-on warning]"
+    unreadable = Finding("JSON-SYNTAX", VIOLATION, "invalid JSON", "b.json", "", 1)  # no record: the whole file
+    assert verdict(Report([unreadable], ["b.json"])) == "FAILED: 1 violation in 1 file (0 warnings, 0 infos)"
+    both = Report([Finding("X", VIOLATION, "m", "a.json", "/@graph/0", 3, ORG_CTID), unreadable], ["a.json", "b.json"])
+    assert verdict(both) == "FAILED: 2 violations in 1 record and 1 file (0 warnings, 0 infos)"
 
 
 # --- JSON ---------------------------------------------------------------------------------------------------

@@ -188,10 +188,14 @@ def verdict(report: Report, fail_on: str = "violation") -> str:
     if not failed(report, fail_on):
         what = "no violations" if fail_on == "violation" else "no violations or warnings"
         return f"PASSED: {what} ({others})"
-    hit = {(f.file, f.ctid or record_pointer(f.pointer)) for f in report.findings if f.severity in bad}
-    records = f"{len(hit)} record{'' if len(hit) == 1 else 's'}"
+    hit = {(f.file, f.ctid or record_pointer(f.pointer)) for f in report.findings
+           if f.severity in bad and (f.ctid or f.pointer)}
+    files = {f.file for f in report.findings if f.severity in bad and not (f.ctid or f.pointer)}  # unreadable…
+    where = [f"{len(hit)} record{'' if len(hit) == 1 else 's'}"] if hit or not files else []
+    where += [f"{len(files)} file{'' if len(files) == 1 else 's'}"] if files else []
     found = " and ".join(plural(counts[sev], sev) for sev in bad)
-    return f"FAILED: {found} in {records} ({others})" + (" [--fail-on warning]" if fail_on == "warning" else "")
+    return (f"FAILED: {found} in {' and '.join(where)} ({others})"
+            + (" [--fail-on warning]" if fail_on == "warning" else ""))
 
 
 def rule_of(report: Report, finding: Finding) -> Rule:
