@@ -178,8 +178,8 @@ class Checker:
         B: this process groups the documents into chunks as one process would (all descriptions of an IRI
         in one chunk, whichever shard read them) and deals the chunks out with the merged classes; each
         worker sends its pruned documents and validates its chunks (pass 2) while this process runs the
-        cross-record checks. Workers inherit the
-        compiled shapes through fork and read their chunks' documents again, as pass 2 always does.
+        cross-record checks. Workers inherit the compiled shapes through fork and read their chunks'
+        documents again (or use those they kept), as pass 2 always does.
         """
         import multiprocessing.connection
 
@@ -466,8 +466,8 @@ class Checker:
 
     def _node_part(self, term: str, chunk: Chunk) -> tuple:
         """Once per focus node: its JSON object, record CTID, pointer, label, file, the lines of its file,
-        whether it is a blank node and its document's conversion. The strings are shared by all of the node's findings
-        (100k records give ~1M findings: memory, not just time)."""
+        whether it is a blank node and its document's conversion. The strings are shared by all of the
+        node's findings (100k records give ~1M findings: memory, not just time)."""
         located = chunk.focus.get(term)
         if located is None:
             return _NOT_DATA

@@ -91,8 +91,7 @@ class Lines:
     (which returns where every value ends) and the newlines before the value are counted. Arrays are
     read only as far as the element wanted (``/@graph/0`` does not parse the rest of the graph); objects
     whole, since a repeated key's last value is the one json.loads keeps. Walks are kept per container
-    and resumed. Falls back to :func:`pointer_lines` for text the
-    scanner rejects.
+    and resumed. Falls back to :func:`pointer_lines` for text the scanner rejects.
     """
 
     _DECODER = json.JSONDecoder()

@@ -133,7 +133,7 @@ def _load(files: tuple[str, ...], disabled: tuple[str, ...]) -> ShapeSet:
     off = {shape for shape, rule in rules.items() if any(fnmatchcase(rule.id, pat) for pat in disabled)}
     graph = (*triples, *((shape, DEACTIVATED, TRUE) for shape in sorted(off)))
     cache = _cache_file(files)
-    key = f"{cache.name}\n" + "\n".join(sorted(off)) if cache is not None else ""
+    key = (f"{cache.name}\n" + "\n".join(sorted(off))) if cache is not None else ""
     return ShapeSet(graph, rules, list(files), frozenset(rules[s].id for s in off), key)
 
 
