@@ -263,6 +263,7 @@ class _Converter:
                 raise Unsupported(f"{pointer}/@id is not a string")
             if raw.startswith("_:") and len(obj) > 1:
                 self.out.bnode_defined.add(raw)
+            # (the cache looked up here first: a hit needs no pointer string)
             subject = self.t.iri_terms.get(raw) or self._id_term(raw, pointer + "/@id")
         else:
             subject = self._bnode(None)
