@@ -23,7 +23,7 @@ import ctdl_tools
 from ctdl_tools.validate.commands import cli
 from ctdl_tools.validate.reporters import FORMATS
 
-from .conftest import REPO
+from .conftest import DATA, REPO
 from .test_validate_reporters import BROKEN, BROKEN_CTID, BROKEN_NAME, write_catalog
 
 USER_SHAPES = """@prefix ctshapes: <https://purl.org/ctdl_tools/shapes/> .
@@ -229,6 +229,30 @@ def test_every_format_is_byte_identical_across_processes(catalog: Path) -> None:
                              "--format", "sarif"], cwd=catalog.parent, env=child_env(), capture_output=True,
                             timeout=120, check=False)
     assert module.returncode == 1 and module.stdout == outputs[0]["sarif"]
+
+
+def test_the_ctdl_process_exits_with_the_command_code_and_loses_no_output(catalog: Path) -> None:
+    # The installed command (cli.entry) ends the process with os._exit once the command is done, skipping
+    # the interpreter's teardown: the exit code and every byte written must still come out.
+    def ctdl_process(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "ctdl_tools", *args], cwd=catalog.parent, env=child_env(),
+                              capture_output=True, timeout=120, check=False)
+
+    report = ctdl_process("validate", "catalog", "--format", "json")
+    assert report.returncode == 1 and json.loads(report.stdout)["conforms"] is False  # the whole report
+    missing = ctdl_process("validate", "nowhere")
+    assert missing.returncode == 2 and missing.stdout == b""
+    assert missing.stderr == b"error: nowhere: no such file or directory\n"
+    version = ctdl_process("--version")
+    assert version.returncode == 0 and version.stdout == f"ctdl, version {ctdl_tools.__version__}\n".encode()
+    # A reader that stops early (| head) on a report larger than the pipe holds (1.4 MB): click's exit 1 for a
+    # broken pipe, and no traceback.
+    reader = subprocess.Popen([sys.executable, "-m", "ctdl_tools", "validate", str(DATA / "registry"), "--format",
+                               "json"], env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.read(1) == b"{"
+    reader.stdout.close()
+    assert reader.wait(timeout=120) == 1 and b"Traceback" not in reader.stderr.read()
 
 
 # --- ctdl shapes ------------------------------------------------------------------------------------------------
