@@ -9,9 +9,12 @@ shipped one; a compact subset of SARIF's), JUnit by parsing it, HTML statically 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -372,6 +375,27 @@ def test_html_links_only_to_the_web_and_says_when_nothing_was_found() -> None:
     assert empty.text("empty") == "No findings." and empty.text("verdict").startswith("PASSED")
 
 
+def test_a_large_report_lists_every_violation_first_and_says_what_it_left_out(
+        run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 127,000 rows (a 10k-record catalog) never opened in Chromium; past html.MAX_ROWS the page lists a part.
+    from ctdl_tools.validate.reporters import html
+
+    counts = run.report.counts
+    monkeypatch.setattr(html, "MAX_ROWS", counts[VIOLATION] + 2)
+    page = rendered(run, "html")
+    dom = Dom(page)
+    assert [r.severity for r in dom.rows].count(VIOLATION) == counts[VIOLATION]  # all of them
+    assert len(dom.rows) == counts[VIOLATION] + 2 and {r.severity for r in dom.rows} == {VIOLATION, WARNING}
+    total = len(run.report.findings)
+    assert dom.text("capped").startswith(f"This page lists {counts[VIOLATION] + 2} of the report's {total} findings")
+    assert f"Warning ({counts[WARNING]}; 2 listed)" in page  # the severity filter's label
+    assert dom.text("count-Warning") == str(counts[WARNING])  # the totals count every finding
+    monkeypatch.setattr(html, "MAX_ROWS", 1)  # fewer rows than Violations: the first Violations only
+    assert [r.severity for r in Dom(rendered(run, "html")).rows] == [VIOLATION]
+    monkeypatch.undo()
+    assert "capped" not in rendered(run, "html")  # a report this size is listed whole
+
+
 def test_every_format_is_deterministic_in_process(run: Run) -> None:
     again = validate([run.catalog])
     for fmt in FORMATS:
@@ -383,6 +407,18 @@ def test_every_format_is_deterministic_in_process(run: Run) -> None:
 
 
 # --- HTML in Chromium ---------------------------------------------------------------------------------------
+@needs_chromium
+def test_a_page_listing_part_of_a_large_report_works_in_chromium(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ctdl_tools.validate.reporters import html
+
+    monkeypatch.setattr(html, "MAX_ROWS", 5)
+    page = run.root / "capped.html"
+    page.write_text(rendered(run, "html"), encoding="utf-8")
+    dom = Dom(dump_dom(page.as_uri() + "?severity=Violation"))
+    assert dom.text("capped").startswith(f"This page lists 5 of the report's {len(run.report.findings)} findings")
+    assert dom.text("shown") == "4 of 5 findings shown"  # the script filters the listed rows
+
+
 @needs_chromium
 def test_html_filters_and_sorts_from_the_address(run: Run) -> None:
     page = run.root / "report.html"
@@ -590,7 +626,8 @@ def chromium(profile: str) -> list[str]:
 
 def dump_dom(url: str) -> str:
     """The DOM after Chromium loaded the page and ran its script."""
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes can still be writing to the profile when it exits: cleaning up may race.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         result = subprocess.run([*chromium(profile), "--dump-dom", url], capture_output=True, text=True,
                                 timeout=60, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -612,7 +649,7 @@ class DevTools:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._profile = tempfile.TemporaryDirectory()
+        self._profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
         self._stack = ExitStack()
         self._id = 0
 
@@ -620,7 +657,7 @@ class DevTools:
         from websockets.sync.client import connect
 
         self.process = subprocess.Popen([*chromium(self._profile.name), "--remote-debugging-port=0", self.url],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             port = self._port()
             opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
@@ -639,13 +676,17 @@ class DevTools:
 
     def _stop(self) -> None:
         self._stack.close()
-        self.process.terminate()
+        self._signal(signal.SIGTERM)  # the browser and its helper processes (its own session)
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            self._signal(signal.SIGKILL)
             self.process.wait(10)
         self._profile.cleanup()
+
+    def _signal(self, number: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, number)
 
     def _port(self) -> int:
         marker = Path(self._profile.name) / "DevToolsActivePort"
