@@ -123,7 +123,7 @@ class Dom(HTMLParser):
 
 def render(url: str) -> Dom:
     """The DOM after Chromium loaded and laid out the page."""
-    with tempfile.TemporaryDirectory() as profile:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:  # helpers may outlive the browser
         result = subprocess.run(
             [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
