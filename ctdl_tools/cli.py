@@ -8,6 +8,7 @@ import importlib
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -62,14 +63,17 @@ def entry() -> None:
 
     ``ctdl validate`` ends with up to millions of objects alive (a 10k-record catalog's report holds 127k
     findings); freeing them one by one at interpreter exit took a tenth of a second and does nothing a
-    process's end does not. Exit handlers still run and the standard streams are flushed first; tests
-    call :func:`main` itself.
+    process's end does not. Exit handlers still run and the standard streams are flushed first; with a
+    non-daemon thread still running, the interpreter's normal exit (which waits for it) is used instead.
+    Tests call :func:`main` itself.
     """
     code: int = EXIT_OK
     try:
         main()
     except SystemExit as exc:
         code = _exit_status(exc.code)
+    if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)  # a thread is still at work: leave through the interpreter, which waits for it
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say to it
