@@ -199,8 +199,6 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
     return source, data
 
 
-
-
 def _file_finding(file: str, rule: str, message: str, line: int | None = None) -> Finding:
     from ctdl_tools.validate.rules import PYTHON_RULES
 

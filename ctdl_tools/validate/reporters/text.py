@@ -60,15 +60,12 @@ def render(report: Report, options: Options | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def finding_line(report: Report, f: Finding, options: Options, paint: Paint | None = None) -> str:
-    """``file:line  Severity  RULE-ID  property="value"  message  (source)``."""
-    return FindingLines(report, options, paint)(f)
-
-
 class FindingLines:
-    """Finding lines of one report. A catalog's report has ~13 findings per record, from a few hundred rules
-    over a few files each: the file's path, and the severity, rule and message with the cited source, are
-    made once each (the display path alone, per finding, was most of a 10k-record report's time)."""
+    """``file:line  Severity  RULE-ID  property="value"  message  (source)`` for the findings of one report
+    (the text report's lines, the JUnit report's failure texts). A catalog's report has ~13 findings per
+    record from a few hundred rules over a few files each: the file's path, and the severity, rule and
+    message with the cited source, are made once each (the display path alone, per finding, was most of
+    a 10k-record report's time)."""
 
     def __init__(self, report: Report, options: Options, paint: Paint | None = None) -> None:
         self.report, self.options, self.paint = report, options, paint or _painter(False)
