@@ -91,6 +91,11 @@ def unpaired_surrogate(text: str) -> Surrogate | None:
 def surrogate_path(value: Any) -> str | None:
     """The JSON path of the first key or string holding a lone surrogate, or None: for data from parsers
     whose text :func:`unpaired_surrogate` cannot scan (YAML has ``\\ud800`` and ``\\U0000d800`` escapes)."""
+    try:
+        orjson.dumps(value)  # in C, and it refuses surrogates: nearly always the whole answer
+        return None
+    except (orjson.JSONEncodeError, TypeError):
+        pass  # a surrogate, or something else orjson does not write (walked below all the same)
     todo: list[tuple[Any, str]] = [(value, "$")]
     while todo:
         item, path = todo.pop()

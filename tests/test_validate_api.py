@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from ctdl_tools.jsonio import unpaired_surrogate
 from ctdl_tools.validate import PYTHON_RULES, bundled_shapes_dir, load_documents, load_shapes, validate
+from ctdl_tools.validate.reporters import render
 from ctdl_tools.validate.shapes_build import build_structural_shapes, main
 
 from .conftest import DATA
@@ -85,6 +86,12 @@ def test_an_unpaired_surrogate_makes_the_file_unreadable_not_a_crash(tmp_path: P
     assert [(Path(f.file).name, f.line) for f in unreadable] == [("bad.json", line)]
     assert unreadable[0].message.startswith(f"\\udc00 at line {line}, column ")
     assert {Path(f.file).name for f in report.findings} == {"bad.json", "pair.json"}  # the pair is read
+    # The same in a Python object given to validate(): one finding that names where, no crash in a reporter.
+    doc["ceterms:name"] = {"en-US": "Welding \udc00"}
+    given = validate([doc])
+    assert [(f.rule_id, f.message) for f in given.findings] == [
+        ("JSON-UNREADABLE", "$.ceterms:name.en-US: half of a UTF-16 surrogate pair, not a character")]
+    assert render("json", given)
 
 
 def test_disable_rules_by_id_and_pattern() -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.jsonio import unpaired_surrogate
+from ctdl_tools.jsonio import surrogate_path, unpaired_surrogate
 from ctdl_tools.validate.result import VIOLATION, Finding
 
 SUFFIXES = (".json", ".jsonld")
@@ -128,6 +128,11 @@ def read_input(item: str | dict | list, number: int, first_index: int = 0) -> Lo
     if isinstance(item, (dict, list)):
         source = Source(f"<document {number + 1}>", obj=item)
         data: Any = item
+        lone = surrogate_path(item)  # what unpaired_surrogate finds in a file's text, in a Python object
+        if lone is not None:
+            loaded.findings.append(_file_finding(source.name, "JSON-UNREADABLE",
+                                                 f"{lone}: half of a UTF-16 surrogate pair, not a character"))
+            data = _UNREADABLE
     else:
         source, data = _read(item, loaded)
     loaded.sources.append(source)
