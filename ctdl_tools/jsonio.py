@@ -57,6 +57,9 @@ def parse_json(text: str, name: str) -> Any:
     return data
 
 
+HALF_PAIR = "half of a UTF-16 surrogate pair, not a character"
+
+
 @dataclass(frozen=True)
 class Surrogate:
     """Where a JSON text escapes half of a UTF-16 surrogate pair, and what to tell the user."""
@@ -68,8 +71,8 @@ class Surrogate:
 
     @property
     def message(self) -> str:
-        return (f"{self.escape} at line {self.line}, column {self.column} is half of a UTF-16 surrogate pair, "
-                "not a character: remove it or give the whole pair")
+        return (f"{self.escape} at line {self.line}, column {self.column} is {HALF_PAIR}: remove it or give the "
+                "whole pair")
 
 
 def unpaired_surrogate(text: str) -> Surrogate | None:

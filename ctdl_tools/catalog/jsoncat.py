@@ -26,7 +26,7 @@ from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Competency, Record, SkillFramework
 from ctdl_tools.catalog.tabular import list_value
 from ctdl_tools.errors import InputError, Problems, Where
-from ctdl_tools.jsonio import parse_json, read_text, surrogate_path
+from ctdl_tools.jsonio import HALF_PAIR, parse_json, read_text, surrogate_path
 
 SECTIONS = {"organizations": ORGANIZATION, "credentials": CREDENTIAL, "learning_opportunities": LEARNING}
 FRAMEWORKS = "competency_frameworks"
@@ -57,8 +57,7 @@ def load_catalog(path: Path) -> dict[str, Any]:
                              f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
         lone = surrogate_path(data)
         if lone is not None:  # an escape such as "\ud800": no UTF-8 writer could write the CTDL out
-            raise InputError(Where(str(path), path=lone), "half of a UTF-16 surrogate pair, not a character: "
-                             "remove it or give the whole pair")
+            raise InputError(Where(str(path), path=lone), f"{HALF_PAIR}: remove it or give the whole pair")
     else:
         data = parse_json(text, str(path))
     return check_catalog(data, str(path))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.jsonio import surrogate_path, unpaired_surrogate
+from ctdl_tools.jsonio import HALF_PAIR, surrogate_path, unpaired_surrogate
 from ctdl_tools.validate.result import VIOLATION, Finding
 
 SUFFIXES = (".json", ".jsonld")
@@ -131,7 +131,7 @@ def read_input(item: str | dict | list, number: int, first_index: int = 0) -> Lo
         lone = surrogate_path(item)  # what unpaired_surrogate finds in a file's text, in a Python object
         if lone is not None:
             loaded.findings.append(_file_finding(source.name, "JSON-UNREADABLE",
-                                                 f"{lone}: half of a UTF-16 surrogate pair, not a character"))
+                                                 f"{lone}: {HALF_PAIR}"))
             data = _UNREADABLE
     else:
         source, data = _read(item, loaded)

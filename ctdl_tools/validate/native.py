@@ -782,7 +782,8 @@ class NativeEngine:
         # them) are found by predicate while walking the subjects once, and compiled when a predicate is
         # first seen. A shape set is compiled whole the first time this machine sees it (that is when
         # UnsupportedShapes is raised); once it compiled, later runs only compile what their data uses.
-        verified = _verified(shapes.digest)
+        marker = _marker(shapes)
+        verified = marker is not None and marker.exists()
         self._by_predicate: dict[str, list[str]] = {}
         self._runs: dict[str, list[Callable[[DataGraph, str, dict], list[Result]]]] = {}
         self._targeted: list[tuple[Shape, list[tuple[str, str]]]] = []
@@ -799,7 +800,7 @@ class NativeEngine:
             else:
                 self._targeted.append((shape, targets))
         if not verified:
-            _mark_verified(shapes.digest)
+            _mark_verified(marker)
 
     def _compile_for(self, predicate: str) -> list[Callable[[DataGraph, str, dict], list[Result]]]:
         runs = []
@@ -834,8 +835,15 @@ class NativeEngine:
                 for node, source, component, value, path in found]
 
 
-def _marker(digest: str) -> pathlib.Path | None:
-    """The file that says this shape set compiled whole with this version of the engine."""
+def _marker(shapes: ShapeSet) -> pathlib.Path | None:
+    """The file that says this shape set compiled whole with this version of the engine (None without a
+    cache directory: then nothing needs hashing either)."""
+    from ctdl_tools.validate.shapes import cache_dir
+
+    return None if cache_dir() is None else _marker_for(shapes.digest)
+
+
+def _marker_for(digest: str) -> pathlib.Path | None:
     import hashlib
 
     from ctdl_tools import __version__
@@ -847,15 +855,14 @@ def _marker(digest: str) -> pathlib.Path | None:
 
 
 def _verified(digest: str) -> bool:
-    """This shape set compiled whole before on this machine (see NativeEngine)."""
-    marker = _marker(digest)
+    """The shape set with this digest compiled whole before on this machine (see NativeEngine)."""
+    marker = _marker_for(digest)
     return marker is not None and marker.exists()
 
 
-def _mark_verified(digest: str) -> None:
+def _mark_verified(marker: pathlib.Path | None) -> None:
     from ctdl_tools.validate.shapes import prune_cache
 
-    marker = _marker(digest)
     if marker is None:
         return
     root = marker.parent

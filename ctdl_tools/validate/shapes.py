@@ -129,17 +129,16 @@ def _origin(path: Path, bundled: Path) -> str:
 
 @lru_cache(maxsize=8)
 def _load(files: tuple[str, ...], disabled: tuple[str, ...]) -> ShapeSet:
-    triples, rules = _parsed(files)
+    cache = _cache_file(files)
+    triples, rules = _parsed(files, cache)
     off = {shape for shape, rule in rules.items() if any(fnmatchcase(rule.id, pat) for pat in disabled)}
     graph = (*triples, *((shape, DEACTIVATED, TRUE) for shape in sorted(off)))
-    cache = _cache_file(files)
     key = (f"{cache.name}\n" + "\n".join(sorted(off))) if cache is not None else ""
     return ShapeSet(graph, rules, list(files), frozenset(rules[s].id for s in off), key)
 
 
-def _parsed(files: tuple[str, ...]) -> tuple[list[tuple[str, str, str]], dict[str, Rule]]:
-    """The shapes' triples (sorted, unique) and rules; from the cache when no file has changed."""
-    cache = _cache_file(files)
+def _parsed(files: tuple[str, ...], cache: Path | None) -> tuple[list[tuple[str, str, str]], dict[str, Rule]]:
+    """The shapes' triples (sorted, unique) and rules; from ``cache`` (see _cache_file) when it holds them."""
     if cache is not None:
         try:
             with cache.open("rb") as handle:
