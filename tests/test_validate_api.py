@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from ctdl_tools.jsonio import unpaired_surrogate
 from ctdl_tools.validate import PYTHON_RULES, bundled_shapes_dir, load_documents, load_shapes, validate
 from ctdl_tools.validate.reporters import render
+from ctdl_tools.validate.result import VIOLATION, WARNING
 from ctdl_tools.validate.shapes_build import build_structural_shapes, main
 
 from .conftest import DATA
@@ -183,6 +184,31 @@ def test_report_is_plain_data_sorted_and_counted() -> None:
     assert report.by_rule()
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 3), st.sampled_from("XY"), st.integers(0, 4)),
+                max_size=40), st.data())
+def test_findings_sorted_in_parts_merge_into_the_one_order(rows: list, data: st.DataObject) -> None:
+    """Workers sort their chunks' findings; merged with the rest they give what one sort gives."""
+    from ctdl_tools.validate.result import Finding, sort_findings
+
+    findings = [Finding(rule, WARNING, "m", f"{name}.json", f"/@graph/{n}", n + 1) for name, n, rule, _ in rows]
+    part = [data.draw(st.integers(0, 3)) for _ in findings]  # 0: the parent's own; 1–3: a worker's run
+    runs = [sort_findings([f for f, p in zip(findings, part, strict=True) if p == k]) for k in (1, 2, 3)]
+    own = [f for f, p in zip(findings, part, strict=True) if p == 0]
+    assert sort_findings(own, runs) == sort_findings(findings)
+
+
+def test_report_counts_follow_the_findings_list() -> None:
+    from ctdl_tools.validate.result import Finding, Report
+
+    report = Report([Finding("X", WARNING, "m", "a.json")])
+    assert report.counts == {VIOLATION: 0, WARNING: 1, "Info": 0}
+    report.findings.append(Finding("Y", VIOLATION, "m", "a.json"))
+    assert report.counts[VIOLATION] == 1 and not report.conforms
+    report.findings = []
+    assert report.counts == {VIOLATION: 0, WARNING: 0, "Info": 0} and report.conforms
+
+
 def test_chunked_validation_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """Large submissions are validated in chunks; a range check still sees classes from other chunks."""
     import ctdl_tools.validate.checker as checker
@@ -206,7 +232,12 @@ from ctdl_tools.validate import validate
 checker.CHUNK_DOCS, checker.PARALLEL_MIN_DOCS = 2, 1  # force several chunks into the worker processes
 inputs = sys.argv[1:]
 one, two = validate(inputs, jobs=1), validate(inputs, jobs=2)
-print(json.dumps({"same": one.to_dict() == two.to_dict() and one.index == two.index,
+# Workers convert documents while they wait for their plan, as far as they get: here, all of them (so
+# chunks mix documents converted ahead with documents converted in pass 2, by the other worker too).
+ahead = checker.Checker._convert_ahead
+checker.Checker._convert_ahead = lambda self, label, planned: ahead(self, label, lambda: False)
+three = validate(inputs, jobs=2)
+print(json.dumps({"same": one.to_dict() == two.to_dict() == three.to_dict() and one.index == two.index,
                   "findings": len(two.findings), "rules": sorted({f.rule_id for f in two.findings})}))
 """
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import itertools
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -103,6 +105,7 @@ class Checker:
     def __init__(self, items: list, shapes: ShapeSet, engine: Engine, jobs: int = 1) -> None:
         self.items, self.shapes, self.engine, self.jobs = items, shapes, engine, jobs
         self.findings: list[Finding] = []
+        self.runs: list[list[Finding]] = []  # from workers, each sorted (see sort_findings)
         self.sources: list[Source] = []
         self.docs: list[Document] = []  # pruned after pass 1
         self.readable: list[Document] = []
@@ -115,6 +118,8 @@ class Checker:
         # again is a fifth of pass 2; beyond the budget they are read again, so 100k records fit in memory.
         self.kept: dict[tuple[str, int], dict] = {}
         self.kept_texts: dict[str, str] = {}  # and their files' text, for line numbers
+        # A worker's kept documents converted while it waits for its plan (see _convert_ahead).
+        self.converted: dict[tuple[str, int], Conversion] = {}
         self.keep_budget = KEEP_BYTES
         self._by_name: dict[str, Source] = {}
         self._rule_parts: dict[tuple, tuple] = {}  # see _from_results
@@ -135,11 +140,14 @@ class Checker:
             self._cross_record()  # before pass 2, so the pruned copies are freed before its findings come
             self._shacl()
         if disabled:
-            off = {f.rule_id for f in self.findings if any(fnmatchcase(f.rule_id, pat) for pat in disabled)}
-            self.findings = [f for f in self.findings if f.rule_id not in off]
-        findings, self.findings = self.findings, []
-        return Report(sort_findings(findings), [s.name for s in self.sources], self.documents, self.records,
-                      self.engine.name, self.rules(), tuple(self.index))
+            every = itertools.chain(self.findings, *self.runs)
+            off = {f.rule_id for f in every if any(fnmatchcase(f.rule_id, pat) for pat in disabled)}
+            if off:
+                self.findings = [f for f in self.findings if f.rule_id not in off]
+                self.runs = [[f for f in run if f.rule_id not in off] for run in self.runs]
+        findings, runs, self.findings, self.runs = self.findings, self.runs, [], []
+        return Report(sort_findings(findings, runs), [s.name for s in self.sources], self.documents,
+                      self.records, self.engine.name, self.rules(), tuple(self.index))
 
     def rules(self) -> dict[str, Rule]:
         out = dict(PYTHON_RULES)
@@ -174,12 +182,13 @@ class Checker:
         """Contiguous shards of the inputs in forked workers, in two phases around one exchange.
 
         A: each worker reads its shard (pass 1) and sends back its JSON-level findings, record index,
-        documents, the IRIs each document describes and their classes.
+        documents (pruned, for the cross-record checks), the IRIs each document describes and their
+        classes; then converts the documents it kept to RDF until its plan comes (see _convert_ahead).
         B: this process groups the documents into chunks as one process would (all descriptions of an IRI
         in one chunk, whichever shard read them) and deals the chunks out with the merged classes; each
-        worker sends its pruned documents and validates its chunks (pass 2) while this process runs the
-        cross-record checks. Workers inherit the compiled shapes through fork and read their chunks'
-        documents again (or use those they kept), as pass 2 always does.
+        worker validates its chunks (pass 2) while this process runs the cross-record checks. Workers
+        inherit the compiled shapes through fork and read their chunks' documents again (or use those
+        they kept), as pass 2 always does.
         """
         import multiprocessing.connection
 
@@ -193,13 +202,10 @@ class Checker:
             pipes.append(mine)
             workers.append(worker)
         try:
-            shard_of, shards = self._merge_reading(pipes)
+            shard_of = self._merge_reading(pipes)
             for conn, plan in zip(pipes, self._plan(shard_of, len(pipes)), strict=True):
                 conn.send((self.types, plan))
-            for conn, docs in zip(pipes, shards, strict=True):  # the pruned copies come while workers validate
-                for doc, data in zip(docs, _receive(conn), strict=True):
-                    doc.data = data
-            self._cross_record()
+            self._cross_record()  # while the workers validate
             waiting = list(pipes)
             while waiting:  # findings come a chunk at a time, from whichever worker has some
                 for conn in multiprocessing.connection.wait(waiting):
@@ -207,7 +213,7 @@ class Checker:
                     if packed is None:
                         waiting.remove(conn)  # type: ignore[arg-type]
                     else:
-                        self.findings.extend(Finding(*fields) for fields in packed)
+                        self.runs.append([Finding(*fields) for fields in packed])
         finally:
             for conn in pipes:
                 conn.close()
@@ -216,29 +222,27 @@ class Checker:
                 if worker.is_alive():
                     worker.kill()
 
-    def _merge_reading(self, pipes: list) -> tuple[dict[int, int], list[list[Document]]]:
+    def _merge_reading(self, pipes: list) -> dict[int, int]:
         """Phase A's results from every worker, in shard order, numbered as one process would number them;
-        returns the shard that read each document, and each shard's documents (their pruned copies follow
-        later: planning does not need them)."""
+        returns the shard that read each document."""
         shard_of: dict[int, int] = {}
-        shards: list[list[Document]] = []
         for number, conn in enumerate(pipes):
-            sources, packed, docs, readable, index, records, types, described = _receive(conn)
+            sources, packed, docs, pruned, readable, index, records, types, described = _receive(conn)
             offset = len(self.docs)
-            for doc in docs:
+            for doc, data in zip(docs, pruned, strict=True):
                 doc.index += offset
+                doc.data = data
                 shard_of[doc.index] = number
             self.described.update((i + offset, terms) for i, terms in described.items())
             self.sources += sources
             self.findings.extend(Finding(*fields) for fields in packed)
             self.docs += docs
-            shards.append(docs)
             self.readable += [docs[i] for i in readable]
             self.index += index
             self.records += records
             for term, lines in types.items():
                 self.types.setdefault(term, []).extend(lines)
-        return shard_of, shards
+        return shard_of
 
     def _plan(self, shard_of: dict[int, int], workers: int) -> list[list[list[tuple]]]:
         """Chunks dealt out as (index, source, base, kind, wrapper, ordinal) per document: each to the worker
@@ -406,9 +410,24 @@ class Checker:
         chunk.docs.sort(key=lambda d: d.index)
         return chunk
 
+    def _convert_ahead(self, label: str, planned: Callable[[], bool]) -> None:
+        """A worker's wait for its plan, put to use: convert the documents it kept, in order, until
+        ``planned()``. Blank nodes are labelled per shard (``label``), apart from the ``d<index>`` labels
+        of documents converted later, so any two documents in a chunk have distinct skolem IRIs (and
+        findings show the documents' own blank-node labels, not these)."""
+        for doc in self.readable:
+            if planned():
+                return
+            key = (doc.source.name, doc.ordinal)
+            data = self.kept.get(key)
+            if data is not None:
+                with contextlib.suppress(Unsupported):  # pass 2 converts it with pyld, as it always would
+                    self.converted[key] = convert(data, f"{label}d{doc.index}", skolem=True)
+
     def _convert(self, doc: Document, chunk: Chunk) -> list[Finding]:
         try:
-            conv = convert(doc.data, f"d{doc.index}", skolem=True)
+            conv = self.converted.pop((doc.source.name, doc.ordinal), None) or convert(
+                doc.data, f"d{doc.index}", skolem=True)
         except Unsupported:
             try:
                 conv = convert_with_pyld(doc.data, f"d{doc.index}", skolem=True)
@@ -528,17 +547,18 @@ def _shard_worker(checker: Checker, first: int, items: list, conn: Any) -> None:
         pruned = [doc.data for doc in checker.docs]
         for doc in checker.docs:
             doc.data = {}
-        conn.send(("ok", (checker.sources, _pack(checker.findings), checker.docs,
+        conn.send(("ok", (checker.sources, _pack(checker.findings), checker.docs, pruned,
                           [i for i, doc in enumerate(checker.docs) if id(doc) in readable], checker.index,
                           checker.records, checker.types, checker.described)))
-        checker.findings, checker.docs, checker.readable = [], [], []
-        checker.types, plan = conn.recv()
-        conn.send(("ok", pruned))  # the parent's cross-record checks need them, not its planning
         del pruned
+        checker.findings, checker.docs = [], []
+        checker._convert_ahead(f"s{first}", conn.poll)
+        checker.readable = []
+        checker.types, plan = conn.recv()
         for chunk in plan:  # sent chunk by chunk: a worker never holds all its findings
             docs = [Document(index, source, base, {}, kind, wrapper, ordinal)
                     for index, source, base, kind, wrapper, ordinal in chunk]
-            conn.send(("ok", _pack(checker._validate_chunk(docs))))
+            conn.send(("ok", _pack(sort_findings(checker._validate_chunk(docs)))))  # sorted here, in parallel
         conn.send(("ok", None))
     except BaseException:  # everything goes to the parent, which raises it
         import traceback

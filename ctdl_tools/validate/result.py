@@ -7,7 +7,10 @@ HTML and SARIF reporters written later need nothing from the engines or RDF libr
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 VIOLATION, WARNING, INFO = "Violation", "Warning", "Info"
@@ -129,16 +132,35 @@ class Report:
         }
 
 
-def sort_findings(findings: list[Finding]) -> list[Finding]:
+def sort_findings(findings: list[Finding], runs: Iterable[list[Finding]] = ()) -> list[Finding]:
     """Deterministic order, duplicates removed (two shapes or two passes can say the same thing).
 
     Sorted file by file: the order is the same as one sort by ``sort_key`` (whose first item is the
     file), but only one file's keys exist at a time (1M findings' sort keys are ~150 MB).
+
+    ``runs``: lists already in this order (what ``sort_findings`` returned for a part of the findings,
+    made by worker processes). A file whose findings all come from one run is taken as it is; a file
+    with findings in several runs or in ``findings`` is sorted again with the rest of its findings.
     """
     by_file: dict[str, list[Finding]] = {}
     for f in findings:
         by_file.setdefault(f.file, []).append(f)
+    ready: dict[str, list[Finding]] = {}
+    for run in runs:
+        for name, group in groupby(run, key=_file_of):
+            if name in by_file:
+                by_file[name].extend(group)
+            elif name in ready:
+                by_file[name] = [*ready.pop(name), *group]
+            else:
+                ready[name] = list(group)
     out: list[Finding] = []
-    for name in sorted(by_file):
-        out.extend(sorted(set(by_file.pop(name)), key=Finding.sort_key))
+    for name in sorted(by_file.keys() | ready.keys()):
+        if name in ready:
+            out.extend(ready.pop(name))
+        else:
+            out.extend(sorted(set(by_file.pop(name)), key=Finding.sort_key))
     return out
+
+
+_file_of = attrgetter("file")
