@@ -161,7 +161,7 @@ class Checker:
         # that the findings (over a million Warnings) need next.
         self.documents = len(self.docs)
         for doc in self.docs:
-            doc.data = {}
+            doc.data, doc.walked = {}, None
         self.docs = []
 
     # --- in worker processes ---------------------------------------------------------------------------
@@ -280,7 +280,10 @@ class Checker:
                 doc.data = crossref.prune(doc.data)
                 self.docs.append(doc)
             for doc in readable:
-                self._collect_types(doc)  # on the pruned copy: it keeps every @id and @type, and less to walk
+                # On the pruned copy: it keeps every @id and @type, and there is less to walk. The cross-record
+                # checks use the same list of nodes.
+                doc.walked = crossref.node_list(doc)
+                self._collect_types(doc)
             self.readable += readable
 
     def _first_look(self, doc: Document, readable: list[Document]) -> list[Finding]:
@@ -297,20 +300,20 @@ class Checker:
     def _collect_types(self, doc: Document) -> None:
         """The classes of every IRI this document describes, as the converter will write them.
 
-        Reads the pruned document: ids and types are kept, and a node that had content keeps a marker,
-        so "described" (more than an @id) is the same as in the full document."""
+        Reads the nodes of the pruned document (``doc.walked``): ids and types are kept, and a node that had
+        content keeps a marker, so "described" (more than an @id) is the same as in the full document."""
         tables = context_tables(doc.data["@context"])
         described = self.described.setdefault(doc.index, set())
-        for node in crossref.iter_nodes(doc):  # not walk(): its cache would keep every full document
-            raw = node.id
-            if not raw or raw.startswith("_:") or len(node.data) < 2:
+        for _, data in doc.walked or ():
+            raw = data.get("@id")
+            if not isinstance(raw, str) or raw.startswith("_:") or len(data) < 2:
                 continue
             iri = tables.expand(raw, vocab=False)
             if not iri or not iri_ok(iri):
                 continue
             term = f"<{iri}>"
             described.add(term)
-            types = node.data.get("@type")
+            types = data.get("@type")
             for t in types if isinstance(types, list) else [types]:
                 cls = tables.expand(t, vocab=True) if isinstance(t, str) else None
                 if cls and iri_ok(cls):

@@ -24,16 +24,16 @@ REGISTRY_URI = re.compile(r"^https://(sandbox\.)?credentialengineregistry\.org/(
 EXTRA_INVERSES = (("ceasn:hasTopChild", "ceasn:isTopChildOf"),)
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     doc: Document
     pointer: str  # inside the document
     data: dict
+    id: str | None = field(init=False)  # its @id when that is a string; read ~3× per node per run
 
-    @property
-    def id(self) -> str | None:
+    def __post_init__(self) -> None:
         value = self.data.get("@id")
-        return value if isinstance(value, str) else None
+        self.id = value if isinstance(value, str) else None
 
 
 @dataclass
@@ -109,38 +109,41 @@ def _prune(value: Any, keep: bool, keys: frozenset[str]) -> tuple[Any, bool]:
 
 
 def walk(doc: Document) -> list[Node]:
-    """Every JSON object with @id or @type in the document (top-level and embedded); computed once."""
+    """Every JSON object with @id or @type in the document (top-level and embedded); computed once, or
+    taken from ``doc.walked``."""
     nodes = _WALKED.get(doc.index)
     if nodes is None or (nodes and nodes[0].doc is not doc):
-        nodes = _WALKED[doc.index] = list(iter_nodes(doc))
+        listed = node_list(doc) if doc.walked is None else doc.walked
+        nodes = _WALKED[doc.index] = [Node(doc, pointer, data) for pointer, data in listed]
     return nodes
 
 
-def iter_nodes(doc: Document) -> list[Node]:
-    """Every node object (one with @id or @type), depth first, with its pointer; only containers are visited."""
-    out: list[Node] = []
+def node_list(doc: Document) -> list[tuple[str, dict]]:
+    """(pointer, object) of every node object (one with @id or @type), depth first; only containers are
+    visited."""
+    out: list[tuple[str, dict]] = []
     for pointer, node in doc.nodes:
-        _in_object(doc, node, pointer, out)
+        _in_object(node, pointer, out)
     return out
 
 
 # Module functions, not closures: two nested functions that call each other form a reference cycle, which
 # validation (run with the cyclic collector paused) would keep, with every node list, until the end.
-def _in_object(doc: Document, value: dict, pointer: str, out: list[Node]) -> None:
+def _in_object(value: dict, pointer: str, out: list[tuple[str, dict]]) -> None:
     if "@id" in value or "@type" in value:
-        out.append(Node(doc, pointer, value))
+        out.append((pointer, value))
     for key, item in value.items():
         if key != "@context" and isinstance(item, (dict, list)):
-            _visit(doc, item, f"{pointer}/{escape_pointer(key)}", out)
+            _visit(item, f"{pointer}/{escape_pointer(key)}", out)
 
 
-def _visit(doc: Document, value: dict | list, pointer: str, out: list[Node]) -> None:
+def _visit(value: dict | list, pointer: str, out: list[tuple[str, dict]]) -> None:
     if isinstance(value, dict):
-        _in_object(doc, value, pointer, out)
+        _in_object(value, pointer, out)
         return
     for i, item in enumerate(value):
         if isinstance(item, (dict, list)):
-            _visit(doc, item, f"{pointer}/{i}", out)
+            _visit(item, f"{pointer}/{i}", out)
 
 
 def build_index(documents: list[Document]) -> Index:
@@ -199,14 +202,17 @@ def _reference(item: object) -> str | None:
 
 
 def references(doc: Document, index: Index) -> Iterator[Finding]:
-    props = reference_properties()
+    props, described = reference_properties(), index.nodes
     for node in walk(doc):
-        for key in node.data:
+        for key, value in node.data.items():
             if key not in props:
+                continue
+            # Most references resolve: look before making pointers.
+            if isinstance(value, str) and value in described:
                 continue
             for pointer, item in _values(node.data, key):
                 ref = _reference(item)
-                if not ref or ref.startswith("_:") or ref in index.nodes:
+                if not ref or ref.startswith("_:") or ref in described:
                     continue
                 rule = "XREF-REGISTRY-REFERENCE" if REGISTRY_URI.match(ref) else "XREF-EXTERNAL-REFERENCE"
                 yield finding(doc, rule, node.pointer + pointer,
@@ -221,7 +227,8 @@ def _types(node: dict) -> set[str]:
 
 
 def _ids(node: dict, key: str) -> set[str]:
-    return {ref for _, item in _values(node, key) if (ref := _reference(item))}
+    value = node.get(key)
+    return {ref for item in (value if isinstance(value, list) else [value]) if (ref := _reference(item))}
 
 
 def frameworks(doc: Document, index: Index) -> Iterator[Finding]:

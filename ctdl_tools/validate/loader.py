@@ -63,6 +63,9 @@ class Document:
     kind: str  # GRAPH (has @graph) or RESOURCE (a single node)
     wrapper: str = ""  # "envelope", "publishGraph request", "array" or ""
     ordinal: int = 0  # position among the documents of its source (to find it again on re-reading)
+    # Pass 1 of validation: every node object of the pruned document with its pointer (crossref.walk),
+    # listed once where the document is read, in a worker when there are workers.
+    walked: list[tuple[str, dict]] | None = None
 
     @property
     def file(self) -> str:
