@@ -51,10 +51,87 @@ def parse_json(text: str, name: str) -> Any:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(Where(name), f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        place = nesting_position(text)
+        raise InputError(Where(name), too_deep_message()
+                         + (f" (line {place[0]}, column {place[1]})" if place else "")) from None
     lone = unpaired_surrogate(text)
     if lone is not None:
         raise InputError(Where(name), lone.message)
+    deep = too_deep(data)
+    if deep is not None:
+        place = nesting_position(text)
+        raise InputError(Where(name, path=json_path(deep)), too_deep_message()
+                         + (f" (line {place[0]}, column {place[1]})" if place else ""))
     return data
+
+
+# How deep JSON may nest where ctdl_tools reads it. CTDL documents, catalogs and credentials nest about a dozen
+# levels (the deepest file in the corpus: 12); the walks over them are recursive, and Python's stack is not
+# for arbitrary input: deeper input is refused with its place named, not met with a RecursionError.
+MAX_DEPTH = 100
+
+
+class TooDeep(ValueError):
+    """JSON nested more than MAX_DEPTH levels (raised by walks that count levels as they go)."""
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> list[str | int] | None:
+    """The keys and indexes down to the first array or object nested more than ``limit`` deep, or None.
+
+    Iterative, so any depth the parser accepted can be measured."""
+    if not isinstance(value, (dict, list)):
+        return None
+    # (container, depth, index of its parent entry, key or index in the parent)
+    seen: list[tuple[Any, int, int, str | int | None]] = [(value, 1, -1, None)]
+    todo = [0]
+    while todo:
+        at = todo.pop()
+        item, depth, _, _ = seen[at]
+        if depth > limit:
+            path: list[str | int] = []
+            while at > 0:
+                _, _, at, key = seen[at]  # type: ignore[assignment]
+                path.append(key)  # type: ignore[arg-type]
+            return path[::-1]
+        pairs = item.items() if isinstance(item, dict) else enumerate(item)
+        for key, child in pairs:
+            if isinstance(child, (dict, list)):
+                seen.append((child, depth + 1, at, key))
+                todo.append(len(seen) - 1)
+    return None
+
+
+def json_path(path: list[str | int], head: int = 8) -> str:
+    """``$.a[0].b`` for ["a", 0, "b"] (the form bad-input messages use); past ``head`` steps, the rest is
+    counted, not spelled out (a path 100 levels deep is no help to read)."""
+    steps = [f"[{key}]" if isinstance(key, int) else f".{key}" for key in path]
+    if len(steps) > head + 1:
+        return "$" + "".join(steps[:head]) + f"… ({len(steps) - head} more levels)"
+    return "$" + "".join(steps)
+
+
+_NESTING_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def nesting_position(text: str, limit: int = MAX_DEPTH) -> tuple[int, int] | None:
+    """(line, column) of the bracket that opens level ``limit + 1`` in a JSON text, or None: where to point
+    when the parser itself gave up (a RecursionError) and there is no parsed value to walk."""
+    depth = 0
+    for match in _NESTING_TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                offset = match.start()
+                return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+        elif token in "]}":
+            depth -= 1
+    return None
+
+
+def too_deep_message(what: str = "JSON", limit: int = MAX_DEPTH) -> str:
+    return f"{what} nested more than {limit} levels deep (real catalogs, CTDL and credentials nest under 15)"
 
 
 HALF_PAIR = "half of a UTF-16 surrogate pair, not a character"

@@ -62,6 +62,15 @@ def test_bad_json_catalogs_name_the_path(tmp_path: Path) -> None:
                            "\\udc00 at line 2, column 24 is half of a UTF-16 surrogate pair"),
         "surrogate.yaml": ('credentials:\n  - Credential Name: "A\\udc00"\n',
                            "$.credentials[0].Credential Name: half of a UTF-16 surrogate pair"),
+        # Nesting past 100 levels (the YAML one crashed convert with a RecursionError, found by hand).
+        "deep.json": ('{"credentials": [{"Keywords": ' + "[" * 150 + "]" * 150 + "}]}",
+                      "$.credentials[0].Keywords[0][0][0][0][0]… (92 more levels): JSON nested more than "
+                      "100 levels deep (real catalogs, CTDL and credentials nest under 15) (line 1, column 128)"),
+        "deeper.json": ('{"credentials": [{"Keywords": ' + "[" * 5000 + "]" * 5000 + "}]}",
+                        "deeper.json: JSON nested more than 100 levels deep"),
+        "deep.yaml": ("credentials:\n  - Keywords: " + "[" * 150 + "]" * 150 + "\n", "$.credentials[0].Keywords"),
+        "deeper.yaml": ("credentials:\n  - Keywords: " + "[" * 5000 + "]" * 5000 + "\n",
+                        "deeper.yaml: YAML nested more than 100 levels deep"),
     }
     for name, (text, expected) in cases.items():
         (tmp_path / name).write_text(text)

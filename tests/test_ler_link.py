@@ -533,6 +533,11 @@ def test_expired_credentials_are_not_re_issued(tmp_path: Path, index: Path) -> N
      "duplicate member 'type'"),
     ("lone.json", '{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "name": "\\udfff"}',
      "\\udfff at line 1, column 78 is half of a UTF-16 surrogate pair"),
+    ("deep.json", '{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "name": '
+     + "[" * 150 + "]" * 150 + "}", "deep.json, $.name[0][0][0][0][0][0][0]… (92 more levels): JSON nested more "
+     "than 100 levels deep"),
+    ("deeper.json", '{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "name": '
+     + "[" * 5000 + "]" * 5000 + "}", "deeper.json: JSON nested more than 100 levels deep"),
 ])
 def test_unreadable_input_stops_everything(tmp_path: Path, index: Path, name: str, content: str,
                                            message: str) -> None:

@@ -220,6 +220,20 @@ def test_an_unpaired_surrogate_is_refused_before_it_is_stored(server: tuple[Clie
     assert table_counts(db) == before
 
 
+@pytest.mark.parametrize("depth", [150, 5000])
+def test_deeply_nested_bodies_are_refused_before_they_are_stored(server: tuple[Client, Path, str],
+                                                                  depth: int) -> None:
+    client, db, _ = server
+    before = table_counts(db)
+    body = json.dumps(credential())[:-1] + ', "ceterms:keyword": ' + "[" * depth + "]" * depth + "}"
+    response = client.post(f"/resources/organizations/{ORG}/documents", data=body.encode(),
+                           headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error.startswith("Request body") and "JSON nested more than 100 levels deep" in error
+    assert table_counts(db) == before
+
+
 def test_unknown_organization_is_404(server: tuple[Client, Path, str]) -> None:
     client, db, _ = server
     before = table_counts(db)

@@ -8,6 +8,7 @@ import os
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph
 import pytest
@@ -93,6 +94,53 @@ def test_an_unpaired_surrogate_makes_the_file_unreadable_not_a_crash(tmp_path: P
     assert [(f.rule_id, f.message) for f in given.findings] == [
         ("JSON-UNREADABLE", "$.ceterms:name.en-US: half of a UTF-16 surrogate pair, not a character")]
     assert render("json", given)
+
+
+def _nested(doc: dict, key: str, depth: int, kind: str) -> str:
+    """``doc`` as JSON text with ``key`` holding a value nested ``depth`` levels below it."""
+    opener, closer = {"list": ('[', ']'), "object": ('{"en": ', '}'),
+                      "node": ('{"@type": "ceterms:CostProfile", "ceterms:price": ', '}')}[kind]
+    text = json.dumps({k: v for k, v in doc.items() if k != key}, indent=1)
+    return text[:-2] + f',\n "{key}": ' + opener * depth + '"x"' + closer * depth + "\n}"
+
+
+@pytest.mark.parametrize(("key", "depth", "kind"), [
+    ("ceterms:keyword", 150, "list"),  # past our limit, within the recursive walks' reach
+    ("ceterms:estimatedCost", 600, "node"),  # the converter and the cross-record walk would overflow
+    ("ceterms:name", 950, "list"),  # the record index reads names recursively
+    ("ceterms:description", 5000, "object"),  # json.loads itself gives up (RecursionError)
+])
+def test_deeply_nested_json_is_one_located_finding_not_a_crash(tmp_path: Path, key: str, depth: int,
+                                                                kind: str) -> None:
+    """Found by hand: 600 nested objects crashed validation with a RecursionError traceback."""
+    doc = json.loads(COURSE.read_text(encoding="utf-8"))["@graph"][0]
+    doc["@context"] = "https://credreg.net/ctdl/schema/context/json"
+    text = _nested(doc, key, depth, kind)
+    (tmp_path / "deep.json").write_text(text, encoding="utf-8")
+    (tmp_path / "fine.json").write_text(COURSE.read_text(encoding="utf-8"), encoding="utf-8")
+    report = validate([str(tmp_path)])
+    deep = [f for f in report.findings if Path(f.file).name == "deep.json"]
+    assert [(f.rule_id, f.severity) for f in deep] == [("JSON-UNREADABLE", VIOLATION)]
+    assert "nested more than 100 levels deep" in deep[0].message
+    key_line = text[: text.index(f'"{key}"')].count("\n") + 1
+    if depth < 1000:  # parsed: the JSON pointer of the first container past the limit, and its line
+        assert deep[0].pointer.startswith(f"/{key}/") and deep[0].pointer.count("/") == 100
+        assert deep[0].line == key_line and deep[0].ctid == doc["ceterms:ctid"]
+    else:  # not parsed: the line and column where level 101 opens
+        assert deep[0].line == key_line and f"(line {key_line}, column " in deep[0].message
+    assert {Path(f.file).name for f in report.findings} == {"deep.json", "fine.json"}  # the other file is read
+    assert render("json", report) and render("text", report)
+
+
+def test_deeply_nested_python_objects_are_refused_too() -> None:
+    doc = json.loads(COURSE.read_text(encoding="utf-8"))
+    value: Any = "x"
+    for _ in range(300):
+        value = [value]
+    doc["@graph"][0]["ceterms:keyword"] = value
+    report = validate([doc])
+    assert [f.rule_id for f in report.findings] == ["JSON-UNREADABLE"]
+    assert report.findings[0].pointer == "/@graph/0/ceterms:keyword" + "/0" * 97
 
 
 def test_disable_rules_by_id_and_pattern() -> None:

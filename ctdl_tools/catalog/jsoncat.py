@@ -26,7 +26,15 @@ from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Competency, Record, SkillFramework
 from ctdl_tools.catalog.tabular import list_value
 from ctdl_tools.errors import InputError, Problems, Where
-from ctdl_tools.jsonio import HALF_PAIR, parse_json, read_text, surrogate_path
+from ctdl_tools.jsonio import (
+    HALF_PAIR,
+    json_path,
+    parse_json,
+    read_text,
+    surrogate_path,
+    too_deep,
+    too_deep_message,
+)
 
 SECTIONS = {"organizations": ORGANIZATION, "credentials": CREDENTIAL, "learning_opportunities": LEARNING}
 FRAMEWORKS = "competency_frameworks"
@@ -55,6 +63,11 @@ def load_catalog(path: Path) -> dict[str, Any]:
             mark = getattr(exc, "problem_mark", None)
             raise InputError(Where(str(path), row=mark.line + 1 if mark else None),
                              f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+        except RecursionError:  # PyYAML composes nested flow collections recursively
+            raise InputError(Where(str(path)), too_deep_message("YAML")) from None
+        deep = too_deep(data)
+        if deep is not None:
+            raise InputError(Where(str(path), path=json_path(deep)), too_deep_message("YAML"))
         lone = surrogate_path(data)
         if lone is not None:  # an escape such as "\ud800": no UTF-8 writer could write the CTDL out
             raise InputError(Where(str(path), path=lone), f"{HALF_PAIR}: remove it or give the whole pair")

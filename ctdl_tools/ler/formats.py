@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from ctdl_tools.errors import InputError, Where
-from ctdl_tools.jsonio import read_bytes
+from ctdl_tools.jsonio import json_path, read_bytes, too_deep, too_deep_message
 from ctdl_tools.ler import baked
 from ctdl_tools.ler.jws import Jws, looks_like_jws, parse_jws, strict_json
 
 MAX_BYTES = 10 * 1024 * 1024  # one credential file; a CLR of a whole transcript is a few hundred kB
-MAX_DEPTH = 100  # JSON nesting: real credentials stay under 15 levels
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
@@ -274,13 +273,9 @@ def _json_message(text: str, exc: ValueError) -> str:
 
 
 def _check_depth(value: Any, where: Where) -> None:
-    stack = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise InputError(where, f"JSON nested more than {MAX_DEPTH} levels deep")
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    path = too_deep(value)
+    if path is not None:
+        raise InputError(where.at(path=json_path(path)), too_deep_message())
 
 
 def _parse_token(token: str, path: Path, label: str, where: Where) -> Credential:

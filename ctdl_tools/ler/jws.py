@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from ctdl_tools.jsonio import unpaired_surrogate
+from ctdl_tools.jsonio import too_deep_message, unpaired_surrogate
 from ctdl_tools.ler.keys import ED25519, P256, RSA, IssuerKey
 from ctdl_tools.ler.multibase import b64url_decode, b64url_encode
 
@@ -88,7 +88,7 @@ def strict_json(data: bytes, what: str) -> Any:
         text = data.decode("utf-8")
         value = json.loads(text, object_pairs_hook=_unique_members, parse_constant=_no_constant)
     except RecursionError:
-        raise ValueError(f"{what}: JSON nested too deeply") from None
+        raise ValueError(too_deep_message(what)) from None
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ValueError(f"{what}: invalid JSON: {exc}") from None
     lone = unpaired_surrogate(text)  # json.loads keeps it; no UTF-8 writer or canonicaliser could

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ctdl_tools.jsonio import TooDeep, too_deep, too_deep_message
 from ctdl_tools.validate import crossref
 from ctdl_tools.validate.engine import Engine, RawResult, compile_engine
 from ctdl_tools.validate.lines import Lines
@@ -265,20 +266,24 @@ class Checker:
             one = read_input(item, number, len(self.docs))
             self.sources += one.sources
             found = list(one.findings)
-            readable = []
-            for doc in one.documents:
-                found.extend(self._first_look(doc, readable))
+            readable: list[Document] = []
+            pruned = [self._prune(doc, found) for doc in one.documents]
+            for doc, slim in zip(one.documents, pruned, strict=True):
+                if slim is not None:  # None: nested too deep to look at further (but its records are counted)
+                    found.extend(self._first_look(doc, readable))
+                else:
+                    self._index(doc, names=False)
             if found:
                 self.findings.extend(self._place(found, one.texts.get, one.documents))
             keep = one.sources[0].size <= self.keep_budget if one.sources else False
             if keep:
                 self.keep_budget -= one.sources[0].size
                 self.kept_texts.update(one.texts)
-            for doc in one.documents:
-                if keep:
+            for doc, slim in zip(one.documents, pruned, strict=True):
+                if keep and slim is not None:
                     self.kept[(doc.source.name, doc.ordinal)] = doc.data
-                doc.data = crossref.prune(doc.data)
-                self.docs.append(doc)
+                doc.data = slim or {}
+                self.docs.append(doc)  # even a refused one: documents keep their numbers
             for doc in readable:
                 # On the pruned copy: it keeps every @id and @type, and there is less to walk. The cross-record
                 # checks use the same list of nodes.
@@ -286,16 +291,31 @@ class Checker:
                 self._collect_types(doc)
             self.readable += readable
 
+    @staticmethod
+    def _prune(doc: Document, found: list[Finding]) -> dict | None:
+        """The document's pruned copy (crossref.prune), or None with a finding when it nests deeper than the
+        recursive walks of validation may go (the parser took it; a Python walk would not)."""
+        try:
+            return crossref.prune(doc.data)
+        except TooDeep:
+            path = too_deep(doc.data) or []
+            pointer = "".join(f"/{escape_pointer(str(key))}" for key in path)
+            found.append(finding(doc, "JSON-UNREADABLE", pointer, too_deep_message()))
+            return None
+
     def _first_look(self, doc: Document, readable: list[Document]) -> list[Finding]:
         """JSON-level findings and the record index; ``doc`` joins ``readable`` when RDF can be made of it."""
         found, ok = context_findings(doc)
         found += structure_findings(doc)
-        records = records_of(doc)
-        self.index.extend(records)
-        self.records += len(records)
+        self._index(doc)
         if ok:
             readable.append(doc)
         return found
+
+    def _index(self, doc: Document, names: bool = True) -> None:
+        records = records_of(doc, names)
+        self.index.extend(records)
+        self.records += len(records)
 
     def _collect_types(self, doc: Document) -> None:
         """The classes of every IRI this document describes, as the converter will write them.

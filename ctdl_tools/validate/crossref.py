@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from ctdl_tools.jsonio import MAX_DEPTH, TooDeep
 from ctdl_tools.validate.loader import GRAPH, Document
 from ctdl_tools.validate.prepass import finding
 from ctdl_tools.validate.rdf import escape_pointer
@@ -82,17 +83,23 @@ def prune(value: Any, keep: bool = False) -> Any:
     """
     if not isinstance(value, (dict, list)):
         return value if keep else None
-    return _prune(value, keep, crossref_keys())[0]
+    return _prune(value, keep, crossref_keys(), MAX_DEPTH)[0]
 
 
-def _prune(value: Any, keep: bool, keys: frozenset[str]) -> tuple[Any, bool]:
-    """(the pruned container, whether a node object is in it): one walk instead of a walk per level."""
+def _prune(value: Any, keep: bool, keys: frozenset[str], room: int) -> tuple[Any, bool]:
+    """(the pruned container, whether a node object is in it): one walk instead of a walk per level.
+
+    ``room``: levels left before MAX_DEPTH. Validation's first walk over every container, so it is where
+    input nested too deep for the later, recursive ones (the converter's, the cross-record checks') is
+    caught: TooDeep."""
+    if room <= 0:
+        raise TooDeep
     if isinstance(value, dict):
         nodes = "@id" in value or "@type" in value
         out = {}
         for key, item in value.items():
             if isinstance(item, (dict, list)):
-                kept, has_node = _prune(item, key in keys, keys)
+                kept, has_node = _prune(item, key in keys, keys, room - 1)
                 if has_node or key in keys:
                     out[key] = kept
                 nodes = nodes or has_node
@@ -103,7 +110,7 @@ def _prune(value: Any, keep: bool, keys: frozenset[str]) -> tuple[Any, bool]:
         return out, nodes
     if not any(isinstance(item, (dict, list)) for item in value):  # a list of plain values: the common case
         return (list(value) if keep else [None] * len(value)), False
-    items = [_prune(item, keep, keys) if isinstance(item, (dict, list)) else (item if keep else None, False)
+    items = [_prune(item, keep, keys, room - 1) if isinstance(item, (dict, list)) else (item if keep else None, False)
              for item in value]
     return [kept for kept, _ in items], any(has_node for _, has_node in items)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.jsonio import HALF_PAIR, surrogate_path, unpaired_surrogate
+from ctdl_tools.jsonio import HALF_PAIR, nesting_position, surrogate_path, too_deep_message, unpaired_surrogate
 from ctdl_tools.validate.result import VIOLATION, Finding
 
 SUFFIXES = (".json", ".jsonld")
@@ -199,6 +199,12 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
     except json.JSONDecodeError as exc:
         loaded.findings.append(_file_finding(
             display, "JSON-SYNTAX", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", exc.lineno))
+        return source, _UNREADABLE
+    except RecursionError:  # deeper than the parser goes; shallower excess is found in pass 1 (crossref.prune)
+        place = nesting_position(text)
+        where = f" (line {place[0]}, column {place[1]})" if place else ""
+        loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", too_deep_message() + where,
+                                             place[0] if place else None))
         return source, _UNREADABLE
     lone = unpaired_surrogate(text)
     if lone is not None:

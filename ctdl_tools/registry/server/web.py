@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ctdl_tools.jsonio import unpaired_surrogate
+from ctdl_tools.jsonio import json_path, too_deep, too_deep_message, unpaired_surrogate
 from ctdl_tools.registry.server.auth import KeyRing, token_from_header
 from ctdl_tools.registry.server.graphdoc import Rebaser
 from ctdl_tools.registry.server.service import RegistryService
@@ -124,10 +124,13 @@ async def read_json(request: Request) -> Any:
         where = f"line {exc.lineno}, column {exc.colno}"
         raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at {where}") from None
     except RecursionError:
-        raise ApiError(400, "Request body is nested too deeply") from None
+        raise ApiError(400, f"Request body: {too_deep_message()}") from None
     lone = unpaired_surrogate(text)
     if lone is not None:  # it would be stored, then fail every time the record is served
         raise ApiError(400, f"Request body is not valid Unicode: {lone.message}")
+    deep = too_deep(data)
+    if deep is not None:  # the parser took it; the validator and the pages walk documents recursively
+        raise ApiError(400, f"Request body at {json_path(deep)}: {too_deep_message()}")
     return data
 
 

@@ -77,9 +77,10 @@ def index_records(inputs: Iterable[Any]) -> tuple[Record, ...]:
     return tuple(r for doc in load_documents(list(inputs)).documents for r in records_of(doc))
 
 
-def records_of(doc: Any) -> list[Record]:
-    """The records (nodes with a CTID) of one loaded document, with their names and types."""
-    return [Record(doc.file, ctid, doc.base + pointer, record_name(node), _first_type(node))
+def records_of(doc: Any, names: bool = True) -> list[Record]:
+    """The records (nodes with a CTID) of one loaded document, with their names (unless ``names`` is False:
+    a document nested too deep to walk) and types."""
+    return [Record(doc.file, ctid, doc.base + pointer, record_name(node) if names else None, _first_type(node))
             for pointer, node in doc.nodes if isinstance(ctid := node.get("ceterms:ctid"), str)]
 
 
