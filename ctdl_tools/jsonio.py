@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,15 +47,72 @@ def decode_utf8(data: bytes, name: str) -> str:
                          "save the file as UTF-8") from None
 
 
-def parse_json(text: str, name: str) -> Any:
+class JsonProblem(ValueError):
+    """Why json.loads would not take a text (or took what is not JSON), and where: :func:`loads`."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 syntax: bool = True) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+        self.syntax = syntax  # not JSON at all (False: JSON, but more than can be read)
+
+    @property
+    def located(self) -> str:
+        """The message with its place, e.g. "invalid JSON at line 3, column 7: Expecting ',' delimiter"."""
+        return self.message if self.line is None else self.message.replace(
+            "{where}", f"at line {self.line}, column {self.column}")
+
+
+def loads(text: str, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
+    """json.loads with each way it refuses a text, or accepts what is not JSON, as one :class:`JsonProblem`
+    with a line and column: a syntax error; NaN and Infinity (json.loads takes them; RFC 8259 §6 has no such
+    numbers); an integer longer than Python converts (4300 digits, a ValueError); nesting deeper than the
+    parser goes (a RecursionError)."""
     try:
-        data = json.loads(text)
+        return json.loads(text, object_pairs_hook=object_pairs_hook, parse_constant=_not_a_number)
     except json.JSONDecodeError as exc:
-        raise InputError(Where(name), f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        raise JsonProblem(f"invalid JSON {{where}}: {exc.msg}", exc.lineno, exc.colno) from None
+    except _NotANumber as exc:
+        raise _problem(text, _CONSTANT, f"{exc.args[0]} {{where}} is not a JSON number (RFC 8259 §6)") from None
     except RecursionError:
         place = nesting_position(text)
-        raise InputError(Where(name), too_deep_message()
-                         + (f" (line {place[0]}, column {place[1]})" if place else "")) from None
+        raise JsonProblem(too_deep_message() + (" ({where})" if place else ""), *(place or (None, None)),
+                          syntax=False) from None
+    except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        if "digits" not in str(exc):
+            raise
+        problem = _problem(text, _LONG_INTEGER, "a number {where} has more digits than can be read "
+                           f"({sys.get_int_max_str_digits()})")
+        problem.syntax = False
+        raise problem from None
+
+
+class _NotANumber(ValueError):
+    pass
+
+
+def _not_a_number(name: str) -> Any:
+    raise _NotANumber(name)
+
+
+_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|NaN|-?Infinity')
+_LONG_INTEGER = re.compile(r'"(?:[^"\\]|\\.)*"|-?[0-9]{1000,}')
+
+
+def _problem(text: str, pattern: re.Pattern[str], message: str) -> JsonProblem:
+    """A JsonProblem at the first match of ``pattern`` outside strings (its first branch matches strings)."""
+    for match in pattern.finditer(text):
+        if not match.group().startswith('"'):
+            offset = match.start()
+            return JsonProblem(message, text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset))
+    return JsonProblem(message.replace(" {where}", ""))
+
+
+def parse_json(text: str, name: str) -> Any:
+    try:
+        data = loads(text)
+    except JsonProblem as problem:
+        raise InputError(Where(name), problem.located) from None
     lone = unpaired_surrogate(text)
     if lone is not None:
         raise InputError(Where(name), lone.message)
@@ -62,7 +120,7 @@ def parse_json(text: str, name: str) -> Any:
     if deep is not None:
         place = nesting_position(text)
         raise InputError(Where(name, path=json_path(deep)), too_deep_message()
-                         + (f" (line {place[0]}, column {place[1]})" if place else ""))
+                         + (f" (at line {place[0]}, column {place[1]})" if place else ""))
     return data
 
 
@@ -132,6 +190,34 @@ def nesting_position(text: str, limit: int = MAX_DEPTH) -> tuple[int, int] | Non
 
 def too_deep_message(what: str = "JSON", limit: int = MAX_DEPTH) -> str:
     return f"{what} nested more than {limit} levels deep (real catalogs, CTDL and credentials nest under 15)"
+
+
+def parse_yaml(text: str, name: str) -> Any:
+    """YAML (catalogs, mapping files) with the same guarantees as :func:`parse_json`: every way the parser or
+    the data fails is one :class:`InputError` naming the place (PyYAML composes nested collections
+    recursively, and its int constructor raises a bare ValueError past 4300 digits)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(Where(name, row=mark.line + 1 if mark else None),
+                         f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:
+        raise InputError(Where(name), too_deep_message("YAML")) from None
+    except ValueError as exc:
+        if "digits" not in str(exc):
+            raise
+        raise InputError(Where(name), f"a number has more digits than can be read ({sys.get_int_max_str_digits()})"
+                         ) from None
+    deep = too_deep(data)
+    if deep is not None:
+        raise InputError(Where(name, path=json_path(deep)), too_deep_message("YAML"))
+    lone = surrogate_path(data)
+    if lone is not None:  # an escape such as "\ud800": no UTF-8 writer could write the CTDL out
+        raise InputError(Where(name, path=lone), f"{HALF_PAIR}: remove it or give the whole pair")
+    return data
 
 
 HALF_PAIR = "half of a UTF-16 surrogate pair, not a character"

@@ -65,12 +65,19 @@ def test_bad_json_catalogs_name_the_path(tmp_path: Path) -> None:
         # Nesting past 100 levels (the YAML one crashed convert with a RecursionError, found by hand).
         "deep.json": ('{"credentials": [{"Keywords": ' + "[" * 150 + "]" * 150 + "}]}",
                       "$.credentials[0].Keywords[0][0][0][0][0]… (92 more levels): JSON nested more than "
-                      "100 levels deep (real catalogs, CTDL and credentials nest under 15) (line 1, column 128)"),
+                      "100 levels deep (real catalogs, CTDL and credentials nest under 15) (at line 1, column 128)"),
         "deeper.json": ('{"credentials": [{"Keywords": ' + "[" * 5000 + "]" * 5000 + "}]}",
                         "deeper.json: JSON nested more than 100 levels deep"),
         "deep.yaml": ("credentials:\n  - Keywords: " + "[" * 150 + "]" * 150 + "\n", "$.credentials[0].Keywords"),
         "deeper.yaml": ("credentials:\n  - Keywords: " + "[" * 5000 + "]" * 5000 + "\n",
                         "deeper.yaml: YAML nested more than 100 levels deep"),
+        # json.loads takes NaN (not JSON) and refuses integers past 4300 digits with a bare ValueError.
+        "nan.json": ('{"credentials": [{"Credential Name": "NaN",\n "Credits": NaN}]}',
+                     "NaN at line 2, column 13 is not a JSON number (RFC 8259 §6)"),
+        "long.json": ('{"credentials": [{"Credits": ' + "9" * 5000 + "}]}",
+                      "a number at line 1, column 30 has more digits than can be read (4300)"),
+        "long.yaml": ("credentials:\n  - Credits: " + "9" * 5000 + "\n",
+                      "long.yaml: a number has more digits than can be read (4300)"),
     }
     for name, (text, expected) in cases.items():
         (tmp_path / name).write_text(text)

@@ -538,6 +538,12 @@ def test_expired_credentials_are_not_re_issued(tmp_path: Path, index: Path) -> N
      "than 100 levels deep"),
     ("deeper.json", '{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "name": '
      + "[" * 5000 + "]" * 5000 + "}", "deeper.json: JSON nested more than 100 levels deep"),
+    # Two lines: the JSON Lines sniffing parsed it first, and crashed (found by hand).
+    ("lines.json", '{"@context": "https://w3id.org/openbadges/v2",\n "type": "Assertion", "name": '
+     + "[" * 5000 + "]" * 5000 + "}", "lines.json: JSON nested more than 100 levels deep (real catalogs, CTDL and "
+     "credentials nest under 15) (at line 2, column 130)"),
+    ("nan.json", '{"@context": "https://w3id.org/openbadges/v2",\n "type": "Assertion", "name": NaN}',
+     "NaN at line 2, column 31 is not a JSON number (RFC 8259 §6)"),
 ])
 def test_unreadable_input_stops_everything(tmp_path: Path, index: Path, name: str, content: str,
                                            message: str) -> None:

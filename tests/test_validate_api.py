@@ -127,9 +127,25 @@ def test_deeply_nested_json_is_one_located_finding_not_a_crash(tmp_path: Path, k
         assert deep[0].pointer.startswith(f"/{key}/") and deep[0].pointer.count("/") == 100
         assert deep[0].line == key_line and deep[0].ctid == doc["ceterms:ctid"]
     else:  # not parsed: the line and column where level 101 opens
-        assert deep[0].line == key_line and f"(line {key_line}, column " in deep[0].message
+        assert deep[0].line == key_line and f"(at line {key_line}, column " in deep[0].message
     assert {Path(f.file).name for f in report.findings} == {"deep.json", "fine.json"}  # the other file is read
     assert render("json", report) and render("text", report)
+
+
+@pytest.mark.parametrize(("value", "rule", "message"), [
+    ("NaN", "JSON-SYNTAX", "NaN at line 3, column 21 is not a JSON number (RFC 8259 §6)"),
+    ("-Infinity", "JSON-SYNTAX", "-Infinity at line 3, column 21 is not a JSON number (RFC 8259 §6)"),
+    ("9" * 5000, "JSON-UNREADABLE", "a number at line 3, column 21 has more digits than can be read (4300)"),
+])
+def test_numbers_json_loads_mishandles_are_findings_not_crashes(tmp_path: Path, value: str, rule: str,
+                                                                message: str) -> None:
+    """json.loads takes NaN/Infinity (not JSON) and raises a bare ValueError past 4300 digits (a traceback
+    before this was found by hand)."""
+    text = '{"@context": "https://credreg.net/ctdl/schema/context/json",\n "ceterms:name": "NaN",\n' \
+           f' "ceterms:keyword": {value}}}'
+    (tmp_path / "n.json").write_text(text, encoding="utf-8")
+    report = validate([str(tmp_path / "n.json")])
+    assert [(f.rule_id, f.message, f.line) for f in report.findings] == [(rule, message, 3)]
 
 
 def test_deeply_nested_python_objects_are_refused_too() -> None:

@@ -26,15 +26,7 @@ from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Competency, Record, SkillFramework
 from ctdl_tools.catalog.tabular import list_value
 from ctdl_tools.errors import InputError, Problems, Where
-from ctdl_tools.jsonio import (
-    HALF_PAIR,
-    json_path,
-    parse_json,
-    read_text,
-    surrogate_path,
-    too_deep,
-    too_deep_message,
-)
+from ctdl_tools.jsonio import parse_json, parse_yaml, read_text
 
 SECTIONS = {"organizations": ORGANIZATION, "credentials": CREDENTIAL, "learning_opportunities": LEARNING}
 FRAMEWORKS = "competency_frameworks"
@@ -53,27 +45,8 @@ _COMPETENCY_KEYS = {
 
 
 def load_catalog(path: Path) -> dict[str, Any]:
-    text = read_text(path)
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise InputError(Where(str(path), row=mark.line + 1 if mark else None),
-                             f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
-        except RecursionError:  # PyYAML composes nested flow collections recursively
-            raise InputError(Where(str(path)), too_deep_message("YAML")) from None
-        deep = too_deep(data)
-        if deep is not None:
-            raise InputError(Where(str(path), path=json_path(deep)), too_deep_message("YAML"))
-        lone = surrogate_path(data)
-        if lone is not None:  # an escape such as "\ud800": no UTF-8 writer could write the CTDL out
-            raise InputError(Where(str(path), path=lone), f"{HALF_PAIR}: remove it or give the whole pair")
-    else:
-        data = parse_json(text, str(path))
-    return check_catalog(data, str(path))
+    parse = parse_yaml if path.suffix.lower() in (".yaml", ".yml") else parse_json
+    return check_catalog(parse(read_text(path), str(path)), str(path))
 
 
 def looks_like_catalog(data: object) -> bool:

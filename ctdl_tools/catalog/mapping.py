@@ -27,7 +27,7 @@ from typing import Any
 from ctdl_tools.catalog.fields import LIST_FIELDS, header_key, header_table
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION
 from ctdl_tools.errors import InputError, Where
-from ctdl_tools.jsonio import read_text
+from ctdl_tools.jsonio import parse_yaml, read_text
 from ctdl_tools.vocab.labels import normalize_label
 
 KIND_NAMES = {
@@ -72,14 +72,7 @@ class Mapping:
 def load_mapping(path: Path | None) -> Mapping:
     if path is None:
         return Mapping()
-    import yaml
-
-    try:
-        data = yaml.safe_load(read_text(path))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = Where(str(path), row=mark.line + 1) if mark else Where(str(path))
-        raise InputError(where, f"invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    data = parse_yaml(read_text(path), str(path))
     if not isinstance(data, dict):
         raise InputError(Where(str(path)), "a mapping file must be a YAML mapping with columns/values/defaults")
     return _mapping_from(data, str(path))

@@ -70,12 +70,9 @@ def field_where(item: Competency | SkillFramework, name: str) -> Where:
 
 
 def load_json(path: Path) -> Any:
-    """``jsonio.read_json``, plus the two ways ``json`` fails outside JSONDecodeError: nesting too deep for
-    the recursion limit and integers longer than Python converts (4300 digits)."""
-    try:
-        return read_json(path)
-    except (RecursionError, ValueError) as exc:
-        raise InputError(Where(str(path)), f"unreadable JSON: {type(exc).__name__}: {exc}") from None
+    """``jsonio.read_json``: every way the file fails to be read (syntax, NaN, nesting, over-long integers,
+    lone surrogates) is one located InputError."""
+    return read_json(path)
 
 
 def is_uuid(text: str) -> bool:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ctdl_tools.errors import InputError, Where
-from ctdl_tools.jsonio import json_path, read_bytes, too_deep, too_deep_message
+from ctdl_tools.jsonio import JsonProblem, json_path, loads, read_bytes, too_deep, too_deep_message
 from ctdl_tools.ler import baked
 from ctdl_tools.ler.jws import Jws, looks_like_jws, parse_jws, strict_json
 
@@ -193,8 +193,8 @@ def _is_json_lines(path: Path, text: str) -> bool:
     if not text.startswith("{") or "\n" not in text:
         return False
     try:
-        json.loads(text)
-    except ValueError:
+        loads(text)
+    except JsonProblem:
         first = text.split("\n", 1)[0].strip()
         return first.startswith("{") and _parses(first)
     return False
@@ -202,8 +202,8 @@ def _is_json_lines(path: Path, text: str) -> bool:
 
 def _parses(text: str) -> bool:
     try:
-        json.loads(text)
-    except (ValueError, RecursionError):
+        loads(text)
+    except JsonProblem:
         return False
     return True
 
@@ -255,21 +255,11 @@ def _load_json(text: str, where: Where) -> dict[str, Any]:
     try:
         data = strict_json(text.encode("utf-8"), "JSON")
     except ValueError as exc:
-        raise InputError(where, _json_message(text, exc)) from None
+        raise InputError(where, str(exc).removeprefix("JSON: ")) from None
     if not isinstance(data, dict):
         raise _NotCredential(f"the JSON is a {type(data).__name__}, not an object")
     _check_depth(data, where)
     return data
-
-
-def _json_message(text: str, exc: ValueError) -> str:
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as decode:
-        return f"invalid JSON at line {decode.lineno}, column {decode.colno}: {decode.msg}"
-    except (ValueError, RecursionError):
-        pass
-    return str(exc)
 
 
 def _check_depth(value: Any, where: Where) -> None:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from ctdl_tools.jsonio import too_deep_message, unpaired_surrogate
+from ctdl_tools.jsonio import JsonProblem, loads, unpaired_surrogate
 from ctdl_tools.ler.keys import ED25519, P256, RSA, IssuerKey
 from ctdl_tools.ler.multibase import b64url_decode, b64url_encode
 
@@ -86,10 +86,10 @@ def strict_json(data: bytes, what: str) -> Any:
     escapes refused."""
     try:
         text = data.decode("utf-8")
-        value = json.loads(text, object_pairs_hook=_unique_members, parse_constant=_no_constant)
-    except RecursionError:
-        raise ValueError(too_deep_message(what)) from None
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        value = loads(text, object_pairs_hook=_unique_members)
+    except JsonProblem as problem:  # syntax, NaN/Infinity, nesting, over-long integers
+        raise ValueError(f"{what}: {problem.located}") from None
+    except ValueError as exc:  # UnicodeDecodeError, or a member name given twice
         raise ValueError(f"{what}: invalid JSON: {exc}") from None
     lone = unpaired_surrogate(text)  # json.loads keeps it; no UTF-8 writer or canonicaliser could
     if lone is not None:
@@ -105,9 +105,6 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         result[name] = value
     return result
 
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def sign_jws(payload: bytes | str | Mapping[str, Any], key: IssuerKey, alg: str, kid: str | None = None,

@@ -10,7 +10,6 @@ Unreadable input becomes a finding, never an exception, so one bad file does not
 from __future__ import annotations
 
 import glob
-import json
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.jsonio import HALF_PAIR, nesting_position, surrogate_path, too_deep_message, unpaired_surrogate
+from ctdl_tools.jsonio import HALF_PAIR, JsonProblem, loads, surrogate_path, unpaired_surrogate
 from ctdl_tools.validate.result import VIOLATION, Finding
 
 SUFFIXES = (".json", ".jsonld")
@@ -153,8 +152,8 @@ def reread(source: Source) -> list[Document]:
         if text is None:
             return []
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
+            data = loads(text)
+        except JsonProblem:
             return []
     loaded = Loaded()
     _split(data, source, "", loaded)
@@ -195,16 +194,10 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
     source = Source(display, text if name == "-" else None, None if name == "-" else name, size=len(raw))
     loaded.texts[display] = text
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        loaded.findings.append(_file_finding(
-            display, "JSON-SYNTAX", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", exc.lineno))
-        return source, _UNREADABLE
-    except RecursionError:  # deeper than the parser goes; shallower excess is found in pass 1 (crossref.prune)
-        place = nesting_position(text)
-        where = f" (line {place[0]}, column {place[1]})" if place else ""
-        loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", too_deep_message() + where,
-                                             place[0] if place else None))
+        data = loads(text)  # nesting past MAX_DEPTH that the parser takes is found in pass 1 (crossref.prune)
+    except JsonProblem as problem:
+        rule = "JSON-SYNTAX" if problem.syntax else "JSON-UNREADABLE"
+        loaded.findings.append(_file_finding(display, rule, problem.located, problem.line))
         return source, _UNREADABLE
     lone = unpaired_surrogate(text)
     if lone is not None:

@@ -21,9 +21,10 @@ def _rule(id: str, severity: str, name: str, message: str, source: str, see: str
 
 PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
     _rule("JSON-UNREADABLE", VIOLATION, "Readable file",
-          "The file cannot be read: not UTF-8, a string escapes half of a UTF-16 surrogate pair, or the "
-          "JSON nests more than 100 levels deep",
-          "RFC 8259 §8.1 (UTF-8), §8.2 (unpaired surrogates), §9 (parsers may limit nesting depth)"),
+          "The file cannot be read: not UTF-8, a string escapes half of a UTF-16 surrogate pair, the JSON "
+          "nests more than 100 levels deep, or a number has more digits than can be read",
+          "RFC 8259 §8.1 (UTF-8), §8.2 (unpaired surrogates), §9 (parsers may limit nesting depth and the "
+          "range of numbers)"),
     _rule("JSON-SYNTAX", VIOLATION, "JSON syntax", "The file is not valid JSON", "RFC 8259"),
     _rule("JSON-NOT-CTDL", VIOLATION, "A CTDL document", "The JSON holds no CTDL document", _ENVELOPE),
     _rule("JSONLD-CONTEXT", VIOLATION, "Bundled @context",

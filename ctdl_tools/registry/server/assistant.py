@@ -8,7 +8,6 @@ the same body shape, so clients that check both the status and ``Successful`` se
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ctdl_tools.jsonio import JsonProblem, json_path, loads, too_deep, too_deep_message
 from ctdl_tools.registry.server import graphdoc
 from ctdl_tools.registry.server.service import EnvelopeState, Unprocessable
 from ctdl_tools.registry.server.web import ApiError, Context, ctx_of, json_response, read_json, require_key
@@ -89,9 +89,12 @@ def _graph_of(body: Any) -> tuple[str | None, Any]:
     graph = next((body[k] for k in GRAPH_KEYS if k in body), None)
     if isinstance(graph, str):  # some clients send the graph as a JSON string
         try:
-            graph = json.loads(graph)
-        except json.JSONDecodeError:
-            raise ApiError(400, "GraphInput is a string but not JSON") from None
+            graph = loads(graph)
+        except JsonProblem as problem:
+            raise ApiError(400, f"GraphInput is a string but not JSON: {problem.located}") from None
+        deep = too_deep(graph)
+        if deep is not None:
+            raise ApiError(400, f"GraphInput at {json_path(deep)}: {too_deep_message()}")
     return (org if isinstance(org, str) and org.strip() else None), graph
 
 

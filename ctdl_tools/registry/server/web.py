@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ctdl_tools.jsonio import json_path, too_deep, too_deep_message, unpaired_surrogate
+from ctdl_tools.jsonio import JsonProblem, json_path, loads, too_deep, too_deep_message, unpaired_surrogate
 from ctdl_tools.registry.server.auth import KeyRing, token_from_header
 from ctdl_tools.registry.server.graphdoc import Rebaser
 from ctdl_tools.registry.server.service import RegistryService
@@ -117,14 +117,11 @@ async def read_json(request: Request) -> Any:
         raise ApiError(400, "Request body is empty: expected JSON")
     try:
         text = body.decode("utf-8-sig")
-        data = json.loads(text)
+        data = loads(text)
     except UnicodeDecodeError:
         raise ApiError(400, "Request body is not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno}, column {exc.colno}"
-        raise ApiError(400, f"Request body is not valid JSON: {exc.msg} at {where}") from None
-    except RecursionError:
-        raise ApiError(400, f"Request body: {too_deep_message()}") from None
+    except JsonProblem as problem:
+        raise ApiError(400, f"Request body: {problem.located}") from None
     lone = unpaired_surrogate(text)
     if lone is not None:  # it would be stored, then fail every time the record is served
         raise ApiError(400, f"Request body is not valid Unicode: {lone.message}")
