@@ -69,7 +69,9 @@ def loads(text: str, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] |
     numbers); an integer longer than Python converts (4300 digits, a ValueError); nesting deeper than the
     parser goes (a RecursionError)."""
     try:
-        return json.loads(text, object_pairs_hook=object_pairs_hook, parse_constant=_not_a_number)
+        if object_pairs_hook is None:
+            return _DECODER.decode(text)  # json.loads would build a decoder per call: 10k files, 0.05 s
+        return json.JSONDecoder(object_pairs_hook=object_pairs_hook, parse_constant=_not_a_number).decode(text)
     except json.JSONDecodeError as exc:
         raise JsonProblem(f"invalid JSON {{where}}: {exc.msg}", exc.lineno, exc.colno) from None
     except _NotANumber as exc:
@@ -93,6 +95,9 @@ class _NotANumber(ValueError):
 
 def _not_a_number(name: str) -> Any:
     raise _NotANumber(name)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_not_a_number)
 
 
 _CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|NaN|-?Infinity')
