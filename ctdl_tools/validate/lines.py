@@ -121,7 +121,7 @@ class Lines:
             return line_of(self._fallback, pointer)
         try:
             position = self._position(pointer)
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, RecursionError):  # the C scanner recurses; pointer_lines does not
             self._fallback = pointer_lines(self.text)
             return line_of(self._fallback, pointer)
         return self.text.count("\n", 0, position) + 1
