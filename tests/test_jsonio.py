@@ -53,3 +53,34 @@ def test_the_limit_is_a_hundred_levels_and_paths_are_shortened() -> None:
     assert too_deep(value) is None and too_deep([value]) == [0] * MAX_DEPTH
     assert json_path(["credentials", 0, "name"]) == "$.credentials[0].name"
     assert json_path(["a"] * 30) == "$.a.a.a.a.a.a.a.a… (22 more levels)"
+
+
+def _text(value: Any) -> str:
+    """JSON text of nested ("obj", [(key, value)…]) pairs, which may repeat a key."""
+    if isinstance(value, tuple):
+        return "{" + ", ".join(f"{json.dumps(k)}: {_text(v)}" for k, v in value[1]) + "}"
+    if isinstance(value, list):
+        return "[" + ",\n".join(_text(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+PAIRS = st.recursive(st.integers(0, 3) | TRICKY_TEXT,
+                     lambda inner: st.lists(inner, max_size=3)
+                     | st.lists(st.tuples(st.sampled_from(["a", "b", "a/b", "~", 'q"']), inner), max_size=3).map(
+                         lambda pairs: ("obj", pairs)), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PAIRS)
+def test_repeated_names_are_noticed_and_found(value: Any) -> None:
+    from ctdl_tools.jsonio import loads_noting_repeats
+    from ctdl_tools.validate.lines import repeated_members
+
+    text = _text(value)
+    data, repeats = loads_noting_repeats(text)
+    assert data == json.loads(text)  # the same value json.loads gives: the last of a repeated name wins
+    found = repeated_members(text)
+    assert repeats == bool(found)
+    for pointer, key, line in found:
+        assert pointer.rsplit("/", 1)[1] == key.replace("~", "~0").replace("/", "~1")
+        assert f"{json.dumps(key)}:" in text.splitlines()[line - 1]

@@ -265,3 +265,21 @@ def test_json_syntax_error_has_line_and_column(tmp_path) -> None:
     (finding,) = report.findings
     assert (finding.rule_id, finding.line) == ("JSON-SYNTAX", 4)
     assert "line 4, column 1" in finding.message
+
+
+def test_a_property_given_twice_in_one_object(tmp_path) -> None:
+    """json.loads keeps the last of a repeated name: the first value is lost without a word (RDF never sees
+    it), so the JSON-level pass says so, at the repeat."""
+    doc = wgu()
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    name = json.dumps(doc["ceterms:name"], ensure_ascii=False)
+    twice = text.replace('"ceterms:name": ', f'"ceterms:name": {name},\n  "ceterms:name": ', 1)
+    clean, broken = tmp_path / "clean.json", tmp_path / "twice.json"
+    clean.write_text(text, encoding="utf-8")
+    broken.write_text(twice, encoding="utf-8")
+    before, after = keys(validate([clean])), validate([broken])
+    assert keys(after) - before == Counter({("JSON-DUPLICATE-KEY", VIOLATION): 1})
+    (repeat,) = [f for f in after.findings if f.rule_id == "JSON-DUPLICATE-KEY"]
+    line = twice[: twice.index('"ceterms:name"', twice.index('"ceterms:name"') + 1)].count("\n") + 1
+    assert (repeat.pointer, repeat.line, repeat.property, repeat.ctid) == (
+        "/ceterms:name", line, "ceterms:name", doc["ceterms:ctid"])

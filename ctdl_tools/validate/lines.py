@@ -73,6 +73,48 @@ def pointer_lines(text: str) -> dict[str, int]:
     return lines
 
 
+def repeated_members(text: str) -> list[tuple[str, str, int]]:
+    """(pointer of the member, its name, line) for every name an object gives again after its first time,
+    in text order. The same scan as :func:`pointer_lines`, keeping each object's names; run only on
+    texts that have repeats (``jsonio.loads_noting_repeats`` says which)."""
+    found: list[tuple[str, str, int]] = []
+    line = 1
+    # Each stack entry: [pointer of the container, is_object, next index, expecting_key, names seen]
+    stack: list[list] = []
+    key = ""
+    for match in _TOKEN.finditer(text):
+        tok = match.group()
+        first = tok[0]
+        if first == "\n":
+            line += 1
+        elif first in ",:":
+            continue
+        elif first in "}]":
+            if stack:
+                stack.pop()
+        elif stack and stack[-1][1]:
+            top = stack[-1]
+            if top[3]:  # an object key
+                key = _unescape(tok) if first == '"' else tok
+                top[3] = False
+                if key in top[4]:
+                    found.append((f"{top[0]}/{_escape(key)}", key, line))
+                top[4].add(key)
+                continue
+            top[3] = True
+            if first in "{[":
+                stack.append([f"{top[0]}/{_escape(key)}", first == "{", 0, first == "{", set()])
+        elif stack:  # an array element
+            top = stack[-1]
+            index = top[2]
+            top[2] = index + 1
+            if first in "{[":
+                stack.append([f"{top[0]}/{index}", first == "{", 0, first == "{", set()])
+        elif first in "{[":  # the root
+            stack.append(["", first == "{", 0, first == "{", set()])
+    return found
+
+
 def line_of(index: dict[str, int], pointer: str) -> int | None:
     """The line of ``pointer``, or of its nearest ancestor that has one."""
     while True:

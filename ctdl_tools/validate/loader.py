@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.jsonio import HALF_PAIR, JsonProblem, loads, surrogate_path, unpaired_surrogate
+from ctdl_tools.jsonio import (
+    HALF_PAIR,
+    JsonProblem,
+    loads,
+    loads_noting_repeats,
+    surrogate_path,
+    unpaired_surrogate,
+)
 from ctdl_tools.validate.result import VIOLATION, Finding
 
 SUFFIXES = (".json", ".jsonld")
@@ -194,11 +201,14 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
     source = Source(display, text if name == "-" else None, None if name == "-" else name, size=len(raw))
     loaded.texts[display] = text
     try:
-        data = loads(text)  # nesting past MAX_DEPTH that the parser takes is found in pass 1 (crossref.prune)
+        # Nesting past MAX_DEPTH that the parser takes is found in pass 1 (crossref.prune).
+        data, repeats = loads_noting_repeats(text)
     except JsonProblem as problem:
         rule = "JSON-SYNTAX" if problem.syntax else "JSON-UNREADABLE"
         loaded.findings.append(_file_finding(display, rule, problem.located, problem.line))
         return source, _UNREADABLE
+    if repeats:
+        loaded.findings += _repeat_findings(display, text)
     lone = unpaired_surrogate(text)
     if lone is not None:
         loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", lone.message, lone.line))
@@ -210,6 +220,19 @@ def _file_finding(file: str, rule: str, message: str, line: int | None = None) -
     from ctdl_tools.validate.rules import PYTHON_RULES
 
     return Finding(rule, VIOLATION, message, file, "", line, source=PYTHON_RULES[rule].citation)
+
+
+def _repeat_findings(file: str, text: str) -> list[Finding]:
+    """JSON-DUPLICATE-KEY for each name an object repeats, at the repeat (the value json.loads kept)."""
+    from ctdl_tools.validate.lines import repeated_members
+    from ctdl_tools.validate.rules import PYTHON_RULES
+
+    citation = PYTHON_RULES["JSON-DUPLICATE-KEY"].citation
+    return [Finding("JSON-DUPLICATE-KEY", VIOLATION,
+                    f"{key} is given again in this object: only this last value is read, the earlier one is lost "
+                    "(merge the values into one list)", file, pointer, line,
+                    property=key if ":" in key or key.startswith("@") else None, source=citation)
+            for pointer, key, line in repeated_members(text)]
 
 
 def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = "", first_index: int = 0) -> None:

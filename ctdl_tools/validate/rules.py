@@ -26,6 +26,9 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
           "RFC 8259 §8.1 (UTF-8), §8.2 (unpaired surrogates), §9 (parsers may limit nesting depth and the "
           "range of numbers)"),
     _rule("JSON-SYNTAX", VIOLATION, "JSON syntax", "The file is not valid JSON", "RFC 8259"),
+    _rule("JSON-DUPLICATE-KEY", VIOLATION, "Member names unique",
+          "An object gives the same name twice: JSON parsers keep one of the values (which one differs), so the "
+          "other is silently lost", "RFC 8259 §4 (the names within an object SHOULD be unique)"),
     _rule("JSON-NOT-CTDL", VIOLATION, "A CTDL document", "The JSON holds no CTDL document", _ENVELOPE),
     _rule("JSONLD-CONTEXT", VIOLATION, "Bundled @context",
           "@context must be the CTDL or CTDL-ASN context URL; other contexts are never fetched",
