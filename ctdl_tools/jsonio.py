@@ -48,6 +48,9 @@ def decode_utf8(data: bytes, name: str) -> str:
                          "save the file as UTF-8") from None
 
 
+_STRING = r'"(?:[^"\\]|\\.)*"'  # a JSON string, so what looks like a token inside one is passed over
+
+
 class JsonProblem(ValueError):
     """Why json.loads would not take a text (or took what is not JSON), and where: :func:`loads`."""
 
@@ -84,8 +87,9 @@ def loads(text: str, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] |
     except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
         if "digits" not in str(exc):
             raise
-        problem = _problem(text, _LONG_INTEGER, "a number {where} has more digits than can be read "
-                           f"({sys.get_int_max_str_digits()})")
+        limit = sys.get_int_max_str_digits()
+        too_long = re.compile(_STRING + rf"|-?[0-9]{{{limit + 1},}}(?![.eE0-9])")  # an integer, not a float's
+        problem = _problem(text, too_long, f"a number {{where}} has more digits than can be read ({limit})")
         problem.syntax = False
         raise problem from None
 
@@ -125,8 +129,7 @@ def loads_noting_repeats(text: str) -> tuple[Any, bool]:
     return value, _REPEATS.seen
 
 
-_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|NaN|-?Infinity')
-_LONG_INTEGER = re.compile(r'"(?:[^"\\]|\\.)*"|-?[0-9]{1000,}')
+_CONSTANT = re.compile(_STRING + "|NaN|-?Infinity")
 
 
 def _problem(text: str, pattern: re.Pattern[str], message: str) -> JsonProblem:
@@ -158,6 +161,7 @@ def parse_json(text: str, name: str) -> Any:
 # levels (the deepest file in the corpus: 12); the walks over them are recursive, and Python's stack is not
 # for arbitrary input: deeper input is refused with its place named, not met with a RecursionError.
 MAX_DEPTH = 100
+
 
 
 class TooDeep(ValueError):
@@ -199,7 +203,7 @@ def json_path(path: list[str | int], head: int = 8) -> str:
     return "$" + "".join(steps)
 
 
-_NESTING_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_NESTING_TOKEN = re.compile(_STRING + r"|[\[\]{}]")
 
 
 def nesting_position(text: str, limit: int = MAX_DEPTH) -> tuple[int, int] | None:
