@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+|\n')
 
@@ -33,8 +34,34 @@ def pointer_lines(text: str) -> dict[str, int]:
     back to the enclosing array), which keeps the scan cheap on large files.
     """
     lines: dict[str, int] = {"": 1}
+    for pointer, line, name, _ in _scan(text):
+        if name is None:
+            lines[pointer] = line
+    return lines
+
+
+def repeated_members(text: str) -> list[tuple[str, str, int]]:
+    """(pointer of the member, its name, line) for every name an object gives again after its first time,
+    in text order; run only on texts that have repeats (``jsonio.loads_noting_repeats`` says which)."""
+    seen: dict[int, set[str]] = {}
+    found: list[tuple[str, str, int]] = []
+    for pointer, line, name, number in _scan(text):
+        if name is not None:
+            names = seen.setdefault(number, set())
+            if name in names:
+                found.append((pointer, name, line))
+            names.add(name)
+    return found
+
+
+def _scan(text: str) -> Iterator[tuple[str, int, str | None, int]]:
+    """A JSON text's structure, token by token (regular expression; no parse): (pointer, line, None, 0)
+    where a member's value or a container in an array starts, and (pointer of the member, line, its name,
+    number of its object) for each member name. Objects are numbered in text order: a repeated member's
+    value has the same pointer as the first one's."""
     line = 1
-    # Each stack entry: [pointer of the container, is_object, next index, expecting_key]
+    objects = 0
+    # Each stack entry: [pointer of the container, is_object, next index, expecting_key, object number]
     stack: list[list] = []
     key: str = ""
     for match in _TOKEN.finditer(text):
@@ -52,67 +79,26 @@ def pointer_lines(text: str) -> dict[str, int]:
             if top[3]:  # an object key
                 key = _unescape(tok) if first == '"' else tok
                 top[3] = False
+                yield f"{top[0]}/{_escape(key)}", line, key, top[4]
                 continue
             top[3] = True
             pointer = f"{top[0]}/{_escape(key)}"
-            lines[pointer] = line
-            if first == "{":
-                stack.append([pointer, True, 0, True])
-            elif first == "[":
-                stack.append([pointer, False, 0, False])
+            yield pointer, line, None, 0
+            if first == "{" or first == "[":
+                objects += 1
+                stack.append([pointer, first == "{", 0, first == "{", objects])
         elif stack:  # an array element
             top = stack[-1]
             index = top[2]
             top[2] = index + 1
             if first == "{" or first == "[":
                 pointer = f"{top[0]}/{index}"
-                lines[pointer] = line
-                stack.append([pointer, first == "{", 0, first == "{"])
+                yield pointer, line, None, 0
+                objects += 1
+                stack.append([pointer, first == "{", 0, first == "{", objects])
         elif first == "{" or first == "[":  # the root
-            stack.append(["", first == "{", 0, first == "{"])
-    return lines
-
-
-def repeated_members(text: str) -> list[tuple[str, str, int]]:
-    """(pointer of the member, its name, line) for every name an object gives again after its first time,
-    in text order. The same scan as :func:`pointer_lines`, keeping each object's names; run only on
-    texts that have repeats (``jsonio.loads_noting_repeats`` says which)."""
-    found: list[tuple[str, str, int]] = []
-    line = 1
-    # Each stack entry: [pointer of the container, is_object, next index, expecting_key, names seen]
-    stack: list[list] = []
-    key = ""
-    for match in _TOKEN.finditer(text):
-        tok = match.group()
-        first = tok[0]
-        if first == "\n":
-            line += 1
-        elif first in ",:":
-            continue
-        elif first in "}]":
-            if stack:
-                stack.pop()
-        elif stack and stack[-1][1]:
-            top = stack[-1]
-            if top[3]:  # an object key
-                key = _unescape(tok) if first == '"' else tok
-                top[3] = False
-                if key in top[4]:
-                    found.append((f"{top[0]}/{_escape(key)}", key, line))
-                top[4].add(key)
-                continue
-            top[3] = True
-            if first in "{[":
-                stack.append([f"{top[0]}/{_escape(key)}", first == "{", 0, first == "{", set()])
-        elif stack:  # an array element
-            top = stack[-1]
-            index = top[2]
-            top[2] = index + 1
-            if first in "{[":
-                stack.append([f"{top[0]}/{index}", first == "{", 0, first == "{", set()])
-        elif first in "{[":  # the root
-            stack.append(["", first == "{", 0, first == "{", set()])
-    return found
+            objects += 1
+            stack.append(["", first == "{", 0, first == "{", objects])
 
 
 def line_of(index: dict[str, int], pointer: str) -> int | None:
