@@ -106,7 +106,6 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-
 def sign_jws(payload: bytes | str | Mapping[str, Any], key: IssuerKey, alg: str, kid: str | None = None,
              typ: str | None = "JWT") -> str:
     """Compact JWS over ``payload`` (a mapping is serialised compactly, UTF-8, key order kept)."""
