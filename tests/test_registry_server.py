@@ -20,6 +20,7 @@ from ctdl_tools.registry.server import start_embedded
 from ctdl_tools.registry.server.auth import KeyRing
 from ctdl_tools.registry.server.store import MIGRATIONS, Store
 from tests._registry_server_support import (
+    ASSISTANT_AUTH,
     AUTH,
     KEY,
     ORG,
@@ -232,6 +233,37 @@ def test_deeply_nested_bodies_are_refused_before_they_are_stored(server: tuple[C
     (error,) = response.json()["errors"]
     assert error.startswith("Request body") and "JSON nested more than 100 levels deep" in error
     assert table_counts(db) == before
+
+
+FUZZ_ENDPOINTS = [f"/resources/organizations/{ORG}/documents", "/assistant/credential/publishGraph",
+                  "/assistant/organization/publishGraph", "/resources/search", "/graph/search",
+                  "/resources/check_existence", "/metadata/organizations"]
+
+
+def test_random_bodies_are_answered_never_a_server_error(tmp_path: Path) -> None:
+    """Random CTDL-like documents (the validator's fuzz strategy), bare and as Assistant requests, to every
+    endpoint that reads a body: an answer for each, never a 5xx, and the database still opens."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.test_validate_fuzz import DOCUMENTS
+
+    db = tmp_path / "registry.sqlite"
+    with start_embedded(db, KEY, orgs=[f"{ORG}={ORG_NAME}", (ORG2, ORG2_NAME)]) as registry:
+        client = Client(registry.url)
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(DOCUMENTS, st.sampled_from(FUZZ_ENDPOINTS), st.booleans())
+        def answer(document: object, path: str, wrapped: bool) -> None:
+            assistant = path.startswith("/assistant")
+            body = {"PublishForOrganizationIdentifier": ORG, "GraphInput": document} if assistant and wrapped \
+                else document
+            headers = {**(ASSISTANT_AUTH if assistant else AUTH), "Content-Type": "application/json"}
+            response = client.post(path, data=json.dumps(body).encode(), headers=headers)
+            assert response.status_code < 500, (path, response.text[:300])
+
+        answer()
+    assert table_counts(db)  # the store is intact
 
 
 def test_unknown_organization_is_404(server: tuple[Client, Path, str]) -> None:
