@@ -163,7 +163,6 @@ def parse_json(text: str, name: str) -> Any:
 MAX_DEPTH = 100
 
 
-
 class TooDeep(ValueError):
     """JSON nested more than MAX_DEPTH levels (raised by walks that count levels as they go)."""
 

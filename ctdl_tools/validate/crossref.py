@@ -193,11 +193,17 @@ def duplicate_ctids(index: Index) -> Iterator[Finding]:
                               + (" …" if len(others) > 3 else ""), prop="ceterms:ctid", value=ctid)
 
 
-def _values(node: dict, key: str) -> Iterator[tuple[str, object]]:
+def _items(node: dict, key: str) -> list:
+    """A property's values: its list, or its one value as a list of one."""
     value = node.get(key)
-    items = value if isinstance(value, list) else [value]
-    for i, item in enumerate(items):
-        yield (f"/{escape_pointer(key)}/{i}" if isinstance(value, list) else f"/{escape_pointer(key)}"), item
+    return value if isinstance(value, list) else [value]
+
+
+def _values(node: dict, key: str) -> Iterator[tuple[str, object]]:
+    """(pointer inside the node, value) of each of a property's values."""
+    many = isinstance(node.get(key), list)
+    for i, item in enumerate(_items(node, key)):
+        yield (f"/{escape_pointer(key)}/{i}" if many else f"/{escape_pointer(key)}"), item
 
 
 def _reference(item: object) -> str | None:
@@ -234,8 +240,7 @@ def _types(node: dict) -> set[str]:
 
 
 def _ids(node: dict, key: str) -> set[str]:
-    value = node.get(key)
-    return {ref for item in (value if isinstance(value, list) else [value]) if (ref := _reference(item))}
+    return {ref for item in _items(node, key) if (ref := _reference(item))}
 
 
 def frameworks(doc: Document, index: Index) -> Iterator[Finding]:

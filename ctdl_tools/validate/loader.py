@@ -69,8 +69,8 @@ class Document:
     kind: str  # GRAPH (has @graph) or RESOURCE (a single node)
     wrapper: str = ""  # "envelope", "publishGraph request", "array" or ""
     ordinal: int = 0  # position among the documents of its source (to find it again on re-reading)
-    # Pass 1 of validation: every node object of the pruned document with its pointer (crossref.walk),
-    # listed once where the document is read, in a worker when there are workers.
+    # Pass 1 of validation: every node object of the pruned document with its pointer (crossref.node_list),
+    # listed once where the document is read, in a worker when there are workers; crossref.walk reads it.
     walked: list[tuple[str, dict]] | None = None
 
     @property
