@@ -1,4 +1,4 @@
-"""Benchmark ``ctdl_tools.validate.validate`` against pySHACL and ctdl-validate on generated catalogs.
+"""Benchmark ``ctdl_tools.validate.validate`` against pySHACL on generated catalogs.
 
     python benchmarks/bench_validate.py                    # 1k and 10k, pyshacl at 1k and 10k (~15 min)
     python benchmarks/bench_validate.py --sizes 1000,10000,100000 --pyshacl-sizes 1000,10000
@@ -19,8 +19,9 @@ timed ``--runs`` times, median, and run once more for the memory of its whole pr
   (``--jobs`` one per CPU, up to 4).
 * ``pyshacl``: the plain Python path with the *same shapes*: ``pyld.jsonld.to_rdf`` (offline loader) of
   every document → rdflib graph (+ the same rdfs:subClassOf triples) → ``pyshacl.validate`` → report.
-* ``ctdl-validate``: the third-party PyPI validator on the same directory, if installed
-  (``pip install ctdl-validate``); it checks different rules, so only the time is comparable.
+
+The third-party ``ctdl-validate`` (PyPI) has its own script, ``bench_validate_peer.py``: it needs
+Python ≥ 3.12 and checks one file per invocation, so it is timed in the several ways it can be run.
 
 Prints a Markdown table; ``--json FILE`` writes the numbers too.
 """
@@ -314,7 +315,6 @@ def main() -> int:
     sizes = [1000] if opts.quick else [int(s) for s in opts.sizes.split(",")]
     pysizes = {int(s) for s in opts.pyshacl_sizes.split(",") if s}
     work = Path(opts.workdir or tempfile.mkdtemp(prefix="bench-validate-"))
-    ctdl_validate = shutil.which("ctdl-validate") or str(Path(sys.executable).with_name("ctdl-validate"))
     rows = []
     for n in sizes:
         data = work / f"catalog-{n}"
@@ -323,8 +323,6 @@ def main() -> int:
                      "ours": run_ours(data, opts.timeout, opts.runs)}
         if n in pysizes:  # one process: os.wait4's peak RSS is its memory, no watching needed
             row["pyshacl"] = run_child([sys.executable, "-c", CHILD_PYSHACL, str(data)], opts.timeout, watch=False)
-        if Path(ctdl_validate).exists():
-            row["ctdl_validate"] = run_child([ctdl_validate, str(data)], opts.timeout, watch=False)
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     print(table(rows))
@@ -346,16 +344,14 @@ def _cell(result: dict | None, key: str = "wall") -> str:
 
 def table(rows: list[dict]) -> str:
     lines = ["| records | documents | ctdl_tools s | peak MB (all processes) | findings | pyshacl s (validate s) "
-             "| pyshacl peak MB | pyshacl / ours | ctdl-validate s | ctdl-validate / ours |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| pyshacl peak MB | pyshacl / ours |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
-        ours, py, cv = row["ours"], row.get("pyshacl"), row.get("ctdl_validate")
+        ours, py = row["ours"], row.get("pyshacl")
         ratio = f"{py['wall'] / ours['wall']:.1f}×" if py and "seconds" in py and "wall" in ours else "–"
-        cratio = f"{cv['wall'] / ours['wall']:.2f}×" if cv and "wall" in cv else "–"
         pycell = f"{_cell(py)} ({_cell(py, 'validate_seconds')})" if py else "–"
         lines.append(f"| {row['records']:,} | {row['documents']:,} | {_cell(ours)} | {_cell(ours, 'tree_mb')} | "
-                     f"{ours.get('findings', '–')} | {pycell} | {_cell(py, 'rss_mb')} | {ratio} | {_cell(cv)} "
-                     f"| {cratio} |")
+                     f"{ours.get('findings', '–')} | {pycell} | {_cell(py, 'rss_mb')} | {ratio} |")
     return "\n".join(lines)
 
 

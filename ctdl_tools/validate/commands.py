@@ -57,7 +57,7 @@ def _fail(message: str) -> NoReturn:
               help="SHACL engine: native (compiled SHACL Core, the default for our shapes), shacl (Rust: any "
                    "SHACL, used by auto when your shapes need more) or pyshacl (the reference).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Worker processes (native engine, 1000+ documents). 0: one per CPU, up to 4, for up to "
+              help="Worker processes (native engine, 600+ files). 0: one per CPU, up to 4, for up to "
                    "128 MB of JSON; larger submissions run in one process to stay within 1 GB of memory.")
 def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shapes_dirs: tuple[Path, ...],
                      disabled: tuple[str, ...], fail_on: str, engine: str, jobs: int) -> None:
