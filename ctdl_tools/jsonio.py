@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 import threading
 from collections.abc import Callable
@@ -358,9 +359,24 @@ def write_atomic(path: Path | str, data: bytes | Callable[[BinaryIO], None]) -> 
     """Write to a temporary file beside ``path`` and rename it: readers never see half a file.
 
     ``data`` is the bytes, or a function that writes them to the open file (a report larger than memory
-    should hold is streamed).
+    should hold is streamed). A symlink is written through (its target is replaced, the link stays); a
+    FIFO, device or other non-regular file (``-o /dev/stdout``, a named pipe) is written to as it is:
+    renaming over it would replace the device node or pipe with a plain file.
     """
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = stat.S_IFREG  # not there yet (or not reachable): the rename below makes it or says why
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        with open(path, "wb") as handle:
+            if callable(data):
+                data(handle)
+            else:
+                handle.write(data)
+        return
     # One temporary name per process and target: cheaper than mkstemp's random probing, and still
     # private to this process (the pid) and never confused with a finished file (the leading dot).
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

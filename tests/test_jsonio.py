@@ -4,12 +4,15 @@ deeper (found by hand: 600 nested objects crashed validation, a YAML catalog cra
 from __future__ import annotations
 
 import json
+import os
+import stat
+import threading
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ctdl_tools.jsonio import MAX_DEPTH, json_path, nesting_position, too_deep
+from ctdl_tools.jsonio import MAX_DEPTH, json_path, nesting_position, too_deep, write_atomic
 
 # Nested JSON values with their keys and string contents drawn to trip a naive bracket counter.
 TRICKY_TEXT = st.text(alphabet=st.sampled_from(['[', ']', '{', '}', '"', '\\', 'a', '\n']), max_size=4)
@@ -84,3 +87,34 @@ def test_repeated_names_are_noticed_and_found(value: Any) -> None:
     for pointer, key, line in found:
         assert pointer.rsplit("/", 1)[1] == key.replace("~", "~0").replace("/", "~1")
         assert f"{json.dumps(key)}:" in text.splitlines()[line - 1]
+
+
+# --- write_atomic: a temporary file renamed over the target, except where renaming would replace
+# something that is not a plain file ---------------------------------------------------------------------
+def test_write_atomic_writes_through_a_symlink(tmp_path) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to("report.json")
+    write_atomic(link, b"new")
+    assert link.is_symlink() and target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "report.json"]  # no temporary left
+
+
+def test_write_atomic_writes_into_a_fifo_and_leaves_it_a_fifo(tmp_path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_atomic(fifo, lambda handle: handle.write(b"streamed"))
+    reader.join(timeout=10)
+    assert received == [b"streamed"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_write_atomic_replaces_a_regular_file_whole(tmp_path) -> None:
+    target = tmp_path / "out" / "report.json"  # the directory is made
+    write_atomic(target, b"first")
+    write_atomic(target, b"second")
+    assert target.read_bytes() == b"second" and os.listdir(target.parent) == ["report.json"]

@@ -176,6 +176,51 @@ def test_disable_rules_by_id_and_pattern(catalog: Path) -> None:
     assert "warning: --disable MDP-NO-SUCH-RULE matches no rule" in typo.stderr and typo.exit_code == 0
 
 
+def test_unreadable_input_fails_whatever_is_disabled(catalog: Path) -> None:
+    # Found by hand: --disable JSON-SYNTAX used to drop the finding, and with it the exit 2: a CI gate passed
+    # a file it never read.
+    (catalog / "truncated.json").write_text('{"@graph": [ {"a": 1,} ]}', encoding="utf-8")
+    for pattern, kept in (("JSON-SYNTAX", "JSON-SYNTAX stays"), ("JSON-*", "JSON-UNREADABLE and JSON-SYNTAX stay"),
+                          ("*", "JSON-UNREADABLE and JSON-SYNTAX stay")):
+        result = ctdl("validate", "catalog/truncated.json", "--disable", pattern)
+        assert result.exit_code == 2, (pattern, result.output)
+        assert "JSON-SYNTAX" in result.stdout
+        assert f"warning: --disable {pattern}: {kept} on (input that cannot be read always fails" in result.stderr
+
+
+USER_SHAPES_UNICODE = r"""@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ceterms: <https://purl.org/ctdl/terms/> .
+@prefix ctshapes: <https://purl.org/ctdl_tools/shapes/> .
+<https://agency.example.gov/shapes/NoFounding> a sh:NodeShape ;
+    sh:targetClass ceterms:CredentialOrganization ;
+    ctshapes:ruleId "AGENCY-NAME-FORM" ;
+    sh:name "Nom — café" ;
+    sh:property [ sh:path ceterms:name ; sh:maxCount 0 ;
+                  sh:message "Le nom — « café » \\ \"cité\" \u00e9 \U0001F600" ] .
+"""
+
+
+def test_shape_texts_keep_their_characters_and_escapes(catalog: Path) -> None:
+    # Found by hand: Turtle literals with a backslash were decoded with Python's unicode_escape, which reads
+    # Latin-1, so every non-ASCII character beside an escape came out as mojibake (our own "{"en-US": "…"}"
+    # and "§" included). A node shape without a message takes its property shape's.
+    shapes = catalog.parent / "agency"
+    shapes.mkdir()
+    (shapes / "name.ttl").write_text(USER_SHAPES_UNICODE, encoding="utf-8")
+    plain = {**BROKEN, "@graph": [{**BROKEN["@graph"][0], "ceterms:name": "Plain"}]}
+    (catalog / "plain.json").write_text(json.dumps(plain), encoding="utf-8")
+    result = ctdl("validate", "catalog/organization.json", "catalog/plain.json", "--shapes", "agency", "--format",
+                  "json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    mine = [f for f in report["findings"] if f["rule_id"] == "AGENCY-NAME-FORM"]
+    assert mine and mine[0]["message"] == 'Le nom — « café » \\ "cité" é \U0001F600'
+    assert report["rules"]["AGENCY-NAME-FORM"]["name"] == "Nom — café"
+    langstring = next(f for f in report["findings"] if f["rule_id"] == "STRUCT-LANGSTRING")
+    assert langstring["message"] == 'ceterms:name must be a language map such as {"en-US": "…"}, not a plain string'
+    assert "registry.md §2.6" in langstring["source"]
+
+
 def test_user_shapes_add_rules_with_their_own_ids(catalog: Path) -> None:
     shapes = catalog.parent / "agency"
     shapes.mkdir()

@@ -33,7 +33,7 @@ from ctdl_tools.validate.rdf import (
 )
 from ctdl_tools.validate.reporters.common import records_of
 from ctdl_tools.validate.result import Finding, Record, Report, Rule, sort_findings
-from ctdl_tools.validate.rules import PYTHON_RULES
+from ctdl_tools.validate.rules import PYTHON_RULES, UNREADABLE_RULES
 from ctdl_tools.validate.shapes import ShapeSet, load_shapes
 from ctdl_tools.vocab import vocabulary
 
@@ -146,6 +146,7 @@ class Checker:
         if disabled:
             every = itertools.chain(self.findings, *self.runs)
             off = {f.rule_id for f in every if any(fnmatchcase(f.rule_id, pat) for pat in disabled)}
+            off.difference_update(UNREADABLE_RULES)
             if off:
                 self.findings = [f for f in self.findings if f.rule_id not in off]
                 self.runs = [[f for f in run if f.rule_id not in off] for run in self.runs]
@@ -506,7 +507,7 @@ class Checker:
         if rule is None:
             return (f"SHACL-{component.removesuffix('ConstraintComponent')}", message or component,
                     _compact(path), "", (source or "").strip("<>") or None, False)
-        return (rule.id, rule.message or component, _compact(f"<{rule.about}>" if rule.about else path),
+        return (rule.id, rule.message or message or component, _compact(f"<{rule.about}>" if rule.about else path),
                 rule.citation, rule.shape, rule.origin == "policy")
 
     def _node_part(self, term: str, chunk: Chunk) -> tuple:

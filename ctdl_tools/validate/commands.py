@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, BinaryIO, NoReturn, TypeVar
 import click
 
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError
+from ctdl_tools.validate.rules import UNREADABLE_RULES
 
 if TYPE_CHECKING:
     from ctdl_tools.validate.reporters import Record
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 FORMATS = ("text", "json", "junit", "sarif", "html")
 ENGINE_NAMES = ("auto", "native", "shacl", "pyshacl")  # engine.ENGINE_NAMES, without importing the engines
 
-UNREADABLE_RULES = ("JSON-UNREADABLE", "JSON-SYNTAX")  # the loader's findings for input it could not read
 T = TypeVar("T")
 
 
@@ -50,7 +50,7 @@ def _fail(message: str) -> NoReturn:
               metavar="DIR", help="Your own SHACL shapes (.ttl directory or file), added to ours. Repeatable.")
 @click.option("--disable", "disabled", multiple=True, metavar="RULE-ID",
               help="Turn a rule off; glob patterns (MDP-*-BENCHMARK-*) and commas allowed. Repeatable. "
-                   "See `ctdl shapes list`.")
+                   "See `ctdl shapes list`. JSON-SYNTAX and JSON-UNREADABLE stay on.")
 @click.option("--fail-on", type=click.Choice(["violation", "warning"]), default="violation", show_default=True,
               help="Lowest severity that makes the exit code 1.")
 @click.option("--engine", type=click.Choice(ENGINE_NAMES), default="auto", show_default=True,
@@ -145,6 +145,11 @@ def _warn_unknown_rules(known: set[str], patterns: tuple[str, ...]) -> None:
     for pattern in patterns:
         if not any(fnmatchcase(rule, pattern) for rule in known):
             click.echo(f"warning: --disable {pattern} matches no rule (see `ctdl shapes list`)", err=True)
+        kept = [rule for rule in UNREADABLE_RULES if fnmatchcase(rule, pattern)]
+        if kept:
+            verb = "stays" if len(kept) == 1 else "stay"
+            click.echo(f"warning: --disable {pattern}: {' and '.join(kept)} {verb} on (input that cannot be read "
+                       "always fails, with exit 2)", err=True)
 
 
 def _run(paths: tuple[str, ...], shapes_dirs: tuple[Path, ...], patterns: tuple[str, ...],

@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from ctdl_tools.validate.engine import RawResult
-from ctdl_tools.validate.shapes import ShapeSet
+from ctdl_tools.validate.shapes import ShapeSet, unescape
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -81,22 +81,13 @@ class UnsupportedShapes(ValueError):
 
 
 # --- terms (N-Triples syntax, as the converter writes them) ---------------------------------------------
-_UNESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|[tbnrf\"'\\])")
-_SIMPLE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
-
-
-def _unescape_match(m: re.Match) -> str:
-    code = m.group(1)
-    return chr(int(code[1:], 16)) if code[0] in "uU" else _SIMPLE[code]
-
-
 @lru_cache(maxsize=65536)
 def literal_parts(term: str) -> tuple[str, str | None, str]:
     """(lexical form, language or None, datatype IRI) of an N-Triples literal."""
     end = term.rfind('"')
     lexical = term[1:end]
     if "\\" in lexical:
-        lexical = _UNESCAPE.sub(_unescape_match, lexical)
+        lexical = unescape(lexical)
     rest = term[end + 1:]
     if rest.startswith("@"):
         return lexical, rest[1:], RDF_LANGSTRING

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import sys
 import tempfile
 from collections import defaultdict
@@ -99,8 +100,23 @@ def _plain(term: str) -> str:
         return term[1:-1]
     if term.startswith('"'):
         end = term.rfind('"')
-        return term[1:end].encode("utf-8").decode("unicode_escape") if "\\" in term[1:end] else term[1:end]
+        return unescape(term[1:end]) if "\\" in term[1:end] else term[1:end]
     return term
+
+
+_UNESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|[tbnrf\"'\\])")
+_SIMPLE = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def unescape(lexical: str) -> str:
+    """An N-Triples literal's lexical form from its escaped text. Not Python's ``unicode_escape`` codec: that
+    reads its input as Latin-1, so "café" or an em dash beside an escaped quote came out as mojibake."""
+    return _UNESCAPE.sub(_unescape_match, lexical)
+
+
+def _unescape_match(m: re.Match) -> str:
+    code = m.group(1)
+    return chr(int(code[1:], 16)) if code[0] in "uU" else _SIMPLE[code]
 
 
 def _read(path: Path, number: int) -> list[tuple[str, str, str]]:
@@ -173,7 +189,7 @@ def _cache_file(files: tuple[str, ...]) -> Path | None:
     root = cache_dir()
     if root is None:
         return None
-    key = hashlib.sha256(f"{__version__}\n{sys.version}\nterms shared".encode())
+    key = hashlib.sha256(f"{__version__}\n{sys.version}\nterms shared\nunescaped".encode())
     try:
         for name in files:
             stat = os.stat(name)
