@@ -148,6 +148,26 @@ def test_numbers_json_loads_mishandles_are_findings_not_crashes(tmp_path: Path, 
     assert [(f.rule_id, f.message, f.line) for f in report.findings] == [(rule, message, 3)]
 
 
+@pytest.mark.parametrize(("price", "flagged"), [
+    (8900.5, False), (0.07, False), (1e-7, False), (12999, False), (12999.0, False),
+    ("8900.50", False), ("8.9005E3", True), ("abc", True),
+])
+def test_prices_are_decimals_as_json_numbers_or_decimal_strings(price: Any, flagged: bool) -> None:
+    # Found by hand: JSON-LD 1.1 writes a JSON number with a fraction under an xsd:decimal coercion in the
+    # xsd:double form ("8.9005E3"^^xsd:decimal), which is not a decimal, so every such price ctdl convert
+    # writes (and Credential Engine publishes) was a Violation. A string is the user's lexical form.
+    doc = json.loads(COURSE.read_text(encoding="utf-8"))
+    doc["@graph"][0]["ceterms:estimatedCost"] = [{
+        "@type": "ceterms:CostProfile", "ceterms:price": price, "ceterms:currency": "USD",
+        "ceterms:directCostType": {"@type": "ceterms:CredentialAlignmentObject",
+                                   "ceterms:framework": "https://credreg.net/ctdl/terms/CostType",
+                                   "ceterms:targetNode": "costType:Tuition"}}]
+    found = [f for f in validate(doc).findings if f.property == "ceterms:price"]
+    assert [f.rule_id for f in found] == (["STRUCT-DATATYPE"] if flagged else []), found
+    if flagged:
+        assert found[0].value == price  # quoted as written
+
+
 def test_deeply_nested_python_objects_are_refused_too() -> None:
     doc = json.loads(COURSE.read_text(encoding="utf-8"))
     value: Any = "x"

@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -31,7 +32,8 @@ from ctdl_tools.vocab.schema import load_context
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 RDFS_SUBCLASS = "<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-XSD_STRING, XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER = (XSD + n for n in ("string", "boolean", "double", "integer"))
+XSD_STRING, XSD_BOOLEAN, XSD_DOUBLE, XSD_INTEGER, XSD_DECIMAL = (
+    XSD + n for n in ("string", "boolean", "double", "integer", "decimal"))
 
 # pyld's test for an absolute IRI (jsonld._is_absolute_iri); anything else is dropped from its RDF.
 _PYLD_ABSOLUTE = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
@@ -432,6 +434,8 @@ def _lexical(value: Any, datatype: str | None) -> tuple[str, str | None]:
     if isinstance(value, bool):
         return ("true" if value else "false"), datatype or XSD_BOOLEAN
     if isinstance(value, float) and not value.is_integer():
+        if datatype == XSD_DECIMAL:  # the one place this module departs from JSON-LD 1.1: see _decimal_form
+            return _decimal_form(value), XSD_DECIMAL
         return _canonical_double(value), datatype or XSD_DOUBLE
     if datatype == XSD_DOUBLE and not isinstance(value, str):
         return _canonical_double(float(value)), XSD_DOUBLE
@@ -447,6 +451,14 @@ def _lexical(value: Any, datatype: str | None) -> tuple[str, str | None]:
     if not isinstance(value, str):
         raise Unsupported(f"value {value!r}")
     return value, datatype
+
+
+def _decimal_form(value: float) -> str:
+    """A JSON number with a fraction under an ``xsd:decimal`` coercion (``"ceterms:price": 8900.5``), as a
+    decimal: "8900.5". JSON-LD 1.1 (and pyld) write the xsd:double form, "8.9005E3"^^xsd:decimal, which is not
+    a well-formed xsd:decimal, so every such price would be a Violation although it is how Credential
+    Engine's own records and ``ctdl convert`` write prices (and rdflib, so pySHACL, reads it as 8900.5)."""
+    return format(Decimal(repr(value)), "f")
 
 
 def _canonical_double(value: float) -> str:
