@@ -250,6 +250,25 @@ def test_main_resource_not_first() -> None:
     assert new == Counter({("GRAPH-MAIN-FIRST", VIOLATION): 1})
 
 
+def test_graph_items_that_are_not_node_objects() -> None:
+    # Found by hand: JSON-LD ignores them and validation passed; the registry refuses the document.
+    new = new_findings(LEARNING, lambda d: d[1]["@graph"].extend([None, 5, "x"]))
+    assert new == Counter({("GRAPH-NODES", VIOLATION): 3})
+
+
+@pytest.mark.parametrize(("graph", "rule"), [
+    ([], "GRAPH-NODES"),
+    ({"@id": "_:b0", "@type": "ceterms:CostProfile"}, "GRAPH-NODES"),  # an object, not an array
+    ([{"@id": "_:b0", "@type": "ceterms:CostProfile", "ceterms:price": 5, "ceterms:currency": "USD"}],
+     "GRAPH-NO-RECORD"),  # a blank node and no record
+])
+def test_graph_without_a_main_resource(graph: object, rule: str) -> None:
+    doc = load("course")
+    doc["@graph"] = graph
+    report = validate([doc])
+    assert [(f.rule_id, f.pointer) for f in report.findings] == [(rule, "/@graph")]
+
+
 def test_unknown_context_is_never_fetched(no_network: None) -> None:
     doc = load("course")
     doc["@context"] = "https://example.org/my-context.jsonld"

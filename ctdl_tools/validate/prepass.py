@@ -48,7 +48,7 @@ def structure_findings(doc: Document) -> list[Finding]:
     """@graph documents: every node has @id and @type; the main resource comes first and matches @id."""
     if doc.kind != GRAPH:
         return []
-    out = []
+    out = _graph_form(doc)
     nodes = doc.nodes
     for pointer, node in nodes:
         missing = [k for k in ("@id", "@type") if k not in node]
@@ -56,6 +56,8 @@ def structure_findings(doc: Document) -> list[Finding]:
             out.append(finding(doc, "GRAPH-NODE-ID-TYPE", pointer, f"this @graph node has no {' or '.join(missing)}"))
     if not nodes:
         return out
+    if not out and not any(isinstance(n.get("@id"), str) and not n["@id"].startswith("_:") for _, n in nodes):
+        return [finding(doc, "GRAPH-NO-RECORD", "/@graph")]  # blank nodes only: nothing to file it under
     doc_ctid = ctid_in_uri(str(doc.data.get("@id", "")))
     ctids = [str(n.get("ceterms:ctid", "")).strip().lower() for _, n in nodes]
     at = next((i for i, c in enumerate(ctids) if doc_ctid and c == doc_ctid), None)
@@ -74,6 +76,23 @@ def structure_findings(doc: Document) -> list[Finding]:
                                f"@graph starts with a blank node; the main resource ({ctids[later]}) must be first",
                                value=ctids[later]))
     return out
+
+
+def _graph_form(doc: Document) -> list[Finding]:
+    """What the registry refuses before it reads a node: @graph not a non-empty array, items not objects."""
+    graph = doc.data.get("@graph")
+    if not isinstance(graph, list):
+        return [finding(doc, "GRAPH-NODES", "/@graph", f"@graph is {_kind(graph)}, not an array of node objects")]
+    if not graph:
+        return [finding(doc, "GRAPH-NODES", "/@graph", "@graph is empty: it needs the main resource")]
+    return [finding(doc, "GRAPH-NODES", f"/@graph/{i}", f"@graph item {i} is {_kind(item)}, not a node object",
+                    value=None if item is None else str(item)[:200])
+            for i, item in enumerate(graph) if not isinstance(item, dict)]
+
+
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:

@@ -54,6 +54,11 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
     _rule("JSONLD-RELATIVE-IRI", VIOLATION, "Absolute IRI",
           "A relative IRI: registry records use absolute URLs (a JSON-LD processor resolves it against an "
           "arbitrary base)", _JSONLD),
+    _rule("GRAPH-NODES", VIOLATION, "@graph holds node objects",
+          "@graph must be a non-empty array of node objects", _ENVELOPE),
+    _rule("GRAPH-NO-RECORD", VIOLATION, "A graph has a main resource",
+          "@graph holds only blank nodes: a graph document is its main resource (a node with an @id IRI and "
+          "a CTID) and that resource's blank nodes", _GRAPH),
     _rule("GRAPH-NODE-ID-TYPE", VIOLATION, "@id and @type on @graph nodes",
           "Every node of @graph needs @id and @type", _ENVELOPE),
     _rule("GRAPH-MAIN-FIRST", VIOLATION, "Main resource first",

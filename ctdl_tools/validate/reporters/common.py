@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ctdl_tools.validate.result import INFO, SEVERITIES, VIOLATION, WARNING, Finding, Record, Report, Rule
+from ctdl_tools.validate.rules import UNREADABLE_RULES
 
 FAIL_ON = ("violation", "warning")
 # Keys that hold a record's display name, most specific first (CTDL, CTDL-ASN frameworks, competencies, concepts).
@@ -190,13 +191,23 @@ def verdict(report: Report, fail_on: str = "violation") -> str:
         what = "no violations" if fail_on == "violation" else "no violations or warnings"
         return f"PASSED: {what} ({others})"
     hit = {(f.file, f.ctid or record_pointer(f.pointer)) for f in report.findings
-           if f.severity in bad and (f.ctid or f.pointer)}
-    files = {f.file for f in report.findings if f.severity in bad and not (f.ctid or f.pointer)}  # unreadable…
+           if f.severity in bad and not _about_file(f)}
+    files = {f.file for f in report.findings if f.severity in bad and _about_file(f)}
     where = [f"{len(hit)} record{'' if len(hit) == 1 else 's'}"] if hit or not files else []
     where += [f"{len(files)} file{'' if len(files) == 1 else 's'}"] if files else []
     found = " and ".join(plural(counts[sev], sev) for sev in bad)
     return (f"FAILED: {found} in {' and '.join(where)} ({others})"
             + (" [--fail-on warning]" if fail_on == "warning" else ""))
+
+
+def _about_file(finding: Finding) -> bool:
+    """A finding about the file rather than a record in it: unreadable input, or a document-level key
+    (``/@graph``, ``/@context``) outside any record."""
+    if finding.ctid:
+        return False
+    if finding.rule_id in UNREADABLE_RULES or not finding.pointer:
+        return True
+    return finding.pointer.split("/")[1].startswith("@") and record_pointer(finding.pointer) == ""
 
 
 def rule_of(report: Report, finding: Finding) -> Rule:
