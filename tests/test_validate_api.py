@@ -36,6 +36,14 @@ def test_inputs_files_directories_globs_and_objects() -> None:
     assert [d.kind for d in load_documents([json.loads(COURSE.read_text())]).documents] == ["graph"]
 
 
+def test_a_file_named_twice_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found by hand: `ctdl validate out out/a.json` read a.json twice and reported its CTID as a duplicate.
+    monkeypatch.chdir(COURSE.parent)
+    report = validate(["course.json", str(COURSE), ".", "./course.json"])
+    assert report.files.count("course.json") == 1 and len(report.files) == len(set(report.files))
+    assert not any(f.rule_id == "XREF-CTID-DUPLICATE" for f in report.findings)
+
+
 def test_arrays_envelopes_and_publish_requests(tmp_path: Path) -> None:
     legacy = load_documents([DATA / "registry" / "legacy_list_organizations_10.json"])
     assert [d.base for d in legacy.documents] == [f"/{i}" for i in range(10)]

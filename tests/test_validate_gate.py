@@ -213,6 +213,12 @@ def test_duplicate_ctid() -> None:
     clean = [*LEARNING, {"@context": course["@context"], **second}]
     new = new_findings(clean, lambda d: main(d, 3).update({"ceterms:ctid": main(d, 2)["ceterms:ctid"]}))
     assert new == Counter({("XREF-CTID-DUPLICATE", VIOLATION): 2})
+    clean[3]["ceterms:ctid"] = main(clean, 2)["ceterms:ctid"]
+    ctid = main(clean, 2)["ceterms:ctid"]
+    messages = {f.message for f in validate(clean).findings if f.rule_id == "XREF-CTID-DUPLICATE"}
+    assert messages == {  # each names the other: what and where
+        f"CTID {ctid} is also used by {main(clean, 2)['@id']} (<document 3> at /@graph/0)",
+        f"CTID {ctid} is also used by {main(clean, 3)['@id']} (<document 4> at /)"}
 
 
 def test_dangling_blank_node_in_a_graph_and_in_a_resource_record() -> None:

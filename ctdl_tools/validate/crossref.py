@@ -187,7 +187,9 @@ def duplicate_ctids(index: Index) -> Iterator[Finding]:
         # @ids with one CTID, or two records submitted with the same main CTID, is what the registry rejects.
         if len(ids) > 1 or len(mains) > 1:
             for node in nodes:
-                others = sorted(str(n.id or f"{n.doc.file}#{n.doc.base}{n.pointer}") for n in nodes if n is not node)
+                # Where, not only what: two files may describe the same @id with the CTID.
+                others = sorted(f"{n.id or 'a blank node'} ({n.doc.file} at {n.doc.base}{n.pointer or '/'})"
+                                for n in nodes if n is not node)
                 yield finding(node.doc, "XREF-CTID-DUPLICATE", f"{node.pointer}/ceterms:ctid",
                               f"CTID {ctid} is also used by {', '.join(others[:3])}"
                               + (" …" if len(others) > 3 else ""), prop="ceterms:ctid", value=ctid)

@@ -123,12 +123,19 @@ def files_under(directory: str) -> Iterator[str]:
 
 
 def iter_inputs(items: Iterable[str | Path | dict | list]) -> Iterator[str | dict | list]:
-    """File names (directories and globs expanded, "-" kept) and Python objects, in input order."""
+    """File names (directories and globs expanded, "-" kept) and Python objects, in input order. A file
+    named twice (``ctdl validate out out/a.json``) is read once: twice, its records would be duplicates
+    of themselves (by absolute path, not realpath: a stat per path component is too slow for 100k files)."""
+    seen: set[str] = set()
     for item in items:
         if isinstance(item, (dict, list)):
             yield item
-        else:
-            yield from expand_paths([item])
+            continue
+        for name in expand_paths([item]):
+            key = name if name == "-" else os.path.abspath(name)
+            if key not in seen:
+                seen.add(key)
+                yield name
 
 
 def read_input(item: str | dict | list, number: int, first_index: int = 0) -> Loaded:
