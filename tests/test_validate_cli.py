@@ -276,6 +276,30 @@ def test_every_format_is_byte_identical_across_processes(catalog: Path) -> None:
     assert module.returncode == 1 and module.stdout == outputs[0]["sarif"]
 
 
+def test_output_that_cannot_be_written_is_one_message_and_exit_2(catalog: Path) -> None:
+    # Found by hand: -o '' and a full disk behind a redirection were tracebacks.
+    empty = ctdl("validate", "catalog", "-o", "")
+    assert empty.exit_code == 2 and "needs a file name" in empty.stderr and "Traceback" not in empty.output
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system to fill the disk with")
+    with open("/dev/full", "wb") as full:
+        run = subprocess.run([sys.executable, "-m", "ctdl_tools", "validate", "catalog", "--format", "json"],
+                             cwd=catalog.parent, env=child_env(), stdout=full, stderr=subprocess.PIPE, timeout=120,
+                             check=False)
+    assert run.returncode == 2
+    assert run.stderr == b"error: cannot write the report to standard output: No space left on device\n"
+
+
+def test_a_symlink_given_as_output_is_written_through(catalog: Path) -> None:
+    # Found by hand: the atomic rename replaced a symlink (and, as root, /dev/null) with a plain file.
+    target = catalog.parent / "reports" / "latest.json"
+    target.parent.mkdir()
+    target.write_text("old", encoding="utf-8")
+    (catalog.parent / "report.json").symlink_to(target)
+    assert ctdl("validate", "catalog", "--format", "json", "-o", "report.json").exit_code == 1
+    assert (catalog.parent / "report.json").is_symlink() and json.loads(target.read_text(encoding="utf-8"))
+
+
 def test_the_ctdl_process_exits_with_the_command_code_and_loses_no_output(catalog: Path) -> None:
     # The installed command (cli.entry) ends the process with os._exit once the command is done, skipping
     # the interpreter's teardown: the exit code and every byte written must still come out.

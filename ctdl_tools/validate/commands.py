@@ -10,6 +10,7 @@ catalog of 500 files one unreadable file should not hide the findings in the oth
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -73,6 +74,8 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     # (validate() pauses it while it works; this keeps it off while the report is written too).
     gc.disable()
     patterns = tuple(p.strip() for item in disabled for p in item.split(",") if p.strip())
+    if output is not None and str(output) in ("", "."):  # click makes -o '' the Path "."
+        raise click.BadParameter("needs a file name (or - for standard output)", param_hint="'-o' / '--output'")
     _check_paths(paths)
     _check_engine(engine)
     _warn_unknown_rules(_guard(lambda: _rule_ids(shapes_dirs, patterns)), patterns)
@@ -163,14 +166,20 @@ def _run(paths: tuple[str, ...], shapes_dirs: tuple[Path, ...], patterns: tuple[
 def _emit(writer: Callable[[BinaryIO], None], output: Path | None) -> None:
     """The report to stdout or, atomically, to a file; ``writer`` writes it to a binary handle."""
     if output is None or str(output) == "-":
-        if sys.stdout.isatty():  # click.echo writes colour (or strips it) correctly for a terminal
-            buffer = io.BytesIO()
-            writer(buffer)
-            click.echo(buffer.getvalue().decode("utf-8"), nl=False)
-        else:  # bytes as rendered: no newline translation, no locale encoding
-            sys.stdout.flush()
-            writer(sys.stdout.buffer)
-            sys.stdout.buffer.flush()
+        try:
+            if sys.stdout.isatty():  # click.echo writes colour (or strips it) correctly for a terminal
+                buffer = io.BytesIO()
+                writer(buffer)
+                click.echo(buffer.getvalue().decode("utf-8"), nl=False)
+            else:  # bytes as rendered: no newline translation, no locale encoding
+                sys.stdout.flush()
+                writer(sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+        except BrokenPipeError:  # `ctdl validate … | head`: the reader has all it wanted
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        except OSError as exc:  # a full disk behind a redirection
+            _fail(f"cannot write the report to standard output: {exc.strerror or exc}")
         return
     from ctdl_tools.jsonio import write_atomic
 
