@@ -82,6 +82,8 @@ def test_exit_0_without_violations_and_1_with_them_or_with_warnings_on_fail_on_w
     (["catalog/*.yaml"], "error: no file matches catalog/*.yaml"),
     (["empty"], "error: no .json or .jsonld files under empty"),
     (["catalog", "--shapes", "bad-shapes"], "error: cannot parse shapes"),
+    (["catalog", "--shapes", "empty"], "error: --shapes empty: no .ttl (Turtle) files under it"),
+    (["catalog", "--shapes", "catalog/broken.json"], "error: --shapes catalog/broken.json: not a .ttl (Turtle) file"),
 ])
 def test_exit_2_for_input_that_cannot_be_read_with_one_message(catalog: Path, args: list[str], message: str) -> None:
     (catalog.parent / "empty").mkdir()
@@ -214,6 +216,9 @@ def test_shape_texts_keep_their_characters_and_escapes(catalog: Path) -> None:
     assert result.exit_code == 1, result.output
     report = json.loads(result.stdout)
     mine = [f for f in report["findings"] if f["rule_id"] == "AGENCY-NAME-FORM"]
+    again = ctdl("validate", "catalog/organization.json", "--shapes", "agency", "--shapes", "agency/name.ttl",
+                 "--format", "json")  # one file reached twice is read once: its findings are not doubled
+    assert [f for f in json.loads(again.stdout)["findings"] if f["rule_id"] == "AGENCY-NAME-FORM"] == mine
     assert mine and mine[0]["message"] == 'Le nom — « café » \\ "cité" é \U0001F600'
     assert report["rules"]["AGENCY-NAME-FORM"]["name"] == "Nom — café"
     langstring = next(f for f in report["findings"] if f["rule_id"] == "STRUCT-LANGSTRING")

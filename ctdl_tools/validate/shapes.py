@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pyoxigraph
 
+from ctdl_tools.errors import InputError
 from ctdl_tools.validate.rdf import ntriples
 from ctdl_tools.validate.result import Rule
 
@@ -253,7 +254,23 @@ def _message(term: str) -> str:
 
 
 def load_shapes(extra_dirs: Iterable[Path | str] = (), disabled_rules: Iterable[str] = ()) -> ShapeSet:
-    """Our shapes plus ``extra_dirs`` (directories of .ttl or single files), with rules turned off."""
+    """Our shapes plus ``extra_dirs`` (directories of .ttl or single .ttl files), with rules turned off.
+
+    A user path with no Turtle in it is an InputError: an agency's rules that silently never ran would
+    pass what they exist to stop. A file reached twice (a directory and a file in it) is read once."""
     bundled = bundled_shapes_dir()
+    for extra in extra_dirs:
+        _check_user_shapes(Path(extra))
     files = shape_files([bundled / "policy", bundled / "structure", *extra_dirs])
-    return _load(tuple(str(f) for f in files), tuple(sorted(set(disabled_rules))))
+    unique: dict[str, str] = {}
+    for f in files:
+        unique.setdefault(os.path.abspath(f), str(f))
+    return _load(tuple(unique.values()), tuple(sorted(set(disabled_rules))))
+
+
+def _check_user_shapes(path: Path) -> None:
+    if path.is_dir():
+        if next(path.rglob("*.ttl"), None) is None:
+            raise InputError(f"--shapes {path}", "no .ttl (Turtle) files under it")
+    elif path.suffix.lower() != ".ttl":
+        raise InputError(f"--shapes {path}", "not a .ttl (Turtle) file")
