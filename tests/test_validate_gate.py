@@ -199,6 +199,18 @@ def test_plain_string_where_a_language_map_belongs() -> None:
     assert new == Counter({("STRUCT-LANGSTRING", VIOLATION): 1})
 
 
+def test_language_tag_that_is_not_bcp_47() -> None:
+    def corrupt(d: list[dict]) -> None:
+        main(d)["ceterms:name"] = {"en_US": next(iter(main(d)["ceterms:name"].values()))}
+
+    new = new_findings([wgu()], corrupt)
+    assert new == Counter({("JSONLD-LANGMAP-FORM", VIOLATION): 1, ("MDP-CREDENTIAL-NAME", VIOLATION): 1})
+    broken = [wgu()]
+    corrupt(broken)
+    found = next(f for f in validate(broken).findings if f.rule_id == "JSONLD-LANGMAP-FORM")
+    assert found.value == "en_US" and "'en_US'" in found.message  # as written, not lower-cased
+
+
 def test_two_names_in_one_language() -> None:
     new = new_findings([wgu()], lambda d: main(d).update({"ceterms:name": {"en-US": "MBA", "en-us": "M.B.A."}}))
     assert new == Counter({("STRUCT-UNIQUE-LANG", VIOLATION): 1})
@@ -280,6 +292,17 @@ def test_unknown_context_is_never_fetched(no_network: None) -> None:
     doc["@context"] = "https://example.org/my-context.jsonld"
     report = validate([doc])
     assert [f.rule_id for f in report.findings] == ["JSONLD-CONTEXT"]
+
+
+@pytest.mark.parametrize(("context", "quoted"), [
+    ({"@vocab": "http://example.org/"}, '{"@vocab": "http://example.org/"}'),
+    (["https://credreg.net/ctdl/schema/context/json"], '["https://credreg.net/ctdl/schema/context/json"]'),
+])
+def test_an_inline_or_array_context_is_quoted(no_network: None, context: object, quoted: str) -> None:
+    doc = load("course")
+    doc["@context"] = context
+    (found,) = validate([doc]).findings
+    assert found.rule_id == "JSONLD-CONTEXT" and found.value == quoted and repr(quoted) in found.message
 
 
 def test_json_syntax_error_has_line_and_column(tmp_path) -> None:

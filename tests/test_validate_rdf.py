@@ -189,3 +189,15 @@ def test_ontology_triples_and_pointer_escaping() -> None:
     assert "<https://purl.org/ctdl/terms/BachelorDegree> <http://www.w3.org/2000/01/rdf-schema#subClassOf>" \
         in ontology_ntriples()
     assert escape_pointer("a/b~c") == "a~1b~0c"
+
+
+def test_a_bad_language_tag_is_reported_as_written() -> None:
+    # RDF lower-cases tags; the finding quotes the user's text ("en_US"), which they can search for.
+    doc = {"@context": "https://credreg.net/ctdl/schema/context/json",
+           "@id": "https://credentialengineregistry.org/resources/ce-2c9e5f40-af63-4e8d-b120-4d7f9c3e5ab2",
+           "@type": "ceterms:Course",
+           "ceterms:name": {"en_US": "Welding"},
+           "ceterms:codedNotation": {"@value": "WLD 101", "@language": "EN_us"}}
+    dropped = {(d.pointer, d.kind, d.value) for d in convert(doc, "t").dropped}
+    assert dropped == {("/ceterms:name/en_US", "language", "en_US"),
+                       ("/ceterms:codedNotation", "language", "EN_us")}

@@ -7,6 +7,8 @@ written wrongly, the order of ``@graph`` or a ``_:`` id that points nowhere. The
 
 from __future__ import annotations
 
+import json
+
 from ctdl_tools.ctid import ctid_in_uri
 from ctdl_tools.validate.loader import GRAPH, Document
 from ctdl_tools.validate.rdf import Conversion, is_bundled
@@ -35,10 +37,12 @@ def context_findings(doc: Document) -> tuple[list[Finding], bool]:
     if context is None:
         return [finding(doc, "JSONLD-CONTEXT", "", "the document has no @context")], False
     if not is_bundled(context):
-        shown = context if isinstance(context, str) else type(context).__name__
+        shown = context if isinstance(context, str) else json.dumps(context, ensure_ascii=False)[:120]
+        hint = ("; give the URL as a string, as registry records do"
+                if isinstance(context, list) and any(is_bundled(c) for c in context) else "")
         return [finding(doc, "JSONLD-CONTEXT", "/@context",
                         f"@context {shown!r} is not the CTDL or CTDL-ASN context URL (never fetched): "
-                        "the document was not validated further", value=str(shown))], False
+                        f"the document was not validated further{hint}", value=shown)], False
     if context.startswith("http://"):
         return [finding(doc, "JSONLD-CONTEXT-HTTP", "/@context", value=context)], True
     return [], True

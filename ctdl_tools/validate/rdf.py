@@ -347,6 +347,9 @@ class _Converter:
                     # pyld rejects the whole document here; we report it and keep the rest checkable.
                     self.out.dropped.append(Dropped(where, "langmap", json.dumps(item)[:80]))
                     continue
+                if not known:  # quoted as written ("en_US"), not as lower-cased for RDF
+                    self.out.dropped.append(Dropped(where, "language", lang))
+                    continue
                 self.emit(subject, predicate, self._literal(item, None, tag, where))
 
     def _values(self, subject: str | None, predicate: str | None, coercion: str | None, value: Any,
@@ -397,6 +400,9 @@ class _Converter:
         if language is not None:
             if not isinstance(language, str) or datatype is not None:
                 raise Unsupported(f"{pointer}: @language")
+            if not _lang_ok(language.lower()):
+                self.out.dropped.append(Dropped(pointer, "language", language))  # as written
+                return None
             language = language.lower()
         return self._literal(raw, datatype, language, pointer)
 
