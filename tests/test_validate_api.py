@@ -395,3 +395,14 @@ def test_a_failing_worker_is_reported_not_hung() -> None:
     out = subprocess.run([sys.executable, "-c", FAILING_CHILD, str(DATA / "validate"), str(DATA / "registry")],
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "RuntimeError True"
+
+
+def test_a_rule_many_shapes_share_is_named_by_what_they_share() -> None:
+    # Found by hand: the text summary named STRUCT-LANGSTRING "ceasn:benchmarkLabel language map" (the
+    # first shape's) for findings about ceterms:name. Each finding keeps its own shape's message.
+    report = validate([DATA / "validate"])
+    rule = report.rules["STRUCT-LANGSTRING"]
+    assert (rule.name, rule.message) == ("language map", 'must be a language map such as {"en-US": "…"}, not '
+                                                         "a plain string")
+    assert report.rules["STRUCT-DATATYPE"].name == "datatype"
+    assert report.rules["MDP-CREDENTIAL-NAME"].name == "Credential: ceterms:name required"  # one shape: as is

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import itertools
 import os
@@ -156,8 +157,11 @@ class Checker:
 
     def rules(self) -> dict[str, Rule]:
         out = dict(PYTHON_RULES)
+        shared: dict[str, list[Rule]] = {}
         for rule in sorted(self.shapes.rules.values(), key=lambda r: r.shape):
-            out.setdefault(rule.id, rule)
+            shared.setdefault(rule.id, []).append(rule)
+        for rule_id, rules in shared.items():
+            out.setdefault(rule_id, _one_rule(rules))
         return dict(sorted(out.items()))
 
     def _cross_record(self) -> None:
@@ -557,6 +561,32 @@ class Checker:
             self._by_name = {s.name: s for s in self.sources}
         source = self._by_name.get(name)
         return source.read_text() if source is not None else None
+
+
+def _one_rule(rules: list[Rule]) -> Rule:
+    """The rule that many shapes share (STRUCT-LANGSTRING: one shape per language-map property), named
+    and worded by what their names and messages have in common ("language map"), not by the first
+    shape's property."""
+    first = rules[0]
+    if len(rules) == 1:
+        return first
+    name = _common_tail([r.name for r in rules]) or first.id
+    message = _common_tail([r.message for r in rules]) or f"{name}: each finding's message names the property"
+    return dataclasses.replace(first, name=name, message=message)
+
+
+def _common_tail(texts: list[str]) -> str:
+    """The words every text ends with ("ceterms:name language map", "ceasn:x language map" → "language
+    map"); all of a text when they are the same."""
+    if len(set(texts)) == 1:
+        return texts[0]
+    words = [t.split() for t in texts]
+    tail: list[str] = []
+    for column in zip(*(reversed(w) for w in words), strict=False):  # as far as the shortest
+        if len(set(column)) > 1:
+            break
+        tail.append(column[0])
+    return " ".join(reversed(tail))
 
 
 def _pack(findings: list[Finding]) -> list[tuple]:
