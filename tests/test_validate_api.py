@@ -406,3 +406,16 @@ def test_a_rule_many_shapes_share_is_named_by_what_they_share() -> None:
                                                          "a plain string")
     assert report.rules["STRUCT-DATATYPE"].name == "datatype"
     assert report.rules["MDP-CREDENTIAL-NAME"].name == "Credential: ceterms:name required"  # one shape: as is
+
+
+def test_a_finding_goes_to_the_file_that_wrote_the_property(tmp_path: Path) -> None:
+    # Found by hand: with one @id described in two files, RDF makes one node and every finding on it went
+    # to the first file, even when the second wrote the bad value.
+    doc = json.loads(COURSE.read_text(encoding="utf-8"))
+    (tmp_path / "a.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    doc["@graph"][0]["ceterms:lifeCycleStatusType"]["ceterms:targetNode"] = "audience:Adult"  # wrong scheme
+    doc["@graph"][0]["ceterms:keyword"] = "not a language map"
+    (tmp_path / "b.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    report = validate([tmp_path / "a.json", tmp_path / "b.json"])
+    placed = {(f.rule_id, Path(f.file).name) for f in report.findings if f.rule_id.startswith("STRUCT-")}
+    assert placed == {("STRUCT-CONCEPT-SCHEME", "b.json"), ("STRUCT-LANGSTRING", "b.json")}

@@ -85,6 +85,8 @@ class Chunk:
     focus: dict[str, tuple[Document, str]] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)
     nodes: dict[str, tuple] = field(default_factory=dict)  # focus term → Checker._node_part
+    # Terms described in more than one document of the chunk → every description, in document order.
+    also: dict[str, list[tuple[Document, str]]] = field(default_factory=dict)
     lines: dict[str, Lines] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
     texts: dict[str, str | None] = field(default_factory=dict)
@@ -471,6 +473,8 @@ class Checker:
                 chunk.focus[term] = (doc, pointer)
                 if term in conv.defined:
                     chunk.defined.add(term)
+            elif term in conv.defined:  # described again: findings go where their property is written
+                chunk.also.setdefault(term, [chunk.focus[term]]).append((doc, pointer))
         return conversion_findings(doc, conv)
 
     def _from_results(self, raws: list[RawResult], chunk: Chunk) -> list[Finding]:
@@ -488,6 +492,8 @@ class Checker:
             node = node_parts.get(focus_term)
             if node is None:
                 node = node_parts[focus_term] = self._node_part(focus_term, chunk)
+            if prop and focus_term in chunk.also:
+                node = self._describing(focus_term, prop, value_term, chunk) or node
             if node is _NOT_DATA or (policy and node[6]):
                 # Not the user's data (a vocabulary triple of the ontology preamble), or a policy rule on a
                 # blank node: the Minimum Data Policy is about records (nodes with an @id IRI). A blank-node
@@ -514,11 +520,30 @@ class Checker:
         return (rule.id, rule.message or message or component, _compact(f"<{rule.about}>" if rule.about else path),
                 rule.citation, rule.shape, rule.origin == "policy")
 
-    def _node_part(self, term: str, chunk: Chunk) -> tuple:
+    def _describing(self, term: str, prop: str, value: str | None, chunk: Chunk) -> tuple | None:
+        """Two documents describing one @id make one RDF node; a finding about a property belongs to the
+        file that wrote it: the node part of the first description whose object has ``prop`` and, when the
+        finding is about a value, whose document has that value (both may write the property)."""
+        candidates = []
+        for number, located in enumerate(chunk.also[term]):
+            key = f"{term} {number}"
+            node = chunk.nodes.get(key)
+            if node is None:
+                node = chunk.nodes[key] = self._node_part(term, chunk, located)
+            if node is not _NOT_DATA and prop in node[0]:
+                candidates.append(node)
+        if value is not None and len(candidates) > 1:
+            for node in candidates:
+                conv = node[7]
+                if any(o == value for _, _, o in conv.triples):  # the value may sit deeper (a path's end)
+                    return node
+        return candidates[0] if candidates else None
+
+    def _node_part(self, term: str, chunk: Chunk, located: tuple[Document, str] | None = None) -> tuple:
         """Once per focus node: its JSON object, record CTID, pointer, label, file, the lines of its file,
         whether it is a blank node and its document's conversion. The strings are shared by all of the
         node's findings (100k records give ~1M findings: memory, not just time)."""
-        located = chunk.focus.get(term)
+        located = located or chunk.focus.get(term)
         if located is None:
             return _NOT_DATA
         doc, node_pointer = located
