@@ -141,8 +141,8 @@ def _validate_written(paths: list[Path]) -> bool:
     from ctdl_tools.validate import validate
     from ctdl_tools.validate.reporters import Options, render
 
-    report = validate([str(p) for p in paths])
-    sys.stderr.buffer.write(render("text", report, Options(color=sys.stderr.isatty())))
+    report = validate(sorted(str(p) for p in paths))  # as `ctdl validate OUTDIR` lists them
+    sys.stderr.buffer.write(render("text", report, Options(records=report.index, color=sys.stderr.isatty())))
     sys.stderr.flush()
     return not report.conforms
 

@@ -114,6 +114,10 @@ def test_random_catalogs_never_crash(data: dict) -> None:
 def test_convert_then_validate_uses_the_validator(tmp_path: Path) -> None:
     code, _, err = run("convert", str(SAMPLES / "catalog.json"), "-o", str(tmp_path / "ok"), "--validate")
     assert code == 0 and "PASSED: no violations" in err
+    # The same report as `ctdl validate OUTDIR`: files in its order, records with their names.
+    report = err[err.index(str(tmp_path / "ok")):]  # convert's own summary goes to stdout
+    assert report == run("validate", str(tmp_path / "ok"))[1]
+    assert "Pipe Welder Certificate of Completion" in report
     short = {"credentials": [{"External Identifier": "S1", "Credential Name": "Short", "Credential Type": "Certificate",
                               "Description": "Too short.", "Subject Webpage": "https://keystone.example.edu/s",
                               "Owned By": OWNER}]}
