@@ -419,3 +419,13 @@ def test_a_finding_goes_to_the_file_that_wrote_the_property(tmp_path: Path) -> N
     report = validate([tmp_path / "a.json", tmp_path / "b.json"])
     placed = {(f.rule_id, Path(f.file).name) for f in report.findings if f.rule_id.startswith("STRUCT-")}
     assert placed == {("STRUCT-CONCEPT-SCHEME", "b.json"), ("STRUCT-LANGSTRING", "b.json")}
+
+
+def test_a_dangling_symlink_in_a_directory_is_reported_unreadable(tmp_path: Path) -> None:
+    # Found by hand: it was left out silently, so a catalog missing a file passed.
+    (tmp_path / "course.json").write_text(COURSE.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "gone.json").symlink_to(tmp_path / "nowhere.json")
+    report = validate([tmp_path])
+    unreadable = [f for f in report.findings if f.rule_id == "JSON-UNREADABLE"]
+    assert [(Path(f.file).name, f.message) for f in unreadable] == [
+        ("gone.json", "cannot read: No such file or directory")]
