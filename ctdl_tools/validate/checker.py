@@ -85,8 +85,10 @@ class Chunk:
     focus: dict[str, tuple[Document, str]] = field(default_factory=dict)
     defined: set[str] = field(default_factory=set)
     nodes: dict[str, tuple] = field(default_factory=dict)  # focus term → Checker._node_part
-    # Terms described in more than one document of the chunk → every description, in document order.
+    # Terms described in more than one document of the chunk → every description, in document order, and
+    # the node part of each (Checker._describing).
     also: dict[str, list[tuple[Document, str]]] = field(default_factory=dict)
+    described_nodes: dict[tuple[str, int], tuple] = field(default_factory=dict)
     lines: dict[str, Lines] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
     texts: dict[str, str | None] = field(default_factory=dict)
@@ -526,10 +528,9 @@ class Checker:
         finding is about a value, whose document has that value (both may write the property)."""
         candidates = []
         for number, located in enumerate(chunk.also[term]):
-            key = f"{term} {number}"
-            node = chunk.nodes.get(key)
+            node = chunk.described_nodes.get((term, number))
             if node is None:
-                node = chunk.nodes[key] = self._node_part(term, chunk, located)
+                node = chunk.described_nodes[term, number] = self._node_part(term, chunk, located)
             if node is not _NOT_DATA and prop in node[0]:
                 candidates.append(node)
         if value is not None and len(candidates) > 1:

@@ -259,6 +259,7 @@ def load_shapes(extra_dirs: Iterable[Path | str] = (), disabled_rules: Iterable[
     A user path with no Turtle in it is an InputError: an agency's rules that silently never ran would
     pass what they exist to stop. A file reached twice (a directory and a file in it) is read once."""
     bundled = bundled_shapes_dir()
+    extra_dirs = list(extra_dirs)  # read twice below: a generator would be empty the second time
     for extra in extra_dirs:
         _check_user_shapes(Path(extra))
     files = shape_files([bundled / "policy", bundled / "structure", *extra_dirs])
