@@ -34,6 +34,26 @@ def read_bytes(path: Path | str, max_bytes: int | None = None) -> bytes:
         raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
 
 
+_LONE_CR = re.compile("\r(?!\n)")
+
+
+def has_lone_cr(text: str) -> bool:
+    return _LONE_CR.search(text) is not None
+
+
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset``, counting lines as editors do: LF, CR LF and a lone CR (a
+    classic Mac file) each end one."""
+    line = text.count("\n", 0, offset) + 1
+    start = text.rfind("\n", 0, offset) + 1
+    if "\r" in text and has_lone_cr(text):
+        for cr in _LONE_CR.finditer(text, 0, offset):
+            if text[cr.end():cr.end() + 1] != "\n":  # not a CR LF cut in two by ``offset``
+                line += 1
+                start = max(start, cr.end())
+    return line, offset - start + 1
+
+
 def read_text(path: Path | str) -> str:
     """A UTF-8 text file (a UTF-8 BOM is fine); anything else is an :class:`InputError`."""
     return decode_utf8(read_bytes(path), str(path))
@@ -43,7 +63,7 @@ def decode_utf8(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = line_column(data[: exc.start].decode("latin-1"), exc.start)[0]
         raise InputError(Where(name, row=line),
                          f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
                          "save the file as UTF-8") from None
@@ -78,7 +98,7 @@ def loads(text: str, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] |
             return _DECODER.decode(text)  # json.loads would build a decoder per call: 10k files, 0.05 s
         return json.JSONDecoder(object_pairs_hook=object_pairs_hook, parse_constant=_not_a_number).decode(text)
     except json.JSONDecodeError as exc:
-        raise JsonProblem(f"invalid JSON {{where}}: {exc.msg}", exc.lineno, exc.colno) from None
+        raise JsonProblem(f"invalid JSON {{where}}: {exc.msg}", *line_column(text, exc.pos)) from None
     except _NotANumber as exc:
         raise _problem(text, _CONSTANT, f"{exc.args[0]} {{where}} is not a JSON number (RFC 8259 §6)") from None
     except RecursionError:
@@ -138,7 +158,7 @@ def _problem(text: str, pattern: re.Pattern[str], message: str) -> JsonProblem:
     for match in pattern.finditer(text):
         if not match.group().startswith('"'):
             offset = match.start()
-            return JsonProblem(message, text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset))
+            return JsonProblem(message, *line_column(text, offset))
     return JsonProblem(message.replace(" {where}", ""))
 
 
@@ -216,7 +236,7 @@ def nesting_position(text: str, limit: int = MAX_DEPTH) -> tuple[int, int] | Non
             depth += 1
             if depth > limit:
                 offset = match.start()
-                return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+                return line_column(text, offset)
         elif token in "]}":
             depth -= 1
     return None
@@ -284,7 +304,7 @@ def unpaired_surrogate(text: str) -> Surrogate | None:
     offset = _first_unpaired(text)
     if offset is None:
         return None
-    line, column = text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+    line, column = line_column(text, offset)
     return Surrogate(offset, line, column, text[offset:offset + 6])
 
 

@@ -57,6 +57,16 @@ def test_arrays_envelopes_and_publish_requests(tmp_path: Path) -> None:
     assert [f.rule_id for f in report.findings] == ["JSON-NOT-CTDL"] and not report.conforms
 
 
+@pytest.mark.parametrize("text", ["[]", "[[]]", '{"decoded_resource": []}'])
+def test_an_empty_array_is_not_a_passing_catalog(tmp_path: Path, text: str) -> None:
+    # Found by hand: a catalog file emptied to `[]` passed the gate with 0 records.
+    empty = tmp_path / "catalog.json"
+    empty.write_text(text, encoding="utf-8")
+    report = validate([empty])
+    assert [f.rule_id for f in report.findings] == ["JSON-NOT-CTDL"] and not report.conforms
+    assert report.documents == 0
+
+
 def test_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(COURSE.read_bytes())))
     report = validate(["-"])

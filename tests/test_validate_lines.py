@@ -7,6 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ctdl_tools.jsonio import JsonProblem, line_column, loads
 from ctdl_tools.validate.lines import Lines, line_of, pointer_lines
 
 from .conftest import DATA
@@ -44,3 +45,39 @@ def test_pointer_walk_on_the_corpus_and_scalars_in_arrays() -> None:
     repeated = '{"a": 1,\n "a": {\n  "b": [\n   0,\n   {}\n  ]\n }\n}'  # json.loads keeps the last "a"
     assert [Lines(repeated)(p) for p in ("/a", "/a/b", "/a/b/1")] == [2, 3, 5]
     agree(repeated)
+
+
+@settings(max_examples=100, deadline=None)
+@given(VALUES, st.sampled_from(["\r", "\r\n"]))
+def test_lines_are_the_same_whatever_ends_them(value: object, newline: str) -> None:
+    # Found by hand: a classic Mac file (CR alone) had every finding on line 1.
+    text = json.dumps({"@graph": [value, {"k": value}]}, indent=1)
+    other = text.replace("\n", newline)
+    assert pointer_lines(other) == pointer_lines(text)
+    lines, other_lines = Lines(text), Lines(other)
+    for pointer in pointer_lines(text):
+        assert other_lines(pointer) == lines(pointer), pointer
+
+
+@given(st.text(alphabet="ab\r\n", max_size=30), st.data())
+def test_line_column_counts_lf_crlf_and_lone_cr(text: str, data: st.DataObject) -> None:
+    offset = data.draw(st.integers(0, len(text)))
+    before = text[:offset].replace("\r\n", "\n").replace("\r", "\n")
+    expected = (before.count("\n") + 1, len(before) - before.rfind("\n"))
+    if text[offset - 1:offset + 1] != "\r\n":  # an offset inside CR LF has no column of its own
+        assert line_column(text, offset) == expected
+
+
+def json_problem(text: str) -> JsonProblem:
+    try:
+        loads(text)
+    except JsonProblem as problem:
+        return problem
+    raise AssertionError("parsed")
+
+
+def test_syntax_errors_are_located_in_cr_only_files() -> None:
+    broken = '{\r "@context": "https://credreg.net/ctdl/schema/context/json",\r "@graph": [\r  {"a": 1,}\r ]\r}'
+    problem = json_problem(broken)
+    assert (problem.line, problem.column) == (4, 11)
+    assert json_problem(broken.replace("\r", "\r\n")).line == json_problem(broken.replace("\r", "\n")).line == 4

@@ -33,7 +33,7 @@ import pytest
 from ctdl_tools.validate import validate
 from ctdl_tools.validate.reporters import FORMATS, Options, index_records, json_report, junit, render, sarif, text
 from ctdl_tools.validate.reporters.common import display_path, record_pointer, verdict
-from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Report
+from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report
 
 from .conftest import DATA
 
@@ -148,7 +148,6 @@ def test_text_verdict_follows_fail_on() -> None:
     report = Report(files=["a.json"], records=1)
     assert verdict(report) == "PASSED: no violations (0 warnings, 0 infos)"
     assert text.render(report).splitlines()[-1] == "PASSED: no violations (0 warnings, 0 infos)"
-    from ctdl_tools.validate.result import Finding
 
     warned = Report([Finding("X", WARNING, "m", "a.json", "/@graph/0", 3, ORG_CTID)], ["a.json"], 1, 1)
     assert verdict(warned, "violation").startswith("PASSED")
@@ -157,6 +156,17 @@ def test_text_verdict_follows_fail_on() -> None:
     assert verdict(Report([unreadable], ["b.json"])) == "FAILED: 1 violation in 1 file (0 warnings, 0 infos)"
     both = Report([Finding("X", VIOLATION, "m", "a.json", "/@graph/0", 3, ORG_CTID), unreadable], ["a.json", "b.json"])
     assert verdict(both) == "FAILED: 2 violations in 1 record and 1 file (0 warnings, 0 infos)"
+
+
+def test_verdict_counts_document_level_findings_of_wrapped_documents_as_files(tmp_path: Path) -> None:
+    # Found by hand: `[[], {"@graph": []}]` was "3 violations in 2 records" of a file with no record.
+    nested = tmp_path / "nested.json"
+    nested.write_text('[[], {"@graph": []}]', encoding="utf-8")
+    report = validate([nested])
+    assert {(f.rule_id, f.pointer) for f in report.findings} >= {("JSON-NOT-CTDL", "/0"), ("GRAPH-NODES", "/1/@graph")}
+    assert verdict(report) == f"FAILED: {report.counts[VIOLATION]} violations in 1 file (0 warnings, 0 infos)"
+    record = Finding("X", VIOLATION, "m", "a.json", "/1/@graph/0/ceterms:name", 3)  # no CTID, still in a record
+    assert verdict(Report([record], ["a.json"])) == "FAILED: 1 violation in 1 record (0 warnings, 0 infos)"
 
 
 # --- JSON ---------------------------------------------------------------------------------------------------
@@ -337,7 +347,6 @@ def test_sarif_fingerprints_survive_lines_moving(run: Run, tmp_path: Path) -> No
 
 
 def test_sarif_for_stdin_and_outside_files() -> None:
-    from ctdl_tools.validate.result import Finding
 
     report = Report([Finding("JSON-SYNTAX", VIOLATION, "bad", "<stdin>", "", 2),
                      Finding("JSON-SYNTAX", VIOLATION, "bad", "/elsewhere/x y.json", "", 3)],
@@ -747,7 +756,6 @@ def test_json_findings_carry_every_finding_field() -> None:
     from dataclasses import fields
 
     from ctdl_tools.validate.reporters.json_report import _finding
-    from ctdl_tools.validate.result import Finding
 
     finding = Finding("R", "Warning", "m", "f.json", "/a", 3, "ce-x", "urn:x", "p", "v", "src", "shape")
     out = _finding(finding, {})

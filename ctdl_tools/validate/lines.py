@@ -11,7 +11,9 @@ import json
 import re
 from collections.abc import Iterator
 
-_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+|\n')
+from ctdl_tools.jsonio import has_lone_cr, line_column
+
+_TOKEN = re.compile(r'"(?:[^"\\\n\r]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+|\r\n?|\n')  # CR LF, CR, LF: a line
 
 
 def _unescape(token: str) -> str:
@@ -67,7 +69,7 @@ def _scan(text: str) -> Iterator[tuple[str, int, str | None, int]]:
     for match in _TOKEN.finditer(text):
         tok = match.group()
         first = tok[0]
-        if first == "\n":
+        if first == "\n" or first == "\r":
             line += 1
         elif first in ",:":
             continue
@@ -131,7 +133,8 @@ class Lines:
         self._members: dict[int, list] = {}
         self._fallback: dict[str, int] | None = None
         self._lines: dict[str, int | None] = {}  # answers so far: a record's findings share pointers
-        self.one_line = text is not None and "\n" not in text.strip()
+        self.one_line = text is not None and "\n" not in text.strip() and "\r" not in text.strip()
+        self.lone_cr = text is not None and "\r" in text and has_lone_cr(text)
 
     def __call__(self, pointer: str) -> int | None:
         """The line of ``pointer``, or of its nearest ancestor that has one (None without a text)."""
@@ -152,6 +155,8 @@ class Lines:
         except (ValueError, IndexError, RecursionError):  # the C scanner recurses; pointer_lines does not
             self._fallback = pointer_lines(self.text)
             return line_of(self._fallback, pointer)
+        if self.lone_cr:  # a classic Mac file: CR alone ends lines too
+            return line_column(self.text, position)[0]
         return self.text.count("\n", 0, position) + 1
 
     def _position(self, pointer: str) -> int:

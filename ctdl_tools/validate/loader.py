@@ -20,6 +20,7 @@ from typing import Any
 from ctdl_tools.jsonio import (
     HALF_PAIR,
     JsonProblem,
+    line_column,
     loads,
     loads_noting_repeats,
     surrogate_path,
@@ -202,7 +203,7 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        line = line_column(raw[: exc.start].decode("latin-1"), exc.start)[0]
         loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", "not UTF-8: save the file as UTF-8", line))
         return Source(display), _UNREADABLE
     source = Source(display, text if name == "-" else None, None if name == "-" else name, size=len(raw))
@@ -243,9 +244,12 @@ def _repeat_findings(file: str, text: str) -> list[Finding]:
 
 
 def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = "", first_index: int = 0) -> None:
-    if isinstance(data, list):
+    if isinstance(data, list) and data:
         for i, item in enumerate(data):
             _split(item, source, f"{base}/{i}", loaded, "array", first_index)
+        return
+    if isinstance(data, list):  # a gate must not pass a catalog file that lost its records
+        loaded.findings.append(_not_ctdl(source, base, "an empty array: it holds no CTDL document"))
         return
     if isinstance(data, dict):
         if isinstance(data.get("decoded_resource"), dict):
@@ -260,11 +264,13 @@ def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = 
             n = len(loaded.documents)
             loaded.documents.append(Document(first_index + n, source, base, data, kind, wrapper, n))
             return
-    loaded.findings.append(Finding(
-        "JSON-NOT-CTDL", VIOLATION,
-        "not a CTDL document: expected a graph document (@graph), a /resources record (@context, @type), "
-        "an array of them or a registry envelope", source.name, base, None,
-        source=_citation("JSON-NOT-CTDL")))
+    loaded.findings.append(_not_ctdl(
+        source, base, "not a CTDL document: expected a graph document (@graph), a /resources record "
+        "(@context, @type), an array of them or a registry envelope"))
+
+
+def _not_ctdl(source: Source, base: str, message: str) -> Finding:
+    return Finding("JSON-NOT-CTDL", VIOLATION, message, source.name, base, None, source=_citation("JSON-NOT-CTDL"))
 
 
 def _citation(rule: str) -> str:

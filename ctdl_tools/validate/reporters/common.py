@@ -117,6 +117,9 @@ def _first_type(node: dict) -> str | None:
 
 
 # --- grouping ----------------------------------------------------------------------------------------------
+WRAPPER_KEYS = ("decoded_resource", "GraphInput")  # what loader._split unwraps
+
+
 def record_pointer(pointer: str) -> str:
     """The pointer of the top-level node a pointer is in: ``/3/@graph/2/ceterms:name`` → ``/3/@graph/2``."""
     tokens = pointer.split("/")[1:] if pointer else []
@@ -125,7 +128,7 @@ def record_pointer(pointer: str) -> str:
             return "/" + "/".join(tokens[: i + 2])
     base = []
     for token in tokens:  # an array element, envelope or request wrapper holding a single resource
-        if not (token.isdigit() or token in ("decoded_resource", "GraphInput")):
+        if not (token.isdigit() or token in WRAPPER_KEYS):
             break
         base.append(token)
     return "/" + "/".join(base) if base else ""
@@ -205,9 +208,16 @@ def _about_file(finding: Finding) -> bool:
     (``/@graph``, ``/@context``) outside any record."""
     if finding.ctid:
         return False
-    if finding.rule_id in UNREADABLE_RULES or not finding.pointer:
+    if finding.rule_id in UNREADABLE_RULES or finding.rule_id == "JSON-NOT-CTDL" or not finding.pointer:
         return True
-    return finding.pointer.split("/")[1].startswith("@") and record_pointer(finding.pointer) == ""
+    tokens = finding.pointer.split("/")[1:]
+    wrappers = 0  # array items, envelopes and publish requests around the document
+    while wrappers < len(tokens) and (tokens[wrappers].isdigit() or tokens[wrappers] in WRAPPER_KEYS):
+        wrappers += 1
+    document = "/".join(["", *tokens[:wrappers]]) if wrappers else ""
+    if wrappers == len(tokens):  # the document itself, as the empty pointer is for a file of one document
+        return True
+    return tokens[wrappers].startswith("@") and record_pointer(finding.pointer) == document
 
 
 def rule_of(report: Report, finding: Finding) -> Rule:
