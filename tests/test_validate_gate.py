@@ -258,6 +258,15 @@ def test_unknown_property_and_unknown_class() -> None:
     assert cls == Counter({("STRUCT-UNKNOWN-CLASS", "Warning"): 1})
 
 
+def test_record_of_no_known_class() -> None:
+    # Found by hand: a misspelt @type on a record left only a Warning, and no policy shape targets the class,
+    # so a record missing every required property passed the gate.
+    typo = new_findings([wgu()], lambda d: main(d).update({"@type": "ceterms:BachelorDegre"}))
+    assert typo == Counter({("STRUCT-RECORD-CLASS", VIOLATION): 1, ("STRUCT-UNKNOWN-CLASS", "Warning"): 1})
+    both = new_findings([wgu()], lambda d: main(d).update({"@type": ["ceterms:BachelorDegree", "ceterms:Extra"]}))
+    assert both == Counter({("STRUCT-UNKNOWN-CLASS", "Warning"): 1})
+
+
 def test_key_that_json_ld_drops() -> None:
     new = new_findings([wgu()], lambda d: main(d).update({"ceterms:keyword ": {"en-US": ["x"]}}))
     assert new == Counter({("JSONLD-DROPPED-KEY", VIOLATION): 1})

@@ -391,6 +391,18 @@ def term_shapes(vocab: Vocabulary, known_props: set[str]) -> list[Shape]:
         *annotations("STRUCT-UNKNOWN-CLASS", "Known class",
                      "This @type is not a class of CTDL or CTDL-ASN", "Warning",
                      f"{VOCAB_SOURCE}: rdfs:Class nodes", "https://credreg.net/ctdl/terms")])
+    # Policy shapes target classes: a record typed only with a misspelt class would pass every one of them.
+    record = Shape("record_class", "sh:NodeShape", [
+        "sh:targetSubjectsOf ceterms:ctid",
+        "sh:not [ sh:property [ sh:path rdf:type ; sh:minCount 1 ; sh:node ctshapes:UnknownClass ] ]",
+        *annotations("STRUCT-RECORD-CLASS", "Record of a CTDL class",
+                     "No @type of this record is a class of CTDL or CTDL-ASN, so none of the Minimum Data "
+                     "Policy's rules for its class can be checked and the Registry Assistant will not take it: "
+                     "use the class it is (e.g. ceterms:Certificate, ceterms:Course)", "Violation",
+                     f"{VOCAB_SOURCE}: rdfs:Class nodes; https://credreg.net/registry/policy#mindata (required "
+                     "properties are set per class)", "https://credreg.net/ctdl/terms")],
+        "Every node with a CTID (a record) has at least one known class; the unknown @type itself is also "
+        "reported, by STRUCT-UNKNOWN-CLASS.")
     ignored = sorted(known_props | {"rdf:type"})
     prop = Shape("known_terms", "sh:NodeShape", [
         "sh:targetSubjectsOf rdf:type", "sh:property ctshapes:unknown_class", "sh:closed true",
@@ -400,7 +412,7 @@ def term_shapes(vocab: Vocabulary, known_props: set[str]) -> list[Shape]:
                      f"{VOCAB_SOURCE}: rdf:Property nodes, and the terms of the bundled contexts",
                      "https://credreg.net/ctdl/terms")],
         "Closed over every property the vocabulary or the bundled contexts define.")
-    return [unknown, prop, cls]
+    return [unknown, prop, cls, record]
 
 
 # --- files ------------------------------------------------------------------------------------------------
