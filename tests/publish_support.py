@@ -32,6 +32,7 @@ from starlette.routing import Route
 ORG = "ce-00000000-0000-4000-8000-0000000000aa"
 OTHER_ORG = "ce-00000000-0000-4000-8000-0000000000bb"
 REGISTRY = "https://credentialengineregistry.org"
+ASN_CONTEXT = "https://credreg.net/ctdlasn/schema/context/json"
 NAMESPACE = uuid.UUID("0f0e0d0c-0b0a-4908-8706-050403020100")
 
 

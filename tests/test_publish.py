@@ -7,6 +7,7 @@ import io
 import json
 import socket
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +16,24 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from ctdl_tools.ctid import REGISTRY_BASE
 from ctdl_tools.errors import InputError
-from ctdl_tools.registry import config, gate, publish
+from ctdl_tools.registry import config, publish
 from ctdl_tools.registry.client import RetryPolicy, assistant_entity, error_text, retry_after
 from ctdl_tools.registry.commands import fetch_command, publish_command, status_command, unpublish_command
 from ctdl_tools.registry.progress import TerminalProgress
 from ctdl_tools.registry.publish import canonical_digest, publishing_org, shape_problems
-from tests.publish_support import ORG, OTHER_ORG, FakeRegistry, Faults, ctid_for, make_document, serve, write_documents
+from tests.publish_support import (
+    ASN_CONTEXT,
+    ORG,
+    OTHER_ORG,
+    FakeRegistry,
+    Faults,
+    ctid_for,
+    make_document,
+    serve,
+    write_documents,
+)
 
 KEY = "test-key-5f2b9c0e4d1a7b3c"
 
@@ -227,18 +239,75 @@ def test_malformed_graphs_are_refused_and_unreadable_json_stops_everything(
     assert broken.exit_code == 2 and "broken.json" in broken.stderr and "invalid JSON" in broken.stderr
 
 
-def test_violations_are_refused_unless_forced(tmp_path: Path, fake: tuple[FakeRegistry, str],
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_violations_are_refused_unless_forced(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
     registry, url = fake
-    write_documents(tmp_path / "out", 3)
+    paths = write_documents(tmp_path / "out", 3)
     bad = ctid_for(1)
-    monkeypatch.setattr(gate, "violations", lambda docs: {bad: ["ctdl:NameRequired: ceterms:name is required"]})
+    document = json.loads(paths[1].read_text(encoding="utf-8"))
+    del document["@graph"][0]["ceterms:name"]
+    paths[1].write_text(json.dumps(document), encoding="utf-8")
     refused = run(publish_command, tmp_path / "out", "--registry", url)
     assert refused.exit_code == 1
-    assert f"refused: {bad} ({tmp_path / 'out' / (bad + '.json')}): ctdl:NameRequired" in refused.stderr
+    assert f"refused: {bad} ({paths[1]}): MDP-CREDENTIAL-NAME" in refused.stderr
     assert bad not in registry.documents.__repr__()
     forced = run(publish_command, tmp_path / "out", "--registry", url, "--force")
     assert forced.exit_code == 0 and registry.creates[bad] == 1
+    assert "published despite violation (--force): MDP-CREDENTIAL-NAME" in forced.stderr
+
+
+def test_the_gate_reads_the_files_as_ctdl_validate_does(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    # Found in acceptance testing: publish validated parsed objects, so a key given twice (the parser keeps
+    # the last value, the first is lost) passed publish while `ctdl validate` refused it.
+    registry, url = fake
+    paths = write_documents(tmp_path / "out", 2)
+    text = paths[0].read_text(encoding="utf-8")
+    paths[0].write_text(text.replace('"ceterms:ctid":', '"ceterms:name": {"en-US": "Lost"},\n    "ceterms:ctid":', 1),
+                        encoding="utf-8")
+    for dry in ([], ["--dry-run"]):
+        result = run(publish_command, tmp_path / "out", "--registry", url, *dry)
+        assert result.exit_code == 1 and f"refused: {ctid_for(0)}" in result.stderr, result.stderr
+        assert "JSON-DUPLICATE-KEY" in result.stderr
+    assert registry.creates.get(ctid_for(0)) is None and registry.creates[ctid_for(1)] == 1
+
+
+def test_the_gate_sees_the_whole_submission_unchanged_records_included(
+        tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    # Found in acceptance testing: a competency whose isPartOf names a framework that does not list it was
+    # published when the framework was already published (unchanged records were not validated with it).
+    registry, url = fake
+    out = tmp_path / "out"
+    org = f"{REGISTRY_BASE}/resources/{ORG}"
+    framework_ctid, competency_ctid = ctid_for(100), ctid_for(101)
+    framework = {"@context": ASN_CONTEXT, "@id": f"{REGISTRY_BASE}/graph/{framework_ctid}", "@graph": [
+        {"@id": f"{REGISTRY_BASE}/resources/{framework_ctid}", "@type": "ceasn:CompetencyFramework",
+         "ceterms:ctid": framework_ctid, "ceasn:name": {"en-US": "Framework"},
+         "ceasn:description": {"en-US": "A framework of test competencies."}, "ceasn:publisher": [org],
+         "ceasn:inLanguage": ["en-US"]}]}
+    out.mkdir()
+    (out / "framework.json").write_text(json.dumps(framework), encoding="utf-8")
+    assert run(publish_command, out, "--registry", url).exit_code == 0
+    competency = {"@context": ASN_CONTEXT, "@id": f"{REGISTRY_BASE}/graph/{competency_ctid}", "@graph": [
+        {"@id": f"{REGISTRY_BASE}/resources/{competency_ctid}", "@type": "ceasn:Competency",
+         "ceterms:ctid": competency_ctid, "ceasn:competencyText": {"en-US": "Does a thing well."},
+         "ceasn:isPartOf": [f"{REGISTRY_BASE}/resources/{framework_ctid}"], "ceasn:publisher": [org]}]}
+    (out / "competency.jsonld").write_text(json.dumps(competency), encoding="utf-8")  # .jsonld: found too
+    for dry in (["--dry-run"], []):
+        result = run(publish_command, out, "--registry", url, *dry)
+        assert result.exit_code == 1, result.output
+        assert f"refused: {competency_ctid}" in result.stderr and "XREF-COMPETENCY-FRAMEWORK" in result.stderr
+    assert competency_ctid not in registry.creates
+
+
+def test_a_validator_that_cannot_run_stops_publishing_unless_forced(
+        tmp_path: Path, fake: tuple[FakeRegistry, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    registry, url = fake
+    write_documents(tmp_path / "out", 2)
+    monkeypatch.setitem(sys.modules, "ctdl_tools.validate", None)  # import fails: a broken install
+    stopped = run(publish_command, tmp_path / "out", "--registry", url)
+    assert stopped.exit_code == 2 and "the validator cannot run" in stopped.stderr and "--force" in stopped.stderr
+    assert not registry.creates
+    forced = run(publish_command, tmp_path / "out", "--registry", url, "--force")
+    assert forced.exit_code == 0 and "were not validated" in forced.stderr and len(registry.creates) == 2
 
 
 def test_retry_after_a_timeout_that_landed_does_not_duplicate(tmp_path: Path) -> None:

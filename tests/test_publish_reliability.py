@@ -87,7 +87,7 @@ def _env() -> dict[str, str]:
 
 
 def _marked_processes() -> list[int]:
-    """Processes (the publisher and its validation worker) started with this module's marker."""
+    """Processes (the publisher and any it started) started with this module's marker."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
@@ -116,7 +116,6 @@ def _kill_after_progress(process: subprocess.Popen, journal: Path, published: in
         assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
         assert time.monotonic() < deadline, "the publisher made no progress"
         time.sleep(0.005)
-    assert len(_marked_processes()) >= 2  # 1000 records: validation runs in a worker process
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
 
@@ -136,8 +135,8 @@ def test_kill_9_mid_run_then_resume_publishes_everything_exactly_once(tmp_path: 
                 process.wait(timeout=10)
         assert process.returncode == -signal.SIGKILL
         deadline = time.monotonic() + 5
-        while _marked_processes():  # the orphaned validation worker must leave by itself
-            assert time.monotonic() < deadline, "the validation worker outlived the killed publisher"
+        while _marked_processes():  # nothing the publisher started may outlive it
+            assert time.monotonic() < deadline, "a process outlived the killed publisher"
             time.sleep(0.1)
 
         at_kill = _journal(journal)

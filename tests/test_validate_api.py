@@ -57,6 +57,17 @@ def test_arrays_envelopes_and_publish_requests(tmp_path: Path) -> None:
     assert [f.rule_id for f in report.findings] == ["JSON-NOT-CTDL"] and not report.conforms
 
 
+def test_a_directory_walk_leaves_hidden_folders_and_files_out(tmp_path: Path) -> None:
+    # .git, .github, .vscode hold JSON that is not a catalog's; named directly, a hidden file is read.
+    for place in ("catalog/course.json", "catalog/.vscode/settings.json", "catalog/.draft.json", ".hidden/x.json"):
+        (tmp_path / place).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / place).write_bytes(COURSE.read_bytes())
+    report = validate([tmp_path / "catalog"])
+    assert report.files == [str(tmp_path / "catalog" / "course.json")]
+    named = validate([tmp_path / "catalog" / ".draft.json", tmp_path / ".hidden"])
+    assert named.files == [str(tmp_path / "catalog" / ".draft.json"), str(tmp_path / ".hidden" / "x.json")]
+
+
 @pytest.mark.parametrize("text", ["[]", "[[]]", '{"decoded_resource": []}'])
 def test_an_empty_array_is_not_a_passing_catalog(tmp_path: Path, text: str) -> None:
     # Found by hand: a catalog file emptied to `[]` passed the gate with 0 records.

@@ -130,12 +130,13 @@ def _rate(summary: Summary) -> str:
 @_guarded
 def publish_command(inputs: tuple[Path, ...], fmt: str, force: bool, dry_run: bool, **cli: Any) -> None:
     """Publish CTDL graph documents (files or directories from `ctdl convert`) to a registry."""
-    from ctdl_tools.registry import gate, publish
+    from ctdl_tools.registry import publish
 
     options = _options(inputs[0], force=force, dry_run=dry_run, **cli)
     summary = publish.publish(list(inputs), options, TerminalProgress("publishing"))
-    if gate.AVAILABLE is False and fmt == "text":
-        click.echo("warning: no validator available (ctdl_tools.validate); records were not validated", err=True)
+    if summary.validated is False and fmt == "text":
+        click.echo("warning: the validator cannot run (ctdl_tools.validate); --force published records that "
+                   "were not validated", err=True)
     order = (NEW, UPDATED, UNCHANGED, REFUSED) if dry_run else (PUBLISHED_NEW, UPDATED, UNCHANGED, FAILED, REFUSED)
     _report(summary, fmt, order)
     sys.exit(summary.exit_code)

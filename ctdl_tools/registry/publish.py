@@ -2,7 +2,7 @@
 
 Publishing is: read every input (unreadable input stops everything before any request), skip files
 whose bytes the journal says this target already confirmed (not even parsed), check the others' shape
-and digest, validate them in chunks (refusing Violations) while the previous chunk is being sent
+and digest, validate every given file once as ``ctdl validate`` would (refusing Violations), then send
 through a bounded thread pool. Only this module's coordinating thread writes the journal — ``pending``
 before a request leaves, ``published`` only after the registry confirmed it; workers only do HTTP.
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import queue
 import re
@@ -22,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +40,6 @@ from ctdl_tools.vocab.schema import vocabulary
 # the registry confirmed as "published".
 NEW, PUBLISHED_NEW, UPDATED, UNCHANGED = "new", "published", "updated", "unchanged"
 FAILED, REFUSED = "failed", "refused"
-VALIDATION_CHUNK = 250  # documents validated per call, overlapped with sending the previous chunk
-PROCESS_VALIDATION_CHUNKS = 4  # from this many chunks on, a worker process validates (start-up ~0.5 s)
-FIRST_CHUNK = 50  # validated in this process, so that sending starts early
 _ORG_KEYS = ("ceterms:ownedBy", "ceterms:offeredBy", "ceasn:publisher")
 _CE_URI = r"https?://(?:sandbox\.|staging\.)?credentialengineregistry\.org(?:/ce[-_]registry)?/(resources|graph)/"
 
@@ -132,25 +128,21 @@ class Item:
 
 
 def input_files(inputs: Iterable[Path]) -> list[Path]:
-    """JSON files named directly, and every ``*.json`` under a directory (hidden folders like .ctdl skipped)."""
+    """Files named directly, and the ``.json``/``.jsonld`` files under a directory, as ``ctdl validate``
+    finds them (hidden folders like .ctdl skipped)."""
+    from ctdl_tools.validate.loader import files_under
+
     files: list[Path] = []
     for path in inputs:
         if path.is_dir():
-            files.extend(Path(f) for f in sorted(_walk_json(str(path))))
+            files.extend(Path(f) for f in sorted(files_under(str(path))))
         elif path.is_file():
             files.append(path)
         else:
             raise InputError(Where(str(path)), "no such file or directory")
     if not files:
-        raise InputError(Where(", ".join(map(str, inputs))), "no .json files to publish")
+        raise InputError(Where(", ".join(map(str, inputs))), "no .json or .jsonld files to publish")
     return files
-
-
-def _walk_json(folder: str) -> Iterator[str]:
-    # os.walk with string paths: pathlib's rglob and Path sorting cost ~0.3 s per 10k files.
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        yield from (os.path.join(root, n) for n in names if n.endswith(".json") and not n.startswith("."))
 
 
 def scan(files: list[Path], org_override: str | None, entries: dict[str, Entry]) -> list[Item]:
@@ -210,62 +202,28 @@ def _classify(item: Item, entry: Entry | None) -> str:
     return UPDATED
 
 
-def apply_gate(items: list[Item], force: bool) -> None:
-    """Refuse records with Violations (or, with --force, keep them and say so)."""
-    candidates = _candidates(items)
-    _apply(candidates, gate.violations([i.document for i in candidates]), force)  # type: ignore[misc]
-
-
-def _candidates(items: list[Item]) -> list[Item]:
-    return [i for i in items if i.action in (NEW, UPDATED) and i.document is not None]
-
-
-def _apply(candidates: list[Item], found: dict[str, list[str]], force: bool) -> None:
+def apply_gate(items: list[Item], force: bool) -> bool:
+    """Validate every given file once and refuse the new/updated records whose file has Violations (with
+    --force, keep them and say so). False when the validator cannot run and --force publishes anyway."""
+    candidates = [i for i in items if i.action in (NEW, UPDATED) and i.document is not None]
+    if not candidates:
+        return True
+    try:
+        found = gate.violations([str(i.path) for i in items])
+    except gate.ValidatorUnavailable as exc:
+        if force:
+            return False
+        raise InputError(Where("ctdl_tools.validate"), f"the validator cannot run ({exc}); reinstall "
+                         "ctdl_tools, or pass --force to publish without validating") from None
     for item in candidates:
-        problems = found.get(item.ctid)
+        problems = [gate.describe(f, item.ctid) for f in found.get(item.source, ())]
         if not problems:
             continue
         if force:
             item.messages = [f"published despite violation (--force): {p}" for p in problems]
         else:
             item.action, item.messages, item.document = REFUSED, problems, None
-
-
-def gated_chunks(todo: list[Item], force: bool, size: int) -> Iterator[list[Item]]:
-    """``todo`` in chunks with the gate applied, in order, while later chunks are validated ahead.
-
-    Large runs validate in a worker process: the validator spends ~2 ms of Python (GIL) time per
-    document, about as much as sending it, so in-process it would halve the publish rate. The first,
-    small chunk is validated here so sending starts while the worker is still starting. Cross-record
-    checks see one chunk at a time: they can only miss a clash between chunks (duplicate main CTIDs
-    are still caught by :func:`scan` over everything)."""
-    chunks = [todo[:FIRST_CHUNK]] + [todo[i:i + size] for i in range(FIRST_CHUNK, len(todo), size)]
-    # One validating thread in this process: the validator keeps module-level state between calls.
-    here = ThreadPoolExecutor(1, thread_name_prefix="ctdl-validate")
-    worker = _worker_process() if len(chunks) >= PROCESS_VALIDATION_CHUNKS else here
-    # All submitted at once: a process pool pickles a chunk only when its worker is ready for it.
-    futures = [_submit(here if n == 0 else worker, chunk) for n, chunk in enumerate(chunks)]
-    try:
-        for future, chunk in zip(futures, chunks, strict=True):
-            try:
-                found, gate.AVAILABLE = future.result()
-            except BrokenExecutor:  # the worker could not start or died: validate here instead
-                found, gate.AVAILABLE = _submit(here, chunk).result()
-            _apply(_candidates(chunk), found, force)
-            yield chunk
-    finally:
-        for executor in {here, worker}:
-            executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _submit(validator: Executor, chunk: list[Item]) -> Future:
-    return validator.submit(gate.violations_with_availability, [i.document for i in _candidates(chunk)])
-
-
-def _worker_process() -> Executor:
-    # spawn, not fork: this process has threads (the embedded registry, the HTTP pool) by now.
-    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=gate.exit_with_parent, initargs=(os.getpid(),))
+    return True
 
 
 # --- results -----------------------------------------------------------------------------------------
@@ -450,14 +408,13 @@ def publish(inputs: list[Path], options: Options, reporter: Reporter | None = No
         items = scan(files, options.org, journal.entries(options.target.identity) if journal else {})
         summary.outcomes = [_settled(i) for i in items if i.action in (UNCHANGED, REFUSED)]
         todo = [i for i in items if i.action in (NEW, UPDATED)]
+        summary.validated = apply_gate(items, options.force) if todo else None
         if options.dry_run:
-            apply_gate(todo, options.force)
             summary.outcomes += [_settled(i) for i in todo]
         elif todo:
             assert journal is not None
             reporter.start(len(items), len(items) - len(todo))
             summary.outcomes += _send_all(todo, options, journal, reporter, summary)
-        summary.validated = gate.AVAILABLE if todo else None
     finally:
         reporter.close()
         if journal:
@@ -497,20 +454,19 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
     with connect(options, cancel, orgs={i.org for i in todo if i.org}) as api:
         pool = Pool(options.settings.concurrency)
         try:
-            for chunk in gated_chunks(todo, options.force, VALIDATION_CHUNK):
-                for item in chunk:
-                    if item.action == REFUSED or cancel.is_set():
-                        outcome = _settled(item) if item.action == REFUSED else \
-                            Outcome(item.ctid, str(item.path), FAILED, ["not sent: run stopped"])
-                        outcomes.append(outcome)
-                        reporter.advance(outcome)
-                        continue
-                    for done_item, future in pool.room():
-                        settle(done_item, future)
-                    # Pending before the request leaves: a crash after this line means "maybe landed".
-                    journal.mark_pending(target, item.ctid, item.digest, org=item.org, ctdl_type=item.ctdl_type,
-                                         source=item.source, file_digest=item.file_digest)
-                    pool.submit(item, _send_one, api, item)
+            for item in todo:
+                if item.action == REFUSED or cancel.is_set():
+                    outcome = _settled(item) if item.action == REFUSED else \
+                        Outcome(item.ctid, str(item.path), FAILED, ["not sent: run stopped"])
+                    outcomes.append(outcome)
+                    reporter.advance(outcome)
+                    continue
+                for done_item, future in pool.room():
+                    settle(done_item, future)
+                # Pending before the request leaves: a crash after this line means "maybe landed".
+                journal.mark_pending(target, item.ctid, item.digest, org=item.org, ctdl_type=item.ctdl_type,
+                                     source=item.source, file_digest=item.file_digest)
+                pool.submit(item, _send_one, api, item)
             for done_item, future in pool.drain():
                 settle(done_item, future)
         except BaseException:
