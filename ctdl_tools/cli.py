@@ -72,6 +72,10 @@ def entry() -> None:
         main()
     except SystemExit as exc:
         code = _exit_status(exc.code)
+    except ImportError as exc:  # stages import their dependencies on first use: a broken install shows here
+        print(f"error: a module ctdl_tools needs cannot be imported ({type(exc).__name__}: {exc}); the "
+              "installation is incomplete: reinstall it (pip install --force-reinstall ctdl_tools)", file=sys.stderr)
+        code = EXIT_INPUT_ERROR
     if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         sys.exit(code)  # a thread is still at work: leave through the interpreter, which waits for it
     atexit._run_exitfuncs()

@@ -406,3 +406,15 @@ def test_github_action_validate_step_passes_inputs_and_exit_code(catalog: Path) 
 def test_ci_doc_shows_both() -> None:
     doc = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
     assert "id: ctdl-validate" in doc and "security-events: write" in doc and "fail-on:" in doc
+
+
+def test_a_broken_install_is_one_message_and_exit_2(tmp_path: Path) -> None:
+    # Found in acceptance testing: a dependency that failed to import was a traceback and exit 1.
+    shim = tmp_path / "shim" / "pyoxigraph"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text('raise ImportError("simulated broken install")\n', encoding="utf-8")
+    env = {**child_env(), "PYTHONPATH": os.pathsep.join([str(tmp_path / "shim"), child_env().get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, "-m", "ctdl_tools", "validate", str(DATA / "validate" / "course.json")],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert "simulated broken install" in run.stderr and "reinstall" in run.stderr
