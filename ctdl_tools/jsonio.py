@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -375,14 +376,45 @@ def dumps(document: Any) -> bytes:
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
+_DESCRIPTOR_PATH = re.compile(r"/dev/std(?P<std>out|err)|/dev/fd/(?P<fd>[0-9]+)|/proc/self/fd/(?P<self>[0-9]+)")
+
+
+def descriptor_of(path: Path | str) -> int | None:
+    """The file descriptor ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N`` or ``/proc/self/fd/N`` names."""
+    match = _DESCRIPTOR_PATH.fullmatch(os.path.abspath(path))
+    if match is None:
+        return None
+    std = match.group("std")
+    return (1 if std == "out" else 2) if std else int(match.group("fd") or match.group("self"))
+
+
+def _write_to_descriptor(descriptor: int, data: bytes | Callable[[BinaryIO], None]) -> None:
+    """Write at the descriptor's own position: opening ``/dev/stdout`` anew would truncate a file the shell
+    opened for appending (``>> log``), and renaming over its target would drop what the shell wrote
+    around the command."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()  # what this process already printed comes first
+    with os.fdopen(os.dup(descriptor), "wb") as handle:
+        if callable(data):
+            data(handle)
+        else:
+            handle.write(data)
+
+
 def write_atomic(path: Path | str, data: bytes | Callable[[BinaryIO], None]) -> None:
     """Write to a temporary file beside ``path`` and rename it: readers never see half a file.
 
     ``data`` is the bytes, or a function that writes them to the open file (a report larger than memory
     should hold is streamed). A symlink is written through (its target is replaced, the link stays); a
-    FIFO, device or other non-regular file (``-o /dev/stdout``, a named pipe) is written to as it is:
-    renaming over it would replace the device node or pipe with a plain file.
+    FIFO, device or other non-regular file (a named pipe, ``/dev/null``) is written to as it is: renaming
+    over it would replace the device node or pipe with a plain file. ``/dev/stdout``, ``/dev/stderr`` and
+    ``/dev/fd/N`` are written through the descriptor the process already has.
     """
+    descriptor = descriptor_of(path)
+    if descriptor is not None:
+        _write_to_descriptor(descriptor, data)
+        return
     path = Path(path)
     if path.is_symlink():
         path = Path(os.path.realpath(path))

@@ -447,3 +447,31 @@ def test_a_broken_install_is_one_message_and_exit_2(tmp_path: Path) -> None:
                          env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     assert "simulated broken install" in run.stderr and "reinstall" in run.stderr
+
+
+def test_o_dev_stdout_writes_where_the_shell_pointed_it(tmp_path: Path) -> None:
+    # Found in acceptance testing: -o /dev/stdout failed into a pipe, and replaced (by rename) a file the
+    # shell had opened for appending, losing what was in it and what the shell wrote around the command.
+    course = str(DATA / "validate" / "course.json")
+    command = [sys.executable, "-m", "ctdl_tools", "validate", course, "--format", "json", "-o", "/dev/stdout"]
+    piped = subprocess.run(command, env=child_env(), capture_output=True, timeout=120)
+    assert json.loads(piped.stdout)["files"] and piped.returncode in (0, 1), piped.stderr
+    log = tmp_path / "log.txt"
+    log.write_text("PREVIOUS\n", encoding="utf-8")
+    with open(log, "ab") as appending:
+        subprocess.run(command, env=child_env(), stdout=appending, stderr=subprocess.DEVNULL, timeout=120)
+    text = log.read_text(encoding="utf-8")
+    assert text.startswith("PREVIOUS\n{") and json.loads(text.removeprefix("PREVIOUS\n"))["files"]
+    script = f"echo HEADER; {shlex.join(command[:-1])} /dev/fd/1; echo FOOTER"
+    grouped = subprocess.run(["sh", "-c", script], env=child_env(), capture_output=True, text=True, timeout=120)
+    assert grouped.stdout.startswith("HEADER\n{") and grouped.stdout.endswith("}\nFOOTER\n")
+
+
+def test_a_symlink_loop_in_a_directory_is_an_unreadable_input(catalog: Path) -> None:
+    # Found in acceptance testing: a traceback and exit 1 (which CI reads as "Violations").
+    (catalog / "self.json").symlink_to("self.json")
+    result = ctdl("validate", "catalog", "--format", "json")
+    assert result.exit_code == 2 and "self.json" in result.stderr
+    found = json.loads(result.stdout)["findings"]
+    assert any(f["rule_id"] == "JSON-UNREADABLE" and f["file"].endswith("self.json") for f in found)
+    assert ctdl("validate", "catalog/self.json").exit_code == 2

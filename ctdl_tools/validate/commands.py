@@ -100,8 +100,8 @@ def _check_paths(paths: tuple[str, ...]) -> None:
         if raw == "-":
             continue
         path = Path(raw)
-        if not path.exists() and not any(ch in raw for ch in "*?["):
-            _fail(f"{raw}: no such file or directory")
+        if not path.exists() and not path.is_symlink() and not any(ch in raw for ch in "*?["):
+            _fail(f"{raw}: no such file or directory")  # a broken or looping link is read, and said unreadable
         # A directory: is there one file? (not the sorted listing validation makes of it next)
         found = next(files_under(raw), None) if path.is_dir() else next(expand_paths([raw]), None)
         if found is None:
@@ -165,7 +165,9 @@ def _run(paths: tuple[str, ...], shapes_dirs: tuple[Path, ...], patterns: tuple[
 
 def _emit(writer: Callable[[BinaryIO], None], output: Path | None) -> None:
     """The report to stdout or, atomically, to a file; ``writer`` writes it to a binary handle."""
-    if output is None or str(output) == "-":
+    from ctdl_tools.jsonio import descriptor_of, write_atomic
+
+    if output is None or str(output) == "-" or descriptor_of(output) == 1:  # `-o /dev/stdout` too
         try:
             if sys.stdout.isatty():  # click.echo writes colour (or strips it) correctly for a terminal
                 buffer = io.BytesIO()
@@ -181,8 +183,6 @@ def _emit(writer: Callable[[BinaryIO], None], output: Path | None) -> None:
         except OSError as exc:  # a full disk behind a redirection
             _fail(f"cannot write the report to standard output: {exc.strerror or exc}")
         return
-    from ctdl_tools.jsonio import write_atomic
-
     try:
         write_atomic(output, writer)
     except OSError as exc:

@@ -124,8 +124,8 @@ def files_under(directory: str) -> Iterator[str]:
             continue
         if entry.is_dir(follow_symlinks=False):  # as rglob: no symlink loops
             yield from files_under(entry.path)
-        elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and (entry.is_file() or entry.is_symlink()):
-            yield entry.path  # a dangling symlink too: reported unreadable, not silently left out
+        elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and (entry.is_symlink() or entry.is_file()):
+            yield entry.path  # a dangling or looping symlink too: reported unreadable, not silently left out
 
 
 def iter_inputs(items: Iterable[str | Path | dict | list]) -> Iterator[str | dict | list]:
