@@ -267,6 +267,25 @@ def test_record_of_no_known_class() -> None:
     assert both == Counter({("STRUCT-UNKNOWN-CLASS", "Warning"): 1})
 
 
+def test_url_with_white_space() -> None:
+    # Found in acceptance testing: pyld drops an IRI with a space without a word, so a course's webpage
+    # vanished silently and a credential's was reported as missing.
+    url = "https://example.edu/programs/Welding Technology.pdf"
+    new = new_findings(LEARNING, lambda d: main(d, 2).update({"ceterms:subjectWebpage": url}))
+    assert new == Counter({("JSONLD-INVALID-IRI", VIOLATION): 1})
+    broken = copy.deepcopy(LEARNING)
+    main(broken, 2)["ceterms:subjectWebpage"] = url
+    (found,) = [f for f in validate(broken).findings if f.rule_id == "JSONLD-INVALID-IRI"]
+    assert (found.property, found.value) == ("ceterms:subjectWebpage", url) and "%20" in found.message
+
+
+def test_python_findings_name_the_property_their_pointer_is_under() -> None:
+    broken = copy.deepcopy(LEARNING)
+    main(broken, 2)["ceterms:estimatedCost"] = ["_:nowhere"]
+    (found,) = [f for f in validate(broken).findings if f.rule_id == "BNODE-UNDEFINED"]
+    assert found.property == "ceterms:estimatedCost" and found.pointer.endswith("/ceterms:estimatedCost/0")
+
+
 def test_key_that_json_ld_drops() -> None:
     new = new_findings([wgu()], lambda d: main(d).update({"ceterms:keyword ": {"en-US": ["x"]}}))
     assert new == Counter({("JSONLD-DROPPED-KEY", VIOLATION): 1})

@@ -104,10 +104,23 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
     out = []
     for dropped in conv.dropped:
         rule_id, template = _DROPPED_RULES[dropped.kind]
-        out.append(finding(doc, rule_id, dropped.pointer, template.format(value=dropped.value), value=dropped.value))
+        message = template.format(value=dropped.value)
+        if dropped.kind == "iri" and any(ch.isspace() for ch in dropped.value):
+            message += " (a URL cannot hold white space: write a space as %20)"
+        prop = dropped.value if dropped.kind == "key" else property_at(dropped.pointer)
+        out.append(finding(doc, rule_id, dropped.pointer, message, prop=prop, value=dropped.value))
     for pointer, label in conv.bnode_refs:
         if label not in conv.bnode_defined:
             rule_id = "BNODE-UNDEFINED" if doc.kind == GRAPH else "BNODE-UNDEFINED-RESOURCE"
             out.append(finding(doc, rule_id, pointer, f"blank node {label} is referenced but not defined in this "
-                               + ("graph" if doc.kind == GRAPH else "record"), value=label))
+                               + ("graph" if doc.kind == GRAPH else "record"), prop=property_at(pointer), value=label))
     return out
+
+
+def property_at(pointer: str) -> str | None:
+    """The property a JSON pointer is under: ``/@graph/0/ceterms:estimatedCost/1`` → ceterms:estimatedCost
+    (the last member name that is a term: not an array index, keyword or language-map tag)."""
+    for token in reversed(pointer.split("/")[1:]):
+        if ":" in token and not token.startswith("@"):
+            return token.replace("~1", "/").replace("~0", "~")
+    return None

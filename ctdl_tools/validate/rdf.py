@@ -207,7 +207,10 @@ class _Converter:
             return self._bnode(iri)
         if iri_ok(iri):
             return f"<{iri}>"
-        if _PYLD_ABSOLUTE.match(iri):  # pyld keeps it but no N-Triples parser will: report, don't emit
+        # pyld drops it silently (white space: not "absolute" to it) or keeps what no N-Triples parser takes:
+        # either way it is not emitted, and the value is reported, not lost without a word (a relative one
+        # resolved against pyld's base already was, by _expand).
+        if not iri.startswith(_PYLD_BASE):
             self.out.dropped.append(Dropped(pointer, "iri", iri))
         return None
 
