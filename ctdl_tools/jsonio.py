@@ -99,7 +99,9 @@ def loads(text: str, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] |
             return _DECODER.decode(text)  # json.loads would build a decoder per call: 10k files, 0.05 s
         return json.JSONDecoder(object_pairs_hook=object_pairs_hook, parse_constant=_not_a_number).decode(text)
     except json.JSONDecodeError as exc:
-        raise JsonProblem(f"invalid JSON {{where}}: {exc.msg}", *line_column(text, exc.pos)) from None
+        # "Unterminated string starting at" expects its place after it; ours is said first.
+        what = exc.msg.removesuffix(" at").removesuffix(" starting")
+        raise JsonProblem(f"invalid JSON {{where}}: {what}", *line_column(text, exc.pos)) from None
     except _NotANumber as exc:
         raise _problem(text, _CONSTANT, f"{exc.args[0]} {{where}} is not a JSON number (RFC 8259 §6)") from None
     except RecursionError:

@@ -5,8 +5,8 @@
 * Locations: ``artifactLocation.uri`` relative to the working directory with ``uriBaseId`` ``%SRCROOT%``
   (GitHub resolves it against the checkout, where the action runs), ``region.startLine`` when the input
   had lines; the JSON pointer and CTID as ``logicalLocations``.
-* ``partialFingerprints``: a hash of what identifies a finding but not of where it is (rule, file, record,
-  node, property, value), so an alert survives lines moving and the same finding is the same alert.
+* ``partialFingerprints``: a hash of what identifies a finding but not its line (rule, file, record, node,
+  property, value, JSON pointer), so an alert survives lines moving and the same finding is the same alert.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "help": {"text": f"{rule.message or rule.name}\nSource: {rule.citation or 'ctdl_tools'}"},
         "properties": {"source": rule.source, "tags": ["ctdl", rule.origin or "user"]},
     }
-    if rule.see_also:
+    if rule.see_also.startswith(("https://", "http://")):  # a user shape's rdfs:seeAlso may be anything
         out["helpUri"] = rule.see_also
     return out
 
@@ -113,8 +113,10 @@ def _uri(file: str, base: str | None) -> str | None:
 
 
 def _fingerprint(f: Finding, uri: str | None) -> str:
+    # The JSON pointer, not the line: two blank nodes of one record can break one rule the same way (no
+    # focus IRI, same property and value) and must stay two alerts, while lines move with every edit.
     key = "\x1f".join([f.rule_id, uri or f.file, f.ctid or "", f.focus or "", f.property or "", f.value or "",
-                       "" if f.ctid or f.focus else f.pointer])
+                       f.pointer])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
