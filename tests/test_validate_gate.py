@@ -265,6 +265,11 @@ def test_record_of_no_known_class() -> None:
     assert typo == Counter({("STRUCT-RECORD-CLASS", VIOLATION): 1, ("STRUCT-UNKNOWN-CLASS", "Warning"): 1})
     both = new_findings([wgu()], lambda d: main(d).update({"@type": ["ceterms:BachelorDegree", "ceterms:Extra"]}))
     assert both == Counter({("STRUCT-UNKNOWN-CLASS", "Warning"): 1})
+    # Found in acceptance testing: a CTDL class that is only ever embedded has no policy shape either.
+    embedded = new_findings(LEARNING, lambda d: main(d, 2).update({"@type": "ceterms:LearningOpportunity"}))
+    assert embedded[("STRUCT-RECORD-CLASS", VIOLATION)] == 1
+    # (and the program's hasPart now names a node of a class it does not take)
+    assert {rule for rule, severity in embedded if severity == VIOLATION} == {"STRUCT-RECORD-CLASS", "STRUCT-RANGE"}
 
 
 def test_url_with_white_space() -> None:

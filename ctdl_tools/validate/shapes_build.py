@@ -380,6 +380,15 @@ def _code_form(vocab: Vocabulary, prop: PropertyInfo, scheme: str) -> Shape:
         f"{scheme} stands for an external code list; checked by form only.")
 
 
+def record_classes(vocab: Vocabulary) -> set[str]:
+    """The classes a record (a node with a CTID) may have: the domain of ceterms:ctid with subclasses. The
+    vocabulary spells one of them ceasn:CrtiterionLevel; the class it defines is ceasn:CriterionLevel."""
+    domain = set(vocab.properties["ceterms:ctid"].domain)
+    if "ceasn:CrtiterionLevel" in domain and "ceasn:CriterionLevel" in vocab.classes:
+        domain.add("ceasn:CriterionLevel")
+    return class_closure(vocab, domain)
+
+
 # --- terms.ttl --------------------------------------------------------------------------------------------
 def term_shapes(vocab: Vocabulary, known_props: set[str]) -> list[Shape]:
     classes = set(vocab.classes)
@@ -391,18 +400,23 @@ def term_shapes(vocab: Vocabulary, known_props: set[str]) -> list[Shape]:
         *annotations("STRUCT-UNKNOWN-CLASS", "Known class",
                      "This @type is not a class of CTDL or CTDL-ASN", "Warning",
                      f"{VOCAB_SOURCE}: rdfs:Class nodes", "https://credreg.net/ctdl/terms")])
-    # Policy shapes target classes: a record typed only with a misspelt class would pass every one of them.
+    # Policy shapes target classes: a record typed only with a misspelt class, or with a class that is only
+    # ever embedded (no policy shape for it), would pass every one of them.
     record = Shape("record_class", "sh:NodeShape", [
         "sh:targetSubjectsOf ceterms:ctid",
-        "sh:not [ sh:property [ sh:path rdf:type ; sh:minCount 1 ; sh:node ctshapes:UnknownClass ] ]",
-        *annotations("STRUCT-RECORD-CLASS", "Record of a CTDL class",
-                     "No @type of this record is a class of CTDL or CTDL-ASN, so none of the Minimum Data "
-                     "Policy's rules for its class can be checked and the Registry Assistant will not take it: "
-                     "use the class it is (e.g. ceterms:Certificate, ceterms:Course)", "Violation",
-                     f"{VOCAB_SOURCE}: rdfs:Class nodes; https://credreg.net/registry/policy#mindata (required "
-                     "properties are set per class)", "https://credreg.net/ctdl/terms")],
-        "Every node with a CTID (a record) has at least one known class; the unknown @type itself is also "
-        "reported, by STRUCT-UNKNOWN-CLASS.")
+        "sh:not [ sh:property [ sh:path rdf:type ; sh:minCount 1 ; sh:not [ sh:in "
+        + in_list(vocab, record_classes(vocab)) + " ] ] ]",
+        *annotations("STRUCT-RECORD-CLASS", "Record of a class published as a record",
+                     "No @type of this record is a class published as a record (a class ceterms:ctid is "
+                     "defined on), so none of the Minimum Data Policy's rules for its class can be checked and "
+                     "the Registry Assistant will not take it: use the class it is (e.g. ceterms:Certificate, "
+                     "ceterms:Course); a misspelt class, or one that is only embedded (ceterms:LearningOpportunity, "
+                     "ceterms:ConditionProfile), cannot be a record", "Violation",
+                     f"{VOCAB_SOURCE}: schema:domainIncludes of ceterms:ctid, with subclasses; "
+                     "https://credreg.net/registry/policy#mindata (required properties are set per class)",
+                     "https://credreg.net/ctdl/terms/ctid")],
+        "Every node with a CTID (a record) has a class that ceterms:ctid is defined on; an unknown @type is "
+        "also reported, by STRUCT-UNKNOWN-CLASS.")
     ignored = sorted(known_props | {"rdf:type"})
     prop = Shape("known_terms", "sh:NodeShape", [
         "sh:targetSubjectsOf rdf:type", "sh:property ctshapes:unknown_class", "sh:closed true",
