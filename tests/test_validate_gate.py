@@ -272,6 +272,25 @@ def test_record_of_no_known_class() -> None:
     assert {rule for rule, severity in embedded if severity == VIOLATION} == {"STRUCT-RECORD-CLASS", "STRUCT-RANGE"}
 
 
+@pytest.mark.parametrize(("prop", "value"), [("ceterms:inLanguage", ["en US"]), ("ceterms:inLanguage", [""]),
+                                             ("ceterms:inLanguage", [5]), ("ceterms:dateEffective", "2024-13-01")])
+def test_literal_not_of_its_datatypes_lexical_form(prop: str, value: object) -> None:
+    # Found in acceptance testing: xsd:language and schema:Duration values were only checked for their
+    # datatype IRI, which the context's coercion always supplies.
+    new = new_findings(LEARNING, lambda d: main(d, 2).update({prop: value}))
+    assert new == Counter({("STRUCT-DATATYPE", VIOLATION): 1})
+
+
+def test_duration_not_in_iso_8601_form() -> None:
+    def corrupt(docs: list[dict]) -> None:
+        main(docs, 2)["ceterms:estimatedDuration"] = [{"@type": "ceterms:DurationProfile",
+                                                       "ceterms:exactDuration": "three months"}]
+    assert new_findings(LEARNING, corrupt)[("STRUCT-DATATYPE", VIOLATION)] == 1
+    fine = new_findings(LEARNING, lambda d: main(d, 2).update({"ceterms:estimatedDuration": [
+        {"@type": "ceterms:DurationProfile", "ceterms:exactDuration": "P3M"}]}))
+    assert not any(severity == VIOLATION for _, severity in fine)
+
+
 def test_url_with_white_space() -> None:
     # Found in acceptance testing: pyld drops an IRI with a space without a word, so a course's webpage
     # vanished silently and a credential's was reported as missing.

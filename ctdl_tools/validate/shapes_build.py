@@ -263,16 +263,33 @@ def _node_kind(vocab: Vocabulary, prop: PropertyInfo) -> Shape | None:
     return None
 
 
+# Lexical forms SHACL engines do not check for these datatypes (sh:datatype compares only the datatype IRI
+# of a type they do not implement), spelled out so that "en US"^^xsd:language or "three months" as a duration
+# fail on every engine. No look-ahead: the shacl engine's regular expressions (Rust) have none, so "P" alone
+# passes as a duration.
+LEXICAL_FORMS = {
+    "xsd:language": "^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$",  # XML Schema 1.1 Part 2, §3.4.3
+    "xsd:duration": "^-?P([0-9]+Y)?([0-9]+M)?([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+([.][0-9]+)?S)?)?$",
+    "schema:Duration": "^P([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+([.][0-9]+)?S)?)?$",
+}
+
+
+def _datatype_check(vocab: Vocabulary, datatype: str) -> str:
+    check = f"sh:datatype {iri(vocab, datatype)}"
+    return f"{check} ; sh:pattern {lit(LEXICAL_FORMS[datatype])}" if datatype in LEXICAL_FORMS else check
+
+
 def _datatype(vocab: Vocabulary, prop: PropertyInfo) -> Shape | None:
     if _kind(vocab, prop) != "literal" or prop.id in vocab.language_maps or "rdf:langString" in prop.range:
         return None
     allowed = set(prop.range) | ({vocab.datatypes[prop.id]} if prop.id in vocab.datatypes else set())
     if "rdfs:Literal" in allowed:
         return None
-    options = " ".join(f"[ sh:datatype {iri(vocab, d)} ]" for d in sorted(allowed))
-    constraint = f"sh:datatype {iri(vocab, next(iter(allowed)))}" if len(allowed) == 1 else f"sh:or ( {options} )"
+    options = " ".join(f"[ {_datatype_check(vocab, d)} ]" for d in sorted(allowed))
+    constraints = (_datatype_check(vocab, next(iter(allowed))).split(" ; ") if len(allowed) == 1
+                   else [f"sh:or ( {options} )"])
     return Shape(f"P_{ident(prop.id)}_datatype", "sh:PropertyShape", [
-        f"sh:path {iri(vocab, prop.id)}", constraint,
+        f"sh:path {iri(vocab, prop.id)}", *constraints,
         *annotations("STRUCT-DATATYPE", f"{prop.id} datatype",
                      f"{prop.id} must be a well-formed {' or '.join(sorted(allowed))}", "Violation",
                      f"{VOCAB_SOURCE}: schema:rangeIncludes of {prop.id}; bundled JSON-LD context coercion",
