@@ -245,6 +245,15 @@ def test_inverse_relations_disagree() -> None:
     assert new == Counter({("XREF-INVERSE", "Warning"): 1})
 
 
+def test_a_class_named_as_a_value_is_not_a_reference() -> None:
+    # Found in acceptance testing: ceterms:credentialType "ceterms:Certificate" on a CredentialComponent was
+    # a Warning that it "refers to ceterms:Certificate, which is not in this submission".
+    pathway = [load("organization"), load("pathway")]
+    assert not [f for f in validate(copy.deepcopy(pathway)).findings if f.rule_id.startswith("XREF-EXTERNAL")]
+    new = new_findings(pathway, lambda d: d[1]["@graph"][1].update({"ceterms:credentialType": "https://example.org/x"}))
+    assert new[("XREF-EXTERNAL-REFERENCE", "Warning")] == 1
+
+
 def test_reference_outside_the_submission_and_the_registry() -> None:
     new = new_findings(LEARNING, lambda d: main(d, 2).update({"ceterms:offeredBy": ["https://example.org/acme"]}))
     assert new == Counter({("XREF-EXTERNAL-REFERENCE", "Warning"): 1})

@@ -208,6 +208,21 @@ def _values(node: dict, key: str) -> Iterator[tuple[str, object]]:
         yield (f"/{escape_pointer(key)}/{i}" if many else f"/{escape_pointer(key)}"), item
 
 
+def vocabulary_term(ref: str) -> bool:
+    """A class, property or concept of the vocabulary (``credentialType`` "ceterms:Certificate"), not a
+    record: nothing to look up in the submission or the registry."""
+    terms, namespaces, vocab = _vocabulary_terms()
+    if "://" in ref:
+        return ref.startswith(namespaces) and vocab.compact(ref) in terms
+    return ref in terms
+
+
+@cache
+def _vocabulary_terms() -> tuple[frozenset[str], tuple[str, ...], Any]:
+    vocab = vocabulary()
+    return frozenset([*vocab.classes, *vocab.properties, *vocab.concepts]), tuple(vocab.prefixes.values()), vocab
+
+
 def _reference(item: object) -> str | None:
     if isinstance(item, str):
         return item
@@ -227,7 +242,7 @@ def references(doc: Document, index: Index) -> Iterator[Finding]:
                 continue
             for pointer, item in _values(node.data, key):
                 ref = _reference(item)
-                if not ref or ref.startswith("_:") or ref in described:
+                if not ref or ref.startswith("_:") or ref in described or vocabulary_term(ref):
                     continue
                 rule = "XREF-REGISTRY-REFERENCE" if REGISTRY_URI.match(ref) else "XREF-EXTERNAL-REFERENCE"
                 yield finding(doc, rule, node.pointer + pointer,
