@@ -32,7 +32,7 @@ COURSE = DATA / "validate" / "course.json"
 def test_inputs_files_directories_globs_and_objects() -> None:
     by_dir = load_documents([DATA / "validate"])
     by_glob = load_documents([str(DATA / "validate" / "competency_*.json")])
-    assert len(by_dir.documents) == 5 and len(by_glob.documents) == 2
+    assert len(by_dir.documents) == 6 and len(by_glob.documents) == 2
     assert [d.kind for d in load_documents([json.loads(COURSE.read_text())]).documents] == ["graph"]
 
 
@@ -292,7 +292,7 @@ def test_report_is_plain_data_sorted_and_counted() -> None:
     data = json.loads(json.dumps(report.to_dict()))
     assert data["conforms"] is True and sum(data["counts"].values()) == len(report.findings)
     assert report.findings == sorted(report.findings, key=lambda f: f.sort_key())
-    assert report.records == 10 and report.engine in ("native", "shacl", "pyshacl")
+    assert report.records == 13 and report.engine in ("native", "shacl", "pyshacl")
     assert all(f.rule_id in report.rules for f in report.findings)
     assert report.by_rule()
 
