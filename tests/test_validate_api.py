@@ -241,6 +241,41 @@ def test_user_shapes_are_added_to_ours(tmp_path: Path) -> None:
     assert finding.ctid == "ce-2c9e5f40-af63-4e8d-b120-4d7f9c3e5ab2" and finding.pointer == "/@graph/0"
 
 
+AGENCY_SHAPES = """@prefix ctshapes: <https://purl.org/ctdl_tools/shapes/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ceterms: <https://purl.org/ctdl/terms/> .
+@prefix ex: <https://agency.example.gov/shapes/> .
+ex:Credits a sh:NodeShape ; sh:targetClass ceterms:ValueProfile ;
+    sh:property [ sh:path <https://schema.org/value> ; sh:minInclusive 10 ; ctshapes:ruleId "STATE-MIN-CREDITS" ;
+                  sh:message "At least 10 credits"@en ; sh:severity sh:Warning ] .
+ex:NoCode a sh:NodeShape ; sh:targetClass ceterms:Course ;
+    sh:sparql [ sh:message "no course named Intro" ; sh:select \"\"\"
+        SELECT $this WHERE { $this <https://purl.org/ctdl/terms/name> ?n .
+                             FILTER(CONTAINS(STR(?n), "Intro")) }\"\"\" ] .
+ex:Id a sh:NodeShape ; sh:targetClass ceterms:Course ;
+    sh:sparql [ ctshapes:ruleId "STATE-NO-WELD" ; sh:message "no welding" ; sh:select \"\"\"
+        SELECT $this WHERE { $this <https://purl.org/ctdl/terms/name> ?n .
+                             FILTER(CONTAINS(STR(?n), "Intro")) }\"\"\" ] .
+ex:Image a sh:NodeShape ; sh:targetClass ceterms:Course ; sh:property [ sh:path ceterms:image ; sh:minCount 1 ] .
+"""
+
+
+def test_user_shapes_read_alike_on_every_engine_that_runs_them(tmp_path: Path) -> None:
+    # Found in acceptance testing: on shacl (what `auto` picks for these), a blank-node property shape lost its
+    # rule id and a SPARQL constraint's message was empty; a shape without a message read differently per engine.
+    (tmp_path / "agency.ttl").write_text(AGENCY_SHAPES, encoding="utf-8")
+    course = json.loads(COURSE.read_text(encoding="utf-8"))
+    course["@graph"][0]["ceterms:name"] = {"en-US": "Intro to Welding"}
+    seen = {}
+    for engine in ("shacl", "pyshacl"):
+        report = validate([course], shapes_dirs=[tmp_path], engine=engine,
+                          disabled_rules=["MDP-*", "XREF-*", "STRUCT-*", "RA-*"])
+        seen[engine] = sorted((f.rule_id, f.message) for f in report.findings)
+    assert seen["shacl"] == seen["pyshacl"] == [
+        ("SHACL-MinCount", "sh:minCount not met on ceterms:image"), ("SHACL-SPARQL", "no course named Intro"),
+        ("STATE-MIN-CREDITS", "At least 10 credits"), ("STATE-NO-WELD", "no welding")]
+
+
 # --- the shapes themselves ---------------------------------------------------------------------------------
 CONSTRAINTS = {f"{SH}{n}" for n in ("minCount", "maxCount", "or", "in", "pattern", "datatype", "nodeKind", "closed",
                                      "sparql", "node", "minLength", "uniqueLang", "not", "class")}

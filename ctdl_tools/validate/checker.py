@@ -516,9 +516,11 @@ class Checker:
                    message: str | None) -> tuple:
         """(rule id, message, property, citation, shape, is a policy rule) of results of one shape."""
         rule = self.shapes.rules.get(source or "") or self.shapes.rules.get(root or "")
-        if rule is None:
-            return (f"SHACL-{component.removesuffix('ConstraintComponent')}", message or component,
-                    _compact(path), "", (source or "").strip("<>") or None, False)
+        if rule is None:  # a user shape without ctshapes:ruleId: the same words whichever engine ran
+            kind = component.removesuffix("ConstraintComponent")
+            text = self.shapes.messages.get(source or "") or (
+                f"sh:{kind[:1].lower()}{kind[1:]} not met" + (f" on {_compact(path)}" if path else ""))
+            return (f"SHACL-{kind}", text, _compact(path), "", (source or "").strip("<>") or None, False)
         return (rule.id, rule.message or message or component, _compact(f"<{rule.about}>" if rule.about else path),
                 rule.citation, rule.shape, rule.origin == "policy")
 

@@ -17,6 +17,7 @@ from ctdl_tools.validate.rdf import ntriples
 from ctdl_tools.validate.shapes import ShapeSet
 
 SH = "http://www.w3.org/ns/shacl#"
+SHAPE_GENID = "https://purl.org/ctdl_tools/.well-known/shape-genid/"  # blank shapes as IRIs (ShaclEngine)
 
 
 class RawResult(NamedTuple):
@@ -58,19 +59,27 @@ class ShaclEngine:
     def __init__(self, shapes: ShapeSet) -> None:
         import shacl
 
-        self._shapes = shacl.Shapes.from_text(shapes.ntriples, format="ntriples")
+        # The engine relabels blank nodes, so a blank-node shape with a ctshapes:ruleId (a user's
+        # `sh:property [ … ctshapes:ruleId "X" ]`) is given to it under an IRI, and its results mapped back.
+        blanks = {term for term in shapes.rules if term.startswith("_:")}
+        self._blank_of = {f"<{SHAPE_GENID}{term[2:]}>": term for term in blanks}
+        text = shapes.ntriples if not blanks else ntriples(
+            [tuple(f"<{SHAPE_GENID}{t[2:]}>" if t in blanks else t for t in triple) for triple in shapes.triples])
+        self._shapes = shacl.Shapes.from_text(text, format="ntriples")
+        self._ruled = frozenset(term for term in shapes.rules if term.startswith("<"))
 
     def validate(self, triples: list[Triple]) -> list[RawResult]:
         report = self._shapes.validate_text(ntriples(triples), format="ntriples")
         out = []
         for r in report.results:
             shape = r.source_shape
+            shape = self._blank_of.get(shape, shape)
             # Each attribute read crosses into Rust: at 100k results the optional ones cost seconds, and
-            # they are only needed for shapes without an IRI (user shapes).
-            named = shape is not None and shape.startswith("<")
-            out.append(RawResult(r.focus_node, shape, r.severity, "" if named else r.component, _first_iri(r.path),
-                                 r.value, r.value_plain, None if named else r.message,
-                                 None if named else r.root_shape))
+            # they are only needed for shapes without a rule of their own (user shapes).
+            ruled = shape in self._ruled
+            out.append(RawResult(r.focus_node, shape, r.severity, "" if ruled else r.component, _first_iri(r.path),
+                                 r.value, r.value_plain, None if ruled else r.message,
+                                 None if ruled else r.root_shape))
         return out
 
 

@@ -91,6 +91,17 @@ class ShapeSet:
     def rule_ids(self) -> set[str]:
         return {r.id for r in self.rules.values()}
 
+    @cached_property
+    def messages(self) -> dict[str, str]:
+        """Shape → its sh:message (English first), or its one sh:sparql constraint's: for results of shapes
+        without a rule of their own, whose engines' messages differ (pySHACL writes one, shacl none)."""
+        fields: dict[str, dict[str, str]] = defaultdict(dict)
+        for s, p, o in self.triples:
+            if p == f"<{SH}message>" and ("message" not in fields[s] or o.endswith("@en")):
+                fields[s]["message"] = o
+        _lift_sparql_annotations(list(self.triples), fields)
+        return {shape: _message(f["message"]) for shape, f in fields.items() if "message" in f}
+
 
 def _term(term: object) -> str:
     return str(term)
@@ -190,7 +201,7 @@ def _cache_file(files: tuple[str, ...]) -> Path | None:
     root = cache_dir()
     if root is None:
         return None
-    key = hashlib.sha256(f"{__version__}\n{sys.version}\nterms shared\nunescaped".encode())
+    key = hashlib.sha256(f"{__version__}\n{sys.version}\nterms shared\nunescaped\nsparql lifted".encode())
     try:
         for name in files:
             stat = os.stat(name)
@@ -234,6 +245,7 @@ def _rules(triples: list[tuple[str, str, str]], origins: dict[str, str]) -> dict
         key = _ANNOTATIONS.get(p)
         if key and (key not in fields[s] or (key == "message" and o.endswith("@en"))):
             fields[s][key] = o
+    _lift_sparql_annotations(triples, fields)
     rules = {}
     for shape, f in fields.items():
         if "id" not in f:
@@ -244,6 +256,21 @@ def _rules(triples: list[tuple[str, str, str]], origins: dict[str, str]) -> dict
             _plain(f.get("source", "")), _plain(f.get("see_also", "")), _message(f.get("comment", "")),
             _plain(shape), origins.get(shape, "user"), _plain(f.get("about", "")))
     return rules
+
+
+def _lift_sparql_annotations(triples: list[tuple[str, str, str]], fields: dict[str, dict[str, str]]) -> None:
+    """A shape's one ``sh:sparql`` constraint may carry the message (as SHACL has it) or our rule id: results
+    name the shape, not the constraint, and the shacl engine reports no message for them."""
+    constraints: dict[str, list[str]] = defaultdict(list)
+    for s, p, o in triples:
+        if p == f"<{SH}sparql>":
+            constraints[s].append(o)
+    for shape, (constraint, *others) in constraints.items():
+        if others or constraint not in fields:
+            continue
+        for key in ("id", "message"):
+            if key in fields[constraint]:
+                fields[shape].setdefault(key, fields[constraint][key])
 
 
 def _message(term: str) -> str:
