@@ -453,6 +453,20 @@ def test_html_filters_and_sorts_from_the_address(run: Run) -> None:
 
 
 @needs_chromium
+def test_html_rule_link_shows_that_rule_only(tmp_path: Path) -> None:
+    # Found in acceptance testing: the rule table's link filtered by text, so MDP-CREDENTIAL-BENCHMARK-RENEWAL
+    # also showed …-RENEWALFREQUENCY findings.
+    findings = [Finding("MDP-X-RENEWAL", WARNING, "m", "a.json", "/@graph/0", 3, ORG_CTID),
+                Finding("MDP-X-RENEWALFREQUENCY", WARNING, "m", "a.json", "/@graph/0", 3, ORG_CTID)]
+    page = tmp_path / "report.html"
+    page.write_bytes(render("html", Report(findings, ["a.json"], 1, 1, "native")))
+    assert 'href="?rule=MDP-X-RENEWAL"' in page.read_text(encoding="utf-8")
+    dom = Dom(dump_dom(page.as_uri() + "?rule=MDP-X-RENEWAL"))
+    assert [r.cells[5] for r in dom.rows if not r.hidden] == ["MDP-X-RENEWAL"]
+    assert dom.text("shown") == "1 of 2 findings shown"
+
+
+@needs_chromium
 def test_html_sorts_and_filters_when_a_person_clicks_and_types(run: Run) -> None:
     pytest.importorskip("websockets", reason="pip install websockets (test extra) for the DevTools protocol")
     page = run.root / "interactive.html"
