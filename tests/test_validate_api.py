@@ -57,6 +57,21 @@ def test_arrays_envelopes_and_publish_requests(tmp_path: Path) -> None:
     assert [f.rule_id for f in report.findings] == ["JSON-NOT-CTDL"] and not report.conforms
 
 
+def test_a_file_and_a_link_to_it_are_read_once(tmp_path: Path) -> None:
+    # Found in acceptance testing: real.json and link.json -> real.json were two files, the findings went to the
+    # link and JUnit showed the same record passing in real.json.
+    (tmp_path / "real.json").write_bytes(COURSE.read_bytes())
+    (tmp_path / "link.json").symlink_to("real.json")
+    (tmp_path / "chain.json").symlink_to("link.json")
+    report = validate([tmp_path])
+    assert report.files == [str(tmp_path / "real.json")] and report.records == 1
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "only-link.json").symlink_to(tmp_path / "real.json")
+    assert validate([other]).files == [str(other / "only-link.json")]  # a link alone is read
+    assert validate([tmp_path / "real.json", other]).files == [str(tmp_path / "real.json")]
+
+
 def test_a_directory_walk_leaves_hidden_folders_and_files_out(tmp_path: Path) -> None:
     # .git, .github, .vscode hold JSON that is not a catalog's; named directly, a hidden file is read.
     for place in ("catalog/course.json", "catalog/.vscode/settings.json", "catalog/.draft.json", ".hidden/x.json"):

@@ -101,21 +101,26 @@ class Loaded:
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
     """Files to read, in a stable order; "-" stays "-"."""
     for raw in paths:
-        text = str(raw)
-        if text == "-":
-            yield "-"
-            continue
-        path = Path(text)
-        if path.is_dir():
-            yield from sorted(files_under(text))
-        elif any(ch in text for ch in "*?[") and not path.exists():
-            yield from sorted(p for p in glob.glob(text, recursive=True) if Path(p).is_file())
-        else:
-            yield text
+        yield from (name for name, _ in _expand(str(raw)))
 
 
-def files_under(directory: str) -> Iterator[str]:
-    """JSON files below a directory (os.scandir: pathlib's rglob + is_file was 0.3 s for 10k files).
+def _expand(text: str) -> Iterator[tuple[str, bool]]:
+    """(file name, whether it is a symbolic link) for one path, directory or glob."""
+    if text == "-":
+        yield "-", False
+        return
+    path = Path(text)
+    if path.is_dir():
+        yield from sorted(files_under(text, with_links=True))
+    elif any(ch in text for ch in "*?[") and not path.exists():
+        yield from ((p, os.path.islink(p)) for p in sorted(glob.glob(text, recursive=True)) if Path(p).is_file())
+    else:
+        yield text, os.path.islink(text)
+
+
+def files_under(directory: str, with_links: bool = False) -> Iterator:
+    """JSON files below a directory (os.scandir: pathlib's rglob + is_file was 0.3 s for 10k files); with
+    ``with_links``, (name, is a symbolic link) pairs.
 
     Hidden files and folders (``.git``, ``.github``, ``.vscode``, publish's ``.ctdl``) are left out, as
     linters do: they are not a catalog's. Named directly, they are read."""
@@ -123,25 +128,44 @@ def files_under(directory: str) -> Iterator[str]:
         if entry.name.startswith("."):
             continue
         if entry.is_dir(follow_symlinks=False):  # as rglob: no symlink loops
-            yield from files_under(entry.path)
+            yield from files_under(entry.path, with_links)
         elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and (entry.is_symlink() or entry.is_file()):
-            yield entry.path  # a dangling or looping symlink too: reported unreadable, not silently left out
+            # a dangling or looping symlink too: reported unreadable, not silently left out
+            yield (entry.path, entry.is_symlink()) if with_links else entry.path
 
 
 def iter_inputs(items: Iterable[str | Path | dict | list]) -> Iterator[str | dict | list]:
     """File names (directories and globs expanded, "-" kept) and Python objects, in input order. A file
-    named twice (``ctdl validate out out/a.json``) is read once: twice, its records would be duplicates
-    of themselves (by absolute path, not realpath: a stat per path component is too slow for 100k files)."""
+    named twice (``ctdl validate out out/a.json``), or also reached through a symbolic link beside it, is
+    read once: twice, its records would be duplicates of themselves. Files are told apart by absolute path
+    (not realpath: a stat per path component is too slow for 100k files), links by the file they lead to; a
+    link to a file the same path, directory or glob also names gives way to it."""
     seen: set[str] = set()
     for item in items:
         if isinstance(item, (dict, list)):
             yield item
             continue
-        for name in expand_paths([item]):
-            key = name if name == "-" else os.path.abspath(name)
-            if key not in seen:
-                seen.add(key)
-                yield name
+        names = list(_expand(str(item)))
+        plain = {os.path.abspath(name) for name, link in names if not link and name != "-"}
+        for name, link in names:
+            key = name if name == "-" else _link_target(name) if link else os.path.abspath(name)
+            if key in seen or (link and key in plain):
+                continue
+            seen.add(key)
+            yield name
+
+
+def _link_target(name: str) -> str:
+    """Where a symbolic link leads, as an absolute path spelled like the others (a link to a link: its end)."""
+    seen = set()
+    path = os.path.abspath(name)
+    while os.path.islink(path) and path not in seen:
+        seen.add(path)
+        try:
+            path = os.path.abspath(os.path.join(os.path.dirname(path), os.readlink(path)))
+        except OSError:
+            break
+    return path
 
 
 def read_input(item: str | dict | list, number: int, first_index: int = 0) -> Loaded:
