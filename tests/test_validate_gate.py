@@ -319,6 +319,16 @@ def test_python_findings_name_the_property_their_pointer_is_under() -> None:
     assert found.property == "ceterms:estimatedCost" and found.pointer.endswith("/ceterms:estimatedCost/0")
 
 
+def test_remote_context_inside_a_node() -> None:
+    # Found in acceptance testing: pyld's exception text ("Could not expand input…") at line 1, no pointer.
+    broken = copy.deepcopy(LEARNING)
+    main(broken, 2)["@context"] = "https://example.org/other-context.jsonld"
+    found = [f for f in validate(broken).findings if f.severity == VIOLATION]
+    assert [(f.rule_id, f.pointer, f.value) for f in found] == [
+        ("JSONLD-CONTEXT", "/@graph/0/@context", "https://example.org/other-context.jsonld")]
+    assert "never fetched" in found[0].message
+
+
 def test_key_that_json_ld_drops() -> None:
     new = new_findings([wgu()], lambda d: main(d).update({"ceterms:keyword ": {"en-US": ["x"]}}))
     assert new == Counter({("JSONLD-DROPPED-KEY", VIOLATION): 1})

@@ -20,7 +20,14 @@ from ctdl_tools.validate import crossref
 from ctdl_tools.validate.engine import Engine, RawResult, compile_engine
 from ctdl_tools.validate.lines import Lines
 from ctdl_tools.validate.loader import Document, Source, iter_inputs, read_input, reread
-from ctdl_tools.validate.prepass import context_findings, conversion_findings, finding, structure_findings
+from ctdl_tools.validate.prepass import (
+    context_findings,
+    conversion_findings,
+    finding,
+    foreign_context,
+    property_at,
+    structure_findings,
+)
 from ctdl_tools.validate.rdf import (
     Conversion,
     Unsupported,
@@ -467,6 +474,12 @@ class Checker:
             try:
                 conv = convert_with_pyld(doc.data, f"d{doc.index}", skolem=True)
             except Exception as exc:  # pyld's own errors: the document is not JSON-LD it can read
+                nested = foreign_context(doc.data)
+                if nested:  # the usual reason: a context inside the document that would be fetched
+                    pointer, url = nested
+                    return [finding(doc, "JSONLD-CONTEXT", pointer, f"@context {url!r} is not the CTDL or CTDL-ASN "
+                                    "context URL (never fetched): the document was not validated further",
+                                    prop=property_at(pointer), value=url)]
                 return [finding(doc, "JSONLD-INVALID", "", f"the JSON-LD processor rejected it: {exc}")]
         chunk.conversions[doc.index] = conv
         for term, pointer in conv.pointers.items():

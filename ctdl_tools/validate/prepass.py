@@ -8,6 +8,7 @@ written wrongly, the order of ``@graph`` or a ``_:`` id that points nowhere. The
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ctdl_tools.ctid import ctid_in_uri
 from ctdl_tools.validate.loader import GRAPH, Document
@@ -29,6 +30,27 @@ def finding(doc: Document, rule_id: str, pointer: str, message: str | None = Non
     rule = PYTHON_RULES[rule_id]
     return Finding(rule_id, severity or rule.severity, message or rule.message, doc.file, doc.base + pointer,
                    property=prop, value=value, source=rule.citation)
+
+
+def foreign_context(value: Any, pointer: str = "") -> tuple[str, str] | None:
+    """(pointer, URL) of the first ``@context`` inside a document that names a context other than ours (JSON-LD
+    would fetch it; we never do), or None."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+            if key == "@context" and pointer:
+                for url in item if isinstance(item, list) else [item]:
+                    if isinstance(url, str) and not is_bundled(url):
+                        return here, url
+            found = foreign_context(item, here)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = foreign_context(item, f"{pointer}/{i}")
+            if found:
+                return found
+    return None
 
 
 def context_findings(doc: Document) -> tuple[list[Finding], bool]:
