@@ -6,10 +6,11 @@ import contextlib
 import json
 import os
 import re
+import signal
 import stat
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -435,7 +436,7 @@ def write_atomic(path: Path | str, data: bytes | Callable[[BinaryIO], None]) -> 
     # private to this process (the pid) and never confused with a finished file (the leading dot).
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as handle:
+        with _terminate_as_exit(), open(tmp, "wb") as handle:
             if callable(data):
                 data(handle)
             else:
@@ -449,3 +450,21 @@ def write_atomic(path: Path | str, data: bytes | Callable[[BinaryIO], None]) -> 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """While a temporary file exists, SIGTERM (a CI job cancelled, `timeout`) raises SystemExit, so the file
+    is removed on the way out instead of left beside the target."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

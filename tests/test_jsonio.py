@@ -118,3 +118,26 @@ def test_write_atomic_replaces_a_regular_file_whole(tmp_path) -> None:
     write_atomic(target, b"first")
     write_atomic(target, b"second")
     assert target.read_bytes() == b"second" and os.listdir(target.parent) == ["report.json"]
+
+
+def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path) -> None:
+    # Found in acceptance testing: a cancelled job left .report.json.<pid>.tmp beside the report.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "report.json"
+    target.write_text("old", encoding="utf-8")
+    script = ("import sys, time\nfrom ctdl_tools.jsonio import write_atomic\n"
+              "def slow(handle):\n    handle.write(b'new'); print('writing', flush=True); time.sleep(30)\n"
+              "write_atomic(sys.argv[1], slow)\n")
+    child = subprocess.Popen([sys.executable, "-c", script, str(target)], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert child.stdout is not None and child.stdout.readline() == "writing\n"
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=20) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 5
+    while len(list(tmp_path.iterdir())) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"] and target.read_text() == "old"
