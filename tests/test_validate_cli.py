@@ -475,3 +475,13 @@ def test_a_symlink_loop_in_a_directory_is_an_unreadable_input(catalog: Path) -> 
     found = json.loads(result.stdout)["findings"]
     assert any(f["rule_id"] == "JSON-UNREADABLE" and f["file"].endswith("self.json") for f in found)
     assert ctdl("validate", "catalog/self.json").exit_code == 2
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_a_report_kept_in_the_catalog_folder_is_not_read_as_catalog(catalog: Path, fmt: str) -> None:
+    # Found in acceptance testing: `-o catalog/report.json` passed once, then failed (JSON-NOT-CTDL) on the next run.
+    first = ctdl("validate", "catalog", "--format", fmt, "-o", f"catalog/report.{fmt}.json")
+    again = ctdl("validate", "catalog", "--format", fmt, "-o", f"catalog/report.{fmt}.json")
+    assert again.exit_code == first.exit_code
+    assert Path(f"catalog/report.{fmt}.json").read_bytes() != b""
+    assert "JSON-NOT-CTDL" not in Path(f"catalog/report.{fmt}.json").read_text(encoding="utf-8")

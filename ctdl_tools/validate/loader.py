@@ -281,6 +281,8 @@ def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = 
         loaded.findings.append(_not_ctdl(source, base, "an empty array: it holds no CTDL document"))
         return
     if isinstance(data, dict):
+        if base == "" and _is_a_report(data):
+            return  # `-o catalog/report.json` from an earlier run: ours, not the catalog's
         if isinstance(data.get("decoded_resource"), dict):
             _split(data["decoded_resource"], source, f"{base}/decoded_resource", loaded, "envelope", first_index)
             return
@@ -296,6 +298,14 @@ def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = 
     loaded.findings.append(_not_ctdl(
         source, base, "not a CTDL document: expected a graph document (@graph), a /resources record "
         "(@context, @type), an array of them or a registry envelope"))
+
+
+def _is_a_report(data: dict) -> bool:
+    """A ctdl validate JSON report or a SARIF log (ours or any tool's): never CTDL, often kept beside it."""
+    tool = data.get("tool")
+    ours = isinstance(tool, dict) and tool.get("name") == "ctdl_tools" and isinstance(data.get("findings"), list)
+    sarif = isinstance(data.get("runs"), list) and "sarif" in str(data.get("$schema", "")).lower()
+    return ours or sarif
 
 
 def _not_ctdl(source: Source, base: str, message: str) -> Finding:
