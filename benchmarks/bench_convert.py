@@ -164,6 +164,9 @@ def markdown(results: dict[int, SizeResult], runs: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Children must import the installed ctdl_tools: with `-m`/`-c`, Python would put the working directory
+    # first on sys.path, and run from a checkout that is the checkout's code, not the copy being timed.
+    os.environ["PYTHONSAFEPATH"] = "1"
     parser = argparse.ArgumentParser(description="Benchmark `ctdl convert` on synthetic credential catalogs.")
     parser.add_argument("--quick", action="store_true", help="1k and 10k rows only")
     parser.add_argument("--sizes", type=lambda s: tuple(int(x) for x in s.split(",")),

@@ -129,6 +129,9 @@ def markdown(runs: list[Run], n: int, entry: list[str], concurrency: int) -> str
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Children must import the installed ctdl_tools: with `-m`/`-c`, Python would put the working directory
+    # first on sys.path, and run from a checkout that is the checkout's code, not the copy being timed.
+    os.environ["PYTHONSAFEPATH"] = "1"
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)

@@ -209,6 +209,9 @@ def table(results: list[Result]) -> str:
 
 
 def main() -> int:
+    # Children must import the installed ctdl_tools: with `-m`/`-c`, Python would put the working directory
+    # first on sys.path, and run from a checkout that is the checkout's code, not the copy being timed.
+    os.environ["PYTHONSAFEPATH"] = "1"
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per configuration")
     parser.add_argument("--connections", type=int, default=32, help="concurrent keep-alive connections")

@@ -302,6 +302,9 @@ def run_child(args: list[str], timeout: float, watch: bool = True) -> dict:
 
 
 def main() -> int:
+    # Children must import the installed ctdl_tools: with `-m`/`-c`, Python would put the working directory
+    # first on sys.path, and run from a checkout that is the checkout's code, not the copy being timed.
+    os.environ["PYTHONSAFEPATH"] = "1"
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--pyshacl-sizes", default="1000,10000")

@@ -87,6 +87,9 @@ def timed(command: list[str]) -> tuple[float, float]:
 
 
 def main() -> int:
+    # Children must import the installed ctdl_tools: with `-m`/`-c`, Python would put the working directory
+    # first on sys.path, and run from a checkout that is the checkout's code, not the copy being timed.
+    os.environ["PYTHONSAFEPATH"] = "1"
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer-python", required=True, help="a Python ≥ 3.12 with ctdl-validate installed")
     parser.add_argument("--sizes", default="1000,10000")
