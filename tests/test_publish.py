@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import io
 import json
+import os
 import socket
 import sqlite3
 import sys
@@ -18,11 +19,12 @@ from click.testing import CliRunner, Result
 
 from ctdl_tools.ctid import REGISTRY_BASE
 from ctdl_tools.errors import InputError
-from ctdl_tools.registry import config, publish
+from ctdl_tools.registry import config, gate, publish
 from ctdl_tools.registry.client import RetryPolicy, assistant_entity, error_text, retry_after
 from ctdl_tools.registry.commands import fetch_command, publish_command, status_command, unpublish_command
 from ctdl_tools.registry.progress import TerminalProgress
 from ctdl_tools.registry.publish import canonical_digest, publishing_org, shape_problems
+from tests.conftest import DATA
 from tests.publish_support import (
     ASN_CONTEXT,
     ORG,
@@ -472,3 +474,18 @@ def test_progress_bar_only_on_a_terminal() -> None:
     assert pipe.getvalue() == ""
     last = terminal.getvalue().split("\r")[-1]
     assert "10/10" in last and "/s" in last and "unchanged 4" in last and "pub 5" in last and "fail 1" in last
+
+
+def test_the_gate_finds_every_violation_ctdl_validate_finds(tmp_path: Path) -> None:
+    # The gate runs only the rules that can refuse (Violations); what it finds must be what the command does.
+    from ctdl_tools.validate import validate
+    from tests.test_validate_reporters import BROKEN
+
+    (tmp_path / "broken.json").write_text(json.dumps(BROKEN), encoding="utf-8")
+    files = sorted(str(p) for p in (DATA / "registry").glob("*.json")) + sorted(
+        str(p) for p in (DATA / "validate").glob("*.json")) + [str(tmp_path / "broken.json")]
+    full = {(os.path.abspath(f.file), f.rule_id, f.pointer, f.value)
+            for f in validate(files).findings if f.severity == "Violation"}
+    gated = {(path, f.rule_id, f.pointer, f.value) for path, found in gate.violations(files).items() for f in found}
+    assert len(full) > 500 and len({rule for _, rule, _, _ in full}) > 10
+    assert gated == full

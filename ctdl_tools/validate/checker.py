@@ -140,8 +140,13 @@ class Checker:
         self._by_name: dict[str, Source] = {}
         self._rule_parts: dict[tuple, tuple] = {}  # see _from_results
         self.shapes_have_user_rules = any(r.origin == "user" for r in shapes.rules.values())
+        self.off: frozenset[str] = frozenset()  # Python rules turned off (see run)
 
     def run(self, disabled: tuple[str, ...]) -> Report:
+        # Python rules turned off are dropped before their findings are placed (a line number costs a walk
+        # of the file's text); shape rules turned off never ran (sh:deactivated).
+        self.off = frozenset(r for r in PYTHON_RULES
+                             if r not in UNREADABLE_RULES and any(fnmatchcase(r, p) for p in disabled))
         items = list(iter_inputs(self.items))
         size = _input_bytes(items)
         if size > KEEP_TOTAL:
@@ -583,6 +588,8 @@ class Checker:
         current, lines = None, Lines(None)  # one file's at a time: 100k files' would not fit
         out = []
         for f in sorted(findings, key=lambda f: f.file):
+            if f.rule_id in self.off:
+                continue
             line, ctid = f.line, f.ctid
             if line is None:
                 if f.file != current:
