@@ -1,9 +1,10 @@
 """The validation gate in front of publishing: which files have Violations, and why.
 
 :func:`violations` makes the call ``ctdl validate FILE...`` makes, once, over every file given to publish,
-so the gate's verdict is the command's: the JSON-level checks run on the files' own text (a key given
-twice), and the cross-record checks see the whole submission, files unchanged since they were published
-included (a new competency is checked against the framework that is already out).
+with only the rules that can refuse (Violations) turned on, so the gate's verdict is the command's: the
+JSON-level checks run on the files' own text (a key given twice), and the cross-record checks see the whole
+submission, files unchanged since they were published included (a new competency is checked against the
+framework that is already out).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from ctdl_tools.validate.prepass import (
     conversion_findings,
     finding,
     foreign_context,
+    not_ours,
     property_at,
     structure_findings,
 )
@@ -482,9 +483,8 @@ class Checker:
                 nested = foreign_context(doc.data)
                 if nested:  # the usual reason: a context inside the document that would be fetched
                     pointer, url = nested
-                    return [finding(doc, "JSONLD-CONTEXT", pointer, f"@context {url!r} is not the CTDL or CTDL-ASN "
-                                    "context URL (never fetched): the document was not validated further",
-                                    prop=property_at(pointer), value=url)]
+                    return [finding(doc, "JSONLD-CONTEXT", pointer, not_ours(url), prop=property_at(pointer),
+                                    value=url)]
                 return [finding(doc, "JSONLD-INVALID", "", f"the JSON-LD processor rejected it: {exc}")]
         chunk.conversions[doc.index] = conv
         for term, pointer in conv.pointers.items():

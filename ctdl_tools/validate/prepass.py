@@ -53,6 +53,11 @@ def foreign_context(value: Any, pointer: str = "") -> tuple[str, str] | None:
     return None
 
 
+def not_ours(context: str) -> str:
+    return (f"@context {context!r} is not the CTDL or CTDL-ASN context URL (never fetched): the document was "
+            "not validated further")
+
+
 def context_findings(doc: Document) -> tuple[list[Finding], bool]:
     """Findings about ``@context``, and whether the document can be read with a bundled context."""
     context = doc.data.get("@context")
@@ -62,9 +67,7 @@ def context_findings(doc: Document) -> tuple[list[Finding], bool]:
         shown = context if isinstance(context, str) else json.dumps(context, ensure_ascii=False)[:120]
         hint = ("; give the URL as a string, as registry records do"
                 if isinstance(context, list) and any(is_bundled(c) for c in context) else "")
-        return [finding(doc, "JSONLD-CONTEXT", "/@context",
-                        f"@context {shown!r} is not the CTDL or CTDL-ASN context URL (never fetched): "
-                        f"the document was not validated further{hint}", value=shown)], False
+        return [finding(doc, "JSONLD-CONTEXT", "/@context", not_ours(shown) + hint, value=shown)], False
     if context.startswith("http://"):
         return [finding(doc, "JSONLD-CONTEXT-HTTP", "/@context", value=context)], True
     return [], True
