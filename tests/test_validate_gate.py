@@ -174,6 +174,10 @@ def test_bad_ctid_forms(bad: str) -> None:
 def test_ctid_differs_from_the_id() -> None:
     new = new_findings([wgu()], lambda d: main(d).update({"ceterms:ctid": "ce-00000000-298a-4f1e-bdac-d66509887ebf"}))
     assert new == Counter({("STRUCT-CTID-MATCHES-ID", VIOLATION): 1})
+    broken = [wgu()]
+    main(broken)["ceterms:ctid"] = "ce-00000000-298a-4f1e-bdac-d66509887ebf"
+    (found,) = [f for f in validate(broken).findings if f.rule_id == "STRUCT-CTID-MATCHES-ID"]
+    assert (found.property, found.pointer.rpartition("/")[2]) == ("ceterms:ctid", "ceterms:ctid")  # points at it
 
 
 def test_concept_from_the_wrong_scheme() -> None:

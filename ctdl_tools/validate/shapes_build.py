@@ -170,12 +170,13 @@ def ctid_shapes() -> list[Shape]:
         "sh:targetSubjectsOf ceterms:ctid",
         f'sh:sparql [ a sh:SPARQLConstraint ; sh:select "{query}" ; '
         'sh:message "The CTID does not match the CTID at the end of the resource\'s @id"@en ]',
+        "ctshapes:aboutProperty ceterms:ctid",
         *annotations("STRUCT-CTID-MATCHES-ID", "CTID matches @id",
                      "The CTID does not match the CTID at the end of the resource's @id", "Violation",
                      "https://credreg.net/ctdl/ctid: 'the value of a resource's CTID property will exactly "
                      "match the CTID portion of that resource's URI'", "https://credreg.net/ctdl/ctid")],
         "Only for registry-style @ids (…/resources/ce-… or …/graph/ce-…); other @ids are reported by the "
-        "cross-record checks.")
+        "cross-record checks. ctshapes:aboutProperty: findings point at the CTID.")
     node = Shape("ctid", "sh:NodeShape", ["sh:targetSubjectsOf ceterms:ctid",
                                          "sh:property ctshapes:ctid_form, ctshapes:ctid_single"],
                  "Every node that has a CTID.")
