@@ -271,7 +271,9 @@ def _node_kind(vocab: Vocabulary, prop: PropertyInfo) -> Shape | None:
 LEXICAL_FORMS = {
     "xsd:language": "^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$",  # XML Schema 1.1 Part 2, §3.4.3
     "xsd:duration": "^-?P([0-9]+Y)?([0-9]+M)?([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+([.][0-9]+)?S)?)?$",
-    "schema:Duration": "^P([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+([.][0-9]+)?S)?)?$",
+    # ISO 8601 (schema.org's Duration): weeks, and a decimal fraction on any part ("PT1.5H")
+    "schema:Duration": "^P" + "".join(f"([0-9]+([.,][0-9]+)?{u})?" for u in "YMWD")
+                       + "(T" + "".join(f"([0-9]+([.,][0-9]+)?{u})?" for u in "HMS") + ")?$",
 }
 
 
