@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -298,18 +299,56 @@ def test_the_gate_sees_the_whole_submission_unchanged_records_included(
         assert result.exit_code == 1, result.output
         assert f"refused: {competency_ctid}" in result.stderr and "XREF-COMPETENCY-FRAMEWORK" in result.stderr
     assert competency_ctid not in registry.creates
+    # The other way round: a framework update that drops the competency breaks the competency's record, which
+    # is not being sent; the framework update is what is refused.
+    (out / "competency.jsonld").unlink()
+    competency["@graph"][0]["ceasn:isPartOf"] = [f"{REGISTRY_BASE}/resources/{framework_ctid}"]
+    framework["@graph"][0]["ceasn:hasTopChild"] = [f"{REGISTRY_BASE}/resources/{competency_ctid}"]
+    competency["@graph"][0]["ceasn:isTopChildOf"] = [f"{REGISTRY_BASE}/resources/{framework_ctid}"]
+    (out / "competency.json").write_text(json.dumps(competency), encoding="utf-8")
+    (out / "framework.json").write_text(json.dumps(framework), encoding="utf-8")
+    assert run(publish_command, out, "--registry", url).exit_code == 0
+    del framework["@graph"][0]["ceasn:hasTopChild"]
+    (out / "framework.json").write_text(json.dumps(framework), encoding="utf-8")
+    for dry in (["--dry-run"], []):
+        result = run(publish_command, out, "--registry", url, *dry)
+        assert result.exit_code == 1, result.output
+        assert f"refused: {framework_ctid}" in result.stderr and "(in " in result.stderr
 
 
-def test_a_validator_that_cannot_run_stops_publishing_unless_forced(
-        tmp_path: Path, fake: tuple[FakeRegistry, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    registry, url = fake
+def test_a_validator_that_cannot_run_stops_publishing_unless_forced(tmp_path: Path) -> None:
+    # In a fresh process with a dependency of the validator that fails to import (a broken install): publish
+    # must still find its files (found in acceptance testing: it imported the validator to list them).
     write_documents(tmp_path / "out", 2)
-    monkeypatch.setitem(sys.modules, "ctdl_tools.validate", None)  # import fails: a broken install
-    stopped = run(publish_command, tmp_path / "out", "--registry", url)
-    assert stopped.exit_code == 2 and "the validator cannot run" in stopped.stderr and "--force" in stopped.stderr
-    assert not registry.creates
-    forced = run(publish_command, tmp_path / "out", "--registry", url, "--force")
-    assert forced.exit_code == 0 and "were not validated" in forced.stderr and len(registry.creates) == 2
+    shim = tmp_path / "shim" / "pyoxigraph"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text('raise ImportError("simulated broken install")\n', encoding="utf-8")
+    env = {**os.environ, "CTDL_API_KEY": KEY,
+           "PYTHONPATH": os.pathsep.join([str(tmp_path / "shim"), str(Path(__file__).resolve().parents[1])])}
+    command = [sys.executable, "-m", "ctdl_tools", "publish", str(tmp_path / "out"), "--db", str(tmp_path / "r.db"),
+               "--journal", str(tmp_path / "j.sqlite")]
+    stopped = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert stopped.returncode == 2 and "the validator cannot run" in stopped.stderr, stopped.stderr
+    assert "simulated broken install" in stopped.stderr and "Traceback" not in stopped.stderr
+    forced = subprocess.run([*command, "--force"], env=env, capture_output=True, text=True, timeout=120)
+    assert forced.returncode == 0 and "were not validated" in forced.stderr, forced.stderr
+    assert "2 published" in forced.stdout
+
+
+def test_publish_reads_the_files_validate_reads(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    # Found in acceptance testing: a file named twice or reached through a link was a "duplicate CTID" of
+    # itself, and a validation report kept in the folder was refused as a broken graph.
+    registry, url = fake
+    out = tmp_path / "out"
+    paths = write_documents(out, 2)
+    (out / "0-link.json").symlink_to(paths[1].name)
+    (out / "report.json").write_text(json.dumps({"tool": {"name": "ctdl_tools"}, "findings": []}), encoding="utf-8")
+    (out / "ctdl.sarif.json").write_text(json.dumps({"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+                                                     "runs": []}), encoding="utf-8")
+    result = run(publish_command, out, paths[0], "--registry", url)
+    assert result.exit_code == 0, result.output
+    assert "2 published, 0 updated, 0 unchanged, 0 failed, 0 refused" in result.stdout
+    assert sorted(registry.creates.values()) == [1, 1]
 
 
 def test_retry_after_a_timeout_that_landed_does_not_duplicate(tmp_path: Path) -> None:

@@ -70,6 +70,7 @@ def test_a_file_and_a_link_to_it_are_read_once(tmp_path: Path) -> None:
     (other / "only-link.json").symlink_to(tmp_path / "real.json")
     assert validate([other]).files == [str(other / "only-link.json")]  # a link alone is read
     assert validate([tmp_path / "real.json", other]).files == [str(tmp_path / "real.json")]
+    assert validate([other, tmp_path / "real.json"]).files == [str(tmp_path / "real.json")]  # whichever comes first
 
 
 def test_a_directory_walk_leaves_hidden_folders_and_files_out(tmp_path: Path) -> None:

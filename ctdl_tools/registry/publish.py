@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ctdl_tools.ctdl_files import is_report, unique_files
 from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri, is_ctid
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError, Where
 from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_bytes, read_json, write_atomic
@@ -128,18 +129,14 @@ class Item:
 
 
 def input_files(inputs: Iterable[Path]) -> list[Path]:
-    """Files named directly, and the ``.json``/``.jsonld`` files under a directory, as ``ctdl validate``
-    finds them (hidden folders like .ctdl skipped)."""
-    from ctdl_tools.validate.loader import files_under
-
-    files: list[Path] = []
+    """The files ``ctdl validate`` would read for the same paths: named directly, or the ``.json``/``.jsonld``
+    files under a directory (hidden folders like .ctdl skipped), each once (a file named twice, or reached
+    through a symbolic link too, is one file)."""
+    inputs = list(inputs)
     for path in inputs:
-        if path.is_dir():
-            files.extend(Path(f) for f in sorted(files_under(str(path))))
-        elif path.is_file():
-            files.append(path)
-        else:
+        if not path.exists() and not path.is_symlink():
             raise InputError(Where(str(path)), "no such file or directory")
+    files = [Path(name) for name in unique_files(str(path) for path in inputs)]
     if not files:
         raise InputError(Where(", ".join(map(str, inputs))), "no .json or .jsonld files to publish")
     return files
@@ -163,6 +160,8 @@ def scan(files: list[Path], org_override: str | None, entries: dict[str, Entry])
                         UNCHANGED)
         else:
             item = _parsed(path, data, file_digest, org_override, entries)
+            if item is None:
+                continue  # a validation report kept beside the catalog: ctdl validate does not read it either
         if item.ctid and item.ctid in seen and item.action != REFUSED:
             item.action, item.messages = REFUSED, [f"duplicate-ctid: {item.ctid} is also in {seen[item.ctid]}"]
         if item.ctid:
@@ -172,8 +171,10 @@ def scan(files: list[Path], org_override: str | None, entries: dict[str, Entry])
 
 
 def _parsed(path: Path, data: bytes, file_digest: str, org_override: str | None,
-            entries: dict[str, Entry]) -> Item:
+            entries: dict[str, Entry]) -> Item | None:
     document = parse_json(decode_utf8(data, str(path)), str(path))
+    if is_report(document):
+        return None
     item = Item(path, canonical_digest(document), document, file_digest)
     item.messages = shape_problems(document)
     if item.messages:
@@ -215,8 +216,18 @@ def apply_gate(items: list[Item], force: bool) -> bool:
             return False
         raise InputError(Where("ctdl_tools.validate"), f"the validator cannot run ({exc}); reinstall "
                          "ctdl_tools, or pass --force to publish without validating") from None
+    # A change can break a record that is not being sent: a framework no longer listing a competency makes a
+    # Violation in the competency's file. It refuses the record the finding names (its value), not only the
+    # one whose file it is in.
+    mine = {i.source for i in candidates}
+    naming: dict[str, list[str]] = {}
+    for path, findings in found.items():
+        for f in findings:
+            named = _ctid_named(f.value)
+            if path not in mine and named:
+                naming.setdefault(named, []).append(f"{gate.describe(f, named)} (in {os.path.relpath(path)})")
     for item in candidates:
-        problems = [gate.describe(f, item.ctid) for f in found.get(item.source, ())]
+        problems = [gate.describe(f, item.ctid) for f in found.get(item.source, ())] + naming.get(item.ctid, [])
         if not problems:
             continue
         if force:
@@ -224,6 +235,14 @@ def apply_gate(items: list[Item], force: bool) -> bool:
         else:
             item.action, item.messages, item.document = REFUSED, problems, None
     return True
+
+
+def _ctid_named(value: object) -> str | None:
+    """The CTID a finding's value names: a registry URI's, or a bare CTID."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    return ctid_in_uri(text) or (text if is_ctid(text) else None)
 
 
 # --- results -----------------------------------------------------------------------------------------

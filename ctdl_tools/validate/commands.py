@@ -94,7 +94,8 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
 
 def _check_paths(paths: tuple[str, ...]) -> None:
     """Usage errors before any work: a path that does not exist, a glob or directory with nothing to read."""
-    from ctdl_tools.validate.loader import SUFFIXES, expand_paths, files_under
+    from ctdl_tools.ctdl_files import SUFFIXES, files_under
+    from ctdl_tools.validate.loader import expand_paths
 
     for raw in paths:
         if raw == "-":

@@ -9,14 +9,13 @@ Unreadable input becomes a finding, never an exception, so one bad file does not
 
 from __future__ import annotations
 
-import glob
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ctdl_tools.ctdl_files import expand, is_report, unique_files_of
 from ctdl_tools.jsonio import (
     HALF_PAIR,
     JsonProblem,
@@ -28,7 +27,6 @@ from ctdl_tools.jsonio import (
 )
 from ctdl_tools.validate.result import VIOLATION, Finding
 
-SUFFIXES = (".json", ".jsonld")
 GRAPH, RESOURCE = "graph", "resource"
 
 
@@ -101,71 +99,22 @@ class Loaded:
 def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
     """Files to read, in a stable order; "-" stays "-"."""
     for raw in paths:
-        yield from (name for name, _ in _expand(str(raw)))
-
-
-def _expand(text: str) -> Iterator[tuple[str, bool]]:
-    """(file name, whether it is a symbolic link) for one path, directory or glob."""
-    if text == "-":
-        yield "-", False
-        return
-    path = Path(text)
-    if path.is_dir():
-        yield from sorted(files_under(text, with_links=True))
-    elif any(ch in text for ch in "*?[") and not path.exists():
-        yield from ((p, os.path.islink(p)) for p in sorted(glob.glob(text, recursive=True)) if Path(p).is_file())
-    else:
-        yield text, os.path.islink(text)
-
-
-def files_under(directory: str, with_links: bool = False) -> Iterator:
-    """JSON files below a directory (os.scandir: pathlib's rglob + is_file was 0.3 s for 10k files); with
-    ``with_links``, (name, is a symbolic link) pairs.
-
-    Hidden files and folders (``.git``, ``.github``, ``.vscode``, publish's ``.ctdl``) are left out, as
-    linters do: they are not a catalog's. Named directly, they are read."""
-    for entry in os.scandir(directory):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir(follow_symlinks=False):  # as rglob: no symlink loops
-            yield from files_under(entry.path, with_links)
-        elif os.path.splitext(entry.name)[1].lower() in SUFFIXES and (entry.is_symlink() or entry.is_file()):
-            # a dangling or looping symlink too: reported unreadable, not silently left out
-            yield (entry.path, entry.is_symlink()) if with_links else entry.path
+        yield from (name for name, _ in expand(str(raw)))
 
 
 def iter_inputs(items: Iterable[str | Path | dict | list]) -> Iterator[str | dict | list]:
-    """File names (directories and globs expanded, "-" kept) and Python objects, in input order. A file
-    named twice (``ctdl validate out out/a.json``), or also reached through a symbolic link beside it, is
-    read once: twice, its records would be duplicates of themselves. Files are told apart by absolute path
-    (not realpath: a stat per path component is too slow for 100k files), links by the file they lead to; a
-    link to a file the same path, directory or glob also names gives way to it."""
-    seen: set[str] = set()
-    for item in items:
+    """File names (directories and globs expanded, "-" kept, each file once: ctdl_files.unique_files) and
+    Python objects, in input order."""
+    items = list(items)
+    paths = [(i, str(item)) for i, item in enumerate(items) if not isinstance(item, (dict, list))]
+    names: dict[int, list[str]] = {}
+    for number, name in unique_files_of([path for _, path in paths]):
+        names.setdefault(paths[number][0], []).append(name)
+    for i, item in enumerate(items):
         if isinstance(item, (dict, list)):
             yield item
-            continue
-        names = list(_expand(str(item)))
-        plain = {os.path.abspath(name) for name, link in names if not link and name != "-"}
-        for name, link in names:
-            key = name if name == "-" else _link_target(name) if link else os.path.abspath(name)
-            if key in seen or (link and key in plain):
-                continue
-            seen.add(key)
-            yield name
-
-
-def _link_target(name: str) -> str:
-    """Where a symbolic link leads, as an absolute path spelled like the others (a link to a link: its end)."""
-    seen = set()
-    path = os.path.abspath(name)
-    while os.path.islink(path) and path not in seen:
-        seen.add(path)
-        try:
-            path = os.path.abspath(os.path.join(os.path.dirname(path), os.readlink(path)))
-        except OSError:
-            break
-    return path
+        else:
+            yield from names.get(i, ())
 
 
 def read_input(item: str | dict | list, number: int, first_index: int = 0) -> Loaded:
@@ -281,7 +230,7 @@ def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = 
         loaded.findings.append(_not_ctdl(source, base, "an empty array: it holds no CTDL document"))
         return
     if isinstance(data, dict):
-        if base == "" and _is_a_report(data):
+        if base == "" and is_report(data):
             return  # `-o catalog/report.json` from an earlier run: ours, not the catalog's
         if isinstance(data.get("decoded_resource"), dict):
             _split(data["decoded_resource"], source, f"{base}/decoded_resource", loaded, "envelope", first_index)
@@ -298,14 +247,6 @@ def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = 
     loaded.findings.append(_not_ctdl(
         source, base, "not a CTDL document: expected a graph document (@graph), a /resources record "
         "(@context, @type), an array of them or a registry envelope"))
-
-
-def _is_a_report(data: dict) -> bool:
-    """A ctdl validate JSON report or a SARIF log (ours or any tool's): never CTDL, often kept beside it."""
-    tool = data.get("tool")
-    ours = isinstance(tool, dict) and tool.get("name") == "ctdl_tools" and isinstance(data.get("findings"), list)
-    sarif = isinstance(data.get("runs"), list) and "sarif" in str(data.get("$schema", "")).lower()
-    return ours or sarif
 
 
 def _not_ctdl(source: Source, base: str, message: str) -> Finding:
