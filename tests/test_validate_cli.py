@@ -485,3 +485,11 @@ def test_a_report_kept_in_the_catalog_folder_is_not_read_as_catalog(catalog: Pat
     assert again.exit_code == first.exit_code
     assert Path(f"catalog/report.{fmt}.json").read_bytes() != b""
     assert "JSON-NOT-CTDL" not in Path(f"catalog/report.{fmt}.json").read_text(encoding="utf-8")
+
+
+def test_no_path_is_the_current_directory(catalog: Path) -> None:
+    # Found in acceptance testing: a pre-commit config whose args are only options (as the docs used to show)
+    # ran `ctdl validate --disable …` and failed with "Missing argument PATH".
+    os.chdir(catalog)
+    assert [ctdl("validate", "--format", "json").stdout] == [ctdl("validate", ".", "--format", "json").stdout]
+    assert ctdl("validate", "--disable", "MDP-*-BENCHMARK-*").exit_code == 1  # broken.json

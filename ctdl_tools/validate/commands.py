@@ -42,7 +42,7 @@ def _fail(message: str) -> NoReturn:
 
 # --- ctdl validate -----------------------------------------------------------------------------------------
 @click.command("validate")
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -62,7 +62,8 @@ def _fail(message: str) -> NoReturn:
                    "128 MB of JSON; larger submissions run in one process to stay within 1 GB of memory.")
 def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shapes_dirs: tuple[Path, ...],
                      disabled: tuple[str, ...], fail_on: str, engine: str, jobs: int) -> None:
-    """Validate CTDL JSON-LD files, directories, globs or - (stdin) against the SHACL shapes.
+    """Validate CTDL JSON-LD files, directories, globs or - (stdin) against the SHACL shapes; no PATH: the
+    current directory (hidden folders left out).
 
     Exit 0: no violation; 1: violations (or warnings with --fail-on warning); 2: unreadable input or bad usage.
     """
@@ -76,6 +77,7 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     patterns = tuple(p.strip() for item in disabled for p in item.split(",") if p.strip())
     if output is not None and str(output) in ("", "."):  # click makes -o '' the Path "."
         raise click.BadParameter("needs a file name (or - for standard output)", param_hint="'-o' / '--output'")
+    paths = paths or (".",)  # a pre-commit hook's `args: [--disable, …]` names no path
     _check_paths(paths)
     _check_engine(engine)
     _warn_unknown_rules(_guard(lambda: _rule_ids(shapes_dirs, patterns)), patterns)
