@@ -273,6 +273,15 @@ ex:Id a sh:NodeShape ; sh:targetClass ceterms:Course ;
         SELECT $this WHERE { $this <https://purl.org/ctdl/terms/name> ?n .
                              FILTER(CONTAINS(STR(?n), "Intro")) }\"\"\" ] .
 ex:Image a sh:NodeShape ; sh:targetClass ceterms:Course ; sh:property [ sh:path ceterms:image ; sh:minCount 1 ] .
+ex:Keyword a sh:NodeShape ; sh:targetClass ceterms:Course ;
+    sh:property [ sh:path ceterms:keyword ; sh:minCount 1 ; ctshapes:ruleId "STATE-KEYWORD" ] .
+ex:Template a sh:NodeShape ; sh:targetClass ceterms:Course ;
+    sh:sparql [ sh:message "{?value} mentions Intro" ; sh:select \"\"\"
+        SELECT $this ?value WHERE { $this <https://purl.org/ctdl/terms/name> ?value .
+                                    FILTER(CONTAINS(STR(?value), "Intro")) }\"\"\" ] .
+ex:Two a sh:NodeShape ; sh:targetClass ceterms:Course ;
+    sh:sparql [ sh:message "first" ; sh:select "SELECT $this WHERE { $this a ?t }" ] ,
+              [ sh:message "second" ; sh:select "SELECT $this WHERE { $this a ?t }" ] .
 """
 
 
@@ -288,7 +297,9 @@ def test_user_shapes_read_alike_on_every_engine_that_runs_them(tmp_path: Path) -
                           disabled_rules=["MDP-*", "XREF-*", "STRUCT-*", "RA-*"])
         seen[engine] = sorted((f.rule_id, f.message) for f in report.findings)
     assert seen["shacl"] == seen["pyshacl"] == [
-        ("SHACL-MinCount", "sh:minCount not met on ceterms:image"), ("SHACL-SPARQL", "no course named Intro"),
+        ("SHACL-MinCount", "sh:minCount not met on ceterms:image"), ("SHACL-SPARQL", "Intro to Welding mentions Intro"),
+        ("SHACL-SPARQL", "first"), ("SHACL-SPARQL", "no course named Intro"), ("SHACL-SPARQL", "second"),
+        ("STATE-KEYWORD", "sh:minCount not met on ceterms:keyword"),
         ("STATE-MIN-CREDITS", "At least 10 credits"), ("STATE-NO-WELD", "no welding")]
 
 

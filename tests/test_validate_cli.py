@@ -120,7 +120,11 @@ def test_an_unpaired_surrogate_escape_is_exit_2_in_every_format(catalog: Path, f
 
 def test_usage_errors_are_exit_2(catalog: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert ctdl("validate", "catalog", "--format", "pdf").exit_code == 2
-    assert ctdl("validate").exit_code == 2
+    (catalog / "empty").mkdir()
+    monkeypatch.chdir(catalog / "empty")
+    nothing = ctdl("validate")  # no path: the current directory, which holds no CTDL
+    assert nothing.exit_code == 2 and "no .json or .jsonld files under ." in nothing.stderr
+    monkeypatch.chdir(catalog.parent)
     assert ctdl("validate", "catalog", "--fail-on", "info").exit_code == 2
     monkeypatch.setattr("ctdl_tools.validate.engine.available", lambda name: False)
     result = ctdl("validate", "catalog", "--engine", "pyshacl")

@@ -7,6 +7,7 @@ import dataclasses
 import gc
 import itertools
 import os
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -526,6 +527,8 @@ class Checker:
             value = None if value_term == focus_term else value_plain  # node-level results repeat the focus
             if value is not None and value_term and is_skolem(value_term):
                 value = conv.bnode_labels.get(value_term)
+            if "{" in text:
+                text = _fill(text, value, focus)
             out.append(Finding(rule_id, severity, text, file, pointer, lines(pointer), ctid, focus, prop,
                                value, citation, shape))
         return out
@@ -534,13 +537,25 @@ class Checker:
                    message: str | None) -> tuple:
         """(rule id, message, property, citation, shape, is a policy rule) of results of one shape."""
         rule = self.shapes.rules.get(source or "") or self.shapes.rules.get(root or "")
-        if rule is None:  # a user shape without ctshapes:ruleId: the same words whichever engine ran
-            kind = component.removesuffix("ConstraintComponent")
-            text = self.shapes.messages.get(source or "") or (
-                f"sh:{kind[:1].lower()}{kind[1:]} not met" + (f" on {_compact(path)}" if path else ""))
+        if rule is not None and rule.origin != "user":  # ours: the shape's own words, whichever engine ran
+            return (rule.id, rule.message or message or component,
+                    _compact(f"<{rule.about}>" if rule.about else path), rule.citation, rule.shape,
+                    rule.origin == "policy")
+        # A user's shape: its own sh:message (English first) whichever engine ran, filled in where it is a
+        # template ({?value}: pySHACL's wording, else _fill's); several SPARQL constraints: each one's message.
+        kind = component.removesuffix("ConstraintComponent")
+        declared = (rule.message if rule else "") or self.shapes.messages.get(source or "")
+        if declared:
+            text = (message or declared) if _TEMPLATE.search(declared) else declared
+        elif message and kind == "SPARQL":
+            text = message
+        else:
+            text = f"sh:{kind.lower() if kind.isupper() else kind[:1].lower() + kind[1:]} not met"
+            text += f" on {_compact(path)}" if path else ""
+        if rule is None:
             return (f"SHACL-{kind}", text, _compact(path), "", (source or "").strip("<>") or None, False)
-        return (rule.id, rule.message or message or component, _compact(f"<{rule.about}>" if rule.about else path),
-                rule.citation, rule.shape, rule.origin == "policy")
+        return (rule.id, text, _compact(f"<{rule.about}>" if rule.about else path), rule.citation, rule.shape,
+                False)
 
     def _describing(self, term: str, prop: str, value: str | None, chunk: Chunk) -> tuple | None:
         """Two documents describing one @id make one RDF node; a finding about a property belongs to the
@@ -609,6 +624,14 @@ class Checker:
             self._by_name = {s.name: s for s in self.sources}
         source = self._by_name.get(name)
         return source.read_text() if source is not None else None
+
+
+_TEMPLATE = re.compile(r"\{[?$](value|this)\}")
+
+
+def _fill(message: str, value: str | None, focus: str | None) -> str:
+    """A SHACL message template's {?value} and {$this}, as pySHACL fills them (the shacl engine does not)."""
+    return _TEMPLATE.sub(lambda m: (value if m.group(1) == "value" else focus) or m.group(0), message)
 
 
 def _one_rule(rules: list[Rule]) -> Rule:

@@ -66,7 +66,8 @@ class ShaclEngine:
         text = shapes.ntriples if not blanks else ntriples(
             [tuple(f"<{SHAPE_GENID}{t[2:]}>" if t in blanks else t for t in triple) for triple in shapes.triples])
         self._shapes = shacl.Shapes.from_text(text, format="ntriples")
-        self._ruled = frozenset(term for term in shapes.rules if term.startswith("<"))
+        # Our shapes' results need no component or message (the rule has them); users' shapes' do.
+        self._ruled = frozenset(t for t, rule in shapes.rules.items() if t.startswith("<") and rule.origin != "user")
 
     def validate(self, triples: list[Triple]) -> list[RawResult]:
         report = self._shapes.validate_text(ntriples(triples), format="ntriples")
@@ -75,7 +76,7 @@ class ShaclEngine:
             shape = r.source_shape
             shape = self._blank_of.get(shape, shape)
             # Each attribute read crosses into Rust: at 100k results the optional ones cost seconds, and
-            # they are only needed for shapes without a rule of their own (user shapes).
+            # they are only needed for users' shapes.
             ruled = shape in self._ruled
             out.append(RawResult(r.focus_node, shape, r.severity, "" if ruled else r.component, _first_iri(r.path),
                                  r.value, r.value_plain, None if ruled else r.message,
