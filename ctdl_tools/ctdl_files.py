@@ -82,6 +82,18 @@ def _link_target(name: str) -> str:
     return path
 
 
+def display_name(name: str) -> str:
+    """A file name as reports show it: bytes that are not UTF-8 (kept by Python as lone surrogates, which no
+    UTF-8 writer takes) as backslash escapes, ``caf\\xe9.json``; the file is still read by its own name."""
+    if name.isascii():
+        return name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return name
+
+
 def is_report(data: Any) -> bool:
     """A ctdl validate JSON report or a SARIF log (ours or any tool's): never CTDL, often kept beside it."""
     if not isinstance(data, dict):

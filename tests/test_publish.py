@@ -528,3 +528,7 @@ def test_the_gate_finds_every_violation_ctdl_validate_finds(tmp_path: Path) -> N
     gated = {(path, f.rule_id, f.pointer, f.value) for path, found in gate.violations(files).items() for f in found}
     assert len(full) > 500 and len({rule for _, rule, _, _ in full}) > 10
     assert gated == full
+
+    odd = tmp_path / os.fsdecode(b"caf\xe9.json")  # a name that is not UTF-8: reports escape it
+    odd.write_text(json.dumps(BROKEN), encoding="utf-8")
+    assert {os.path.abspath(odd)} == set(gate.violations([str(odd)]))

@@ -497,3 +497,15 @@ def test_no_path_is_the_current_directory(catalog: Path) -> None:
     os.chdir(catalog)
     assert [ctdl("validate", "--format", "json").stdout] == [ctdl("validate", ".", "--format", "json").stdout]
     assert ctdl("validate", "--disable", "MDP-*-BENCHMARK-*").exit_code == 1  # broken.json
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_file_name_that_is_not_utf8_is_shown_escaped(catalog: Path, fmt: str) -> None:
+    # Found in acceptance testing: every report writer but JUnit crashed on it (a traceback, exit 1).
+    name = os.fsdecode(b"caf\xe9 x.json")
+    (catalog / name).write_bytes((catalog / "broken.json").read_bytes())
+    (catalog / "broken.json").unlink()
+    result = ctdl("validate", "catalog", "--format", fmt)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    shown = "caf%5Cxe9%20x.json" if fmt == "sarif" else "caf\\xe9 x.json"  # SARIF: a URI
+    assert shown in result.stdout.replace("\\\\", "\\")

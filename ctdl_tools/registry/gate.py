@@ -14,6 +14,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from ctdl_tools.ctdl_files import display_name
+
 
 class ValidatorUnavailable(RuntimeError):
     """``ctdl_tools.validate`` cannot be imported (a broken install): nothing can be checked."""
@@ -31,10 +33,12 @@ def violations(paths: Sequence[str]) -> dict[str, list[Any]]:
     quiet = sorted({r.id for r in rules if r.severity != "Violation"})
     # Worker processes are forked: only from a process that runs no other thread yet.
     report = validate(list(paths), disabled_rules=quiet, jobs=0 if threading.active_count() == 1 else 1)
+    # Reports name files as display_name shows them; map back to the paths given.
+    shown = {display_name(path): path for path in paths}
     found: dict[str, list[Any]] = {}
     for finding in report.findings:
         if finding.severity == "Violation":
-            found.setdefault(os.path.abspath(finding.file), []).append(finding)
+            found.setdefault(os.path.abspath(shown.get(finding.file, finding.file)), []).append(finding)
     return found
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.ctdl_files import expand, is_report, unique_files_of
+from ctdl_tools.ctdl_files import display_name, expand, is_report, unique_files_of
 from ctdl_tools.jsonio import (
     HALF_PAIR,
     JsonProblem,
@@ -168,7 +168,7 @@ _UNREADABLE = object()
 
 
 def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
-    display = "<stdin>" if name == "-" else name
+    display = "<stdin>" if name == "-" else display_name(name)
     try:
         if name == "-":
             raw = sys.stdin.buffer.read()
