@@ -266,8 +266,8 @@ def _node_kind(vocab: Vocabulary, prop: PropertyInfo) -> Shape | None:
 
 # Lexical forms SHACL engines do not check for these datatypes (sh:datatype compares only the datatype IRI
 # of a type they do not implement), spelled out so that "en US"^^xsd:language or "three months" as a duration
-# fail on every engine. No look-ahead: the shacl engine's regular expressions (Rust) have none, so "P" alone
-# passes as a duration.
+# fail on every engine. No look-ahead: the shacl engine's regular expressions (Rust) have none, so a duration
+# with no number ("P", "PT", "P1DT") passes.
 LEXICAL_FORMS = {
     "xsd:language": "^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$",  # XML Schema 1.1 Part 2, §3.4.3
     "xsd:duration": "^-?P([0-9]+Y)?([0-9]+M)?([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+([.][0-9]+)?S)?)?$",

@@ -77,7 +77,8 @@ def _listing(report: Report, options: Options) -> dict[str, Any]:
         listed = [f for i, f in enumerate(report.findings) if i in keep]
     counted = Counter(f.severity for f in listed)
     return {"rows": _rows(listed, report, options), "capped": len(listed) < len(report.findings),
-            "total": len(report.findings), "listed": {sev: counted.get(sev, 0) for sev in SEVERITIES}}
+            "total": len(report.findings), "listed": {sev: counted.get(sev, 0) for sev in SEVERITIES},
+            "listed_by_rule": Counter(f.rule_id for f in listed)}
 
 
 def _rows(findings: list[Finding], report: Report, options: Options) -> list[dict[str, Any]]:
