@@ -399,10 +399,14 @@ def _write_to_descriptor(descriptor: int, data: bytes | Callable[[BinaryIO], Non
         with contextlib.suppress(OSError, ValueError):
             stream.flush()  # what this process already printed comes first
     with os.fdopen(os.dup(descriptor), "wb") as handle:
-        if callable(data):
-            data(handle)
-        else:
-            handle.write(data)
+        _write_into(handle, data)
+
+
+def _write_into(handle: BinaryIO, data: bytes | Callable[[BinaryIO], None]) -> None:
+    if callable(data):
+        data(handle)
+    else:
+        handle.write(data)
 
 
 def write_atomic(path: Path | str, data: bytes | Callable[[BinaryIO], None]) -> None:
@@ -427,20 +431,14 @@ def write_atomic(path: Path | str, data: bytes | Callable[[BinaryIO], None]) -> 
         mode = stat.S_IFREG  # not there yet (or not reachable): the rename below makes it or says why
     if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
         with open(path, "wb") as handle:
-            if callable(data):
-                data(handle)
-            else:
-                handle.write(data)
+            _write_into(handle, data)
         return
     # One temporary name per process and target: cheaper than mkstemp's random probing, and still
     # private to this process (the pid) and never confused with a finished file (the leading dot).
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with _terminate_as_exit(), open(tmp, "wb") as handle:
-            if callable(data):
-                data(handle)
-            else:
-                handle.write(data)
+            _write_into(handle, data)
         os.replace(tmp, path)
     except FileNotFoundError:
         if path.parent.exists():

@@ -216,16 +216,7 @@ def apply_gate(items: list[Item], force: bool) -> bool:
             return False
         raise InputError(Where("ctdl_tools.validate"), f"the validator cannot run ({exc}); reinstall "
                          "ctdl_tools, or pass --force to publish without validating") from None
-    # A change can break a record that is not being sent: a framework no longer listing a competency makes a
-    # Violation in the competency's file. It refuses the record the finding names (its value), not only the
-    # one whose file it is in.
-    mine = {i.source for i in candidates}
-    naming: dict[str, list[str]] = {}
-    for path, findings in found.items():
-        for f in findings:
-            named = _ctid_named(f.value)
-            if path not in mine and named:
-                naming.setdefault(named, []).append(f"{gate.describe(f, named)} (in {os.path.relpath(path)})")
+    naming = _named_elsewhere(found, {i.source for i in candidates})
     for item in candidates:
         problems = [gate.describe(f, item.ctid) for f in found.get(item.source, ())] + naming.get(item.ctid, [])
         if not problems:
@@ -235,6 +226,19 @@ def apply_gate(items: list[Item], force: bool) -> bool:
         else:
             item.action, item.messages, item.document = REFUSED, problems, None
     return True
+
+
+def _named_elsewhere(found: dict[str, list[Any]], sent: set[str]) -> dict[str, list[str]]:
+    """CTID → the Violations in files not being sent that name it. A change can break a record that is not
+    being sent (a framework no longer listing a competency makes a Violation in the competency's file): that
+    refuses the record the finding names (its value), not only the one whose file it is in."""
+    naming: dict[str, list[str]] = {}
+    for path, findings in found.items():
+        for f in findings if path not in sent else ():
+            named = _ctid_named(f.value)
+            if named:
+                naming.setdefault(named, []).append(f"{gate.describe(f, named)} (in {os.path.relpath(path)})")
+    return naming
 
 
 def _ctid_named(value: object) -> str | None:
