@@ -110,12 +110,13 @@ def _journal(path: Path) -> dict[str, tuple[str, str | None, str | None]]:
     return {r[0]: r[1:] for r in rows}
 
 
-def _kill_after_progress(process: subprocess.Popen, journal: Path, published: int) -> None:
+def _kill_after_progress(process: subprocess.Popen, journal: Path, published: int, processes: int = 1) -> None:
     deadline = time.monotonic() + 60
     while sum(s == "published" for s, _, _ in _journal(journal).values()) < published:
         assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
         assert time.monotonic() < deadline, "the publisher made no progress"
         time.sleep(0.005)
+    assert len(_marked_processes()) >= processes  # the publisher, and any process it started
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
 
@@ -206,3 +207,38 @@ def test_default_local_registry_publish_rerun_and_key_secrecy(tmp_path: Path) ->
     for text in (first.stdout, first.stderr, second.stdout, second.stderr):
         assert KEY not in text
     assert KEY.encode() not in state
+
+
+def test_a_large_run_to_the_embedded_registry_serves_it_from_a_child_that_never_outlives_it(tmp_path: Path) -> None:
+    # From CHILD_REGISTRY_RECORDS records the embedded registry runs in a process of its own (server and
+    # client each get a core): killed with -9 mid-run, the publisher leaves no server behind, and a second
+    # run publishes the rest, each record once.
+    docs, journal, db = tmp_path / "docs", tmp_path / "journal.sqlite", tmp_path / "registry.sqlite"
+    count = publish.CHILD_REGISTRY_RECORDS + 100
+    write_documents(docs, count)
+    command = [sys.executable, "-m", "ctdl_tools.registry.publish", str(docs), "--db", str(db), "--journal",
+               str(journal), "--format", "json"]
+    process = subprocess.Popen(command, env=_env(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _kill_after_progress(process, journal, 100, processes=2)  # the registry runs in a child
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while _marked_processes():
+        assert time.monotonic() < deadline, "the registry process outlived the killed publisher"
+        time.sleep(0.1)
+    rerun = subprocess.run(command, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert sum(json.loads(rerun.stdout)["counts"].values()) == count
+    final = _journal(journal)
+    assert len(final) == count and all(s == "published" and d == p for s, d, p in final.values())
+    with closing(sqlite3.connect(db)) as registry:
+        tables = {row[0] for row in registry.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert tables  # the child wrote the database the command named
+    fetched = subprocess.run([sys.executable, "-m", "ctdl_tools", "fetch", ctid_for(count - 1), "--db", str(db),
+                              "--journal", str(journal)], env=_env(), cwd=tmp_path, capture_output=True,
+                             text=True, timeout=120)
+    assert fetched.returncode == 0 and ctid_for(count - 1) in fetched.stdout, fetched.stderr
+    assert not _marked_processes()

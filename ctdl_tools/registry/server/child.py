@@ -1,0 +1,104 @@
+"""The local registry in a process of its own, for a large ``ctdl publish``.
+
+In the publisher's process the server (asyncio) and the client (8 request threads) share one interpreter
+lock, so a 10k-record run used one core; in a child process each side has one. The child is this module
+run as ``python -m``: it takes its settings from the environment (the API key never on a command line,
+where ``ps`` would show it), prints the bound URL as its first line, and leaves when its standard input
+closes — when the publisher stops, however it stops (even ``kill -9``), the child does not outlive it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+from ctdl_tools.registry.server.runner import READY_TIMEOUT
+
+_SETTINGS = "CTDL_CHILD_REGISTRY"  # JSON: db, orgs, base_url
+_KEY = "CTDL_CHILD_REGISTRY_KEY"
+
+
+class ChildRegistry:
+    """``start_child`` 's running registry: ``url``, and a context manager that stops it."""
+
+    def __init__(self, db_path: Path | str, api_key: str, orgs: Iterable[str], base_url: str) -> None:
+        settings = json.dumps({"db": str(db_path), "orgs": sorted(orgs), "base_url": base_url})
+        # The child imports the ctdl_tools this process runs, wherever that comes from.
+        here = str(Path(__file__).resolve().parents[3])
+        path = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, _SETTINGS: settings, _KEY: api_key, "PYTHONPATH": path}
+        # stderr to a file, not a pipe nobody reads while publishing: a full pipe would block the server.
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
+        self._process = subprocess.Popen([sys.executable, "-m", "ctdl_tools.registry.server.child"], env=env,
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors)
+        self.url = self._first_line()
+
+    def _first_line(self) -> str:
+        assert self._process.stdout is not None
+        timer = threading.Timer(READY_TIMEOUT, self._process.kill)
+        timer.start()
+        try:
+            line = self._process.stdout.readline().decode("utf-8", "replace").strip()
+        finally:
+            timer.cancel()
+        if not line.startswith("http://"):
+            self.stop()
+            self._errors.seek(0)
+            error = self._errors.read().decode("utf-8", "replace").strip()
+            raise RuntimeError(f"the local registry did not start: {error.splitlines()[-1] if error else 'no answer'}")
+        return line
+
+    def stop(self) -> None:
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            self._process.stdin.close()  # the child's signal to shut down
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._errors.close()
+
+    def __enter__(self) -> ChildRegistry:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def start_child(db_path: Path | str, api_key: str, orgs: Iterable[str], base_url: str) -> ChildRegistry:
+    """Start the registry in a child process on a free loopback port; returns once its URL is known (the
+    socket is listening by then: requests wait in its backlog until the server takes them)."""
+    return ChildRegistry(db_path, api_key, orgs, base_url)
+
+
+def _leave_when_stdin_closes() -> None:
+    def watch() -> None:
+        while sys.stdin.buffer.read(1):
+            pass
+        os.kill(os.getpid(), signal.SIGINT)  # uvicorn's graceful shutdown: requests in flight finish
+
+    threading.Thread(target=watch, name="ctdl-parent-watch", daemon=True).start()
+
+
+def main() -> None:
+    from ctdl_tools.registry.server.runner import serve
+
+    settings = json.loads(os.environ[_SETTINGS])
+    _leave_when_stdin_closes()
+    serve("127.0.0.1", 0, db_path=settings["db"], base_url=settings["base_url"],
+          api_keys=[os.environ[_KEY]], orgs=[(org, None) for org in settings["orgs"]], log_level="warning",
+          access_log=False)
+
+
+if __name__ == "__main__":
+    main()
