@@ -532,3 +532,12 @@ def test_the_gate_finds_every_violation_ctdl_validate_finds(tmp_path: Path) -> N
     odd = tmp_path / os.fsdecode(b"caf\xe9.json")  # a name that is not UTF-8: reports escape it
     odd.write_text(json.dumps(BROKEN), encoding="utf-8")
     assert {os.path.abspath(odd)} == set(gate.violations([str(odd)]))
+
+
+@pytest.mark.parametrize("records", [2, publish.CHILD_REGISTRY_RECORDS])
+def test_a_database_that_is_not_one_is_one_message_and_exit_2(tmp_path: Path, records: int) -> None:
+    # Found by hand: a traceback (the registry in a thread), or its last stderr line (in a child process).
+    write_documents(tmp_path / "out", records)
+    (tmp_path / "r.db").write_text("not sqlite at all", encoding="utf-8")
+    result = run(publish_command, tmp_path / "out", "--db", tmp_path / "r.db", "--journal", tmp_path / "j.sqlite")
+    assert result.exit_code == 2 and "could not start the local registry: file is not a database" in result.stderr

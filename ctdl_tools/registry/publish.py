@@ -17,6 +17,7 @@ import os
 import queue
 import re
 import secrets
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -362,7 +363,7 @@ def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = (),
     try:
         registry = (start_child(options.db, key, registered, REGISTRY_BASE) if records >= CHILD_REGISTRY_RECORDS
                     else start_embedded(options.db, key, orgs=[(o, None) for o in registered], base_url=REGISTRY_BASE))
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, sqlite3.Error) as exc:  # sqlite3: a file that is not a database
         raise InputError(Where(str(options.db)), f"could not start the local registry: {exc}") from None
     with registry:
         yield _api(target, registry.url, local, cancel)

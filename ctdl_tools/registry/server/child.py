@@ -37,8 +37,11 @@ class ChildRegistry:
         env = {**os.environ, _SETTINGS: settings, _KEY: api_key, "PYTHONPATH": path}
         # stderr to a file, not a pipe nobody reads while publishing: a full pipe would block the server.
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
+        # Its own session: Ctrl-C in the terminal reaches the publisher only, which finishes the requests in
+        # flight and then stops the registry, instead of the registry dropping them.
         self._process = subprocess.Popen([sys.executable, "-m", "ctdl_tools.registry.server.child"], env=env,
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors)
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors,
+                                         start_new_session=True)
         self.url = self._first_line()
 
     def _first_line(self) -> str:
@@ -50,13 +53,15 @@ class ChildRegistry:
         finally:
             timer.cancel()
         if not line.startswith("http://"):
-            self.stop()
+            self.stop(keep_errors=True)
             self._errors.seek(0)
-            error = self._errors.read().decode("utf-8", "replace").strip()
-            raise RuntimeError(f"the local registry did not start: {error.splitlines()[-1] if error else 'no answer'}")
+            said = [line[7:] for line in self._errors.read().decode("utf-8", "replace").splitlines()
+                    if line.startswith("error: ")]
+            self._errors.close()
+            raise RuntimeError(said[-1] if said else "the child process gave no address")
         return line
 
-    def stop(self) -> None:
+    def stop(self, keep_errors: bool = False) -> None:
         if self._process.stdin is not None and not self._process.stdin.closed:
             self._process.stdin.close()  # the child's signal to shut down
         try:
@@ -66,7 +71,8 @@ class ChildRegistry:
             self._process.wait()
         if self._process.stdout is not None:
             self._process.stdout.close()
-        self._errors.close()
+        if not keep_errors:
+            self._errors.close()
 
     def __enter__(self) -> ChildRegistry:
         return self
@@ -95,9 +101,13 @@ def main() -> None:
 
     settings = json.loads(os.environ[_SETTINGS])
     _leave_when_stdin_closes()
-    serve("127.0.0.1", 0, db_path=settings["db"], base_url=settings["base_url"],
-          api_keys=[os.environ[_KEY]], orgs=[(org, None) for org in settings["orgs"]], log_level="warning",
-          access_log=False)
+    try:
+        serve("127.0.0.1", 0, db_path=settings["db"], base_url=settings["base_url"],
+              api_keys=[os.environ[_KEY]], orgs=[(org, None) for org in settings["orgs"]], log_level="warning",
+              access_log=False)
+    except Exception as exc:  # one line for the publisher to show (a database that is not one, a locked file)
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        os._exit(2)
 
 
 if __name__ == "__main__":
