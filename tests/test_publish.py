@@ -314,6 +314,13 @@ def test_the_gate_sees_the_whole_submission_unchanged_records_included(
         result = run(publish_command, out, "--registry", url, *dry)
         assert result.exit_code == 1, result.output
         assert f"refused: {framework_ctid}" in result.stderr and "(in " in result.stderr
+    # The same when the competency's file changed too (found in acceptance testing: the framework went out).
+    competency["@graph"][0]["ceasn:competencyText"] = {"en-US": "Does a thing very well."}
+    (out / "competency.json").write_text(json.dumps(competency), encoding="utf-8")
+    sent = registry.requests[framework_ctid]
+    result = run(publish_command, out, "--registry", url)
+    assert f"refused: {framework_ctid}" in result.stderr and f"refused: {competency_ctid}" in result.stderr
+    assert registry.requests[framework_ctid] == sent
 
 
 def test_a_validator_that_cannot_run_stops_publishing_unless_forced(tmp_path: Path) -> None:
@@ -541,3 +548,13 @@ def test_a_database_that_is_not_one_is_one_message_and_exit_2(tmp_path: Path, re
     (tmp_path / "r.db").write_text("not sqlite at all", encoding="utf-8")
     result = run(publish_command, tmp_path / "out", "--db", tmp_path / "r.db", "--journal", tmp_path / "j.sqlite")
     assert result.exit_code == 2 and "could not start the local registry: file is not a database" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--db", "--journal"])
+def test_a_path_that_cannot_be_made_is_one_message_and_exit_2(tmp_path: Path, option: str) -> None:
+    # Found in acceptance testing: a folder that is a file was a traceback and exit 1 ("records failed").
+    write_documents(tmp_path / "out", 2)
+    (tmp_path / "afile").write_text("", encoding="utf-8")
+    paths = {"--db": tmp_path / "r.db", "--journal": tmp_path / "j.sqlite", option: tmp_path / "afile" / "x"}
+    result = run(publish_command, tmp_path / "out", "--db", paths["--db"], "--journal", paths["--journal"])
+    assert result.exit_code == 2 and "afile" in result.stderr and "Traceback" not in result.output

@@ -216,7 +216,14 @@ def test_a_large_run_to_the_embedded_registry_serves_it_from_a_child_that_never_
     docs, journal, db = tmp_path / "docs", tmp_path / "journal.sqlite", tmp_path / "registry.sqlite"
     count = publish.CHILD_REGISTRY_RECORDS + 100
     write_documents(docs, count)
-    command = [sys.executable, "-m", "ctdl_tools.registry.publish", str(docs), "--db", str(db), "--journal",
+    # Nothing in the working directory is imported by the child (found in acceptance testing: `python -m`
+    # put it first, so a checkout's ctdl_tools/ or a stray uvicorn.py ran instead). The publisher is started
+    # from a script (as the installed `ctdl` is), which puts its own folder first, not the working directory.
+    (tmp_path / "uvicorn.py").write_text("raise SystemExit('the working directory was imported')\n")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "publish.py").write_text(
+        "import runpy\nrunpy.run_module('ctdl_tools.registry.publish', run_name='__main__', alter_sys=True)\n")
+    command = [sys.executable, str(tmp_path / "bin" / "publish.py"), str(docs), "--db", str(db), "--journal",
                str(journal), "--format", "json"]
     process = subprocess.Popen(command, env=_env(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -238,7 +245,7 @@ def test_a_large_run_to_the_embedded_registry_serves_it_from_a_child_that_never_
         tables = {row[0] for row in registry.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert tables  # the child wrote the database the command named
     fetched = subprocess.run([sys.executable, "-m", "ctdl_tools", "fetch", ctid_for(count - 1), "--db", str(db),
-                              "--journal", str(journal)], env=_env(), cwd=tmp_path, capture_output=True,
+                              "--journal", str(journal)], env=_env(), cwd=docs, capture_output=True,
                              text=True, timeout=120)
     assert fetched.returncode == 0 and ctid_for(count - 1) in fetched.stdout, fetched.stderr
     assert not _marked_processes()

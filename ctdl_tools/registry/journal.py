@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctdl_tools.errors import InputError, Where
+
 PENDING, PUBLISHED, FAILED, DELETED = "pending", "published", "failed", "deleted"
 STATUSES = (PENDING, PUBLISHED, FAILED, DELETED)
 
@@ -67,6 +69,12 @@ class Journal:
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        try:
+            self._open(path, readonly)
+        except (OSError, sqlite3.Error) as exc:  # a folder that is a file, a file that is not a database
+            raise InputError(Where(str(path)), f"cannot open the publish journal: {exc}") from None
+
+    def _open(self, path: Path, readonly: bool) -> None:
         if readonly:
             # Even a read-only connection creates -wal/-shm files. A cleanly closed journal has no WAL
             # (the last connection checkpoints it away), so it can be opened immutable and stay

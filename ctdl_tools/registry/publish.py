@@ -218,9 +218,10 @@ def apply_gate(items: list[Item], force: bool) -> bool:
             return False
         raise InputError(Where("ctdl_tools.validate"), f"the validator cannot run ({exc}); reinstall "
                          "ctdl_tools, or pass --force to publish without validating") from None
-    naming = _named_elsewhere(found, {i.source for i in candidates})
+    naming = _named_elsewhere(found)
     for item in candidates:
-        problems = [gate.describe(f, item.ctid) for f in found.get(item.source, ())] + naming.get(item.ctid, [])
+        problems = [gate.describe(f, item.ctid) for f in found.get(item.source, ())]
+        problems += [said for path, said in naming.get(item.ctid, ()) if path != item.source]
         if not problems:
             continue
         if force:
@@ -230,16 +231,16 @@ def apply_gate(items: list[Item], force: bool) -> bool:
     return True
 
 
-def _named_elsewhere(found: dict[str, list[Any]], sent: set[str]) -> dict[str, list[str]]:
-    """CTID → the Violations in files not being sent that name it. A change can break a record that is not
-    being sent (a framework no longer listing a competency makes a Violation in the competency's file): that
-    refuses the record the finding names (its value), not only the one whose file it is in."""
-    naming: dict[str, list[str]] = {}
+def _named_elsewhere(found: dict[str, list[Any]]) -> dict[str, list[tuple[str, str]]]:
+    """CTID → (file, what) of every Violation whose value names it. A change can break another record (a
+    framework no longer listing a competency makes a Violation in the competency's file): that refuses the
+    record the finding names, not only the one whose file it is in, whether or not that file is sent too."""
+    naming: dict[str, list[tuple[str, str]]] = {}
     for path, findings in found.items():
-        for f in findings if path not in sent else ():
+        for f in findings:
             named = _ctid_named(f.value)
             if named:
-                naming.setdefault(named, []).append(f"{gate.describe(f, named)} (in {os.path.relpath(path)})")
+                naming.setdefault(named, []).append((path, f"{gate.describe(f, named)} (in {os.path.relpath(path)})"))
     return naming
 
 
@@ -358,9 +359,9 @@ def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = (),
     # @ids instead of naming a loopback port that is gone when the command ends.
     key = options.key or secrets.token_hex(32)
     local = Options(options.settings, target, options.journal, options.db, key, options.org, retry=options.retry)
-    options.db.parent.mkdir(parents=True, exist_ok=True)
     registered = sorted(set(orgs))
     try:
+        options.db.parent.mkdir(parents=True, exist_ok=True)
         registry = (start_child(options.db, key, registered, REGISTRY_BASE) if records >= CHILD_REGISTRY_RECORDS
                     else start_embedded(options.db, key, orgs=[(o, None) for o in registered], base_url=REGISTRY_BASE))
     except (OSError, RuntimeError, sqlite3.Error) as exc:  # sqlite3: a file that is not a database

@@ -20,9 +20,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-from ctdl_tools.registry.server.runner import READY_TIMEOUT
-
 _SETTINGS = "CTDL_CHILD_REGISTRY"  # JSON: db, orgs, base_url
+# Longer than SQLite's wait for a locked database, so that its own message ("database is locked") comes
+# back, as it does from the registry in a thread.
+CHILD_READY_TIMEOUT = 60.0
 _KEY = "CTDL_CHILD_REGISTRY_KEY"
 
 
@@ -31,10 +32,11 @@ class ChildRegistry:
 
     def __init__(self, db_path: Path | str, api_key: str, orgs: Iterable[str], base_url: str) -> None:
         settings = json.dumps({"db": str(db_path), "orgs": sorted(orgs), "base_url": base_url})
-        # The child imports the ctdl_tools this process runs, wherever that comes from.
+        # The child imports the ctdl_tools this process runs, wherever that comes from, and nothing from the
+        # working directory (`python -m` would put it first: a checkout's ctdl_tools/ or a stray uvicorn.py).
         here = str(Path(__file__).resolve().parents[3])
         path = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
-        env = {**os.environ, _SETTINGS: settings, _KEY: api_key, "PYTHONPATH": path}
+        env = {**os.environ, _SETTINGS: settings, _KEY: api_key, "PYTHONPATH": path, "PYTHONSAFEPATH": "1"}
         # stderr to a file, not a pipe nobody reads while publishing: a full pipe would block the server.
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
         # Its own session: Ctrl-C in the terminal reaches the publisher only, which finishes the requests in
@@ -46,7 +48,7 @@ class ChildRegistry:
 
     def _first_line(self) -> str:
         assert self._process.stdout is not None
-        timer = threading.Timer(READY_TIMEOUT, self._process.kill)
+        timer = threading.Timer(CHILD_READY_TIMEOUT, self._process.kill)
         timer.start()
         try:
             line = self._process.stdout.readline().decode("utf-8", "replace").strip()
