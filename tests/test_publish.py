@@ -558,3 +558,17 @@ def test_a_path_that_cannot_be_made_is_one_message_and_exit_2(tmp_path: Path, op
     paths = {"--db": tmp_path / "r.db", "--journal": tmp_path / "j.sqlite", option: tmp_path / "afile" / "x"}
     result = run(publish_command, tmp_path / "out", "--db", paths["--db"], "--journal", paths["--journal"])
     assert result.exit_code == 2 and "afile" in result.stderr and "Traceback" not in result.output
+
+
+def test_file_and_database_names_that_are_not_utf8(tmp_path: Path) -> None:
+    # Found in acceptance testing: the journal (SQLite text) could not hold such a name: a traceback mid-run.
+    folder = tmp_path / os.fsdecode(b"d\xff")
+    paths = write_documents(folder, 2)
+    paths[0].rename(folder / os.fsdecode(b"caf\xe9.json"))
+    args = ("--db", folder / "reg.db", "--journal", folder / "j.sqlite")
+    first = run(publish_command, folder, *args)
+    assert first.exit_code == 0 and "2 published" in first.stdout, first.output
+    again = run(publish_command, folder, *args)
+    assert again.exit_code == 0 and "2 unchanged" in again.stdout  # the journal gives the name back as it was
+    status = run(status_command, folder, *args)
+    assert status.exit_code == 0 and "2 current" in status.stdout, status.output

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ctdl_tools.ctdl_files import display_name
 from ctdl_tools.ctid import REGISTRY_BASE, SANDBOX_BASE, normalize_ctid
 from ctdl_tools.errors import InputError
 
@@ -134,7 +135,7 @@ def resolve_target(settings: Settings, db_path: Path) -> Target:
     if name == "local":
         if settings.local_url:
             return _url_target("local", settings.local_url, api or "direct")
-        return Target("local", api or "direct", None, None, f"local:{db_path.resolve()}")
+        return Target("local", api or "direct", None, None, f"local:{display_name(str(db_path.resolve()))}")
     if name.startswith(("http://", "https://")):
         return _url_target(name, name, api or "direct")
     raise InputError("--registry", f"expected local, sandbox, production or an http(s) URL, not {name!r}")

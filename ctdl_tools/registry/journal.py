@@ -11,6 +11,7 @@ file); only a power cut can lose the last commits, and a lost ``published`` mark
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -62,6 +63,27 @@ class Entry:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+# File names that are not UTF-8 (Python keeps their bytes as lone surrogates, which SQLite text cannot hold)
+# are stored as their bytes in hex after this mark, and read back as the same name.
+_BYTES = "\x00bytes:"
+
+
+def _stored_path(path: str | None) -> str | None:
+    if path is None or path.isascii():
+        return path
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return _BYTES + os.fsencode(path).hex()
+    return path
+
+
+def _loaded(entry: Entry) -> Entry:
+    if entry.source and entry.source.startswith(_BYTES):
+        entry.source = os.fsdecode(bytes.fromhex(entry.source[len(_BYTES):]))
+    return entry
 
 
 class Journal:
@@ -120,7 +142,7 @@ class Journal:
             rows = self.db.execute(f"SELECT {self._select} FROM records WHERE target = ?", (target,))
         except sqlite3.OperationalError:  # a read-only journal created by a newer/older schema
             return {}
-        return {row[1]: Entry(*row) for row in rows}
+        return {row[1]: _loaded(Entry(*row)) for row in rows}
 
     # --- state changes: one transaction each ---------------------------------------------------------
     def mark_pending(self, target: str, ctid: str, digest: str, *, org: str | None, ctdl_type: str | None,
@@ -135,7 +157,7 @@ class Journal:
                  attempts = CASE WHEN records.digest = excluded.digest THEN records.attempts ELSE 0 END,
                  digest = excluded.digest, org = excluded.org, ctdl_type = excluded.ctdl_type,
                  source = excluded.source, file_digest = excluded.file_digest, updated_at = excluded.updated_at""",
-            (target, ctid, digest, org, ctdl_type, source, file_digest, _now()))
+            (target, ctid, digest, org, ctdl_type, _stored_path(source), file_digest, _now()))
 
     def mark_published(self, target: str, ctid: str, digest: str, envelope_id: str | None, attempts: int) -> None:
         """Only after the registry confirmed ``digest``."""
