@@ -509,7 +509,7 @@ class Checker:
             if part is None:
                 part = rule_parts[(source, root, component, path, message)] = self._rule_part(
                     source, root, component, path, message)
-            rule_id, text, prop, citation, shape, policy = part
+            rule_id, text, prop, citation, shape, policy, template = part
             node = node_parts.get(focus_term)
             if node is None:
                 node = node_parts[focus_term] = self._node_part(focus_term, chunk)
@@ -527,7 +527,7 @@ class Checker:
             value = None if value_term == focus_term else value_plain  # node-level results repeat the focus
             if value is not None and value_term and is_skolem(value_term):
                 value = conv.bnode_labels.get(value_term)
-            if "{" in text:
+            if template:  # a user's message with {?value}: only known per result
                 text = _fill(text, value, focus)
             out.append(Finding(rule_id, severity, text, file, pointer, lines(pointer), ctid, focus, prop,
                                value, citation, shape))
@@ -535,12 +535,13 @@ class Checker:
 
     def _rule_part(self, source: str | None, root: str | None, component: str, path: str | None,
                    message: str | None) -> tuple:
-        """(rule id, message, property, citation, shape, is a policy rule) of results of one shape."""
+        """(rule id, message, property, citation, shape, is a policy rule, message is a template) of results of
+        one shape."""
         rule = self.shapes.rules.get(source or "") or self.shapes.rules.get(root or "")
         if rule is not None and rule.origin != "user":  # ours: the shape's own words, whichever engine ran
             return (rule.id, rule.message or message or component,
                     _compact(f"<{rule.about}>" if rule.about else path), rule.citation, rule.shape,
-                    rule.origin == "policy")
+                    rule.origin == "policy", False)
         # A user's shape: its own sh:message (English first) whichever engine ran, filled in where it is a
         # template ({?value}: pySHACL's wording, else _fill's); several SPARQL constraints: each one's message.
         kind = component.removesuffix("ConstraintComponent")
@@ -552,10 +553,11 @@ class Checker:
         else:
             text = f"sh:{kind.lower() if kind.isupper() else kind[:1].lower() + kind[1:]} not met"
             text += f" on {_compact(path)}" if path else ""
+        template = bool(_TEMPLATE.search(text))
         if rule is None:
-            return (f"SHACL-{kind}", text, _compact(path), "", (source or "").strip("<>") or None, False)
+            return (f"SHACL-{kind}", text, _compact(path), "", (source or "").strip("<>") or None, False, template)
         return (rule.id, text, _compact(f"<{rule.about}>" if rule.about else path), rule.citation, rule.shape,
-                False)
+                False, template)
 
     def _describing(self, term: str, prop: str, value: str | None, chunk: Chunk) -> tuple | None:
         """Two documents describing one @id make one RDF node; a finding about a property belongs to the

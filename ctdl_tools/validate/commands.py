@@ -96,8 +96,7 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
 
 def _check_paths(paths: tuple[str, ...]) -> None:
     """Usage errors before any work: a path that does not exist, a glob or directory with nothing to read."""
-    from ctdl_tools.ctdl_files import SUFFIXES, files_under
-    from ctdl_tools.validate.loader import expand_paths
+    from ctdl_tools.ctdl_files import SUFFIXES, expand, files_under
 
     for raw in paths:
         if raw == "-":
@@ -106,7 +105,7 @@ def _check_paths(paths: tuple[str, ...]) -> None:
         if not path.exists() and not path.is_symlink() and not any(ch in raw for ch in "*?["):
             _fail(f"{raw}: no such file or directory")  # a broken or looping link is read, and said unreadable
         # A directory: is there one file? (not the sorted listing validation makes of it next)
-        found = next(files_under(raw), None) if path.is_dir() else next(expand_paths([raw]), None)
+        found = next(files_under(raw), None) if path.is_dir() else next(expand(raw), None)
         if found is None:
             what = f"no {' or '.join(SUFFIXES)} files under" if path.is_dir() else "no file matches"
             _fail(f"{what} {raw}")

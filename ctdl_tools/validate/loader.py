@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.ctdl_files import display_name, expand, is_report, unique_files_of
+from ctdl_tools.ctdl_files import display_name, is_report, unique_files_of
 from ctdl_tools.jsonio import (
     HALF_PAIR,
     JsonProblem,
@@ -94,12 +94,6 @@ class Loaded:
     # The text of each file as read, for placing this input's findings right away (the Source does not
     # keep it: see Source). Callers that hold many Loaded should drop it.
     texts: dict[str, str] = field(default_factory=dict)
-
-
-def expand_paths(paths: Iterable[str | Path]) -> Iterator[str]:
-    """Files to read, in a stable order; "-" stays "-"."""
-    for raw in paths:
-        yield from (name for name, _ in expand(str(raw)))
 
 
 def iter_inputs(items: Iterable[str | Path | dict | list]) -> Iterator[str | dict | list]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ctdl_tools.ctid import ctid_in_uri
 from ctdl_tools.validate.loader import GRAPH, Document
-from ctdl_tools.validate.rdf import Conversion, is_bundled
+from ctdl_tools.validate.rdf import Conversion, escape_pointer, is_bundled
 from ctdl_tools.validate.result import Finding
 from ctdl_tools.validate.rules import PYTHON_RULES
 
@@ -37,7 +37,7 @@ def foreign_context(value: Any, pointer: str = "") -> tuple[str, str] | None:
     would fetch it; we never do), or None."""
     if isinstance(value, dict):
         for key, item in value.items():
-            here = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+            here = f"{pointer}/{escape_pointer(key)}"
             if key == "@context" and pointer:
                 for url in item if isinstance(item, list) else [item]:
                     if isinstance(url, str) and not is_bundled(url):

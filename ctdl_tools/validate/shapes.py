@@ -95,11 +95,7 @@ class ShapeSet:
     def messages(self) -> dict[str, str]:
         """Shape → its sh:message (English first), or its one sh:sparql constraint's: for results of shapes
         without a rule of their own, whose engines' messages differ (pySHACL writes one, shacl none)."""
-        fields: dict[str, dict[str, str]] = defaultdict(dict)
-        for s, p, o in self.triples:
-            if p == f"<{SH}message>" and ("message" not in fields[s] or o.endswith("@en")):
-                fields[s]["message"] = o
-        _lift_sparql_annotations(list(self.triples), fields)
+        fields = _annotations(self.triples, {f"<{SH}message>": "message"})
         return {shape: _message(f["message"]) for shape, f in fields.items() if "message" in f}
 
 
@@ -239,13 +235,21 @@ def prune_cache(root: Path, pattern: str, keep: int) -> None:
         old.unlink(missing_ok=True)
 
 
-def _rules(triples: list[tuple[str, str, str]], origins: dict[str, str]) -> dict[str, Rule]:
+def _annotations(triples: Iterable[tuple[str, str, str]], wanted: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Subject → {field: term} of the ``wanted`` annotation predicates (an English message first), with a
+    shape's one sh:sparql constraint's id and message lifted to the shape."""
     fields: dict[str, dict[str, str]] = defaultdict(dict)
+    triples = list(triples)
     for s, p, o in triples:
-        key = _ANNOTATIONS.get(p)
+        key = wanted.get(p)
         if key and (key not in fields[s] or (key == "message" and o.endswith("@en"))):
             fields[s][key] = o
     _lift_sparql_annotations(triples, fields)
+    return fields
+
+
+def _rules(triples: list[tuple[str, str, str]], origins: dict[str, str]) -> dict[str, Rule]:
+    fields = _annotations(triples, _ANNOTATIONS)
     rules = {}
     for shape, f in fields.items():
         if "id" not in f:
