@@ -18,12 +18,12 @@ VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.di
                       max_leaves=30)
 
 
-def agree(text: str) -> None:
+def agree(text: str, unique_keys: bool = False) -> None:
     index = pointer_lines(text)
     # Every object, array and member the full scan records, asked in document order and the other way
-    # round (arrays are read only as far as asked, then resumed).
+    # round (arrays, and objects of a text that repeats no key, are read only as far as asked, then resumed).
     for order in (list(index), list(reversed(index))):
-        lines = Lines(text)
+        lines = Lines(text, unique_keys)
         for pointer in order:
             assert lines(pointer) == index[pointer], pointer
             assert lines(pointer + "/missing/0") == line_of(index, pointer + "/missing/0")
@@ -32,7 +32,19 @@ def agree(text: str) -> None:
 @settings(max_examples=150, deadline=None)
 @given(VALUES, st.sampled_from([None, 1, 2, "\t"]), st.booleans())
 def test_pointer_walk_agrees_with_the_full_scan(value: object, indent: int | str | None, ascii_only: bool) -> None:
-    agree(json.dumps({"@graph": [value, {"k": value}]}, indent=indent, ensure_ascii=ascii_only))
+    text = json.dumps({"@graph": [value, {"k": value}]}, indent=indent, ensure_ascii=ascii_only)
+    agree(text)
+    agree(text, unique_keys=True)  # json.dumps of a dict never repeats a key
+
+
+def test_the_loader_says_whether_a_text_repeats_a_key(tmp_path) -> None:
+    from ctdl_tools.validate.loader import read_input
+
+    once, twice = tmp_path / "once.json", tmp_path / "twice.json"
+    once.write_text('{"@context": "x", "@graph": [{"a": 1, "b": {"a": 2}}]}', encoding="utf-8")
+    twice.write_text('{"@context": "x", "@graph": [{"a": 1, "b": 2, "a": 3}]}', encoding="utf-8")
+    assert read_input(str(once), 0).sources[0].unique_keys
+    assert not read_input(str(twice), 0).sources[0].unique_keys
 
 
 def test_pointer_walk_on_the_corpus_and_scalars_in_arrays() -> None:

@@ -590,7 +590,7 @@ class Checker:
         obj = _resolve(doc.data, node_pointer)
         lines = chunk.lines.get(doc.file)
         if lines is None:
-            lines = chunk.lines[doc.file] = Lines(chunk.text(doc.file))
+            lines = chunk.lines[doc.file] = Lines(chunk.text(doc.file), doc.source.unique_keys)
         return (obj if isinstance(obj, dict) else {}, _ctid_at([doc], doc.base + node_pointer),
                 doc.base + node_pointer, conv.bnode_labels.get(term) if skolem else term.strip("<>"), doc.file,
                 lines, skolem, conv)

@@ -120,15 +120,19 @@ class Lines:
     (:func:`pointer_lines`), each container on the way is read member by member with the C JSON scanner
     (which returns where every value ends) and the newlines before the value are counted. Arrays are
     read only as far as the element wanted (``/@graph/0`` does not parse the rest of the graph); objects
-    whole, since a repeated key's last value is the one json.loads keeps. Walks are kept per container
-    and resumed. Falls back to :func:`pointer_lines` for text the scanner rejects.
+    whole, since a repeated key's last value is the one json.loads keeps, unless the text is known to
+    repeat no key (``unique_keys``: the loader's parse says so), when they too are read only as far as the
+    member wanted (a record's findings then do not parse the whole graph, nor every member of the record,
+    again). Walks are kept per container and resumed. Falls back to :func:`pointer_lines` for text the
+    scanner rejects.
     """
 
     _DECODER = json.JSONDecoder()
     _SPACE = re.compile(r"[ \t\n\r]*")
 
-    def __init__(self, text: str | None) -> None:
+    def __init__(self, text: str | None, unique_keys: bool = False) -> None:
         self.text = text
+        self.unique_keys = unique_keys
         # container start → [member token → value start, where the next member starts (-1: all read), index]
         self._members: dict[int, list] = {}
         self._fallback: dict[str, int] | None = None
@@ -200,7 +204,7 @@ class Lines:
             i = space.match(text, i).end()  # type: ignore[union-attr]
             if text[i] == ",":
                 i = space.match(text, i + 1).end()  # type: ignore[union-attr]
-            if name == token and not is_object:  # an object is read whole: its key may come again
+            if name == token and (self.unique_keys or not is_object):  # else its key may come again
                 walk[1], walk[2] = i, index
                 return members[name]
         walk[1] = -1

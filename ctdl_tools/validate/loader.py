@@ -43,6 +43,7 @@ class Source:
     path: str | None = None
     obj: Any = None  # an input given as a Python object (kept: it cannot be read again)
     size: int = 0  # bytes read
+    unique_keys: bool = False  # its JSON text gives no member name twice in an object (lines.Lines reads less)
 
     def read_text(self) -> str | None:
         if self.text is not None or self.path is None:
@@ -189,6 +190,7 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
         return source, _UNREADABLE
     if repeats:
         loaded.findings += _repeat_findings(display, text)
+    source.unique_keys = not repeats
     lone = unpaired_surrogate(text)
     if lone is not None:
         loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", lone.message, lone.line))
