@@ -299,7 +299,12 @@ def test_duration_not_in_iso_8601_form() -> None:
         main(docs, 2)["ceterms:estimatedDuration"] = [{"@type": "ceterms:DurationProfile",
                                                        "ceterms:exactDuration": "three months"}]
     assert new_findings(LEARNING, corrupt)[("STRUCT-DATATYPE", VIOLATION)] == 1
-    for iso in ("P3M", "PT1.5H", "P1Y2M3W4DT5H6M"):  # ISO 8601, as schema:Duration is: weeks, fractions
+    for empty in ("P", "PT", "P1DT", "P1H"):  # no part, nothing after T, an hour before T: not ISO 8601
+        def no_parts(docs: list[dict], empty: str = empty) -> None:
+            main(docs, 2)["ceterms:estimatedDuration"] = [{"@type": "ceterms:DurationProfile",
+                                                           "ceterms:exactDuration": empty}]
+        assert new_findings(LEARNING, no_parts)[("STRUCT-DATATYPE", VIOLATION)] == 1, empty
+    for iso in ("P3M", "PT1.5H", "P1Y2M3W4DT5H6M", "P2W", "PT30M"):  # ISO 8601, as schema:Duration is: weeks, fractions
         fine = new_findings(LEARNING, lambda d, iso=iso: main(d, 2).update({"ceterms:estimatedDuration": [
             {"@type": "ceterms:DurationProfile", "ceterms:exactDuration": iso}]}))
         assert not any(severity == VIOLATION for _, severity in fine), iso

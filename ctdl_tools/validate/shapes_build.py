@@ -266,14 +266,26 @@ def _node_kind(vocab: Vocabulary, prop: PropertyInfo) -> Shape | None:
 
 # Lexical forms SHACL engines do not check for these datatypes (sh:datatype compares only the datatype IRI
 # of a type they do not implement), spelled out so that "en US"^^xsd:language or "three months" as a duration
-# fail on every engine. No look-ahead: the shacl engine's regular expressions (Rust) have none, so a duration
-# with no number ("P", "PT", "P1DT") passes.
+# fail on every engine. No look-ahead (the shacl engine's regular expressions, Rust, have none): a duration's
+# "at least one part, and one after T" is written as one branch per part that can come first.
+def _one_or_more(parts: list[str]) -> str:
+    """Each part optional, in order, but at least one of them: ``a(b)?(c)?|b(c)?|c``."""
+    return "(" + "|".join(part + "".join(f"({rest})?" for rest in parts[i + 1:])
+                          for i, part in enumerate(parts)) + ")"
+
+
+def _duration(number: str, date_units: str, seconds: str) -> str:
+    date = _one_or_more([f"{number}{u}" for u in date_units])
+    time = "T" + _one_or_more([f"{number}H", f"{number}M", f"{seconds}S"])
+    return f"P({date}({time})?|{time})$"
+
+
 LEXICAL_FORMS = {
     "xsd:language": "^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$",  # XML Schema 1.1 Part 2, §3.4.3
-    "xsd:duration": "^-?P([0-9]+Y)?([0-9]+M)?([0-9]+D)?(T([0-9]+H)?([0-9]+M)?([0-9]+([.][0-9]+)?S)?)?$",
+    # XML Schema 1.1 Part 2, §3.3.6.2 (durationLexicalRep): a fraction on seconds only
+    "xsd:duration": "^-?" + _duration("[0-9]+", "YMD", "[0-9]+([.][0-9]+)?"),
     # ISO 8601 (schema.org's Duration): weeks, and a decimal fraction on any part ("PT1.5H")
-    "schema:Duration": "^P" + "".join(f"([0-9]+([.,][0-9]+)?{u})?" for u in "YMWD")
-                       + "(T" + "".join(f"([0-9]+([.,][0-9]+)?{u})?" for u in "HMS") + ")?$",
+    "schema:Duration": "^" + _duration("[0-9]+([.,][0-9]+)?", "YMWD", "[0-9]+([.,][0-9]+)?"),
 }
 
 
