@@ -572,3 +572,43 @@ def test_file_and_database_names_that_are_not_utf8(tmp_path: Path) -> None:
     assert again.exit_code == 0 and "2 unchanged" in again.stdout  # the journal gives the name back as it was
     status = run(status_command, folder, *args)
     assert status.exit_code == 0 and "2 current" in status.stdout, status.output
+
+
+def test_a_local_registry_process_that_dies_is_named_as_why_the_run_stopped(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # Noted in session 6: when the child registry died mid-run the publisher said "the registry did not accept
+    # connections … run again", as if a remote server were down, not that its own child had stopped.
+    from ctdl_tools.registry.server import child
+
+    real = child.start_child
+
+    def dies_at_once(*args: Any, **kwargs: Any) -> child.ChildRegistry:
+        registry = real(*args, **kwargs)
+        registry._process.kill()
+        registry._process.wait()
+        return registry
+
+    monkeypatch.setattr(child, "start_child", dies_at_once)
+    write_documents(tmp_path / "out", publish.CHILD_REGISTRY_RECORDS)
+    settings = config.Settings(registry="local", concurrency=2)
+    journal = tmp_path / "j.sqlite"
+    options = publish.Options(settings, config.resolve_target(settings, journal), journal, tmp_path / "r.db", KEY,
+                              retry=RetryPolicy(attempts=2, base=0.01))
+    result = publish.publish([tmp_path / "out"], options)
+    assert result.stopped == "stopped: the local registry's process was killed by signal 9; run again when it is back"
+    assert result.exit_code == 1 and result.counts == {"failed": publish.CHILD_REGISTRY_RECORDS}
+    assert {r[0] for r in journal_rows(journal).values()} == {"failed"}  # the journal says what happened
+
+
+def test_why_a_child_registry_stopped_is_its_own_last_word(tmp_path: Path) -> None:
+    from ctdl_tools.registry.server.child import start_child
+
+    registry = start_child(tmp_path / "r.db", KEY, [], REGISTRY_BASE)
+    try:
+        assert registry.exited() is None
+        registry._errors.write(b"base URL: x\nTraceback (most recent call last):\n  File ...\nMemoryError\n")
+        registry._process.kill()
+        registry._process.wait()
+        assert registry.exited() == "the local registry's process was killed by signal 9 (MemoryError)"
+    finally:
+        registry.stop()

@@ -342,7 +342,8 @@ Api = DirectApi | AssistantApi
 
 
 @contextmanager
-def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = (), records: int = 0) -> Iterator[Api]:
+def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = (), records: int = 0,
+            started: Callable[[Any], None] | None = None) -> Iterator[Api]:
     """An API client for the target; the embedded registry is started here and stopped on exit: in a thread
     of this process, or for ``CHILD_REGISTRY_RECORDS`` records or more in a process of its own, so that
     server and client each have a core (10k records: ~1.35× the rate)."""
@@ -366,6 +367,8 @@ def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = (),
                     else start_embedded(options.db, key, orgs=[(o, None) for o in registered], base_url=REGISTRY_BASE))
     except (OSError, RuntimeError, sqlite3.Error) as exc:  # sqlite3: a file that is not a database
         raise InputError(Where(str(options.db)), f"could not start the local registry: {exc}") from None
+    if started is not None:  # the caller watches it: a child process can die under a run
+        started(registry)
     with registry:
         yield _api(target, registry.url, local, cancel)
 
@@ -463,6 +466,7 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
     outcomes: list[Outcome] = []
 
     unreachable = 0  # records in a row that failed because nothing answered at the registry's address
+    embedded: list[Any] = []  # the local registry this run started, if any
 
     def settle(item: Item, future: Future) -> None:
         nonlocal unreachable
@@ -476,12 +480,15 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
         elif unreachable >= max(4, options.settings.concurrency) and not cancel.is_set():
             # Each of these took the whole retry budget: waiting it out for every record helps nobody.
             cancel.set()
-            summary.stopped = (f"stopped: the registry did not accept connections for {unreachable} records "
-                               f"in a row ({future.exception()}); run again when it is back")
+            gone = embedded[0].exited() if embedded and hasattr(embedded[0], "exited") else None
+            why = gone or (f"the registry did not accept connections for {unreachable} records in a row "
+                           f"({future.exception()})")
+            summary.stopped = f"stopped: {why}; run again when it is back"
         outcomes.append(outcome)
         reporter.advance(outcome)
 
-    with connect(options, cancel, orgs={i.org for i in todo if i.org}, records=len(todo)) as api:
+    with connect(options, cancel, orgs={i.org for i in todo if i.org}, records=len(todo),
+                 started=embedded.append) as api:
         pool = Pool(options.settings.concurrency)
         try:
             for item in todo:

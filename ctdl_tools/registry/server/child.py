@@ -63,6 +63,25 @@ class ChildRegistry:
             raise RuntimeError(said[-1] if said else "the child process gave no address")
         return line
 
+    def exited(self) -> str | None:
+        """Why the child is gone, if it is ("exited with code 1 (<its last stderr line>)"); None while it
+        runs. A publish run whose registry stops answering says this rather than "did not accept
+        connections"."""
+        code = self._process.poll()
+        if code is None:
+            return None
+        how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        last = ""
+        if not self._errors.closed:
+            self._errors.seek(0)
+            lines = [line.strip() for line in self._errors.read().decode("utf-8", "replace").splitlines()]
+            self._errors.seek(0, os.SEEK_END)
+            # Its own "error: …" lines, or a traceback's last line; not its start-up notes.
+            said = [line[7:] for line in lines if line.startswith("error: ")]
+            crashed = [line for line in lines if line] if any(line.startswith("Traceback") for line in lines) else []
+            last = (said or crashed or [""])[-1]
+        return f"the local registry's process {how}" + (f" ({last})" if last else "")
+
     def stop(self, keep_errors: bool = False) -> None:
         if self._process.stdin is not None and not self._process.stdin.closed:
             self._process.stdin.close()  # the child's signal to shut down
