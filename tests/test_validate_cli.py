@@ -392,7 +392,8 @@ def action_step(catalog: Path, **inputs: str) -> tuple[subprocess.CompletedProce
     runner_temp = catalog.parent / "runner_temp"
     runner_temp.mkdir(exist_ok=True)
     env = child_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}", GITHUB_OUTPUT=str(outputs),
-                    RUNNER_TEMP=str(runner_temp), CTDL_FAIL_ON="violation", CTDL_SARIF="ctdl.sarif", **inputs)
+                    RUNNER_TEMP=str(runner_temp), CTDL_FAIL_ON="violation", CTDL_SARIF="ctdl.sarif",
+                    **{"CTDL_SARIF_MAX_RESULTS": action["inputs"]["sarif-max-results"]["default"], **inputs})
     # GitHub runs `shell: bash` steps as: bash --noprofile --norc -eo pipefail {0}
     step = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=catalog.parent,
                           env=env, capture_output=True, text=True, timeout=120, check=False)
@@ -419,6 +420,19 @@ def test_github_action_validate_step_passes_inputs_and_exit_code(catalog: Path) 
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
     assert "catalog/broken.json" in uris and sarif["runs"][0]["properties"]["files"] == 4  # the glob and the dir
     assert not any("-BENCHMARK-" in r["ruleId"] for r in results)
+
+
+def test_github_action_lists_the_most_severe_results_code_scanning_will_take(catalog: Path) -> None:
+    # Code scanning rejects an upload of more than 25,000 results (a 10k-record catalog has ~125,000
+    # findings) and shows 5,000: the action asks for at most 5,000 by default, every Violation first.
+    action = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    assert action["inputs"]["sarif-max-results"]["default"] == "5000"
+    step, outputs = action_step(catalog, CTDL_PATHS="catalog", CTDL_EXTRA_ARGS="", CTDL_SARIF_MAX_RESULTS="2")
+    assert step.returncode == 0 and outputs.startswith("exit-code=1\n"), step.stderr
+    run = json.loads((catalog.parent / "ctdl.sarif").read_text(encoding="utf-8"))["runs"][0]
+    assert [r["level"] for r in run["results"]] == ["error", "error"]
+    assert run["properties"]["resultsOmitted"] == run["properties"]["findings"] - 2 > 0
+    assert "most severe of" in step.stderr
 
 
 @pytest.mark.parametrize(("paths", "extra", "said"), [

@@ -355,6 +355,24 @@ def test_sarif_fingerprints_tell_every_finding_apart() -> None:
     assert len(results) > 100 and len(set(prints)) == len(prints)
 
 
+def test_sarif_lists_the_most_severe_results_when_asked_for_fewer() -> None:
+    severities = [WARNING, VIOLATION, INFO, WARNING, VIOLATION, WARNING, INFO, VIOLATION, WARNING, WARNING]
+    findings = [Finding(f"R-{i}", sev, "m", "a.json", f"/@graph/{i}", i + 1) for i, sev in enumerate(severities)]
+    report = Report(findings, ["a.json"])
+    run = sarif.as_dict(report, Options(sarif_max_results=4))["runs"][0]
+    # Every Violation (1, 4, 7), then the first Warning (0); in report order.
+    assert [r["ruleId"] for r in run["results"]] == ["R-0", "R-1", "R-4", "R-7"]
+    assert run["properties"]["resultsOmitted"] == 6 and run["properties"]["findings"] == 10
+    (note,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert note["message"]["text"].startswith("4 of 10 findings are listed, the most severe first (3 violations")
+    assert run["invocations"][0]["executionSuccessful"] is True
+    only_some_violations = sarif.as_dict(report, Options(sarif_max_results=2))["runs"][0]["results"]
+    assert [r["ruleId"] for r in only_some_violations] == ["R-1", "R-4"]
+    for everything in (Options(), Options(sarif_max_results=10)):
+        whole = sarif.as_dict(report, everything)["runs"][0]
+        assert len(whole["results"]) == 10 and "invocations" not in whole and "resultsOmitted" not in whole["properties"]
+
+
 def test_sarif_for_stdin_and_outside_files() -> None:
 
     report = Report([Finding("JSON-SYNTAX", VIOLATION, "bad", "<stdin>", "", 2),

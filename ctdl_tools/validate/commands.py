@@ -60,8 +60,11 @@ def _fail(message: str) -> NoReturn:
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
               help="Worker processes (native engine, 600+ files). 0: one per CPU, up to 4, for up to "
                    "128 MB of JSON; larger submissions run in one process to stay within 1 GB of memory.")
+@click.option("--sarif-max-results", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+              help="SARIF: list at most N results, the most severe first (GitHub code scanning rejects more "
+                   "than 25,000 and shows 5,000); 0: all. The verdict counts every finding.")
 def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shapes_dirs: tuple[Path, ...],
-                     disabled: tuple[str, ...], fail_on: str, engine: str, jobs: int) -> None:
+                     disabled: tuple[str, ...], fail_on: str, engine: str, jobs: int, sarif_max_results: int) -> None:
     """Validate CTDL JSON-LD files, directories, globs or - (stdin) against the SHACL shapes; no PATH: the
     current directory (hidden folders left out).
 
@@ -83,11 +86,14 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     _warn_unknown_rules(_guard(lambda: _rule_ids(shapes_dirs, patterns)), patterns)
     report, records = _run(paths, shapes_dirs, patterns, engine, jobs)
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    options = Options(fail_on=fail_on, records=records, color=color)
+    options = Options(fail_on=fail_on, records=records, color=color, sarif_max_results=sarif_max_results)
     _emit(lambda handle: write(fmt, report, options, handle), output)
     code = _exit_code(report, fail_on)
     if output is not None and str(output) != "-":
         click.echo(f"ctdl validate: {verdict(report, fail_on)}; {fmt} report written to {output}", err=True)
+    if fmt == "sarif" and 0 < sarif_max_results < len(report.findings):
+        click.echo(f"note: the SARIF lists the {sarif_max_results:,} most severe of {len(report.findings):,} "
+                   "findings (--sarif-max-results)", err=True)
     if code == EXIT_INPUT_ERROR:
         unreadable = sorted({f.file for f in report.findings if f.rule_id in UNREADABLE_RULES})
         click.echo(f"error: could not read {len(unreadable)} input(s): {', '.join(unreadable)}", err=True)

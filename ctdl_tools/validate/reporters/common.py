@@ -32,6 +32,7 @@ class Options:
     records: tuple[Record, ...] = ()
     color: bool = False
     base: str | None = None  # directory SARIF URIs are relative to; None: the working directory at render time
+    sarif_max_results: int = 0  # SARIF lists at most this many results, the most severe; 0: every one
 
     @cached_property
     def names(self) -> dict[tuple[str, str], str]:

@@ -7,6 +7,12 @@
   had lines; the JSON pointer and CTID as ``logicalLocations``.
 * ``partialFingerprints``: a hash of what identifies a finding but not its line (rule, file, record, node,
   property, value, JSON pointer), so an alert survives lines moving and the same finding is the same alert.
+* ``Options.sarif_max_results``: GitHub code scanning rejects an upload of more than 25,000 results per run
+  and keeps only 5,000 (https://docs.github.com/en/code-security/code-scanning/troubleshooting-sarif-uploads/
+  results-exceed-limit); a 10k-record catalog has ~125,000 findings. With a limit, the results listed are
+  the most severe (every Violation first, then Warnings, then Infos, each in report order), and a tool
+  notification and ``run.properties`` say how many were left out: the verdict and exit code still count
+  every finding.
 """
 
 from __future__ import annotations
@@ -39,13 +45,37 @@ def as_dict(report: Report, options: Options) -> dict[str, Any]:
     uris = {file: _uri(file, options.base) for file in {f.file for f in report.findings}}  # once per file
     driver = {"name": "ctdl_tools", "version": __version__, "semanticVersion": __version__,
               "rules": [_rule(r) for r in rules]}
-    run = {
+    listed = most_severe(report.findings, options.sarif_max_results)
+    run: dict[str, Any] = {
         "tool": {"driver": driver},
         "columnKind": "unicodeCodePoints",
-        "results": [_result(report, f, index[f.rule_id], uris) for f in report.findings],
+        "results": [_result(report, f, index[f.rule_id], uris) for f in listed],
         "properties": {"engine": report.engine, "files": len(report.files), "records": report.records},
     }
+    left_out = len(report.findings) - len(listed)
+    if left_out:
+        run["properties"] |= {"findings": len(report.findings), "resultsOmitted": left_out}
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [
+            {"level": "warning", "message": {"text": omitted_note(report, len(listed))}}]}]
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def most_severe(findings: list[Finding], limit: int) -> list[Finding]:
+    """At most ``limit`` findings (0: all): every Violation first, then Warnings, then Infos, each in report
+    order; listed in report order."""
+    if not limit or len(findings) <= limit:
+        return findings
+    rank = {VIOLATION: 0, WARNING: 1, INFO: 2}
+    chosen = sorted(range(len(findings)), key=lambda i: (rank.get(findings[i].severity, 3), i))[:limit]
+    return [findings[i] for i in sorted(chosen)]
+
+
+def omitted_note(report: Report, listed: int) -> str:
+    counts = report.counts
+    return (f"{listed:,} of {len(report.findings):,} findings are listed, the most severe first "
+            f"({counts[VIOLATION]:,} violations, {counts[WARNING]:,} warnings, {counts[INFO]:,} infos in all): "
+            "code scanning takes at most 25,000 results per run and shows 5,000. The JSON or HTML report has "
+            "every finding.")
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
