@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ctdl_tools.cli import main
-from ctdl_tools.ctid import DEFAULT_NAMESPACE, derive_ctid
+from ctdl_tools.ctid import DEFAULT_NAMESPACE, derive_ctid, namespace_from
 from ctdl_tools.vocab.expansion import dropped_terms
 
 OWNER = "ce-5b0f0f4e-3c1a-4f8e-9d55-2f4b9b7a1c01"
@@ -93,7 +93,7 @@ def test_credential_row_becomes_a_registry_graph(catalog: Path, tmp_path: Path, 
     docs = load_docs(tmp_path / "out")
     assert len(docs) == 4
     doc = by_name(docs, "Welding Technology")
-    ctid = derive_ctid(DEFAULT_NAMESPACE, "credential:AAS-WELD")
+    ctid = derive_ctid(DEFAULT_NAMESPACE, f"credential:{OWNER}:AAS-WELD")  # the owner scopes the external id
     assert doc["@context"] == "https://credreg.net/ctdl/schema/context/json"
     assert doc["@id"] == f"https://credentialengineregistry.org/graph/{ctid}"
     main_node = doc["@graph"][0]
@@ -113,7 +113,7 @@ def test_credential_row_becomes_a_registry_graph(catalog: Path, tmp_path: Path, 
     assert main_node["ceterms:instructionalProgramType"][0]["ceterms:codedNotation"] == "48.0508"
     assert main_node["ceterms:occupationType"][0]["ceterms:codedNotation"] == "51-4121"
     condition = main_node["ceterms:requires"][0]
-    program = derive_ctid(DEFAULT_NAMESPACE, "learning-opportunity:PRG-WELD")
+    program = derive_ctid(DEFAULT_NAMESPACE, f"learning-opportunity:{OWNER}:PRG-WELD")
     assert condition["ceterms:targetLearningOpportunity"] == [
         f"https://credentialengineregistry.org/resources/{program}"]
     assert condition["ceterms:creditValue"][0]["schema:value"] == 60
@@ -331,3 +331,26 @@ def test_a_competency_id_requires_its_subtree_only(tmp_path: Path) -> None:
     assert sorted(required.values()) == [
         ["Weld metals.", "Weld plate.", "Weld flat plate."],
         ["Weld metals.", "Weld plate.", "Weld flat plate.", "Care for patients."]]
+
+
+def test_two_providers_same_external_id_get_two_ctids(tmp_path: Path) -> None:
+    # Found in acceptance testing: CTIDs derived from External Identifiers used one fixed namespace, so two
+    # colleges' "ENG-101" (or two providers' "CNA") were one CTID, and the second publish clashed with the first.
+    other = "ce-8966d710-9d88-4287-af36-66ad12da64b9"
+    ctids = []
+    for owner in (OWNER, other, other.upper()):
+        folder = tmp_path / owner
+        folder.mkdir()
+        row = {**dict(zip(CRED_HEADER, CRED_ROW, strict=True)), "Owned By": owner}
+        row = {h: "" if h.startswith("Condition Profile") else v for h, v in row.items()}  # no courses here
+        write_csv(folder / "credentials.csv", CRED_HEADER, [list(row.values())])
+        code, _out, err = run("convert", str(folder), "-o", str(folder / "out"))
+        assert code == 0, err
+        ctids.append(by_name(load_docs(folder / "out"), "Welding Technology")["@graph"][0]["ceterms:ctid"])
+    assert ctids[0] != ctids[1] == ctids[2]  # a CTID is the same CTID in any case
+    # A namespace of one's own already keeps providers apart: the key stays kind:external id.
+    code, _out, err = run("convert", str(tmp_path / other / "credentials.csv"), "-o", str(tmp_path / "ns"),
+                          "--ctid-namespace", "riverbend")
+    assert code == 0, err
+    mine = by_name(load_docs(tmp_path / "ns"), "Welding Technology")["@graph"][0]["ceterms:ctid"]
+    assert mine == derive_ctid(namespace_from("riverbend"), "credential:AAS-WELD")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from ctdl_tools.ctid import REGISTRY_BASE, ctid_from_uuid, derive_ctid, resource_uri
+from ctdl_tools.ctid import DEFAULT_NAMESPACE, REGISTRY_BASE, ctid_from_uuid, derive_ctid, resource_uri
 from ctdl_tools.errors import Problems, Where
 
 
@@ -71,8 +71,10 @@ class BuildContext:
     def uri(self, ctid: str) -> str:
         return resource_uri(ctid, self.base)
 
-    def ctid_for(self, kind: str, explicit: str | None, key: str | None) -> str | None:
-        """The explicit CTID, else ``ce-`` + the key when it is a UUID, else UUIDv5(namespace, kind:key)."""
+    def ctid_for(self, kind: str, explicit: str | None, key: str | None, owner: str | None = None) -> str | None:
+        """The explicit CTID, else ``ce-`` + the key when it is a UUID, else UUIDv5(namespace, kind:key) —
+        kind:owner:key with the default namespace and a known owner, so that two providers' "ENG-101"
+        are two CTIDs (a namespace of one's own, --ctid-namespace, already keeps them apart)."""
         if explicit:
             return explicit
         if not key:
@@ -80,6 +82,8 @@ class BuildContext:
         try:
             return ctid_from_uuid(key)
         except ValueError:
+            if owner and self.namespace == DEFAULT_NAMESPACE:
+                return derive_ctid(self.namespace, f"{kind}:{owner}:{key}")
             return derive_ctid(self.namespace, f"{kind}:{key}")
 
     def register(self, kind: str, ctid: str, type_: str, name: str, where: Where,

@@ -26,7 +26,7 @@ from ctdl_tools.build.nodes import (
 from ctdl_tools.catalog.codes import normalize_cip, normalize_naics, normalize_occupation
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Record
 from ctdl_tools.catalog.tabular import SAMPLE_MESSAGE, list_value, sample_leftovers
-from ctdl_tools.ctid import normalize_ctid
+from ctdl_tools.ctid import is_ctid, normalize_ctid
 from ctdl_tools.vocab import class_index
 
 CLASS_ROOTS = {
@@ -63,7 +63,18 @@ def record_ctid(record: Record, ctx: BuildContext) -> str | None:
     given = record.get("ctid")
     if given is not None:
         return normalize_ctid(str(given))
-    return ctx.ctid_for(record.kind, None, record.external_id)
+    return ctx.ctid_for(record.kind, None, record.external_id, record_owner(record, ctx))
+
+
+def record_owner(record: Record, ctx: BuildContext) -> str | None:
+    """Who the record belongs to, as written: its first Owned By (else Offered By) value, else --owner. A
+    CTID is lower-cased as the registry keeps it; anything else (an external id, Name~URL) is kept as is."""
+    for field in ("owned_by", "offered_by"):
+        values = list_value(record.get(field))
+        if values:
+            first = values[0]
+            return first.lower() if is_ctid(first.lower()) else first
+    return ctx.owner
 
 
 def record_type(record: Record) -> str:
@@ -437,7 +448,11 @@ def build_record(record: Record, ctx: BuildContext) -> GraphDocument | None:
     if ctid is None:
         ctx.problems.error(record.where, MISSING_ID)
         return None
-    if ctx.by_ctid.get(ctid) is None or ctx.by_ctid[ctid].where != record.where:
+    if ctx.by_ctid.get(ctid) is None:  # pass 1 made another CTID of the same row: never silently
+        ctx.problems.error(record.where, f"{ctid} was not registered when the catalog was indexed (a bug: "
+                           "please report it with this row)")
+        return None
+    if ctx.by_ctid[ctid].where != record.where:
         return None  # a duplicate: reported in pass 1
     try:
         type_ = record_type(record)

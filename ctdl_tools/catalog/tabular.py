@@ -218,8 +218,9 @@ def _display_header(kind: str, name: str) -> str:
     return headers[0] if headers else name
 
 
-# What pass 1 (indexing) needs of a row: identity, type, name and the parts a program lists.
-INDEX_FIELDS = frozenset({"external_id", "ctid", "type", "name", "has_part"})
+# What pass 1 (indexing) needs of a row: identity (the owner is part of a derived CTID), type, name and the
+# parts a program lists.
+INDEX_FIELDS = frozenset({"external_id", "ctid", "type", "name", "has_part", "owned_by", "offered_by"})
 
 
 def table_records(table: Table, mapping: Mapping, problems: Problems,
