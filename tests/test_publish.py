@@ -612,3 +612,26 @@ def test_why_a_child_registry_stopped_is_its_own_last_word(tmp_path: Path) -> No
         assert registry.exited() == "the local registry's process was killed by signal 9 (MemoryError)"
     finally:
         registry.stop()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:notaport", "http://[::1", "http:///x", "http://h:99999/"])
+def test_a_registry_url_that_cannot_be_used_is_one_message_and_exit_2(tmp_path: Path, url: str) -> None:
+    # Found in acceptance testing: a bad port or an open bracket was a traceback (requests' InvalidURL), exit 1.
+    write_documents(tmp_path / "out", 1)
+    for command, args in ((publish_command, [tmp_path / "out"]), (fetch_command, [ctid_for(0)]),
+                          (status_command, [tmp_path / "out"]), (unpublish_command, [ctid_for(0)])):
+        result = run(command, *args, "--registry", url, "--journal", tmp_path / "j.sqlite")
+        assert result.exit_code == 2 and "is not a usable URL" in result.stderr, (command.name, result.output)
+        assert "Traceback" not in result.output
+
+
+def test_a_rejected_key_is_said_to_come_from_where_it_came_from(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found in acceptance testing: a wrong api_key in ctdl.toml was reported as "the API key from $CTDL_API_KEY",
+    # a variable that was not set.
+    monkeypatch.delenv("CTDL_API_KEY", raising=False)
+    from_file = config.Settings(api_key="k", source=tmp_path / "ctdl.toml")
+    assert config.api_key_source(from_file) == f"api_key in {tmp_path / 'ctdl.toml'}"
+    monkeypatch.setenv("CTDL_API_KEY", "k2")
+    assert config.api_key_source(from_file) == "$CTDL_API_KEY"  # the environment wins, as api_key() reads it
+    assert config.api_key_source(config.Settings(api_key_env="MY_KEY")) == "$MY_KEY"

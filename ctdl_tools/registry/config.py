@@ -142,15 +142,36 @@ def resolve_target(settings: Settings, db_path: Path) -> Target:
 
 
 def _url_target(name: str, url: str, api: str) -> Target:
+    _check_url(url)
     base = url.rstrip("/") + "/"
     # An Assistant at <host>/assistant/ (as the local registry serves it): read /graph from <host>/.
     read = base[: -len("assistant/")] if api == "assistant" and base.endswith("/assistant/") else None
     return Target(name, api, base, read, f"{api}:{base}")
 
 
+def _check_url(url: str) -> None:
+    """A registry URL the HTTP client can use, or InputError (a bad port or bracket was a traceback)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (parses the port: ValueError when it is not a number in range)
+    except ValueError as exc:
+        raise InputError("--registry", f"{url!r} is not a usable URL ({exc})") from None
+    if not parts.hostname or any(ch.isspace() for ch in url):
+        raise InputError("--registry", f"{url!r} is not a usable URL (no host, or white space in it)")
+
+
 def api_key(settings: Settings) -> str | None:
     """The key from the environment variable named by ``api_key_env``, else from config."""
     return os.environ.get(settings.api_key_env) or settings.api_key or None
+
+
+def api_key_source(settings: Settings) -> str:
+    """Where ``api_key`` found the key, for messages (never the key): ``$NAME`` or the config file."""
+    if os.environ.get(settings.api_key_env) or not settings.api_key:
+        return f"${settings.api_key_env}"
+    return f"api_key in {settings.source}" if settings.source else "api_key in config"
 
 
 def org_option(value: str | None) -> str | None:

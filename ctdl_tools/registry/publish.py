@@ -34,7 +34,7 @@ from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, Inp
 from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_bytes, read_json, write_atomic
 from ctdl_tools.registry import gate
 from ctdl_tools.registry.client import AssistantApi, Cancelled, DirectApi, Http, Published, RegistryError, RetryPolicy
-from ctdl_tools.registry.config import Settings, Target
+from ctdl_tools.registry.config import Settings, Target, api_key_source
 from ctdl_tools.registry.journal import DELETED, PUBLISHED, Entry, Journal
 from ctdl_tools.vocab.schema import vocabulary
 
@@ -475,7 +475,7 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
         unreachable = unreachable + 1 if kind == "unreachable" else 0
         if kind == "auth" and not cancel.is_set():
             cancel.set()  # every further request would be refused the same way
-            summary.fatal = (f"the registry rejected the API key from ${options.key_env}: "
+            summary.fatal = (f"the registry rejected the API key from {api_key_source(options.settings)}: "
                              f"{future.exception()}")
         elif unreachable >= max(4, options.settings.concurrency) and not cancel.is_set():
             # Each of these took the whole retry budget: waiting it out for every record helps nobody.
