@@ -635,3 +635,39 @@ def test_a_rejected_key_is_said_to_come_from_where_it_came_from(tmp_path: Path,
     monkeypatch.setenv("CTDL_API_KEY", "k2")
     assert config.api_key_source(from_file) == "$CTDL_API_KEY"  # the environment wins, as api_key() reads it
     assert config.api_key_source(config.Settings(api_key_env="MY_KEY")) == "$MY_KEY"
+
+
+def test_records_deleted_from_the_registry_are_sent_again_with_resend(tmp_path: Path,
+                                                                      fake: tuple[FakeRegistry, str]) -> None:
+    # Found in acceptance testing: a record deleted from the registry (by another client, or by an unpublish
+    # that recorded it in another journal) was "unchanged" for every later publish: the only way back was to
+    # delete the journal by hand.
+    registry, url = fake
+    write_documents(tmp_path / "out", 3)
+    assert run(publish_command, tmp_path / "out", "--registry", url).exit_code == 0
+    del registry.documents[make_document(1)["@id"]]
+    status = run(status_command, tmp_path / "out", "--registry", url)
+    assert status.exit_code == 1 and "1 missing" in status.stdout and "--resend" in status.stderr
+    again = run(publish_command, tmp_path / "out", "--registry", url)
+    assert again.exit_code == 0 and "3 unchanged" in again.stdout  # the journal's word, no request
+    sent = run(publish_command, tmp_path / "out", "--registry", url, "--resend")
+    assert sent.exit_code == 0, sent.output
+    assert make_document(1)["@id"] in registry.documents
+    assert run(status_command, tmp_path / "out", "--registry", url).exit_code == 0
+
+
+def test_unpublish_without_a_journal_here_starts_none(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
+    # Found in acceptance testing: unpublish (it takes CTIDs, not paths) started a journal in the working
+    # directory, so the one beside the published files never heard of the deletion, silently.
+    registry, url = fake
+    write_documents(tmp_path / "out", 2)
+    assert run(publish_command, tmp_path / "out", "--registry", url).exit_code == 0
+    gone = run(unpublish_command, ctid_for(0), "--registry", url)
+    assert gone.exit_code == 0 and "1 deleted" in gone.stdout
+    assert "no publish journal at" in gone.stderr and "--resend" in gone.stderr
+    assert not (tmp_path / ".ctdl").exists()
+    assert journal_rows(tmp_path / "out" / ".ctdl" / "journal.sqlite")[ctid_for(0)][0] == "published"
+    recorded = run(unpublish_command, ctid_for(1), "--registry", url, "--journal",
+                   tmp_path / "out" / ".ctdl" / "journal.sqlite")
+    assert recorded.exit_code == 0 and "no publish journal" not in recorded.stderr
+    assert journal_rows(tmp_path / "out" / ".ctdl" / "journal.sqlite")[ctid_for(1)][0] == "deleted"

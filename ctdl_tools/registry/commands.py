@@ -127,12 +127,16 @@ def _rate(summary: Summary) -> str:
 @_target_options
 @click.option("--force", is_flag=True, help="Publish records even if the validator reports Violations.")
 @click.option("--dry-run", is_flag=True, help="Show what would be new/updated/unchanged; write and send nothing.")
+@click.option("--resend", is_flag=True, help="Send every record, also those the journal says are unchanged (to "
+                                            "restore records deleted from the registry: `ctdl registry status` "
+                                            "lists them as missing).")
 @_guarded
-def publish_command(inputs: tuple[Path, ...], fmt: str, force: bool, dry_run: bool, **cli: Any) -> None:
+def publish_command(inputs: tuple[Path, ...], fmt: str, force: bool, dry_run: bool, resend: bool, **cli: Any) -> None:
     """Publish CTDL graph documents (files or directories from `ctdl convert`) to a registry."""
     from ctdl_tools.registry import publish
 
     options = _options(inputs[0], force=force, dry_run=dry_run, **cli)
+    options.resend = resend
     summary = publish.publish(list(inputs), options, TerminalProgress("publishing"))
     if summary.validated is False and fmt == "text":
         click.echo("warning: the validator cannot run (ctdl_tools.validate); --force published records that "
@@ -148,9 +152,23 @@ def publish_command(inputs: tuple[Path, ...], fmt: str, force: bool, dry_run: bo
 @_guarded
 def unpublish_command(ctids: tuple[str, ...], fmt: str, **cli: Any) -> None:
     """Delete records (by CTID) from a registry; the journal marks them deleted."""
+    import tempfile
+
     from ctdl_tools.registry import publish
 
-    summary = publish.unpublish(ctids, _options(None, **cli), TerminalProgress("deleting"))
+    options = _options(None, **cli)
+    if options.settings.journal is None and not options.journal.exists():
+        # No journal named and none here: do not start one in the working directory (the journal the
+        # records were published with, beside their files, would never hear of the deletion).
+        with tempfile.TemporaryDirectory() as scratch:
+            default, options.journal = options.journal, Path(scratch) / "journal.sqlite"
+            summary = publish.unpublish(ctids, options, TerminalProgress("deleting"))
+        if fmt == "text":
+            click.echo(f"note: no publish journal at {default}: the deletion is recorded in none. Pass --journal "
+                       "(the .ctdl/journal.sqlite beside what you published) to record it there; `ctdl publish "
+                       "--resend` sends deleted records again.", err=True)
+    else:
+        summary = publish.unpublish(ctids, options, TerminalProgress("deleting"))
     _report(summary, fmt, ("deleted", "failed"))
     sys.exit(summary.exit_code)
 
@@ -197,5 +215,8 @@ def status_command(published: Path | None, fmt: str, **cli: Any) -> None:
     summary = publish.status(_options(published, **cli), TerminalProgress("checking"))
     _report(summary, fmt, ("current", STALE, MISSING, UNCONFIRMED, "deleted", FAILED))
     drift = sum(summary.counts[k] for k in (STALE, MISSING, UNCONFIRMED, FAILED))
+    if summary.counts[MISSING] and fmt == "text":
+        click.echo(f"hint: `ctdl publish --resend {published or 'PATH'}` sends the missing records again (a "
+                   "plain publish skips files the journal says are unchanged)", err=True)
     sys.exit(EXIT_RECORD_ERRORS if drift else EXIT_OK)
 

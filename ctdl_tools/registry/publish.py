@@ -144,24 +144,25 @@ def input_files(inputs: Iterable[Path]) -> list[Path]:
     return files
 
 
-def scan(files: list[Path], org_override: str | None, entries: dict[str, Entry]) -> list[Item]:
+def scan(files: list[Path], org_override: str | None, entries: dict[str, Entry], resend: bool = False) -> list[Item]:
     """Read, check and classify every file (new / updated / unchanged / refused).
 
     A file whose bytes hash to what the journal recorded when this target confirmed it is unchanged and
-    is not even parsed: that keeps a 10k-record re-run to reading and hashing. An unreadable file raises
-    :class:`InputError` (exit 2) before anything is sent."""
+    is not even parsed: that keeps a 10k-record re-run to reading and hashing. With ``resend``, nothing is
+    unchanged: a record deleted from the registry by someone else (``ctdl registry status``: missing) is
+    sent again. An unreadable file raises :class:`InputError` (exit 2) before anything is sent."""
     by_source = {e.source: e for e in entries.values() if e.source}
     items, seen = [], {}
     for path in files:
         data = read_bytes(path)
         file_digest = hashlib.sha256(data).hexdigest()
         entry = by_source.get(os.path.abspath(path))
-        if (entry and entry.status == PUBLISHED and entry.file_digest == file_digest
+        if (not resend and entry and entry.status == PUBLISHED and entry.file_digest == file_digest
                 and entry.published_digest == entry.digest and entry.ctid not in seen):
             item = Item(path, str(entry.digest), None, file_digest, entry.ctid, entry.org, entry.ctdl_type or "",
                         UNCHANGED)
         else:
-            item = _parsed(path, data, file_digest, org_override, entries)
+            item = _parsed(path, data, file_digest, org_override, entries, resend)
             if item is None:
                 continue  # a validation report kept beside the catalog: ctdl validate does not read it either
         if item.ctid and item.ctid in seen and item.action != REFUSED:
@@ -173,7 +174,7 @@ def scan(files: list[Path], org_override: str | None, entries: dict[str, Entry])
 
 
 def _parsed(path: Path, data: bytes, file_digest: str, org_override: str | None,
-            entries: dict[str, Entry]) -> Item | None:
+            entries: dict[str, Entry], resend: bool = False) -> Item | None:
     document = parse_json(decode_utf8(data, str(path)), str(path))
     if is_report(document):
         return None
@@ -191,6 +192,8 @@ def _parsed(path: Path, data: bytes, file_digest: str, org_override: str | None,
                          "add one or pass --org"]
         return item
     item.action = _classify(item, entries.get(item.ctid))
+    if item.action == UNCHANGED and resend:
+        item.action = UPDATED  # sent again as it is; the registry answers "unchanged" if it still has it
     if item.action == UNCHANGED:
         item.document = None  # not needed any more: free the memory
     return item
@@ -324,6 +327,7 @@ class Options:
     org: str | None = None
     force: bool = False
     dry_run: bool = False
+    resend: bool = False  # send records the journal says are unchanged too (the registry may have lost them)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @property
@@ -438,7 +442,7 @@ def publish(inputs: list[Path], options: Options, reporter: Reporter | None = No
         options.require_key()
     journal = Journal.open_for_reading(options.journal) if options.dry_run else Journal(options.journal)
     try:
-        items = scan(files, options.org, journal.entries(options.target.identity) if journal else {})
+        items = scan(files, options.org, journal.entries(options.target.identity) if journal else {}, options.resend)
         summary.outcomes = [_settled(i) for i in items if i.action in (UNCHANGED, REFUSED)]
         todo = [i for i in items if i.action in (NEW, UPDATED)]
         summary.validated = apply_gate(items, options.force) if todo else None
