@@ -336,6 +336,22 @@ def test_get_resource_by_ctid_or_uri_with_rebased_ids(server: tuple[Client, Path
     assert client.get(f"/resources/{ctid}", params={"depth": -1}).status_code == 400
 
 
+def test_registry_uris_in_text_are_served_as_published(server: tuple[Client, Path, str]) -> None:
+    # Found in acceptance testing: URIs were rebased in the serialized JSON wherever they appeared, so a
+    # description that mentions a record read "http://127.0.0.1:…" (and a fetched copy carried it on).
+    client, _, url = server
+    document = credential()
+    ctid = main_ctid(document)
+    text = f'Compare {REGISTRY_BASE}/resources/{ORG} and "{REGISTRY_BASE}/graph/{ORG}" before you enrol.'
+    document["@graph"][0]["ceterms:description"] = {"en-US": text}
+    client.publish(document)
+    for path in (f"/resources/{ctid}", f"/graph/{ctid}"):
+        body = client.get(path).json()
+        node = body if path.startswith("/resources") else body["@graph"][0]
+        assert node["ceterms:description"] == {"en-US": text}, path
+        assert node["@id"] == f"{url}/resources/{ctid}" and node["ceterms:ownedBy"] == [f"{url}/resources/{ORG}"]
+
+
 def test_competencies_inside_a_framework_resolve(server: tuple[Client, Path, str]) -> None:
     client, _, url = server
     document, ctids = framework()

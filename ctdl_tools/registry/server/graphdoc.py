@@ -171,8 +171,15 @@ def is_provisional(document: dict) -> bool:
     return str(document.get("adms:status", "")).endswith("Provisional")
 
 
+# A JSON string that is a registry URI and nothing else (its quotes are not escaped ones: a URI quoted
+# inside a description is text, not a link).
+_CE_URI_VALUE = re.compile(r'(?<!\\)"' + _CE_URI.pattern + r'([^"\\\s]*)"')
+
+
 class Rebaser:
-    """Rewrites Credential Engine registry URIs in serialized JSON to this server's base URL."""
+    """Rewrites Credential Engine registry URIs in serialized JSON to this server's base URL: values that
+    are URIs (``@id``, references), never text that merely contains one (a description stays as published).
+    """
 
     def __init__(self, base_url: str) -> None:
         self.base = base_url.rstrip("/")
@@ -180,7 +187,9 @@ class Rebaser:
     def __call__(self, text: str) -> str:
         if "credentialengineregistry.org" not in text:
             return text
-        return _CE_URI.sub(lambda m: f"{self.base}/{m.group(1)}/", text)
+        return _CE_URI_VALUE.sub(lambda m: f'"{self.base}/{m.group(1)}/{m.group(2)}"', text)
 
     def uri(self, value: str) -> str:
-        return self(value)
+        """One URI value (not JSON): rebased when it is a registry URI."""
+        match = _CE_URI.match(value)
+        return f"{self.base}/{match.group(1)}/{value[match.end():]}" if match else value
