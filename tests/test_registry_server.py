@@ -627,3 +627,12 @@ def test_index_pages_through_results(server: tuple[Client, Path, str]) -> None:
     searched = client.get("/", params={"q": "number 1"}).text
     assert "10 resources" in searched  # 10…19
     assert client.get("/", params={"page": 0}).status_code == 400
+
+
+def test_a_browser_asking_for_a_bad_page_gets_a_page_and_machines_json(server: tuple[Client, Path, str]) -> None:
+    client, _, _ = server
+    page = client.get("/", params={"page": "abc"}, headers={"Accept": "text/html"})
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert "<h1>Bad request</h1>" in page.text
+    machine = client.get("/envelopes", params={"page": "abc"})
+    assert machine.status_code == 400 and machine.headers["content-type"].startswith("application/json")

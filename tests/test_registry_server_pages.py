@@ -269,6 +269,8 @@ def test_index_lists_searches_and_pages(site: tuple[str, dict]) -> None:
     assert nothing.text("count") == "0 resources" and "Nothing matches your search" in nothing.text("main")
     missing = render(f"{url}/resources/{mint_ctid()}")
     assert missing.headings[0] == (1, "Not found")
+    bad = render(f"{url}/?page=abc")  # found in acceptance testing: a browser was sent a JSON error
+    assert bad.headings[0] == (1, "Bad request") and "page" in bad.text("main")
 
 
 def test_browser_tests_skip_cleanly_without_chromium() -> None:

@@ -21,7 +21,7 @@ from ctdl_tools.registry.server.gate import Gate, default_gate
 from ctdl_tools.registry.server.graphdoc import CTID_ANY_CASE, Rebaser
 from ctdl_tools.registry.server.service import NotFound, RegistryService, Unprocessable
 from ctdl_tools.registry.server.store import Store
-from ctdl_tools.registry.server.web import LRU, ApiError, Context, errors_response, raw_json
+from ctdl_tools.registry.server.web import LRU, ApiError, Context, errors_response, raw_json, wants_html
 
 log = logging.getLogger("ctdl_tools.registry.server")
 # The registry accepts every path with its community in front, dash or underscore form (app/api/v1/base.rb).
@@ -69,6 +69,8 @@ async def _api_error(request: Request, exc: Exception) -> Response:
         path = path.removeprefix(prefix)
     if path.startswith("/assistant/"):  # the Assistant's clients read its response shape, even on errors
         return assistant.refusal(exc)
+    if request.method == "GET" and wants_html(request):  # a browser asked for a page: answer with one
+        return pages.bad_request(exc.status, tuple(exc.errors))
     return errors_response(exc.status, *exc.errors)
 
 

@@ -422,6 +422,11 @@ def not_found(request: Request, ident: str) -> HTMLResponse:
     return render("not_found.html", status=404, ident=ident, title="Not found")
 
 
+def bad_request(status: int, errors: tuple[object, ...]) -> HTMLResponse:
+    """A refused page request (a page number that is not one) as a page, for a browser."""
+    return render("bad_request.html", status=status, errors=errors, title="Bad request")
+
+
 async def index(request: Request) -> HTMLResponse:
     ctx = ctx_of(request)
     query = (request.query_params.get("q") or "").strip()[:200]
