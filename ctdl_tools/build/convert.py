@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ctdl_tools.build.context import BuildContext
 from ctdl_tools.build.document import GraphDocument
+from ctdl_tools.build.languages import check_language_tag
 from ctdl_tools.catalog.mapping import load_mapping
 from ctdl_tools.catalog.model import PrebuiltInput, Record, SkillFramework
 from ctdl_tools.catalog.sources import Source, open_sources
@@ -90,7 +91,11 @@ def make_context(options: ConvertOptions, problems: Problems) -> BuildContext:
             owner = normalize_ctid(options.owner)
         except ValueError as exc:
             raise InputError(Where("--owner"), str(exc)) from None
-    return BuildContext(namespace=namespace_from(options.ctid_namespace), language=options.language,
+    try:
+        language = check_language_tag(options.language)
+    except ValueError as exc:
+        raise InputError(Where("--language"), str(exc)) from None
+    return BuildContext(namespace=namespace_from(options.ctid_namespace), language=language,
                         owner=owner, base=options.base, problems=problems)
 
 
@@ -125,11 +130,7 @@ def _build_share(sources: list[Source], ctx: BuildContext, outdir: Path, share: 
             mine = seq % of == share
             written = None
             if mine:
-                document = _build(item, ctx)
-                if document is not None:
-                    path = outdir / f"{document.ctid}.json"
-                    write_atomic(path, document.to_bytes())
-                    written = str(path)
+                written = _build_and_write(item, ctx, outdir)
                 if progress:
                     progress.advance(of)
             if mine or len(problems) > mark:
@@ -137,6 +138,31 @@ def _build_share(sources: list[Source], ctx: BuildContext, outdir: Path, share: 
                 mark = len(problems)
             seq += 1
     return outcomes
+
+
+def _build_and_write(item: Any, ctx: BuildContext, outdir: Path) -> str | None:
+    """Build one item and write its document; the file written, or None when it failed (said in ``ctx``).
+
+    An unexpected failure (a bug, a full disk) fails this item with one message, not the run: raised, it
+    was a traceback (from a worker, re-raised in the parent) that stopped the run midway, leaving the
+    documents built so far and none of the others.
+    """
+    try:
+        document = _build(item, ctx)
+        data = document.to_bytes() if document is not None else None
+    except Exception as exc:  # any bug in a builder fails its item only
+        ctx.problems.error(item.where, f"internal error while converting this item ({type(exc).__name__}: "
+                           f"{exc}); nothing written for it: please report it with this input")
+        return None
+    if document is None or data is None:
+        return None
+    path = outdir / f"{document.ctid}.json"
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        ctx.problems.error(item.where, f"cannot write {path}: {exc.strerror or exc}")
+        return None
+    return str(path)
 
 
 def _worker_count(total: int) -> int:
@@ -188,7 +214,7 @@ def convert(paths: list[Path], outdir: Path, options: ConvertOptions,
     total = index_sources(sources, ctx)
     if progress:
         progress.start(total)
-    outdir.mkdir(parents=True, exist_ok=True)
+    _make_outdir(outdir)
     outcomes = _build_all(sources, ctx, outdir, workers or _worker_count(total), progress)
     pass1_problems = list(result.problems.items)
     result.problems = Problems()
@@ -204,6 +230,22 @@ def convert(paths: list[Path], outdir: Path, options: ConvertOptions,
             result.inputs[number].failed += 1
     _count_problems(result)
     return result
+
+
+def _make_outdir(outdir: Path) -> None:
+    """The output directory, made if need be; one message when it cannot be (a file in the path, no such
+    place, no permission), not a traceback from the first write."""
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(Where(str(outdir)), "cannot create the output directory: a file of that name "
+                         "exists") from None
+    except OSError as exc:
+        raise InputError(Where(str(outdir)), f"cannot create the output directory: {exc.strerror or exc}"
+                         + (f" ({exc.filename})" if exc.filename and str(exc.filename) != str(outdir) else "")
+                         ) from None
+    if not os.access(outdir, os.W_OK | os.X_OK):  # else every document would fail on its own
+        raise InputError(Where(str(outdir)), "the output directory is not writable")
 
 
 def _count_problems(result: ConvertResult) -> None:

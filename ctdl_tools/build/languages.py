@@ -33,3 +33,12 @@ def language_code(word: str, default_language: str) -> str:
     close = difflib.get_close_matches(name, list(LANGUAGE_CODES), n=3, cutoff=0.6)
     hint = f"; closest: {', '.join(c.title() for c in close)}" if close else ""
     raise ValueError(f"unknown language {word!r} (use a language name or a BCP-47 code such as en-US){hint}")
+
+
+def check_language_tag(tag: str) -> str:
+    """The run's ``--language``: it keys every language map written, so it must be a BCP-47 tag."""
+    text = tag.strip()
+    if _BCP47.match(text) and len(text.split("-")[0]) <= 3:
+        return text
+    hint = f"; did you mean {text.replace('_', '-')!r}?" if _BCP47.match(text.replace("_", "-")) else ""
+    raise ValueError(f"{tag!r} is not a BCP-47 language tag (e.g. en-US, es, fr-CA){hint}")

@@ -105,6 +105,9 @@ def duration_profile(text: str) -> dict[str, Any]:
 
 
 # --- scalars ---------------------------------------------------------------------------------------
+# Beyond 2**53 JSON readers lose digits (RFC 7493 §2.2), and orjson refuses integers beyond 64 bits.
+_NUMBER_LIMIT = 2**53
+_PRICE_LIMIT = 10**12
 def number(text: str | float | int) -> int | float:
     """``"$4,695.00"`` → ``4695``; integral values stay integers so output bytes are stable."""
     if isinstance(text, bool):
@@ -119,7 +122,21 @@ def number(text: str | float | int) -> int | float:
             raise ValueError(f"{text!r} is not a number") from None
     if not value.is_finite():
         raise ValueError(f"{text!r} is not a number")
+    if abs(value) > _NUMBER_LIMIT:
+        raise ValueError(f"{text!r} is too large a number (at most {_NUMBER_LIMIT:,})")
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def price(text: str | float | int) -> int | float:
+    """A ``ceterms:price``: :func:`number`, not negative (a discount or aid is not a cost) and below a bound
+    no price in any currency reaches (a run of 9s or 1e30 is a typo, not a price)."""
+    value = number(text)
+    if value < 0:
+        raise ValueError(f"{text!r}: a price cannot be negative (describe a discount or financial aid in the "
+                         "cost's description)")
+    if value > _PRICE_LIMIT:
+        raise ValueError(f"{text!r} is more than {_PRICE_LIMIT:,}: not a plausible price")
+    return value
 
 
 _TRUE = {"true", "yes", "y", "1", "x"}

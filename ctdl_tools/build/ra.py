@@ -76,6 +76,7 @@ from ctdl_tools.build.nodes import (
     iso_duration,
     lang_map,
     number,
+    price,
     resolve_concept,
     url,
 )
@@ -626,7 +627,7 @@ class _Builder:
     def cost_item(self, o: _Obj, profile: dict[str, Any]) -> dict[str, Any]:
         cost_type = self.one(o, "DirectCostType", self.concept("ceterms:directCostType"))
         _put(profile, "ceterms:directCostType", cost_type)
-        _put(profile, "ceterms:price", self.number(o, "Price", skip_zero=False))
+        _put(profile, "ceterms:price", self.one(o, "Price", price))
         self.put_text(profile, o, "PaymentPattern", "ceterms:paymentPattern")
         self.put_concepts(profile, o, "ResidencyType", "ceterms:residencyType")
         self.put_concepts(profile, o, "AudienceType", "ceterms:audienceType")

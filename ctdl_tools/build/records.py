@@ -12,7 +12,7 @@ from typing import Any
 from ctdl_tools.build.codes import code_alignment, property_for
 from ctdl_tools.build.context import BuildContext, FrameworkIndex
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
-from ctdl_tools.build.languages import language_code
+from ctdl_tools.build.languages import check_language_tag, language_code
 from ctdl_tools.build.nodes import (
     boolean,
     concept_alignment,
@@ -20,6 +20,7 @@ from ctdl_tools.build.nodes import (
     iso_date,
     lang_map,
     number,
+    price,
     resolve_concept,
     url,
 )
@@ -98,9 +99,16 @@ def index_record(record: Record, ctx: BuildContext) -> None:
         type_ = record_type(record)
     except ValueError:
         type_ = CLASS_ROOTS[record.kind]
-    ok = ctx.register(record.kind, ctid, type_, str(record.get("name") or ""), record.where, record.external_id)
+    ok = ctx.register(record.kind, ctid, type_, _display(record.get("name")), record.where, record.external_id)
     if ok and record.kind == LEARNING:
         ctx.pending_parts.append((ctid, list_value(record.get("has_part")), record.at("has_part")))
+
+
+def _display(value: Any) -> str:
+    """A name to show: a language map's first text."""
+    if isinstance(value, dict):
+        return next(iter(value.values()), "")
+    return str(value or "")
 
 
 # --- pass 2 ------------------------------------------------------------------------------------------
@@ -125,6 +133,13 @@ class _RecordBuilder:
         if prop is not None and result not in (None, [], {}):
             self.node[prop] = result
 
+    def put(self, node: dict[str, Any], prop: str, name: str, value: Any, convert: Callable[[Any], Any]) -> None:
+        """One value of a multi-field profile, its error at its own column."""
+        try:
+            node[prop] = convert(value)
+        except ValueError as exc:
+            self.error(name, str(exc))
+
     def error(self, name: str, message: str) -> None:
         self.ctx.problems.error(self.record.at(name), message)
         self.failed = True
@@ -134,6 +149,8 @@ class _RecordBuilder:
 
     # --- value converters ---------------------------------------------------------------------------
     def text(self, value: Any) -> dict:
+        if isinstance(value, dict):  # a language map from a JSON/YAML catalog (jsoncat checked its texts)
+            return {check_language_tag(tag): text.strip() for tag, text in value.items() if text.strip()}
         return lang_map(str(value).strip(), self.lang)
 
     def texts(self, value: Any) -> dict:
@@ -275,13 +292,11 @@ class _RecordBuilder:
         profiles = []
         for i in range(max(len(types), len(prices), 1)):
             profile = dict(base)
-            try:
-                if i < len(types):
-                    profile["ceterms:directCostType"] = self.concept("ceterms:directCostType")(types[i])
-                if i < len(prices):
-                    profile["ceterms:price"] = number(prices[i])
-            except ValueError as exc:
-                self.error("cost_types" if i < len(types) else "cost_price", str(exc))
+            if i < len(types):
+                self.put(profile, "ceterms:directCostType", "cost_types", types[i],
+                         self.concept("ceterms:directCostType"))
+            if i < len(prices):
+                self.put(profile, "ceterms:price", "cost_price", prices[i], price)
             profiles.append(profile)
         self.node["ceterms:estimatedCost"] = profiles
 
@@ -464,6 +479,8 @@ def build_record(record: Record, ctx: BuildContext) -> GraphDocument | None:
                            "use a specific type (e.g. Associate Degree, Certificate)")
         return None
     builder = _RecordBuilder(record, ctx, ctid, type_)
+    for name, message in record.invalid.items():
+        builder.error(name, message)
     for step in _KIND_STEPS[record.kind]:
         step(builder)
     if builder.failed or leftovers:

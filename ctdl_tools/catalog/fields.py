@@ -128,6 +128,14 @@ LIST_FIELDS = frozenset({
     "email", "phone", "social_media", "in_catalog", "available_online_at",
 })
 
+# Fields written as language maps: a JSON/YAML catalog may give them as one ({"en-US": "…", "es": "…"}).
+TEXT_FIELDS = frozenset({
+    "name", "description", "cost_description", "condition_name", "condition_description",
+    "credit_unit_description", "street", "city", "region", "country",
+})
+# Fields that take yes/no: the only ones a JSON true/false is a value of.
+BOOLEAN_FIELDS = frozenset({"is_non_credit"})
+
 _HEADER_JUNK = re.compile(r"[\s*_]+")
 
 

@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.catalog.fields import header_key, header_table
+from ctdl_tools.catalog.fields import BOOLEAN_FIELDS, LIST_FIELDS, TEXT_FIELDS, header_key, header_table
 from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Competency, Record, SkillFramework
-from ctdl_tools.catalog.tabular import list_value
+from ctdl_tools.catalog.tabular import CONTROL, control_message, list_value
 from ctdl_tools.errors import InputError, Problems, Where
 from ctdl_tools.jsonio import parse_json, parse_yaml, read_text
 
@@ -71,24 +71,68 @@ def catalog_records(data: dict[str, Any], name: str, mapping: Mapping, problems:
         known = header_table(kind)
         for index, item in enumerate(data.get(section, [])):
             where = Where(name, path=f"$.{section}[{index}]")
-            values, columns = {}, {}
+            values, columns, invalid = {}, {}, {}
             for key, value in item.items():
                 field = mapping.column_field(key, kind) or known.get(header_key(key))
                 if field is None:
                     problems.warn(where.at(path=f"{where.path}.{key}"), "unknown key ignored")
                     continue
-                values[field], columns[field] = _plain(value), key
+                columns[field] = key
+                try:
+                    values[field] = _plain(field, value)
+                except ValueError as exc:
+                    invalid[field] = str(exc)
             values = {**mapping.defaults_for(kind), **mapping.translate(kind, values)}
-            yield Record(kind, values, where, columns)
+            yield Record(kind, values, where, columns, invalid)
 
 
-def _plain(value: Any) -> Any:
-    """JSON scalars as the strings a table would hold; lists stay lists."""
+def _plain(field: str, value: Any) -> Any:
+    """A JSON value as the field takes it: text as a table cell would hold it (null is empty), a list for a
+    multi-valued field, a language map for a text field. Anything else is refused (ValueError): its
+    Python spelling ("['A', 'B']", "{'en-US': …}") must never become the field's text."""
+    if isinstance(value, list) and field in LIST_FIELDS:
+        return [_scalar(field, v, "a list of text") for v in value if v is not None]
+    if isinstance(value, dict) and field in TEXT_FIELDS:
+        return _language_map(value)
+    return "" if value is None else _scalar(field, value, _expected(field))
+
+
+def _scalar(field: str, value: Any, expected: str) -> str:
     if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return "" if value is None else value if isinstance(value, str) else str(value)
+        if field in BOOLEAN_FIELDS:
+            return "TRUE" if value else "FALSE"
+        raise ValueError(f"must be {expected}, not {str(value).lower()}")
+    if isinstance(value, str):
+        if CONTROL.search(value):
+            raise ValueError(control_message(value))
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    raise ValueError(f"must be {expected}, not {_json_type(value)}")
+
+
+def _language_map(value: dict[str, Any]) -> dict[str, str] | str:
+    """``{"en-US": "…", "es": "…"}``: the builder checks the language tags; the texts must be text."""
+    texts = {}
+    for tag, text in value.items():
+        if text is None or text == "":
+            continue
+        if not isinstance(text, str):
+            raise ValueError(f"must be text or a language map of texts; {tag!r} is {_json_type(text)}")
+        texts[str(tag)] = text
+    return texts or ""
+
+
+def _expected(field: str) -> str:
+    if field in LIST_FIELDS:
+        return "text or a list of text"
+    if field in TEXT_FIELDS:
+        return "text or a language map"
+    return "yes/no" if field in BOOLEAN_FIELDS else "text"
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
 
 
 def _pick(item: dict[str, Any], keys: tuple[str, ...]) -> Any:

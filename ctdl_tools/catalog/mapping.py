@@ -20,11 +20,12 @@ For catalogs that don't use Credential Engine's headers. A YAML (or JSON) file::
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.catalog.fields import LIST_FIELDS, header_key, header_table
+from ctdl_tools.catalog.fields import FIELDS, LIST_FIELDS, header_key, header_table
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION
 from ctdl_tools.errors import InputError, Where
 from ctdl_tools.jsonio import parse_yaml, read_text
@@ -92,9 +93,27 @@ def _mapping_from(data: dict, name: str) -> Mapping:
     for header, table in data.get("values", {}).items():
         if not isinstance(table, dict):
             raise InputError(Where(name, path=f"$.values.{header}"), "must map words to labels")
+    kinds = (KIND_NAMES[str(kind)],) if kind else (CREDENTIAL, LEARNING, ORGANIZATION)
+    _check_targets(name, kinds, data)
     return Mapping(
         kind=KIND_NAMES[str(kind)] if kind else None,
         columns={header_key(str(k)): str(v) for k, v in data.get("columns", {}).items()},
         values={str(k): {str(w): str(label) for w, label in v.items()} for k, v in data.get("values", {}).items()},
         defaults={str(k): v for k, v in data.get("defaults", {}).items()},
     )
+
+
+def _check_targets(name: str, kinds: tuple[str, ...], data: dict) -> None:
+    """Every field the mapping names must be one of ``kinds``' fields: a misspelt one was silently ignored
+    (a default never applied, a column left unread)."""
+    places = [(f"$.columns.{k}", str(v)) for k, v in data.get("columns", {}).items()]
+    places += [(f"$.{section}.{k}", str(k)) for section in ("values", "defaults") for k in data.get(section, {})]
+    known = {key for kind in kinds for key in header_table(kind)}
+    for path, target in places:
+        if header_key(target) not in known:
+            headers = sorted({h for kind in kinds for hs in FIELDS[kind].values() for h in hs})
+            close = difflib.get_close_matches(target, headers, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            what = f"a {kinds[0].replace('-', ' ')} field" if len(kinds) == 1 else "a catalog field"
+            raise InputError(Where(name, path=path), f"unknown field {target!r}: not {what} (use a Credential "
+                             f"Engine bulk-upload header or a ctdl_tools field name){hint}")

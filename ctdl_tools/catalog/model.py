@@ -26,6 +26,7 @@ class Record:
     values: dict[str, Any]
     where: Where
     columns: dict[str, str] = field(default_factory=dict)  # canonical field -> header the user wrote
+    invalid: dict[str, str] = field(default_factory=dict)  # field -> why its value was refused (JSON/YAML)
 
     def at(self, name: str) -> Where:
         """The location of one field: the cell (row + column) or the JSON path."""

@@ -21,7 +21,6 @@ are called with a path only, so they have no :class:`Problems` of their own.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import uuid
@@ -31,6 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ctdl_tools.catalog.csvrows import csv_rows
 from ctdl_tools.catalog.fields import header_key
 from ctdl_tools.catalog.model import Competency, SkillFramework
 from ctdl_tools.ctid import ctid_in_uri, is_ctid
@@ -185,11 +185,7 @@ def _delimiter(text: str, suffix: str) -> str:
 
 def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
     text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text, path.suffix.lower()))
-    try:
-        return list(enumerate(reader, start=1))
-    except csv.Error as exc:
-        raise InputError(Where(str(path), row=reader.line_num), f"malformed CSV: {exc}") from None
+    return list(csv_rows(lambda: io.StringIO(text, newline=""), _delimiter(text, path.suffix.lower()), str(path)))
 
 
 def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:

@@ -12,7 +12,9 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
+from ctdl_tools.catalog.csvrows import csv_rows
 from ctdl_tools.catalog.fields import FIELDS, LIST_FIELDS, header_key, header_table, signature_score
 from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Record
@@ -74,14 +76,17 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         except csv.Error:
             delimiter = ","
         handle.seek(0)
-        reader = csv.reader(handle, delimiter=delimiter)
         try:
-            yield from enumerate(reader, start=1)
-        except csv.Error as exc:
-            raise InputError(Where(str(path), row=reader.line_num), f"malformed CSV: {exc}") from None
+            yield from csv_rows(lambda: _reread(handle), delimiter, str(path))
         except UnicodeDecodeError:
             decode_utf8(path.read_bytes(), str(path))
             raise
+
+
+def _reread(handle: TextIO) -> TextIO:
+    """The open CSV from its start again (csv_rows reads it twice only to explain an error)."""
+    handle.seek(0)
+    return handle
 
 
 def _csv_table(path: Path) -> Table:
@@ -247,14 +252,36 @@ def table_records(table: Table, mapping: Mapping, problems: Problems,
         for empty in pending_empty:  # an empty row between records is worth a word; trailing ones are not
             problems.warn(table.where.at(row=empty), "empty row skipped")
         pending_empty = []
-        filled = {}
+        _warn_beyond_header(table, number, row, problems)
+        filled, invalid = {}, {}
         for i, v in enumerate(row):
             if i in wanted:
                 text = _clean(v)
-                if text:
+                if CONTROL.search(text):
+                    invalid[wanted[i]] = control_message(text)
+                elif text:
                     filled[wanted[i]] = text
         values = {**defaults, **mapping.translate(table.kind, filled)}
-        yield Record(table.kind, values, table.where.at(row=number), headers)
+        yield Record(table.kind, values, table.where.at(row=number), headers, invalid)
+
+
+# Control characters (NUL and the like, not tab or line breaks) are no text: a registry record must not
+# carry them, and they are usually a damaged export.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_message(text: str) -> str:
+    char = CONTROL.search(text)
+    assert char is not None
+    return f"contains the control character U+{ord(char.group()):04X}, which is not text (a damaged export?)"
+
+
+def _warn_beyond_header(table: Table, number: int, row: list[str], problems: Problems) -> None:
+    """Cells right of the last header are read by nobody: a shifted row, or a column without a header."""
+    extra = [cell for cell in row[len(table.header):] if cell.strip()]
+    if extra:
+        problems.warn(table.where.at(row=number), f"{len(extra)} cell(s) right of the last column "
+                      f"({table.header[-1]!r}) ignored: {extra[0][:40]!r}")
 
 
 def _clean(value: str) -> str:

@@ -1,0 +1,99 @@
+"""CSV rows with their row numbers, refusing a quote that runs across rows.
+
+A stray ``"`` at the start of a cell opens a quoted cell that only ends at the next quote, possibly rows
+later, or never: the reader then silently makes one cell of the rest of the row and of whole rows after
+it (records vanish, another's fields are lost). Two signs give it away, both an :class:`InputError`
+naming the line where the quote opened and its column:
+
+* a quote still open at the end of the file, or one closed rows later and followed by text (the reader's
+  strict mode refuses both);
+* a row whose cell count differs from the header's and one of whose cells spans lines. A well-formed
+  row may hold a multi-line quoted cell (a description with paragraphs): its shape is the header's.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator
+
+from ctdl_tools.errors import InputError, Where
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_DOUBLE_IT = "(a quote inside a quoted cell is written twice: \"\")"
+
+Lines = Callable[[], Iterable[str]]  # the file's lines, read afresh (a second time only to explain an error)
+
+
+def csv_rows(lines: Lines, delimiter: str, name: str) -> Iterator[tuple[int, list[str]]]:
+    """``(row number, cells)`` for every row, the header included (1-based, as a spreadsheet counts)."""
+    reader = csv.reader(lines(), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    number, start = 0, 1  # start: the line the next row begins on
+    try:
+        for number, row in enumerate(reader, start=1):
+            if header is None:
+                header = row if any(cell.strip() for cell in row) else None
+            elif len(row) != len(header):
+                _check_spanning(name, number, start, row, header)
+            yield number, row
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise _malformed(lines, delimiter, name, (number + 1, start, reader.line_num), header, exc) from None
+
+
+def _line_breaks(text: str) -> int:
+    return len(_LINE_BREAK.findall(text))
+
+
+def _column(header: list[str] | None, index: int) -> str:
+    if header is not None and index < len(header) and header[index].strip():
+        return header[index].strip()
+    return f"#{index + 1}"
+
+
+def _check_spanning(name: str, number: int, start: int, row: list[str], header: list[str]) -> None:
+    for index, cell in enumerate(row):
+        if _line_breaks(cell):
+            opened = start + sum(_line_breaks(c) for c in row[:index])
+            raise InputError(
+                Where(name, row=number, column=_column(header, index)),
+                f"the quoted cell opened on line {opened} runs on to line {opened + _line_breaks(cell)} and the "
+                f"row has {len(row)} cells, the header {len(header)}: a stray or unclosed quote (\") took in "
+                f"the rows after it; remove it or close the quote {_DOUBLE_IT}")
+
+
+def _malformed(lines: Lines, delimiter: str, name: str, place: tuple[int, int, int], header: list[str] | None,
+               exc: csv.Error) -> InputError:
+    """What the strict reader refused, said where the bad quote opened when that is before the error's line.
+
+    The row is read again leniently from its first line: its first cell that spans lines is the one a
+    stray quote opened (at the end of the file, the quote is never closed and that cell is the last).
+    """
+    number, start, line = place
+    at_end = "unexpected end of data" in str(exc)
+    row = _reread_row(lines, delimiter, start)
+    index = _opened_cell(row, at_end) if row is not None else None
+    if row is None or index is None:  # the quote opened on the line the reader stopped at
+        return InputError(Where(name, row=number), f"malformed CSV at line {line}: {exc} {_DOUBLE_IT}")
+    opened = start + sum(_line_breaks(c) for c in row[:index])
+    if at_end:
+        why = "is never closed: the rest of the file would be this one cell"
+    else:
+        why = f"runs on to line {line}, where the reader stopped ({exc})"
+    return InputError(Where(name, row=number, column=_column(header, index)),
+                      f"the quote (\") opened on line {opened} {why}; remove the stray quote or close it {_DOUBLE_IT}")
+
+
+def _reread_row(lines: Lines, delimiter: str, start: int) -> list[str] | None:
+    try:
+        return next(csv.reader(itertools.islice(lines(), start - 1, None), delimiter=delimiter))
+    except (csv.Error, StopIteration):  # e.g. a cell past the field size limit: say what the strict reader said
+        return None
+
+
+def _opened_cell(row: list[str], at_end: bool) -> int | None:
+    if at_end:
+        return len(row) - 1
+    return next((i for i, cell in enumerate(row) if _line_breaks(cell)), None)
