@@ -231,6 +231,7 @@ def test_clr_without_its_issuers_key_is_refused(tmp_path: Path, index: Path) -> 
     result = link(source, "--index", index, "--issuer-key", key_file, "-o", tmp_path / "out")
     assert result.exit_code == 1 and "none of the --issuer-key keys" in result.output
     assert files_in(tmp_path / "out") == []
+    assert "re-signed" not in result.output and "validFrom:" not in result.output  # nothing was written
 
 
 # ============================================================================================= OB 2.0
@@ -593,7 +594,9 @@ def test_json_lines_keep_their_good_lines(tmp_path: Path, index: Path) -> None:
     result = link(source, "--index", index, "-o", tmp_path / "out")
     assert result.exit_code == 1 and "many.jsonl:2: refused" in result.output
     lines = (tmp_path / "out" / "many.jsonl").read_text().splitlines()
-    assert len(lines) == 1 and achievement_of(json.loads(lines[0]))["alignment"][0]["targetCode"] == TEAMWORK
+    # The refused line is kept as it was, in its place (it used to vanish): line count and order hold.
+    assert len(lines) == 2 and achievement_of(json.loads(lines[0]))["alignment"][0]["targetCode"] == TEAMWORK
+    assert lines[1] == source.read_text().splitlines()[1]
 
 
 @pytest.mark.parametrize("style", ["compact", "tabs", "escaped"])

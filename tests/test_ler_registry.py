@@ -27,6 +27,7 @@ from tests._ler_support import (
     cli,
     ctid_named,
     files_in,
+    vector_key,
     write_json,
 )
 from tests._ler_support import loopback_only as loopback_only
@@ -201,8 +202,12 @@ def test_check_offline_with_the_index(linked_samples: Path, sample_ctdl: Path) -
 
 @pytest.mark.usefixtures("no_network")
 def test_verify_reports_precise_reasons(tmp_path: Path) -> None:
-    good = cli("verify", CREDS / "ob3-spec-testvector-signed.json")
-    assert good.exit_code == 0 and "VERIFIED" in good.output
+    # The vector's key is named only in its own verificationMethod URL: trusted only when given with --key.
+    untrusted = cli("verify", CREDS / "ob3-spec-testvector-signed.json")
+    assert untrusted.exit_code == 1 and "UNVERIFIED" in untrusted.output
+    key = write_json(tmp_path / "vector.jwk.json", vector_key().public_only().public_jwk())
+    good = cli("verify", CREDS / "ob3-spec-testvector-signed.json", "--key", key)
+    assert good.exit_code == 0 and ": VERIFIED" in good.output
     bad = cli("verify", CREDS / "ob3-spec-testvector-signed.json", CREDS / "ob3-validator-simple-err-proof-value.json")
     assert bad.exit_code == 1 and "FAILED" in bad.output
     assert "proofValue does not match the canonical document" in bad.output

@@ -659,7 +659,7 @@ def test_records_deleted_from_the_registry_are_sent_again_with_resend(tmp_path: 
 def test_unpublish_without_a_journal_here_starts_none(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
     # Found in acceptance testing: unpublish (it takes CTIDs, not paths) started a journal in the working
     # directory, so the one beside the published files never heard of the deletion, silently.
-    registry, url = fake
+    _, url = fake
     write_documents(tmp_path / "out", 2)
     assert run(publish_command, tmp_path / "out", "--registry", url).exit_code == 0
     gone = run(unpublish_command, ctid_for(0), "--registry", url)

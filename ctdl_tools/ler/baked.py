@@ -164,15 +164,26 @@ def _svg_text(data: bytes) -> str:
 _NS = re.compile(r"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*["'](https://purl\.imsglobal\.org/ob/v3p0|http://openbadges\.org)/?["']""")
 _VERIFY = re.compile(r"""\bverify\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
+_COMMENT_OR_CDATA = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S)
+
+
+def _without_comments(svg: str) -> str:
+    """``svg`` with every XML comment blanked out, same length (offsets stay valid for the original).
+    A comment is markup that says nothing: an element inside one is no element. CDATA sections are
+    skipped over whole, since "<!--" in a credential's text is no comment."""
+    return _COMMENT_OR_CDATA.sub(lambda m: " " * len(m.group()) if m.group().startswith("<!--") else m.group(), svg)
 
 
 def _svg_extract(svg: str) -> Embedded | None:
-    prefixes = {m.group(1) for m in _NS.finditer(svg)} or {"openbadges"}
+    searched = _without_comments(svg)
+    prefixes = {m.group(1) for m in _NS.finditer(searched)} or {"openbadges"}
     found = []
     for prefix in sorted(prefixes):
         tag = re.escape(prefix)
         pattern = re.compile(rf"<{tag}:(credential|assertion)\b([^>]*?)(/>|>(.*?)</{tag}:\1\s*>)", re.S)
-        found += [(prefix, m) for m in pattern.finditer(svg)]
+        # Spans of a match over the blanked text are spans of the original; its groups read the same,
+        # except that a comment inside a text body is left out, as XML text content leaves it out.
+        found += [(prefix, m) for m in pattern.finditer(searched)]
     if len(found) > 1:
         raise BakedError(f"SVG holds {len(found)} Open Badges elements; the baking specification allows one")
     if not found:
@@ -220,7 +231,7 @@ def bake_svg(svg: bytes, text: str, *, ob2: bool = False) -> bytes:
         if form == existing.form:
             return replace(svg, existing, text)
         raise BakedError("cannot switch a baked SVG between a JWS (verify attribute) and embedded JSON in place")
-    start = re.search(r"<svg\b[^>]*>", source)
+    start = re.search(r"<svg\b[^>]*>", _without_comments(source))
     if start is None:
         raise BakedError("no <svg> element")
     namespace, name = (OB2_NAMESPACE, "assertion") if ob2 else (OB3_NAMESPACE, "credential")

@@ -9,8 +9,11 @@ Credential Finder (``targetUrl``), or has a CTDL ``targetType``. For each one:
 * its class must be what ``targetType`` claims (``ceterms:Credential`` = any credential subclass,
   ``ceasn:Competency``, ``CTDL`` = any CTDL record), and its ``ceterms:ctid`` the CTID linked.
 
-Warnings (exit 0): a ``targetUrl`` that is not the registry resource URI (a Finder page), a
-``targetName`` that differs from the record's name, a ``targetCode`` that is not a CTID.
+Failures also: a ``targetUrl`` that is no web address (``javascript:``…), or whose host imitates
+Credential Engine's (``credentialengineregistry.org.evil.com``): whoever follows it is misled.
+
+Warnings (exit 0): a ``targetUrl`` that is not the registry resource URI (a Finder page, another site, the
+registry over http), a ``targetName`` that differs from the record's name, a ``targetCode`` that is not a CTID.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri, is_ctid
 from ctdl_tools.ler.formats import Credential
 from ctdl_tools.ler.index import Entry, Index, IndexUnavailable, RegistryIndex, normalize_name
 from ctdl_tools.ler.jws import parse_jws
-from ctdl_tools.ler.match import CE_HOSTS, ce_url_ctid
+from ctdl_tools.ler.match import ce_url_ctid, is_ce_host, looks_like_ce_host, url_parts
 from ctdl_tools.vocab import vocabulary
 
 OK, WARNING, FAILED = "ok", "warning", "failed"
@@ -82,9 +85,11 @@ def _registry_base(url: str | None) -> str:
     """Credential Finder pages and unknown hosts resolve at Credential Engine's registry."""
     if not url:
         return REGISTRY_BASE
-    parts = urlsplit(url)
-    if "/resources/" in parts.path and (parts.hostname or "").endswith("credentialengineregistry.org"):
-        return f"{parts.scheme}://{parts.netloc}{parts.path.split('/resources/')[0]}"
+    # Only Credential Engine's own registry hosts are ever asked: a link must not pick the server we contact.
+    _, host = url_parts(url)
+    path = urlsplit(url).path if host else ""
+    if "/resources/" in path and is_ce_host(host, ("credentialengineregistry.org",)):
+        return f"https://{host}{path.split('/resources/')[0]}"
     return REGISTRY_BASE
 
 
@@ -131,7 +136,7 @@ def _is_registry_link(node: dict[str, Any]) -> bool:
 
 
 def _ce_host(url: Any) -> bool:
-    return isinstance(url, str) and (urlsplit(url).hostname or "").endswith(CE_HOSTS)
+    return is_ce_host(url_parts(url)[1])
 
 
 # =========================================================================================== checking
@@ -204,11 +209,23 @@ def _link_ctid(result: LinkCheck, code: Any, url: Any) -> str | None:
             " (a Credential Finder URL with a Finder-internal number cannot be resolved; give the CTID)"
             if _ce_host(url) else ""))
         return None
-    host = urlsplit(url).hostname or "" if isinstance(url, str) else ""
-    if not host.endswith("credentialengineregistry.org") or ctid_in_uri(url) != ctid or "/resources/" not in url:
+    _check_url(result, url, ctid)
+    return ctid
+
+
+def _check_url(result: LinkCheck, url: Any, ctid: str) -> None:
+    """Another web page is the issuer's choice (a warning); a link that is no web address, or that imitates
+    Credential Engine's hosts, misleads whoever follows it (a failure)."""
+    scheme, host = url_parts(url)
+    if isinstance(url, str) and url.strip() and scheme not in ("http", "https"):
+        result.fail(f"targetUrl {url!r} is not a web address (http or https)")
+    elif looks_like_ce_host(host):
+        result.fail(f"targetUrl {url!r} imitates a Credential Engine address: its host {host} is not Credential "
+                    "Engine's")
+    elif not (scheme == "https" and is_ce_host(host, ("credentialengineregistry.org",))
+              and ctid_in_uri(url) == ctid and "/resources/" in url):
         result.warn(f"targetUrl {url!r} is not the registry resource URI of {ctid} "
                     "(`ctdl ler link` writes https://credentialengineregistry.org/resources/<ctid>)")
-    return ctid
 
 
 def _compare(result: LinkCheck, entry: Entry, record: dict[str, Any] | None) -> None:

@@ -1,7 +1,9 @@
 """The ``ctdl ler`` click group: ``link``, ``verify``, ``check``, ``show``. Thin: parse, call, print.
 
-Exit codes: 0 all good; 1 a credential was refused (link), failed to verify (verify) or has a broken link
-(check); 2 unreadable input, a bad key file, or bad usage — one message, nothing written.
+Exit codes: 0 all good; 1 a credential was refused (link), failed to verify or is unverified — a valid
+signature by a key named only in the credential — (verify) or has a broken link (check); 2 unreadable input,
+no credential found, an output that cannot be written, a bad key file, or bad usage — one message, nothing
+written.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +68,15 @@ def _issued_at(value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        # Re-issued credentials carry it in UTC, one second later at least: both must exist.
+        (parsed.astimezone(UTC) + timedelta(seconds=1)).astimezone(UTC)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 date-time", param_hint="--issued-at") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        raise click.BadParameter(f"{value!r} is at or past the end of the calendar (years 1 to 9999 in UTC)",
+                                 param_hint="--issued-at") from None
+    return parsed
 
 
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -129,8 +137,17 @@ def _link_text(summary: Any) -> str:
         lines += [f"  proof: {p}" for p in result.proofs] + [f"  note: {n}" for n in result.notes]
     lines += [f"skipped {s.path}: {s.reason}" for s in summary.skipped]
     counts = summary.counts()
-    lines.append(", ".join(f"{n} {status}" for status, n in counts.items()))
-    return "\n".join(lines)
+    achievements = summary.unmatched_achievements
+    lines.append(", ".join(f"{n} {status}" for status, n in counts.items())
+                 + (f"; {achievements} achievement{'s' if achievements > 1 else ''} unmatched" if achievements else ""))
+    return _printable(lines)
+
+
+def _printable(lines: list[str]) -> str:
+    """Credential text (names, paths, reasons quoting it) must not steer the terminal: controls escaped."""
+    from ctdl_tools.ler.outputs import printable
+
+    return "\n".join(printable(line) for line in lines)
 
 
 # ============================================================================================= verify
@@ -143,7 +160,11 @@ def _link_text(summary: Any) -> str:
 @_FORMAT
 @_guard
 def verify_command(inputs: tuple[Path, ...], key_files: tuple[Path, ...], fmt: str) -> None:
-    """Verify every proof offline (Data Integrity, VC-JWT, OB 2.0 JWS; embedded credentials too)."""
+    """Verify every proof offline (Data Integrity, VC-JWT, OB 2.0 JWS; embedded credentials too).
+
+    VERIFIED needs a trusted key: the issuer's own did:key, or a key given with --key. A valid signature by
+    a key the credential names itself (an https URL fragment, an embedded key, a JWS jwk header) is
+    UNVERIFIED: anyone can make one."""
     from ctdl_tools.ler.formats import read_inputs
     from ctdl_tools.ler.proofs import verify
 
@@ -154,19 +175,19 @@ def verify_command(inputs: tuple[Path, ...], key_files: tuple[Path, ...], fmt: s
         result = verify(item.token if item.carrier == "jws" else item.document, keys=keys)
         reports.append(_verify_report(item, result))
     failed = sum(r["status"] == "failed" for r in reports)
-    click.echo(json.dumps({"results": reports, "failed": failed}, indent=2) if fmt == "json"
-               else "\n".join(_verify_line(r) for r in reports))
-    sys.exit(EXIT_RECORD_ERRORS if failed else EXIT_OK)
+    unverified = sum(r["status"] == "unverified" for r in reports)
+    click.echo(json.dumps({"results": reports, "failed": failed, "unverified": unverified}, indent=2)
+               if fmt == "json" else "\n".join(_verify_line(r) for r in reports))
+    # A valid signature by a key named only in the credential proves nothing about who issued it.
+    sys.exit(EXIT_RECORD_ERRORS if failed or unverified else EXIT_OK)
 
 
 def _verify_report(item: Any, result: Any) -> dict[str, Any]:
-    nested_failed = [n for n in result.nested if not n.ok]
-    status = "failed" if result.status == "failed" or nested_failed else result.status
-    reason = result.reason or (f"embedded credential {nested_failed[0].path}: {nested_failed[0].reason}"
-                               if nested_failed else "")
+    status, reason = result.verdict()
     return {"input": item.label, "format": item.format, "status": status, "reason": reason,
-            "proofs": [{"path": p.path, "ok": p.ok, "suite": p.suite, "verificationMethod": p.verification_method,
-                        "keySource": p.key_source, "issuerMatch": p.issuer_match, "reason": p.reason}
+            "proofs": [{"path": p.path, "ok": p.ok, "trusted": p.trusted, "suite": p.suite,
+                        "verificationMethod": p.verification_method, "keySource": p.key_source,
+                        "issuerMatch": p.issuer_match, "reason": p.reason}
                        for p in (*result.proofs, *result.nested)],
             "warnings": list(result.warnings)}
 
@@ -175,12 +196,12 @@ def _verify_line(report: dict[str, Any]) -> str:
     head = f"{report['input']}: {report['status'].upper()} ({report['format']})"
     lines = [head + (f": {report['reason']}" if report["reason"] else "")]
     for proof in report["proofs"]:
-        mark = "ok" if proof["ok"] else "FAILED"
-        issuer = "" if proof["issuerMatch"] or not proof["ok"] else " (key not named under the issuer's id)"
+        mark = "FAILED" if not proof["ok"] else "ok" if proof["trusted"] else "UNVERIFIED"
+        issuer = "" if proof["issuerMatch"] or not proof["trusted"] else " (key not named under the issuer's id)"
         lines.append(f"  {proof['path']}: {mark} {proof['suite']} {proof['verificationMethod'] or ''}{issuer}"
                      + (f": {proof['reason']}" if proof["reason"] else ""))
     lines += [f"  warning: {w}" for w in report["warnings"]]
-    return "\n".join(lines)
+    return _printable(lines)
 
 
 # ============================================================================================== check
@@ -219,7 +240,7 @@ def _check_text(files: list[Any], checks: list[Any], counts: dict[str, int]) -> 
                          f"{found}")
             lines += [f"          {message}" for message in (*check.problems, *check.warnings)]
     lines.append(", ".join(f"{n} {status}" for status, n in counts.items()))
-    return "\n".join(lines)
+    return _printable(lines)
 
 
 # =============================================================================================== show
@@ -237,18 +258,20 @@ def _check_text(files: list[Any], checks: list[Any], counts: dict[str, int]) -> 
 def show_command(credential: Path, as_html: bool, output: Path | None, registry: str | None,
                  index_spec: str | None, key_files: tuple[Path, ...]) -> None:
     """A readable view of a credential and what its registry links describe (works offline)."""
-    from ctdl_tools.jsonio import write_atomic
     from ctdl_tools.ler import show
     from ctdl_tools.ler.formats import read_file
+    from ctdl_tools.ler.outputs import check_target, write_output
 
     resolver = _resolver(registry, index_spec, online=False)
     found = read_file(credential)
+    if output is not None:
+        check_target(output, [credential])  # e.g. `-o` naming the credential itself
     keys = tuple(k.public_only() for k in _load_keys(key_files, private=False))
     pages = [show.build_view(item, resolver, keys) for item in found.items]  # type: ignore[union-attr]
     # One page per file: a JSON Lines file shows its first credential as HTML, all of them in the terminal.
     text = show.html(pages[0]) if as_html else "\n".join(show.terminal(p) for p in pages)
     if output is not None:
-        write_atomic(output, text.encode("utf-8"))
+        write_output(output, text.encode("utf-8"))
         click.echo(f"wrote {output}")
     else:
         click.echo(text, nl=False)

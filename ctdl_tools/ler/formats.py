@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ctdl_tools.errors import InputError, Where
-from ctdl_tools.jsonio import JsonProblem, json_path, loads, read_bytes, too_deep, too_deep_message
+from ctdl_tools.jsonio import JsonProblem, json_path, line_column, loads, read_bytes, too_deep, too_deep_message
 from ctdl_tools.ler import baked
-from ctdl_tools.ler.jws import Jws, looks_like_jws, parse_jws, strict_json
+from ctdl_tools.ler.jws import DuplicateMember, Jws, looks_like_jws, parse_jws, strict_json
 
 MAX_BYTES = 10 * 1024 * 1024  # one credential file; a CLR of a whole transcript is a few hundred kB
 
@@ -114,9 +114,11 @@ class Skipped:
 
 def read_inputs(paths: Iterable[Path], *, max_bytes: int = MAX_BYTES) -> tuple[list[LerFile], list[Skipped]]:
     """Every credential file under ``paths``. A file named on the command line must be a credential
-    (else :class:`InputError`); in a directory, files that hold none are skipped and reported."""
+    (else :class:`InputError`); in a directory, files that hold none are skipped and reported. Finding no
+    credential at all is an :class:`InputError` too: a CI gate pointed at the wrong folder must not pass."""
     files: list[LerFile] = []
     skipped: list[Skipped] = []
+    paths = list(paths)
     for path in paths:
         if path.is_dir():
             for member in _walk(path):
@@ -129,6 +131,9 @@ def read_inputs(paths: Iterable[Path], *, max_bytes: int = MAX_BYTES) -> tuple[l
             found = read_file(path, explicit=True, max_bytes=max_bytes)
             assert isinstance(found, LerFile)
             files.append(found)
+    if not files:
+        others = f" ({len(skipped)} other file{'s' if len(skipped) != 1 else ''} skipped)" if skipped else ""
+        raise InputError(Where(", ".join(str(p) for p in paths)), f"no credential files found{others}")
     return files, skipped
 
 
@@ -254,6 +259,8 @@ def parse_text(text: str, path: Path, label: str, where: Where) -> Credential:
 def _load_json(text: str, where: Where) -> dict[str, Any]:
     try:
         data = strict_json(text.encode("utf-8"), "JSON")
+    except DuplicateMember as exc:
+        raise _duplicate_error(text, where, str(exc).removeprefix("JSON: ")) from None
     except ValueError as exc:
         raise InputError(where, str(exc).removeprefix("JSON: ")) from None
     if not isinstance(data, dict):
@@ -268,11 +275,56 @@ def _check_depth(value: Any, where: Where) -> None:
         raise InputError(where.at(path=json_path(path)), too_deep_message())
 
 
+def _duplicate_error(text: str, where: Where, message: str) -> InputError:
+    """The duplicate member with its JSON path, line and column (the JSON parser's hook knows neither)."""
+    found = duplicate_member(text)
+    if found is None:
+        return InputError(where, message)
+    path, offset = found
+    line, column = line_column(text, offset)
+    place = f"{where.path} {path}" if where.path else path
+    return InputError(where.at(path=place), f"{message} at line {line}, column {column}")
+
+
+def duplicate_member(text: str) -> tuple[str, int] | None:
+    """(JSON path, offset) of the first member whose name its object already has, in text order."""
+    doc = JsonText(text)
+    try:
+        return _first_duplicate(doc, doc.root, ()) if text[doc.root:doc.root + 1] in ("{", "[") else None
+    except (ValueError, IndexError, RecursionError):  # not the kind of JSON this can scan: no place to give
+        return None
+
+
+def _first_duplicate(doc: JsonText, start: int, path: tuple[str | int, ...]) -> tuple[str, int] | None:
+    members = doc._container(start)
+    seen: set[str] = set()
+    for index, (item_start, value_start, _) in enumerate(members.spans):
+        step: str | int = members.keys[index] if members.kind == "object" else index
+        if members.kind == "object":
+            if step in seen:
+                return _jsonpath((*path, step)), item_start
+            seen.add(step)  # type: ignore[arg-type]
+        if doc.text[value_start] in "{[":
+            found = _first_duplicate(doc, value_start, (*path, step))
+            if found is not None:
+                return found
+    return None
+
+
+def _jsonpath(path: tuple[str | int, ...]) -> str:
+    return "$" + "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
+
+
 def _parse_token(token: str, path: Path, label: str, where: Where) -> Credential:
     try:
         jws = parse_jws(token)
+    except ValueError as exc:
+        raise InputError(where, f"malformed JWS/JWT: {exc}") from None
+    try:
         payload_text = jws.payload.decode("utf-8")
         payload = jws.payload_json()
+    except DuplicateMember as exc:
+        raise _duplicate_error(payload_text, where, f"malformed JWS/JWT: {exc}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(where, f"malformed JWS/JWT: {exc}") from None
     _check_depth(payload, where)
@@ -349,8 +401,8 @@ def _clr_version(contexts: list[str]) -> str:
 
 
 def render_file(file: LerFile, texts: list[str | None]) -> bytes | None:
-    """The file's bytes with each item's text replaced (``None`` drops an item, e.g. a refused line of
-    JSON Lines). None when nothing is left to write."""
+    """The file's bytes with each item's text replaced (``None`` drops an item: the unsigned-copy file of
+    JSON Lines holds only the copies). None when nothing is left to write."""
     if file.container == "jsonl":
         lines = list(file.lines)
         for index, text in zip(file.item_lines, texts, strict=True):

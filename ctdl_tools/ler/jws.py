@@ -89,6 +89,8 @@ def strict_json(data: bytes, what: str) -> Any:
         value = loads(text, object_pairs_hook=_unique_members)
     except JsonProblem as problem:  # syntax, NaN/Infinity, nesting, over-long integers
         raise ValueError(f"{what}: {problem.located}") from None
+    except DuplicateMember as exc:  # its own type, so a caller holding the text can say where it is
+        raise DuplicateMember(f"{what}: invalid JSON: {exc}") from None
     except ValueError as exc:  # UnicodeDecodeError, or a member name given twice
         raise ValueError(f"{what}: invalid JSON: {exc}") from None
     lone = unpaired_surrogate(text)  # json.loads keeps it; no UTF-8 writer or canonicaliser could
@@ -97,11 +99,15 @@ def strict_json(data: bytes, what: str) -> Any:
     return value
 
 
+class DuplicateMember(ValueError):
+    """A member name given twice in one object: parsers disagree on which value wins."""
+
+
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name, value in pairs:
         if name in result:
-            raise ValueError(f"duplicate member {name!r}")
+            raise DuplicateMember(f"duplicate member {name!r}")
         result[name] = value
     return result
 

@@ -30,12 +30,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
 from ctdl_tools.errors import InputError, Where
-from ctdl_tools.jsonio import write_atomic
 from ctdl_tools.ler import canon
 from ctdl_tools.ler.canon import ContextNotBundled
 from ctdl_tools.ler.formats import (
@@ -59,17 +57,21 @@ from ctdl_tools.ler.jws import ALGORITHMS, signature_valid
 from ctdl_tools.ler.jws import _sign as _jws_sign  # the primitive; sign_jws cannot keep a `jwk` header
 from ctdl_tools.ler.keys import IssuerKey, resolve_verification_method, verification_method_belongs_to
 from ctdl_tools.ler.match import (
-    CE_HOSTS,
     MATCHED,
     Mapping,
     Match,
     Subject,
     alignment_ctid,
     ce_url_ctid,
+    is_ce_host,
+    looks_like_ce_host,
     match_subject,
     subjects,
+    url_parts,
+    web_url,
 )
 from ctdl_tools.ler.multibase import b64url_encode
+from ctdl_tools.ler.outputs import check_target, write_output
 from ctdl_tools.ler.proofs import SIGNING_SUITES, VerifyResult, sign, verify
 from ctdl_tools.vocab import vocabulary
 
@@ -145,11 +147,18 @@ class Summary:
         return {status: sum(r.status == status for r in self.results) for status in STATUSES}
 
     @property
+    def unmatched_achievements(self) -> int:
+        """Achievements left without a link, in every credential: a "linked" credential may hold some (e.g.
+        a --map row naming a CTID the index lacks), which the per-credential counts do not show."""
+        return sum(len(r.unmatched) for r in self.results)
+
+    @property
     def exit_code(self) -> int:
         return 1 if any(r.status == REFUSED for r in self.results) else 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"results": [r.to_json() for r in self.results], "counts": self.counts(),
+        counts = {**self.counts(), "unmatched achievements": self.unmatched_achievements}
+        return {"results": [r.to_json() for r in self.results], "counts": counts,
                 "skipped": [{"input": str(s.path), "reason": s.reason} for s in self.skipped]}
 
 
@@ -160,7 +169,7 @@ def link(inputs: list[Path], options: LinkOptions) -> Summary:
     """Link every credential under ``inputs``; write the results to ``options.outdir``. Unreadable input
     raises :class:`InputError` before anything is written."""
     files, skipped = read_inputs(inputs)
-    _check_outputs(files, options.outdir)
+    _check_outputs(files, skipped, options.outdir)
     summary, writes = Summary(skipped=skipped), []
     try:
         for file in files:
@@ -168,13 +177,14 @@ def link(inputs: list[Path], options: LinkOptions) -> Summary:
     except IndexUnavailable as exc:  # before any write: a registry that cannot answer is unreadable input
         raise InputError(Where(options.index.description), f"the registry could not be asked: {exc}") from None
     for path, data in writes:
-        write_atomic(path, data)
+        write_output(path, data)
     return summary
 
 
-def _check_outputs(files: list[LerFile], outdir: Path) -> None:
+def _check_outputs(files: list[LerFile], skipped: list[Skipped], outdir: Path) -> None:
     seen: dict[str, Path] = {}
     target = outdir.resolve()
+    read = [file.path for file in files] + [item.path for item in skipped]  # key files too
     for file in files:
         if file.path.resolve().parent == target:
             raise InputError(Where(str(file.path)), f"is in the output folder {outdir}; write elsewhere "
@@ -183,19 +193,25 @@ def _check_outputs(files: list[LerFile], outdir: Path) -> None:
             raise InputError(Where(str(file.path)), f"has the same name as {seen[file.name]}; the output folder "
                                                     "holds one file per input name")
         seen[file.name] = file.path
+        for output in (outdir / file.name, outdir / _copy_name(file)):
+            check_target(output, read)
 
 
 def _link_file(file: LerFile, options: LinkOptions, summary: Summary) -> list[tuple[Path, bytes]]:
     texts: list[str | None] = []
     copies: list[str | None] = []
+    results: list[Result] = []
     output = options.outdir / file.name
     copy_path = options.outdir / _copy_name(file)
     for item in file.items:
         result, text, copy_text = link_credential(item, options, compact=file.container == "jsonl")
         result.output = str(output) if text is not None else str(copy_path) if copy_text is not None else None
-        summary.results.append(result)
+        results.append(result)
         texts.append(text)
         copies.append(copy_text)
+    summary.results += results
+    if file.container == "jsonl" and any(t is not None for t in texts):
+        texts = _keep_refused_lines(file, texts, results)
     writes = []
     if all(t == _as_found(item) for t, item in zip(texts, file.items, strict=True)):
         writes.append((output, file.raw))  # nothing changed: the very same bytes
@@ -208,6 +224,17 @@ def _link_file(file: LerFile, options: LinkOptions, summary: Summary) -> list[tu
         if data is not None:
             writes.append((copy_path, data))
     return writes
+
+
+def _keep_refused_lines(file: LerFile, texts: list[str | None], results: list[Result]) -> list[str | None]:
+    """A refused line of JSON Lines stays in its place as it was (like a refused file, it is left alone), so
+    the output keeps every line and its order; nothing in it is edited or re-signed."""
+    kept: list[str | None] = []
+    for text, item, result in zip(texts, file.items, results, strict=True):
+        if text is None:
+            result.notes.append("left unchanged in its line of the output (line count and order are kept)")
+        kept.append(text if text is not None else _as_found(item))
+    return kept
 
 
 def _copy_name(file: LerFile) -> str:
@@ -226,6 +253,7 @@ def link_credential(cred: Credential, options: LinkOptions, *, compact: bool = F
         return _link(cred, options, result, compact)
     except Refusal as exc:
         result.status, result.reason = REFUSED, str(exc)
+        result.proofs.clear()  # nothing is written: no date moved, nothing re-signed
         return result, None, None
 
 
@@ -234,6 +262,9 @@ def _link(cred: Credential, options: LinkOptions, result: Result, compact: bool
     if cred.kind == OTHER_VC:
         raise Refusal(f"a {'/'.join(types_of(cred.document))} is not an Open Badge or CLR: nothing to link")
     verified = _verify_input(cred, options.keys)
+    status, reason = verified.verdict()
+    if status == "unverified":  # re-signing still needs the supplied key that made the proof (_key_for)
+        result.notes.append(f"not verified as the issuer's: {reason.replace('--key', '--issuer-key')}")
     jwt_payload = cred.carrier == "jws" and not cred.doc_path
     plan = _Plan(cred, options, result)
     plan.run()
@@ -309,7 +340,7 @@ def _creator_keys(cred: Credential, keys: list[IssuerKey]) -> list[IssuerKey]:
 
 def _check_terms(document: dict[str, Any], verified: VerifyResult | None, *, is_jwt_payload: bool) -> None:
     """Refuse when JSON-LD expansion would drop a member (undefined term, relative IRI)."""
-    if verified is not None and verified.status == "verified" \
+    if verified is not None and verified.ok \
             and not any(w.startswith(_DROP_WARNING) for w in verified.warnings):
         return  # verify() already expanded it and nothing was dropped
     check = {k: v for k, v in document.items() if k != "proof" and not (is_jwt_payload and k in JWT_CLAIMS)}
@@ -364,6 +395,7 @@ class _Plan:
         self.cred, self.options, self.result = cred, options, result
         self.document = _clone(cred.document)
         self.nested_keys: dict[int, list[IssuerKey] | None] = {}
+        self.nested_why: dict[int, str] = {}  # why a nested credential is not edited in place
         self.edited_nested: set[int] = set()
         self.resigned_nested: list[int] = []
 
@@ -401,6 +433,7 @@ class _Plan:
         """A nested credential is edited in place only if it is JSON and unsigned, or signed by a key we hold."""
         assert subject.nested is not None
         if not subject.editable:
+            self.nested_why[subject.nested] = "the nested credential is a JWT, signed byte for byte"
             return False
         nested = self._nested(subject.nested)
         if "proof" not in nested:
@@ -408,8 +441,9 @@ class _Plan:
         if subject.nested not in self.nested_keys:
             try:
                 self.nested_keys[subject.nested] = _proof_keys(nested, self.options.keys)
-            except Refusal:
+            except Refusal as exc:
                 self.nested_keys[subject.nested] = None
+                self.nested_why[subject.nested] = _nested_reason(exc)
         return self.nested_keys[subject.nested] is not None
 
     def _nested(self, index: int) -> dict[str, Any]:
@@ -430,8 +464,8 @@ class _Plan:
         if position is None:
             entries.append(copy.deepcopy(achievement))
             position = len(entries) - 1
-        return ("credentialSubject", "achievement", position), f"in the CLR's achievement[{position}] (the nested " \
-                                                              "credential is signed by another key)"
+        why = self.nested_why.get(subject.nested, "") if subject.nested is not None else ""
+        return ("credentialSubject", "achievement", position), f"in the CLR's achievement[{position}] ({why})"
 
     # ------------------------------------------------------------------------ alignments
     def _ensure(self, home: JsonPath, entry: Entry, match: Match, routed: str) -> None:
@@ -457,6 +491,13 @@ class _Plan:
         self.result.links.append(LinkReport(_jsonpath(home) + ".alignment", match.subject.label, entry.ctid,
                                             entry.name, entry.type, source,
                                             f"{action} {routed}".strip()))
+
+
+def _nested_reason(exc: Refusal) -> str:
+    """Why a signed nested credential stays as it is, in a few words (the routing note, not a refusal)."""
+    if isinstance(exc, NoKey):
+        return "none of the --issuer-key keys made the nested credential's proof"
+    return f"the nested credential cannot be re-signed: {exc}"
 
 
 def _clone(value: dict[str, Any]) -> dict[str, Any]:
@@ -526,7 +567,7 @@ def modernise(alignment: Any, entry: Entry, ob2: bool) -> Any:
     if not updated.get("targetCode"):
         updated["targetCode"] = entry.ctid
     url = updated.get("targetUrl")
-    if url != entry.uri and (not url or (_ce_host(url) and ce_url_ctid(url) in (None, entry.ctid))):
+    if url != entry.uri and (not url or _misleading(url) or (_ce_host(url) and ce_url_ctid(url) in (None, entry.ctid))):
         updated["targetUrl"] = entry.uri  # a Finder page (by CTID or Finder-internal number) for this CTID
     if not updated.get("targetName"):
         updated["targetName"] = entry.name or entry.ctid
@@ -534,8 +575,12 @@ def modernise(alignment: Any, entry: Entry, ob2: bool) -> Any:
 
 
 def _ce_host(url: Any) -> bool:
-    host = urlsplit(url).hostname if isinstance(url, str) else None
-    return bool(host) and host.endswith(CE_HOSTS)  # type: ignore[union-attr]
+    return is_ce_host(url_parts(url)[1])
+
+
+def _misleading(url: Any) -> bool:
+    """No web address (``javascript:``…), or a host imitating Credential Engine's: `check` fails such links."""
+    return not web_url(url) or looks_like_ce_host(url_parts(url)[1])
 
 
 # =========================================================================================== re-sign
@@ -644,7 +689,11 @@ def _bump_dates(old: dict[str, Any], new: dict[str, Any], when: datetime, vc_ver
     field_name = "validFrom" if vc_version == "2.0" else "issuanceDate"
     before = old.get(field_name)
     previous = _parse_time(before, f"{where}.{field_name}")
-    moved = max(when, previous + timedelta(seconds=1))
+    try:
+        moved = max(when, previous + timedelta(seconds=1))
+    except OverflowError:  # e.g. 9999-12-31T23:59:59Z: no later date-time exists for the replacement
+        raise Refusal(f"{where}.{field_name} {before!r} is the last date-time there is: a re-issue needs a later "
+                      "one") from None
     until = old.get("validUntil") or old.get("expirationDate")
     if until is not None and moved > _parse_time(until, f"{where}.validUntil"):
         raise Refusal(f"it expired ({until}): a re-issue would begin after its own end")
@@ -662,9 +711,12 @@ def _parse_time(value: Any, where: str) -> datetime:
         raise Refusal(f"{where} is missing: a re-issue needs the original issuance date")
     try:
         parsed = datetime.fromisoformat(value.replace("z", "Z"))
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)  # comparing and stamping need it in UTC; year 1 at +14:00 is not
     except ValueError:
         raise Refusal(f"{where} {value!r} is not an ISO 8601 date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        raise Refusal(f"{where} {value!r} is outside the years 1 to 9999 in UTC") from None
 
 
 def _now(options: LinkOptions) -> datetime:

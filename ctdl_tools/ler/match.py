@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ctdl_tools.ctid import ctid_in_uri, is_ctid
 from ctdl_tools.errors import InputError, Where
@@ -37,8 +38,8 @@ from ctdl_tools.vocab import vocabulary
 CREDENTIAL, COMPETENCY = "credential", "competency"
 MATCHED, AMBIGUOUS, MISSING = "matched", "ambiguous", "missing"
 CE_HOSTS = ("credentialengineregistry.org", "credentialfinder.org", "credentialengine.org")
+_CE_STEMS = ("credentialengine", "credentialfinder")
 _CTID_ANYWHERE = re.compile(r"ce-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-_HOST = re.compile(r"^https?://([^/?#]+)", re.I)
 
 Path_ = tuple[str | int, ...]
 
@@ -236,12 +237,38 @@ def ctid_in_text(text: Any) -> str | None:
     return match.group(0).lower() if match else None
 
 
+def url_parts(url: Any) -> tuple[str, str]:
+    """(scheme, host), lower-case, of a URL; ("", "") for what is not one (a malformed URL included)."""
+    if not isinstance(url, str):
+        return "", ""
+    try:
+        parts = urlsplit(url.strip())
+        return parts.scheme.lower(), (parts.hostname or "").lower()
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 literal)
+        return "", ""
+
+
+def web_url(url: Any) -> str:
+    """``url`` if it is an http(s) URL with a host (safe to make clickable), else ""."""
+    scheme, host = url_parts(url)
+    return url.strip() if scheme in ("http", "https") and host else ""  # type: ignore[union-attr]
+
+
+def is_ce_host(host: str, names: tuple[str, ...] = CE_HOSTS) -> bool:
+    """One of Credential Engine's hosts or a subdomain of one (``sandbox.…``); a bare suffix match would
+    take ``evilcredentialengineregistry.org`` for the registry."""
+    return any(host == name or host.endswith("." + name) for name in names)
+
+
+def looks_like_ce_host(host: str) -> bool:
+    """A host that imitates Credential Engine's without being one (``credentialengineregistry.org.evil.com``)."""
+    return not is_ce_host(host) and any(stem in host for stem in _CE_STEMS)
+
+
 def ce_url_ctid(url: Any) -> str | None:
     """The CTID in a registry or Credential Finder URL (any of their URL forms); None for other hosts."""
-    if not isinstance(url, str):
-        return None
-    host = _HOST.match(url.strip())
-    if host is None or not host.group(1).lower().split(":")[0].endswith(CE_HOSTS):
+    scheme, host = url_parts(url)
+    if scheme not in ("http", "https") or not is_ce_host(host):
         return None
     return ctid_in_uri(url) or ctid_in_text(url)
 

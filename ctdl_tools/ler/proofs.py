@@ -8,8 +8,13 @@ canonicalized with RDFC-1.0 and hashed with SHA-256; the signature is Ed25519 ov
 
 What ``ok`` means: every proof on the credential itself is a valid signature by the key its
 ``verificationMethod`` names. Proofs of embedded credentials (CLR ``verifiableCredential``,
-endorsements) are reported in ``nested`` and summarised by ``all_ok``. Who owns the key is a separate
-question: see ``ProofResult.key_source`` / ``issuer_match`` and :func:`key_matches`.
+endorsements) are reported in ``nested`` and summarised by ``all_ok``.
+
+What ``verified`` means (``status``, ``trusted``, :meth:`VerifyResult.verdict`): the signature is valid
+*and* its key comes from outside the credential: the issuer is a did:key and the proof's verification
+method is that same DID's key, or the caller supplied the key (``keys``). A key read from a URL fragment,
+an embedded verification method or a JWS ``jwk`` header proves integrity only: anyone can sign any
+credential naming such a key, so a valid signature by one is ``unverified``, never ``verified``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -38,7 +43,7 @@ from ctdl_tools.ler.keys import (
     verification_method_belongs_to,
 )
 from ctdl_tools.ler.multibase import multibase_decode, multibase_encode
-from ctdl_tools.ler.rdfc import Quad, canonicalize_quads
+from ctdl_tools.ler.rdfc import Quad, WorkLimitExceeded, canonicalize_quads
 
 EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
 ED25519_SIGNATURE_2020 = "Ed25519Signature2020"
@@ -64,15 +69,16 @@ class ProofResult:
     ok: bool
     suite: str  # "eddsa-rdfc-2022" | "Ed25519Signature2020" | "VC-JWT/RS256" | "OB2-JWS/RS256" | …
     verification_method: str | None
-    reason: str = ""  # why not ok; empty when ok
+    reason: str = ""  # why not ok, or why a valid signature is not trusted; empty when ok and trusted
     key_source: str = ""  # "did:key" | "supplied" | "embedded" | "fragment" | "jwk-header"
     issuer_match: bool = False  # the verification method is named under the issuer's id
     warnings: tuple[str, ...] = ()
+    trusted: bool = False  # ok, and the key is the issuer's did:key or one the caller supplied
 
 
 @dataclass(frozen=True)
 class VerifyResult:
-    status: str  # "verified" | "failed" | "unsigned"
+    status: str  # "verified" | "unverified" (valid, but by a key named only in the credential) | "failed" | "unsigned"
     format: str  # "VC 2.0" | "VC 1.1" | "VC-JWT" | "OB 2.0 JWS" | "OB 2.0 hosted" | "JSON-LD" | "unknown"
     proofs: tuple[ProofResult, ...] = ()  # the credential's own proofs
     nested: tuple[ProofResult, ...] = ()  # proofs of embedded credentials
@@ -81,12 +87,28 @@ class VerifyResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == "verified"
+        """Every own proof is a valid signature (whether or not its key is trusted)."""
+        return self.status in ("verified", "unverified")
 
     @property
     def all_ok(self) -> bool:
-        """Verified, and so is every embedded credential's proof."""
+        """Valid signatures, and so is every embedded credential's proof."""
         return self.ok and all(result.ok for result in self.nested)
+
+    def verdict(self) -> tuple[str, str]:
+        """(status, reason) for a report, embedded credentials included: "failed" if any proof fails,
+        "unverified" if any valid one has an untrusted key, else the credential's own status."""
+        failed = next((n for n in self.nested if not n.ok), None)
+        if self.status == "failed":
+            return "failed", self.reason
+        if failed is not None:
+            return "failed", f"embedded credential {failed.path}: {failed.reason}"
+        if self.status != "verified":
+            return self.status, self.reason
+        untrusted = next((n for n in self.nested if not n.trusted), None)
+        if untrusted is not None:
+            return "unverified", f"embedded credential {untrusted.path}: {untrusted.reason}"
+        return self.status, self.reason
 
     @property
     def suite(self) -> str | None:
@@ -120,10 +142,32 @@ class HashData:
 def _summarise(format: str, proofs: list[ProofResult], nested: list[ProofResult],
                warnings: Iterable[str] = ()) -> VerifyResult:
     failed = next((result for result in proofs if not result.ok), None)
-    status = "failed" if failed else "verified"
+    untrusted = next((result for result in proofs if not result.trusted), None)
+    status = "failed" if failed else "unverified" if untrusted else "verified"
+    reason = failed.reason if failed else untrusted.reason if untrusted else ""
     warnings = [*warnings, *(warning for result in proofs for warning in result.warnings)]
-    return VerifyResult(status, format, tuple(proofs), tuple(nested), failed.reason if failed else "",
-                        tuple(dict.fromkeys(warnings)))
+    return VerifyResult(status, format, tuple(proofs), tuple(nested), reason, tuple(dict.fromkeys(warnings)))
+
+
+UNTRUSTED_KEY = "the signature is valid, but its key is named only in the credential"
+FOREIGN_DID_KEY = "the signature is valid, but its did:key is not the issuer's own DID"
+KEY_HINT = "give the issuer's key with --key"
+
+
+def _valid(path: str, suite: str, vm: str | None, resolved: ResolvedKey, issuer_match: bool,
+           warnings: Iterable[str]) -> ProofResult:
+    """A valid signature, trusted only if its key does not come from the credential itself: anyone can
+    sign anything with a key they name in a URL fragment, an embedded method or a JWS header."""
+    trusted = resolved.source == "supplied" or (resolved.source == "did:key" and issuer_match)
+    reason = "" if trusted else f"{FOREIGN_DID_KEY if resolved.source == 'did:key' else UNTRUSTED_KEY}; {KEY_HINT}"
+    return ProofResult(path, True, suite, vm, reason, resolved.source, issuer_match, tuple(warnings), trusted)
+
+
+def _vouched(resolved: ResolvedKey, keys: tuple[IssuerKey, ...]) -> ResolvedKey:
+    """The caller vouches for a key by supplying it, whatever id its file gives (or none)."""
+    if resolved.source != "supplied" and any(k.same_public_key(resolved.key) for k in keys):
+        return ResolvedKey(resolved.key, "supplied")
+    return resolved
 
 
 def _failed(format: str, reason: str) -> VerifyResult:
@@ -217,7 +261,7 @@ def _verify_di(document: dict, proof: Any, path: str, keys: tuple[IssuerKey, ...
     except _ProofError as exc:
         return ProofResult(path, False, suite, vm, str(exc))
     issuer_match = verification_method_belongs_to(vm or "", _issuer_id(document))
-    return ProofResult(path, True, suite, vm, "", resolved.source, issuer_match, tuple(warnings))
+    return _valid(path, suite, vm, _vouched(resolved, keys), issuer_match, warnings)
 
 
 def _suite_of(proof: Mapping[str, Any]) -> str:
@@ -318,10 +362,13 @@ def _check_signature(key: IssuerKey, signature: bytes, unsecured: dict, options:
     # Data JSON-LD expansion dropped is in the JSON but not under the signature (ler.md §0.4).
     warnings = [f"not covered by the signature (dropped by JSON-LD expansion): {item}"
                 for item in document_rdf.dropped]
-    data = _hash_data(options_rdf.quads, document_rdf.quads, "rdfc")
-    if _ed25519_valid(key, signature, data.data):
-        return warnings
-    legacy = _hash_data(options_rdf.quads, document_rdf.quads, "legacy")
+    try:  # a poison graph exceeds the canonicalization work limit: that credential fails, not the run
+        data = _hash_data(options_rdf.quads, document_rdf.quads, "rdfc")
+        if _ed25519_valid(key, signature, data.data):
+            return warnings
+        legacy = _hash_data(options_rdf.quads, document_rdf.quads, "legacy")
+    except WorkLimitExceeded as exc:
+        raise _ProofError(str(exc)) from None
     if legacy != data and _ed25519_valid(key, signature, legacy.data):  # only if some literal escapes differently
         return [*warnings, LEGACY_ESCAPING_WARNING]
     raise _ProofError("proofValue does not match the canonical document")
@@ -385,8 +432,7 @@ def _prefixed(result: VerifyResult, path: str) -> Iterator[ProofResult]:
     if not result.proofs and result.status == "failed":
         yield ProofResult(path, False, "unknown", None, result.reason)
     for item in (*result.proofs, *result.nested):
-        yield ProofResult(path + item.path[1:], item.ok, item.suite, item.verification_method, item.reason,
-                          item.key_source, item.issuer_match, item.warnings)
+        yield replace(item, path=path + item.path[1:])
 
 
 # ========================================================================================= JWS forms
@@ -417,7 +463,7 @@ def _check_vc_jwt(jws: Jws, payload: dict, credential: dict, keys: tuple[IssuerK
     issuer = _issuer_id(credential) or payload.get("iss")
     warnings = _claim_warnings(payload, credential)
     issuer_match = resolved.source != "jwk-header" and verification_method_belongs_to(kid or "", issuer)
-    return _jws_result(jws, resolved, suite, kid, issuer_match, warnings)
+    return _jws_result(jws, _vouched(resolved, keys), suite, kid, issuer_match, warnings)
 
 
 def _resolve_kid(kid: Any, credential: dict, keys: tuple[IssuerKey, ...]) -> ResolvedKey:
@@ -442,7 +488,7 @@ def _check_ob2_jws(jws: Jws, payload: dict, keys: tuple[IssuerKey, ...]) -> Proo
     key = next((k for k in keys if k.id == creator), None)
     if key is None:
         return ProofResult("$", False, suite, creator, f"verification method {creator} not resolvable offline "
-                           "(pass the issuer's CryptographicKey in keys=)")
+                           "(give the issuer's CryptographicKey file with --key)")
     return _jws_result(jws, ResolvedKey(key.public_only(), "supplied"), suite, creator, False, [])
 
 
@@ -454,7 +500,7 @@ def _jws_result(jws: Jws, resolved: ResolvedKey, suite: str, vm: str | None, iss
         return ProofResult("$", False, suite, vm, str(exc), resolved.source)
     if not valid:
         return ProofResult("$", False, suite, vm, "JWS signature invalid", resolved.source)
-    return ProofResult("$", True, suite, vm, "", resolved.source, issuer_match, tuple(warnings))
+    return _valid("$", suite, vm, resolved, issuer_match, warnings)
 
 
 # ============================================================================================== sign

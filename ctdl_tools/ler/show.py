@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from ctdl_tools.ctid import ctid_in_uri, is_ctid
+from ctdl_tools.ctid import ctid_in_uri, is_ctid, resource_uri
 from ctdl_tools.ler.check import Resolver, registry_links, type_satisfies
 from ctdl_tools.ler.formats import OB2_ASSERTION, OB2_BADGECLASS, Credential, as_list
 from ctdl_tools.ler.index import IndexUnavailable, text_of
 from ctdl_tools.ler.keys import IssuerKey
-from ctdl_tools.ler.match import ce_url_ctid, subjects
+from ctdl_tools.ler.match import ce_url_ctid, subjects, web_url
+from ctdl_tools.ler.outputs import printable
 from ctdl_tools.ler.proofs import verify
 from ctdl_tools.vocab import vocabulary
 
@@ -35,6 +36,7 @@ class RecordView:
     owners: list[str] = field(default_factory=list)
     status: str = ""
     webpage: str = ""
+    webpage_href: str = ""  # the web page if it is http(s): only those are made clickable
     occupations: list[str] = field(default_factory=list)
     competencies: list[str] = field(default_factory=list)
     framework: str = ""
@@ -45,10 +47,12 @@ class LinkView:
     target_name: str
     target_type: str
     ctid: str
-    url: str
+    url: str  # the credential's targetUrl, as it says (display only)
     resolved: bool
     reason: str = ""
     record: RecordView | None = None
+    href: str = ""  # ``url`` if it is http(s), else "": a javascript: URL is never made clickable
+    registry_url: str = ""  # the record's registry URI from the index, never from the credential
 
 
 @dataclass
@@ -71,7 +75,7 @@ class CredentialView:
     valid_from: str
     awarded: str
     valid_until: str
-    proof_status: str  # "verified" | "failed" | "unsigned"
+    proof_status: str  # "verified" | "unverified" | "failed" | "unsigned"
     proof_detail: str
     display_copy: bool
     resolved_with: str
@@ -149,13 +153,11 @@ def _is_display_copy(document: dict[str, Any]) -> bool:
 
 def _proof(cred: Credential, keys: tuple[IssuerKey, ...]) -> tuple[str, str]:
     result = verify(cred.token if cred.carrier == "jws" else cred.document, keys=[k.public_only() for k in keys])
-    failed = [n for n in result.nested if not n.ok]
-    if result.status == "verified" and not failed:
+    status, reason = result.verdict()  # the same verdict as `ctdl ler verify`
+    if status == "verified":
         nested = f"; {len(result.nested)} embedded proofs also verified" if result.nested else ""
         return "verified", f"{result.suite} signature by {result.verification_method}{nested}"
-    if result.status == "verified":
-        return "failed", f"embedded credential at {failed[0].path}: {failed[0].reason}"
-    return result.status, result.reason
+    return status, reason
 
 
 def _achievements(cred: Credential, resolver: Resolver) -> list[AchievementView]:
@@ -177,7 +179,8 @@ def _link_view(alignment: dict[str, Any], resolver: Resolver) -> LinkView:
     code, url = alignment.get("targetCode"), _text(alignment.get("targetUrl"))
     code_ctid = code.strip().lower() if isinstance(code, str) and is_ctid(code.strip().lower()) else None
     ctid = code_ctid or ce_url_ctid(url) or ctid_in_uri(url) or ""
-    view = LinkView(_text(alignment.get("targetName")), _text(alignment.get("targetType")), ctid, url, False)
+    view = LinkView(_text(alignment.get("targetName")), _text(alignment.get("targetType")), ctid, url, False,
+                    href=web_url(url))
     if not ctid:
         view.reason = "no CTID in this link"
         return view
@@ -191,8 +194,13 @@ def _link_view(alignment: dict[str, Any], resolver: Resolver) -> LinkView:
         view.reason = f"not found in {resolver.description}"
         return view
     view.resolved, view.record = True, _record_view(ctid, record, resolver)
+    view.registry_url = web_url(entry.uri) or resource_uri(ctid)
+    notes = []
     if view.target_type and not type_satisfies(entry.type, view.target_type) and view.target_type != "CTDL":
-        view.reason = f"the link claims {view.target_type}, the registry says {entry.type}"
+        notes.append(f"the link claims {view.target_type}, the registry says {entry.type}")
+    if url and url != entry.uri and ce_url_ctid(url) != ctid:
+        notes.append(f"the credential's own link goes to {url}, not to this registry record")
+    view.reason = "; ".join(notes)
     return view
 
 
@@ -207,6 +215,7 @@ def _record_view(ctid: str, record: dict[str, Any], resolver: Resolver) -> Recor
     status = record.get("ceterms:credentialStatusType") or record.get("ceterms:lifeCycleStatusType")
     view.status = text_of(_target_name(status))
     view.webpage = _text(record.get("ceterms:subjectWebpage"))
+    view.webpage_href = web_url(view.webpage)
     occupations = as_list(record.get("ceterms:occupationType"))
     view.occupations = [_coded(item) for item in occupations if isinstance(item, dict)]
     view.competencies = _competencies(record)
@@ -268,7 +277,7 @@ def terminal(view: CredentialView) -> str:
     lines.append(f"Links:      {view.resolved_count} of {view.link_count} resolved via {view.resolved_with}")
     for achievement in view.achievements:
         lines += _terminal_achievement(achievement)
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _terminal_achievement(achievement: AchievementView) -> list[str]:
