@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -257,7 +258,7 @@ def parse_yaml(text: str, name: str) -> Any:
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader with YAML 1.2 booleans
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(Where(name, row=mark.line + 1 if mark else None),
@@ -279,6 +280,24 @@ def parse_yaml(text: str, name: str) -> Any:
 
 
 HALF_PAIR = "half of a UTF-16 surrogate pair, not a character"
+
+
+@functools.cache
+def _yaml_loader() -> type:
+    """PyYAML's safe loader with YAML 1.2's booleans: only true/false. YAML 1.1 also reads yes/no/on/off
+    (any case) as booleans, so a Norwegian catalog's `Language: no` became False; yes/no fields read
+    the words themselves."""
+    import yaml
+
+    class Yaml12Loader(yaml.SafeLoader):
+        pass
+
+    bool_tag = "tag:yaml.org,2002:bool"
+    Yaml12Loader.yaml_implicit_resolvers = {
+        first: [(tag, regex) for tag, regex in resolvers if tag != bool_tag]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    Yaml12Loader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return Yaml12Loader
 
 
 @dataclass(frozen=True)

@@ -124,3 +124,21 @@ def test_convert_then_validate_uses_the_validator(tmp_path: Path) -> None:
     (tmp_path / "short.json").write_text(json.dumps(short))
     code, _, err = run("convert", str(tmp_path / "short.json"), "-o", str(tmp_path / "bad"), "--validate")
     assert code == 1 and "RA-DESCRIPTION-MIN-LENGTH" in err
+
+
+def test_yaml_no_is_norwegian_not_false(tmp_path: Path) -> None:
+    # Found in acceptance testing: YAML 1.1 read `Language: no` as the boolean false ("unknown language
+    # 'FALSE'"); catalogs are read with YAML 1.2's booleans (true/false only).
+    (tmp_path / "catalog.yaml").write_text(
+        "credentials:\n"
+        "  - External Identifier: N-1\n"
+        "    Credential Name: Sveisesertifikat\n"
+        "    Credential Type: Certificate\n"
+        "    Description: Sertifikat for sveising i bygg og anlegg, for voksne elever.\n"
+        "    Subject Webpage: https://keystone.example.edu/sveis\n"
+        f"    Owned By: {OWNER}\n"
+        "    Language: no\n", encoding="utf-8")
+    code, _out, err = run("convert", str(tmp_path / "catalog.yaml"), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    (doc,) = [json.loads(p.read_text()) for p in (tmp_path / "out").iterdir()]
+    assert doc["@graph"][0]["ceterms:inLanguage"] == ["no"]
