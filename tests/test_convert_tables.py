@@ -181,6 +181,34 @@ def test_xlsx_with_guidance_and_padding_rows_matches_csv(catalog: Path, tmp_path
     assert x == c
 
 
+def test_xlsx_formula_with_no_computed_value_is_refused_naming_the_cell(tmp_path: Path) -> None:
+    # Found in acceptance testing: a workbook written by a script keeps formulas without their results, and
+    # the credential's name and price were silently missing from the output (exit 0, no warning).
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Credentials"
+    sheet.append(CRED_HEADER)
+    row = list(CRED_ROW)
+    row[CRED_HEADER.index("Credential Name*")] = '=CONCATENATE("Welding ","Technology")'
+    sheet.append(row)
+    workbook.save(tmp_path / "catalog.xlsx")  # openpyxl stores no computed value, as scripts do
+    code, _, err = run("convert", str(tmp_path / "catalog.xlsx"), "-o", str(tmp_path / "x"))
+    assert code == 2 and "sheet 'Credentials', cell B2: the formula" in err and "no computed value" in err
+    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+    # Excel and LibreOffice store an empty text result the same way, but say it is text (t="str"): read it.
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "catalog.xlsx") as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet_xml = "xl/worksheets/sheet1.xml"
+    parts[sheet_xml] = parts[sheet_xml].replace(b'<c r="B2">', b'<c r="B2" t="str">')
+    with zipfile.ZipFile(tmp_path / "computed.xlsx", "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    code, _, err = run("convert", str(tmp_path / "computed.xlsx"), "-o", str(tmp_path / "y"))
+    assert "no computed value" not in err and code != 2, err  # the empty name is the row's own problem
+
+
 def test_missing_required_column_is_exit_2_naming_file_and_column(tmp_path: Path) -> None:
     header = [h for h in CRED_HEADER if h != "credential type"]
     row = [v for h, v in zip(CRED_HEADER, CRED_ROW, strict=True) if h != "credential type"]

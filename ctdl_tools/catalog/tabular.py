@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from ctdl_tools.catalog.csvrows import csv_rows
 from ctdl_tools.catalog.fields import FIELDS, LIST_FIELDS, header_key, header_table, signature_score
@@ -106,6 +106,11 @@ def _xlsx_tables(path: Path) -> list[Table]:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
         raise InputError(Where(str(path)), f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        refuse_uncomputed_formulas(path, workbook)
+    except InputError:
+        workbook.close()
+        raise
     tables = []
     for sheet in workbook.sheetnames:
         table = _sheet_table(path, sheet, _sheet_rows_factory(path, sheet))
@@ -116,6 +121,57 @@ def _xlsx_tables(path: Path) -> list[Table]:
         raise InputError(Where(str(path)), "no sheet has a recognisable header row "
                          "(expected Credential Engine bulk-upload column names)")
     return tables
+
+
+def refuse_uncomputed_formulas(path: Path, computed: Any) -> None:
+    """InputError at the first formula cell that has no computed value. A workbook written by a script
+    (openpyxl, CE's own pipelines) stores formulas without their results, and reading values only, such a
+    cell was silently empty: a credential lost its name or price with no word. Costs a second read only
+    for workbooks that have formulas at all."""
+    import zipfile
+
+    import openpyxl
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            has_formulas = any(b"<f" in archive.read(name) for name in archive.namelist()
+                               if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return  # openpyxl read it; leave any damage to the reading that follows
+    if not has_formulas:
+        return
+    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        for sheet in formulas.sheetnames:
+            rows = zip(formulas[sheet].iter_rows(), computed[sheet].iter_rows(values_only=True), strict=False)
+            for cells, values in rows:
+                for cell, value in zip(cells, values, strict=False):
+                    if (value is None and isinstance(cell.value, str) and cell.value.startswith("=")
+                            and not _has_typed_result(path, formulas[sheet], cell.coordinate)):
+                        raise InputError(Where(str(path)), f"sheet {sheet!r}, cell {cell.coordinate}: the formula "
+                                         f"{cell.value[:60]!r} has no computed value (the workbook was saved by a "
+                                         "program that does not compute formulas): open and save it in Excel or "
+                                         "LibreOffice, or type the values")
+    finally:
+        formulas.close()
+
+
+def _has_typed_result(path: Path, sheet: Any, coordinate: str) -> bool:
+    """Whether the cell's XML says its formula's result is text, a boolean or an error (``t="str"`` …): an
+    empty text result is stored like no result at all, and only this attribute tells them apart (Excel and
+    LibreOffice write it; openpyxl and scripts do not). Unknown: assume a result (never refuse wrongly)."""
+    import zipfile
+
+    part = getattr(sheet, "_worksheet_path", None)
+    if not part:
+        return True
+    try:
+        with zipfile.ZipFile(path) as archive:
+            xml = archive.read(part.lstrip("/"))
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return True
+    match = re.search(rb'<c\b[^>]*\br="' + coordinate.encode() + rb'"[^>]*>', xml)
+    return match is None or re.search(rb'\bt="(?:str|s|inlineStr|e|b)"', match.group()) is not None
 
 
 def first_sheet_header(path: Path) -> list[str]:
