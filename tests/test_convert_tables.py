@@ -382,3 +382,48 @@ def test_two_providers_same_external_id_get_two_ctids(tmp_path: Path) -> None:
     assert code == 0, err
     mine = by_name(load_docs(tmp_path / "ns"), "Welding Technology")["@graph"][0]["ceterms:ctid"]
     assert mine == derive_ctid(namespace_from("riverbend"), "credential:AAS-WELD")
+
+
+def test_owners_ids_scope_records_written_either_way_and_references_find_their_own(tmp_path: Path) -> None:
+    # Found in acceptance testing: with CTIDs scoped by owner, an owner written as the organization's External
+    # Identifier gave another CTID than the same owner written as its CTID; two colleges' ENG-101 in one run
+    # were a "duplicate", and a credential's reference to ENG-101 took whichever came first.
+    college_a, college_b = "ce-08c7e580-b007-4004-b1de-6bfd9c5bbebc", "ce-8966d710-9d88-4287-af36-66ad12da64b9"
+    orgs = ["External Identifier", "CTID", "Organization Type", "Organization Name", "Description",
+            "Subject Webpage", "Agent Type", "Agent Sector Type", "Email"]
+    write_csv(tmp_path / "orgs.csv", orgs, [
+        ["RCC", college_a, "CredentialOrganization", "Riverbend College", "A public two-year college on the river.",
+         "https://a.example.edu/", "Postsecondary Educational Institution", "Public", "info@a.example.edu"]])
+    lo = ["External Identifier", "Learning Type", "Learning Opportunity Name", "Description", "In Catalog",
+          "Owned By", "Language", "Life Cycle Status Type"]
+    course = ["ENG-101", "Course", "English Composition I", "Academic writing for first-year students.",
+              "https://a.example.edu/eng-101", college_a, "English", "Active"]
+    write_csv(tmp_path / "a_by_ctid.csv", lo, [course])
+    write_csv(tmp_path / "a_by_id.csv", lo, [[*course[:5], "RCC", *course[6:]]])
+    ctids = []
+    for name in ("a_by_ctid.csv", "a_by_id.csv"):
+        code, _out, err = run("convert", str(tmp_path / "orgs.csv"), str(tmp_path / name), "-o",
+                              str(tmp_path / name[:-4]))
+        assert code == 0, err
+        ctids.append(by_name(load_docs(tmp_path / name[:-4]), "English Composition I")["@graph"][0]["ceterms:ctid"])
+    assert ctids[0] == ctids[1]
+    write_csv(tmp_path / "b.csv", lo, [[*course[:4], "https://b.example.edu/eng-101", college_b, *course[6:]]])
+    creds = ["External Identifier", "Credential Name", "Credential Type", "Description", "Subject Webpage",
+             "Owned By", "Credential Status", "Language", "Condition Profile: Description",
+             "Condition Profile: Target Learning Opportunity"]
+    third = "ce-d8be3fbf-83cc-490e-9bd8-1b233dfffb82"
+    write_csv(tmp_path / "creds.csv", creds, [
+        [f"CRED-{who}", f"Certificate {who}", "Certificate", f"A certificate of college {who} requiring ENG-101.",
+         f"https://{who.lower()}.example.edu/c", owner, "Active", "English", "Complete ENG-101", "ENG-101"]
+        for who, owner in (("A", college_a), ("B", college_b), ("C", third))])
+    code, _out, err = run("convert", str(tmp_path / "a_by_ctid.csv"), str(tmp_path / "b.csv"),
+                          str(tmp_path / "creds.csv"), "-o", str(tmp_path / "both"))
+    assert code == 1 and "duplicate" not in err and "a bug" not in err
+    assert "'ENG-101' is the external identifier of records of 2 owners" in err  # college C's: which one?
+    docs = load_docs(tmp_path / "both")
+    courses = {d["@graph"][0]["ceterms:ownedBy"][0]: d["@id"].replace("/graph/", "/resources/") for d in docs.values()
+               if d["@graph"][0]["@type"] == "ceterms:Course"}
+    for who, owner in (("A", college_a), ("B", college_b)):
+        required = by_name(docs, f"Certificate {who}")["@graph"][0]["ceterms:requires"][0]
+        owned = f"https://credentialengineregistry.org/resources/{owner}"
+        assert required["ceterms:targetLearningOpportunity"] == [courses[owned]]

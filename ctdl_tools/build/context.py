@@ -54,6 +54,10 @@ class FrameworkIndex:
         return None
 
 
+class AmbiguousReference(ValueError):
+    """An external id that records of several owners use, none of them the referring record's owner."""
+
+
 @dataclass
 class BuildContext:
     namespace: uuid.UUID
@@ -62,7 +66,10 @@ class BuildContext:
     base: str = REGISTRY_BASE
     problems: Problems = field(default_factory=Problems)
     by_ctid: dict[str, Indexed] = field(default_factory=dict)
-    by_external_id: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, ext id) -> ctid
+    by_external_id: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, ext id) -> first ctid
+    # (kind, ext id) -> owner -> ctid, for ids that records of several owners use (two colleges' ENG-101)
+    owners_of: dict[tuple[str, str], dict[str | None, str]] = field(default_factory=dict)
+    owner_of: dict[str, str | None] = field(default_factory=dict)  # ctid -> its owner (as record_owner says)
     frameworks: dict[str, FrameworkIndex] = field(default_factory=dict)     # framework ctid -> index
     # hasPart written on programs, resolved after pass 1 into isPartOf on their parts (inverse pairs agree)
     pending_parts: list[tuple[str, list[str], Where]] = field(default_factory=list)
@@ -87,19 +94,23 @@ class BuildContext:
             return derive_ctid(self.namespace, f"{kind}:{key}")
 
     def register(self, kind: str, ctid: str, type_: str, name: str, where: Where,
-                 external_id: str | None = None) -> bool:
-        """Remember a top-level resource; False (and an error) if its CTID or external id is taken."""
+                 external_id: str | None = None, owner: str | None = None) -> bool:
+        """Remember a top-level resource; False (and an error) if its CTID is taken, or its external id by
+        a record of the same owner (two owners may each have an "ENG-101")."""
+        if external_id is not None:
+            same_owner = self.owners_of.get((kind, external_id), {}).get(owner)
+            if same_owner is not None:
+                first = self.by_ctid[same_owner].where
+                self.problems.error(where, f"duplicate external identifier {external_id!r} (first at {first})")
+                return False
         if ctid in self.by_ctid:
             first = self.by_ctid[ctid].where
             self.problems.error(where, f"duplicate CTID {ctid} (first at {first})")
             return False
         if external_id is not None:
-            key = (kind, external_id)
-            if key in self.by_external_id:
-                first = self.by_ctid[self.by_external_id[key]].where
-                self.problems.error(where, f"duplicate external identifier {external_id!r} (first at {first})")
-                return False
-            self.by_external_id[key] = ctid
+            self.by_external_id.setdefault((kind, external_id), ctid)
+            self.owners_of.setdefault((kind, external_id), {})[owner] = ctid
+        self.owner_of[ctid] = owner
         self.by_ctid[ctid] = Indexed(ctid, type_, name, where)
         return True
 
@@ -107,18 +118,29 @@ class BuildContext:
         """After pass 1: turn every program's hasPart into isPartOf on the parts it names."""
         for parent, refs, _where in self.pending_parts:
             for ref in refs:
-                child = self.lookup(ref, ("learning-opportunity",))
+                try:
+                    child = self.lookup(ref, ("learning-opportunity",), self.owner_of.get(parent))
+                except AmbiguousReference:
+                    child = None  # reported where the program is built (its hasPart reference)
                 if child:
                     self.part_of.setdefault(child, set()).add(self.uri(parent))
         self.pending_parts.clear()
 
-    def lookup(self, ref: str, kinds: tuple[str, ...]) -> str | None:
-        """A CTID for a reference written as a CTID or as an external id of one of ``kinds``."""
+    def lookup(self, ref: str, kinds: tuple[str, ...], owner: str | None = None) -> str | None:
+        """A CTID for a reference written as a CTID or as an external id of one of ``kinds``: when records of
+        several owners use that id, the one of ``owner`` (the referring record's); AmbiguousReference if
+        none of them is."""
         text = ref.strip()
         if text.lower() in self.by_ctid:
             return text.lower()
         for kind in kinds:
-            ctid = self.by_external_id.get((kind, text))
-            if ctid:
-                return ctid
+            owners = self.owners_of.get((kind, text))
+            if not owners:
+                continue
+            if len(owners) == 1:
+                return next(iter(owners.values()))
+            if owner in owners:
+                return owners[owner]
+            raise AmbiguousReference(f"{text!r} is the external identifier of records of {len(owners)} owners "
+                                     f"({', '.join(sorted(str(o) for o in owners))}): write the CTID instead")
         return None

@@ -18,7 +18,7 @@ from ctdl_tools.build.context import BuildContext
 from ctdl_tools.build.document import GraphDocument
 from ctdl_tools.build.languages import check_language_tag
 from ctdl_tools.catalog.mapping import load_mapping
-from ctdl_tools.catalog.model import PrebuiltInput, Record, SkillFramework
+from ctdl_tools.catalog.model import ORGANIZATION, PrebuiltInput, Record, SkillFramework
 from ctdl_tools.catalog.sources import Source, open_sources
 from ctdl_tools.ctid import REGISTRY_BASE, namespace_from, normalize_ctid
 from ctdl_tools.errors import InputError, Problem, Problems, Where
@@ -105,12 +105,19 @@ class Progress(Protocol):
 
 
 def index_sources(sources: list[Source], ctx: BuildContext) -> int:
-    """Pass 1: register every item; returns how many there are."""
-    total = 0
+    """Pass 1: register every item; returns how many there are. Organizations first: a record's derived
+    CTID is scoped by its owner's CTID, which an owner written as an organization's External Identifier
+    (in any file of the conversion) only has once the organization is registered."""
+    total, later = 0, []
     for source in sources:
         for item in source.items(index_only=True):
-            _index(item, ctx)
+            if isinstance(item, Record) and item.kind == ORGANIZATION:
+                _index(item, ctx)
+            else:
+                later.append(item)
             total += 1
+    for item in later:
+        _index(item, ctx)
     ctx.finish_index()
     return total
 

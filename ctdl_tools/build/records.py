@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ctdl_tools.build.codes import code_alignment, property_for
-from ctdl_tools.build.context import BuildContext, FrameworkIndex
+from ctdl_tools.build.context import AmbiguousReference, BuildContext, FrameworkIndex
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
 from ctdl_tools.build.languages import check_language_tag, language_code
 from ctdl_tools.build.nodes import (
@@ -68,13 +68,17 @@ def record_ctid(record: Record, ctx: BuildContext) -> str | None:
 
 
 def record_owner(record: Record, ctx: BuildContext) -> str | None:
-    """Who the record belongs to, as written: its first Owned By (else Offered By) value, else --owner. A
-    CTID is lower-cased as the registry keeps it; anything else (an external id, Name~URL) is kept as is."""
+    """Who the record belongs to: its first Owned By (else Offered By) value, else --owner, as a CTID
+    however it is written (a CTID in any case, or the External Identifier of an organization of this
+    conversion, registered first), so that writing the owner another way does not change the record's
+    CTID; anything else (Name~URL) is kept as written."""
     for field in ("owned_by", "offered_by"):
         values = list_value(record.get(field))
         if values:
             first = values[0]
-            return first.lower() if is_ctid(first.lower()) else first
+            if is_ctid(first.lower()):
+                return first.lower()
+            return ctx.by_external_id.get((ORGANIZATION, first), first)
     return ctx.owner
 
 
@@ -99,7 +103,8 @@ def index_record(record: Record, ctx: BuildContext) -> None:
         type_ = record_type(record)
     except ValueError:
         type_ = CLASS_ROOTS[record.kind]
-    ok = ctx.register(record.kind, ctid, type_, _display(record.get("name")), record.where, record.external_id)
+    ok = ctx.register(record.kind, ctid, type_, _display(record.get("name")), record.where, record.external_id,
+                      record_owner(record, ctx))
     if ok and record.kind == LEARNING:
         ctx.pending_parts.append((ctid, list_value(record.get("has_part")), record.at("has_part")))
 
@@ -199,7 +204,7 @@ class _RecordBuilder:
             return self.blank.get(f"org:{org_name.strip()}|{page}", lambda node_id: {
                 "@id": node_id, "@type": blank_type, "ceterms:name": lang_map(org_name.strip(), self.lang),
                 "ceterms:subjectWebpage": page})
-        ctid = self.ctx.lookup(ref, ORG_KINDS)
+        ctid = self.ctx.lookup(ref, ORG_KINDS)  # organizations have no owner: their ids are the catalog's
         if ctid is None and ref.strip().lower().startswith("ce-"):
             ctid = normalize_ctid(ref)
         if ctid is None:
@@ -209,7 +214,11 @@ class _RecordBuilder:
     def refs(self, name: str, kinds: tuple[str, ...]) -> list[str]:
         uris = []
         for ref in list_value(self.record.get(name)):
-            ctid = self.ctx.lookup(ref, kinds)
+            try:
+                ctid = self.ctx.lookup(ref, kinds, self.ctx.owner_of.get(self.ctid))
+            except AmbiguousReference as exc:
+                self.error(name, str(exc))
+                continue
             if ctid is None and ref.strip().lower().startswith("ce-"):
                 try:
                     ctid = normalize_ctid(ref)
