@@ -53,6 +53,20 @@ def test_quote_closed_rows_later_changes_the_rows_shape(tmp_path: Path) -> None:
             "has 8 cells, the header 7") in err
 
 
+def test_quote_closed_rows_later_keeping_the_rows_shape_is_still_caught(tmp_path: Path) -> None:
+    # Found in re-testing: closed right before a delimiter two rows later, the row kept the header's shape.
+    text = lines(HEADER, row("C1", '"A certificate program.'), row("C2"), row("C3", 'Nursing."'), row("C4"))
+    (tmp_path / "q.csv").write_text(text)
+    code, _, err = run("convert", str(tmp_path / "q.csv"), "-o", str(tmp_path / "out"))
+    assert code == 2, err
+    assert ("q.csv, row 2, column 'Description': the quoted cell opened on line 2 holds line 3, which reads like "
+            "a row of its own") in err
+    prose = lines(HEADER, row("C1", '"Paragraph one, with a comma.\nParagraph two, three, commas, here."'))
+    (tmp_path / "p.csv").write_text(prose)  # prose with a few commas per line is not a row
+    code, _, err = run("convert", str(tmp_path / "p.csv"), "-o", str(tmp_path / "p"))
+    assert code == 0, err
+
+
 def test_quote_closed_mid_cell_later_names_where_it_opened(tmp_path: Path) -> None:
     text = lines(HEADER, row("C1", '"A certificate program.'), row("C2"), row("C3", '"Quoted" text'))
     (tmp_path / "q.csv").write_text(text)

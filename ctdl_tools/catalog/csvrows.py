@@ -8,7 +8,10 @@ naming the line where the quote opened and its column:
 * a quote still open at the end of the file, or one closed rows later and followed by text (the reader's
   strict mode refuses both);
 * a row whose cell count differs from the header's and one of whose cells spans lines. A well-formed
-  row may hold a multi-line quoted cell (a description with paragraphs): its shape is the header's.
+  row may hold a multi-line quoted cell (a description with paragraphs): its shape is the header's;
+* a cell that spans lines one of which reads like a row of this file (as many delimiters as the header
+  has, less one, and at least four): a stray quote closed, rows later, by another one right before a
+  delimiter keeps the row's shape, but prose does not hold lines of a row's worth of delimiters.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ def csv_rows(lines: Lines, delimiter: str, name: str) -> Iterator[tuple[int, lis
                 header = row if any(cell.strip() for cell in row) else None
             elif len(row) != len(header):
                 _check_spanning(name, number, start, row, header)
+            else:
+                _check_swallowed(name, number, start, row, header, delimiter)
             yield number, row
             start = reader.line_num + 1
     except csv.Error as exc:
@@ -62,6 +67,22 @@ def _check_spanning(name: str, number: int, start: int, row: list[str], header: 
                 f"the quoted cell opened on line {opened} runs on to line {opened + _line_breaks(cell)} and the "
                 f"row has {len(row)} cells, the header {len(header)}: a stray or unclosed quote (\") took in "
                 f"the rows after it; remove it or close the quote {_DOUBLE_IT}")
+
+
+def _check_swallowed(name: str, number: int, start: int, row: list[str], header: list[str], delimiter: str) -> None:
+    enough = max(4, len(header) - 1)
+    for index, cell in enumerate(row):
+        if not _line_breaks(cell):
+            continue
+        inner = _LINE_BREAK.split(cell)[1:]
+        swallowed = next((i for i, line in enumerate(inner, start=1) if line.count(delimiter) >= enough), None)
+        if swallowed is not None:
+            opened = start + sum(_line_breaks(c) for c in row[:index])
+            raise InputError(
+                Where(name, row=number, column=_column(header, index)),
+                f"the quoted cell opened on line {opened} holds line {opened + swallowed}, which reads like a "
+                f"row of its own: a stray quote (\") took in the rows after it; remove it or close the quote "
+                f"{_DOUBLE_IT}")
 
 
 def _malformed(lines: Lines, delimiter: str, name: str, place: tuple[int, int, int], header: list[str] | None,
