@@ -284,19 +284,27 @@ HALF_PAIR = "half of a UTF-16 surrogate pair, not a character"
 
 @functools.cache
 def _yaml_loader() -> type:
-    """PyYAML's safe loader with YAML 1.2's booleans: only true/false. YAML 1.1 also reads yes/no/on/off
-    (any case) as booleans, so a Norwegian catalog's `Language: no` became False; yes/no fields read
-    the words themselves."""
+    """PyYAML's safe loader with YAML 1.2's plain scalars for booleans and numbers. YAML 1.1 also reads
+    yes/no/on/off as booleans (a Norwegian catalog's `Language: no` became False), `0123` as octal 83,
+    `1:30` as 90 (base 60), `0x1F` and `1_000` as numbers: an External Identifier, a duration or a code
+    silently changed. Here only true/false are booleans, and only plain decimal numbers without a leading
+    zero are numbers; everything else stays the text it was written as."""
     import yaml
 
     class Yaml12Loader(yaml.SafeLoader):
         pass
 
-    bool_tag = "tag:yaml.org,2002:bool"
+    replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
     Yaml12Loader.yaml_implicit_resolvers = {
-        first: [(tag, regex) for tag, regex in resolvers if tag != bool_tag]
+        first: [(tag, regex) for tag, regex in resolvers if tag not in replaced]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-    Yaml12Loader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                       list("tTfF"))
+    Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"),
+                                       list("-+0123456789"))
+    Yaml12Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"), list("-+0123456789."))
     return Yaml12Loader
 
 

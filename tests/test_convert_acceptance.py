@@ -187,3 +187,18 @@ def test_a_nul_in_a_cell_fails_its_row_and_extra_cells_warn(tmp_path: Path) -> N
         {"External Identifier": "J1", "Credential Name": "A\u0000B", "Credential Type": "Certificate"}]}))
     code, _, err = run("convert", str(tmp_path / "c.json"), "-o", str(tmp_path / "out2"))
     assert code == 1 and "$.credentials[0].Credential Name: contains the control character U+0000" in err
+
+
+def test_control_characters_in_a_language_map_and_an_empty_list_cell(tmp_path: Path) -> None:
+    # Found in re-testing: a control character inside a language map's text was written to the output (plain
+    # text already failed its row), and an In Catalog cell of "|" was an internal IndexError.
+    catalog = {"credentials": [{"External Identifier": "C1", "Credential Name": {"en": "Bell\u0007"},
+                                "Credential Type": "Certificate", "Owned By": OWNER,
+                                "Description": "A certificate program for adults."}]}
+    (tmp_path / "c.json").write_text(json.dumps(catalog))
+    code, _, err = run("convert", str(tmp_path / "c.json"), "-o", str(tmp_path / "out"))
+    assert code == 1 and "$.credentials[0].Credential Name: 'en': contains the control character U+0007" in err
+    header = [*HEADER, "In Catalog"]
+    (tmp_path / "p.csv").write_text(lines(header, [*row("C1"), "|"]))
+    code, _, err = run("convert", str(tmp_path / "p.csv"), "-o", str(tmp_path / "p"))
+    assert code == 0 and "internal error" not in err, err

@@ -142,3 +142,13 @@ def test_yaml_no_is_norwegian_not_false(tmp_path: Path) -> None:
     assert code == 0, err
     (doc,) = [json.loads(p.read_text()) for p in (tmp_path / "out").iterdir()]
     assert doc["@graph"][0]["ceterms:inLanguage"] == ["no"]
+
+
+def test_yaml_numbers_are_only_plain_decimals() -> None:
+    # Found in re-testing: YAML 1.1 read an External Identifier 0123 as octal 83, a duration 1:30 as 90 (base
+    # 60), 0x1F and 1_000 as numbers: the text changed silently.
+    from ctdl_tools.jsonio import parse_yaml
+
+    data = parse_yaml("a: 0123\nb: 1:30\nc: 0x1F\nd: 1_000\ne: 12\nf: 1.5\ng: -3\nh: 1e3\ni: on\n", "x.yaml")
+    assert data == {"a": "0123", "b": "1:30", "c": "0x1F", "d": "1_000", "e": 12, "f": 1.5, "g": -3, "h": 1000.0,
+                    "i": "on"}

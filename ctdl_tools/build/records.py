@@ -392,7 +392,8 @@ def _program(b: _RecordBuilder) -> None:
         b.org_refs(name)
     if "ceterms:ownedBy" not in b.node and "ceterms:offeredBy" not in b.node and b.ctx.owner:
         b.node["ceterms:ownedBy"] = [b.ctx.uri(b.ctx.owner)]
-    b.step("in_catalog", lambda v: url(list_value(v)[0]), "ceterms:inCatalog")
+    b.step("in_catalog", lambda v: url(list_value(v)[0]) if list_value(v) else None,  # "|" alone: no value
+           "ceterms:inCatalog")
     b.step("available_online_at", b.urls, "ceterms:availableOnlineAt")
     b.step("subjects", lambda v: [{"@type": "ceterms:CredentialAlignmentObject",
                                    "ceterms:targetNodeName": b.text(s)} for s in list_value(v)], "ceterms:subject")

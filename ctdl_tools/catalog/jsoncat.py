@@ -119,6 +119,8 @@ def _language_map(value: dict[str, Any]) -> dict[str, str] | str:
             continue
         if not isinstance(text, str):
             raise ValueError(f"must be text or a language map of texts; {tag!r} is {_json_type(text)}")
+        if CONTROL.search(text) or CONTROL.search(str(tag)):
+            raise ValueError(f"{tag!r}: {control_message(text if CONTROL.search(text) else str(tag))}")
         texts[str(tag)] = text
     return texts or ""
 
