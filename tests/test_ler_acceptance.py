@@ -244,7 +244,11 @@ def test_show_html_links_only_to_the_registry_and_only_over_http(tmp_path: Path,
 
 @pytest.mark.parametrize("url", ["https://credentialengineregistry.org.evil.com/resources/" + TEAMWORK,
                                  "https://evilcredentialengineregistry.org/resources/" + TEAMWORK,
-                                 "javascript:alert(1)"])
+                                 "javascript:alert(1)",
+                                 # found in re-testing: the host is evil.example; a backslash means different
+                                 # hosts to different clients
+                                 "https://credentialengineregistry.org@evil.example/resources/" + TEAMWORK,
+                                 "https://credentialengineregistry.org\\@evil.example/resources/" + TEAMWORK])
 def test_check_fails_links_that_imitate_the_registry_or_are_no_web_address(tmp_path: Path, index: Path,
                                                                            url: str) -> None:
     alignment = {"type": ["Alignment"], "targetCode": TEAMWORK, "targetName": "Teamwork",
@@ -252,7 +256,24 @@ def test_check_fails_links_that_imitate_the_registry_or_are_no_web_address(tmp_p
     source = write_json(tmp_path / "c.json", ob3_credential(did_key_pair("k"), alignment=[alignment]))
     result = cli("check", source, "--index", index)
     assert result.exit_code == 1 and "0 ok, 0 warning, 1 failed" in result.output
-    assert "imitates a Credential Engine address" in result.output or "is not a web address" in result.output
+    assert any(why in result.output for why in ("imitates a Credential Engine address", "is not a web address",
+                                                 "hides its host"))
+
+
+def test_a_registry_host_with_a_trailing_dot_is_the_registry_and_unresolved_look_alikes_are_not_links(
+        tmp_path: Path, index: Path) -> None:
+    # Found in re-testing: "credentialengineregistry.org." (the same host) failed as an imitation, and `show`
+    # made a look-alike address clickable when its CTID was not in the index.
+    assert match.url_parts(f"https://credentialengineregistry.org./resources/{TEAMWORK}")[1] == \
+        "credentialengineregistry.org"
+    absent = "ce-00000000-0000-4000-8000-000000000001"
+    alignment = {"type": ["Alignment"], "targetCode": absent, "targetName": "Absent",
+                 "targetType": "ceterms:Credential",
+                 "targetUrl": f"https://credentialengineregistry.org.evil.com/resources/{absent}"}
+    source = write_json(tmp_path / "c.json", ob3_credential(did_key_pair("k"), alignment=[alignment]))
+    page = tmp_path / "page.html"
+    assert cli("show", source, "--html", "--index", index, "-o", page).exit_code == 0
+    assert 'href="https://credentialengineregistry.org.evil.com' not in page.read_text()
 
 
 def test_credential_engine_hosts_are_matched_on_label_boundaries() -> None:

@@ -27,7 +27,7 @@ from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri, is_ctid
 from ctdl_tools.ler.formats import Credential
 from ctdl_tools.ler.index import Entry, Index, IndexUnavailable, RegistryIndex, normalize_name
 from ctdl_tools.ler.jws import parse_jws
-from ctdl_tools.ler.match import ce_url_ctid, is_ce_host, looks_like_ce_host, url_parts
+from ctdl_tools.ler.match import ce_url_ctid, hides_host, is_ce_host, looks_like_ce_host, url_parts
 from ctdl_tools.vocab import vocabulary
 
 OK, WARNING, FAILED = "ok", "warning", "failed"
@@ -219,6 +219,9 @@ def _check_url(result: LinkCheck, url: Any, ctid: str) -> None:
     scheme, host = url_parts(url)
     if isinstance(url, str) and url.strip() and scheme not in ("http", "https"):
         result.fail(f"targetUrl {url!r} is not a web address (http or https)")
+    elif hides_host(url):
+        result.fail(f"targetUrl {url!r} hides its host behind a user name part or a backslash: it does not "
+                    "lead where it seems to")
     elif looks_like_ce_host(host):
         result.fail(f"targetUrl {url!r} imitates a Credential Engine address: its host {host} is not Credential "
                     "Engine's")

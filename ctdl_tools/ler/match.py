@@ -243,9 +243,23 @@ def url_parts(url: Any) -> tuple[str, str]:
         return "", ""
     try:
         parts = urlsplit(url.strip())
-        return parts.scheme.lower(), (parts.hostname or "").lower()
+        return parts.scheme.lower(), (parts.hostname or "").lower().rstrip(".")  # "org." is the same host
     except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 literal)
         return "", ""
+
+
+def hides_host(url: Any) -> bool:
+    """A URL whose authority holds a user-info part or a backslash (``https://credentialengineregistry.org@
+    evil.example/``): what a reader takes for the host is not where it leads (or not the same in every
+    client)."""
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    authority = url.strip()[len(parts.scheme) + 3:].split("/", 1)[0] if "://" in url else parts.netloc
+    return parts.username is not None or "@" in authority or "\\" in authority
 
 
 def web_url(url: Any) -> str:

@@ -19,7 +19,7 @@ from ctdl_tools.ler.check import Resolver, registry_links, type_satisfies
 from ctdl_tools.ler.formats import OB2_ASSERTION, OB2_BADGECLASS, Credential, as_list
 from ctdl_tools.ler.index import IndexUnavailable, text_of
 from ctdl_tools.ler.keys import IssuerKey
-from ctdl_tools.ler.match import ce_url_ctid, subjects, web_url
+from ctdl_tools.ler.match import ce_url_ctid, hides_host, subjects, web_url
 from ctdl_tools.ler.outputs import printable
 from ctdl_tools.ler.proofs import verify
 from ctdl_tools.vocab import vocabulary
@@ -179,8 +179,11 @@ def _link_view(alignment: dict[str, Any], resolver: Resolver) -> LinkView:
     code, url = alignment.get("targetCode"), _text(alignment.get("targetUrl"))
     code_ctid = code.strip().lower() if isinstance(code, str) and is_ctid(code.strip().lower()) else None
     ctid = code_ctid or ce_url_ctid(url) or ctid_in_uri(url) or ""
+    # The credential's own address is clickable only when it is a Credential Engine address that hides no
+    # other host: a look-alike shown as a "registry link" would send the reader wherever the issuer chose.
+    safe = web_url(url) if ce_url_ctid(url) and not hides_host(url) else ""
     view = LinkView(_text(alignment.get("targetName")), _text(alignment.get("targetType")), ctid, url, False,
-                    href=web_url(url))
+                    href=safe)
     if not ctid:
         view.reason = "no CTID in this link"
         return view
