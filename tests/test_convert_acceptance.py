@@ -202,3 +202,18 @@ def test_control_characters_in_a_language_map_and_an_empty_list_cell(tmp_path: P
     (tmp_path / "p.csv").write_text(lines(header, [*row("C1"), "|"]))
     code, _, err = run("convert", str(tmp_path / "p.csv"), "-o", str(tmp_path / "p"))
     assert code == 0 and "internal error" not in err, err
+
+
+@pytest.mark.parametrize(("text", "expected"), [("$4,695.00", 4695), ("-0.0", 0), ("1e-400", 0), ("-1e-400", 0),
+                                                (".5", 0.5), ("1e3", 1000), ("1_000", None), ("١٢٣", None),
+                                                ("Infinity", None)])
+def test_numbers_are_plain_ascii_decimals(text: str, expected: float | None) -> None:
+    # Found in re-testing: Decimal() took 1_000 and Arabic-Indic digits; -0.0 and underflows were written.
+    from ctdl_tools.build.nodes import number
+
+    if expected is None:
+        with pytest.raises(ValueError, match="is not a number"):
+            number(text)
+    else:
+        result = number(text)
+        assert result == expected and str(result) == str(expected)

@@ -116,6 +116,8 @@ def number(text: str | float | int) -> int | float:
         value = Decimal(str(text))
     else:
         cleaned = text.strip().replace(",", "").lstrip("$€£").strip()
+        if not _DECIMAL.match(cleaned):  # Decimal() also takes 1_000, Arabic-Indic digits, "Infinity"
+            raise ValueError(f"{text!r} is not a number")
         try:
             value = Decimal(cleaned)
         except InvalidOperation:
@@ -124,7 +126,13 @@ def number(text: str | float | int) -> int | float:
         raise ValueError(f"{text!r} is not a number")
     if abs(value) > _NUMBER_LIMIT:
         raise ValueError(f"{text!r} is too large a number (at most {_NUMBER_LIMIT:,})")
-    return int(value) if value == value.to_integral_value() else float(value)
+    if value == value.to_integral_value():
+        return int(value)  # also -0 → 0
+    as_float = float(value)
+    return as_float if as_float != 0 else 0  # 1e-400 and -1e-400 underflow to ±0.0: write 0
+
+
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z", re.ASCII)
 
 
 def price(text: str | float | int) -> int | float:
