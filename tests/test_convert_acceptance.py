@@ -159,6 +159,17 @@ def test_a_language_that_is_no_bcp47_tag_is_a_usage_error(tmp_path: Path, langua
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("language", "written"), [("EN-us", "en-US"), ("en-US-x-private", "en-US-x-private"),
+                                                  ("zh-hant-tw", "zh-Hant-TW")])
+def test_a_language_tag_is_written_in_its_conventional_case(tmp_path: Path, language: str, written: str) -> None:
+    # Found in re-testing: private-use and extension subtags were refused, and EN-us keyed every map as written.
+    path = write_csv(tmp_path / "c.csv", CRED_HEADER, [SOLO_ROW])
+    code, _, err = run("convert", str(path), "-o", str(tmp_path / "out"), "--language", language)
+    assert code == 0, err
+    (doc,) = [json.loads(p.read_text()) for p in (tmp_path / "out").iterdir()]
+    assert list(doc["@graph"][0]["ceterms:name"]) == [written]
+
+
 def test_unknown_fields_in_a_mapping_file_are_errors(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", CRED_HEADER, [SOLO_ROW])
     for section, text in (("defaults", "defaults:\n  Credential Statuss: Deprecated\n"),

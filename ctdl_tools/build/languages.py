@@ -18,6 +18,25 @@ LANGUAGE_CODES = {
     "american sign language": "ase", "asl": "ase", "romanian": "ro", "hungarian": "hu", "czech": "cs",
 }
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_BCP47_FULL = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")  # singletons too: en-US-x-private, en-a-bbb
+
+
+def _conventional_case(tag: str) -> str:
+    """Language lower case, script title case, region upper case; after a singleton (x-, a-…) lower case."""
+    parts, out, extension = tag.split("-"), [], False
+    for i, part in enumerate(parts):
+        if i == 0 or extension:
+            out.append(part.lower())
+        elif len(part) == 1:
+            extension = True
+            out.append(part.lower())
+        elif len(part) == 2:
+            out.append(part.upper())
+        elif len(part) == 4 and part.isalpha():
+            out.append(part.title())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
 
 
 def language_code(word: str, default_language: str) -> str:
@@ -36,9 +55,10 @@ def language_code(word: str, default_language: str) -> str:
 
 
 def check_language_tag(tag: str) -> str:
-    """The run's ``--language``: it keys every language map written, so it must be a BCP-47 tag."""
+    """The run's ``--language``: it keys every language map written, so it must be a BCP-47 tag, written in
+    the conventional case (``EN-us`` → ``en-US``; RFC 5646 §2.1.1)."""
     text = tag.strip()
-    if _BCP47.match(text) and len(text.split("-")[0]) <= 3:
-        return text
+    if _BCP47_FULL.match(text) and len(text.split("-")[0]) <= 3:
+        return _conventional_case(text)
     hint = f"; did you mean {text.replace('_', '-')!r}?" if _BCP47.match(text.replace("_", "-")) else ""
     raise ValueError(f"{tag!r} is not a BCP-47 language tag (e.g. en-US, es, fr-CA){hint}")
