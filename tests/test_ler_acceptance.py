@@ -181,6 +181,13 @@ def test_issued_at_beyond_the_calendar_is_a_usage_error(tmp_path: Path, index: P
     assert "end of the calendar" in result.output and files_in(tmp_path / "out") == []
 
 
+def test_issued_at_in_the_first_millennium_is_a_usage_error(tmp_path: Path, index: Path) -> None:
+    # Found in re-testing: year 1 was written "1-01-01T…" and every credential was refused for it.
+    source = write_json(tmp_path / "in" / "c.json", ob3_credential(did_key_pair("k")))
+    result = cli("link", source, "--index", index, "--issued-at", "0001-01-01T00:00:00Z", "-o", tmp_path / "out")
+    assert result.exit_code == 2 and "before the year 1000" in result.output
+
+
 # ========================================================================== 4, 7, 12: output locations
 
 
@@ -376,3 +383,11 @@ def test_a_did_key_issuer_still_verifies_and_did_key_helpers_agree() -> None:
     result = verify(signed(ob3_credential(key), key))
     assert result.status == "verified" and result.proofs[0].trusted
     assert key.id == did_key_vm(key) and did_key(key) in key.id
+
+
+def test_an_error_quoting_the_credential_prints_no_control_characters(tmp_path: Path) -> None:
+    # Found in re-testing: a duplicate member's JSON path reached the terminal with a raw ESC in it.
+    source = tmp_path / "c.json"
+    source.write_text('{"na\\u001b[2Jme": 1, "na\\u001b[2Jme": 2}', encoding="utf-8")
+    result = cli("verify", source)
+    assert result.exit_code == 2 and "duplicate member" in result.output and "\x1b" not in result.output

@@ -21,7 +21,10 @@ from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, Inp
 
 
 def _fail(exc: Exception) -> None:
-    click.echo(f"error: {exc}", err=True)
+    from ctdl_tools.ler.outputs import printable
+
+    # The message may quote the credential (a JSON path, a member name): never raw control characters.
+    click.echo(printable(f"error: {exc}"), err=True)
     sys.exit(EXIT_INPUT_ERROR)
 
 
@@ -76,6 +79,10 @@ def _issued_at(value: str | None) -> datetime | None:
     except OverflowError:
         raise click.BadParameter(f"{value!r} is at or past the end of the calendar (years 1 to 9999 in UTC)",
                                  param_hint="--issued-at") from None
+    if parsed.astimezone(UTC).year < 1000:  # XML Schema dateTime and RFC 3339 want four-digit years, and
+        # Python writes year 1 as "1-01-01": every credential would be refused for it
+        raise click.BadParameter(f"{value!r} is before the year 1000: not a date a credential is issued on",
+                                 param_hint="--issued-at")
     return parsed
 
 
