@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -459,6 +461,7 @@ ex:S a sh:NodeShape ; sh:targetClass <https://purl.org/ctdl/terms/Course> ;
 
 FAILING_CHILD = """
 import sys
+import time
 import ctdl_tools.validate.checker as checker
 from ctdl_tools.validate import validate
 checker.CHUNK_DOCS, checker.PARALLEL_MIN_DOCS = 2, 1
@@ -525,3 +528,58 @@ def test_workers_ask_for_the_chunks_held_back_their_own_first_then_the_others_la
     assert _next_chunk(held, 1) == ["d"]  # stolen: the other worker's last
     assert _next_chunk(held, 0) == ["c"] * 2  # its own, in order
     assert _next_chunk(held, 0) is None and _next_chunk(held, 1) is None
+
+
+WORKER_CHILD = """
+import os, sys, time
+import ctdl_tools.validate.checker as checker
+checker.CHUNK_DOCS, checker.PARALLEL_MIN_DOCS = 2, 1
+pids, how = sys.argv[1], sys.argv[2]
+def stuck(self, docs):
+    with open(pids, "a") as handle:
+        handle.write(f"{os.getpid()}\\n")
+    if how == "die":
+        os._exit(9)  # as the OOM killer would
+    time.sleep(120)
+checker.Checker._validate_chunk = stuck
+from ctdl_tools.validate.commands import validate_command
+validate_command.main(["--jobs", "2", "--format", "json", *sys.argv[3:]], standalone_mode=True)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(OSError):  # a zombie (dead, not yet reaped by init) counts as gone
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    return True
+
+
+def test_workers_die_with_a_killed_parent_and_a_dead_worker_is_exit_2(tmp_path: Path) -> None:
+    # Found in acceptance testing: `timeout … ctdl validate --jobs 4 | wc` never ended (the workers, blocked on
+    # their pipes, outlived the killed parent and held the output pipe open); a worker killed by the OOM
+    # killer was a traceback and exit 1 (the code for findings).
+    import signal
+    import subprocess
+
+    inputs = [str(DATA / "validate"), str(DATA / "registry")]
+    pids = tmp_path / "pids"
+    parent = subprocess.Popen([sys.executable, "-c", WORKER_CHILD, str(pids), "hang", *inputs],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (pids.exists() and len(pids.read_text().split()) >= 2):
+        assert time.monotonic() < deadline and parent.poll() is None, parent.stderr.read() if parent.stderr else ""
+        time.sleep(0.05)
+    parent.send_signal(signal.SIGKILL)
+    parent.communicate(timeout=30)
+    workers = [int(p) for p in pids.read_text().split()]
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its killed parent"
+        time.sleep(0.05)
+    died = subprocess.run([sys.executable, "-c", WORKER_CHILD, str(tmp_path / "pids2"), "die", *inputs],
+                          capture_output=True, text=True, timeout=120)
+    assert died.returncode == 2 and "a validation worker process died" in died.stderr
+    assert "Traceback" not in died.stderr

@@ -225,7 +225,8 @@ class Checker:
         pipes, workers = [], []
         for first, part in shards:
             mine, theirs = context.Pipe()
-            worker = context.Process(target=_shard_worker, args=(self, first, part, theirs), daemon=True)
+            worker = context.Process(target=_shard_worker, args=(self, first, part, theirs, os.getpid()),
+                                     daemon=True)
             worker.start()
             theirs.close()
             pipes.append(mine)
@@ -674,8 +675,9 @@ def _pack(findings: list[Finding]) -> list[tuple]:
              f.source, f.shape) for f in findings]
 
 
-def _shard_worker(checker: Checker, first: int, items: list, conn: Any) -> None:
+def _shard_worker(checker: Checker, first: int, items: list, conn: Any, parent: int) -> None:
     """A forked worker: phase A (read), wait for the merged classes, phase B (SHACL); see _run_in_shards."""
+    _die_with_parent(parent)
     try:
         checker.jobs = 1
         checker._read_all(items, first)
@@ -756,13 +758,34 @@ def _input_bytes(items: list) -> int:
     return total
 
 
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this worker when its parent dies (SIGTERM, a `timeout`, kill -9): a worker blocked
+    on its pipe would otherwise live on, adopted by init, and keep open the pipe the command wrote to (a
+    `ctdl validate … | wc` never ended). Elsewhere the parent's pipe closing ends the worker's wait."""
+    import ctypes
+    import ctypes.util
+    import signal
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+
+
+class WorkerFailed(RuntimeError):
+    """A validation worker process died or raised: the run cannot give a whole report."""
+
+
 def _receive(conn: Any) -> Any:
     try:
         status, payload = conn.recv()
     except EOFError:
-        raise RuntimeError("a validation worker process died (out of memory?); try --jobs 1") from None
+        raise WorkerFailed("a validation worker process died (out of memory?); try --jobs 1") from None
     if status != "ok":
-        raise RuntimeError(f"a validation worker failed:\n{payload}")
+        raise WorkerFailed(f"a validation worker failed:\n{payload}")
     return payload
 
 

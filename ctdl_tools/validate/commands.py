@@ -128,6 +128,7 @@ def _check_engine(engine: str) -> None:
 
 def _guard(step: Callable[[], T]) -> T:
     """Run a step that reads shapes or inputs; what it cannot read is one message and exit 2."""
+    from ctdl_tools.validate.checker import WorkerFailed
     from ctdl_tools.validate.native import UnsupportedShapes
 
     try:
@@ -138,6 +139,8 @@ def _guard(step: Callable[[], T]) -> T:
         _fail(f"the native engine cannot run these shapes ({exc}); use --engine auto or --engine shacl")
     except SyntaxError as exc:  # pyoxigraph's Turtle parse errors
         _fail(f"cannot parse shapes: {exc}")
+    except WorkerFailed as exc:  # no whole report can be made: not "findings" (exit 1)
+        _fail(str(exc))
     except OSError as exc:
         _fail(f"{getattr(exc, 'filename', None) or 'input'}: {exc.strerror or exc}")
 
