@@ -54,6 +54,7 @@ def test_pointer_walk_on_the_corpus_and_scalars_in_arrays() -> None:
     assert Lines(text)("/a/1") == 4  # the full scan only knows the array's line (2); the walk finds the item
     assert Lines('{"a": 1}')("/a") == 1 and Lines(None)("/a") is None
     assert Lines("{\n not json")("/a") == 1  # the scanner gives up: the full scan's answer
+    assert Lines('\n\r\n{"a": 1}\n')("/a") == 3  # minified after blank lines (found in acceptance testing)
     repeated = '{"a": 1,\n "a": {\n  "b": [\n   0,\n   {}\n  ]\n }\n}'  # json.loads keeps the last "a"
     assert [Lines(repeated)(p) for p in ("/a", "/a/b", "/a/b/1")] == [2, 3, 5]
     agree(repeated)

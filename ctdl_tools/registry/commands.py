@@ -216,7 +216,13 @@ def status_command(published: Path | None, fmt: str, **cli: Any) -> None:
     _report(summary, fmt, ("current", STALE, MISSING, UNCONFIRMED, "deleted", FAILED))
     drift = sum(summary.counts[k] for k in (STALE, MISSING, UNCONFIRMED, FAILED))
     if summary.counts[MISSING] and fmt == "text":
-        click.echo(f"hint: `ctdl publish --resend {published or 'PATH'}` sends the missing records again (a "
-                   "plain publish skips files the journal says are unchanged)", err=True)
+        import shlex
+
+        # The same target, database and journal as this command was given, or the hint publishes elsewhere.
+        given = [f"--{name} {shlex.quote(str(cli[name]))}" for name in ("registry", "db", "journal", "api")
+                 if cli.get(name) is not None]
+        command = " ".join(["ctdl publish --resend", shlex.quote(str(published)) if published else "PATH", *given])
+        click.echo(f"hint: `{command}` sends the missing records again (a plain publish skips files the journal "
+                   "says are unchanged)", err=True)
     sys.exit(EXIT_RECORD_ERRORS if drift else EXIT_OK)
 

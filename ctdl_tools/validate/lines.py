@@ -137,7 +137,10 @@ class Lines:
         self._members: dict[int, list] = {}
         self._fallback: dict[str, int] | None = None
         self._lines: dict[str, int | None] = {}  # answers so far: a record's findings share pointers
-        self.one_line = text is not None and "\n" not in text.strip() and "\r" not in text.strip()
+        # All on one line (minified): that line, after any blank lines before it.
+        self.one_line: int | None = None
+        if text is not None and "\n" not in text.strip() and "\r" not in text.strip():
+            self.one_line = line_column(text, len(text) - len(text.lstrip()))[0]
         self.lone_cr = text is not None and "\r" in text and has_lone_cr(text)
 
     def __call__(self, pointer: str) -> int | None:
@@ -150,8 +153,8 @@ class Lines:
     def _line(self, pointer: str) -> int | None:
         if self.text is None:
             return None
-        if self.one_line:
-            return 1
+        if self.one_line is not None:
+            return self.one_line
         if self._fallback is not None:
             return line_of(self._fallback, pointer)
         try:

@@ -74,7 +74,7 @@ def omitted_note(report: Report, listed: int) -> str:
     counts = report.counts
     return (f"{listed:,} of {len(report.findings):,} findings are listed, the most severe first "
             f"({counts[VIOLATION]:,} violations, {counts[WARNING]:,} warnings, {counts[INFO]:,} infos in all): "
-            "code scanning takes at most 25,000 results per run and shows 5,000. The JSON or HTML report has "
+            "code scanning takes at most 25,000 results per run and shows 5,000. The JSON (or text) report has "
             "every finding.")
 
 
