@@ -299,7 +299,8 @@ def test_duration_not_in_iso_8601_form() -> None:
         main(docs, 2)["ceterms:estimatedDuration"] = [{"@type": "ceterms:DurationProfile",
                                                        "ceterms:exactDuration": "three months"}]
     assert new_findings(LEARNING, corrupt)[("STRUCT-DATATYPE", VIOLATION)] == 1
-    for empty in ("P", "PT", "P1DT", "P1H"):  # no part, nothing after T, an hour before T: not ISO 8601
+    for empty in ("P", "PT", "P1DT", "P1H", "P16W\n"):  # no part, nothing after T, an hour before T; and
+        # a trailing newline ($ is the end of the string in SHACL, not before a final newline as in Python)
         def no_parts(docs: list[dict], empty: str = empty) -> None:
             main(docs, 2)["ceterms:estimatedDuration"] = [{"@type": "ceterms:DurationProfile",
                                                            "ceterms:exactDuration": empty}]

@@ -260,3 +260,13 @@ def test_a_shape_set_seen_before_compiles_on_demand_with_the_same_results(tmp_pa
         except ValueError:
             continue
         assert sorted(whole.validate(triples)) == sorted(on_demand.validate(triples))
+
+
+def test_dollar_is_the_end_of_the_string_as_in_sparql_regex() -> None:
+    # Found in acceptance testing: Python's $ also matches before a final newline, so a CTID or a duration
+    # with a trailing newline passed its pattern on the native engine (the shacl engine refused it).
+    from ctdl_tools.validate.native import _end_anchors
+
+    assert _end_anchors("^ce-[0-9a-f]+$") == "^ce-[0-9a-f]+\\Z"
+    assert _end_anchors("^a\\$b[$]$") == "^a\\$b[$]\\Z" and _end_anchors("^[]$]x$") == "^[]$]x\\Z"
+    assert _end_anchors("^[^]$]$") == "^[^]$]\\Z"

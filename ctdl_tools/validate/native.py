@@ -576,7 +576,8 @@ class Compiler:
         flags = 0
         for letter in plain(flags_term) if flags_term else "":
             flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}.get(letter, 0)
-        regex = re.compile(plain(pattern), flags)
+        text = plain(pattern)
+        regex = re.compile(text if flags & re.MULTILINE else _end_anchors(text), flags)
 
         return _per_value(shape, "PatternConstraintComponent",
                           lambda g, v: not v.startswith("_:") and regex.search(plain(v)) is not None)
@@ -688,6 +689,32 @@ class Compiler:
         def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
             return [("SPARQLConstraintComponent", v, shape.path_iri) for v in native(g, focus)] or NONE
         return check
+
+
+def _end_anchors(pattern: str) -> str:
+    """``$`` as SHACL means it (XPath ``fn:matches``: the end of the string), not as Python's ``re`` does
+    (also just before a final newline, so "P16W\\n" passed a duration pattern and a CTID with a trailing
+    newline its grammar): each ``$`` outside a character class becomes ``\\Z``."""
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            opening = re.match(r"\[\^?\]?", pattern[i:]).group()  # type: ignore[union-attr]
+            out.append(opening)  # "[]…]", "[^]…]": a "]" first is a member, not the end
+            i += len(opening)
+            continue
+        elif char == "$":
+            char = "\\Z"
+        out.append(char)
+        i += 1
+    return "".join(out)
 
 
 def _per_value(shape: Shape, component: str, ok: Callable[[DataGraph, str], bool],
