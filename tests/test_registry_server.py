@@ -344,11 +344,14 @@ def test_registry_uris_in_text_are_served_as_published(server: tuple[Client, Pat
     ctid = main_ctid(document)
     text = f'Compare {REGISTRY_BASE}/resources/{ORG} and "{REGISTRY_BASE}/graph/{ORG}" before you enrol.'
     document["@graph"][0]["ceterms:description"] = {"en-US": text}
+    keyword = f"{REGISTRY_BASE}/resources/{ORG}"  # a text value that is exactly a URI: text all the same
+    document["@graph"][0]["ceterms:keyword"] = {"en-US": [keyword]}
     client.publish(document)
     for path in (f"/resources/{ctid}", f"/graph/{ctid}"):
         body = client.get(path).json()
         node = body if path.startswith("/resources") else body["@graph"][0]
         assert node["ceterms:description"] == {"en-US": text}, path
+        assert node["ceterms:keyword"] == {"en-US": [keyword]}, path
         assert node["@id"] == f"{url}/resources/{ctid}" and node["ceterms:ownedBy"] == [f"{url}/resources/{ORG}"]
 
 

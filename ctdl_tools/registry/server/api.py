@@ -86,14 +86,14 @@ def resource_bytes(ctx: Context, hit: NodeHit, depth: int = 0) -> bytes:
         body |= {k: v for k, v in node.items() if k != "@context"}
         if depth > 0:
             body["@included"] = [n for n in document["@graph"] if str(n.get("@id", "")).startswith("_:")]
-        return ctx.rebase(dumps(body).decode("utf-8")).encode("utf-8")
+        return dumps(ctx.rebase.document(body))
 
     return ctx.cache.get((hit.digest, hit.position, min(depth, 1), "resource"), render)
 
 
 def graph_bytes(ctx: Context, hit: NodeHit) -> bytes:
     return ctx.cache.get((hit.digest, "graph"),
-                         lambda: ctx.rebase(dumps(_graph(ctx, hit)).decode("utf-8")).encode("utf-8"))
+                         lambda: dumps(ctx.rebase.document(_graph(ctx, hit))))
 
 
 async def get_resource(request: Request) -> Response:

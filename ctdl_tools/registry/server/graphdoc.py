@@ -13,6 +13,7 @@ sandbox and a local base updates in place instead of clashing with itself.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import re
@@ -171,23 +172,37 @@ def is_provisional(document: dict) -> bool:
     return str(document.get("adms:status", "")).endswith("Provisional")
 
 
-# A JSON string that is a registry URI and nothing else (its quotes are not escaped ones: a URI quoted
-# inside a description is text, not a link).
-_CE_URI_VALUE = re.compile(r'(?<!\\)"' + _CE_URI.pattern + r'([^"\\\s]*)"')
+@functools.cache
+def _iri_keys() -> frozenset[str]:
+    from ctdl_tools.vocab import vocabulary
+
+    return frozenset(vocabulary().iri_valued) | {"@id"}
 
 
 class Rebaser:
-    """Rewrites Credential Engine registry URIs in serialized JSON to this server's base URL: values that
-    are URIs (``@id``, references), never text that merely contains one (a description stays as published).
+    """Rewrites Credential Engine registry URIs to this server's base URL: values of ``@id`` and of IRI-valued
+    properties, never text (a description that mentions a record, a keyword that is a URI stay as published).
     """
 
     def __init__(self, base_url: str) -> None:
         self.base = base_url.rstrip("/")
 
-    def __call__(self, text: str) -> str:
-        if "credentialengineregistry.org" not in text:
-            return text
-        return _CE_URI_VALUE.sub(lambda m: f'"{self.base}/{m.group(1)}/{m.group(2)}"', text)
+    def document(self, value: Any) -> Any:
+        """A copy of a JSON-LD value with the URIs of ``@id`` and of IRI-valued properties rebased; text
+        properties (a keyword, a coded notation) stay as published even when one reads like a registry URI."""
+        if isinstance(value, list):
+            return [self.document(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        links = _iri_keys()
+        return {key: (self._uris(item) if key in links else self.document(item)) for key, item in value.items()}
+
+    def _uris(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.uri(value)
+        if isinstance(value, list):
+            return [self._uris(item) for item in value]
+        return self.document(value)  # an embedded node or a value object
 
     def uri(self, value: str) -> str:
         """One URI value (not JSON): rebased when it is a registry URI."""
