@@ -296,10 +296,11 @@ def test_credential_engine_hosts_are_matched_on_label_boundaries() -> None:
     assert not match.looks_like_ce_host("example.org")
 
 
-def test_link_replaces_a_look_alike_target_url_with_the_registry_uri(tmp_path: Path, index: Path) -> None:
+@pytest.mark.parametrize("url", ["https://credentialengineregistry.org.evil.com/resources/" + TEAMWORK,
+                                 "https://credentialengineregistry.org@evil.example/resources/" + TEAMWORK])
+def test_link_replaces_a_look_alike_target_url_with_the_registry_uri(tmp_path: Path, index: Path, url: str) -> None:
     alignment = {"type": ["Alignment"], "targetCode": TEAMWORK, "targetName": "Teamwork",
-                 "targetType": "ceterms:Credential",
-                 "targetUrl": "https://credentialengineregistry.org.evil.com/resources/" + TEAMWORK}
+                 "targetType": "ceterms:Credential", "targetUrl": url}
     source = write_json(tmp_path / "in" / "c.json", ob3_credential(did_key_pair("k"), alignment=[alignment]))
     assert link(source, "--index", index, "-o", tmp_path / "out").exit_code == 0
     written = json.loads((tmp_path / "out" / "c.json").read_text())

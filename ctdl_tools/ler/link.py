@@ -63,6 +63,7 @@ from ctdl_tools.ler.match import (
     Subject,
     alignment_ctid,
     ce_url_ctid,
+    hides_host,
     is_ce_host,
     looks_like_ce_host,
     match_subject,
@@ -579,8 +580,9 @@ def _ce_host(url: Any) -> bool:
 
 
 def _misleading(url: Any) -> bool:
-    """No web address (``javascript:``…), or a host imitating Credential Engine's: `check` fails such links."""
-    return not web_url(url) or looks_like_ce_host(url_parts(url)[1])
+    """No web address (``javascript:``…), a host imitating Credential Engine's, or one hidden behind a
+    user-info part: `check` fails such links."""
+    return not web_url(url) or looks_like_ce_host(url_parts(url)[1]) or hides_host(url)
 
 
 # =========================================================================================== re-sign
