@@ -143,11 +143,14 @@ def refuse_uncomputed_formulas(path: Path, computed: Any) -> None:
     formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
         for sheet in formulas.sheetnames:
+            typed: set[str] | None = None  # read once per sheet, when a cell needs it
             rows = zip(formulas[sheet].iter_rows(), computed[sheet].iter_rows(values_only=True), strict=False)
             for cells, values in rows:
                 for cell, value in zip(cells, values, strict=False):
-                    if (value is None and isinstance(cell.value, str) and cell.value.startswith("=")
-                            and not _has_typed_result(path, formulas[sheet], cell.coordinate)):
+                    if value is None and isinstance(cell.value, str) and cell.value.startswith("="):
+                        typed = _typed_results(path, formulas[sheet]) if typed is None else typed
+                        if not typed or cell.coordinate in typed:  # not read (empty): never refuse wrongly
+                            continue
                         raise InputError(Where(str(path)), f"sheet {sheet!r}, cell {cell.coordinate}: the formula "
                                          f"{cell.value[:60]!r} has no computed value (the workbook was saved by a "
                                          "program that does not compute formulas): open and save it in Excel or "
@@ -156,22 +159,31 @@ def refuse_uncomputed_formulas(path: Path, computed: Any) -> None:
         formulas.close()
 
 
-def _has_typed_result(path: Path, sheet: Any, coordinate: str) -> bool:
-    """Whether the cell's XML says its formula's result is text, a boolean or an error (``t="str"`` …): an
-    empty text result is stored like no result at all, and only this attribute tells them apart (Excel and
-    LibreOffice write it; openpyxl and scripts do not). Unknown: assume a result (never refuse wrongly)."""
+_CELL_TAG = re.compile(rb"<c\b([^>]*)>")
+_CELL_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+_TYPED = re.compile(rb'\bt="(?:str|s|inlineStr|e|b)"')
+
+
+def _typed_results(path: Path, sheet: Any) -> set[str]:
+    """The cells whose XML says their result is text, a boolean or an error (``t="str"`` …): an empty text
+    result is stored like no result at all, and only this attribute tells them apart (Excel and LibreOffice
+    write it; openpyxl and scripts do not). Read once per sheet; an empty set when the XML cannot be read."""
     import zipfile
 
     part = getattr(sheet, "_worksheet_path", None)
-    if not part:
-        return True
     try:
+        if not part:
+            raise KeyError(part)
         with zipfile.ZipFile(path) as archive:
             xml = archive.read(part.lstrip("/"))
     except (OSError, zipfile.BadZipFile, KeyError):
-        return True
-    match = re.search(rb'<c\b[^>]*\br="' + coordinate.encode() + rb'"[^>]*>', xml)
-    return match is None or re.search(rb'\bt="(?:str|s|inlineStr|e|b)"', match.group()) is not None
+        return set()
+    typed = {"*"}  # read: not empty even when no cell is typed
+    for tag in _CELL_TAG.finditer(xml):
+        ref = _CELL_REF.search(tag.group(1))
+        if ref and _TYPED.search(tag.group(1)):
+            typed.add(ref.group(1).decode())
+    return typed
 
 
 def first_sheet_header(path: Path) -> list[str]:
