@@ -58,10 +58,15 @@ def _column(header: list[str] | None, index: int) -> str:
     return f"#{index + 1}"
 
 
+def _opened_on(start: int, row: list[str], index: int) -> int:
+    """The line cell ``index`` of a row that began on line ``start`` begins on."""
+    return start + sum(_line_breaks(c) for c in row[:index])
+
+
 def _check_spanning(name: str, number: int, start: int, row: list[str], header: list[str]) -> None:
     for index, cell in enumerate(row):
         if _line_breaks(cell):
-            opened = start + sum(_line_breaks(c) for c in row[:index])
+            opened = _opened_on(start, row, index)
             raise InputError(
                 Where(name, row=number, column=_column(header, index)),
                 f"the quoted cell opened on line {opened} runs on to line {opened + _line_breaks(cell)} and the "
@@ -77,7 +82,7 @@ def _check_swallowed(name: str, number: int, start: int, row: list[str], header:
         inner = _LINE_BREAK.split(cell)[1:]
         swallowed = next((i for i, line in enumerate(inner, start=1) if line.count(delimiter) >= enough), None)
         if swallowed is not None:
-            opened = start + sum(_line_breaks(c) for c in row[:index])
+            opened = _opened_on(start, row, index)
             raise InputError(
                 Where(name, row=number, column=_column(header, index)),
                 f"the quoted cell opened on line {opened} holds line {opened + swallowed}, which reads like a "
@@ -98,7 +103,7 @@ def _malformed(lines: Lines, delimiter: str, name: str, place: tuple[int, int, i
     index = _opened_cell(row, at_end) if row is not None else None
     if row is None or index is None:  # the quote opened on the line the reader stopped at
         return InputError(Where(name, row=number), f"malformed CSV at line {line}: {exc} {_DOUBLE_IT}")
-    opened = start + sum(_line_breaks(c) for c in row[:index])
+    opened = _opened_on(start, row, index)
     if at_end:
         why = "is never closed: the rest of the file would be this one cell"
     else:

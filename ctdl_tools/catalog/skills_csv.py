@@ -189,19 +189,9 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
-    import openpyxl  # only workbooks pay for it
+    from ctdl_tools.catalog.tabular import open_workbook
 
-    from ctdl_tools.catalog.tabular import refuse_uncomputed_formulas
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
-        raise InputError(Where(str(path)), f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
-    try:
-        refuse_uncomputed_formulas(path, workbook)
-    except InputError:
-        workbook.close()
-        raise
+    workbook = open_workbook(path)
     try:
         try:
             sheet = workbook[workbook.sheetnames[0]]

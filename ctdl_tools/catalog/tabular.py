@@ -99,7 +99,9 @@ def _csv_table(path: Path) -> Table:
     raise InputError(Where(str(path)), "the file is empty (no header row)")
 
 
-def _xlsx_tables(path: Path) -> list[Table]:
+def open_workbook(path: Path) -> Any:
+    """The workbook's computed values (read-only), once its formulas are known to have them; one message for
+    a file that is not a readable workbook."""
     import openpyxl  # imported here: only workbooks pay for it
 
     try:
@@ -111,6 +113,11 @@ def _xlsx_tables(path: Path) -> list[Table]:
     except InputError:
         workbook.close()
         raise
+    return workbook
+
+
+def _xlsx_tables(path: Path) -> list[Table]:
+    workbook = open_workbook(path)
     tables = []
     for sheet in workbook.sheetnames:
         table = _sheet_table(path, sheet, _sheet_rows_factory(path, sheet))
