@@ -109,15 +109,22 @@ def index_sources(sources: list[Source], ctx: BuildContext) -> int:
     CTID is scoped by its owner's CTID, which an owner written as an organization's External Identifier
     (in any file of the conversion) only has once the organization is registered."""
     total, later = 0, []
+    without_orgs = [s for s in sources if s.record_kind is not None and s.record_kind != ORGANIZATION]
     for source in sources:
+        if source in without_orgs:
+            continue  # a table of credentials or courses: read once, after every organization
         for item in source.items(index_only=True):
             if isinstance(item, Record) and item.kind == ORGANIZATION:
                 _index(item, ctx)
             else:
-                later.append(item)
+                later.append(item)  # from a mixed source (a JSON catalog, already in memory)
             total += 1
     for item in later:
         _index(item, ctx)
+    for source in without_orgs:
+        for item in source.items(index_only=True):
+            _index(item, ctx)
+            total += 1
     ctx.finish_index()
     return total
 

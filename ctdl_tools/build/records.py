@@ -59,12 +59,13 @@ PROGRAM_KINDS = (LEARNING, CREDENTIAL)
 
 
 # --- pass 1 ------------------------------------------------------------------------------------------
-def record_ctid(record: Record, ctx: BuildContext) -> str | None:
-    """The record's CTID: as given (validated), else derived from its external id. None if neither."""
+def record_ctid(record: Record, ctx: BuildContext, owner: str | None = None) -> str | None:
+    """The record's CTID: as given (validated), else derived from its external id and owner (``owner``: its
+    :func:`record_owner`, when the caller has it). None if neither."""
     given = record.get("ctid")
     if given is not None:
         return normalize_ctid(str(given))
-    return ctx.ctid_for(record.kind, None, record.external_id, record_owner(record, ctx))
+    return ctx.ctid_for(record.kind, None, record.external_id, owner or record_owner(record, ctx))
 
 
 def record_owner(record: Record, ctx: BuildContext) -> str | None:
@@ -93,8 +94,9 @@ def record_type(record: Record) -> str:
 
 def index_record(record: Record, ctx: BuildContext) -> None:
     """Register the record's CTID, external id and type; problems are left for pass 2 to report."""
+    owner = record_owner(record, ctx)
     try:
-        ctid = record_ctid(record, ctx)
+        ctid = record_ctid(record, ctx, owner)
     except ValueError:
         return
     if ctid is None:
@@ -104,7 +106,7 @@ def index_record(record: Record, ctx: BuildContext) -> None:
     except ValueError:
         type_ = CLASS_ROOTS[record.kind]
     ok = ctx.register(record.kind, ctid, type_, _display(record.get("name")), record.where, record.external_id,
-                      record_owner(record, ctx))
+                      owner)
     if ok and record.kind == LEARNING:
         ctx.pending_parts.append((ctid, list_value(record.get("has_part")), record.at("has_part")))
 

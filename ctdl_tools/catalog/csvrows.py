@@ -38,10 +38,11 @@ def csv_rows(lines: Lines, delimiter: str, name: str) -> Iterator[tuple[int, lis
         for number, row in enumerate(reader, start=1):
             if header is None:
                 header = row if any(cell.strip() for cell in row) else None
-            elif len(row) != len(header):
-                _check_spanning(name, number, start, row, header)
-            else:
-                _check_swallowed(name, number, start, row, header, delimiter)
+            elif reader.line_num > start:  # the row ran over more than one line: some cell spans lines
+                if len(row) != len(header):
+                    _check_spanning(name, number, start, row, header)
+                else:
+                    _check_swallowed(name, number, start, row, header, delimiter)
             yield number, row
             start = reader.line_num + 1
     except csv.Error as exc:

@@ -23,6 +23,7 @@ class Source:
     name: str
     format: str                       # e.g. "ce-bulk-upload", "case", "rsd", "esco", "skills-csv", "json-catalog"
     items: Callable[..., Iterator[Any]]   # items(index_only=False): index_only may skip unneeded fields
+    record_kind: str | None = None    # the one kind of record it holds (a bulk-upload table), if known
 
 
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
@@ -104,7 +105,7 @@ def _table_sources(path: Path, kind: str, mapping: Mapping, problems: Problems) 
         bind_columns(table, detect_kind(table, forced), mapping, problems)
         sources.append(Source(str(table.where), "ce-bulk-upload",
                               lambda index_only=False, t=table: table_records(
-                                  t, mapping, problems, INDEX_FIELDS if index_only else None)))
+                                  t, mapping, problems, INDEX_FIELDS if index_only else None), table.kind))
     return sources
 
 

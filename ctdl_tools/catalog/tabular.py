@@ -329,10 +329,11 @@ def table_records(table: Table, mapping: Mapping, problems: Problems,
         pending_empty = []
         _warn_beyond_header(table, number, row, problems)
         filled, invalid = {}, {}
+        controls = CONTROL.search("".join(row)) is not None  # once per row: nearly always none
         for i, v in enumerate(row):
             if i in wanted:
                 text = _clean(v)
-                if CONTROL.search(text):
+                if controls and CONTROL.search(text):
                     invalid[wanted[i]] = control_message(text)
                 elif text:
                     filled[wanted[i]] = text
