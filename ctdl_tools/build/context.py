@@ -67,8 +67,9 @@ class BuildContext:
     problems: Problems = field(default_factory=Problems)
     by_ctid: dict[str, Indexed] = field(default_factory=dict)
     by_external_id: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, ext id) -> first ctid
-    # (kind, ext id) -> owner -> ctid, for ids that records of several owners use (two colleges' ENG-101)
-    owners_of: dict[tuple[str, str], dict[str | None, str]] = field(default_factory=dict)
+    # (kind, ext id) -> every ctid with it, only for ids that records of several owners use (two colleges'
+    # ENG-101): most ids have one record, kept in by_external_id alone (100k rows: no 100k small dicts)
+    shared_ids: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     owner_of: dict[str, str | None] = field(default_factory=dict)  # ctid -> its owner (as record_owner says)
     frameworks: dict[str, FrameworkIndex] = field(default_factory=dict)     # framework ctid -> index
     # hasPart written on programs, resolved after pass 1 into isPartOf on their parts (inverse pairs agree)
@@ -97,8 +98,9 @@ class BuildContext:
                  external_id: str | None = None, owner: str | None = None) -> bool:
         """Remember a top-level resource; False (and an error) if its CTID is taken, or its external id by
         a record of the same owner (two owners may each have an "ENG-101")."""
+        key = (kind, external_id or "")
         if external_id is not None:
-            same_owner = self.owners_of.get((kind, external_id), {}).get(owner)
+            same_owner = next((c for c in self._with_id(key) if self.owner_of.get(c) == owner), None)
             if same_owner is not None:
                 first = self.by_ctid[same_owner].where
                 self.problems.error(where, f"duplicate external identifier {external_id!r} (first at {first})")
@@ -108,8 +110,10 @@ class BuildContext:
             self.problems.error(where, f"duplicate CTID {ctid} (first at {first})")
             return False
         if external_id is not None:
-            self.by_external_id.setdefault((kind, external_id), ctid)
-            self.owners_of.setdefault((kind, external_id), {})[owner] = ctid
+            if key in self.by_external_id:
+                self.shared_ids.setdefault(key, [self.by_external_id[key]]).append(ctid)
+            else:
+                self.by_external_id[key] = ctid
         self.owner_of[ctid] = owner
         self.by_ctid[ctid] = Indexed(ctid, type_, name, where)
         return True
@@ -134,13 +138,22 @@ class BuildContext:
         if text.lower() in self.by_ctid:
             return text.lower()
         for kind in kinds:
-            owners = self.owners_of.get((kind, text))
-            if not owners:
-                continue
-            if len(owners) == 1:
-                return next(iter(owners.values()))
-            if owner in owners:
-                return owners[owner]
-            raise AmbiguousReference(f"{text!r} is the external identifier of records of {len(owners)} owners "
-                                     f"({', '.join(sorted(str(o) for o in owners))}): write the CTID instead")
+            ctids = self._with_id((kind, text))
+            if len(ctids) == 1:
+                return ctids[0]
+            mine = [c for c in ctids if self.owner_of.get(c) == owner]
+            if mine:
+                return mine[0]
+            if ctids:
+                owners = sorted(str(self.owner_of.get(c)) for c in ctids)
+                raise AmbiguousReference(f"{text!r} is the external identifier of records of {len(ctids)} owners "
+                                         f"({', '.join(owners)}): write the CTID instead")
         return None
+
+    def _with_id(self, key: tuple[str, str]) -> list[str]:
+        """Every registered CTID with this (kind, external id)."""
+        shared = self.shared_ids.get(key)
+        if shared is not None:
+            return shared
+        first = self.by_external_id.get(key)
+        return [first] if first is not None else []
