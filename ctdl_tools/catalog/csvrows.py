@@ -68,11 +68,10 @@ def _check_spanning(name: str, number: int, start: int, row: list[str], header: 
     for index, cell in enumerate(row):
         if _line_breaks(cell):
             opened = _opened_on(start, row, index)
-            raise InputError(
-                Where(name, row=number, column=_column(header, index)),
-                f"the quoted cell opened on line {opened} runs on to line {opened + _line_breaks(cell)} and the "
-                f"row has {len(row)} cells, the header {len(header)}: a stray or unclosed quote (\") took in "
-                f"the rows after it; remove it or close the quote {_DOUBLE_IT}")
+            raise _stray_quote(name, number, _column(header, index),
+                               f"the quoted cell opened on line {opened} runs on to line "
+                               f"{opened + _line_breaks(cell)} and the row has {len(row)} cells, the header "
+                               f"{len(header)}")
 
 
 def _check_swallowed(name: str, number: int, start: int, row: list[str], header: list[str], delimiter: str) -> None:
@@ -84,11 +83,15 @@ def _check_swallowed(name: str, number: int, start: int, row: list[str], header:
         swallowed = next((i for i, line in enumerate(inner, start=1) if line.count(delimiter) >= enough), None)
         if swallowed is not None:
             opened = _opened_on(start, row, index)
-            raise InputError(
-                Where(name, row=number, column=_column(header, index)),
-                f"the quoted cell opened on line {opened} holds line {opened + swallowed}, which reads like a "
-                f"row of its own: a stray quote (\") took in the rows after it; remove it or close the quote "
-                f"{_DOUBLE_IT}")
+            raise _stray_quote(name, number, _column(header, index),
+                               f"the quoted cell opened on line {opened} holds line {opened + swallowed}, which "
+                               "reads like a row of its own")
+
+
+def _stray_quote(name: str, number: int, column: str, what: str) -> InputError:
+    return InputError(Where(name, row=number, column=column),
+                      f"{what}: a stray or unclosed quote (\") took in the rows after it; remove it or close the "
+                      f"quote {_DOUBLE_IT}")
 
 
 def _malformed(lines: Lines, delimiter: str, name: str, place: tuple[int, int, int], header: list[str] | None,
