@@ -209,6 +209,24 @@ def test_xlsx_formula_with_no_computed_value_is_refused_naming_the_cell(tmp_path
     assert "no computed value" not in err and code != 2, err  # the empty name is the row's own problem
 
 
+def test_xlsx_merged_cells_over_records_are_warned_about(tmp_path: Path) -> None:
+    # Found in acceptance testing: an Owned By merged over two rows left the second record without an owner,
+    # with no word (a merged cell's value is in its first cell only).
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Credentials"
+    sheet.append(CRED_HEADER)
+    sheet.append(CRED_ROW)
+    sheet.append(["AAS-TWO", *CRED_ROW[1:]])
+    column = openpyxl.utils.get_column_letter(CRED_HEADER.index("Owned By") + 1)
+    sheet.merge_cells(f"{column}2:{column}3")
+    workbook.save(tmp_path / "catalog.xlsx")
+    _, _, err = run("convert", str(tmp_path / "catalog.xlsx"), "-o", str(tmp_path / "x"))
+    assert f"row 2: cells {column}2:{column}3 are merged: only the first holds the value, row 3 read it as empty" \
+        in err
+    assert err.count("are merged") == 1  # once, not again by the indexing pass
+
+
 def test_missing_required_column_is_exit_2_naming_file_and_column(tmp_path: Path) -> None:
     header = [h for h in CRED_HEADER if h != "credential type"]
     row = [v for h, v in zip(CRED_HEADER, CRED_ROW, strict=True) if h != "credential type"]

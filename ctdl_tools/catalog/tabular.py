@@ -45,6 +45,7 @@ class Table:
     rows: RowSource
     kind: str | None = None
     columns: dict[int, str] = field(default_factory=dict)   # column index -> canonical field
+    merged: list[tuple[str, int, int]] = field(default_factory=list)  # workbook: (range, first row, last row)
 
     @property
     def where(self) -> Where:
@@ -122,6 +123,7 @@ def _xlsx_tables(path: Path) -> list[Table]:
     for sheet in workbook.sheetnames:
         table = _sheet_table(path, sheet, _sheet_rows_factory(path, sheet))
         if table is not None:
+            table.merged = [m for m in _merged_ranges(path, workbook[sheet]) if m[1] > table.header_row]
             tables.append(table)
     workbook.close()
     if not tables:
@@ -191,6 +193,32 @@ def _typed_results(path: Path, sheet: Any) -> set[str]:
         if ref and _TYPED.search(tag.group(1)):
             typed.add(ref.group(1).decode())
     return typed
+
+
+_MERGE = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
+
+
+def _merged_ranges(path: Path, sheet: Any) -> list[tuple[str, int, int]]:
+    """(range, first row, last row) of the sheet's merged cells that span rows: a merged cell holds its value
+    in its first cell only, so the rows below read it as empty (an Owned By merged over two records left
+    the second with none, silently). Read from the sheet's XML: read-only openpyxl does not give them."""
+    import zipfile
+
+    part = getattr(sheet, "_worksheet_path", None)
+    if not part:
+        return []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            xml = archive.read(part.lstrip("/"))
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return []
+    found = []
+    for match in _MERGE.finditer(xml):
+        first, last = int(match.group(2)), int(match.group(4))
+        if last > first:
+            ref = f"{match.group(1).decode()}{first}:{match.group(3).decode()}{last}"
+            found.append((ref, first, last))
+    return found
 
 
 def first_sheet_header(path: Path) -> list[str]:
@@ -314,6 +342,11 @@ def table_records(table: Table, mapping: Mapping, problems: Problems,
     wanted = {i: n for i, n in names.items() if only is None or n in only}
     headers = {name: table.header[index] for index, name in names.items()}
     defaults = mapping.defaults_for(table.kind)
+    if only is None:  # the building pass: said once, not again by the indexing pass
+        for ref, first, last in table.merged:
+            below = f"row {last}" if last == first + 1 else f"rows {first + 1} to {last}"
+            problems.warn(table.where.at(row=first), f"cells {ref} are merged: only the first holds the value, "
+                          f"{below} read it as empty (unmerge them and fill each row)")
     in_guidance, pending_empty = True, []
     for number, row in table.rows():
         if number <= table.header_row:
