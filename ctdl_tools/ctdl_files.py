@@ -85,13 +85,18 @@ def _link_target(name: str) -> str:
 def display_name(name: str) -> str:
     """A file name as reports show it: bytes that are not UTF-8 (kept by Python as lone surrogates, which no
     UTF-8 writer takes) as backslash escapes, ``caf\\xe9.json``; the file is still read by its own name."""
+    return name if is_utf8(name) else os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def is_utf8(name: str) -> bool:
+    """Whether a name (of a file, as the OS gave it) is text UTF-8 can hold, or bytes that are not UTF-8."""
     if name.isascii():
-        return name
+        return True
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        return os.fsencode(name).decode("utf-8", "backslashreplace")
-    return name
+        return False
+    return True
 
 
 def is_report(data: Any) -> bool:

@@ -258,7 +258,7 @@ def parse_yaml(text: str, name: str) -> Any:
     import yaml
 
     try:
-        data = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader with YAML 1.2 booleans
+        data = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader with YAML 1.2 booleans and numbers
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(Where(name, row=mark.line + 1 if mark else None),

@@ -109,9 +109,9 @@ def index_sources(sources: list[Source], ctx: BuildContext) -> int:
     CTID is scoped by its owner's CTID, which an owner written as an organization's External Identifier
     (in any file of the conversion) only has once the organization is registered."""
     total, later = 0, []
-    without_orgs = [s for s in sources if s.record_kind is not None and s.record_kind != ORGANIZATION]
+    without_orgs = [s for s in sources if s.record_kind not in (None, ORGANIZATION)]
     for source in sources:
-        if source in without_orgs:
+        if source.record_kind not in (None, ORGANIZATION):
             continue  # a table of credentials or courses: read once, after every organization
         for item in source.items(index_only=True):
             if isinstance(item, Record) and item.kind == ORGANIZATION:

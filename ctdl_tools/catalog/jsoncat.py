@@ -119,8 +119,9 @@ def _language_map(value: dict[str, Any]) -> dict[str, str] | str:
             continue
         if not isinstance(text, str):
             raise ValueError(f"must be text or a language map of texts; {tag!r} is {_json_type(text)}")
-        if CONTROL.search(text) or CONTROL.search(str(tag)):
-            raise ValueError(f"{tag!r}: {control_message(text if CONTROL.search(text) else str(tag))}")
+        bad = next((part for part in (text, str(tag)) if CONTROL.search(part)), None)
+        if bad is not None:
+            raise ValueError(f"{tag!r}: {control_message(bad)}")
         texts[str(tag)] = text
     return texts or ""
 

@@ -191,7 +191,7 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
 def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
     from ctdl_tools.catalog.tabular import open_workbook
 
-    workbook = open_workbook(path)
+    workbook, _ = open_workbook(path)
     try:
         try:
             sheet = workbook[workbook.sheetnames[0]]

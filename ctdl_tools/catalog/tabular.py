@@ -100,30 +100,32 @@ def _csv_table(path: Path) -> Table:
     raise InputError(Where(str(path)), "the file is empty (no header row)")
 
 
-def open_workbook(path: Path) -> Any:
-    """The workbook's computed values (read-only), once its formulas are known to have them; one message for
-    a file that is not a readable workbook."""
+def open_workbook(path: Path) -> tuple[Any, dict[str, SheetXml]]:
+    """The workbook's computed values (read-only), once its formulas are known to have them, and what each
+    sheet's XML says that openpyxl's read-only mode does not (:class:`SheetXml`); one message for a file that
+    is not a readable workbook."""
     import openpyxl  # imported here: only workbooks pay for it
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
         raise InputError(Where(str(path)), f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+    sheets = {sheet: _scan_sheet(path, workbook[sheet]) for sheet in workbook.sheetnames}
     try:
-        refuse_uncomputed_formulas(path, workbook)
+        refuse_uncomputed_formulas(path, workbook, sheets)
     except InputError:
         workbook.close()
         raise
-    return workbook
+    return workbook, sheets
 
 
 def _xlsx_tables(path: Path) -> list[Table]:
-    workbook = open_workbook(path)
+    workbook, sheets = open_workbook(path)
     tables = []
     for sheet in workbook.sheetnames:
         table = _sheet_table(path, sheet, _sheet_rows_factory(path, sheet))
         if table is not None:
-            table.merged = [m for m in _merged_ranges(path, workbook[sheet]) if m[1] > table.header_row]
+            table.merged = [m for m in sheets[sheet].merged if m[1] > table.header_row]
             tables.append(table)
     workbook.close()
     if not tables:
@@ -132,93 +134,78 @@ def _xlsx_tables(path: Path) -> list[Table]:
     return tables
 
 
-def refuse_uncomputed_formulas(path: Path, computed: Any) -> None:
-    """InputError at the first formula cell that has no computed value. A workbook written by a script
-    (openpyxl, CE's own pipelines) stores formulas without their results, and reading values only, such a
-    cell was silently empty: a credential lost its name or price with no word. Costs a second read only
-    for workbooks that have formulas at all."""
+@dataclass
+class SheetXml:
+    """What one read of a sheet's XML says: whether it holds formulas, the cells whose formula result is
+    typed (``t="str"`` …), and its merged cells that span rows."""
+
+    formulas: bool = False
+    typed: set[str] = field(default_factory=set)
+    merged: list[tuple[str, int, int]] = field(default_factory=list)  # (range, first row, last row)
+
+
+_FORMULA = re.compile(rb"<f[\s>/]")
+_CELL_TAG = re.compile(rb"<c\b([^>]*)>")
+_CELL_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
+_TYPED = re.compile(rb'\bt="(?:str|s|inlineStr|e|b)"')
+_MERGE = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
+
+
+def _scan_sheet(path: Path, sheet: Any) -> SheetXml:
+    """The sheet's XML read once (read-only openpyxl gives neither formulas beside values nor merged cells).
+
+    * typed results: an empty text result is stored like no result at all, and only ``t="str"`` (``s``,
+      ``inlineStr``, ``e``, ``b``) tells them apart: Excel and LibreOffice write it, openpyxl and scripts do not;
+    * merged cells hold their value in their first cell only, so the rows below read it as empty (an Owned By
+      merged over two records left the second with none, silently).
+    Unreadable XML says nothing (openpyxl read the workbook; the reading that follows finds any damage)."""
     import zipfile
 
-    import openpyxl
-
+    part = getattr(sheet, "_worksheet_path", None)
+    if not part:
+        return SheetXml()
     try:
         with zipfile.ZipFile(path) as archive:
-            has_formulas = any(b"<f" in archive.read(name) for name in archive.namelist()
-                               if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+            xml = archive.read(part.lstrip("/"))
     except (OSError, zipfile.BadZipFile, KeyError):
-        return  # openpyxl read it; leave any damage to the reading that follows
-    if not has_formulas:
+        return SheetXml()
+    scan = SheetXml(formulas=_FORMULA.search(xml) is not None)
+    if scan.formulas:
+        for tag in _CELL_TAG.finditer(xml):
+            ref = _CELL_REF.search(tag.group(1))
+            if ref and _TYPED.search(tag.group(1)):
+                scan.typed.add(ref.group(1).decode())
+    for match in _MERGE.finditer(xml):
+        first, last = int(match.group(2)), int(match.group(4))
+        if last > first:
+            scan.merged.append((f"{match.group(1).decode()}{first}:{match.group(3).decode()}{last}", first, last))
+    return scan
+
+
+def refuse_uncomputed_formulas(path: Path, computed: Any, sheets: dict[str, SheetXml]) -> None:
+    """InputError at the first formula cell that has no computed value. A workbook written by a script
+    (openpyxl, CE's own pipelines) stores formulas without their results, and reading values only, such a
+    cell was silently empty: a credential lost its name or price with no word. Costs a second read of the
+    sheets that have formulas, only."""
+    with_formulas = [sheet for sheet in computed.sheetnames if sheets[sheet].formulas]
+    if not with_formulas:
         return
+    import openpyxl
+
     formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
-        for sheet in formulas.sheetnames:
-            typed: set[str] | None = None  # read once per sheet, when a cell needs it
+        for sheet in with_formulas:
             rows = zip(formulas[sheet].iter_rows(), computed[sheet].iter_rows(values_only=True), strict=False)
             for cells, values in rows:
                 for cell, value in zip(cells, values, strict=False):
-                    if value is None and isinstance(cell.value, str) and cell.value.startswith("="):
-                        typed = _typed_results(path, formulas[sheet]) if typed is None else typed
-                        if not typed or cell.coordinate in typed:  # not read (empty): never refuse wrongly
-                            continue
+                    if (value is None and isinstance(cell.value, str) and cell.value.startswith("=")
+                            and cell.coordinate not in sheets[sheet].typed):
                         raise InputError(Where(str(path)), f"sheet {sheet!r}, cell {cell.coordinate}: the formula "
                                          f"{cell.value[:60]!r} has no computed value (the workbook was saved by a "
                                          "program that does not compute formulas): open and save it in Excel or "
                                          "LibreOffice, or type the values")
     finally:
         formulas.close()
-
-
-_CELL_TAG = re.compile(rb"<c\b([^>]*)>")
-_CELL_REF = re.compile(rb'\br="([A-Z]+[0-9]+)"')
-_TYPED = re.compile(rb'\bt="(?:str|s|inlineStr|e|b)"')
-
-
-def _typed_results(path: Path, sheet: Any) -> set[str]:
-    """The cells whose XML says their result is text, a boolean or an error (``t="str"`` …): an empty text
-    result is stored like no result at all, and only this attribute tells them apart (Excel and LibreOffice
-    write it; openpyxl and scripts do not). Read once per sheet; an empty set when the XML cannot be read."""
-    import zipfile
-
-    part = getattr(sheet, "_worksheet_path", None)
-    try:
-        if not part:
-            raise KeyError(part)
-        with zipfile.ZipFile(path) as archive:
-            xml = archive.read(part.lstrip("/"))
-    except (OSError, zipfile.BadZipFile, KeyError):
-        return set()
-    typed = {"*"}  # read: not empty even when no cell is typed
-    for tag in _CELL_TAG.finditer(xml):
-        ref = _CELL_REF.search(tag.group(1))
-        if ref and _TYPED.search(tag.group(1)):
-            typed.add(ref.group(1).decode())
-    return typed
-
-
-_MERGE = re.compile(rb'<mergeCell\b[^>]*\bref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
-
-
-def _merged_ranges(path: Path, sheet: Any) -> list[tuple[str, int, int]]:
-    """(range, first row, last row) of the sheet's merged cells that span rows: a merged cell holds its value
-    in its first cell only, so the rows below read it as empty (an Owned By merged over two records left
-    the second with none, silently). Read from the sheet's XML: read-only openpyxl does not give them."""
-    import zipfile
-
-    part = getattr(sheet, "_worksheet_path", None)
-    if not part:
-        return []
-    try:
-        with zipfile.ZipFile(path) as archive:
-            xml = archive.read(part.lstrip("/"))
-    except (OSError, zipfile.BadZipFile, KeyError):
-        return []
-    found = []
-    for match in _MERGE.finditer(xml):
-        first, last = int(match.group(2)), int(match.group(4))
-        if last > first:
-            ref = f"{match.group(1).decode()}{first}:{match.group(3).decode()}{last}"
-            found.append((ref, first, last))
-    return found
 
 
 def first_sheet_header(path: Path) -> list[str]:

@@ -27,7 +27,7 @@ from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri, is_ctid
 from ctdl_tools.ler.formats import Credential
 from ctdl_tools.ler.index import Entry, Index, IndexUnavailable, RegistryIndex, normalize_name
 from ctdl_tools.ler.jws import parse_jws
-from ctdl_tools.ler.match import ce_url_ctid, hides_host, is_ce_host, looks_like_ce_host, url_parts
+from ctdl_tools.ler.match import ce_url, ce_url_ctid, is_ce_host, misleading, url_parts
 from ctdl_tools.vocab import vocabulary
 
 OK, WARNING, FAILED = "ok", "warning", "failed"
@@ -132,11 +132,7 @@ def _is_registry_link(node: dict[str, Any]) -> bool:
         return False
     code = node.get("targetCode")
     return (node.get("targetType") in CE_TARGET_TYPES or (isinstance(code, str) and is_ctid(code.strip().lower()))
-            or _ce_host(node.get("targetUrl")))
-
-
-def _ce_host(url: Any) -> bool:
-    return is_ce_host(url_parts(url)[1])
+            or ce_url(node.get("targetUrl")))
 
 
 # =========================================================================================== checking
@@ -207,7 +203,7 @@ def _link_ctid(result: LinkCheck, code: Any, url: Any) -> str | None:
     if ctid is None:
         result.fail("no CTID: neither targetCode nor targetUrl names one" + (
             " (a Credential Finder URL with a Finder-internal number cannot be resolved; give the CTID)"
-            if _ce_host(url) else ""))
+            if ce_url(url) else ""))
         return None
     _check_url(result, url, ctid)
     return ctid
@@ -217,14 +213,9 @@ def _check_url(result: LinkCheck, url: Any, ctid: str) -> None:
     """Another web page is the issuer's choice (a warning); a link that is no web address, or that imitates
     Credential Engine's hosts, misleads whoever follows it (a failure)."""
     scheme, host = url_parts(url)
-    if isinstance(url, str) and url.strip() and scheme not in ("http", "https"):
-        result.fail(f"targetUrl {url!r} is not a web address (http or https)")
-    elif hides_host(url):
-        result.fail(f"targetUrl {url!r} hides its host behind a user name part or a backslash: it does not "
-                    "lead where it seems to")
-    elif looks_like_ce_host(host):
-        result.fail(f"targetUrl {url!r} imitates a Credential Engine address: its host {host} is not Credential "
-                    "Engine's")
+    why = misleading(url)
+    if why:
+        result.fail(f"targetUrl {url!r} {why}")
     elif not (scheme == "https" and is_ce_host(host, ("credentialengineregistry.org",))
               and ctid_in_uri(url) == ctid and "/resources/" in url):
         result.warn(f"targetUrl {url!r} is not the registry resource URI of {ctid} "

@@ -21,10 +21,8 @@ from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, Inp
 
 
 def _fail(exc: Exception) -> None:
-    from ctdl_tools.ler.outputs import printable
-
     # The message may quote the credential (a JSON path, a member name): never raw control characters.
-    click.echo(printable(f"error: {exc}"), err=True)
+    click.echo(_printable([f"error: {exc}"]), err=True)
     sys.exit(EXIT_INPUT_ERROR)
 
 

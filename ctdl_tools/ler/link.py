@@ -62,13 +62,11 @@ from ctdl_tools.ler.match import (
     Match,
     Subject,
     alignment_ctid,
+    ce_url,
     ce_url_ctid,
-    hides_host,
-    is_ce_host,
-    looks_like_ce_host,
     match_subject,
+    misleading,
     subjects,
-    url_parts,
     web_url,
 )
 from ctdl_tools.ler.multibase import b64url_encode
@@ -568,21 +566,16 @@ def modernise(alignment: Any, entry: Entry, ob2: bool) -> Any:
     if not updated.get("targetCode"):
         updated["targetCode"] = entry.ctid
     url = updated.get("targetUrl")
-    if url != entry.uri and (not url or _misleading(url) or (_ce_host(url) and ce_url_ctid(url) in (None, entry.ctid))):
+    if url != entry.uri and (not url or _misleading(url) or (ce_url(url) and ce_url_ctid(url) in (None, entry.ctid))):
         updated["targetUrl"] = entry.uri  # a Finder page (by CTID or Finder-internal number) for this CTID
     if not updated.get("targetName"):
         updated["targetName"] = entry.name or entry.ctid
     return updated
 
 
-def _ce_host(url: Any) -> bool:
-    return is_ce_host(url_parts(url)[1])
-
-
 def _misleading(url: Any) -> bool:
-    """No web address (``javascript:``…), a host imitating Credential Engine's, or one hidden behind a
-    user-info part: `check` fails such links."""
-    return not web_url(url) or looks_like_ce_host(url_parts(url)[1]) or hides_host(url)
+    """No clickable web address, or one `check` fails (:func:`match.misleading`)."""
+    return not web_url(url) or misleading(url) is not None
 
 
 # =========================================================================================== re-sign

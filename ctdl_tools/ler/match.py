@@ -279,6 +279,24 @@ def looks_like_ce_host(host: str) -> bool:
     return not is_ce_host(host) and any(stem in host for stem in _CE_STEMS)
 
 
+def ce_url(url: Any) -> bool:
+    """A URL on one of Credential Engine's hosts (the registry, the Finder)."""
+    return is_ce_host(url_parts(url)[1])
+
+
+def misleading(url: Any) -> str | None:
+    """Why a link misleads whoever follows it (no web address, a hidden host, a host imitating Credential
+    Engine's), or None: `check` fails such links and `link` replaces them."""
+    scheme, host = url_parts(url)
+    if isinstance(url, str) and url.strip() and scheme not in ("http", "https"):
+        return "is not a web address (http or https)"
+    if hides_host(url):
+        return "hides its host behind a user name part or a backslash: it does not lead where it seems to"
+    if looks_like_ce_host(host):
+        return f"imitates a Credential Engine address: its host {host} is not Credential Engine's"
+    return None
+
+
 def ce_url_ctid(url: Any) -> str | None:
     """The CTID in a registry or Credential Finder URL (any of their URL forms); None for other hosts."""
     scheme, host = url_parts(url)

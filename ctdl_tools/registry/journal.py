@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ctdl_tools.ctdl_files import is_utf8
 from ctdl_tools.errors import InputError, Where
 
 PENDING, PUBLISHED, FAILED, DELETED = "pending", "published", "failed", "deleted"
@@ -71,13 +72,7 @@ _BYTES = "\x00bytes:"
 
 
 def _stored_path(path: str | None) -> str | None:
-    if path is None or path.isascii():
-        return path
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return _BYTES + os.fsencode(path).hex()
-    return path
+    return path if path is None or is_utf8(path) else _BYTES + os.fsencode(path).hex()
 
 
 def _loaded(entry: Entry) -> Entry:

@@ -760,15 +760,15 @@ def _input_bytes(items: list) -> int:
 
 def _die_with_parent(parent: int) -> None:
     """Ask Linux to kill this worker when its parent dies (SIGTERM, a `timeout`, kill -9): a worker blocked
-    on its pipe would otherwise live on, adopted by init, and keep open the pipe the command wrote to (a
-    `ctdl validate … | wc` never ended). Elsewhere the parent's pipe closing ends the worker's wait."""
+    on its pipe would otherwise live on, adopted by init (its siblings hold copies of the parent's ends, so
+    the pipe never closes), and keep open the pipe the command wrote to (a `ctdl validate … | wc` never
+    ended). Where there is no prctl (not Linux), nothing is asked."""
     import ctypes
-    import ctypes.util
     import signal
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        # The process's own symbols: libc is linked in (find_library would run ldconfig in every worker).
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
     if os.getppid() != parent:  # the parent died before the request was made

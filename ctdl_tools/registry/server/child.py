@@ -56,12 +56,18 @@ class ChildRegistry:
             timer.cancel()
         if not line.startswith("http://"):
             self.stop(keep_errors=True)
-            self._errors.seek(0)
-            said = [line[7:] for line in self._errors.read().decode("utf-8", "replace").splitlines()
-                    if line.startswith("error: ")]
+            said, _ = self._stderr()
             self._errors.close()
             raise RuntimeError(said[-1] if said else "the child process gave no address")
         return line
+
+    def _stderr(self) -> tuple[list[str], list[str]]:
+        """(its own "error: …" messages, every non-empty line) of what the child wrote to stderr so far."""
+        self._errors.seek(0)
+        lines = [line.strip() for line in self._errors.read().decode("utf-8", "replace").splitlines()]
+        self._errors.seek(0, os.SEEK_END)
+        lines = [line for line in lines if line]
+        return [line[7:] for line in lines if line.startswith("error: ")], lines
 
     def exited(self) -> str | None:
         """Why the child is gone, if it is ("exited with code 1 (<its last stderr line>)"); None while it
@@ -73,12 +79,9 @@ class ChildRegistry:
         how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
         last = ""
         if not self._errors.closed:
-            self._errors.seek(0)
-            lines = [line.strip() for line in self._errors.read().decode("utf-8", "replace").splitlines()]
-            self._errors.seek(0, os.SEEK_END)
             # Its own "error: …" lines, or a traceback's last line; not its start-up notes.
-            said = [line[7:] for line in lines if line.startswith("error: ")]
-            crashed = [line for line in lines if line] if any(line.startswith("Traceback") for line in lines) else []
+            said, lines = self._stderr()
+            crashed = lines if any(line.startswith("Traceback") for line in lines) else []
             last = (said or crashed or [""])[-1]
         return f"the local registry's process {how}" + (f" ({last})" if last else "")
 

@@ -14,7 +14,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.validate.result import INFO, SEVERITIES, VIOLATION, WARNING, Finding, Record, Report, Rule
+from ctdl_tools.validate.result import (
+    INFO,
+    SEVERITIES,
+    SEVERITY_RANK,
+    VIOLATION,
+    WARNING,
+    Finding,
+    Record,
+    Report,
+    Rule,
+)
 from ctdl_tools.validate.rules import UNREADABLE_RULES
 
 FAIL_ON = ("violation", "warning")
@@ -219,6 +229,15 @@ def _about_file(finding: Finding) -> bool:
     if wrappers == len(tokens):  # the document itself, as the empty pointer is for a file of one document
         return True
     return tokens[wrappers].startswith("@") and record_pointer(finding.pointer) == document
+
+
+def most_severe(findings: list[Finding], limit: int) -> list[Finding]:
+    """At most ``limit`` findings (0: all), for a report that cannot list them all: every Violation first,
+    then Warnings, then Infos, each in report order; listed in report order."""
+    if not limit or len(findings) <= limit:
+        return findings
+    chosen = sorted(range(len(findings)), key=lambda i: (SEVERITY_RANK.get(findings[i].severity, 9), i))[:limit]
+    return [findings[i] for i in sorted(chosen)]
 
 
 def rule_of(report: Report, finding: Finding) -> Rule:

@@ -19,6 +19,7 @@ from ctdl_tools.validate.reporters.common import (
     display_path,
     failed,
     fired_rules,
+    most_severe,
     totals,
     verdict,
 )
@@ -68,13 +69,7 @@ def context(report: Report, options: Options) -> dict[str, Any]:
 def _listing(report: Report, options: Options) -> dict[str, Any]:
     """The rows the page lists: every finding, or past MAX_ROWS every Violation first, then Warnings, then
     Infos as room allows (in report order); the rule table and the totals still count them all."""
-    listed = report.findings
-    if len(listed) > MAX_ROWS:
-        keep: set[int] = set()
-        for sev in SEVERITIES:
-            room = MAX_ROWS - len(keep)
-            keep.update([i for i, f in enumerate(report.findings) if f.severity == sev][:room])
-        listed = [f for i, f in enumerate(report.findings) if i in keep]
+    listed = most_severe(report.findings, MAX_ROWS)
     counted = Counter(f.severity for f in listed)
     return {"rows": _rows(listed, report, options), "capped": len(listed) < len(report.findings),
             "total": len(report.findings), "listed": {sev: counted.get(sev, 0) for sev in SEVERITIES},

@@ -25,7 +25,7 @@ from urllib.parse import quote
 import orjson
 
 from ctdl_tools import __version__
-from ctdl_tools.validate.reporters.common import Options, display_path, fired_rules, rule_of
+from ctdl_tools.validate.reporters.common import Options, display_path, fired_rules, most_severe, rule_of
 from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report, Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -58,16 +58,6 @@ def as_dict(report: Report, options: Options) -> dict[str, Any]:
         run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [
             {"level": "warning", "message": {"text": omitted_note(report, len(listed))}}]}]
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-
-
-def most_severe(findings: list[Finding], limit: int) -> list[Finding]:
-    """At most ``limit`` findings (0: all): every Violation first, then Warnings, then Infos, each in report
-    order; listed in report order."""
-    if not limit or len(findings) <= limit:
-        return findings
-    rank = {VIOLATION: 0, WARNING: 1, INFO: 2}
-    chosen = sorted(range(len(findings)), key=lambda i: (rank.get(findings[i].severity, 3), i))[:limit]
-    return [findings[i] for i in sorted(chosen)]
 
 
 def omitted_note(report: Report, listed: int) -> str:
