@@ -23,6 +23,7 @@ from ctdl_tools.errors import InputError
 from ctdl_tools.registry import config, gate, publish
 from ctdl_tools.registry.client import RetryPolicy, assistant_entity, error_text, retry_after
 from ctdl_tools.registry.commands import fetch_command, publish_command, status_command, unpublish_command
+from ctdl_tools.registry.journal import Journal
 from ctdl_tools.registry.progress import TerminalProgress
 from ctdl_tools.registry.publish import canonical_digest, publishing_org, shape_problems
 from tests.conftest import DATA
@@ -673,3 +674,40 @@ def test_unpublish_without_a_journal_here_starts_none(tmp_path: Path, fake: tupl
                    tmp_path / "out" / ".ctdl" / "journal.sqlite")
     assert recorded.exit_code == 0 and "no publish journal" not in recorded.stderr
     assert journal_rows(tmp_path / "out" / ".ctdl" / "journal.sqlite")[ctid_for(1)][0] == "deleted"
+
+
+def test_a_journal_in_use_by_another_run_stops_the_second_before_it_sends(tmp_path: Path,
+                                                                          fake: tuple[FakeRegistry, str]) -> None:
+    # Noticed in acceptance testing: two runs of one folder at once (a CI job triggered twice) both found
+    # every record new and both sent it all. The second now stops at once, naming the run that holds it.
+    registry, url = fake
+    write_documents(tmp_path / "out", 2)
+    journal = tmp_path / "out" / ".ctdl" / "journal.sqlite"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from ctdl_tools.registry.journal import Journal; j = Journal(Path(sys.argv[1])); "
+         "print('held', flush=True); time.sleep(60)", str(journal)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        busy = run(publish_command, tmp_path / "out", "--registry", url)
+        assert busy.exit_code == 2, busy.output
+        assert f"another ctdl publish or unpublish is using this journal (process {holder.pid})" in busy.stderr
+        assert str(journal) in busy.stderr and "Traceback" not in busy.output
+        assert registry.documents == {}
+        gone = run(unpublish_command, ctid_for(0), "--registry", url, "--journal", journal)
+        assert gone.exit_code == 2 and "another ctdl publish" in gone.stderr
+    finally:
+        holder.kill()  # the system releases its lock however it ends
+        holder.wait()
+    done = run(publish_command, tmp_path / "out", "--registry", url)
+    assert done.exit_code == 0 and len(registry.documents) == 2
+    # A dry run only reads the journal: it never waits for, or stops, a run in progress.
+    with Journal(journal):
+        assert run(publish_command, tmp_path / "out", "--registry", url, "--dry-run").exit_code == 0
+
+
+def test_a_run_without_a_journal_keeps_its_marks_in_memory() -> None:
+    scratch = Journal(None)
+    with scratch:
+        scratch.mark_deleted("target", ctid_for(0))
+        assert scratch.path is None and scratch.entries("target")[ctid_for(0)].status == "deleted"

@@ -152,23 +152,13 @@ def publish_command(inputs: tuple[Path, ...], fmt: str, force: bool, dry_run: bo
 @_guarded
 def unpublish_command(ctids: tuple[str, ...], fmt: str, **cli: Any) -> None:
     """Delete records (by CTID) from a registry; the journal marks them deleted."""
-    import tempfile
-
     from ctdl_tools.registry import publish
 
-    options = _options(None, **cli)
-    if options.settings.journal is None and not options.journal.exists():
-        # No journal named and none here: do not start one in the working directory (the journal the
-        # records were published with, beside their files, would never hear of the deletion).
-        with tempfile.TemporaryDirectory() as scratch:
-            default, options.journal = options.journal, Path(scratch) / "journal.sqlite"
-            summary = publish.unpublish(ctids, options, TerminalProgress("deleting"))
-        if fmt == "text":
-            click.echo(f"note: no publish journal at {default}: the deletion is recorded in none. Pass --journal "
-                       "(the .ctdl/journal.sqlite beside what you published) to record it there; `ctdl publish "
-                       "--resend` sends deleted records again.", err=True)
-    else:
-        summary = publish.unpublish(ctids, options, TerminalProgress("deleting"))
+    summary = publish.unpublish(ctids, _options(None, **cli), TerminalProgress("deleting"))
+    if summary.unrecorded is not None and fmt == "text":
+        click.echo(f"note: no publish journal at {summary.unrecorded}: the deletion is recorded in none. Pass "
+                   "--journal (the .ctdl/journal.sqlite beside what you published) to record it there; `ctdl "
+                   "publish --resend` sends deleted records again.", err=True)
     _report(summary, fmt, ("deleted", "failed"))
     sys.exit(summary.exit_code)
 

@@ -7,6 +7,10 @@ next time, which is safe because the registry updates by ``@id``.
 
 ``synchronous=NORMAL`` in WAL mode survives a killed process (committed transactions are in the WAL
 file); only a power cut can lose the last commits, and a lost ``published`` mark costs one re-publish.
+
+A journal open for writing is held by one run at a time (an advisory lock on ``<journal>.lock``, released
+by the system when the process ends, however it ends): two runs of one folder at once would both find
+every record new and both send it all (a CI job triggered twice). The second one stops before it sends.
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ from pathlib import Path
 
 from ctdl_tools.ctdl_files import is_utf8
 from ctdl_tools.errors import InputError, Where
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; runs are not kept apart there
+    fcntl = None  # type: ignore[assignment]
 
 PENDING, PUBLISHED, FAILED, DELETED = "pending", "published", "failed", "deleted"
 STATUSES = (PENDING, PUBLISHED, FAILED, DELETED)
@@ -84,12 +93,26 @@ def _loaded(entry: Entry) -> Entry:
 class Journal:
     """Used from one thread (the publisher's coordinator); workers never touch it."""
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path | None, *, readonly: bool = False) -> None:
+        """``path`` None: a journal that keeps nothing past the run (in memory)."""
         self.path = path
+        self._lock: int | None = None
         try:
+            if path is None:
+                self.db = sqlite3.connect(":memory:", isolation_level=None)
+                self.db.executescript(_SCHEMA)
+                self._select = ", ".join(_COLUMNS)
+                return
+            if not readonly:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._lock = _hold(path)
             self._open(path, readonly)
         except (OSError, sqlite3.Error) as exc:  # a folder that is a file, a file that is not a database
+            self.close()
             raise InputError(Where(str(path)), f"cannot open the publish journal: {exc}") from None
+        except InputError:
+            self.close()
+            raise
 
     def _open(self, path: Path, readonly: bool) -> None:
         if readonly:
@@ -100,7 +123,6 @@ class Journal:
             mode = "mode=ro" if wal.exists() else "immutable=1"
             self.db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -122,7 +144,11 @@ class Journal:
         return cls(path, readonly=True) if path.is_file() else None
 
     def close(self) -> None:
-        self.db.close()
+        if getattr(self, "db", None) is not None:
+            self.db.close()
+        if self._lock is not None:
+            os.close(self._lock)  # releases the lock
+            self._lock = None
 
     def __enter__(self) -> Journal:
         return self
@@ -180,3 +206,25 @@ class Journal:
         """A failed unpublish: keep the status, remember why."""
         self.db.execute("UPDATE records SET last_error = ?, updated_at = ? WHERE target = ? AND ctid = ?",
                         (error, _now(), target, ctid))
+
+
+def _hold(path: Path) -> int | None:
+    """The journal's run lock, taken without waiting; another run holding it is an InputError naming it."""
+    if fcntl is None:
+        return None
+    lock = path.with_name(path.name + ".lock")
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(descriptor, 32).decode("ascii", "replace").strip()
+        os.close(descriptor)
+        by = f" (process {holder})" if holder.isdigit() else ""
+        raise InputError(Where(str(path)), f"another ctdl publish or unpublish is using this journal{by}; "
+                                           "run again when it has finished") from None
+    except OSError:
+        os.close(descriptor)
+        raise
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+    return descriptor

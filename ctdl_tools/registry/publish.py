@@ -191,20 +191,19 @@ def _parsed(path: Path, data: bytes, file_digest: str, org_override: str | None,
         item.messages = ["no-publisher: no ceterms:ownedBy/offeredBy (or ceasn:publisher) organization CTID; "
                          "add one or pass --org"]
         return item
-    item.action = _classify(item, entries.get(item.ctid))
-    if item.action == UNCHANGED and resend:
-        item.action = UPDATED  # sent again as it is; the registry answers "unchanged" if it still has it
+    item.action = _classify(item, entries.get(item.ctid), resend)
     if item.action == UNCHANGED:
         item.document = None  # not needed any more: free the memory
     return item
 
 
-def _classify(item: Item, entry: Entry | None) -> str:
-    """new / updated / unchanged against what the journal says this target confirmed."""
+def _classify(item: Item, entry: Entry | None, resend: bool = False) -> str:
+    """new / updated / unchanged against what the journal says this target confirmed. With ``resend`` an
+    unchanged record is sent again as it is (the registry answers "unchanged" if it still has it)."""
     if entry is None or entry.status == DELETED or entry.published_digest is None:
         return NEW
     if entry.status == PUBLISHED and entry.published_digest == item.digest:
-        return UNCHANGED
+        return UPDATED if resend else UNCHANGED
     return UPDATED
 
 
@@ -275,6 +274,7 @@ class Summary:
     fatal: str | None = None  # a problem that stopped the whole run (rejected API key): exit 2
     stopped: str | None = None  # the run gave up early (registry unreachable): exit 1
     validated: bool | None = None
+    unrecorded: Path | None = None  # unpublish without a journal: the one it looked for
 
     @property
     def counts(self) -> Counter[str]:
@@ -563,8 +563,12 @@ def unpublish(ctid_args: Iterable[str], options: Options, reporter: Reporter | N
     options.require_key()
     summary = Summary("unpublish", target)
     cancel = threading.Event()
-    with Journal(options.journal) as journal, connect(options, cancel, _orgs_for(journal, target, ctids,
-                                                                                  options)) as api:
+    # No journal named and none where it would be: do not start one in the working directory (the journal
+    # the records were published with, beside their files, would never hear of the deletion).
+    unrecorded = options.settings.journal is None and not options.journal.exists()
+    summary.unrecorded = options.journal if unrecorded else None
+    with Journal(None if unrecorded else options.journal) as journal, connect(
+            options, cancel, _orgs_for(journal, target, ctids, options)) as api:
         entries = journal.entries(target)
         reporter.start(len(ctids))
         pool = Pool(options.settings.concurrency)
