@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from ctdl_tools.errors import InputError, Where
+from ctdl_tools.jsonscan import pointer_tokens, repeated_members
 
 
 def read_bytes(path: Path | str, max_bytes: int | None = None) -> bytes:
@@ -167,11 +168,18 @@ def _problem(text: str, pattern: re.Pattern[str], message: str) -> JsonProblem:
     return JsonProblem(message.replace(" {where}", ""))
 
 
-def parse_json(text: str, name: str) -> Any:
+def parse_json(text: str, name: str, *, repeats: bool = False) -> Any:
+    """The JSON value of an input file, or one InputError naming the place of what is wrong with it.
+
+    A member name an object gives twice is refused (``repeats=True`` keeps the last value, as json.loads
+    does, for callers that report repeats themselves): the earlier value would be lost without a word,
+    and which one a JSON reader keeps differs between readers (RFC 8259 §4)."""
     try:
-        data = loads(text)
+        data, repeated = (loads(text), False) if repeats else loads_noting_repeats(text)
     except JsonProblem as problem:
         raise InputError(Where(name), problem.located) from None
+    if repeated:
+        raise _repeat_error(text, name, data)
     lone = unpaired_surrogate(text)
     if lone is not None:
         raise InputError(Where(name), lone.message)
@@ -181,6 +189,22 @@ def parse_json(text: str, name: str) -> Any:
         raise InputError(Where(name, path=json_path(deep)), too_deep_message()
                          + (f" (at line {place[0]}, column {place[1]})" if place else ""))
     return data
+
+
+def _repeat_error(text: str, name: str, data: Any) -> InputError:
+    pointer, key, line = repeated_members(text)[0]
+    steps: list[str | int] = []
+    node = data
+    for token in pointer_tokens(pointer):  # a pointer token is an index where the value is an array
+        if isinstance(node, list) and token.isdigit():
+            steps.append(int(token))
+            node = node[int(token)] if int(token) < len(node) else None
+        else:
+            steps.append(token)
+            node = node.get(token) if isinstance(node, dict) else None
+    return InputError(Where(name, path=json_path(steps)), f"{key!r} is given twice in one object (line {line}): "
+                      "only the last value would be read and the first lost; give the name once (a list for "
+                      "several values)")
 
 
 # How deep JSON may nest where ctdl_tools reads it. CTDL documents, catalogs and credentials nest about a dozen
@@ -292,7 +316,21 @@ def _yaml_loader() -> type:
     import yaml
 
     class Yaml12Loader(yaml.SafeLoader):
-        pass
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+            # PyYAML keeps the last value of a repeated key without a word (YAML 1.2 says keys are unique).
+            seen: set = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # `<<: *base`: keys given here override the merged ones, as YAML means
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int, float, bool)):
+                    continue  # unhashable: PyYAML refuses it itself
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"{key!r} is given twice in one mapping: only the last value would be read",
+                        key_node.start_mark)
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
 
     replaced = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
     Yaml12Loader.yaml_implicit_resolvers = {

@@ -152,3 +152,25 @@ def test_yaml_numbers_are_only_plain_decimals() -> None:
     data = parse_yaml("a: 0123\nb: 1:30\nc: 0x1F\nd: 1_000\ne: 12\nf: 1.5\ng: -3\nh: 1e3\ni: on\n", "x.yaml")
     assert data == {"a": "0123", "b": "1:30", "c": "0x1F", "d": "1_000", "e": 12, "f": 1.5, "g": -3, "h": 1000.0,
                     "i": "on"}
+
+
+def test_a_name_given_twice_is_refused_where_it_is(tmp_path: Path) -> None:
+    # Noticed in acceptance testing: convert kept the last of a repeated member name without a word (a catalog
+    # merged by hand lost the first Description); ctdl validate and ler already refused such files.
+    (tmp_path / "c.json").write_text('{"organizations": [{"Name": "A College",\n'
+                                     ' "Name": "B", "Webpage": "https://a.example"}]}')
+    code, _, err = run("convert", str(tmp_path / "c.json"), "-o", str(tmp_path / "out"))
+    assert code == 2 and "Traceback" not in err
+    assert "c.json, $.organizations[0].Name: 'Name' is given twice in one object (line 2)" in err
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "c.yaml").write_text("organizations:\n  - Name: A College\n    Name: B\n")
+    code, _, err = run("convert", str(tmp_path / "c.yaml"), "-o", str(tmp_path / "out"))
+    assert code == 2 and "c.yaml, row 3: invalid YAML: 'Name' is given twice in one mapping" in err
+    # YAML's merge keys are not repeats: a key given beside `<<: *base` overrides the merged one.
+    (tmp_path / "m.yaml").write_text(
+        "organizations:\n  - &base\n    Name: A College\n    Webpage: https://a.example\n"
+        "    Description: A community college in the sample state, for tests.\n"
+        f"    CTID: {OWNER}\n  - <<: *base\n    Name: B College\n"
+        "    CTID: ce-3c2b0a6e-5d0c-4b1e-9a6f-2f1d7e0c9b11\n")
+    code, _, err = run("convert", str(tmp_path / "m.yaml"), "-o", str(tmp_path / "merged"))
+    assert code == 0 and len(list((tmp_path / "merged").iterdir())) == 2, err

@@ -77,7 +77,7 @@ PAIRS = st.recursive(st.integers(0, 3) | TRICKY_TEXT,
 @given(PAIRS)
 def test_repeated_names_are_noticed_and_found(value: Any) -> None:
     from ctdl_tools.jsonio import loads_noting_repeats
-    from ctdl_tools.validate.lines import repeated_members
+    from ctdl_tools.jsonscan import repeated_members
 
     text = _text(value)
     data, repeats = loads_noting_repeats(text)
@@ -141,3 +141,26 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path) -> None:
     while len(list(tmp_path.iterdir())) > 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"] and target.read_text() == "old"
+
+
+@settings(max_examples=200, deadline=None)
+@given(PAIRS)
+def test_input_readers_refuse_a_repeated_name_at_its_place(value: Any) -> None:
+    from ctdl_tools.errors import InputError
+    from ctdl_tools.jsonio import parse_json
+    from ctdl_tools.jsonscan import repeated_members
+
+    text = _text(value)
+    found = repeated_members(text)
+    assert parse_json(text, "f.json", repeats=True) == json.loads(text)
+    if not found:
+        assert parse_json(text, "f.json") == json.loads(text)
+        return
+    try:
+        parse_json(text, "f.json")
+    except InputError as error:
+        _, key, line = found[0]
+        assert error.where.path is not None and error.where.path.startswith("$")
+        assert error.message.startswith(f"{key!r} is given twice in one object (line {line})")
+    else:
+        raise AssertionError("a repeated name was read")

@@ -18,8 +18,9 @@ from pyld import jsonld
 from rdflib import Graph, Literal
 from rdflib.compare import isomorphic
 
+from ctdl_tools.jsonscan import escape_pointer
 from ctdl_tools.validate.loader import load_documents
-from ctdl_tools.validate.rdf import Unsupported, convert, escape_pointer, ontology_ntriples
+from ctdl_tools.validate.rdf import Unsupported, convert, ontology_ntriples
 from ctdl_tools.vocab import offline_loader
 
 from .conftest import DATA

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ctdl_tools.jsonio import TooDeep, too_deep, too_deep_message
+from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate import crossref
 from ctdl_tools.validate.engine import Engine, RawResult, compile_engine
 from ctdl_tools.validate.lines import Lines
@@ -36,7 +37,6 @@ from ctdl_tools.validate.rdf import (
     context_tables,
     convert,
     convert_with_pyld,
-    escape_pointer,
     iri_ok,
     is_skolem,
     ontology_triples,
@@ -798,12 +798,8 @@ def _compact(path: str | None) -> str | None:
     return vocabulary().compact(path.strip("<>"))
 
 
-def _tokens(pointer: str) -> list[str]:
-    return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]] if pointer else []
-
-
 def _resolve(data: Any, pointer: str) -> Any:
-    for token in _tokens(pointer):
+    for token in pointer_tokens(pointer):
         if isinstance(data, list):
             data = data[int(token)] if token.isdigit() and int(token) < len(data) else None
         elif isinstance(data, dict):
@@ -820,7 +816,7 @@ def _ctid_at(docs: list[Document], pointer: str) -> str | None:
     if doc is None:
         return None
     inner = pointer[len(doc.base):]
-    tokens = _tokens(inner)
+    tokens = pointer_tokens(inner)
     for n in range(len(tokens), -1, -1):
         node = _resolve(doc.data, "".join(f"/{escape_pointer(t)}" for t in tokens[:n]))
         if isinstance(node, dict) and isinstance(node.get("ceterms:ctid"), str):

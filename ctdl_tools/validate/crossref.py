@@ -14,9 +14,9 @@ from functools import cache
 from typing import Any
 
 from ctdl_tools.jsonio import MAX_DEPTH, TooDeep
+from ctdl_tools.jsonscan import escape_pointer
 from ctdl_tools.validate.loader import GRAPH, Document
 from ctdl_tools.validate.prepass import finding
-from ctdl_tools.validate.rdf import escape_pointer
 from ctdl_tools.validate.result import Finding
 from ctdl_tools.vocab import vocabulary
 

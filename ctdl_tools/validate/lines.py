@@ -9,24 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 from ctdl_tools.jsonio import has_lone_cr, line_column
-
-_TOKEN = re.compile(r'"(?:[^"\\\n\r]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+|\r\n?|\n')  # CR LF, CR, LF: a line
-
-
-def _unescape(token: str) -> str:
-    if "\\" not in token:
-        return token[1:-1]
-    try:
-        return json.loads(token)
-    except ValueError:
-        return token[1:-1]
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1") if "~" in token or "/" in token else token
+from ctdl_tools.jsonscan import escape_pointer, scan
 
 
 def pointer_lines(text: str) -> dict[str, int]:
@@ -36,71 +21,10 @@ def pointer_lines(text: str) -> dict[str, int]:
     back to the enclosing array), which keeps the scan cheap on large files.
     """
     lines: dict[str, int] = {"": 1}
-    for pointer, line, name, _ in _scan(text):
+    for pointer, line, name, _ in scan(text):
         if name is None:
             lines[pointer] = line
     return lines
-
-
-def repeated_members(text: str) -> list[tuple[str, str, int]]:
-    """(pointer of the member, its name, line) for every name an object gives again after its first time,
-    in text order; run only on texts that have repeats (``jsonio.loads_noting_repeats`` says which)."""
-    seen: dict[int, set[str]] = {}
-    found: list[tuple[str, str, int]] = []
-    for pointer, line, name, number in _scan(text):
-        if name is not None:
-            names = seen.setdefault(number, set())
-            if name in names:
-                found.append((pointer, name, line))
-            names.add(name)
-    return found
-
-
-def _scan(text: str) -> Iterator[tuple[str, int, str | None, int]]:
-    """A JSON text's structure, token by token (regular expression; no parse): (pointer, line, None, 0)
-    where a member's value or a container in an array starts, and (pointer of the member, line, its name,
-    number of its object) for each member name. Objects are numbered in text order: a repeated member's
-    value has the same pointer as the first one's."""
-    line = 1
-    objects = 0
-    # Each stack entry: [pointer of the container, is_object, next index, expecting_key, object number]
-    stack: list[list] = []
-    key: str = ""
-    for match in _TOKEN.finditer(text):
-        tok = match.group()
-        first = tok[0]
-        if first == "\n" or first == "\r":
-            line += 1
-        elif first in ",:":
-            continue
-        elif first in "}]":
-            if stack:
-                stack.pop()
-        elif stack and stack[-1][1]:
-            top = stack[-1]
-            if top[3]:  # an object key
-                key = _unescape(tok) if first == '"' else tok
-                top[3] = False
-                yield f"{top[0]}/{_escape(key)}", line, key, top[4]
-                continue
-            top[3] = True
-            pointer = f"{top[0]}/{_escape(key)}"
-            yield pointer, line, None, 0
-            if first == "{" or first == "[":
-                objects += 1
-                stack.append([pointer, first == "{", 0, first == "{", objects])
-        elif stack:  # an array element
-            top = stack[-1]
-            index = top[2]
-            top[2] = index + 1
-            if first == "{" or first == "[":
-                pointer = f"{top[0]}/{index}"
-                yield pointer, line, None, 0
-                objects += 1
-                stack.append([pointer, first == "{", 0, first == "{", objects])
-        elif first == "{" or first == "[":  # the root
-            objects += 1
-            stack.append(["", first == "{", 0, first == "{", objects])
 
 
 def line_of(index: dict[str, int], pointer: str) -> int | None:
@@ -198,7 +122,7 @@ class Lines:
                 if text[i] != ":":
                     raise ValueError("':' expected")
                 i = space.match(text, i + 1).end()  # type: ignore[union-attr]
-                name = _escape(key)
+                name = escape_pointer(key)
             else:
                 name = str(index)
                 index += 1

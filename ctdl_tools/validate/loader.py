@@ -206,7 +206,7 @@ def _file_finding(file: str, rule: str, message: str, line: int | None = None) -
 
 def _repeat_findings(file: str, text: str) -> list[Finding]:
     """JSON-DUPLICATE-KEY for each name an object repeats, at the repeat (the value json.loads kept)."""
-    from ctdl_tools.validate.lines import repeated_members
+    from ctdl_tools.jsonscan import repeated_members
     from ctdl_tools.validate.rules import PYTHON_RULES
 
     citation = PYTHON_RULES["JSON-DUPLICATE-KEY"].citation

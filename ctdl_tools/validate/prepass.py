@@ -11,8 +11,9 @@ import json
 from typing import Any
 
 from ctdl_tools.ctid import ctid_in_uri
+from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate.loader import GRAPH, Document
-from ctdl_tools.validate.rdf import Conversion, escape_pointer, is_bundled
+from ctdl_tools.validate.rdf import Conversion, is_bundled
 from ctdl_tools.validate.result import Finding
 from ctdl_tools.validate.rules import PYTHON_RULES
 
@@ -145,7 +146,7 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
 def property_at(pointer: str) -> str | None:
     """The property a JSON pointer is under: ``/@graph/0/ceterms:estimatedCost/1`` → ceterms:estimatedCost
     (the last member name that is a term: not an array index, keyword or language-map tag)."""
-    for token in reversed(pointer.split("/")[1:]):
+    for token in reversed(pointer_tokens(pointer)):
         if ":" in token and not token.startswith("@"):
-            return token.replace("~1", "/").replace("~0", "~")
+            return token
     return None

@@ -25,6 +25,7 @@ from typing import Any
 
 import pyoxigraph
 
+from ctdl_tools.jsonscan import escape_pointer
 from ctdl_tools.vocab import vocabulary
 from ctdl_tools.vocab.pins import CONTEXT_URLS
 from ctdl_tools.vocab.schema import load_context
@@ -81,12 +82,6 @@ class Conversion:
 def ntriples(triples: Iterable[tuple[str, str, str]]) -> str:
     """N-Triples text of (s, p, o) terms already in N-Triples syntax."""
     return "".join(f"{s} {p} {o} .\n" for s, p, o in triples)
-
-
-def escape_pointer(token: str) -> str:
-    if "~" in token or "/" in token:
-        return token.replace("~", "~0").replace("/", "~1")
-    return token
 
 
 def _escape(text: str) -> str:
