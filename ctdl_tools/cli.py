@@ -51,6 +51,19 @@ class _StageGroup(click.Group):
             self.add_command(_load(_STAGE_COMMANDS[name]), name)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        # Ctrl-C: the shell's convention (128 + SIGINT), not click's "Aborted!" and exit 1, which a script
+        # cannot tell from "records had errors".
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(f"\n{INTERRUPTED}", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+EXIT_INTERRUPTED = 130
+INTERRUPTED = "ctdl: interrupted; files are written whole or not at all, and a publish run resumes where it stopped"
+
 
 @click.group(cls=_StageGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ctdl")
@@ -72,6 +85,9 @@ def entry() -> None:
         main()
     except SystemExit as exc:
         code = _exit_status(exc.code)
+    except KeyboardInterrupt:  # before a command runs (while its modules are imported)
+        print(f"\n{INTERRUPTED}", file=sys.stderr)
+        code = EXIT_INTERRUPTED
     except ImportError as exc:  # stages import their dependencies on first use: a broken install shows here
         print(f"error: a module ctdl_tools needs cannot be imported ({type(exc).__name__}: {exc}); the "
               "installation is incomplete: reinstall it (pip install --force-reinstall ctdl_tools)", file=sys.stderr)
