@@ -351,6 +351,22 @@ def test_an_svg_element_inside_a_comment_is_no_element() -> None:
     assert '<![CDATA[{"b": 2}]]>' in replaced
 
 
+def test_an_svg_comment_never_closed_is_refused(tmp_path: Path) -> None:
+    # Noticed in acceptance testing: after an unclosed "<!--" the rest of the file is comment (an XML parser
+    # refuses the file), yet the credential written after it was read and linked.
+    head = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0">\n'
+    element = '<openbadges:credential><![CDATA[{"x":1}]]></openbadges:credential></svg>'
+    with pytest.raises(baked.BakedError, match=r"the comment \(<!--\) opened on line 2 is never closed"):
+        baked.extract((head + "<!-- about this badge\n" + element).encode())
+    with pytest.raises(baked.BakedError, match=r"CDATA section .* opened on line 1 is never closed"):
+        baked.extract(b'<svg><openbadges:credential><![CDATA[{"x":1}</openbadges:credential></svg>')
+    source = tmp_path / "badge.svg"
+    source.write_text(head + "<!-- about this badge\n" + element)
+    result = cli("check", source)
+    assert result.exit_code == 2 and "badge.svg" in result.stderr and "never closed" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_show_escapes_terminal_control_characters(tmp_path: Path) -> None:
     key = did_key_pair("k")
     document = ob3_credential(key)

@@ -164,14 +164,25 @@ def _svg_text(data: bytes) -> str:
 _NS = re.compile(r"""xmlns:([A-Za-z_][\w.-]*)\s*=\s*["'](https://purl\.imsglobal\.org/ob/v3p0|http://openbadges\.org)/?["']""")
 _VERIFY = re.compile(r"""\bverify\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
-_COMMENT_OR_CDATA = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S)
+_COMMENT_OR_CDATA = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)", re.S)
 
 
 def _without_comments(svg: str) -> str:
     """``svg`` with every XML comment blanked out, same length (offsets stay valid for the original).
     A comment is markup that says nothing: an element inside one is no element. CDATA sections are
-    skipped over whole, since "<!--" in a credential's text is no comment."""
-    return _COMMENT_OR_CDATA.sub(lambda m: " " * len(m.group()) if m.group().startswith("<!--") else m.group(), svg)
+    skipped over whole, since "<!--" in a credential's text is no comment. One never closed makes the
+    rest of the file its content, which an XML parser refuses: so do we (a reader that found a credential
+    in it would show what the image's other readers never see)."""
+    def blank(match: re.Match[str]) -> str:
+        text = match.group()
+        comment = text.startswith("<!--")
+        if not text.endswith("-->" if comment else "]]>"):
+            line = svg.count("\n", 0, match.start()) + 1
+            what = "comment (<!--)" if comment else "CDATA section (<![CDATA[)"
+            raise BakedError(f"SVG is not well-formed XML: the {what} opened on line {line} is never closed")
+        return " " * len(text) if comment else text
+
+    return _COMMENT_OR_CDATA.sub(blank, svg)
 
 
 def _svg_extract(svg: str) -> Embedded | None:
