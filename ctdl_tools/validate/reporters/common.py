@@ -8,6 +8,7 @@ passing test case for every clean record and every heading can say which program
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -79,6 +80,60 @@ class RecordGroup:
 class FileGroup:
     file: str
     records: list[RecordGroup]
+
+
+# --- values ------------------------------------------------------------------------------------------------
+# What a reader cannot see in a printed value, or what changes how the text after it shows: C0 and C1 controls
+# (tab, CR and LF among them), spaces other than U+0020, zero-width characters, bidi controls, line and
+# paragraph separators, the BOM, and lone surrogates (a JSON "\ud800"); and the backslash, so that an escaped
+# value reads one way only ("P16W\n" is a newline, "P16W\\n" a backslash and an n).
+_HIDDEN_CHARS = ("\\\\\x00-\x1f\x7f-\xa0\xad\u061c\u115f\u1160\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f"
+                 "\u3000\u3164\ufeff\ufff9-\ufffb\ud800-\udfff")
+_HIDDEN = re.compile(f"[{_HIDDEN_CHARS}]")
+_ESCAPED = re.compile(f'[{_HIDDEN_CHARS}"]')  # in an escaped value, the quote too
+_SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def has_hidden(text: str) -> bool:
+    """Whether ``text`` holds a character a reader cannot see when it is printed (or a backslash)."""
+    return _HIDDEN.search(text) is not None
+
+
+def escaped(text: str) -> str:
+    """``text`` as a JSON string literal, quotes included, that also escapes what is invisible when printed:
+    ``"P16W\\n"``, ``"a\\u200bb"``. Ordinary text, non-ASCII letters too, is kept as it is."""
+    return '"' + _ESCAPED.sub(lambda m: _escape(m.group()), text) + '"'
+
+
+def shown_value(text: str, width: int | None = None) -> str:
+    """A finding's value for people, in quotes: as it is, or :func:`escaped` when it holds something hidden.
+    Past ``width`` characters it is cut, with "…": after the start of a plain value, around the first
+    hidden character of an escaped one (a trailing newline must stay in sight)."""
+    hidden = _HIDDEN.search(text)
+    if hidden is None:
+        cut = text if width is None or len(text) <= width else text[: width - 1] + "…"
+        return f'"{cut}"'
+    pieces = [_escape(ch) if _ESCAPED.match(ch) else ch for ch in text]  # a cut never splits an escape
+    if width is None or sum(map(len, pieces)) <= width:
+        return '"' + "".join(pieces) + '"'
+    return '"' + _window(pieces, hidden.start(), width) + '"'
+
+
+def _escape(char: str) -> str:
+    return _SHORT_ESCAPES.get(char) or f"\\u{ord(char):04x}"
+
+
+def _window(pieces: list[str], first: int, width: int) -> str:
+    """At most ``width`` characters of ``pieces`` showing ``first``, "…" where text is left out."""
+    budget, start = width - 2, max(0, first - width // 3)  # room for the two "…"
+    end = start
+    while end < len(pieces) and len(pieces[end]) <= budget:
+        budget -= len(pieces[end])
+        end += 1
+    while start > 0 and len(pieces[start - 1]) <= budget:  # the end is in sight: fill up with what is before
+        start -= 1
+        budget -= len(pieces[start])
+    return ("…" if start else "") + "".join(pieces[start:end]) + ("…" if end < len(pieces) else "")
 
 
 # --- records -----------------------------------------------------------------------------------------------

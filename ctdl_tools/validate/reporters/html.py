@@ -9,6 +9,7 @@ keeps the address in step, so a filtered view can be bookmarked or linked from a
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,9 @@ from ctdl_tools.validate.reporters.common import (
     display_path,
     failed,
     fired_rules,
+    has_hidden,
     most_severe,
+    shown_value,
     totals,
     verdict,
 )
@@ -89,7 +92,7 @@ def _rows(findings: list[Finding], report: Report, options: Options) -> list[dic
             source, see_also = citation_of(report, f)
             cited = citations[(f.rule_id, f.source)] = (source, web_url(see_also))
         rows.append({
-            "finding": f,
+            "finding": _visible(f),
             "rank": SEVERITY_RANK.get(f.severity, 9),
             "path": path,
             "location": f"{path}:{f.line}" if f.line else path,
@@ -98,6 +101,12 @@ def _rows(findings: list[Finding], report: Report, options: Options) -> list[dic
             "see_also": cited[1],
         })
     return rows
+
+
+def _visible(f: Finding) -> Finding:
+    """The finding with its value escaped when a reader could not see what is in it (a trailing newline,
+    a zero-width space); the page shows plain values as they are."""
+    return replace(f, value=shown_value(f.value)) if f.value is not None and has_hidden(f.value) else f
 
 
 def web_url(url: str) -> str:

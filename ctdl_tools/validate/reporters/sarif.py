@@ -18,14 +18,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 from urllib.parse import quote
 
 import orjson
 
 from ctdl_tools import __version__
-from ctdl_tools.validate.reporters.common import Options, display_path, fired_rules, most_severe, rule_of
+from ctdl_tools.validate.reporters.common import Options, display_path, escaped, fired_rules, most_severe, rule_of
 from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report, Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -112,7 +111,7 @@ def _message(f: Finding) -> str:
     if f.property and f.property not in f.message:
         extra.append(f.property)
     if f.value is not None and f.value not in f.message:
-        extra.append(json.dumps(f.value, ensure_ascii=False))
+        extra.append(escaped(f.value))  # JSON's escapes, and what else is invisible (zero-width, bidi)
     text = f"{f.message} ({' = '.join(extra)})" if extra else f.message
     return f"{text} [record {f.ctid}]" if f.ctid else text
 

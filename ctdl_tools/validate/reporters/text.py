@@ -23,12 +23,14 @@ from ctdl_tools.validate.reporters.common import (
     fired_rules,
     group,
     short_source,
+    shown_value,
     totals,
     verdict,
 )
 from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Controls, and the bidi controls and line separators that would reorder or break the rest of the line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 COLOURS = {VIOLATION: "red", WARNING: "yellow", INFO: "cyan"}
 SEVERITY_WIDTH = max(len(s) for s in COLOURS)
 VALUE_WIDTH = 60
@@ -96,10 +98,8 @@ class FindingLines:
 def _property(f: Finding) -> str:
     if f.value is None:
         return f.property or ""
-    value = _one_line(f.value)
-    if len(value) > VALUE_WIDTH:
-        value = value[: VALUE_WIDTH - 1] + "…"
-    return f'{f.property}="{value}"' if f.property else f'"{value}"'
+    value = shown_value(f.value, VALUE_WIDTH)  # escaped when it holds what cannot be seen ("P16W\n")
+    return f"{f.property}={value}" if f.property else value
 
 
 def _one_line(text: str) -> str:
