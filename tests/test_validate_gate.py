@@ -285,6 +285,20 @@ def test_record_of_no_known_class() -> None:
     assert {rule for rule, severity in embedded if severity == VIOLATION} == {"STRUCT-RECORD-CLASS", "STRUCT-RANGE"}
 
 
+def test_record_of_no_class_at_all() -> None:
+    # Found in acceptance testing: a record without @type (or with "@type": []) escaped every policy rule and
+    # passed, as did a file holding only an @context.
+    untyped = new_findings([wgu()], lambda d: main(d).pop("@type"))
+    assert untyped == Counter({("RESOURCE-TYPE", VIOLATION): 1})
+    empty = new_findings([wgu()], lambda d: main(d).update({"@type": []}))
+    assert empty == Counter({("RESOURCE-TYPE", VIOLATION): 1})
+    in_graph = new_findings(LEARNING, lambda d: main(d, 2).update({"@type": []}))
+    assert in_graph[("GRAPH-NODE-ID-TYPE", VIOLATION)] == 1
+    context_only = validate([{"@context": "https://credreg.net/ctdl/schema/context/json"}])
+    assert [(f.rule_id, f.message) for f in context_only.findings] == [
+        ("RESOURCE-TYPE", "the document holds only an @context: no record")]
+
+
 @pytest.mark.parametrize(("prop", "value"), [("ceterms:inLanguage", ["en US"]), ("ceterms:inLanguage", [""]),
                                              ("ceterms:inLanguage", [5]), ("ceterms:dateEffective", "2024-13-01")])
 def test_literal_not_of_its_datatypes_lexical_form(prop: str, value: object) -> None:
@@ -348,6 +362,11 @@ def test_key_that_json_ld_drops() -> None:
 def test_main_resource_not_first() -> None:
     new = new_findings(LEARNING, lambda d: d[1]["@graph"].reverse())
     assert new == Counter({("GRAPH-MAIN-FIRST", VIOLATION): 1})
+    # Counted from one in words (found in acceptance testing: "is node 1 of @graph; it must be the first").
+    graph = load("learning_program")
+    graph["@graph"].reverse()
+    said = next(f.message for f in validate([graph]).findings if f.rule_id == "GRAPH-MAIN-FIRST")
+    assert f"is the {len(graph['@graph'])}" in said and "node of @graph; it must be the first" in said
 
 
 def test_graph_items_that_are_not_node_objects() -> None:

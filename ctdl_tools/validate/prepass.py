@@ -77,11 +77,11 @@ def context_findings(doc: Document) -> tuple[list[Finding], bool]:
 def structure_findings(doc: Document) -> list[Finding]:
     """@graph documents: every node has @id and @type; the main resource comes first and matches @id."""
     if doc.kind != GRAPH:
-        return []
+        return _resource_form(doc)
     out = _graph_form(doc)
     nodes = doc.nodes
     for pointer, node in nodes:
-        missing = [k for k in ("@id", "@type") if k not in node]
+        missing = [k for k in ("@id", "@type") if k not in node or node[k] in ("", [])]
         if missing:
             out.append(finding(doc, "GRAPH-NODE-ID-TYPE", pointer, f"this @graph node has no {' or '.join(missing)}"))
     if not nodes:
@@ -93,7 +93,8 @@ def structure_findings(doc: Document) -> list[Finding]:
     at = next((i for i, c in enumerate(ctids) if doc_ctid and c == doc_ctid), None)
     if at:  # the node the document @id names is not first
         out.append(finding(doc, "GRAPH-MAIN-FIRST", nodes[at][0],
-                           f"the main resource ({ctids[at]}) is node {at} of @graph; it must be the first",
+                           f"the main resource ({ctids[at]}) is the {_ordinal(at + 1)} node of @graph; it must "
+                           "be the first",
                            value=ctids[at]))
     elif at is None and doc_ctid and ctids[0]:
         out.append(finding(doc, "GRAPH-ID-CTID", "/@id",
@@ -108,6 +109,16 @@ def structure_findings(doc: Document) -> list[Finding]:
     return out
 
 
+def _resource_form(doc: Document) -> list[Finding]:
+    """A /resources record without a class escapes every policy rule (they target classes)."""
+    if doc.data.get("@type") not in (None, "", []):
+        return []
+    if set(doc.data) <= {"@context"}:
+        return [finding(doc, "RESOURCE-TYPE", "", "the document holds only an @context: no record")]
+    return [finding(doc, "RESOURCE-TYPE", "", "this record has no @type: no Minimum Data Policy rule applies to "
+                    "it until it names its CTDL class (ceterms:Certificate, ceterms:Course, …)")]
+
+
 def _graph_form(doc: Document) -> list[Finding]:
     """What the registry refuses before it reads a node: @graph not a non-empty array, items not objects."""
     graph = doc.data.get("@graph")
@@ -115,9 +126,15 @@ def _graph_form(doc: Document) -> list[Finding]:
         return [finding(doc, "GRAPH-NODES", "/@graph", f"@graph is {_kind(graph)}, not an array of node objects")]
     if not graph:
         return [finding(doc, "GRAPH-NODES", "/@graph", "@graph is empty: it needs the main resource")]
-    return [finding(doc, "GRAPH-NODES", f"/@graph/{i}", f"@graph item {i} is {_kind(item)}, not a node object",
+    return [finding(doc, "GRAPH-NODES", f"/@graph/{i}", f"the {_ordinal(i + 1)} item of @graph is {_kind(item)}, "
+                    "not a node object",
                     value=None if item is None else str(item)[:200])
             for i, item in enumerate(graph) if not isinstance(item, dict)]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _kind(value: object) -> str:

@@ -11,8 +11,8 @@ from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Rule
 _JSONLD = "JSON-LD 1.1 (https://www.w3.org/TR/json-ld11/) as implemented by pyld; ctdl_tools never fetches a context"
 _ENVELOPE = ("Credential Registry publish_envelope.json (CredentialEngine/CredentialRegistry:"
              "fixtures/schemas/publish_envelope.json): every @graph node needs @id and @type")
-_GRAPH = ("registry.md §2.6 / http://credreg.net/quickstart/publish/ctdlexplorer: /graph/{ctid} returns the main "
-          "resource first, then its blank nodes")
+_EXPLORER = "Credential Engine, CTDL Explorer quick start (http://credreg.net/quickstart/publish/ctdlexplorer)"
+_GRAPH = f"{_EXPLORER}: /graph/{{ctid}} returns the main resource first, then its blank nodes"
 
 
 # Input that could not be read: exit 2 whatever --disable says (a CI gate must not pass a file it never read).
@@ -40,7 +40,8 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
           "https://credreg.net/ctdl/schema/context/json"),
     _rule("JSONLD-CONTEXT-HTTP", WARNING, "https context URL",
           "The http:// context URL is the 2017 form; current records use https://credreg.net/…",
-          "registry.md §2.1 (records use https://credreg.net/ctdl/schema/context/json)",
+          "CredentialEngine/credential-registry-ingest-examples index.md: the context line "
+          "https://credreg.net/ctdl/schema/context/json 'should appear verbatim in each JSON file'",
           "https://credreg.net/ctdl/schema/context/json"),
     _rule("JSONLD-INVALID", VIOLATION, "Valid JSON-LD",
           "The JSON-LD processor rejected the document", _JSONLD),
@@ -61,6 +62,10 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
           "a CTID) and that resource's blank nodes", _GRAPH),
     _rule("GRAPH-NODE-ID-TYPE", VIOLATION, "@id and @type on @graph nodes",
           "Every node of @graph needs @id and @type", _ENVELOPE),
+    _rule("RESOURCE-TYPE", VIOLATION, "@type on a record",
+          "A /resources record needs @type, its CTDL class: the Minimum Data Policy's rules apply by class",
+          "Credential Registry publish_envelope.json (CredentialEngine/CredentialRegistry:fixtures/schemas/"
+          "publish_envelope.json): every resource needs @id and @type"),
     _rule("GRAPH-MAIN-FIRST", VIOLATION, "Main resource first",
           "The main resource (the one with the document's CTID) must be the first node of @graph", _GRAPH),
     _rule("GRAPH-ID-CTID", VIOLATION, "Graph @id names the main resource",
@@ -70,23 +75,28 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
           "http://credreg.net/quickstart/publish/ctdlexplorer: blank nodes '_:<uuid>' are scoped to the graph"),
     _rule("BNODE-UNDEFINED-RESOURCE", INFO, "Blank nodes in a /resources record",
           "A blank node id is referenced; a /resources record does not carry the graph's blank nodes "
-          "(they are in the /graph/ document)", "registry.md §2.6 (graph vs resource)"),
+          "(they are in the /graph/ document)",
+          f"{_EXPLORER}: /resources/{{ctid}} is the main resource alone, /graph/{{ctid}} adds its blank nodes"),
     _rule("XREF-CTID-DUPLICATE", VIOLATION, "CTID unique",
           "The same CTID is used by more than one resource",
           "CredentialRegistry spec/api/v1/publish_spec.rb: 'Resource CTID must be unique'", "https://credreg.net/ctdl/ctid",
           "cross-record"),
     _rule("XREF-REGISTRY-REFERENCE", INFO, "Reference to the registry",
           "Refers to a registry resource that is not in this submission: it must already be published",
-          "credential-registry-ingest-examples index.md: 'the organization must be published to the Registry "
-          "before the data can be published'", "", "cross-record"),
+          "CredentialEngine/credential-registry-ingest-examples index.md: a referenced organization 'must be "
+          "published to the Registry before the data can be published'; a registry URI resolves only once "
+          "its resource is published", "", "cross-record"),
     _rule("XREF-EXTERNAL-REFERENCE", WARNING, "Reference outside the registry",
           "Refers to a resource that is neither in this submission nor a Credential Registry URI",
-          "registry.md §3.3: ownedBy/offeredBy/publisher must be registry URIs of published resources",
+          "CredentialEngine/credential-registry-ingest-examples index.md (the organization 'must be published "
+          "to the Registry'); CredentialEngine/Samples CASE/Instructions.md (ownedBy, offeredBy and publisher "
+          "are checked as registry URIs)",
           "", "cross-record"),
     _rule("XREF-COMPETENCY-FRAMEWORK", VIOLATION, "Competency in its framework",
           "The competency's ceasn:isPartOf does not name the framework that lists it",
           "CTDL-ASN: ceasn:isPartOf 'framework that this competency is a part of' "
-          "(https://credreg.net/ctdlasn/terms/isPartOf); registry.md §2.6 (a framework graph holds its competencies)",
+          "(https://credreg.net/ctdlasn/terms/isPartOf); a framework's /graph/ document holds the framework "
+          "and its competencies (CredentialEngine/Schema-Development Competency-Frameworks)",
           "https://credreg.net/ctdlasn/terms/isPartOf", "cross-record"),
     _rule("XREF-INVERSE", WARNING, "Inverse properties agree",
           "Two resources in the submission disagree about a relation and its inverse",
