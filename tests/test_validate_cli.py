@@ -227,7 +227,7 @@ def test_shape_texts_keep_their_characters_and_escapes(catalog: Path) -> None:
     assert report["rules"]["AGENCY-NAME-FORM"]["name"] == "Nom — café"
     langstring = next(f for f in report["findings"] if f["rule_id"] == "STRUCT-LANGSTRING")
     assert langstring["message"] == 'ceterms:name must be a language map such as {"en-US": "…"}, not a plain string'
-    assert "registry.md §2.6" in langstring["source"]
+    assert "credential-registry-ingest-examples index.md" in langstring["source"]
 
 
 def test_user_shapes_add_rules_with_their_own_ids(catalog: Path) -> None:

@@ -345,7 +345,8 @@ def _langstring(vocab: Vocabulary, prop: PropertyInfo) -> Shape | None:
         *annotations("STRUCT-LANGSTRING", f"{prop.id} language map",
                      f"{prop.id} must be a language map such as {{\"en-US\": \"…\"}}, not a plain string",
                      "Violation", "Bundled CTDL JSON-LD context: \"@container\": \"@language\"; "
-                     "registry.md §2.6 (Credential Engine recommends language maps)", _see(prop))])
+                     "CredentialEngine/credential-registry-ingest-examples index.md (Credential Engine recommends "
+                     "language maps)", _see(prop))])
 
 
 def _unique_lang(vocab: Vocabulary, prop: PropertyInfo) -> Shape | None:
@@ -381,7 +382,7 @@ def _closed_scheme(vocab: Vocabulary, prop: PropertyInfo, scheme: str) -> list[S
             f"sh:path ( {iri(vocab, prop.id)} ceterms:targetNode )", f"sh:in {concepts}",
             *annotations("STRUCT-CONCEPT-SCHEME", f"{prop.id} concept scheme", message, "Violation", src,
                          term_page(scheme))],
-            "The alignment object's ceterms:targetNode names the concept (registry.md §2.6)."))
+            "The alignment object's ceterms:targetNode names the concept, as registry records write it."))
     elif "skos:Concept" in prop.range:
         out.append(Shape(f"P_{ident(prop.id)}_scheme", "sh:PropertyShape", [
             f"sh:path {iri(vocab, prop.id)}", f"sh:or ( [ sh:in {concepts} ] [ sh:pattern {lit('^' + SKOLEM_NS)} ] )",
