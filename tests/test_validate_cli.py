@@ -523,3 +523,21 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped(catalog: Path, fmt: str) 
     assert result.exit_code == 1 and "Traceback" not in result.output
     shown = "caf%5Cxe9%20x.json" if fmt == "sarif" else "caf\\xe9 x.json"  # SARIF: a URI
     assert shown in result.stdout.replace("\\\\", "\\")
+
+
+def test_the_report_never_replaces_a_file_being_validated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found in acceptance testing: `-o catalog/course.json` replaced the record with the report, and the next
+    # run skipped that file as a report: a record lost, the catalog still passing.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "catalog").mkdir()
+    for name in ("course", "organization"):
+        (tmp_path / "catalog" / f"{name}.json").write_bytes((DATA / "validate" / f"{name}.json").read_bytes())
+    before = (tmp_path / "catalog" / "course.json").read_bytes()
+    (tmp_path / "catalog" / "link.json").symlink_to("course.json")
+    for target in ("catalog/course.json", "catalog/link.json"):
+        result = ctdl("validate", "catalog", "--format", "json", "-o", target)
+        assert result.exit_code == 2 and f"{target}: is one of the files being validated" in result.stderr
+    assert (tmp_path / "catalog" / "course.json").read_bytes() == before
+    # A report kept beside the catalog is no input: it is replaced run after run, in any format.
+    for fmt in ("json", "sarif", "json"):
+        assert ctdl("validate", "catalog", "--format", fmt, "-o", "catalog/report.json").exit_code == 0

@@ -85,6 +85,7 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     _check_engine(engine)
     _warn_unknown_rules(_guard(lambda: _rule_ids(shapes_dirs, patterns)), patterns)
     report, records = _run(paths, shapes_dirs, patterns, engine, jobs)
+    _refuse_writing_over_an_input(output, report.files)
     color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     options = Options(fail_on=fail_on, records=records, color=color, sarif_max_results=sarif_max_results)
     _emit(lambda handle: write(fmt, report, options, handle), output)
@@ -172,6 +173,30 @@ def _run(paths: tuple[str, ...], shapes_dirs: tuple[Path, ...], patterns: tuple[
 
     report = _guard(lambda: validate(list(paths), shapes_dirs, patterns, engine, jobs))
     return report, report.index  # the record index: names and clean records, read with the documents
+
+
+def _refuse_writing_over_an_input(output: Path | None, inputs: list[str]) -> None:
+    """``-o`` naming a file that was validated as CTDL (``-o catalog/course.json``) would replace the data
+    under review with its report, and the next run would skip it as a report: one record lost, and the
+    catalog still passing. A report from an earlier run is not an input (the loader skips it)."""
+    if output is None or str(output) == "-" or not output.is_file():
+        return
+    target = output.stat()
+    for name in inputs:
+        with contextlib.suppress(OSError):
+            found = os.stat(name)
+            if (found.st_dev, found.st_ino) == (target.st_dev, target.st_ino) and not _holds_a_report(output):
+                _fail(f"{output}: is one of the files being validated; the report would replace it. Write the "
+                      "report to another file")
+
+
+def _holds_a_report(path: Path) -> bool:
+    from ctdl_tools.ctdl_files import is_report
+
+    try:
+        return is_report(json.loads(path.read_bytes()))
+    except (OSError, ValueError):
+        return False
 
 
 def _emit(writer: Callable[[BinaryIO], None], output: Path | None) -> None:
