@@ -541,3 +541,21 @@ def test_the_report_never_replaces_a_file_being_validated(tmp_path: Path, monkey
     # A report kept beside the catalog is no input: it is replaced run after run, in any format.
     for fmt in ("json", "sarif", "json"):
         assert ctdl("validate", "catalog", "--format", fmt, "-o", "catalog/report.json").exit_code == 0
+
+
+def test_a_named_pipe_is_read_once_and_its_findings_placed(tmp_path: Path) -> None:
+    # Found in acceptance testing: the text of a file with findings was read a second time for line numbers,
+    # which blocks forever on a named pipe (and reads nothing from <(…) or /dev/stdin: every line was 1).
+    import threading
+
+    fifo = tmp_path / "submission.fifo"
+    os.mkfifo(fifo)
+    data = (DATA / "validate" / "course.json").read_bytes()
+    writer = threading.Thread(target=fifo.write_bytes, args=(data,), daemon=True)
+    writer.start()
+    result = subprocess.run([sys.executable, "-m", "ctdl_tools", "validate", str(fifo), "--format", "json"],
+                            capture_output=True, timeout=30, env=child_env())
+    findings = json.loads(result.stdout)["findings"]
+    lines = data.decode().splitlines()
+    placed = [f for f in findings if f["rule_id"] == "XREF-REGISTRY-REFERENCE"]
+    assert placed and all(f["value"] in lines[f["line"] - 1] for f in placed)

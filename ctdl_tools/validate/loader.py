@@ -9,6 +9,8 @@ Unreadable input becomes a finding, never an exception, so one bad file does not
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -35,7 +37,8 @@ class Source:
     """One input as read: its display name and where its text is (for line numbers).
 
     A file's text is not kept (100k records would hold their text twice: as text and parsed); it is
-    read again, only for files that have findings. Standard input keeps its text.
+    read again, only for files that have findings. Standard input keeps its text, and so does anything else
+    that is not a regular file (a named pipe, ``<(…)``, ``/dev/stdin``): it cannot be read twice.
     """
 
     name: str
@@ -166,10 +169,11 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
     display = "<stdin>" if name == "-" else display_name(name)
     try:
         if name == "-":
-            raw = sys.stdin.buffer.read()
+            raw, once = sys.stdin.buffer.read(), True
         else:
             with open(name, "rb") as handle:  # not Path.read_bytes: 10k Path objects cost 0.1 s
                 raw = handle.read()
+                once = not stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
     except OSError as exc:
         loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", f"cannot read: {exc.strerror or exc}"))
         return Source(display), _UNREADABLE
@@ -179,7 +183,7 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
         line = line_column(raw[: exc.start].decode("latin-1"), exc.start)[0]
         loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", "not UTF-8: save the file as UTF-8", line))
         return Source(display), _UNREADABLE
-    source = Source(display, text if name == "-" else None, None if name == "-" else name, size=len(raw))
+    source = Source(display, text if once else None, None if once else name, size=len(raw))
     loaded.texts[display] = text
     try:
         # Nesting past MAX_DEPTH that the parser takes is found in pass 1 (crossref.prune).
