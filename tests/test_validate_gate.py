@@ -285,6 +285,18 @@ def test_record_of_no_known_class() -> None:
     assert {rule for rule, severity in embedded if severity == VIOLATION} == {"STRUCT-RECORD-CLASS", "STRUCT-RANGE"}
 
 
+@pytest.mark.parametrize("blank", ["", " \t ", " " * 20])
+def test_blank_text_is_no_value(blank: str) -> None:
+    # Found in acceptance testing: a name of "" or white space, and a description of 20 spaces (the 15-character
+    # rule counted them), satisfied the required rules.
+    name = new_findings(LEARNING, lambda d: main(d, 1).update({"ceterms:name": {"en-US": blank}}))
+    assert name == Counter({("MDP-LEARNINGOPPORTUNITY-NAME", VIOLATION): 1, ("TEXT-BLANK", "Warning"): 1})
+    described = new_findings([wgu()], lambda d: main(d).update({"ceterms:description": blank}))
+    assert described == Counter({("MDP-CREDENTIAL-DESCRIPTION", VIOLATION): 1, ("TEXT-BLANK", "Warning"): 1})
+    keyword = new_findings(LEARNING, lambda d: main(d, 1).update({"ceterms:keyword": {"en-US": ["welding", blank]}}))
+    assert keyword == Counter({("TEXT-BLANK", "Warning"): 1})
+
+
 def test_record_of_no_class_at_all() -> None:
     # Found in acceptance testing: a record without @type (or with "@type": []) escaped every policy rule and
     # passed, as did a file holding only an @context.

@@ -23,6 +23,7 @@ _DROPPED_RULES = {
     "relative": ("JSONLD-RELATIVE-IRI", "{value!r} is a relative IRI; use an absolute URL"),
     "language": ("JSONLD-LANGMAP-FORM", "{value!r} is not a BCP 47 language tag"),
     "langmap": ("JSONLD-LANGMAP-FORM", "language map values must be strings, found {value}"),
+    "blank": ("TEXT-BLANK", "{shown} is no value: it is left out (a required property written so is missing)"),
 }
 
 
@@ -147,7 +148,8 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
     out = []
     for dropped in conv.dropped:
         rule_id, template = _DROPPED_RULES[dropped.kind]
-        message = template.format(value=dropped.value)
+        message = template.format(value=dropped.value, shown="a text of white space only" if dropped.value
+                                  else "an empty text")
         if dropped.kind == "iri" and any(ch.isspace() for ch in dropped.value):
             message += " (a URL cannot hold white space: write a space as %20)"
         prop = dropped.value if dropped.kind == "key" else property_at(dropped.pointer)

@@ -56,7 +56,7 @@ class Dropped:
     """A value the RDF cannot carry (an IRI or language tag N-Triples rejects); reported, not emitted."""
 
     pointer: str
-    kind: str  # "iri" | "language" | "langmap" | "relative" | "key"
+    kind: str  # "iri" | "language" | "langmap" | "relative" | "key" | "blank"
     value: str
 
 
@@ -210,6 +210,9 @@ class _Converter:
         return None
 
     def _literal(self, value: Any, datatype: str | None, language: str | None, pointer: str) -> str | None:
+        if isinstance(value, str) and (datatype is None or datatype == XSD_STRING) and _blank(value):
+            self.out.dropped.append(Dropped(pointer, "blank", value))
+            return None
         if language is not None:
             if not _lang_ok(language):
                 self.out.dropped.append(Dropped(pointer, "language", language))
@@ -289,7 +292,9 @@ class _Converter:
         if plan[0] == "property":  # the common case, decided once per key and context
             _, predicate, coercion, language_map = plan
             if coercion is None and isinstance(value, str):  # a plain string: as _literal makes it
-                if subject is not None and predicate is not None:
+                if _blank(value):
+                    self.out.dropped.append(Dropped(f"{parent}/{escape_pointer(key)}", "blank", value))
+                elif subject is not None and predicate is not None:
                     self.out.triples.append((subject, predicate, f'"{_escape(value)}"'))
             elif language_map and isinstance(value, dict):
                 self._language_map(subject, predicate, value, f"{parent}/{escape_pointer(key)}")
@@ -335,7 +340,7 @@ class _Converter:
             for i, item in enumerate(_as_list(items)):
                 if item is None:
                     continue
-                if known and isinstance(item, str):  # the common case, as _literal makes it
+                if known and isinstance(item, str) and not _blank(item):  # the common case, as _literal makes it
                     if subject is not None and predicate is not None:
                         literal = f'"{_escape(item)}"@{tag}' if tag is not None else f'"{_escape(item)}"'
                         self.out.triples.append((subject, predicate, literal))
@@ -354,7 +359,7 @@ class _Converter:
                 pointer: str) -> None:
         if isinstance(value, list):
             for i, item in enumerate(value):
-                if coercion is None and isinstance(item, str):  # a plain string: as _literal makes it
+                if coercion is None and isinstance(item, str) and not _blank(item):  # as _literal makes it
                     if subject is not None and predicate is not None:
                         self.out.triples.append((subject, predicate, f'"{_escape(item)}"'))
                 else:
@@ -403,6 +408,12 @@ class _Converter:
                 return None
             language = language.lower()
         return self._literal(raw, datatype, language, pointer)
+
+
+def _blank(text: str) -> bool:
+    """Empty or white space only: text that says nothing. Left out of the RDF (and reported), so that a
+    required text property written as "" or "   " is missing, as it is to a reader."""
+    return not text or text.isspace()
 
 
 def _plan(tables: ContextTables, key: str) -> tuple:

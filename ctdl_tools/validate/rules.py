@@ -50,6 +50,11 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
     _rule("JSONLD-LANGMAP-FORM", VIOLATION, "Language map form",
           "A language map maps BCP 47 language tags to a string or an array of strings",
           f"{_JSONLD}, §9.8 language maps; BCP 47", "https://www.w3.org/TR/json-ld11/#language-maps"),
+    _rule("TEXT-BLANK", WARNING, "Text that says something",
+          "An empty or white-space-only string is no value: it is left out, so a required property written so "
+          "is missing (its own rule says so)",
+          "Credential Engine Minimum Data Policy (https://credreg.net/registry/policy#mindata): required "
+          "properties need a value"),
     _rule("JSONLD-INVALID-IRI", VIOLATION, "Valid IRI",
           "This is not a valid absolute IRI: RDF cannot carry it", "RFC 3987; " + _JSONLD),
     _rule("JSONLD-RELATIVE-IRI", VIOLATION, "Absolute IRI",
