@@ -196,6 +196,13 @@ def test_property_outside_its_domain() -> None:
     def corrupt(d: list[dict]) -> None:
         main(d)["ceterms:agentSectorType"] = [main([load("organization")])["ceterms:agentSectorType"][0]]
     assert new_findings([wgu()], corrupt) == Counter({("STRUCT-DOMAIN", "Warning"): 1})
+    # The record's class is named in the words, not given as the property's value (found in acceptance testing:
+    # 'ceterms:agentSectorType="…/BachelorDegree"' read as if the property held it).
+    broken = [wgu()]
+    corrupt(broken)
+    domain = next(f for f in validate(broken).findings if f.rule_id == "STRUCT-DOMAIN")
+    assert domain.value is None and domain.property == "ceterms:agentSectorType"
+    assert domain.message.startswith("ceterms:agentSectorType is not a property of ceterms:MasterDegree (")
 
 
 def test_plain_string_where_a_language_map_belongs() -> None:

@@ -516,7 +516,7 @@ class Checker:
             if part is None:
                 part = rule_parts[(source, root, component, path, message)] = self._rule_part(
                     source, root, component, path, message)
-            rule_id, text, prop, citation, shape, policy, template = part
+            rule_id, text, prop, citation, shape, policy, template, of_class = part
             node = node_parts.get(focus_term)
             if node is None:
                 node = node_parts[focus_term] = self._node_part(focus_term, chunk)
@@ -536,19 +536,23 @@ class Checker:
                 value = conv.bnode_labels.get(value_term)
             if template:  # a user's message with {?value}: only known per result
                 text = _fill(text, value, focus)
+            elif of_class and value is not None:  # the value is the node's class, not the property's value
+                text, value = text.replace("this class", _compact(f"<{value}>") or value, 1), None
             out.append(Finding(rule_id, severity, text, file, pointer, lines(pointer), ctid, focus, prop,
                                value, citation, shape))
         return out
 
     def _rule_part(self, source: str | None, root: str | None, component: str, path: str | None,
                    message: str | None) -> tuple:
-        """(rule id, message, property, citation, shape, is a policy rule, message is a template) of results of
-        one shape."""
+        """(rule id, message, property, citation, shape, is a policy rule, message is a template, value is the
+        node's class) of results of one shape."""
         rule = self.shapes.rules.get(source or "") or self.shapes.rules.get(root or "")
         if rule is not None and rule.origin != "user":  # ours: the shape's own words, whichever engine ran
+            # A rule about a property whose path is rdf:type (STRUCT-DOMAIN) has the node's class as value.
+            of_class = bool(rule.about) and path == RDF_TYPE
             return (rule.id, rule.message or message or component,
                     _compact(f"<{rule.about}>" if rule.about else path), rule.citation, rule.shape,
-                    rule.origin == "policy", False)
+                    rule.origin == "policy", False, of_class)
         # A user's shape: its own sh:message (English first) whichever engine ran, filled in where it is a
         # template ({?value}: pySHACL's wording, else _fill's); several SPARQL constraints: each one's message.
         kind = component.removesuffix("ConstraintComponent")
@@ -562,9 +566,10 @@ class Checker:
             text += f" on {_compact(path)}" if path else ""
         template = bool(_TEMPLATE.search(text))
         if rule is None:
-            return (f"SHACL-{kind}", text, _compact(path), "", (source or "").strip("<>") or None, False, template)
+            return (f"SHACL-{kind}", text, _compact(path), "", (source or "").strip("<>") or None, False, template,
+                    False)
         return (rule.id, text, _compact(f"<{rule.about}>" if rule.about else path), rule.citation, rule.shape,
-                False, template)
+                False, template, False)
 
     def _describing(self, term: str, prop: str, value: str | None, chunk: Chunk) -> tuple | None:
         """Two documents describing one @id make one RDF node; a finding about a property belongs to the
