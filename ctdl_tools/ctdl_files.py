@@ -41,7 +41,11 @@ def expand(text: str) -> Iterator[tuple[str, bool]]:
     if path.is_dir():
         yield from sorted(files_under(text, with_links=True))
     elif any(ch in text for ch in "*?[") and not path.exists():
-        yield from ((p, os.path.islink(p)) for p in sorted(glob.glob(text, recursive=True)) if Path(p).is_file())
+        for match in sorted(glob.glob(text, recursive=True)):  # as the shell's expansion would be given
+            if os.path.isdir(match):
+                yield from sorted(files_under(match, with_links=True))
+            elif os.path.isfile(match):
+                yield match, os.path.islink(match)
     else:
         yield text, os.path.islink(text)
 

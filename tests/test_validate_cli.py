@@ -559,3 +559,16 @@ def test_a_named_pipe_is_read_once_and_its_findings_placed(tmp_path: Path) -> No
     lines = data.decode().splitlines()
     placed = [f for f in findings if f["rule_id"] == "XREF-REGISTRY-REFERENCE"]
     assert placed and all(f["value"] in lines[f["line"] - 1] for f in placed)
+
+
+def test_a_glob_that_matches_folders_walks_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found in acceptance testing: `ctdl validate 'catalog/*'` said "no file matches" when the glob matched
+    # only folders, which the shell's own expansion of it would have walked.
+    monkeypatch.chdir(tmp_path)
+    for folder, name in (("a", "course"), ("b", "organization")):
+        (tmp_path / "catalog" / folder).mkdir(parents=True)
+        (tmp_path / "catalog" / folder / f"{name}.json").write_bytes((DATA / "validate" / f"{name}.json").read_bytes())
+    for pattern in ("catalog/*", "catalog/**"):
+        result = ctdl("validate", pattern, "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["files"] == ["catalog/a/course.json", "catalog/b/organization.json"]

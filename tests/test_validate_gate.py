@@ -388,6 +388,16 @@ def test_main_resource_not_first() -> None:
     assert f"is the {len(graph['@graph'])}" in said and "node of @graph; it must be the first" in said
 
 
+def test_several_ctids_on_the_main_node_are_named_as_text() -> None:
+    # Found in acceptance testing: "the first node's CTID is ['ce-…', 'ce-…']" (a Python list in a message).
+    graph = load("learning_program")
+    first = graph["@graph"][0]["ceterms:ctid"]
+    graph["@id"] = graph["@id"].replace(first, "ce-00000000-0000-4000-8000-000000000000")
+    graph["@graph"][0]["ceterms:ctid"] = [first, "ce-11111111-1111-4111-8111-111111111111"]
+    said = next(f.message for f in validate([graph]).findings if f.rule_id == "GRAPH-ID-CTID")
+    assert said.endswith(f"the first node's CTID is {first}, ce-11111111-1111-4111-8111-111111111111")
+
+
 def test_graph_items_that_are_not_node_objects() -> None:
     # Found by hand: JSON-LD ignores them and validation passed; the registry refuses the document.
     new = new_findings(LEARNING, lambda d: d[1]["@graph"].extend([None, 5, "x"]))

@@ -90,7 +90,7 @@ def structure_findings(doc: Document) -> list[Finding]:
     if not out and not any(isinstance(n.get("@id"), str) and not n["@id"].startswith("_:") for _, n in nodes):
         return [finding(doc, "GRAPH-NO-RECORD", "/@graph")]  # blank nodes only: nothing to file it under
     doc_ctid = ctid_in_uri(str(doc.data.get("@id", "")))
-    ctids = [str(n.get("ceterms:ctid", "")).strip().lower() for _, n in nodes]
+    ctids = [_ctid_text(n.get("ceterms:ctid")) for _, n in nodes]
     at = next((i for i, c in enumerate(ctids) if doc_ctid and c == doc_ctid), None)
     if at:  # the node the document @id names is not first
         out.append(finding(doc, "GRAPH-MAIN-FIRST", nodes[at][0],
@@ -108,6 +108,13 @@ def structure_findings(doc: Document) -> list[Finding]:
                                f"@graph starts with a blank node; the main resource ({ctids[later]}) must be first",
                                value=ctids[later]))
     return out
+
+
+def _ctid_text(value: Any) -> str:
+    """A node's CTID as text for messages and comparison (several CTIDs, wrongly given: "a, b")."""
+    if isinstance(value, list):
+        return ", ".join(_ctid_text(v) for v in value)
+    return "" if value is None else str(value).strip().lower()
 
 
 def _resource_form(doc: Document) -> list[Finding]:
