@@ -398,6 +398,22 @@ def test_several_ctids_on_the_main_node_are_named_as_text() -> None:
     assert said.endswith(f"the first node's CTID is {first}, ce-11111111-1111-4111-8111-111111111111")
 
 
+def test_a_graph_given_as_one_object_is_reported_where_it_is(tmp_path) -> None:
+    # Found in acceptance testing: with "@graph": {…} every finding pointed at /@graph/0/…, which is not in the
+    # file, and at line 4.
+    graph = load("course")
+    graph["@graph"] = graph["@graph"][0]
+    path = tmp_path / "course.json"
+    path.write_text(json.dumps(graph, indent=2))
+    report = validate([str(path)])
+    assert ("GRAPH-NODES", "/@graph") in {(f.rule_id, f.pointer) for f in report.findings}
+    lines = path.read_text().splitlines()
+    for f in report.findings:
+        assert not f.pointer.startswith("/@graph/0"), f
+        if f.value and f.line:
+            assert f.value in lines[f.line - 1] or f.rule_id.startswith("MDP-"), f
+
+
 def test_graph_items_that_are_not_node_objects() -> None:
     # Found by hand: JSON-LD ignores them and validation passed; the registry refuses the document.
     new = new_findings(LEARNING, lambda d: d[1]["@graph"].extend([None, 5, "x"]))

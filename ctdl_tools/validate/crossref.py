@@ -182,7 +182,7 @@ def check(documents: list[Document]) -> list[Finding]:
 def duplicate_ctids(index: Index) -> Iterator[Finding]:
     for ctid, nodes in sorted(index.by_ctid.items()):
         ids = {n.id for n in nodes}
-        mains = [n for n in nodes if n.pointer in ("", "/@graph/0")]
+        mains = [n for n in nodes if n.pointer in ("", "/@graph/0", "/@graph")]
         # An organisation repeated as a full node in several graphs is one resource described twice; two
         # @ids with one CTID, or two records submitted with the same main CTID, is what the registry rejects.
         if len(ids) > 1 or len(mains) > 1:

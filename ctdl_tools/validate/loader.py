@@ -57,6 +57,14 @@ class Source:
             return None
 
 
+def graph_items(graph: Any) -> list[tuple[str, Any]]:
+    """(pointer, item) of a document's @graph: an array's items, or the one object JSON-LD also takes there
+    (GRAPH-NODES says it should be an array; its findings still point where it is)."""
+    if isinstance(graph, list):
+        return [(f"/@graph/{i}", item) for i, item in enumerate(graph)]
+    return [("/@graph", graph)]
+
+
 @dataclass
 class Document:
     """One CTDL JSON-LD document found in a source.
@@ -84,9 +92,7 @@ class Document:
     def nodes(self) -> list[tuple[str, dict]]:
         """Top-level nodes with their pointers inside the document."""
         if self.kind == GRAPH:
-            graph = self.data.get("@graph")
-            items = graph if isinstance(graph, list) else [graph]
-            return [(f"/@graph/{i}", n) for i, n in enumerate(items) if isinstance(n, dict)]
+            return [(pointer, n) for pointer, n in graph_items(self.data["@graph"]) if isinstance(n, dict)]
         return [("", self.data)]
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import pyoxigraph
 
 from ctdl_tools.jsonscan import escape_pointer
+from ctdl_tools.validate.loader import graph_items
 from ctdl_tools.vocab import vocabulary
 from ctdl_tools.vocab.pins import CONTEXT_URLS
 from ctdl_tools.vocab.schema import load_context
@@ -495,17 +496,15 @@ def convert(document: dict, label: str, skolem: bool = False) -> Conversion:
     if graph is None:
         conv.node(document, "")
         return conv.out
-    if not isinstance(graph, list):
-        graph = [graph]
     # A top-level object with @graph: its own other properties (e.g. adms:status) describe the graph
     # node; pyld puts those in the default graph and the @graph content in a named graph. We validate
     # the union, so both are emitted as triples.
     if set(document) - {"@context", "@graph", "@id"}:
         conv.node(document, "", skip=("@graph",))
-    for i, item in enumerate(graph):
+    for pointer, item in graph_items(graph):
         if not isinstance(item, dict):
-            raise Unsupported(f"/@graph/{i} is not an object")
-        conv.node(item, f"/@graph/{i}")
+            raise Unsupported(f"{pointer} is not an object")
+        conv.node(item, pointer)
     return conv.out
 
 
