@@ -304,6 +304,14 @@ def test_blank_text_is_no_value(blank: str) -> None:
     assert keyword == Counter({("TEXT-BLANK", "Warning"): 1})
 
 
+def test_a_record_without_its_ctid_is_still_a_record() -> None:
+    # Found in acceptance testing: "1 file, 0 records: 5 violations" over "FAILED: 5 violations in 1 record".
+    graph = load("course")
+    graph["@graph"][0].pop("ceterms:ctid")
+    report = validate([graph])
+    assert report.records == 1 and not report.conforms
+
+
 def test_record_of_no_class_at_all() -> None:
     # Found in acceptance testing: a record without @type (or with "@type": []) escaped every policy rule and
     # passed, as did a file holding only an @context.
