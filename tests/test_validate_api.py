@@ -583,3 +583,19 @@ def test_workers_die_with_a_killed_parent_and_a_dead_worker_is_exit_2(tmp_path: 
                           capture_output=True, text=True, timeout=120)
     assert died.returncode == 2 and "a validation worker process died" in died.stderr
     assert "Traceback" not in died.stderr
+
+
+def test_huge_values_are_shortened_in_findings() -> None:
+    # Found in acceptance testing: a 2 MB bogus CTID and a 5 MB URL were copied whole into every finding's value,
+    # message and locations (a 10 MB input made a 170 MB SARIF).
+    document = json.loads((DATA / "validate" / "course.json").read_text(encoding="utf-8"))
+    node = document["@graph"][0]
+    node["ceterms:ctid"] = "ce-" + "x" * 2_000_000
+    node["ceterms:subjectWebpage"] = "https://example.org/" + "a b" * 1_000_000
+    report = validate([document])
+    long = [f for f in report.findings if f.rule_id in ("STRUCT-CTID-FORM", "JSONLD-INVALID-IRI")]
+    assert {f.rule_id for f in long} == {"STRUCT-CTID-FORM", "JSONLD-INVALID-IRI"}
+    for f in report.findings:
+        assert len(f.value or "") <= 1_000 and len(f.message) <= 2_000, (f.rule_id, len(f.value or ""))
+    shown = next(f.value for f in long if f.rule_id == "STRUCT-CTID-FORM")
+    assert shown.startswith("ce-xxx") and "characters left out" in shown

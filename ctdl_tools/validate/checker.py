@@ -42,7 +42,7 @@ from ctdl_tools.validate.rdf import (
     ontology_triples,
 )
 from ctdl_tools.validate.reporters.common import records_of
-from ctdl_tools.validate.result import Finding, Record, Report, Rule, sort_findings
+from ctdl_tools.validate.result import LONGEST_VALUE, Finding, Record, Report, Rule, shortened, sort_findings
 from ctdl_tools.validate.rules import PYTHON_RULES, UNREADABLE_RULES
 from ctdl_tools.validate.shapes import ShapeSet, load_shapes
 from ctdl_tools.vocab import vocabulary
@@ -534,8 +534,10 @@ class Checker:
             value = None if value_term == focus_term else value_plain  # node-level results repeat the focus
             if value is not None and value_term and is_skolem(value_term):
                 value = conv.bnode_labels.get(value_term)
+            if value is not None and len(value) > LONGEST_VALUE:
+                value = shortened(value)
             if template:  # a user's message with {?value}: only known per result
-                text = _fill(text, value, focus)
+                text = shortened(_fill(text, value, focus), 2 * LONGEST_VALUE)
             elif of_class and value is not None:  # the value is the node's class, not the property's value
                 text, value = text.replace("this class", _compact(f"<{value}>") or value, 1), None
             out.append(Finding(rule_id, severity, text, file, pointer, lines(pointer), ctid, focus, prop,

@@ -14,7 +14,7 @@ from ctdl_tools.ctid import ctid_in_uri
 from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate.loader import GRAPH, Document
 from ctdl_tools.validate.rdf import Conversion, is_bundled
-from ctdl_tools.validate.result import Finding
+from ctdl_tools.validate.result import LONGEST_VALUE, Finding, shortened
 from ctdl_tools.validate.rules import PYTHON_RULES
 
 _DROPPED_RULES = {
@@ -30,8 +30,9 @@ _DROPPED_RULES = {
 def finding(doc: Document, rule_id: str, pointer: str, message: str | None = None, *,
             prop: str | None = None, value: str | None = None, severity: str | None = None) -> Finding:
     rule = PYTHON_RULES[rule_id]
-    return Finding(rule_id, severity or rule.severity, message or rule.message, doc.file, doc.base + pointer,
-                   property=prop, value=value, source=rule.citation)
+    return Finding(rule_id, severity or rule.severity, shortened(message or rule.message, 2 * LONGEST_VALUE),
+                   doc.file, doc.base + pointer, property=prop, value=value if value is None else shortened(value),
+                   source=rule.citation)
 
 
 def foreign_context(value: Any, pointer: str = "") -> tuple[str, str] | None:

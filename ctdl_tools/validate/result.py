@@ -132,6 +132,19 @@ class Report:
         }
 
 
+LONGEST_VALUE = 1_000  # characters of a value a finding keeps; a message keeps twice as many
+
+
+def shortened(text: str, limit: int = LONGEST_VALUE) -> str:
+    """``text`` with its middle left out past ``limit`` characters, saying how much: a 5 MB value in a
+    finding would be copied into every report format, message and location (a 10 MB input made a 170 MB
+    SARIF). Both ends stay: where a value starts, and what a message says after it."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 40) // 2
+    return f"{text[:keep]}… ({len(text) - 2 * keep:,} characters left out) …{text[-keep:]}"
+
+
 def sort_findings(findings: list[Finding], runs: Iterable[list[Finding]] = ()) -> list[Finding]:
     """Deterministic order, duplicates removed (two shapes or two passes can say the same thing).
 
