@@ -10,14 +10,17 @@ engine's own objects.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
-from ctdl_tools.validate.rdf import ntriples
+from ctdl_tools.errors import InputError
+from ctdl_tools.validate.rdf import SKOLEM, ntriples
 from ctdl_tools.validate.shapes import ShapeSet
 
 SH = "http://www.w3.org/ns/shacl#"
 SHAPE_GENID = "https://purl.org/ctdl_tools/.well-known/shape-genid/"  # blank shapes as IRIs (ShaclEngine)
+PARSER_TERM_LIMIT = 16 * 2**20  # bytes of one term pyoxigraph's N-Triples parser reads (its buffer's maximum)
 
 
 class RawResult(NamedTuple):
@@ -90,15 +93,16 @@ class PyshaclEngine:
     name = "pyshacl"
 
     def __init__(self, shapes: ShapeSet) -> None:
-        self._shapes = _rdflib_graph(shapes.ntriples)
+        self._shapes = _rdflib_graph(shapes.ntriples, shapes.triples)
 
     def validate(self, triples: list[Triple]) -> list[RawResult]:
         import pyshacl
         from rdflib import Namespace
 
         sh = Namespace(SH)
-        _, report, _ = pyshacl.validate(_rdflib_graph(ntriples(triples)), shacl_graph=self._shapes, inference="none",
-                                        abort_on_first=False, allow_warnings=True, meta_shacl=False)
+        data = _rdflib_graph(ntriples(triples), triples)
+        _, report, _ = pyshacl.validate(data, shacl_graph=self._shapes, inference="none", abort_on_first=False,
+                                        allow_warnings=True, meta_shacl=False)
         out = []
         # Only top-level results (sh:result of the report): pySHACL also types the nested results it
         # keeps under sh:detail (e.g. inside sh:node) as sh:ValidationResult.
@@ -148,8 +152,9 @@ def _first_iri(path: str | None) -> str | None:
     return path[start: path.find(">", start) + 1] if start >= 0 else None
 
 
-def _rdflib_graph(ntriples: str) -> object:
-    """An rdflib Graph from N-Triples that keeps blank-node labels (rdflib's own parser renames them)."""
+def _rdflib_graph(ntriples: str, triples: Iterable[Triple]) -> object:
+    """An rdflib Graph from N-Triples (``triples`` as text) that keeps blank-node labels (rdflib's own parser
+    renames them)."""
     import pyoxigraph
     from rdflib import BNode, Graph, Literal, URIRef
 
@@ -167,9 +172,40 @@ def _rdflib_graph(ntriples: str) -> object:
         return Literal(term.value) if datatype == xsd_string else Literal(term.value, datatype=URIRef(datatype))
 
     graph = Graph()
-    for quad in pyoxigraph.parse(ntriples.encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES):
-        graph.add((conv(quad.subject), conv(quad.predicate), conv(quad.object)))
+    try:
+        for quad in pyoxigraph.parse(ntriples.encode("utf-8"), format=pyoxigraph.RdfFormat.N_TRIPLES):
+            graph.add((conv(quad.subject), conv(quad.predicate), conv(quad.object)))
+    except MemoryError:  # pyoxigraph's "Reached the buffer maximal size": one term over its 16 MiB limit
+        too_large = _too_large(triples)
+        if too_large is None:
+            raise
+        raise InputError(*too_large) from None
     return graph
+
+
+def _too_large(triples: Iterable[Triple]) -> tuple[str, str] | None:
+    """(where, message) to tell the user when a term is longer than the reference engine's parser takes:
+    the node that holds it (for a blank node, the record it is in) and what to do."""
+    from ctdl_tools.vocab import vocabulary
+
+    triples = list(triples)
+    s, p, o = max(triples, key=lambda t: len(t[2]), default=("", "", ""))
+    if len(o.encode("utf-8")) <= PARSER_TERM_LIMIT:
+        return None
+    owners = {obj: subj for subj, _, obj in triples}
+    node, seen = s, {s}
+    while _is_blank(node) and owners.get(node, node) not in seen:
+        node = owners[node]
+        seen.add(node)
+    where = node if node == s else f"a blank node in {node}" if not _is_blank(node) else "a blank node"
+    size = len(o[1:o.rfind('"')]) if o.startswith('"') else len(o) - 2
+    return where, (f"its {vocabulary().compact(p[1:-1])} of {size:,} characters is more than the pyshacl engine's "
+                   f"parser takes ({PARSER_TERM_LIMIT // 2**20} MiB a term); the native and shacl engines have no "
+                   "such limit (--engine auto, the default, picks one)")
+
+
+def _is_blank(term: str) -> bool:
+    return term.startswith("_:") or term.startswith(f"<{SKOLEM}")
 
 
 def _native(shapes: ShapeSet) -> Engine:

@@ -573,11 +573,10 @@ class Compiler:
 
     def _pattern(self, shape: Shape, pattern: str) -> Constraint:
         flags_term = self.one(shape.term, sh("flags"))
-        flags = 0
-        for letter in plain(flags_term) if flags_term else "":
-            flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}.get(letter, 0)
-        text = plain(pattern)
-        regex = re.compile(text if flags & re.MULTILINE else _end_anchors(text), flags)
+        flags = plain(flags_term) if flags_term else ""
+        if "q" in flags:  # XPath's "quote": the pattern is plain text; not implemented here
+            raise UnsupportedShapes(f"sh:flags {flags!r}")
+        regex = compile_pattern(plain(pattern), flags)
 
         return _per_value(shape, "PatternConstraintComponent",
                           lambda g, v: not v.startswith("_:") and regex.search(plain(v)) is not None)
@@ -689,6 +688,18 @@ class Compiler:
         def check(g: DataGraph, focus: str, values: list[str]) -> list[Violation]:
             return [("SPARQLConstraintComponent", v, shape.path_iri) for v in native(g, focus)] or NONE
         return check
+
+
+REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+
+
+def compile_pattern(pattern: str, flags: str = "") -> re.Pattern[str]:
+    """An sh:pattern with its sh:flags as this engine runs it (re.error when Python cannot read it: user
+    shapes are checked with this when loaded)."""
+    bits = 0
+    for letter in flags:
+        bits |= REGEX_FLAGS.get(letter, 0)
+    return re.compile(pattern if bits & re.MULTILINE else _end_anchors(pattern), bits)
 
 
 def _end_anchors(pattern: str) -> str:

@@ -42,6 +42,7 @@ _ANNOTATIONS = {
 DEACTIVATED = f"<{SH}deactivated>"
 CACHE_FILES = 8
 TRUE = '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'
+Triple = tuple[str, str, str]
 
 
 def bundled_shapes_dir() -> Path:
@@ -103,7 +104,7 @@ def _term(term: object) -> str:
     return str(term)
 
 
-def _plain(term: str) -> str:
+def plain_text(term: str) -> str:
     if term.startswith("<"):
         return term[1:-1]
     if term.startswith('"'):
@@ -172,17 +173,25 @@ def _parsed(files: tuple[str, ...], cache: Path | None) -> tuple[list[tuple[str,
     bundled = bundled_shapes_dir()
     triples: list[tuple[str, str, str]] = []
     origins: dict[str, str] = {}
+    users: dict[str, list[Triple]] = {}  # the user's files' triples, checked below
     for number, name in enumerate(files):
         path = Path(name)
-        for triple in _read(path, number):
-            triples.append(triple)
-            if triple[1] == RULE_ID:
-                origins[triple[0]] = _origin(path, bundled)
+        origin = _origin(path, bundled)
+        read = _read(path, number)
+        triples.extend(read)
+        if origin == "user":
+            users[name] = read
+        origins.update((s, origin) for s, p, _ in read if p == RULE_ID)
+    rules = _rules(triples, origins)
+    if users:  # before the cache is written: a cached parse is one whose user shapes passed
+        from ctdl_tools.validate.shapes_check import checked_user_rules
+
+        rules = checked_user_rules(users, rules)
     # One str object per distinct term: the cache then stores each once, loads faster, and the engines'
     # indexes hash each term once.
     pool: dict[str, str] = {}
     unique = [tuple(pool.setdefault(t, t) for t in triple) for triple in sorted(set(triples))]
-    parsed = unique, _rules(triples, origins)
+    parsed = unique, rules
     if cache is not None:
         _store(cache, parsed)
     return parsed
@@ -197,7 +206,8 @@ def _cache_file(files: tuple[str, ...]) -> Path | None:
     root = cache_dir()
     if root is None:
         return None
-    key = hashlib.sha256(f"{__version__}\n{sys.version}\nterms shared\nunescaped\nsparql lifted".encode())
+    key = hashlib.sha256(f"{__version__}\n{sys.version}\nterms shared\nunescaped\nsparql lifted\nuser shapes checked"
+                         .encode())
     try:
         for name in files:
             stat = os.stat(name)
@@ -254,11 +264,11 @@ def _rules(triples: list[tuple[str, str, str]], origins: dict[str, str]) -> dict
     for shape, f in fields.items():
         if "id" not in f:
             continue
-        severity = _plain(f.get("severity", f"<{SH}Violation>")).rpartition("#")[2]
+        severity = plain_text(f.get("severity", f"<{SH}Violation>")).rpartition("#")[2]
         rules[shape] = Rule(
-            _plain(f["id"]), severity, _plain(f.get("name", f["id"])), _message(f.get("message", "")),
-            _plain(f.get("source", "")), _plain(f.get("see_also", "")), _message(f.get("comment", "")),
-            _plain(shape), origins.get(shape, "user"), _plain(f.get("about", "")))
+            plain_text(f["id"]), severity, plain_text(f.get("name", f["id"])), _message(f.get("message", "")),
+            plain_text(f.get("source", "")), plain_text(f.get("see_also", "")), _message(f.get("comment", "")),
+            plain_text(shape), origins.get(shape, "user"), plain_text(f.get("about", "")))
     return rules
 
 
@@ -281,7 +291,7 @@ def _message(term: str) -> str:
     if not term:
         return ""
     body = term[: term.rfind('"') + 1] if term.startswith('"') else term
-    return _plain(body)
+    return plain_text(body)
 
 
 def load_shapes(extra_dirs: Iterable[Path | str] = (), disabled_rules: Iterable[str] = ()) -> ShapeSet:
@@ -306,3 +316,4 @@ def _check_user_shapes(path: Path) -> None:
             raise InputError(f"--shapes {path}", "no .ttl (Turtle) files under it")
     elif path.suffix.lower() != ".ttl":
         raise InputError(f"--shapes {path}", "not a .ttl (Turtle) file")
+
