@@ -171,6 +171,16 @@ def test_bad_ctid_forms(bad: str) -> None:
     assert new_findings([wgu()], corrupt) == Counter({("STRUCT-CTID-FORM", VIOLATION): 1})
 
 
+@pytest.mark.parametrize("tail", ["xx{ctid}", "{ctid}/", "{ctid}#main"])
+def test_an_id_whose_last_segment_is_not_the_ctid(tail: str) -> None:
+    # Found in acceptance testing: only @ids ending in /resources/ce-… were compared with the CTID, so
+    # …/resources/xxce-… and a trailing slash passed.
+    def corrupt(d: list[dict]) -> None:
+        node = main(d)
+        node["@id"] = REG + tail.format(ctid=node["ceterms:ctid"])
+    assert new_findings([wgu()], corrupt)[("STRUCT-CTID-MATCHES-ID", VIOLATION)] == 1
+
+
 def test_ctid_differs_from_the_id() -> None:
     new = new_findings([wgu()], lambda d: main(d).update({"ceterms:ctid": "ce-00000000-298a-4f1e-bdac-d66509887ebf"}))
     assert new == Counter({("STRUCT-CTID-MATCHES-ID", VIOLATION): 1})

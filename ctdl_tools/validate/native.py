@@ -778,12 +778,12 @@ def compile_flat(shape: Shape) -> Callable[[DataGraph, str, dict], list[Result]]
 
 # --- SPARQL constraints with a native implementation -----------------------------------------------------
 CTID = "<https://purl.org/ctdl/terms/ctid>"
-_REGISTRY_TAIL = re.compile(r"/(resources|graph)/ce-[^/]*$", re.IGNORECASE)
+_REGISTRY_TAIL = re.compile(r"/(resources|graph)/[^/]*/?$", re.IGNORECASE)
 
 
 def _ctid_disagrees_with_id(g: DataGraph, this: str) -> list[str]:
     """SELECT $this ?value WHERE { $this ceterms:ctid ?value . FILTER (isIRI($this) && REGEX(STR($this),
-    "/(resources|graph)/ce-[^/]*$", "i") && !STRENDS(STR($this), CONCAT("/", STR(?value)))) }"""
+    "/(resources|graph)/[^/]*/?$", "i") && !STRENDS(STR($this), CONCAT("/", STR(?value)))) }"""
     if this[0] != "<" or not _REGISTRY_TAIL.search(this[1:-1]):
         return []
     return [v for v in g.objects(this, CTID) if not this[1:-1].endswith("/" + plain(v))]
@@ -791,7 +791,7 @@ def _ctid_disagrees_with_id(g: DataGraph, this: str) -> list[str]:
 
 CTID_MATCHES_ID_QUERY = (
     "SELECT $this ?value WHERE { $this <https://purl.org/ctdl/terms/ctid> ?value . FILTER (isIRI($this) && "
-    'REGEX(STR($this), "/(resources|graph)/ce-[^/]*$", "i") && !STRENDS(STR($this), CONCAT("/", STR(?value)))) }')
+    'REGEX(STR($this), "/(resources|graph)/[^/]*/?$", "i") && !STRENDS(STR($this), CONCAT("/", STR(?value)))) }')
 # Keyed by the query with runs of white space collapsed.
 NATIVE_SPARQL: dict[str, Callable[[DataGraph, str], list[str]]] = {
     " ".join(CTID_MATCHES_ID_QUERY.split()): _ctid_disagrees_with_id,

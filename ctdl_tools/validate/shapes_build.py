@@ -163,7 +163,7 @@ def ctid_shapes() -> list[Shape]:
                      "https://credreg.net/ctdl/terms/ctid")])
     query = (
         "SELECT $this ?value WHERE { $this <https://purl.org/ctdl/terms/ctid> ?value . "
-        "FILTER (isIRI($this) && REGEX(STR($this), \\\"/(resources|graph)/ce-[^/]*$\\\", \\\"i\\\") "
+        "FILTER (isIRI($this) && REGEX(STR($this), \\\"/(resources|graph)/[^/]*/?$\\\", \\\"i\\\") "
         "&& !STRENDS(STR($this), CONCAT(\\\"/\\\", STR(?value)))) }"
     )
     match = Shape("ctid_matches_id", "sh:NodeShape", [
@@ -175,8 +175,9 @@ def ctid_shapes() -> list[Shape]:
                      "The CTID does not match the CTID at the end of the resource's @id", "Violation",
                      "https://credreg.net/ctdl/ctid: 'the value of a resource's CTID property will exactly "
                      "match the CTID portion of that resource's URI'", "https://credreg.net/ctdl/ctid")],
-        "Only for registry-style @ids (…/resources/ce-… or …/graph/ce-…); other @ids are reported by the "
-        "cross-record checks. ctshapes:aboutProperty: findings point at the CTID.")
+        "Only for registry-style @ids (…/resources/… or …/graph/…, whatever their last segment: …/xxce-…, a "
+        "trailing slash); other @ids are reported by the cross-record checks. ctshapes:aboutProperty: findings "
+        "point at the CTID.")
     node = Shape("ctid", "sh:NodeShape", ["sh:targetSubjectsOf ceterms:ctid",
                                          "sh:property ctshapes:ctid_form, ctshapes:ctid_single"],
                  "Every node that has a CTID.")
