@@ -460,13 +460,21 @@ def test_unknown_context_is_never_fetched(no_network: None) -> None:
 
 @pytest.mark.parametrize(("context", "quoted"), [
     ({"@vocab": "http://example.org/"}, '{"@vocab": "http://example.org/"}'),
-    (["https://credreg.net/ctdl/schema/context/json"], '["https://credreg.net/ctdl/schema/context/json"]'),
+    (["https://credreg.net/ctdl/schema/context/json", {"x": "y"}],
+     '["https://credreg.net/ctdl/schema/context/json", {"x": "y"}]'),
 ])
 def test_an_inline_or_array_context_is_quoted(no_network: None, context: object, quoted: str) -> None:
     doc = load("course")
     doc["@context"] = context
     (found,) = validate([doc]).findings
     assert found.rule_id == "JSONLD-CONTEXT" and found.value == quoted and repr(quoted) in found.message
+
+
+def test_an_array_of_the_context_url_is_read_as_the_url(no_network: None) -> None:
+    # Found in acceptance testing: ["https://credreg.net/ctdl/schema/context/json"], the same to JSON-LD, was
+    # refused and the document not validated further.
+    new = new_findings([wgu()], lambda d: d[0].update({"@context": [d[0]["@context"]]}))
+    assert new == Counter({("JSONLD-CONTEXT-FORM", "Warning"): 1})
 
 
 def test_json_syntax_error_has_line_and_column(tmp_path) -> None:

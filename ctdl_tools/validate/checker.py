@@ -34,6 +34,7 @@ from ctdl_tools.validate.prepass import (
 from ctdl_tools.validate.rdf import (
     Conversion,
     Unsupported,
+    bundled_url,
     context_tables,
     convert,
     convert_with_pyld,
@@ -355,7 +356,7 @@ class Checker:
 
         Reads the nodes of the pruned document (``doc.walked``): ids and types are kept, and a node that had
         content keeps a marker, so "described" (more than an @id) is the same as in the full document."""
-        tables = context_tables(doc.data["@context"])
+        tables = context_tables(bundled_url(doc.data["@context"]) or "")
         described = self.described.setdefault(doc.index, set())
         for _, data in doc.walked or ():
             raw = data.get("@id")

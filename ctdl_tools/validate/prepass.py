@@ -71,6 +71,8 @@ def context_findings(doc: Document) -> tuple[list[Finding], bool]:
         hint = ("; give the URL as a string, as registry records do"
                 if isinstance(context, list) and any(is_bundled(c) for c in context) else "")
         return [finding(doc, "JSONLD-CONTEXT", "/@context", not_ours(shown) + hint, value=shown)], False
+    if isinstance(context, list):  # ["https://credreg.net/…"]: read as the URL it holds
+        return [finding(doc, "JSONLD-CONTEXT-FORM", "/@context", value=context[0])], True
     if context.startswith("http://"):
         return [finding(doc, "JSONLD-CONTEXT-HTTP", "/@context", value=context)], True
     return [], True

@@ -168,8 +168,16 @@ def context_tables(url: str) -> ContextTables:
     return ContextTables(load_context(CONTEXT_URLS[url])["@context"])
 
 
+def bundled_url(context: object) -> str | None:
+    """The bundled context URL a document's @context names: the URL, or an array of that one URL (the same
+    to JSON-LD; JSONLD-CONTEXT-FORM asks for the string)."""
+    if isinstance(context, list) and len(context) == 1:
+        context = context[0]
+    return context if isinstance(context, str) and context in CONTEXT_URLS else None
+
+
 def is_bundled(context: object) -> bool:
-    return isinstance(context, str) and context in CONTEXT_URLS
+    return bundled_url(context) is not None
 
 
 class _Converter:
@@ -488,8 +496,8 @@ def convert(document: dict, label: str, skolem: bool = False) -> Conversion:
     ``<SKOLEM<label>b<n>>`` with ``skolem`` (what the engines are given).
     Raises :class:`Unsupported`: use :func:`convert_with_pyld` for that document.
     """
-    context = document.get("@context")
-    if not is_bundled(context):
+    context = bundled_url(document.get("@context"))
+    if context is None:
         raise Unsupported("the @context is not a bundled CTDL context URL")
     conv = _Converter(context_tables(context), context, label, skolem)
     graph = document.get("@graph")

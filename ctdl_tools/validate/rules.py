@@ -38,6 +38,11 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
           "@context must be the CTDL or CTDL-ASN context URL; other contexts are never fetched",
           "credential-registry-ingest-examples index.md: the context line 'should appear verbatim in each JSON file'",
           "https://credreg.net/ctdl/schema/context/json"),
+    _rule("JSONLD-CONTEXT-FORM", WARNING, "@context as a string",
+          "@context is an array of the CTDL context URL: the same to JSON-LD, but registry records and the "
+          "publish tools give the URL as a string",
+          "CredentialEngine/credential-registry-ingest-examples index.md: the context line 'should appear "
+          "verbatim in each JSON file'", "https://credreg.net/ctdl/schema/context/json"),
     _rule("JSONLD-CONTEXT-HTTP", WARNING, "https context URL",
           "The http:// context URL is the 2017 form; current records use https://credreg.net/…",
           "CredentialEngine/credential-registry-ingest-examples index.md: the context line "
