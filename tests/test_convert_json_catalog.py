@@ -174,3 +174,19 @@ def test_a_name_given_twice_is_refused_where_it_is(tmp_path: Path) -> None:
         "    CTID: ce-3c2b0a6e-5d0c-4b1e-9a6f-2f1d7e0c9b11\n")
     code, _, err = run("convert", str(tmp_path / "m.yaml"), "-o", str(tmp_path / "merged"))
     assert code == 0 and len(list((tmp_path / "merged").iterdir())) == 2, err
+
+
+def test_yaml_dates_are_text_the_builder_reads(tmp_path: Path) -> None:
+    # Found in acceptance testing: PyYAML read 2024-13-45 as a date and datetime refused it: a traceback for
+    # the whole file. YAML 1.2 has no timestamps: dates are text, and a bad one is that record's error.
+    data = json.loads((SAMPLES / "catalog.json").read_text())
+    data["credentials"][0]["Date Effective"] = "2024-01-05"
+    data["credentials"][1]["Date Effective"] = "2024-13-45"
+    text = yaml.safe_dump(data, allow_unicode=True).replace("'2024-01-05'", "2024-01-05").replace(
+        "'2024-13-45'", "2024-13-45")
+    assert "Date Effective: 2024-13-45" in text  # unquoted, as a person writes it
+    (tmp_path / "c.yaml").write_text(text)
+    code, _, err = run("convert", str(tmp_path / "c.yaml"), "-o", str(tmp_path / "out"))
+    assert code == 1 and "Traceback" not in err and "$.credentials[1]" in err and "2024-13-45" in err, err
+    dates = [json.loads(p.read_text())["@graph"][0].get("ceterms:dateEffective") for p in (tmp_path / "out").iterdir()]
+    assert "2024-01-05" in dates

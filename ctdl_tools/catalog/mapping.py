@@ -97,10 +97,7 @@ class Mapping:
 def load_mapping(path: Path | None) -> Mapping:
     if path is None:
         return Mapping()
-    try:
-        data = parse_yaml(read_text(path), str(path))
-    except ValueError as exc:  # PyYAML reads 2024-13-45 as a date, and datetime refuses it
-        raise InputError(Where(str(path)), f"invalid YAML: {exc} (a date that is not a calendar date?)") from None
+    data = parse_yaml(read_text(path), str(path))
     if not isinstance(data, dict):
         raise InputError(Where(str(path)), "a mapping file must be a YAML mapping with columns/values/defaults")
     return _mapping_from(data, str(path))
