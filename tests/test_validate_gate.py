@@ -396,6 +396,14 @@ def test_key_that_json_ld_drops() -> None:
     assert new == Counter({("JSONLD-DROPPED-KEY", VIOLATION): 1})
 
 
+def test_a_language_map_under_a_misspelt_property_names_the_property() -> None:
+    # Found in acceptance testing: "key 'en-US' is not a CTDL term" blamed the tag for a misspelt property.
+    broken = [wgu()]
+    main(broken)["ceterms:keywrd"] = {"en-US": "welding"}
+    dropped = next(f for f in validate(broken).findings if f.rule_id == "JSONLD-DROPPED-KEY")
+    assert "check the name of ceterms:keywrd" in dropped.message
+
+
 def test_main_resource_not_first() -> None:
     new = new_findings(LEARNING, lambda d: d[1]["@graph"].reverse())
     assert new == Counter({("GRAPH-MAIN-FIRST", VIOLATION): 1})

@@ -8,6 +8,7 @@ written wrongly, the order of ``@graph`` or a ``_:`` id that points nowhere. The
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ctdl_tools.ctid import ctid_in_uri
@@ -163,6 +164,11 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
         if dropped.kind == "iri" and any(ch.isspace() for ch in dropped.value):
             message += " (a URL cannot hold white space: write a space as %20)"
         prop = dropped.value if dropped.kind == "key" else property_at(dropped.pointer)
+        if dropped.kind == "key" and _LANGUAGE_TAG.match(dropped.value) and property_at(dropped.pointer):
+            # {"en-US": …} under a property the context does not declare a language map: a misspelt property
+            # (ceterms:keywrd) more often than a wrong tag.
+            message += (f"; if this object is meant as a language map, check the name of "
+                        f"{property_at(dropped.pointer)}: only properties CTDL defines as text take one")
         out.append(finding(doc, rule_id, dropped.pointer, message, prop=prop, value=dropped.value))
     for pointer, label in conv.bnode_refs:
         if label not in conv.bnode_defined:
@@ -170,6 +176,9 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
             out.append(finding(doc, rule_id, pointer, f"blank node {label} is referenced but not defined in this "
                                + ("graph" if doc.kind == GRAPH else "record"), prop=property_at(pointer), value=label))
     return out
+
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
 def property_at(pointer: str) -> str | None:
