@@ -511,3 +511,15 @@ def test_a_property_given_twice_in_one_object(tmp_path) -> None:
     line = twice[: twice.index('"ceterms:name"', twice.index('"ceterms:name"') + 1)].count("\n") + 1
     assert (repeat.pointer, repeat.line, repeat.property, repeat.ctid) == (
         "/ceterms:name", line, "ceterms:name", doc["ceterms:ctid"])
+
+
+def test_a_graph_uri_naming_a_record_of_the_submission_points_to_its_resources_uri() -> None:
+    # Found in acceptance testing: offeredBy …/graph/ce-X said "not in this submission: it must already be
+    # published" while ce-X was in the submission.
+    submission = [load("organization"), load("course")]
+    organization = main(submission)["@id"]
+    main(submission, 1)["ceterms:offeredBy"] = [organization.replace("/resources/", "/graph/")]
+    said = [f.message for f in validate(submission).findings if f.property == "ceterms:offeredBy"]
+    assert said == [f"ceterms:offeredBy refers to {organization.replace('/resources/', '/graph/')}, a graph "
+                    f"document; the record is in this submission as {organization}: refer to records by their "
+                    "/resources/ URI"]

@@ -245,10 +245,15 @@ def references(doc: Document, index: Index) -> Iterator[Finding]:
                 if not ref or ref.startswith("_:") or ref in described or vocabulary_term(ref):
                     continue
                 rule = "XREF-REGISTRY-REFERENCE" if REGISTRY_URI.match(ref) else "XREF-EXTERNAL-REFERENCE"
-                yield finding(doc, rule, node.pointer + pointer,
-                              f"{key} refers to {ref}, which is not in this submission"
-                              + (": it must already be published" if rule == "XREF-REGISTRY-REFERENCE"
-                                 else " and is not a Credential Registry URI"), prop=key, value=ref)
+                resource = ref.replace("/graph/", "/resources/", 1) if "/graph/" in ref else None
+                if resource is not None and resource in described:  # the record is here, named by its graph
+                    said = (f"{key} refers to {ref}, a graph document; the record is in this submission as "
+                            f"{resource}: refer to records by their /resources/ URI")
+                else:
+                    said = f"{key} refers to {ref}, which is not in this submission" + (
+                        ": it must already be published" if rule == "XREF-REGISTRY-REFERENCE"
+                        else " and is not a Credential Registry URI")
+                yield finding(doc, rule, node.pointer + pointer, said, prop=key, value=ref)
 
 
 def _types(node: dict) -> set[str]:
