@@ -192,7 +192,18 @@ def parse_json(text: str, name: str, *, repeats: bool = False) -> Any:
 
 
 def _repeat_error(text: str, name: str, data: Any) -> InputError:
-    pointer, key, line = repeated_members(text)[0]
+    path, key, line, _ = first_repeat(text, data)  # type: ignore[misc]
+    return InputError(Where(name, path=path), f"{key!r} is given twice in one object (line {line}): only the last "
+                      "value would be read and the first lost; give the name once (a list for several values)")
+
+
+def first_repeat(text: str, data: Any) -> tuple[str, str, int, int] | None:
+    """(JSON path, name, line, column) of the first member name an object of ``text`` gives twice, or None;
+    ``data`` is the text's value as json.loads reads it (it tells an array index from a member name)."""
+    found = repeated_members(text)
+    if not found:
+        return None
+    pointer, key, line, offset = found[0]
     steps: list[str | int] = []
     node = data
     for token in pointer_tokens(pointer):  # a pointer token is an index where the value is an array
@@ -202,9 +213,7 @@ def _repeat_error(text: str, name: str, data: Any) -> InputError:
         else:
             steps.append(token)
             node = node.get(token) if isinstance(node, dict) else None
-    return InputError(Where(name, path=json_path(steps)), f"{key!r} is given twice in one object (line {line}): "
-                      "only the last value would be read and the first lost; give the name once (a list for "
-                      "several values)")
+    return json_path(steps), key, line, line_column(text, offset)[1]
 
 
 # How deep JSON may nest where ctdl_tools reads it. CTDL documents, catalogs and credentials nest about a dozen

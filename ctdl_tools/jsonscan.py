@@ -34,25 +34,26 @@ def pointer_tokens(pointer: str) -> list[str]:
     return [t.replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]] if pointer else []
 
 
-def repeated_members(text: str) -> list[tuple[str, str, int]]:
-    """(pointer of the member, its name, line) for every name an object gives again after its first time,
-    in text order; run only on texts that have repeats (``jsonio.loads_noting_repeats`` says which)."""
+def repeated_members(text: str) -> list[tuple[str, str, int, int]]:
+    """(pointer of the member, its name, line, offset of its name) for every name an object gives again after
+    its first time, in text order; run only on texts that have repeats (``jsonio.loads_noting_repeats`` says
+    which)."""
     seen: dict[int, set[str]] = {}
-    found: list[tuple[str, str, int]] = []
-    for pointer, line, name, number in scan(text):
+    found: list[tuple[str, str, int, int]] = []
+    for pointer, line, name, number, offset in scan(text):
         if name is not None:
             names = seen.setdefault(number, set())
             if name in names:
-                found.append((pointer, name, line))
+                found.append((pointer, name, line, offset))
             names.add(name)
     return found
 
 
-def scan(text: str) -> Iterator[tuple[str, int, str | None, int]]:
-    """A JSON text's structure, token by token (regular expression; no parse): (pointer, line, None, 0)
-    where a member's value or a container in an array starts, and (pointer of the member, line, its name,
-    number of its object) for each member name. Objects are numbered in text order: a repeated member's
-    value has the same pointer as the first one's."""
+def scan(text: str) -> Iterator[tuple[str, int, str | None, int, int]]:
+    """A JSON text's structure, token by token (regular expression; no parse): (pointer, line, None, 0,
+    offset) where a member's value or a container in an array starts, and (pointer of the member, line, its
+    name, number of its object, offset of the name) for each member name. Objects are numbered in text
+    order: a repeated member's value has the same pointer as the first one's."""
     line = 1
     objects = 0
     # Each stack entry: [pointer of the container, is_object, next index, expecting_key, object number]
@@ -73,11 +74,11 @@ def scan(text: str) -> Iterator[tuple[str, int, str | None, int]]:
             if top[3]:  # an object key
                 key = _string(tok) if first == '"' else tok
                 top[3] = False
-                yield f"{top[0]}/{escape_pointer(key)}", line, key, top[4]
+                yield f"{top[0]}/{escape_pointer(key)}", line, key, top[4], match.start()
                 continue
             top[3] = True
             pointer = f"{top[0]}/{escape_pointer(key)}"
-            yield pointer, line, None, 0
+            yield pointer, line, None, 0, match.start()
             if first == "{" or first == "[":
                 objects += 1
                 stack.append([pointer, first == "{", 0, first == "{", objects])
@@ -87,7 +88,7 @@ def scan(text: str) -> Iterator[tuple[str, int, str | None, int]]:
             top[2] = index + 1
             if first == "{" or first == "[":
                 pointer = f"{top[0]}/{index}"
-                yield pointer, line, None, 0
+                yield pointer, line, None, 0, match.start()
                 objects += 1
                 stack.append([pointer, first == "{", 0, first == "{", objects])
         elif first == "{" or first == "[":  # the root

@@ -84,9 +84,10 @@ def test_repeated_names_are_noticed_and_found(value: Any) -> None:
     assert data == json.loads(text)  # the same value json.loads gives: the last of a repeated name wins
     found = repeated_members(text)
     assert repeats == bool(found)
-    for pointer, key, line in found:
+    for pointer, key, line, offset in found:
         assert pointer.rsplit("/", 1)[1] == key.replace("~", "~0").replace("/", "~1")
         assert f"{json.dumps(key)}:" in text.splitlines()[line - 1]
+        assert text[offset:].startswith(json.dumps(key))  # where the repeat's name starts
 
 
 # --- write_atomic: a temporary file renamed over the target, except where renaming would replace
@@ -159,7 +160,7 @@ def test_input_readers_refuse_a_repeated_name_at_its_place(value: Any) -> None:
     try:
         parse_json(text, "f.json")
     except InputError as error:
-        _, key, line = found[0]
+        _, key, line, _ = found[0]
         assert error.where.path is not None and error.where.path.startswith("$")
         assert error.message.startswith(f"{key!r} is given twice in one object (line {line})")
     else:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ctdl_tools.errors import InputError, Where
-from ctdl_tools.jsonio import JsonProblem, json_path, line_column, loads, read_bytes, too_deep, too_deep_message
+from ctdl_tools.jsonio import JsonProblem, first_repeat, json_path, loads, read_bytes, too_deep, too_deep_message
 from ctdl_tools.ler import baked
 from ctdl_tools.ler.jws import DuplicateMember, Jws, looks_like_jws, parse_jws, strict_json
 
@@ -277,42 +277,15 @@ def _check_depth(value: Any, where: Where) -> None:
 
 def _duplicate_error(text: str, where: Where, message: str) -> InputError:
     """The duplicate member with its JSON path, line and column (the JSON parser's hook knows neither)."""
-    found = duplicate_member(text)
+    try:
+        found = first_repeat(text, json.loads(text))
+    except (ValueError, RecursionError):  # not the kind of JSON this can place: no place to give
+        found = None
     if found is None:
         return InputError(where, message)
-    path, offset = found
-    line, column = line_column(text, offset)
+    path, _, line, column = found
     place = f"{where.path} {path}" if where.path else path
     return InputError(where.at(path=place), f"{message} at line {line}, column {column}")
-
-
-def duplicate_member(text: str) -> tuple[str, int] | None:
-    """(JSON path, offset) of the first member whose name its object already has, in text order."""
-    doc = JsonText(text)
-    try:
-        return _first_duplicate(doc, doc.root, ()) if text[doc.root:doc.root + 1] in ("{", "[") else None
-    except (ValueError, IndexError, RecursionError):  # not the kind of JSON this can scan: no place to give
-        return None
-
-
-def _first_duplicate(doc: JsonText, start: int, path: tuple[str | int, ...]) -> tuple[str, int] | None:
-    members = doc._container(start)
-    seen: set[str] = set()
-    for index, (item_start, value_start, _) in enumerate(members.spans):
-        step: str | int = members.keys[index] if members.kind == "object" else index
-        if members.kind == "object":
-            if step in seen:
-                return _jsonpath((*path, step)), item_start
-            seen.add(step)  # type: ignore[arg-type]
-        if doc.text[value_start] in "{[":
-            found = _first_duplicate(doc, value_start, (*path, step))
-            if found is not None:
-                return found
-    return None
-
-
-def _jsonpath(path: tuple[str | int, ...]) -> str:
-    return "$" + "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
 
 
 def _parse_token(token: str, path: Path, label: str, where: Where) -> Credential:

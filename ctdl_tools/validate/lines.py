@@ -21,7 +21,7 @@ def pointer_lines(text: str) -> dict[str, int]:
     back to the enclosing array), which keeps the scan cheap on large files.
     """
     lines: dict[str, int] = {"": 1}
-    for pointer, line, name, _ in scan(text):
+    for pointer, line, name, _, _ in scan(text):
         if name is None:
             lines[pointer] = line
     return lines

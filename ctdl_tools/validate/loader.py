@@ -224,7 +224,7 @@ def _repeat_findings(file: str, text: str) -> list[Finding]:
                     f"{key} is given again in this object: only this last value is read, the earlier one is lost "
                     "(merge the values into one list)", file, pointer, line,
                     property=key if ":" in key or key.startswith("@") else None, source=citation)
-            for pointer, key, line in repeated_members(text)]
+            for pointer, key, line, _ in repeated_members(text)]
 
 
 def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = "", first_index: int = 0) -> None:
