@@ -523,3 +523,15 @@ def test_a_graph_uri_naming_a_record_of_the_submission_points_to_its_resources_u
     assert said == [f"ceterms:offeredBy refers to {organization.replace('/resources/', '/graph/')}, a graph "
                     f"document; the record is in this submission as {organization}: refer to records by their "
                     "/resources/ URI"]
+
+
+def test_an_alignment_to_another_framework_is_no_external_reference_warning() -> None:
+    # Found in acceptance testing: every ceasn:exactAlignment / broadAlignment / crossSubjectReference to a
+    # CASE, ESCO or O*NET URI was a Warning (300 on an ESCO collection): pointing outside is what they are for.
+    frameworks = [load("competency_framework")]
+
+    def align(d: list[dict]) -> None:
+        competency = next(n for n in d[0]["@graph"] if n.get("@type") == "ceasn:Competency")
+        competency["ceasn:exactAlignment"] = ["http://data.europa.eu/esco/skill/abc"]
+        competency["ceasn:broadAlignment"] = ["https://case.example.org/uri/123"]
+    assert new_findings(frameworks, align) == Counter()

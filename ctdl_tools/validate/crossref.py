@@ -57,6 +57,14 @@ def reference_properties() -> frozenset[str]:
 
 
 @cache
+def alignment_properties() -> frozenset[str]:
+    """References meant to point outside the registry too: alignments of a competency or resource to another
+    framework's (CASE, ESCO, O*NET URIs). An external IRI there is what they are for, not a Warning."""
+    named = ("ceasn:alignFrom", "ceasn:alignTo", "ceasn:crossSubjectReference")
+    return frozenset(p for p in reference_properties() if p.endswith("Alignment") or p in named)
+
+
+@cache
 def inverse_pairs() -> tuple[tuple[str, str], ...]:
     vocab = vocabulary()
     pairs = {tuple(sorted((p.id, inv))) for p in vocab.properties.values() for inv in p.inverse_of}
@@ -232,7 +240,7 @@ def _reference(item: object) -> str | None:
 
 
 def references(doc: Document, index: Index) -> Iterator[Finding]:
-    props, described = reference_properties(), index.nodes
+    props, described, alignments = reference_properties(), index.nodes, alignment_properties()
     for node in walk(doc):
         for key, value in node.data.items():
             if key not in props:
@@ -245,6 +253,8 @@ def references(doc: Document, index: Index) -> Iterator[Finding]:
                 if not ref or ref.startswith("_:") or ref in described or vocabulary_term(ref):
                     continue
                 rule = "XREF-REGISTRY-REFERENCE" if REGISTRY_URI.match(ref) else "XREF-EXTERNAL-REFERENCE"
+                if rule == "XREF-EXTERNAL-REFERENCE" and key in alignments:
+                    continue
                 resource = ref.replace("/graph/", "/resources/", 1) if "/graph/" in ref else None
                 if resource is not None and resource in described:  # the record is here, named by its graph
                     said = (f"{key} refers to {ref}, a graph document; the record is in this submission as "
