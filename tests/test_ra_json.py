@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from ctdl_tools.build.context import BuildContext
 from ctdl_tools.build.convert import ConvertOptions, convert
 from ctdl_tools.build.document import GraphDocument
 from ctdl_tools.build.ra import build_ra, index_ra
-from ctdl_tools.catalog.codes import normalize_cip, normalize_occupation
+from ctdl_tools.catalog.codes import normalize_cip, normalize_naics, normalize_occupation
 from ctdl_tools.catalog.ra_json import ENVELOPE, PROFILES, looks_like_ra_request, read_ra_request
 from ctdl_tools.ctid import DEFAULT_NAMESPACE, REGISTRY_BASE, SANDBOX_BASE
 from ctdl_tools.errors import InputError, Problems
@@ -263,6 +264,187 @@ def test_convert_writes_the_golden_document(tmp_path: Path, no_network: None) ->
     assert [p.name for p in result.written] == [f"{LOPP_CTID}.json"]
     assert result.inputs[0].written == 1 and result.failed == 0
     assert looks_like_ra_request(read_json(GOLDEN_INPUT))
+
+
+# --- CE's credential samples: the requests and the graphs CE published for them ------------------------
+SAMPLES = DATA / "registry_assistant"
+ML_INPUT = SAMPLES / "CredentialWithMultipleLanguages_Api_input.json"
+ML_OUTPUT = DATA / "registry" / "CredentialWithMultipleLanguages_Api_output.json"
+PDR_INPUT = SAMPLES / "Credential_PublishDetailedRecord_API_Input.json"
+PDR_OUTPUT = DATA / "registry" / "Credential_PublishDetailedRecord_API_output.json"
+
+
+def test_sample_requests_are_the_copied_bytes() -> None:
+    assert hashlib.sha256(ML_INPUT.read_bytes()).hexdigest() == (
+        "48c06f9a5a479c8ab08f6465197ff30fa60fbda2251c4aa3f48cc09293d46b44")
+    assert hashlib.sha256(PDR_INPUT.read_bytes()).hexdigest() == (
+        "7fba474621995d0e4da159426818ae3035a8c572cc5637b8abeea79c6c19ca74")
+
+
+def assert_property_matches(ce_main: dict, our_main: dict, prop: str,
+                            documented: dict[str, tuple[Any, Any]], documented_extras: set[str]) -> None:
+    """CE's ``prop`` compared by structure; only the documented differences (path → (CE's, ours)) and the
+    documented extra properties of ours are allowed."""
+    mismatches: dict[str, tuple[Any, Any]] = {}
+    extras: list[str] = []
+    compare(ce_main[prop], our_main.get(prop, MISSING), f"main.{prop}", mismatches, extras)
+    expected = {path: values for path, values in documented.items() if under(path, prop)}
+    unexpected = {path: values for path, values in mismatches.items() if expected.get(path) != values}
+    assert mismatches == expected, "\n".join(f"{path}: CE {ce!r}, ours {us!r}"
+                                              for path, (ce, us) in unexpected.items())
+    assert set(extras) == {path for path in documented_extras if under(path, prop)}
+
+
+def renamed_key(value: Any, old: str, new: str) -> Any:
+    """``value`` with every object key ``old`` (here: a language-map key) renamed ``new``."""
+    if isinstance(value, dict):
+        return {(new if k == old else k): renamed_key(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [renamed_key(v, old, new) for v in value]
+    return value
+
+
+def multilanguage() -> tuple[dict, dict, Problems]:
+    docs, problems = build_file(ML_INPUT)
+    assert docs[0] is not None, messages(problems)
+    return docs[0].to_jsonld(), read_json(ML_OUTPUT), problems
+
+
+def multilanguage_mains() -> tuple[dict, dict]:
+    """(CE's main node, ours), compared as the golden pair is, with ``ar-SA`` keys written as CE does."""
+    ours, ce, _ = multilanguage()
+    # Deliberate difference 5: language-map keys are kept as written (ar-SA); CE lower-cases this one.
+    return comparable_main(ce), renamed_key(comparable_main(ours), "ar-SA", "ar-sa")
+
+
+# Deliberate difference 6: in this sample CE's concept alignments carry the scheme's label ("Cost Type")
+# and a targetNodeDescription; ours are those of CE's other two outputs (golden, detailed record): the
+# scheme's local name ("CostType"), no description. And CE typed the ValueProfile schema:ValueProfile.
+ML_CONCEPTS = {
+    "main.ceterms:credentialStatusType": ("Credential Status", "CredentialStatus",
+                                          "Awards of the credential are ongoing."),
+    "main.ceterms:estimatedCost[0].ceterms:directCostType": (
+        "Cost Type", "CostType", "Cost of applying for the resource being described."),
+    "main.ceterms:estimatedCost[1].ceterms:directCostType": ("Cost Type", "CostType",
+                                                             "Cost for teaching and instruction."),
+    "main.ceterms:requires[1].ceterms:creditValue[0].ceterms:creditUnitType[0]": (
+        "Credit Unit", "CreditUnit", "Credit that is issued or accepted at a semester level."),
+}
+ML_DOCUMENTED = {
+    **{f"{path}.ceterms:frameworkName.en-US": (ce, ours) for path, (ce, ours, _) in ML_CONCEPTS.items()},
+    **{f"{path}.ceterms:targetNodeDescription": ({"en-US": text}, MISSING)
+       for path, (_, _, text) in ML_CONCEPTS.items()},
+    "main.ceterms:requires[1].ceterms:creditValue[0].@type": ("schema:ValueProfile", "ceterms:ValueProfile"),
+}
+ML_PROPERTIES = sorted(json.loads(ML_OUTPUT.read_text("utf-8"))["@graph"][0])
+
+
+@pytest.mark.parametrize("prop", ML_PROPERTIES)
+def test_multilanguage_property_matches_ce(prop: str) -> None:
+    """Each property of CE's CredentialWithMultipleLanguages output: the accreditor and the required
+    learning opportunity named by language maps (B3) and the ValueProfile's description map (B4) included."""
+    ce_main, our_main = multilanguage_mains()
+    assert_property_matches(ce_main, our_main, prop, ML_DOCUMENTED, set())
+
+
+def test_multilanguage_adds_nothing_and_reports_nothing() -> None:
+    ours, _, problems = multilanguage()
+    ce_main, our_main = multilanguage_mains()
+    assert set(our_main) == set(ce_main)
+    assert not problems.items, messages(problems)
+    assert our_main["ceterms:inLanguage"] == ["ar-SA", "en"]  # values, not keys: CE keeps them as written
+    assert_ctdl_forms(ours)
+
+
+def test_multilanguage_references_are_ces_blank_nodes() -> None:
+    """B3: the accreditor and the external learning opportunity, named only by ``ceterms:name`` maps, are
+    the same two blank nodes CE published (compared by content)."""
+    ours, ce, _ = multilanguage()
+    content = sorted(json.dumps(renamed_key({k: v for k, v in n.items() if k != "@id"}, "ar-SA", "ar-sa"),
+                                sort_keys=True) for n in blank_nodes(ours).values())
+    assert content == sorted(json.dumps({k: v for k, v in n.items() if k != "@id"}, sort_keys=True)
+                             for n in blank_nodes(ce).values())
+    assert len(content) == 2
+
+
+def detailed_record(tmp_path: Path) -> tuple[dict, dict, dict, Problems]:
+    """(our graph, CE's graph, the request, problems) for CE's Credential_PublishDetailedRecord request."""
+    # CE's file has four trailing commas (its Newtonsoft parser accepts them; JSON, and ctdl, do not).
+    text, count = re.subn(r",(\s*[}\]])", r"\1", PDR_INPUT.read_text("utf-8"))
+    assert count == 4
+    docs, problems = build_file(write(tmp_path, json.loads(text), PDR_INPUT.name))
+    assert docs[0] is not None, messages(problems)
+    return docs[0].to_jsonld(), read_json(PDR_OUTPUT), json.loads(text), problems
+
+
+CODE_PROPERTIES = {"ceterms:occupationType": ("OccupationType", normalize_occupation),
+                   "ceterms:industryType": ("IndustryType", normalize_naics),
+                   "ceterms:instructionalProgramType": ("InstructionalProgramType", normalize_cip)}
+# Deliberate difference 7: the MainJurisdiction given as {"Country": "United States"} is published as a
+# ceterms:Place; CE's output has none for it.
+PDR_EXTRAS = {"main.ceterms:jurisdiction[0].ceterms:mainJurisdiction",
+              "main.ceterms:recognizedIn[0].ceterms:mainJurisdiction"}
+PDR_PROPERTIES = sorted(set(json.loads(PDR_OUTPUT.read_text("utf-8"))["@graph"][0]) - set(CODE_PROPERTIES))
+
+
+@pytest.mark.parametrize("prop", PDR_PROPERTIES)
+def test_detailed_record_property_matches_ce(tmp_path: Path, prop: str) -> None:
+    """Each property of CE's Credential_PublishDetailedRecord output but the code alignments (next test):
+    ``ceterms:naics`` (B4), ``jurisdiction``/``recognizedIn`` (Q3) and ``en-US`` keys from ``en-us`` (Q4)
+    included."""
+    ours, ce, _, _ = detailed_record(tmp_path)
+    assert_property_matches(comparable_main(ce), comparable_main(ours), prop, {}, PDR_EXTRAS)
+
+
+@pytest.mark.parametrize("prop", sorted(CODE_PROPERTIES))
+def test_detailed_record_code_alignments(tmp_path: Path, prop: str) -> None:
+    """CE's codes, in CE's order and each once (NAICS 928110 is not repeated from ``Naics``, B4), each the
+    codes module's alignment (deliberate difference 2) keeping a FrameworkItem's Description; free text
+    (Alternative*Type) as CE has it."""
+    ours, ce, request, _ = detailed_record(tmp_path)
+    items_key, normalize = CODE_PROPERTIES[prop]
+    items = request["Credential"][items_key]
+    ce_alignments, our_alignments = comparable_main(ce)[prop], comparable_main(ours)[prop]
+    notations = [a.get("ceterms:codedNotation") for a in ce_alignments]
+    assert [a.get("ceterms:codedNotation") for a in our_alignments] == notations
+    for i, (theirs, mine) in enumerate(zip(ce_alignments, our_alignments, strict=True)):
+        if notations[i] is None:
+            assert mine == theirs
+            continue
+        item = items[i] if i < len(items) else None  # FrameworkItems first, then the code list
+        expected = code_alignment(normalize(notations[i]), "en-US", name=item["Name"] if item else None)
+        if item is not None:
+            assert theirs["ceterms:targetNodeDescription"] == {"en-US": item["Description"]}
+            expected["ceterms:targetNodeDescription"] = {"en-US": item["Description"]}
+        assert mine == expected
+
+
+def test_detailed_record_adds_nothing_and_warns_of_soc_2010_only(tmp_path: Path) -> None:
+    ours, ce, _, problems = detailed_record(tmp_path)
+    assert set(comparable_main(ours)) == set(comparable_main(ce))
+    assert [(p.severity, p.where.path) for p in problems.items] == [
+        ("warning", "$.Credential.OccupationType[0].CodedNotation"),
+        ("warning", "$.Credential.OccupationType[1].CodedNotation")]
+    assert all("SOC 2018" in p.message for p in problems.items)
+
+
+def test_detailed_record_graph_shape_matches_ce(tmp_path: Path) -> None:
+    ours, ce, _, _ = detailed_record(tmp_path)
+    assert ours["@id"] == rebase(ce["@id"])
+    # The same four blank nodes: two accreditors (one asserting recognizedIn), a learning opportunity and
+    # a master's degree.
+    content = sorted(json.dumps({k: v for k, v in n.items() if k != "@id"}, sort_keys=True)
+                     for n in blank_nodes(ours).values())
+    assert content == sorted(json.dumps({k: v for k, v in n.items() if k != "@id"}, sort_keys=True)
+                             for n in blank_nodes(ce).values())
+    assert len(content) == 4
+
+
+def test_samples_expand_without_dropping_a_key(tmp_path: Path) -> None:
+    for graph in (multilanguage()[0], detailed_record(tmp_path)[0]):
+        assert_ctdl_forms(graph)
+        written, kept = expanded_keys(graph)
+        assert written <= kept, f"dropped by JSON-LD expansion: {written - kept}"
 
 
 # --- hand-written requests (from the RA input class docs) ---------------------------------------------
@@ -542,6 +724,141 @@ def test_default_language_and_language_maps(tmp_path: Path) -> None:
     assert doc.main["ceterms:name"] == {"es": "Conducción de camiones", "en": "Truck driving"}
     assert doc.main["ceterms:description"] == {"es": "Curso de conducción"}
     assert doc.main["ceterms:inLanguage"] == ["es"]
+
+
+def test_default_language_is_written_in_the_conventional_case(tmp_path: Path) -> None:
+    """Q4: DefaultLanguage "en-us" keys the maps en-US, as CE writes them (detailed-record sample)."""
+    request = lopp_request(DeliveryType=None, Description="Learn to drive a truck")
+    request["DefaultLanguage"] = "en-us"
+    doc, problems = build_one(tmp_path, request)
+    assert doc is not None, messages(problems)
+    assert doc.main["ceterms:name"] == {"en-US": "Truck driving"}
+    assert doc.main["ceterms:description"] == {"en-US": "Learn to drive a truck"}
+    assert doc.main["ceterms:inLanguage"] == ["en-US"]
+    assert doc.main["ceterms:lifeCycleStatusType"]["ceterms:frameworkName"] == {"en-US": "LifeCycleStatus"}
+
+
+def test_references_and_value_profiles_take_language_maps(tmp_path: Path) -> None:
+    """B3/B4: a reference's name and description, and a ValueProfile's / QuantitativeValue's description,
+    in any of the spellings the resource itself accepts; a value that is not a language map is reported."""
+    accreditors = [
+        {"Type": "QACredentialOrganization", "ceterms:name": {"en-US": "Some Body", "es": "Algún organismo"},
+         "ceterms:description": {"en-US": "Accredits."}, "SubjectWebpage": "https://acc.example.org/"},
+        {"Type": "QACredentialOrganization", "NameLangMap": {"en-US": "Other Body"},
+         "SubjectWebpage": "https://other.example.org"},
+        {"Type": "QACredentialOrganization", "Ceterms:Name": {"fr": "Organisme"},
+         "SubjectWebpage": "https://fr.example.org"},
+        {"Type": "QACredentialOrganization", "ceterms:name": "not a map",
+         "SubjectWebpage": "https://bad.example.org"},
+    ]
+    request = lopp_request(
+        DeliveryType=None, Type="Course", AccreditedBy=accreditors,
+        CreditValue=[{"CreditUnitType": ["SemesterHour"], "Value": 3,
+                      "ceterms:description": {"en-US": "Three semester hours"}}],
+        FinancialAssistance=[{"Name": "Grant", "FinancialAssistanceValue": [
+            {"Value": 500, "Description_Map": {"en-US": "Up to 500 dollars"}}]}],
+        Prerequisite=[{"Type": "Course", "Name_Map": {"en-US": "Safety 101"}, "SubjectWebpage":
+                       "https://example.org/s101", "DescriptionLangMap": {"en-US": "Road safety"}}])
+    doc, problems = build_one(tmp_path, request)
+    assert doc is not None, messages(problems)
+    graph = doc.to_jsonld()
+    blanks = blank_nodes(graph)
+    names = [blanks[ref]["ceterms:name"] for ref in doc.main["ceterms:accreditedBy"]]
+    assert names == [{"en-US": "Some Body", "es": "Algún organismo"}, {"en-US": "Other Body"},
+                     {"fr": "Organisme"}]
+    assert blanks[doc.main["ceterms:accreditedBy"][0]]["ceterms:description"] == {"en-US": "Accredits."}
+    prerequisite = blanks[doc.main["ceterms:prerequisite"][0]]
+    assert prerequisite["ceterms:name"] == {"en-US": "Safety 101"}
+    assert prerequisite["ceterms:description"] == {"en-US": "Road safety"}
+    assert doc.main["ceterms:creditValue"][0]["schema:description"] == {"en-US": "Three semester hours"}
+    aid = doc.main["ceterms:financialAssistance"][0]["ceterms:financialAssistanceValue"][0]
+    assert aid["schema:description"] == {"en-US": "Up to 500 dollars"}
+    assert messages(problems) == [
+        ("$.LearningOpportunity.AccreditedBy[3].ceterms:name",
+         'expected a language map ({"en-US": "text"}); value ignored'),
+        ("$.LearningOpportunity.AccreditedBy[3]", "a reference to an organization needs a CTID, an Id, "
+         "or Type, Name and SubjectWebpage; value ignored")]
+    assert_ctdl_forms(graph)
+
+
+CERTIFICATION = {"CredentialType": "ceterms:Certification", "Name": "Security Certification",
+                 "Description": "Validates security skills.", "CTID": "ce-509682bb-658e-4eb6-87f2-ebff5d5e0aec",
+                 "SubjectWebpage": "https://example.org/sec", "OwnedBy": [{"CTID": OWNER}]}
+
+
+def test_naics_codes_are_ceterms_naics_where_ctdl_has_it(tmp_path: Path) -> None:
+    """B4: a credential's (or organization's) Naics → ceterms:naics, each code once, as CE publishes it;
+    a learning opportunity has no ceterms:naics in CTDL, so its NaicsList stays industryType alignments,
+    and a code given there and as an IndustryType item is written once."""
+    credential = {**CERTIFICATION, "IndustryType": [{"CodedNotation": "928110", "Name": "National Security"}],
+                  "Naics": ["9271", "928110", "928110", "not-a-code"]}
+    doc, problems = build_one(tmp_path, {"Credential": credential, "DefaultLanguage": "en-US"})
+    assert doc is not None, messages(problems)
+    assert doc.main["ceterms:naics"] == ["9271", "928110"]
+    assert [a["ceterms:codedNotation"] for a in doc.main["ceterms:industryType"]] == ["928110"]
+    assert [p for p, _ in messages(problems)] == ["$.Credential.Naics[3]"]
+    organization = {**ORGANIZATION_REQUEST["Organization"], "Naics": ["611519"]}
+    doc, problems = build_one(tmp_path, {"Organization": organization})
+    assert doc is not None and doc.main["ceterms:naics"] == ["611519"], messages(problems)
+    lopp = lopp_request(DeliveryType=None, IndustryType=[{"CodedNotation": "928110"}],
+                        NaicsList=["928110", "611519"])
+    doc, problems = build_one(tmp_path, lopp)
+    assert doc is not None, messages(problems)
+    assert "ceterms:naics" not in doc.main
+    assert [a["ceterms:codedNotation"] for a in doc.main["ceterms:industryType"]] == ["928110", "611519"]
+    assert not problems.items, messages(problems)
+
+
+def test_jurisdictions_and_jurisdiction_assertions(tmp_path: Path) -> None:
+    """Q3: Jurisdiction and the *In assertions → ceterms:JurisdictionProfile, as in CE's detailed record;
+    also in a condition (Jurisdiction, ResidentOf). Wrong shapes and an assertion without AssertedBy are
+    dropped with a warning at their path."""
+    credential = {
+        **CERTIFICATION,
+        "Jurisdiction": [{"GlobalJurisdiction": True},
+                         {"description": "In Canada", "MainJurisdiction": {"country": "Canada"}},
+                         "Ohio", {"JurisdictionException": "Oregon"}],
+        "ApprovedIn": [{"AssertedBy": [{"CTID": OWNER}],
+                        "MainJurisdiction": [{"AddressRegion": "Ohio", "Country": "United States"}]}],
+        "RecognizedIn": [{"Description": "Recognized in Ohio"}],
+        "Requires": [{"Description": "Be a resident", "ResidentOf": [{"MainJurisdiction": {"AddressRegion": "Ohio"}}],
+                      "Jurisdiction": [{"GlobalJurisdiction": "false", "Description": "Anywhere but Ohio",
+                                        "JurisdictionException": [{"AddressRegion": "Ohio"}]}]}],
+    }
+    doc, problems = build_one(tmp_path, {"Credential": credential, "DefaultLanguage": "en-US"})
+    assert doc is not None, messages(problems)
+    profile, place = "ceterms:JurisdictionProfile", "ceterms:Place"
+    assert doc.main["ceterms:jurisdiction"] == [
+        {"@type": profile, "ceterms:globalJurisdiction": True},
+        {"@type": profile, "ceterms:description": {"en-US": "In Canada"},
+         "ceterms:mainJurisdiction": [{"@type": place, "ceterms:addressCountry": {"en-US": "Canada"}}]}]
+    assert doc.main["ceterms:approvedIn"] == [
+        {"@type": profile, "ceterms:mainJurisdiction": [
+            {"@type": place, "ceterms:addressRegion": {"en-US": "Ohio"},
+             "ceterms:addressCountry": {"en-US": "United States"}}],
+         "ceterms:assertedBy": [f"{REGISTRY_BASE}/resources/{OWNER}"]}]
+    assert "ceterms:recognizedIn" not in doc.main
+    condition = doc.main["ceterms:requires"][0]
+    assert condition["ceterms:residentOf"] == [
+        {"@type": profile, "ceterms:mainJurisdiction": [{"@type": place, "ceterms:addressRegion": {"en-US": "Ohio"}}]}]
+    assert condition["ceterms:jurisdiction"] == [
+        {"@type": profile, "ceterms:globalJurisdiction": False, "ceterms:description": {"en-US": "Anywhere but Ohio"},
+         "ceterms:jurisdictionException": [{"@type": place, "ceterms:addressRegion": {"en-US": "Ohio"}}]}]
+    warned = dict(messages(problems, "warning"))
+    assert set(warned) == {"$.Credential.Jurisdiction[2]", "$.Credential.Jurisdiction[3].JurisdictionException",
+                           "$.Credential.RecognizedIn[0].AssertedBy"}
+    assert warned["$.Credential.Jurisdiction[2]"] == "expected a Jurisdiction object; value ignored"
+    assert "a list of Place objects" in warned["$.Credential.Jurisdiction[3].JurisdictionException"]
+    assert not problems.errors
+    graph = doc.to_jsonld()
+    assert_ctdl_forms(graph)
+    written, kept = expanded_keys(graph)
+    assert written <= kept
+    # CTDL defines renewedIn for credentials only: on a learning opportunity it is dropped with a warning.
+    lopp = lopp_request(DeliveryType=None, RenewedIn=[{"AssertedBy": [{"CTID": OWNER}], "GlobalJurisdiction": True}])
+    doc, problems = build_one(tmp_path, lopp)
+    assert doc is not None and "ceterms:renewedIn" not in doc.main
+    assert any("ceterms:renewedIn does not apply" in m for _, m in messages(problems, "warning"))
 
 
 # --- bad input -----------------------------------------------------------------------------------------

@@ -1,12 +1,16 @@
 """Registry Assistant (RA) requests → CTDL graph documents, mapped as Credential Engine's Assistant does.
 
 The mapping follows the RA input classes (CredentialEngine/Registry_Assistant ``src/RA.Models/Input``)
-and what CE's Assistant publishes for them (the golden pair ``ProPath/LearningOpportunity_160 Driving
-Academy_{input,published}.json`` and ``Credentials/files/Credential_PublishDetailedRecord_API_*``):
+and what CE's Assistant published for three sample requests (the golden pair ``ProPath/LearningOpportunity_160
+Driving Academy_{input,published}.json``, and ``Credentials/files/Credential_PublishDetailedRecord_API_*``
+and ``Credentials/files/CredentialWithMultipleLanguages_Api_*``):
 
-* plain text → a language map in the request's ``DefaultLanguage`` (else ``--language``); the
-  ``ceterms:name`` / ``Name_Map`` / ``NameLangMap`` spellings are taken as given when there is no plain
-  string ("the system will check the string version first", RA CostProfile.cs);
+* plain text → a language map in the request's ``DefaultLanguage`` (else ``--language``), written in the
+  conventional case as CE writes it (``en-us`` → ``en-US``); the ``ceterms:name`` / ``Name_Map`` /
+  ``NameLangMap`` spellings are taken as given when there is no plain string ("the system will check the
+  string version first", RA CostProfile.cs), for every text property: an inline reference's Name and
+  Description too, and a ValueProfile's or QuantitativeValue's description also as ``ceterms:description``
+  (CE's multiple-languages sample); a spelling whose value is not a language map is dropped with a warning;
 * organization references with a ``CTID`` → registry URIs; with ``Id`` → that URI; otherwise a blank
   node (``Type``, ``Name``, ``SubjectWebpage``…) whose ``_:uuid`` is UUIDv5 of the document and the
   node's content, so ids are stable across runs and the same organization referenced twice (owner and
@@ -15,46 +19,76 @@ Academy_{input,published}.json`` and ``Credentials/files/Credential_PublishDetai
   (``nodes.concept_alignment``); ``AvailableAt``/``Address`` → ``ceterms:Place`` with language-mapped
   address parts and ``ContactPoint`` → ``targetContactPoint``; one ``CostProfile`` per ``CostItems``
   entry (``directCostType`` + ``price``); ``DurationItem`` (``Weeks: 4``) → ISO 8601 (``P4W``);
-  ``FrameworkItem`` codes and ``CIP_Codes``/``ONET_Codes``/``Naics`` → ``ctdl_tools.build.codes``;
-  ``Alternative*Type`` → a CAO with only ``targetNodeName``; empty values and objects (``{}``) are
-  ignored; ``inLanguage`` defaults to ``[DefaultLanguage]``.
+  ``FrameworkItem`` codes and ``CIP_Codes``/``ONET_Codes`` → ``ctdl_tools.build.codes``, a code given
+  twice (an IndustryType item and NaicsList) written once; ``Naics``/``NaicsList`` → ``ceterms:naics``,
+  the codes as given (checked by the codes module, each once), where CTDL defines it (credentials,
+  organizations), else (learning opportunities) industryType alignments; ``Alternative*Type`` → a CAO
+  with only ``targetNodeName``; ``Jurisdiction`` (also in a ConditionProfile, with ``ResidentOf``) and
+  the JurisdictionAssertions ``AccreditedIn`` … ``RevokedIn`` → embedded ``ceterms:JurisdictionProfile``
+  (``globalJurisdiction``, ``false`` included as CE writes it; ``description``; ``mainJurisdiction`` and
+  ``jurisdictionException`` as ``ceterms:Place``; ``assertedBy``, which the RA requires of an assertion:
+  one without it is dropped with a warning); empty values and objects (``{}``) are ignored;
+  ``inLanguage`` defaults to ``[DefaultLanguage]``.
 
 Problems are reported at their JSON path (``$.LearningOpportunity.DeliveryType[1]``). A problem in
 required data — the CTID, Name, type, DefaultLanguage, SubjectWebpage, OwnedBy, OfferedBy — is an error
 and the resource is not written; elsewhere the value is dropped with a warning. RA properties this module
 does not map are reported as warnings, never silently lost.
 
-Deliberate differences from CE's published graph for the golden input (also asserted in
+Deliberate differences from CE's published graphs for the three sample requests (each asserted in
 ``tests/test_ra_json.py``):
 
-1. CE wrote the key ``"ceterms:financialAssistanceType "`` (trailing space; a JSON-LD processor drops
-   it as it expands to no IRI); we write ``ceterms:financialAssistanceType``.
-2. CIP ``49-0205`` (dash) is normalised to ``49.0205`` with a warning (CE passed it through), and code
-   alignments are built by ``ctdl_tools.build.codes``, not copied from the request. For the golden CIP
-   CAO that changes ``ceterms:framework`` (the module's CIP 2020 page, ``…/cipcode/search.aspx?y=56``,
-   where CE wrote the older ``…/cipcode/Default.aspx?y=55``) and adds ``ceterms:targetNode`` (the
-   ``cipdetail`` page); frameworkName and targetNodeName equal CE's. The SOC CAO gains
-   ``ceterms:framework``/``ceterms:frameworkName`` (CE emitted only codedNotation and targetNodeName).
-   A FrameworkItem's ``Name`` is the targetNodeName only when the bundled list has no title; its
-   ``Description`` is kept as targetNodeDescription; its ``Framework``/``TargetNode`` are used only when
-   the code is not one the codes module reads (then the item is kept as given, with a warning).
+1. CE wrote the key ``"ceterms:financialAssistanceType "`` (golden; trailing space, so a JSON-LD processor
+   drops it as it expands to no IRI); we write ``ceterms:financialAssistanceType``.
+2. Code alignments are built by ``ctdl_tools.build.codes``, not copied from the request: the module's
+   framework, frameworkName and targetNode (none where it has none), and the bundled list's title as
+   targetNodeName. A FrameworkItem's ``Name`` is the targetNodeName only when the list has no title; its
+   ``Description`` is kept as targetNodeDescription; its ``Framework``/``FrameworkName``/``TargetNode``
+   are used only when the code is not one the module reads (then the item is kept as given, with a
+   warning). So, where CE copied the request or used older tables:
+   golden — CIP ``49-0205`` (dash) is normalised to ``49.0205`` with a warning (CE passed it through);
+   the CIP framework is the CIP 2020 page ``…/cipcode/search.aspx?y=56`` (CE: the older
+   ``…/cipcode/Default.aspx?y=55``) and ``targetNode`` (the ``cipdetail`` page) is added; the SOC CAO
+   gains ``framework``/``frameworkName`` (CE: codedNotation and targetNodeName only).
+   Detailed record — NAICS items: framework ``https://www.census.gov/naics/``, frameworkName "North
+   American Industry Classification System", no targetNode (CE kept the request's ``naics.com`` framework,
+   name and targetNode); O*NET items: frameworkName "O*NET-SOC Taxonomy" (CE: the request's "Standard
+   Occupational Classification"), and no targetNode for 15-1122.00 and 15-1152.00, SOC 2010 codes that
+   are warned about (CE kept the request's ``onetonline`` links); CIP items: frameworkName
+   "Classification of Instructional Programs" (the request: "…Program") and the list's title for 30.2202
+   ("…Mediterranean, and Near Eastern…"). ``ONET_Codes``/``CIP_Codes``: CE added a targetNodeDescription
+   from its own tables (the bundled lists have titles only: none is written) and older titles (O*NET
+   13-2051.00 "Financial Analysts", 2019 list: "Financial and Investment Analysts"; CIP titles ending in
+   "."), and the CIP framework/targetNode differ as for the golden CIP code.
 3. ``ceterms:lifeCycleStatusType`` = ``lifeCycle:Active`` is added to learning opportunities that give
    no ``LifeCycleStatusType``: the current RA class defaults it (``LifeCycleStatusType { get; set; } =
    "lifeCycle:Active"``, LearningOpportunityRequest.cs@d85a1206) although the older golden output lacks
-   it. Credentials likewise get ``credentialStat:Active`` (RA: "The default is Active", seen in CE's
-   credential sample output); organizations get no default (the RA Organization class sets none).
+   it. Credentials likewise get ``credentialStat:Active`` (RA: "The default is Active", seen in both CE
+   credential outputs); organizations get no default (the RA Organization class sets none).
 4. Blank-node ids differ from CE's random UUIDs (ours are deterministic); URIs use the conversion's
-   registry base (``BuildContext.base``, production by default; CE's sample was published to the sandbox).
-5. Not seen in the golden data, from the RA docs: ``Address2`` is appended to ``Address1`` with ", "
-   (the separator CE uses is not documented); language-map keys are kept as written (CE lower-cases
-   ``ar-SA`` to ``ar-sa``); ``ReferenceObjects`` and ``_:`` references to them are not supported;
-   ``PublishForOrganizationIdentifier`` names the publisher and is not used as an owner (``--owner``
-   fills a missing OwnedBy/OfferedBy); a missing CTID (the RA refuses the request) is derived from Name
-   and SubjectWebpage with a warning; a property CTDL does not define for the resource's type (SCED on
-   a LearningProgram) is dropped with a warning.
+   registry base (``BuildContext.base``, production by default; CE's samples were published to the
+   sandbox).
+5. Language-map keys given in the request are kept as written (multiple languages: ``ar-SA``, which CE
+   lower-cases to ``ar-sa`` while keeping ``en-US``); only the ``DefaultLanguage`` is re-cased (above).
+6. Concept alignments (``credentialStatusType``, ``directCostType``, ``creditUnitType``…) carry the
+   scheme's local name as frameworkName ("CostType") and no targetNodeDescription, as CE's golden and
+   detailed-record outputs do; CE's multiple-languages output has the scheme's label ("Cost Type",
+   "Credential Status", "Credit Unit") and a targetNodeDescription. That output also types the
+   ValueProfile ``schema:ValueProfile``, which is no CTDL class; ours is ``ceterms:ValueProfile``.
+7. A ``MainJurisdiction`` is published as ``ceterms:mainJurisdiction`` [``ceterms:Place``] (CTDL's range;
+   CE's older envelopes carry such Places); CE's detailed-record output has none for the request's
+   ``{"Country": "United States"}`` (twice), and the RA documents no rule that drops it.
+8. Not seen in CE's outputs, from the RA docs: ``Address2`` is appended to ``Address1`` with ", "
+   (the separator CE uses is not documented); ``ReferenceObjects`` and ``_:`` references to them are not
+   supported; ``PublishForOrganizationIdentifier`` names the publisher and is not used as an owner
+   (``--owner`` fills a missing OwnedBy/OfferedBy); a missing CTID (the RA refuses the request) is derived
+   from Name and SubjectWebpage with a warning; a property CTDL does not define for the resource's type
+   (SCED on a LearningProgram) is dropped with a warning. CE's parser accepts trailing commas (the
+   detailed-record request has four); the reader (``catalog.ra_json``) refuses the file with line and
+   column.
 
-Everything else CE emitted for the golden input is reproduced value for value (compared by structure:
-blank nodes inlined, key order ignored).
+Everything else CE emitted for the three sample requests is reproduced value for value (compared by
+structure: blank nodes inlined, key order ignored).
 """
 
 from __future__ import annotations
@@ -67,7 +101,7 @@ from typing import Any
 from ctdl_tools.build.codes import code_alignment, property_for
 from ctdl_tools.build.context import BuildContext
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
-from ctdl_tools.build.languages import language_code
+from ctdl_tools.build.languages import check_language_tag, language_code
 from ctdl_tools.build.nodes import (
     CAO,
     boolean,
@@ -83,9 +117,9 @@ from ctdl_tools.build.nodes import (
 from ctdl_tools.build.records import UNPUBLISHABLE
 from ctdl_tools.catalog.codes import normalize_cip, normalize_naics, normalize_occupation
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, PrebuiltInput
-from ctdl_tools.catalog.ra_json import ENVELOPE
+from ctdl_tools.catalog.ra_json import BOOL, ENVELOPE, _check_object, many, text
 from ctdl_tools.ctid import graph_uri, normalize_ctid
-from ctdl_tools.errors import Where
+from ctdl_tools.errors import InputError, Where
 from ctdl_tools.vocab import class_index, vocabulary
 from ctdl_tools.vocab.pins import CONTEXT_URLS
 
@@ -103,6 +137,16 @@ ORG_PROPS = {
     "SubOrganization": "ceterms:subOrganization",
 }
 REQUIRED_ORGS = {"OwnedBy", "OfferedBy"}
+# RA Jurisdiction / JurisdictionAssertion (profiles/Jurisdiction.cs) → ceterms:JurisdictionProfile. The
+# reader does not know these classes, so their shape is checked here, with the reader's own checker.
+JURISDICTION = {"GlobalJurisdiction": BOOL, **text("Description", "ceterms:description"),
+                "MainJurisdiction": many("Place"), "JurisdictionException": many("Place")}
+JURISDICTION_ASSERTION = {**JURISDICTION, "AssertedBy": many("OrganizationReference")}
+ASSERTION_PROPS = {
+    "AccreditedIn": "ceterms:accreditedIn", "ApprovedIn": "ceterms:approvedIn", "OfferedIn": "ceterms:offeredIn",
+    "RecognizedIn": "ceterms:recognizedIn", "RegulatedIn": "ceterms:regulatedIn",
+    "RenewedIn": "ceterms:renewedIn", "RevokedIn": "ceterms:revokedIn",
+}
 CONDITION_PROPS = {
     "Requires": "ceterms:requires", "Recommends": "ceterms:recommends", "Corequisite": "ceterms:corequisite",
     "CoPrerequisite": "ceterms:coPrerequisite", "EntryCondition": "ceterms:entryCondition",
@@ -124,6 +168,9 @@ DURATION_UNITS = (("Years", "Y", False), ("Months", "M", False), ("Weeks", "W", 
                   ("Hours", "H", True), ("Minutes", "M", True))
 VALUE_FIELDS = (("Value", "schema:value"), ("MinValue", "schema:minValue"), ("MaxValue", "schema:maxValue"),
                 ("Percentage", "qdata:percentage"))
+# A ValueProfile's / QuantitativeValue's description is schema:description; CE's own sample request
+# (CredentialWithMultipleLanguages_Api_input.json) spells the language map ceterms:description.
+VALUE_DESCRIPTIONS = ("schema:description", "ceterms:description", "Description_Map", "DescriptionLangMap")
 NOT_CONVERTED = "Registry Assistant property not converted by ctdl_tools; ignored"
 
 
@@ -146,6 +193,13 @@ def _is_empty(value: Any) -> bool:
     return False
 
 
+def _is_language_map(value: Any, lists: bool) -> bool:
+    def text(v: Any) -> bool:
+        return v is None or (isinstance(v, str | int | float) and not isinstance(v, bool))
+    return isinstance(value, dict) and all(
+        text(v) or (lists and isinstance(v, list) and all(text(s) for s in v)) for v in value.values())
+
+
 def _scalar(value: Any) -> str:
     """A JSON scalar as text: ``62226`` → ``"62226"``, ``4.0`` → ``"4"``."""
     if isinstance(value, float) and value.is_integer():
@@ -161,12 +215,21 @@ class _Obj:
         self.read: set[str] = set()
 
     def get(self, key: str) -> Any:
+        key = self.key(key)
         self.read.add(key)
         value = self.data.get(key)
         return None if _is_empty(value) else value
 
+    def key(self, key: str) -> str:
+        """``key`` as the request spells it: the reader spells the keys it knows as the RA classes do, so
+        only the others (``ceterms:name`` in a reference) are looked up ignoring case, as the RA does."""
+        if key in self.data:
+            return key
+        folded = key.lower()
+        return next((k for k in self.data if str(k).lower() == folded), key)
+
     def at(self, key: str, index: int | None = None) -> str:
-        return f"{self.path}.{key}" + (f"[{index}]" if index is not None else "")
+        return f"{self.path}.{self.key(key)}" + (f"[{index}]" if index is not None else "")
 
     def items(self, key: str) -> list[tuple[Any, str]]:
         """A list's non-empty items with their paths; a single value counts as a list of one."""
@@ -220,7 +283,8 @@ def _language(item: PrebuiltInput, ctx: BuildContext) -> str:
     if _is_empty(given):
         return ctx.language
     try:
-        return language_code(str(given), ctx.language)
+        # In the conventional case (en-us → en-US), as CE writes the language-map keys it makes.
+        return check_language_tag(language_code(str(given), ctx.language))
     except ValueError as exc:
         raise Unconvertible(f"{item.where.path or '$'}.DefaultLanguage", str(exc)) from None
 
@@ -406,22 +470,37 @@ class _Builder:
     def text(self, o: _Obj, key: str, prop: str, aliases: tuple[str, ...] | None = None) -> dict | None:
         """A plain string, else one of its language-map spellings (``ceterms:x``, ``X_Map``, ``XLangMap``)."""
         plain = o.get(key)
-        maps = [o.get(alias) for alias in aliases or (prop, f"{key}_Map", f"{key}LangMap")]
+        given = self.given_map(o, aliases or (prop, f"{key}_Map", f"{key}LangMap"), lists=False)
         if plain is not None:
             return lang_map(_scalar(plain), self.lang)
-        given = next((m for m in maps if isinstance(m, dict)), None)
-        return {lang: str(v).strip() for lang, v in given.items() if not _is_empty(v)} if given else None
+        return {lang: _scalar(v) for lang, v in given.items()} if given else None
 
     def texts(self, o: _Obj, key: str, prop: str, aliases: tuple[str, ...] | None = None) -> dict | None:
         plain = [_scalar(v) for v, _ in o.items(key)]
-        maps = [o.get(alias) for alias in aliases or (prop, f"{key}_Map", f"{key}LangMap")]
+        given = self.given_map(o, aliases or (prop, f"{key}_Map", f"{key}LangMap"), lists=True)
         if plain:
             return lang_map(plain, self.lang)
-        given = next((m for m in maps if isinstance(m, dict)), None)
         if not given:
             return None
-        return {lang: [s.strip() for s in ([v] if isinstance(v, str) else v) if s.strip()]
-                for lang, v in given.items() if not _is_empty(v)}
+        found = {lang: [_scalar(s) for s in (v if isinstance(v, list) else [v]) if not _is_empty(s)]
+                 for lang, v in given.items()}
+        return {lang: values for lang, values in found.items() if values} or None
+
+    def given_map(self, o: _Obj, aliases: tuple[str, ...], lists: bool) -> dict | None:
+        """The first language map given under one of ``aliases`` (all are read), without empty entries.
+        The reader checks the shape of the spellings its profiles list; the others (``ceterms:name`` in a
+        reference) are checked here: a value that is not a language map is dropped with a warning."""
+        found = None
+        for alias in aliases:
+            value = o.get(alias)
+            if value is None or found is not None:
+                continue
+            if not _is_language_map(value, lists):
+                shape = '{"en-US": ["a", "b"]}' if lists else '{"en-US": "text"}'
+                self.report(o.at(alias), f"expected a language map ({shape})")
+                continue
+            found = {str(lang).strip(): v for lang, v in value.items() if not _is_empty(v)}
+        return found or None
 
     def names_as_alignments(self, o: _Obj, key: str, prop: str,
                             aliases: tuple[str, ...] | None = None) -> list[dict]:
@@ -430,8 +509,9 @@ class _Builder:
         return [{"@type": CAO, "ceterms:targetNodeName": {lang: v}}
                 for lang, vs in values.items() for v in vs]
 
-    def put_text(self, node: dict[str, Any], o: _Obj, key: str, prop: str) -> None:
-        _put(node, prop, self.text(o, key, prop))
+    def put_text(self, node: dict[str, Any], o: _Obj, key: str, prop: str,
+                 aliases: tuple[str, ...] | None = None) -> None:
+        _put(node, prop, self.text(o, key, prop, aliases))
 
     def put_concepts(self, node: dict[str, Any], o: _Obj, key: str, prop: str) -> None:
         _put(node, prop, self.concepts(o, key, prop))
@@ -540,11 +620,12 @@ class _Builder:
         return default
 
     def describe(self, o: _Obj, node: dict[str, Any], what: str) -> None:
-        """Name, SubjectWebpage (both required by the RA for an inline reference) and Description."""
-        name, webpage = o.get("Name"), o.get("SubjectWebpage")
+        """Name, SubjectWebpage (both required by the RA for an inline reference) and Description, the
+        name and description as plain text or a language map, as for the resource itself."""
+        name, webpage = self.text(o, "Name", "ceterms:name"), o.get("SubjectWebpage")
         if name is None or webpage is None:
             raise ValueError(f"a reference to {what} needs a CTID, an Id, or Type, Name and SubjectWebpage")
-        node["ceterms:name"] = lang_map(_scalar(name), self.lang)
+        node["ceterms:name"] = name
         self.put_text(node, o, "Description", "ceterms:description")
         node["ceterms:subjectWebpage"] = url(_scalar(webpage))
 
@@ -590,6 +671,37 @@ class _Builder:
             _put(node, prop, [_scalar(v) for v, _ in o.items(key)])
         _put(node, "ceterms:socialMedia", self.urls(o, "SocialMediaPages"))
         return node if len(node) > 1 else None
+
+    def jurisdictions(self, o: _Obj, key: str, asserted: bool = False) -> list[dict]:
+        """JurisdictionProfiles, as CE publishes them (embedded, globalJurisdiction false kept); with
+        ``asserted``, RA JurisdictionAssertions (``RecognizedIn``…), whose AssertedBy the RA requires."""
+        profiles = []
+        for value, path in o.items(key):
+            if not isinstance(value, dict):
+                self.report(path, f"expected a {'JurisdictionAssertion' if asserted else 'Jurisdiction'} object")
+                continue
+            try:
+                checked = _check_object(value, JURISDICTION_ASSERTION if asserted else JURISDICTION, path,
+                                        self.item.where.file)
+            except InputError as exc:
+                self.report(exc.where.path if isinstance(exc.where, Where) else path, exc.message)
+                continue
+            j = _Obj(checked, path)
+            self.objects.append(j)
+            node: dict[str, Any] = {"@type": "ceterms:JurisdictionProfile"}
+            _put(node, "ceterms:globalJurisdiction", self.one(j, "GlobalJurisdiction", boolean))
+            self.put_text(node, j, "Description", "ceterms:description")
+            _put(node, "ceterms:mainJurisdiction", self.places(j, "MainJurisdiction"))
+            _put(node, "ceterms:jurisdictionException", self.places(j, "JurisdictionException"))
+            if asserted:
+                _put(node, "ceterms:assertedBy", self.org_refs(j, "AssertedBy"))
+                if "ceterms:assertedBy" not in node:
+                    self.report(j.at("AssertedBy"), f"{key} needs AssertedBy, the organization(s) making the "
+                                "assertion (required by the Registry Assistant)")
+                    continue
+            if len(node) > 1:
+                profiles.append(node)
+        return profiles
 
     def identifiers(self, o: _Obj, key: str) -> list[dict]:
         found = []
@@ -678,7 +790,7 @@ class _Builder:
         node: dict[str, Any] = {"@type": "schema:QuantitativeValue"}
         for key, prop in VALUE_FIELDS[:3]:
             _put(node, prop, self.number(o, key))
-        self.put_text(node, o, "Description", "schema:description")
+        self.put_text(node, o, "Description", "schema:description", VALUE_DESCRIPTIONS)
         return node if len(node) > 1 else None
 
     def value_profiles(self, o: _Obj, key: str) -> list[dict]:
@@ -687,7 +799,7 @@ class _Builder:
             node: dict[str, Any] = {"@type": "ceterms:ValueProfile"}
             self.put_concepts(node, value, "CreditUnitType", "ceterms:creditUnitType")
             self.put_concepts(node, value, "CreditLevelType", "ceterms:creditLevelType")
-            self.put_text(node, value, "Description", "schema:description")
+            self.put_text(node, value, "Description", "schema:description", VALUE_DESCRIPTIONS)
             for item_key, prop in VALUE_FIELDS:
                 _put(node, prop, self.number(value, item_key))
             _put(node, "ceterms:subject", self.names_as_alignments(value, "Subject", "ceterms:subject"))
@@ -718,6 +830,8 @@ class _Builder:
         _put(node, "ceterms:submissionOf", self.urls(o, "SubmissionOf"))
         _put(node, "ceterms:estimatedCost", self.costs(o, "EstimatedCost"))
         _put(node, "ceterms:commonCosts", self.references(o, "CommonCosts"))
+        _put(node, "ceterms:jurisdiction", self.jurisdictions(o, "Jurisdiction"))
+        _put(node, "ceterms:residentOf", self.jurisdictions(o, "ResidentOf"))
         self.targets(o, node)
         _put(node, "ceterms:alternativeCondition", self.conditions(o, "AlternativeCondition"))
         return node if len(node) > 1 else None
@@ -781,9 +895,34 @@ class _Builder:
             # Not the ceterms:occupationType spelling: in RA that key holds ready-made CAOs, not text.
             free_aliases = (f"{free_key}_Map", f"{free_key}LangMap")
             _extend(self.node, prop, self.names_as_alignments(o, free_key, prop, free_aliases))
+            if prop == "ceterms:industryType" and self.admits("ceterms:naics"):
+                # As CE publishes them: the codes as given under ceterms:naics, not as alignments.
+                _put(self.node, "ceterms:naics", self.naics(o, list_keys))
+                continue
             for list_key in list_keys:
                 for value, path in o.items(list_key):
                     self.code(_scalar(value), path, normalize)
+
+    def admits(self, prop: str) -> bool:
+        """True when CTDL defines ``prop`` for the resource's type."""
+        vocab = vocabulary()
+        return bool(vocab.superclasses(self.head.type) & vocab.properties[prop].domain)
+
+    def naics(self, o: _Obj, keys: tuple[str, ...]) -> list[str]:
+        """NAICS codes (checked by the codes module, each once) for ``ceterms:naics``."""
+        found: list[str] = []
+        for key in keys:
+            for value, path in o.items(key):
+                try:
+                    code = normalize_naics(_scalar(value))
+                except ValueError as exc:
+                    self.report(path, str(exc))
+                    continue
+                for message in code.warnings:
+                    self.ctx.problems.warn(Where(self.item.where.file, path=path), message)
+                if code.code not in found:
+                    found.append(code.code)
+        return found
 
     def code(self, text: str, path: str, normalize: Callable[[str], Any], name: str | None = None,
              fallback: bool = False) -> dict | None:
@@ -800,7 +939,11 @@ class _Builder:
         for message in code.warnings:
             self.ctx.problems.warn(Where(self.item.where.file, path=path), message)
         alignment = code_alignment(code, self.lang, name=name)
-        self.node.setdefault(property_for(code), []).append(alignment)
+        alignments = self.node.setdefault(property_for(code), [])
+        for given in alignments:  # the same code given twice (IndustryType and NaicsList): written once
+            if all(given.get(k) == alignment[k] for k in ("ceterms:codedNotation", "ceterms:framework")):
+                return given
+        alignments.append(alignment)
         return alignment
 
     def framework_item(self, o: _Obj, prop: str, normalize: Callable[[str], Any]) -> None:
@@ -853,6 +996,9 @@ class _Builder:
         _put(node, "ceterms:image", self.url(o, "Image"))
         for key, prop in ORG_PROPS.items():
             _put(node, prop, self.org_refs(o, key, required=key in REQUIRED_ORGS))
+        _put(node, "ceterms:jurisdiction", self.jurisdictions(o, "Jurisdiction"))
+        for key, prop in ASSERTION_PROPS.items():
+            _put(node, prop, self.jurisdictions(o, key, asserted=True))
         _put(node, "ceterms:lifeCycleStatusType",
              self.one(o, "LifeCycleStatusType", self.concept("ceterms:lifeCycleStatusType")))
         o.mark("Type", "@type", "CTID", "@id")  # read in pass 1; @id only names blank nodes in the RA
