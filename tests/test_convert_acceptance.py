@@ -143,9 +143,11 @@ def test_json_values_the_field_does_not_take_are_errors_at_their_path(tmp_path: 
     assert "$.credentials[1].Credential Status: must be text, not true" in err
     assert "$.credentials[2].Keywords: must be a list of text, not an object" in err
     assert "$.credentials[5].Description: 'en_US' is not a BCP-47 language tag" in err
-    assert "[3]" not in err and "[4]" not in err
+    # a null name is no name: a credential without one is refused (it was written nameless)
+    assert "$.credentials[3].Credential Name: missing: a credential needs a name" in err
+    assert "[4]" not in err
     nodes = {n["ceterms:ctid"]: n for p in (tmp_path / "out").iterdir() for n in json.loads(p.read_text())["@graph"]}
-    assert len(nodes) == 2 and all("ceterms:name" not in n or n["ceterms:name"] for n in nodes.values())
+    assert len(nodes) == 1 and all(n["ceterms:name"] for n in nodes.values())
     five = next(n for n in nodes.values() if n.get("ceterms:name") == {"en-US": "Five"})
     assert five["ceterms:description"] == {"en-US": "In English.", "es": "En español."}
 

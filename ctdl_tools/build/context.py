@@ -54,6 +54,17 @@ class FrameworkIndex:
         return None
 
 
+@dataclass(frozen=True)
+class Link:
+    """A reference a built document makes to another document of this conversion: where it was written,
+    as what, and the target's CTID. Checked once every document is built: a target that failed leaves the
+    reference pointing at nothing."""
+
+    where: Where
+    written: str
+    target: str
+
+
 class AmbiguousReference(ValueError):
     """An external id that records of several owners use, none of them the referring record's owner."""
 
@@ -75,6 +86,14 @@ class BuildContext:
     # hasPart written on programs, resolved after pass 1 into isPartOf on their parts (inverse pairs agree)
     pending_parts: list[tuple[str, list[str], Where]] = field(default_factory=list)
     part_of: dict[str, set[str]] = field(default_factory=dict)
+    links: list[Link] = field(default_factory=list)  # pass 2: references to documents of this conversion
+
+    def link(self, where: Where, written: str, target: str) -> None:
+        """Note a reference to ``target`` when it is a document of this conversion (see :class:`Link`); a
+        competency is not one (it is written inside its framework's)."""
+        indexed = self.by_ctid.get(target)
+        if indexed is not None and indexed.type != "ceasn:Competency":
+            self.links.append(Link(where, written, target))
 
     def uri(self, ctid: str) -> str:
         return resource_uri(ctid, self.base)

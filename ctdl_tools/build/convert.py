@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ctdl_tools.build.context import BuildContext
+from ctdl_tools.build.context import BuildContext, Link
 from ctdl_tools.build.document import GraphDocument
 from ctdl_tools.build.languages import check_language_tag
 from ctdl_tools.catalog.mapping import load_mapping
 from ctdl_tools.catalog.model import ORGANIZATION, PrebuiltInput, Record, SkillFramework
 from ctdl_tools.catalog.sources import Source, open_sources
-from ctdl_tools.ctid import REGISTRY_BASE, namespace_from, normalize_ctid
+from ctdl_tools.ctid import REGISTRY_BASE, is_ctid, namespace_from, normalize_ctid
 from ctdl_tools.errors import InputError, Problem, Problems, Where
 from ctdl_tools.jsonio import write_atomic
 
@@ -129,8 +129,9 @@ def index_sources(sources: list[Source], ctx: BuildContext) -> int:
     return total
 
 
-# One item's pass-2 outcome: (sequence number, source index, built here?, written file or None, problems).
-Outcome = tuple[int, int, bool, str | None, list[Problem]]
+# One item's pass-2 outcome: (sequence number, source index, built here?, written file or None, problems, the
+# references its document makes to other documents of the conversion).
+Outcome = tuple[int, int, bool, str | None, list[Problem], tuple[Link, ...]]
 PARALLEL_THRESHOLD = 2000
 
 
@@ -142,13 +143,15 @@ def _build_share(sources: list[Source], ctx: BuildContext, outdir: Path, share: 
     for number, source in enumerate(sources):
         for item in source.items():
             mine = seq % of == share
-            written = None
+            written, links = None, ()  # the empty tuple is shared: 100k records with no links cost nothing
             if mine:
+                ctx.links.clear()
                 written = _build_and_write(item, ctx, outdir)
+                links = tuple(ctx.links) if written else ()
                 if progress:
                     progress.advance(of)
             if mine or len(problems) > mark:
-                outcomes.append((seq, number, mine, written, problems[mark:]))
+                outcomes.append((seq, number, mine, written, problems[mark:], links))
                 mark = len(problems)
             seq += 1
     return outcomes
@@ -229,21 +232,58 @@ def convert(paths: list[Path], outdir: Path, options: ConvertOptions,
     if progress:
         progress.start(total)
     _make_outdir(outdir)
+    before = _documents_in(outdir)
     outcomes = _build_all(sources, ctx, outdir, workers or _worker_count(total), progress)
     pass1_problems = list(result.problems.items)
     result.problems = Problems()
     for problem in pass1_problems:
         result.problems.add(problem.severity, problem.where, problem.message)
-    for _seq, number, mine, written, problems in sorted(outcomes, key=lambda o: (o[0], not o[2])):
+    linked = any(o[5] for o in outcomes)
+    written_ctids = {Path(o[3]).stem for o in outcomes if o[2] and o[3]} if linked or before else set()
+    for _seq, number, mine, written, problems, links in sorted(outcomes, key=lambda o: (o[0], not o[2])):
         for problem in problems:
             result.problems.add(problem.severity, problem.where, problem.message)
+        _warn_dangling(links, written_ctids, ctx, result.problems)
         if mine and written:
             result.written.append(Path(written))
             result.inputs[number].written += 1
         elif mine:
             result.inputs[number].failed += 1
+    _warn_stale(outdir, before - written_ctids, result.problems)
     _count_problems(result)
     return result
+
+
+def _warn_dangling(links: tuple[Link, ...], written: set[str], ctx: BuildContext, problems: Problems) -> None:
+    """A written document's reference to a document of this conversion that failed points to nothing: the
+    validator cannot tell it from a reference to a record published before, so say it here."""
+    for link in links:
+        if link.target not in written:
+            target = ctx.by_ctid[link.target]
+            named = f"{target.name!r} ({target.where})" if target.name else f"the record at {target.where}"
+            problems.warn(link.where, f"{link.written} refers to {named}, which failed in this run and was not "
+                          "written: this reference points to no document until that record is fixed and converted")
+
+
+def _documents_in(outdir: Path) -> set[str]:
+    """The CTIDs of the ``<ctid>.json`` documents already in the output directory."""
+    return {path.stem for path in outdir.glob("ce-*.json") if is_ctid(path.stem)}
+
+
+STALE_NAMES_SHOWN = 3
+
+
+def _warn_stale(outdir: Path, stale: set[str], problems: Problems) -> None:
+    """Documents left in the output directory by an earlier run (a record since removed from the catalog, or
+    one that failed this time) would be published with the rest of the folder. Never deleted: they may be
+    the user's."""
+    if not stale:
+        return
+    names = sorted(f"{ctid}.json" for ctid in stale)
+    shown = ", ".join(names[:STALE_NAMES_SHOWN]) + (", …" if len(names) > STALE_NAMES_SHOWN else "")
+    problems.warn(Where(str(outdir)), f"{len(names)} document(s) here were not written by this run ({shown}): "
+                  "left from an earlier conversion (a record since removed from the catalog, or one that failed "
+                  "this time), they would be published with the folder; convert into a fresh output folder")
 
 
 def _make_outdir(outdir: Path) -> None:

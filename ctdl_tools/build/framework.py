@@ -276,6 +276,7 @@ class _Builder:
         if given:
             ctid = given.lower() if is_ctid(given.lower()) else ctid_in_uri(given)
             if ctid:
+                self.ctx.link(field_where(self.fw, "publisher"), repr(given), ctid)
                 return [self.ctx.uri(ctid)]
             self.warn(field_where(self.fw, "publisher"), f"publisher {given!r} is not an organization CTID or "
                       "registry URI: " + ("--owner used" if self.ctx.owner else "left out"))

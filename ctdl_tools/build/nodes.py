@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from ctdl_tools.build.currencies import split_currency_sign
 from ctdl_tools.vocab import concept_index, vocabulary
 
 CAO = "ceterms:CredentialAlignmentObject"
@@ -108,14 +109,28 @@ def duration_profile(text: str) -> dict[str, Any]:
 # Beyond 2**53 JSON readers lose digits (RFC 7493 §2.2), and orjson refuses integers beyond 64 bits.
 _NUMBER_LIMIT = 2**53
 _PRICE_LIMIT = 10**12
+_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z", re.ASCII)
+# Commas only as thousands separators: 9,900 / 1,250,000 / 4,695.00. "1,5" or "9,90" is a decimal comma
+# (a European export), which dropping the comma would read as 15 or 990.
+_GROUPED = re.compile(r"[-+]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?\Z", re.ASCII)
+
+
 def number(text: str | float | int) -> int | float:
-    """``"$4,695.00"`` → ``4695``; integral values stay integers so output bytes are stable."""
-    if isinstance(text, bool):
+    """``"$4,695.00"`` → ``4695``; integral values stay integers so output bytes are stable. A currency sign
+    is dropped here: a price's sign is checked against its currency by the caller (:func:`price_and_sign`)."""
+    if isinstance(text, str):
+        return _number(text, split_currency_sign(text)[1])
+    return _number(text, text)
+
+
+def _number(text: str | float | int, amount: str | float | int) -> int | float:
+    """``amount`` (``text`` without its currency sign) as a number; errors quote ``text``."""
+    if isinstance(amount, bool):
         raise ValueError(f"{text!r} is not a number")
-    if isinstance(text, int | float):
-        value = Decimal(str(text))
+    if isinstance(amount, int | float):
+        value = Decimal(str(amount))
     else:
-        cleaned = text.strip().replace(",", "").lstrip("$€£").strip()
+        cleaned = _without_grouping(text, amount.strip())
         if not _DECIMAL.match(cleaned):  # Decimal() also takes 1_000, Arabic-Indic digits, "Infinity"
             raise ValueError(f"{text!r} is not a number")
         try:
@@ -132,19 +147,32 @@ def number(text: str | float | int) -> int | float:
     return as_float if as_float != 0 else 0  # 1e-400 and -1e-400 underflow to ±0.0: write 0
 
 
-_DECIMAL = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\Z", re.ASCII)
+def _without_grouping(text: str | float | int, amount: str) -> str:
+    if "," not in amount:
+        return amount
+    if _GROUPED.match(amount):
+        return amount.replace(",", "")
+    example = amount.replace(",", ".") if amount.count(",") == 1 and "." not in amount else "1.5"
+    raise ValueError(f"{text!r} looks like a decimal comma: write decimals with a point ({example}); a comma is "
+                     "read only as a thousands separator (9,900 or 1,250,000)")
 
 
 def price(text: str | float | int) -> int | float:
     """A ``ceterms:price``: :func:`number`, not negative (a discount or aid is not a cost) and below a bound
     no price in any currency reaches (a run of 9s or 1e30 is a typo, not a price)."""
-    value = number(text)
+    return price_and_sign(text)[0]
+
+
+def price_and_sign(text: str | float | int) -> tuple[int | float, str | None]:
+    """:func:`price`, and the currency sign the cell was typed with (``€12`` → ``(12, "€")``), if any."""
+    sign, amount = split_currency_sign(text) if isinstance(text, str) else (None, text)
+    value = _number(text, amount)
     if value < 0:
         raise ValueError(f"{text!r}: a price cannot be negative (describe a discount or financial aid in the "
                          "cost's description)")
     if value > _PRICE_LIMIT:
         raise ValueError(f"{text!r} is more than {_PRICE_LIMIT:,}: not a plausible price")
-    return value
+    return value, sign
 
 
 _TRUE = {"true", "yes", "y", "1", "x"}

@@ -11,6 +11,7 @@ from typing import Any
 
 from ctdl_tools.build.codes import code_alignment, property_for
 from ctdl_tools.build.context import AmbiguousReference, BuildContext, FrameworkIndex
+from ctdl_tools.build.currencies import currency_code, sign_agrees, sign_currencies, sign_currency
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
 from ctdl_tools.build.languages import check_language_tag, language_code
 from ctdl_tools.build.nodes import (
@@ -20,14 +21,16 @@ from ctdl_tools.build.nodes import (
     iso_date,
     lang_map,
     number,
-    price,
+    price_and_sign,
     resolve_concept,
     url,
 )
 from ctdl_tools.catalog.codes import normalize_cip, normalize_naics, normalize_occupation
+from ctdl_tools.catalog.fields import FIELDS
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Record
 from ctdl_tools.catalog.tabular import SAMPLE_MESSAGE, list_value, sample_leftovers
 from ctdl_tools.ctid import is_ctid, normalize_ctid
+from ctdl_tools.errors import Where
 from ctdl_tools.vocab import class_index
 
 CLASS_ROOTS = {
@@ -56,6 +59,8 @@ ORG_REF_FIELDS = {
 }
 ORG_KINDS = (ORGANIZATION,)
 PROGRAM_KINDS = (LEARNING, CREDENTIAL)
+KIND_WORDS = {CREDENTIAL: "a credential", LEARNING: "a learning opportunity", ORGANIZATION: "an organization"}
+DEFAULT_CURRENCY = "USD"
 
 
 # --- pass 1 ------------------------------------------------------------------------------------------
@@ -126,6 +131,7 @@ class _RecordBuilder:
         self.node: dict[str, Any] = new_resource(ctid, type_, ctx.base)
         self.blank = BlankNodes(ctid)
         self.failed = False
+        self.failed_fields: set[str] = set()  # fields whose value was refused (so not also "missing")
 
     # Each step reads one or more fields; a ValueError becomes an error at that field's cell.
     def step(self, name: str, convert: Callable[[Any], Any], prop: str | None = None) -> None:
@@ -149,6 +155,23 @@ class _RecordBuilder:
 
     def error(self, name: str, message: str) -> None:
         self.ctx.problems.error(self.record.at(name), message)
+        self.failed = True
+        self.failed_fields.add(name)
+
+    def header(self, name: str) -> str:
+        """The field's column as the user wrote it, else as CE's template names it."""
+        return self.record.columns.get(name) or FIELDS[self.record.kind].get(name, (name,))[0]
+
+    def at_column(self, name: str) -> Where:
+        """Where a field is, or would be: a missing column is named as the template names it."""
+        if name in self.record.columns:
+            return self.record.at(name)
+        if self.record.where.path is not None:
+            return self.record.where.at(path=f"{self.record.where.path}.{self.header(name)}")
+        return self.record.where.at(column=self.header(name))
+
+    def error_at(self, where: Where, message: str) -> None:
+        self.ctx.problems.error(where, message)
         self.failed = True
 
     def warn(self, name: str, message: str) -> None:
@@ -192,13 +215,13 @@ class _RecordBuilder:
         refs = []
         for ref in list_value(self.record.get(name)):
             try:
-                refs.append(self.org_ref(ref, blank_type))
+                refs.append(self.org_ref(name, ref, blank_type))
             except ValueError as exc:
                 self.error(name, str(exc))
         if refs:
             self.node[prop] = refs
 
-    def org_ref(self, ref: str, blank_type: str) -> str:
+    def org_ref(self, name: str, ref: str, blank_type: str) -> str:
         """A CTID, an organization of this conversion (external id), or ``Name~https://webpage``."""
         if "~" in ref:
             org_name, _, webpage = ref.partition("~")
@@ -211,6 +234,7 @@ class _RecordBuilder:
             ctid = normalize_ctid(ref)
         if ctid is None:
             raise ValueError(f"{ref!r} is not a CTID, an organization of this conversion or Name~URL")
+        self.ctx.link(self.record.at(name), repr(ref), ctid)
         return self.ctx.uri(ctid)
 
     def refs(self, name: str, kinds: tuple[str, ...]) -> list[str]:
@@ -230,6 +254,7 @@ class _RecordBuilder:
             if ctid is None:
                 self.error(name, f"{ref!r} is not a CTID or an external identifier in this conversion")
                 continue
+            self.ctx.link(self.record.at(name), repr(ref), ctid)
             uris.append(self.ctx.uri(ctid))
         return uris
 
@@ -245,6 +270,7 @@ class _RecordBuilder:
             framework_ctid = ref.strip().lower()
             if framework_ctid in self.ctx.frameworks:
                 framework = self.ctx.frameworks[framework_ctid]
+                self.ctx.link(self.record.at(name), repr(ref), framework.ctid)
                 alignments += self._aligned(framework, range(len(framework.competencies)))
                 continue
             found = [(f, f.find(ref)) for f in self.ctx.frameworks.values()]
@@ -253,6 +279,7 @@ class _RecordBuilder:
                 self.error(name, f"{ref!r} names a competency in several frameworks; use its CTID")
             elif found:
                 framework, position = found[0]
+                self.ctx.link(self.record.at(name), repr(ref), framework.ctid)
                 alignments += self._aligned(framework, framework.subtree(position))
             else:
                 alignments += self._framework_outside(name, ref)
@@ -299,17 +326,62 @@ class _RecordBuilder:
             self.error("cost_details_url", str(exc))
         if description:
             base["ceterms:description"] = self.text(description)
-        base["ceterms:currency"] = str(self.record.get("cost_currency") or "USD").strip().upper()
+        amounts = self.prices(prices)
+        currency = self.currency([(prices[i], sign) for i, (_amount, sign) in amounts.items() if sign])
+        if currency is not None:
+            base["ceterms:currency"] = currency
         profiles = []
         for i in range(max(len(types), len(prices), 1)):
             profile = dict(base)
             if i < len(types):
                 self.put(profile, "ceterms:directCostType", "cost_types", types[i],
                          self.concept("ceterms:directCostType"))
-            if i < len(prices):
-                self.put(profile, "ceterms:price", "cost_price", prices[i], price)
+            if i in amounts:
+                profile["ceterms:price"] = amounts[i][0]
             profiles.append(profile)
         self.node["ceterms:estimatedCost"] = profiles
+
+    def prices(self, prices: list[str]) -> dict[int, tuple[int | float, str | None]]:
+        """Each readable price, by position: its amount and the currency sign it was typed with."""
+        amounts = {}
+        for i, text in enumerate(prices):
+            try:
+                amounts[i] = price_and_sign(text)
+            except ValueError as exc:
+                self.error("cost_price", str(exc))
+        return amounts
+
+    def currency(self, signed: list[tuple[str, str]]) -> str | None:
+        """The costs' ISO 4217 code: the currency column's, which every price's sign must agree with; without
+        the column, the one the prices' signs stand for, else USD. None (and an error) when neither holds."""
+        given = self.record.get("cost_currency")
+        if given is None:
+            return self.currency_of_signs(signed)
+        try:
+            code = currency_code(given)
+        except ValueError as exc:
+            self.error("cost_currency", str(exc))
+            return None
+        for text, sign in signed:
+            if not sign_agrees(sign, code):
+                self.error("cost_price", f"{text!r} is written with {sign}, {_sign_names(sign)}, but "
+                           f"{self.header('cost_currency')} says {code}: correct one of them")
+        return code
+
+    def currency_of_signs(self, signed: list[tuple[str, str]]) -> str | None:
+        codes = set()
+        for text, sign in signed:
+            code = sign_currency(sign)
+            if code is None:
+                self.error("cost_price", f"{text!r}: {sign} stands for {' or '.join(sign_currencies(sign))}: give "
+                           f"the ISO 4217 code in a {self.header('cost_currency')} column")
+                return None
+            codes.add(code)
+        if len(codes) > 1:
+            self.error("cost_price", f"prices in several currencies ({', '.join(sorted(codes))}): a record's costs "
+                       f"take one currency, given in a {self.header('cost_currency')} column")
+            return None
+        return codes.pop() if codes else DEFAULT_CURRENCY
 
     def credit_value(self, value_field: str, unit_field: str, max_field: str | None = None,
                      description_field: str | None = None) -> dict | None:
@@ -440,6 +512,9 @@ def _learning(b: _RecordBuilder) -> None:
     parents = b.ctx.part_of.get(b.ctid)
     if parents:
         b.node["ceterms:isPartOf"] = sorted(parents)
+        for parent in parents:
+            b.ctx.link(b.record.where, "ceterms:isPartOf (this row is in that program's Has Part)",
+                       parent.rsplit("/", 1)[-1])
 
 
 def _organization(b: _RecordBuilder) -> None:
@@ -458,8 +533,26 @@ def _organization(b: _RecordBuilder) -> None:
     b.address()
 
 
-_KIND_STEPS = {CREDENTIAL: (_common, _program, _credential), LEARNING: (_common, _program, _learning),
-               ORGANIZATION: (_common, _organization)}
+def _required(b: _RecordBuilder) -> None:
+    """What the Minimum Data Policy requires of every record of its kind (shapes/policy) and convert has no
+    default for: a missing one fails the record at its column, as a missing Name does on the Registry
+    Assistant path. Status and language have defaults; subjectWebpage (required, but not of courses) is left
+    to ``ctdl validate``; a value refused on its own is not also reported missing."""
+    what = KIND_WORDS[b.record.kind]
+    for name, prop in (("name", "ceterms:name"), ("description", "ceterms:description")):
+        if prop not in b.node and name not in b.failed_fields:
+            b.error_at(b.at_column(name), f"missing: {what} needs a {name} (the Registry requires {prop})")
+    if b.record.kind == ORGANIZATION or "ceterms:ownedBy" in b.node or "ceterms:offeredBy" in b.node:
+        return
+    if not b.failed_fields.intersection(("owned_by", "offered_by")):
+        b.error_at(b.at_column("owned_by"), f"missing: {what} needs an owner: give {b.header('owned_by')} or "
+                   f"{b.header('offered_by')} (an organization's CTID, or the External Identifier of an "
+                   "organization in this conversion), or --owner")
+
+
+_KIND_STEPS = {CREDENTIAL: (_common, _program, _credential, _required),
+               LEARNING: (_common, _program, _learning, _required),
+               ORGANIZATION: (_common, _organization, _required)}
 
 
 def build_record(record: Record, ctx: BuildContext) -> GraphDocument | None:
@@ -498,3 +591,9 @@ def build_record(record: Record, ctx: BuildContext) -> GraphDocument | None:
     if builder.failed or leftovers:
         return None
     return GraphDocument(ctid, [builder.node, *builder.blank.nodes()], base=ctx.base)
+
+
+def _sign_names(sign: str) -> str:
+    codes = sign_currencies(sign)
+    listed = ", ".join(codes[:3]) + (" …" if len(codes) > 3 else "")
+    return f"the sign of {listed}"

@@ -12,6 +12,10 @@ naming the line where the quote opened and its column:
 * a cell that spans lines one of which reads like a row of this file (as many delimiters as the header
   has, less one, and at least four): a stray quote closed, rows later, by another one right before a
   delimiter keeps the row's shape, but prose does not hold lines of a row's worth of delimiters.
+
+A cell may hold up to :data:`CELL_LIMIT` characters (the csv module's default, 131,072, is less than a long
+description). A longer one on a line without quotes fails its row only (:class:`LongCellRow`, for readers
+that ask for it); one in a quoted cell may be a stray quote's run, an input error like the above.
 """
 
 from __future__ import annotations
@@ -24,29 +28,85 @@ from collections.abc import Callable, Iterable, Iterator
 from ctdl_tools.errors import InputError, Where
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_DOUBLE_IT = "(a quote inside a quoted cell is written twice: \"\")"
+_DOUBLE_IT = "(in CSV, a quote inside a quoted cell is written twice: \"\")"
+CELL_LIMIT = 16 * 1024 * 1024  # characters: generous for text, still a bound on one cell's memory
 
 Lines = Callable[[], Iterable[str]]  # the file's lines, read afresh (a second time only to explain an error)
 
 
-def csv_rows(lines: Lines, delimiter: str, name: str) -> Iterator[tuple[int, list[str]]]:
-    """``(row number, cells)`` for every row, the header included (1-based, as a spreadsheet counts)."""
-    reader = csv.reader(lines(), delimiter=delimiter, strict=True)
+class LongCellRow(list[str]):
+    """A row with cells longer than :data:`CELL_LIMIT`, emptied; ``too_long`` holds their 0-based columns."""
+
+    too_long: frozenset[int] = frozenset()
+
+
+class _LastLine:
+    """The lines, remembering the last one handed out (the line a reader's error is on)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.lines, self.last = iter(lines), ""
+
+    def __iter__(self) -> _LastLine:
+        return self
+
+    def __next__(self) -> str:
+        self.last = next(self.lines)
+        return self.last
+
+
+def csv_rows(lines: Lines, delimiter: str, name: str,
+             long_cells: bool = False) -> Iterator[tuple[int, list[str]]]:
+    """``(row number, cells)`` for every row, the header included (1-based, as a spreadsheet counts).
+
+    ``long_cells``: a row with a cell longer than :data:`CELL_LIMIT` comes as a :class:`LongCellRow` (when
+    it can be read without the csv module: a line without quotes); otherwise it is an input error.
+    """
+    csv.field_size_limit(CELL_LIMIT)  # process-wide; nothing else in ctdl_tools sets it
+    source = _LastLine(lines())
+    reader = csv.reader(source, delimiter=delimiter, strict=True)
     header: list[str] | None = None
     number, start = 0, 1  # start: the line the next row begins on
-    try:
-        for number, row in enumerate(reader, start=1):
-            if header is None:
-                header = row if any(cell.strip() for cell in row) else None
-            elif reader.line_num > start:  # the row ran over more than one line: some cell spans lines
-                if len(row) != len(header):
-                    _check_spanning(name, number, start, row, header)
-                else:
-                    _check_swallowed(name, number, start, row, header, delimiter)
-            yield number, row
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise _malformed(lines, delimiter, name, (number + 1, start, reader.line_num), header, exc) from None
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if not _too_long(exc):
+                raise _malformed(lines, delimiter, name, (number + 1, start, reader.line_num), header, exc) from None
+            row = _long_cell_row(name, (number + 1, start, reader.line_num), source.last, delimiter,
+                                 long_cells and header is not None)
+        number += 1
+        if header is None:
+            header = row if any(cell.strip() for cell in row) else None
+        elif reader.line_num > start:  # the row ran over more than one line: some cell spans lines
+            if len(row) != len(header):
+                _check_spanning(name, number, start, row, header)
+            else:
+                _check_swallowed(name, number, start, row, header, delimiter)
+        yield number, row
+        start = reader.line_num + 1
+
+
+def _too_long(exc: csv.Error) -> bool:
+    return "field larger than field limit" in str(exc)
+
+
+def _long_cell_row(name: str, place: tuple[int, int, int], line: str, delimiter: str, wanted: bool) -> LongCellRow:
+    """The row of a cell past the limit, read by splitting its line, when that is how the csv module would
+    read it (one line, no quote) and the reader wants such rows; else an input error saying what is long."""
+    number, start, at = place
+    limit = f"longer than {CELL_LIMIT:,} characters"
+    if at > start:  # a quoted cell ran over lines past the limit: most likely a quote never closed
+        raise InputError(Where(name, row=number), f"the cell that opens on line {start} runs on to line {at} and "
+                         f"is {limit}: if it should end sooner, a stray or unclosed quote (\") opened it")
+    if '"' in line or not wanted:
+        raise InputError(Where(name, row=number), f"line {at} has a cell {limit}, more than a catalog cell may "
+                         "hold")
+    cells = line.rstrip("\r\n").split(delimiter)
+    row = LongCellRow("" if len(cell) > CELL_LIMIT else cell for cell in cells)
+    row.too_long = frozenset(i for i, cell in enumerate(cells) if len(cell) > CELL_LIMIT)
+    return row
 
 
 def _line_breaks(text: str) -> int:

@@ -239,6 +239,7 @@ def _value_check(kind: str, name: str) -> Callable[[Any], object] | None:
     """The builder's own conversion of one value of ``name``, or None for free text and references (an
     external identifier is only known once the catalog is read)."""
     from ctdl_tools.build import nodes
+    from ctdl_tools.build.currencies import currency_code
     from ctdl_tools.build.languages import language_code
     from ctdl_tools.catalog import codes
 
@@ -249,7 +250,8 @@ def _value_check(kind: str, name: str) -> Callable[[Any], object] | None:
     if name in _NUMBER_FIELDS:
         return nodes.number
     checks: dict[str, Callable[[Any], object]] = {
-        "cost_price": nodes.price, "date_effective": nodes.iso_date, "duration": nodes.duration_profile,
+        "cost_price": nodes.price, "cost_currency": currency_code, "date_effective": nodes.iso_date,
+        "duration": nodes.duration_profile,
         "is_non_credit": nodes.boolean, "language": lambda word: language_code(word, "en"),
         "cip": codes.normalize_cip, "soc": codes.normalize_occupation, "naics": codes.normalize_naics,
         "status": lambda word: nodes.resolve_concept(_status_scheme(kind), word),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from ctdl_tools.catalog.csvrows import csv_rows
+from ctdl_tools.catalog.csvrows import CELL_LIMIT, LongCellRow, csv_rows
 from ctdl_tools.catalog.fields import FIELDS, LIST_FIELDS, header_key, header_table, signature_score
 from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Record
@@ -80,7 +80,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
             delimiter = ","
         handle.seek(0)
         try:
-            yield from csv_rows(lambda: _reread(handle), delimiter, str(path))
+            yield from csv_rows(lambda: _reread(handle), delimiter, str(path), long_cells=True)
         except UnicodeDecodeError:
             decode_utf8(path.read_bytes(), str(path))
             raise
@@ -418,8 +418,11 @@ def table_records(table: Table, mapping: Mapping, problems: Problems,
         _warn_beyond_header(table, number, row, problems)
         filled, invalid = {}, {}
         controls = CONTROL.search("".join(row)) is not None  # once per row: nearly always none
+        too_long = row.too_long if isinstance(row, LongCellRow) else frozenset()
         for i, v in enumerate(row):
-            if i in wanted:
+            if i in too_long and i in wanted:
+                invalid[wanted[i]] = f"cell longer than {CELL_LIMIT:,} characters, more than a catalog cell may hold"
+            elif i in wanted:
                 text = _clean(v)
                 if controls and CONTROL.search(text):
                     invalid[wanted[i]] = control_message(text)
