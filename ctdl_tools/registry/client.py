@@ -7,20 +7,23 @@ below safe for POSTs.
 Retries: connection errors, timeouts, 429 (``Retry-After`` in seconds or as an HTTP date is obeyed)
 and 5xx, with exponential backoff and full jitter, bounded by a number of attempts and a total time.
 Other 4xx are final. The API key travels only in the ``Authorization`` header and is scrubbed from
-every message this module produces, even if a server echoes it.
+every message this module produces, even if a server echoes it: see :class:`Scrubber`.
 """
 
 from __future__ import annotations
 
 import email.utils
+import html
 import json
 import os
 import random
+import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -30,6 +33,8 @@ from ctdl_tools.vocab.schema import vocabulary
 USER_AGENT = "ctdl_tools-publish/0.1"
 _TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _NOT_RETRIED_5XX = (501, 505)
+MESSAGE_LIMIT = 300  # characters shown of an error body that holds no registry messages
+_MAX_ERROR_BODY = 1 << 20  # bytes of an error body read for its messages
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,8 @@ class RetryPolicy:
 
 class RegistryError(Exception):
     """A request that failed for good. ``kind``: auth, org, invalid, rejected, notfound, transient (retries
-    exhausted on timeouts/429/5xx), unreachable (retries exhausted on refused/broken connections)."""
+    exhausted on 429/5xx/broken replies), unreachable (retries exhausted on refused/broken connections),
+    unanswered (retries exhausted on timeouts), unsendable (the request could not even be made)."""
 
     def __init__(self, message: str, *, kind: str, status: int | None = None, attempts: int = 1) -> None:
         super().__init__(message)
@@ -61,8 +67,18 @@ class Cancelled(RegistryError):
 @dataclass
 class Reply:
     status: int
-    body: Any
+    body: Any  # an error reply's (status >= 400) is scrubbed of the key
     attempts: int
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """One attempt that may be tried again."""
+
+    problem: str
+    wait: float  # seconds before the next attempt
+    kind: str  # RegistryError.kind if it is the last: unreachable, unanswered or transient
+    asked: float | None = None  # the registry's Retry-After, in seconds
 
 
 @dataclass
@@ -79,7 +95,7 @@ class Http:
                  retry: RetryPolicy | None = None, cancel: threading.Event | None = None) -> None:
         self.base = base_url.rstrip("/") + "/"
         self._auth = f"{scheme} {key}" if key else None
-        self._key = key
+        self.scrub = Scrubber(key)
         self.timeout = (min(timeout, 10.0), timeout)  # (connect, read)
         self.retry = retry or RetryPolicy()
         self.cancel = cancel or threading.Event()
@@ -101,9 +117,6 @@ class Http:
             self._local.session = session
         return session
 
-    def scrub(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
-
     def request(self, method: str, path: str, body: Any = None) -> Reply:
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = {"Accept": "application/json"}
@@ -118,33 +131,162 @@ class Http:
         for attempt in range(1, self.retry.attempts + 1):
             if self.cancel.is_set():
                 raise Cancelled()
-            reply, problem, wait, refused = self._attempt(method, url, data, headers, attempt)
-            if reply is not None:
-                return reply
-            if attempt == self.retry.attempts or time.monotonic() + wait > deadline:
-                raise RegistryError(f"gave up after {attempt} attempts: {problem}",
-                                    kind="unreachable" if refused else "transient", attempts=attempt)
-            if self.cancel.wait(wait):
+            outcome = self._attempt(method, url, data, headers, attempt)
+            if isinstance(outcome, Reply):
+                return outcome
+            if attempt == self.retry.attempts or time.monotonic() + outcome.wait > deadline:
+                why = outcome.problem + self._asked_too_long(outcome)
+                raise RegistryError(f"gave up after {attempt} attempts: {why}", kind=outcome.kind, attempts=attempt)
+            if self.cancel.wait(outcome.wait):
                 raise Cancelled()
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, method: str, url: str, data: bytes | None, headers: dict[str, str],
-                 attempt: int) -> tuple[Reply | None, str, float, bool]:
-        """One try: a final reply, or (None, what went wrong, seconds to wait, connection refused?)."""
+                 attempt: int) -> Reply | _Failure:
+        """One try: a final reply, or what went wrong and how long to wait before the next."""
         try:
             response = self._session().request(method, url, data=data, headers=headers, timeout=self.timeout)
         except _TRANSIENT as exc:
-            refused = isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.Timeout)
-            return None, self._describe_exception(exc), self.retry.backoff(attempt), refused
-        if not _retryable(response.status_code):
-            return Reply(response.status_code, _json_or_text(response), attempt), "", 0.0, False
-        problem = f"HTTP {response.status_code}: {self.scrub(error_text(_json_or_text(response)))}"
+            return _Failure(self._describe_exception(exc), self.retry.backoff(attempt), _failure_kind(exc))
+        except Exception as exc:  # requests and http.client quote header values (the key) in their messages
+            raise RegistryError(f"the request could not be sent ({type(exc).__name__}: {self.scrub(str(exc))})",
+                                kind="unsendable", attempts=attempt) from None
+        status = response.status_code
+        if not _retryable(status):
+            return Reply(status, _json_or_text(response) if status < 400 else self._error_body(response), attempt)
+        problem = f"HTTP {status}: {self.explain(self._error_body(response))}"
         asked = retry_after(response.headers.get("Retry-After"))
-        return None, problem, asked if asked is not None else self.retry.backoff(attempt), False
+        return _Failure(problem, asked if asked is not None else self.retry.backoff(attempt), "transient", asked)
+
+    def _asked_too_long(self, failure: _Failure) -> str:
+        if failure.asked is None or failure.asked <= self.retry.total:
+            return ""
+        return (f" (the registry asked to wait {failure.asked:.0f}s before trying again, longer than the "
+                f"{self.retry.total:.0f}s this client spends on one request)")
 
     def _describe_exception(self, exc: Exception) -> str:
         kind = "timeout" if isinstance(exc, requests.Timeout) else "connection error"
-        return self.scrub(f"{kind}: {type(exc).__name__}")
+        return f"{kind}: {type(exc).__name__}"
+
+    def _error_body(self, response: requests.Response) -> Any:
+        """An error reply's body with the key scrubbed from its raw text first (before it is parsed, cut or
+        re-serialised), then from every string parsed out of it (JSON escapes undone)."""
+        if not response.content:
+            return None
+        text = self.scrub(_decoded(response.content[:_MAX_ERROR_BODY]))
+        try:
+            return _map_strings(json.loads(text), self.scrub)
+        except (ValueError, RecursionError):
+            return text
+
+    def explain(self, body: Any) -> str:
+        """What an error body says, for messages and the journal: scrubbed, then shortened."""
+        try:
+            return error_text(_map_strings(body, self.scrub), self.scrub)
+        except RecursionError:
+            return "(an error body nested too deeply to read)"
+
+
+def _failure_kind(exc: Exception) -> str:
+    if isinstance(exc, requests.Timeout):  # ConnectTimeout too: nothing answered
+        return "unanswered"
+    return "unreachable" if isinstance(exc, requests.ConnectionError) else "transient"
+
+
+def _decoded(data: bytes) -> str:
+    """UTF-8 when it is (requests guesses Latin-1 for text/html without a charset), else Latin-1."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` with ``change`` applied to every string in it, dictionary keys included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        return [_map_strings(item, change) for item in value]
+    if isinstance(value, dict):
+        return {change(str(k)): _map_strings(v, change) for k, v in value.items()}
+    return value
+
+
+# A credential after an authorization scheme (the header echoed back), or the value of a field named
+# Authorization. The scheme is matched as it is sent (capitalised) and the credential must be 8+ characters,
+# so that English such as "Invalid token" or "Token expired" is left alone; shorter keys are caught whole below.
+_SCHEME_CREDENTIAL = re.compile(r"\b(Token|ApiToken|Bearer|Basic)(?:\s+|%20|\+)[^\s\"'<>&\\,;]{8,}")
+_AUTHORIZATION_FIELD = re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n<>,;}]+")
+MASK = "***"
+
+
+class Scrubber:
+    """Removes an API key from text a server sent back, whatever was done to it on the way.
+
+    Echoed authorization text goes first (:data:`_SCHEME_CREDENTIAL`, :data:`_AUTHORIZATION_FIELD`). Then
+    every run of text covered by an 8-character piece of the key, in every form it may come back in (as
+    sent, JSON- or Python-escaped, percent-encoded, HTML-escaped, UTF-8 read as Latin-1 or cp1252), becomes
+    ``***``. Pieces rather than the whole key: a body cut anywhere (a server's own truncation, or a message
+    limit) still has no 8 characters of the key in a row. Keys shorter than 8 characters are matched whole.
+    Callers scrub before they cut or re-serialise, so nothing can split the key into pieces this misses."""
+
+    PIECE = 8
+
+    def __init__(self, key: str | None) -> None:
+        self._pieces = sorted(_pieces(key, self.PIECE), key=len, reverse=True) if key else []
+
+    def __call__(self, text: str) -> str:
+        if not self._pieces or not text:
+            return text
+        text = _AUTHORIZATION_FIELD.sub(rf"\1{MASK}", _SCHEME_CREDENTIAL.sub(rf"\1 {MASK}", text))
+        return _masked(text, self._covered(text))
+
+    def _covered(self, text: str) -> list[tuple[int, int]]:
+        spans = []
+        for piece in self._pieces:
+            start = text.find(piece)
+            while start != -1:
+                spans.append((start, start + len(piece)))
+                start = text.find(piece, start + 1)
+        return spans
+
+
+def _pieces(key: str, size: int) -> set[str]:
+    pieces = set()
+    for form in _key_forms(key):
+        width = min(size, len(form))
+        pieces.update(form[i:i + width] for i in range(len(form) - width + 1))
+    return pieces
+
+
+def _key_forms(key: str) -> set[str]:
+    """The ways a server (or an exception message) may write the key back."""
+    forms = {key, json.dumps(key)[1:-1], json.dumps(key, ensure_ascii=False)[1:-1], repr(key)[1:-1],
+             ascii(key)[1:-1], quote(key, safe=""), quote_plus(key, safe=""), html.escape(key),
+             html.escape(key, quote=False)}
+    for codec in ("latin-1", "cp1252"):
+        try:
+            forms.add(key.encode("utf-8").decode(codec))
+        except UnicodeDecodeError:
+            continue
+    return {form for form in forms if form}
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each run of overlapping or touching spans replaced by one mask."""
+    if not spans:
+        return text
+    parts, position, end = [], 0, -1
+    for start, stop in sorted(spans):
+        if start > end:
+            if end >= 0:
+                parts.append(MASK)
+            parts.append(text[position:start])
+        end = max(end, stop)
+        position = end
+    parts.append(MASK)
+    parts.append(text[end:])
+    return "".join(parts)
 
 
 def _retryable(status: int) -> bool:
@@ -174,16 +316,17 @@ def _json_or_text(response: requests.Response) -> Any:
         return response.text
 
 
-def error_text(body: Any) -> str:
-    """The messages of a registry error body (``{"errors": [...]}`` or the Assistant's ``Messages``)."""
+def error_text(body: Any, scrub: Callable[[str], str] = str) -> str:
+    """The messages of a registry error body (``{"errors": [...]}`` or the Assistant's ``Messages``), else
+    the body's first MESSAGE_LIMIT characters; ``scrub`` is applied before anything is cut."""
     if isinstance(body, dict):
         for key in ("errors", "Messages", "messages", "error"):
             if body.get(key):
-                return "; ".join(_flatten(body[key]))
-        return json.dumps(body)[:300]
+                return scrub("; ".join(_flatten(body[key])))
+        return scrub(json.dumps(body))[:MESSAGE_LIMIT]
     if isinstance(body, list):
-        return "; ".join(_flatten(body))
-    return str(body or "").strip()[:300] or "(empty response)"
+        return scrub("; ".join(_flatten(body)))
+    return scrub(str(body or "").strip())[:MESSAGE_LIMIT] or "(empty response)"
 
 
 def _flatten(value: Any) -> Iterable[str]:
@@ -200,7 +343,7 @@ def _flatten(value: Any) -> Iterable[str]:
 
 def _fail(http: Http, reply: Reply, what: str) -> RegistryError:
     """A final (non-retried) error for a 4xx/5xx reply, classified for the caller."""
-    detail = http.scrub(error_text(reply.body))
+    detail = http.explain(reply.body)
     kind = {401: "auth", 403: "auth", 404: "notfound", 422: "invalid", 400: "invalid"}.get(reply.status,
                                                                                           "rejected")
     return RegistryError(f"{what}: HTTP {reply.status}: {detail}", kind=kind, status=reply.status,
@@ -263,7 +406,7 @@ class AssistantApi:
             raise _fail(self.http, reply, what)
         if reply.body.get("Successful") is not True:
             # The Assistant reports refusals as HTTP 200 with "Successful": false (registry.md §4(b)).
-            messages = self.http.scrub(error_text({"Messages": reply.body.get("Messages")}))
+            messages = self.http.explain({"Messages": reply.body.get("Messages")})
             raise RegistryError(f"{what}: not successful: {messages}", kind="rejected", status=200,
                                 attempts=reply.attempts)
         return reply.body

@@ -7,16 +7,18 @@ bad usage/config, missing or rejected API key.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError
+from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError, Where
 from ctdl_tools.registry import config
 from ctdl_tools.registry.progress import TerminalProgress
 from ctdl_tools.registry.publish import (
@@ -48,8 +50,10 @@ def _target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="Publish journal (default .ctdl/journal.sqlite beside the first input)."),
         click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
                      help="Database of the embedded local registry (default .ctdl/registry.sqlite)."),
-        click.option("--concurrency", type=click.IntRange(1, 64), help="Requests in parallel (default 8)."),
-        click.option("--timeout", type=click.FloatRange(0.1, 600), help="Seconds per request (default 30)."),
+        click.option("--concurrency", type=click.IntRange(*config.CONCURRENCY_RANGE),
+                     help="Requests in parallel (default 8)."),
+        click.option("--timeout", type=click.FloatRange(*config.TIMEOUT_RANGE),
+                     help="Seconds per request (default 30)."),
         click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                      help="Summary format on stdout."),
     ]
@@ -65,8 +69,13 @@ def _options(first_input: Path | None, *, force: bool = False, dry_run: bool = F
         timeout=cli.get("timeout"))
     journal = config.journal_path(settings, first_input)
     db = config.db_path(settings, journal)
-    return Options(settings, config.resolve_target(settings, db), journal, db, config.api_key(settings),
-                   config.org_option(settings.org), force=force, dry_run=dry_run)
+    target = config.resolve_target(settings, db)
+    if target.embedded and db.resolve() == journal.resolve():
+        # The registry's tables would be mixed into the journal's database.
+        raise InputError(Where(str(db)), "the local registry's database (--db) and the publish journal (--journal) "
+                         "are the same file; give them different files")
+    return Options(settings, target, journal, db, config.api_key(settings), config.org_option(settings.org),
+                   force=force, dry_run=dry_run)
 
 
 def _guarded(fn: Callable[..., Summary | None]) -> Callable[..., None]:
@@ -174,22 +183,39 @@ def fetch_command(ctids: tuple[str, ...], outdir: Path | None, fmt: str, **cli: 
     from ctdl_tools.registry import publish
 
     def emit(data: bytes) -> None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        with _writing_stdout():
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
 
     summary = publish.fetch(ctids, _options(None, **cli), outdir, emit)
     if outdir is not None or fmt == "json" or summary.counts[FAILED]:
         # With documents on stdout, the summary goes to stderr so the output stays parseable.
         out = sys.stdout if outdir is not None else sys.stderr
-        if fmt == "json":
-            click.echo(json.dumps(summary.to_json(), indent=2), file=out)
-        else:
-            for o in summary.outcomes:
-                if o.action == FAILED:
-                    click.echo(f"failed: {o.ctid}: {'; '.join(o.messages)}", err=True)
-            if outdir is not None:
-                click.echo(f"{summary.counts['fetched']} fetched, {summary.counts[FAILED]} failed — {outdir}")
+        with _writing_stdout():
+            if fmt == "json":
+                click.echo(json.dumps(summary.to_json(), indent=2), file=out)
+            else:
+                for o in summary.outcomes:
+                    if o.action == FAILED:
+                        click.echo(f"failed: {o.ctid}: {'; '.join(o.messages)}", err=True)
+                if outdir is not None:
+                    click.echo(f"{summary.counts['fetched']} fetched, {summary.counts[FAILED]} failed — {outdir}")
+    if summary.fatal:
+        click.echo(f"error: {summary.fatal}", err=True)
     sys.exit(summary.exit_code)
+
+
+@contextlib.contextmanager
+def _writing_stdout() -> Iterator[None]:
+    """Standard output that cannot be written (a full disk behind a redirection): one message and exit 2. A
+    reader that has gone (`ctdl fetch … | head`) had all it wanted: the rest goes nowhere, quietly."""
+    try:
+        yield
+    except BrokenPipeError:
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    except OSError as exc:
+        raise InputError(Where("standard output"), f"cannot write: {exc.strerror or exc}") from None
 
 
 @click.command("status")

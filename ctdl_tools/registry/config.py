@@ -42,6 +42,9 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "concurrency": int, "api_key_env": str, "api_key": str, "timeout": (int, float),
 }
 _PATH_KEYS = ("journal", "db")
+# The ranges of --concurrency and --timeout, and of the same settings in a config file.
+CONCURRENCY_RANGE = (1, 64)
+TIMEOUT_RANGE = (0.1, 600)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InputError(str(path), f"cannot read config: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise InputError(str(path), f"cannot read config: not UTF-8 text (line {line})") from None
 
 
 def _settings_from(table: dict[str, Any], path: Path) -> Settings:
@@ -117,8 +123,38 @@ def _settings_from(table: dict[str, Any], path: Path) -> Settings:
             raise InputError(str(path), f"unknown ctdl setting {key!r} (known: {', '.join(sorted(_KEYS))})")
         if not isinstance(value, _KEYS[name]) or isinstance(value, bool):
             raise InputError(str(path), f"ctdl setting {key!r} has the wrong type ({type(value).__name__})")
+        problem = _setting_problem(name, value)
+        if problem:
+            raise InputError(str(path), f"{key}: {problem}")
         values[name] = (path.parent / value) if name in _PATH_KEYS else value
     return Settings(source=path, **values)
+
+
+def _setting_problem(name: str, value: Any) -> str | None:
+    """What is wrong with one config value, checked as the matching command-line option checks it."""
+    if name == "concurrency":
+        return _out_of_range(value, CONCURRENCY_RANGE, "")
+    if name == "timeout":
+        return _out_of_range(value, TIMEOUT_RANGE, " seconds")
+    if name == "api" and value not in APIS:
+        return f"must be one of {', '.join(APIS)}, not {value!r}"
+    if name == "registry":
+        return registry_problem(value)
+    if name == "local_url":
+        return url_problem(value)
+    if name == "org":
+        try:
+            normalize_ctid(value)
+        except ValueError as exc:
+            return str(exc)
+    return None
+
+
+def _out_of_range(value: float, bounds: tuple[float, float], unit: str) -> str | None:
+    low, high = bounds
+    if low <= value <= high:  # False for NaN too
+        return None
+    return f"must be from {low:g} to {high:g}{unit}, not {value!r}"
 
 
 def resolve_target(settings: Settings, db_path: Path) -> Target:
@@ -138,38 +174,81 @@ def resolve_target(settings: Settings, db_path: Path) -> Target:
         return Target("local", api or "direct", None, None, f"local:{display_name(str(db_path.resolve()))}")
     if name.startswith(("http://", "https://")):
         return _url_target(name, name, api or "direct")
-    raise InputError("--registry", f"expected local, sandbox, production or an http(s) URL, not {name!r}")
+    raise InputError("--registry", registry_problem(name) or f"not a registry: {name!r}")
+
+
+def registry_problem(value: str) -> str | None:
+    """Why ``value`` names no target (``local``, ``sandbox``, ``production`` or a usable http(s) URL)."""
+    name = value.strip()
+    if name in NAMED_TARGETS or name == "local":
+        return None
+    if name.startswith(("http://", "https://")):
+        return url_problem(name)
+    return f"expected local, sandbox, production or an http(s) URL, not {name!r}"
 
 
 def _url_target(name: str, url: str, api: str) -> Target:
-    _check_url(url)
+    problem = url_problem(url)
+    if problem:
+        raise InputError("--registry", problem)
     base = url.rstrip("/") + "/"
     # An Assistant at <host>/assistant/ (as the local registry serves it): read /graph from <host>/.
     read = base[: -len("assistant/")] if api == "assistant" and base.endswith("/assistant/") else None
     return Target(name, api, base, read, f"{api}:{base}")
 
 
-def _check_url(url: str) -> None:
-    """A registry URL the HTTP client can use, or InputError (a bad port or bracket was a traceback)."""
+def url_problem(url: str) -> str | None:
+    """Why the HTTP client cannot use ``url`` (a bad port or bracket was a traceback), or None."""
     from urllib.parse import urlsplit
 
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (parses the port: ValueError when it is not a number in range)
     except ValueError as exc:
-        raise InputError("--registry", f"{url!r} is not a usable URL ({exc})") from None
+        return f"{url!r} is not a usable URL ({exc})"
     if not parts.hostname or any(ch.isspace() for ch in url):
-        raise InputError("--registry", f"{url!r} is not a usable URL (no host, or white space in it)")
+        return f"{url!r} is not a usable URL (no host, or white space in it)"
+    return None
 
 
 def api_key(settings: Settings) -> str | None:
-    """The key from the environment variable named by ``api_key_env``, else from config."""
-    return os.environ.get(settings.api_key_env) or settings.api_key or None
+    """The key from the environment variable named by ``api_key_env``, else from config.
+
+    White space around it is dropped (a secret read with ``$(cat key)``, a file ending in a newline); a key
+    that still holds a character an HTTP header cannot carry is an InputError naming where it came from,
+    raised before any request (requests' own error was a traceback that printed the key)."""
+    key = _env_key(settings) or (settings.api_key or "").strip()
+    if not key:
+        return None
+    problem = key_problem(key)
+    if problem:
+        raise InputError(api_key_source(settings), f"the API key {problem}; an HTTP header cannot carry it "
+                         "(the key is not shown)")
+    return key
+
+
+def _env_key(settings: Settings) -> str:
+    return os.environ.get(settings.api_key_env, "").strip()
+
+
+def key_problem(key: str) -> str | None:
+    """What in ``key`` an HTTP header cannot carry (never the key itself), or None.
+
+    Header values are ASCII in practice (``http.client`` encodes Latin-1 and refuses line breaks, requests
+    refuses control characters); API keys are ASCII, so anything else was pasted in by mistake."""
+    for position, char in enumerate(key, 1):
+        if char in "\r\n":
+            return f"contains a line break (character {position} of {len(key)})"
+        if ord(char) < 0x20 or ord(char) == 0x7F:
+            return f"contains a control character (character {position} of {len(key)})"
+        if ord(char) > 0x7E:
+            return f"contains a character that is not ASCII (character {position} of {len(key)})"
+    return None
 
 
 def api_key_source(settings: Settings) -> str:
     """Where ``api_key`` found the key, for messages (never the key): ``$NAME`` or the config file."""
-    if os.environ.get(settings.api_key_env) or not settings.api_key:
+    if _env_key(settings) or not (settings.api_key or "").strip():
         return f"${settings.api_key_env}"
     return f"api_key in {settings.source}" if settings.source else "api_key in config"
 

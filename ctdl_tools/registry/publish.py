@@ -42,6 +42,7 @@ from ctdl_tools.vocab.schema import vocabulary
 # the registry confirmed as "published".
 NEW, PUBLISHED_NEW, UPDATED, UNCHANGED = "new", "published", "updated", "unchanged"
 FAILED, REFUSED = "failed", "refused"
+NOT_SENT = "not sent: run stopped"
 _ORG_KEYS = ("ceterms:ownedBy", "ceterms:offeredBy", "ceasn:publisher")
 CHILD_REGISTRY_RECORDS = 500  # from this many records to send, the embedded registry runs in its own process
 _CE_URI = r"https?://(?:sandbox\.|staging\.)?credentialengineregistry\.org(?:/ce[-_]registry)?/(resources|graph)/"
@@ -347,14 +348,18 @@ Api = DirectApi | AssistantApi
 
 @contextmanager
 def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = (), records: int = 0,
-            started: Callable[[Any], None] | None = None) -> Iterator[Api]:
+            started: Callable[[Any], None] | None = None, existing: bool = False) -> Iterator[Api]:
     """An API client for the target; the embedded registry is started here and stopped on exit: in a thread
     of this process, or for ``CHILD_REGISTRY_RECORDS`` records or more in a process of its own, so that
-    server and client each have a core (10k records: ~1.35× the rate)."""
+    server and client each have a core (10k records: ~1.35× the rate). ``existing``: only on a database
+    that is there (reading or deleting from a new, empty one would only say "not in the registry")."""
     target = options.target
     if not target.embedded:
         yield _api(target, str(target.url), options, cancel)
         return
+    if existing and not options.db.exists():
+        raise InputError(Where(str(options.db)), "no local registry database here: pass --db (the registry.sqlite "
+                         "you published to) or --journal (the .ctdl/journal.sqlite beside what you published)")
     from ctdl_tools.registry.server import start_embedded  # here: remote targets need no Starlette
     from ctdl_tools.registry.server.child import start_child
 
@@ -469,24 +474,19 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
     cancel, target = threading.Event(), options.target.identity
     outcomes: list[Outcome] = []
 
-    unreachable = 0  # records in a row that failed because nothing answered at the registry's address
+    silent: list[str] = []  # kinds of the records in a row that got no answer at all (refused, timed out)
     embedded: list[Any] = []  # the local registry this run started, if any
 
     def settle(item: Item, future: Future) -> None:
-        nonlocal unreachable
         outcome = _record(item, future, journal, target)
         kind = _error_kind(future)
-        unreachable = unreachable + 1 if kind == "unreachable" else 0
-        if kind == "auth" and not cancel.is_set():
-            cancel.set()  # every further request would be refused the same way
-            summary.fatal = (f"the registry rejected the API key from {api_key_source(options.settings)}: "
-                             f"{future.exception()}")
-        elif unreachable >= max(4, options.settings.concurrency) and not cancel.is_set():
+        silent[:] = [*silent, kind] if kind in _SILENT else []
+        fatal = _stop_on_fatal(future.exception(), options, cancel, summary)
+        if not fatal and len(silent) >= max(4, options.settings.concurrency) and not cancel.is_set():
             # Each of these took the whole retry budget: waiting it out for every record helps nobody.
             cancel.set()
             gone = embedded[0].exited() if embedded and hasattr(embedded[0], "exited") else None
-            why = gone or (f"the registry did not accept connections for {unreachable} records in a row "
-                           f"({future.exception()})")
+            why = gone or f"{_silence(silent, options.settings.timeout)} ({future.exception()})"
             summary.stopped = f"stopped: {why}; run again when it is back"
         outcomes.append(outcome)
         reporter.advance(outcome)
@@ -498,7 +498,7 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
             for item in todo:
                 if item.action == REFUSED or cancel.is_set():
                     outcome = _settled(item) if item.action == REFUSED else \
-                        Outcome(item.ctid, str(item.path), FAILED, ["not sent: run stopped"])
+                        Outcome(item.ctid, str(item.path), FAILED, [NOT_SENT])
                     outcomes.append(outcome)
                     reporter.advance(outcome)
                     continue
@@ -517,6 +517,32 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
             pool.close()
     return outcomes
 
+
+_SILENT = ("unreachable", "unanswered")  # RegistryError kinds of a registry that is down or hangs
+
+
+def _silence(kinds: list[str], timeout: float) -> str:
+    """Why the registry is taken for gone, from the kinds of the failures in a row."""
+    refused, unanswered = kinds.count("unreachable"), kinds.count("unanswered")
+    if not unanswered:
+        return f"the registry did not accept connections for {refused} records in a row"
+    if not refused:
+        return (f"the registry did not answer for {unanswered} records in a row (no reply within the {timeout:g}s "
+                "timeout, on every attempt)")
+    return f"the registry did not accept connections or did not answer for {len(kinds)} records in a row"
+
+
+def _stop_on_fatal(error: BaseException | None, options: Options, cancel: threading.Event,
+                   summary: Summary) -> bool:
+    """A rejected key (or a request that cannot be made) fails every further request the same way: stop the
+    run (exit 2) at the first. True if ``error`` is such a failure."""
+    if not isinstance(error, RegistryError) or error.kind not in ("auth", "unsendable"):
+        return False
+    if not cancel.is_set():
+        cancel.set()
+        summary.fatal = (f"the registry rejected the API key from {api_key_source(options.settings)}: {error}"
+                         if error.kind == "auth" else str(error))
+    return True
 
 
 def _send_one(api: Api, item: Item) -> Published:
@@ -537,10 +563,14 @@ def _record(item: Item, future: Future, journal: Journal, target: str) -> Outcom
         journal.mark_published(target, item.ctid, item.digest, result.envelope_id, result.attempts)
         item.document = None
         action = PUBLISHED_NEW if item.action == NEW else item.action
+        if action == UPDATED and result.changed is False and result.attempts == 1:
+            # The registry had this content already (a --resend of what is there). After a retry, "not
+            # changed" may only mean that the attempt whose answer was lost had changed it.
+            action = UNCHANGED
         return Outcome(item.ctid, str(item.path), action, item.messages, result.envelope_id)
     if not isinstance(error, RegistryError):
         raise error
-    message = "not sent: run stopped" if isinstance(error, Cancelled) else error.message
+    message = NOT_SENT if isinstance(error, Cancelled) else error.message
     journal.mark_failed(target, item.ctid, message, error.attempts)
     return Outcome(item.ctid, str(item.path), FAILED, [*item.messages, message])
 
@@ -568,20 +598,39 @@ def unpublish(ctid_args: Iterable[str], options: Options, reporter: Reporter | N
     unrecorded = options.settings.journal is None and not options.journal.exists()
     summary.unrecorded = options.journal if unrecorded else None
     with Journal(None if unrecorded else options.journal) as journal, connect(
-            options, cancel, _orgs_for(journal, target, ctids, options)) as api:
+            options, cancel, _orgs_for(journal, target, ctids, options), existing=True) as api:
         entries = journal.entries(target)
         reporter.start(len(ctids))
         pool = Pool(options.settings.concurrency)
         try:
             jobs = ((c, api.delete, (c, *_org_and_type(c, entries, options))) for c in ctids)
-            for tag, future in pool.run(jobs):
+            for tag, future in pool.run(_until(cancel, jobs)):
                 summary.outcomes.append(_deleted(tag, future, journal, target, entries, reporter))
+                _stop_on_fatal(future.exception(), options, cancel, summary)
+            summary.outcomes += _not_sent(ctids, summary, reporter)
         finally:
             cancel.set()
             pool.close()
             reporter.close()
     summary.elapsed = time.monotonic() - started
     return summary
+
+
+def _until(cancel: threading.Event, jobs: Iterable[Any]) -> Iterator[Any]:
+    """``jobs`` until ``cancel`` is set: the pool takes them one by one, so none is sent after it is."""
+    for job in jobs:
+        if cancel.is_set():
+            return
+        yield job
+
+
+def _not_sent(ctids: list[str], summary: Summary, reporter: Reporter) -> list[Outcome]:
+    """An outcome for each CTID a stopped run never sent."""
+    settled = {o.ctid for o in summary.outcomes}
+    outcomes = [Outcome(c, None, FAILED, [NOT_SENT]) for c in dict.fromkeys(ctids) if c not in settled]
+    for outcome in outcomes:
+        reporter.advance(outcome)
+    return outcomes
 
 
 def _org_and_type(ctid: str, entries: dict[str, Entry], options: Options) -> tuple[str | None, str]:
@@ -600,6 +649,8 @@ def _deleted(ctid: str, future: Future, journal: Journal, target: str, entries: 
     if error is None:
         journal.mark_deleted(target, ctid, org=entries[ctid].org if ctid in entries else None)
         outcome = Outcome(ctid, None, "deleted")
+    elif isinstance(error, Cancelled):
+        outcome = Outcome(ctid, None, FAILED, [NOT_SENT])
     elif isinstance(error, RegistryError) and error.kind == "notfound":
         if ctid in entries:  # it is not there: the journal should not claim otherwise
             journal.mark_deleted(target, ctid)
@@ -619,19 +670,35 @@ def fetch(ctid_args: Iterable[str], options: Options, outdir: Path | None,
     """GET /graph/{ctid} for each CTID: ``<ctid>.json`` in ``outdir`` (atomically), or ``emit`` the bytes."""
     started, ctids = time.monotonic(), _ctids(ctid_args)
     summary, cancel = Summary("fetch", options.target.identity), threading.Event()
-    with connect(options, cancel) as api:
+    if outdir is not None:
+        _make_folder(outdir)  # before any request: a folder that cannot be made is bad usage
+    with connect(options, cancel, existing=True) as api:
         pool = Pool(options.settings.concurrency)
         try:
-            for tag, future in pool.run((c, api.fetch, (c,)) for c in ctids):
+            for tag, future in pool.run(_until(cancel, ((c, api.fetch, (c,)) for c in ctids))):
                 summary.outcomes.append(_fetched(tag, future, outdir, emit))
+                _stop_on_fatal(future.exception(), options, cancel, summary)
+            summary.outcomes += _not_sent(ctids, summary, NullReporter())
         finally:
+            cancel.set()
             pool.close()
     summary.elapsed = time.monotonic() - started
     return summary
 
 
+def _make_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise InputError(Where(str(folder)), "cannot write there: it is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Where(str(folder)), f"cannot create the output folder: {exc.strerror or exc}") from None
+
+
 def _fetched(ctid: str, future: Future, outdir: Path | None, emit: Callable[[bytes], None]) -> Outcome:
     error = future.exception()
+    if isinstance(error, Cancelled):
+        return Outcome(ctid, None, FAILED, [NOT_SENT])
     if isinstance(error, RegistryError):
         return Outcome(ctid, None, FAILED, [error.message])
     if error is not None:
@@ -643,7 +710,10 @@ def _fetched(ctid: str, future: Future, outdir: Path | None, emit: Callable[[byt
         emit(dumps(document))
         return Outcome(ctid, None, "fetched")
     path = outdir / f"{ctid}.json"
-    write_atomic(path, dumps(document))
+    try:
+        write_atomic(path, dumps(document))
+    except OSError as exc:  # <ctid>.json is a folder, the disk is full, the folder went away
+        raise InputError(Where(str(path)), f"cannot write: {exc.strerror or exc}") from None
     return Outcome(ctid, str(path), "fetched")
 
 
