@@ -270,3 +270,38 @@ def test_dollar_is_the_end_of_the_string_as_in_sparql_regex() -> None:
     assert _end_anchors("^ce-[0-9a-f]+$") == "^ce-[0-9a-f]+\\Z"
     assert _end_anchors("^a\\$b[$]$") == "^a\\$b[$]\\Z" and _end_anchors("^[]$]x$") == "^[]$]x\\Z"
     assert _end_anchors("^[^]$]$") == "^[^]$]\\Z"
+
+
+def test_one_engine_validates_in_several_threads_at_once() -> None:
+    # Found when a publish test failed now and then: the local registry validates requests in several threads,
+    # and two compiling one shape at once each took the other's half-built shape for recursion ("recursive
+    # shape …"; the record was refused).
+    import sys
+    import threading
+
+    from ctdl_tools.validate.rdf import convert
+    from ctdl_tools.validate.shapes import load_shapes
+    from tests.publish_support import make_document
+
+    shapes, interval = load_shapes((), ()), sys.getswitchinterval()
+    NativeEngine(shapes)  # compiled whole once: engines made after it compile each property's shapes on first use
+    errors: list[str] = []
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for _ in range(12):
+            engine = NativeEngine(shapes)
+            documents = [convert(make_document(i), f"d{i}", skolem=True).triples for i in range(8)]
+
+            def run(triples: list, engine: object = engine) -> None:
+                try:
+                    engine.validate(triples)  # type: ignore[attr-defined]
+                except Exception as exc:
+                    errors.append(repr(exc))
+            threads = [threading.Thread(target=run, args=(d,)) for d in documents]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []

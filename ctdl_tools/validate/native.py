@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import pathlib
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -815,6 +816,7 @@ class NativeEngine:
         verified = marker is not None and marker.exists()
         self._by_predicate: dict[str, list[str]] = {}
         self._runs: dict[str, list[Callable[[DataGraph, str, dict], list[Result]]]] = {}
+        self._compiling = threading.Lock()
         self._targeted: list[tuple[Shape, list[tuple[str, str]]]] = []
         for term, targets in compiler.targeted():
             by_predicate = len(targets) == 1 and targets[0][0] == sh("targetSubjectsOf")
@@ -830,6 +832,15 @@ class NativeEngine:
                 self._targeted.append((shape, targets))
         if not verified:
             _mark_verified(marker)
+
+    def _compiled_for(self, predicate: str) -> list[Callable[[DataGraph, str, dict], list[Result]]]:
+        """The predicate's shapes, compiled once. One thread at a time: the local registry validates requests
+        in several, and two compiling one shape at once each saw the other's half-built shape as recursion."""
+        with self._compiling:
+            compiled = self._runs.get(predicate)
+            if compiled is None:
+                compiled = self._runs[predicate] = self._compile_for(predicate)
+            return compiled
 
     def _compile_for(self, predicate: str) -> list[Callable[[DataGraph, str, dict], list[Result]]]:
         runs = []
@@ -856,7 +867,7 @@ class NativeEngine:
             for predicate in preds:
                 compiled = runs.get(predicate)
                 if compiled is None:  # made on first use: a catalog uses a fraction of the ~570
-                    compiled = runs[predicate] = self._compile_for(predicate)
+                    compiled = self._compiled_for(predicate)
                 for run in compiled:
                     found.extend(run(g, focus, preds))
         return [RawResult(node, source.term, source.severity, component, path, value,
