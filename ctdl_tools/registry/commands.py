@@ -23,17 +23,15 @@ from ctdl_tools.registry import config
 from ctdl_tools.registry.progress import TerminalProgress
 from ctdl_tools.registry.publish import (
     FAILED,
-    MISSING,
     NEW,
     PUBLISHED_NEW,
     REFUSED,
-    STALE,
     UNCHANGED,
-    UNCONFIRMED,
     UPDATED,
     Options,
     Summary,
 )
+from ctdl_tools.registry.status import CURRENT, MISSING, STALE, UNCONFIRMED
 
 
 def _target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -226,10 +224,11 @@ def status_command(published: Path | None, fmt: str, **cli: Any) -> None:
     """Compare the journal with the registry: current / stale / missing, per CTID.
 
     PUBLISHED is the file or directory you published (to find its journal); exit 1 if anything drifted."""
-    from ctdl_tools.registry import publish
+    from ctdl_tools.registry import status
 
-    summary = publish.status(_options(published, **cli), TerminalProgress("checking"))
-    _report(summary, fmt, ("current", STALE, MISSING, UNCONFIRMED, "deleted", FAILED))
+    summary = status.status(_options(published, **cli), [published] if published else None,
+                            TerminalProgress("checking"))
+    _report(summary, fmt, (CURRENT, STALE, MISSING, UNCONFIRMED, "deleted", FAILED))
     drift = sum(summary.counts[k] for k in (STALE, MISSING, UNCONFIRMED, FAILED))
     if summary.counts[MISSING] and fmt == "text":
         import shlex

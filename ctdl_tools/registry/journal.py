@@ -165,6 +165,13 @@ class Journal:
             return {}
         return {row[1]: _loaded(Entry(*row)) for row in rows}
 
+    def targets(self) -> dict[str, int]:
+        """Every target the journal has records for, with how many."""
+        try:
+            return dict(self.db.execute("SELECT target, COUNT(*) FROM records GROUP BY target"))
+        except sqlite3.OperationalError:  # an empty read-only journal: no table
+            return {}
+
     # --- state changes: one transaction each ---------------------------------------------------------
     def mark_pending(self, target: str, ctid: str, digest: str, *, org: str | None, ctdl_type: str | None,
                      source: str | None, file_digest: str | None = None) -> None:

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from ctdl_tools.ctdl_files import is_report, unique_files
 from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri, is_ctid
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError, Where
-from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_bytes, read_json, write_atomic
+from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_bytes, write_atomic
 from ctdl_tools.registry import gate
 from ctdl_tools.registry.client import AssistantApi, Cancelled, DirectApi, Http, Published, RegistryError, RetryPolicy
 from ctdl_tools.registry.config import Settings, Target, api_key_source
@@ -718,76 +718,6 @@ def _fetched(ctid: str, future: Future, outdir: Path | None, emit: Callable[[byt
 
 
 # --- status ---------------------------------------------------------------------------------------------
-CURRENT, STALE, MISSING, UNCONFIRMED = "current", "stale", "missing", "unconfirmed"
-
-
-def status(options: Options, reporter: Reporter | None = None) -> Summary:
-    """Journal vs registry, per journal entry of this target: current / stale / missing / deleted."""
-    started, reporter = time.monotonic(), reporter or NullReporter()
-    journal = Journal.open_for_reading(options.journal)
-    if journal is None:
-        raise InputError(Where(str(options.journal)),
-                         "no publish journal here; pass --journal FILE or the directory you published")
-    with journal:
-        entries = list(journal.entries(options.target.identity).values())
-    summary, cancel = Summary("status", options.target.identity), threading.Event()
-    with connect(options, cancel, {e.org for e in entries if e.org}) as api:
-        reporter.start(len(entries))
-        read_base = _read_base(api)
-        pool = Pool(options.settings.concurrency)
-        try:
-            for tag, future in pool.run((e, api.fetch, (e.ctid,)) for e in entries):
-                summary.outcomes.append(_compared(tag, future, read_base, reporter))
-        finally:
-            pool.close()
-            reporter.close()
-    summary.outcomes.sort(key=lambda o: o.ctid)
-    summary.elapsed = time.monotonic() - started
-    return summary
-
-
-def _read_base(api: Api) -> str:
-    return (api.reader if isinstance(api, AssistantApi) else api).http.base
-
-
-def _compared(entry: Entry, future: Future, read_base: str, reporter: Reporter) -> Outcome:
-    error = future.exception()
-    if isinstance(error, RegistryError):
-        outcome = Outcome(entry.ctid, entry.source, FAILED, [error.message])
-    elif error is not None:
-        raise error
-    else:
-        action, reason = _judge(entry, future.result(), read_base)
-        outcome = Outcome(entry.ctid, entry.source, action, [reason] if reason else [], entry.envelope_id)
-    reporter.advance(outcome)
-    return outcome
-
-
-def _judge(entry: Entry, remote: dict | None, read_base: str) -> tuple[str, str]:
-    local = _local_document(entry.source)
-    if entry.status == DELETED:
-        return (DELETED, "") if remote is None else (STALE, "deleted here but still in the registry")
-    if entry.status != PUBLISHED:
-        where = "in the registry" if remote is not None else "not in the registry"
-        return UNCONFIRMED, f"journal: {entry.status} ({entry.last_error or 'never confirmed'}); {where}"
-    if remote is None:
-        return MISSING, "published according to the journal, but not in the registry"
-    if local is None:
-        return STALE, f"local file {entry.source} is gone"
-    if canonical_digest(local) != entry.published_digest:
-        return STALE, "local file changed since it was published"
-    if comparable_digest(remote, read_base) != comparable_digest(local, read_base):
-        return STALE, "the registry's copy differs from what was published"
-    return CURRENT, ""
-
-
-def _local_document(source: str | None) -> Any:
-    if not source:
-        return None
-    try:
-        return read_json(source)
-    except InputError:
-        return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,144 @@
+"""``ctdl registry status``: the journal against the registry, per record: current / stale / missing.
+
+A drift check in CI must not pass by comparing nothing, nor compare files the user did not give:
+
+* the journal's rows for this target are the records to check; a journal holding records for other
+  targets only (published with another ``--db`` or ``--registry``) is a usage error naming them, and an
+  embedded registry's database that does not exist is not created just to be looked at;
+* each record is compared with the file under the given path that holds its CTID, found by reading
+  them (a file renamed, or a checkout moved or copied to another folder, is still the record's file);
+  the path the journal stored is only where it was published from.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from ctdl_tools.errors import InputError, Where
+from ctdl_tools.jsonio import read_json
+from ctdl_tools.registry.client import AssistantApi, RegistryError
+from ctdl_tools.registry.journal import DELETED, PUBLISHED, Entry, Journal
+from ctdl_tools.registry.publish import (
+    FAILED,
+    Api,
+    NullReporter,
+    Options,
+    Outcome,
+    Pool,
+    Reporter,
+    Summary,
+    canonical_digest,
+    comparable_digest,
+    connect,
+    input_files,
+)
+
+CURRENT, STALE, MISSING, UNCONFIRMED = "current", "stale", "missing", "unconfirmed"
+
+
+def status(options: Options, published: list[Path] | None = None, reporter: Reporter | None = None) -> Summary:
+    """Journal vs registry, per journal entry of this target; ``published``: the files or folders the records
+    were published from, where their current files are looked for (by CTID)."""
+    started, reporter = time.monotonic(), reporter or NullReporter()
+    entries = _entries(options)
+    if options.target.embedded and not options.db.exists():
+        raise InputError(Where(str(options.db)), "no local registry database here; pass --db as you published "
+                         "(the demo's is out/registry.sqlite)")
+    files = _files_by_ctid(published) if published else None
+    summary, cancel = Summary("status", options.target.identity), threading.Event()
+    with connect(options, cancel, {e.org for e in entries if e.org}) as api:
+        reporter.start(len(entries))
+        read_base = _read_base(api)
+        pool = Pool(options.settings.concurrency)
+        try:
+            for tag, future in pool.run((e, api.fetch, (e.ctid,)) for e in entries):
+                summary.outcomes.append(_compared(tag, future, read_base, files, reporter))
+        finally:
+            pool.close()
+            reporter.close()
+    summary.outcomes.sort(key=lambda o: o.ctid)
+    summary.elapsed = time.monotonic() - started
+    return summary
+
+
+def _entries(options: Options) -> list[Entry]:
+    """This target's journal rows; an InputError when the journal is missing or has rows for other targets
+    only (a status that compared nothing would pass)."""
+    journal = Journal.open_for_reading(options.journal)
+    if journal is None:
+        raise InputError(Where(str(options.journal)),
+                         "no publish journal here; pass --journal FILE or the directory you published")
+    with journal:
+        entries = list(journal.entries(options.target.identity).values())
+        others = {} if entries else journal.targets()
+    if others:
+        listed = "; ".join(f"{target} ({count} records)" for target, count in sorted(others.items()))
+        raise InputError(Where(str(options.journal)), f"no records published to {options.target.identity} in "
+                         f"this journal, which holds records published to {listed}: pass --registry/--db as "
+                         "you published")
+    return entries
+
+
+def _files_by_ctid(published: list[Path]) -> dict[str, Path]:
+    """The main resource's CTID of every document under the given paths → its file."""
+    found: dict[str, Path] = {}
+    for path in input_files(published):
+        document = _local_document(str(path))
+        graph = document.get("@graph") if isinstance(document, dict) else None
+        main = graph[0] if isinstance(graph, list) and graph and isinstance(graph[0], dict) else document
+        ctid = main.get("ceterms:ctid") if isinstance(main, dict) else None
+        if isinstance(ctid, str):
+            found.setdefault(ctid.strip().lower(), path)
+    return found
+
+
+def _read_base(api: Api) -> str:
+    return (api.reader if isinstance(api, AssistantApi) else api).http.base
+
+
+def _compared(entry: Entry, future: Future, read_base: str, files: dict[str, Path] | None,
+              reporter: Reporter) -> Outcome:
+    source = str(files[entry.ctid]) if files is not None and entry.ctid in files else (
+        None if files is not None else entry.source)
+    error = future.exception()
+    if isinstance(error, RegistryError):
+        outcome = Outcome(entry.ctid, source or entry.source, FAILED, [error.message])
+    elif error is not None:
+        raise error
+    else:
+        action, reason = _judge(entry, future.result(), read_base, source, files is not None)
+        outcome = Outcome(entry.ctid, source or entry.source, action, [reason] if reason else [], entry.envelope_id)
+    reporter.advance(outcome)
+    return outcome
+
+
+def _judge(entry: Entry, remote: dict | None, read_base: str, source: str | None, looked: bool) -> tuple[str, str]:
+    if entry.status == DELETED:
+        return (DELETED, "") if remote is None else (STALE, "deleted here but still in the registry")
+    if entry.status != PUBLISHED:
+        where = "in the registry" if remote is not None else "not in the registry"
+        return UNCONFIRMED, f"journal: {entry.status} ({entry.last_error or 'never confirmed'}); {where}"
+    if remote is None:
+        return MISSING, "published according to the journal, but not in the registry"
+    local = _local_document(source)
+    if local is None:
+        return STALE, ("no file under the given path holds this record" if looked and source is None
+                       else f"local file {source} is gone")
+    if canonical_digest(local) != entry.published_digest:
+        return STALE, "local file changed since it was published"
+    if comparable_digest(remote, read_base) != comparable_digest(local, read_base):
+        return STALE, "the registry's copy differs from what was published"
+    return CURRENT, ""
+
+
+def _local_document(source: str | None) -> Any:
+    if not source:
+        return None
+    try:
+        return read_json(source)
+    except InputError:
+        return None
