@@ -160,3 +160,12 @@ def signature_score(kind: str, headers: list[str]) -> int:
     known = header_table(kind)
     distinctive = sum(3 for sig in SIGNATURE[kind] if header_key(sig) in keys)
     return distinctive + sum(1 for key in keys if key in known)
+
+
+def expected_value(field: str) -> str:
+    """What a field takes, in words, for messages about a value of the wrong shape."""
+    if field in LIST_FIELDS:
+        return "text or a list of text"
+    if field in TEXT_FIELDS:
+        return "text or a language map"
+    return "yes/no" if field in BOOLEAN_FIELDS else "text"

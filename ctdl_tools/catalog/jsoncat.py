@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.catalog.fields import BOOLEAN_FIELDS, LIST_FIELDS, TEXT_FIELDS, header_key, header_table
+from ctdl_tools.catalog.fields import BOOLEAN_FIELDS, LIST_FIELDS, TEXT_FIELDS, expected_value, header_key, header_table
 from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Competency, Record, SkillFramework
 from ctdl_tools.catalog.tabular import CONTROL, control_message, list_value
@@ -94,7 +94,7 @@ def _plain(field: str, value: Any) -> Any:
         return [_scalar(field, v, "a list of text") for v in value if v is not None]
     if isinstance(value, dict) and field in TEXT_FIELDS:
         return _language_map(value)
-    return "" if value is None else _scalar(field, value, _expected(field))
+    return "" if value is None else _scalar(field, value, expected_value(field))
 
 
 def _scalar(field: str, value: Any, expected: str) -> str:
@@ -124,14 +124,6 @@ def _language_map(value: dict[str, Any]) -> dict[str, str] | str:
             raise ValueError(f"{tag!r}: {control_message(bad)}")
         texts[str(tag)] = text
     return texts or ""
-
-
-def _expected(field: str) -> str:
-    if field in LIST_FIELDS:
-        return "text or a list of text"
-    if field in TEXT_FIELDS:
-        return "text or a language map"
-    return "yes/no" if field in BOOLEAN_FIELDS else "text"
 
 
 def _json_type(value: Any) -> str:

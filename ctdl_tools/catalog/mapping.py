@@ -31,7 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.catalog.fields import BOOLEAN_FIELDS, FIELDS, LIST_FIELDS, TEXT_FIELDS, header_key, header_table
+from ctdl_tools.catalog.fields import (
+    BOOLEAN_FIELDS,
+    FIELDS,
+    LIST_FIELDS,
+    TEXT_FIELDS,
+    expected_value,
+    header_key,
+    header_table,
+)
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Record
 from ctdl_tools.errors import InputError, Where
 from ctdl_tools.jsonio import parse_yaml, read_text
@@ -165,7 +173,7 @@ def default_value(kind: str, name: str, value: Any) -> Any:
                  for i, item in enumerate(value) if item is not None]
         result: Any = [item for _, item in steps]
     else:
-        result = _default_scalar(name, value, _expected(name))
+        result = _default_scalar(name, value, expected_value(name))
         parts = str(result).split("|") if name in LIST_FIELDS else [result]  # a cell's "a|b"
         steps = [("", part) for part in parts]
     _check_values(kind, name, steps)
@@ -213,14 +221,6 @@ def _language_map(value: dict[Any, Any]) -> dict[str, str]:
         except ValueError as exc:
             raise DefaultError(str(exc), f".{tag}") from None
     return {str(tag): text for tag, text in value.items()}
-
-
-def _expected(name: str) -> str:
-    if name in LIST_FIELDS:
-        return "text or a list of text"
-    if name in TEXT_FIELDS:
-        return "text or a language map"
-    return "yes/no" if name in BOOLEAN_FIELDS else "text"
 
 
 # The concept scheme of each field the builder (build/records.py) reads as concepts.
