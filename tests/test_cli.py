@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -43,3 +45,33 @@ def test_ctrl_c_in_any_stage_command_is_the_same_exit(monkeypatch: pytest.Monkey
     (tmp_path / "c.csv").write_text("Name\nA\n")
     result = CliRunner().invoke(main, ["convert", str(tmp_path / "c.csv"), "-o", str(tmp_path / "out")])
     assert result.exit_code == 130 and "ctdl: interrupted" in result.stderr
+
+
+def _children(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+@pytest.mark.skipif(not Path(f"/proc/self/task/{os.getpid()}/children").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_sent_to_the_validator_alone_stops_its_workers_at_once(tmp_path: Path) -> None:
+    # Found in acceptance testing: SIGINT to the main process alone (as some CI runners send it) waited 5 s
+    # for each worker before exiting.
+    import uuid
+
+    from .conftest import DATA
+
+    text = (DATA / "validate" / "course.json").read_text(encoding="utf-8")
+    ctid = json.loads(text)["@graph"][0]["ceterms:ctid"]
+    for n in range(700):  # enough documents for worker processes
+        (tmp_path / f"{n}.json").write_text(text.replace(ctid, f"ce-{uuid.UUID(int=n + 1)}"), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "ctdl_tools", "validate", str(tmp_path), "--jobs", "2",
+                                "--format", "json", "-o", str(tmp_path / "report.out")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.01)
+    if process.poll() is not None:
+        pytest.skip("the run ended before its workers could be interrupted")
+    started = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130 and time.monotonic() - started < 3, err

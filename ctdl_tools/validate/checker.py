@@ -232,6 +232,7 @@ class Checker:
             theirs.close()
             pipes.append(mine)
             workers.append(worker)
+        finished = False
         try:
             shard_of = self._merge_reading(pipes)
             plans = self._plan(shard_of, len(pipes))
@@ -249,11 +250,14 @@ class Checker:
                         conn.send(_next_chunk(held, pipes.index(conn)))
                     else:
                         self.runs.append([Finding(*fields) for fields in packed])
+            finished = True
         finally:
             for conn in pipes:
                 conn.close()
             for worker in workers:
-                worker.join(timeout=5)
+                # Stopped early (Ctrl-C sent to this process alone, a worker's error): the others are not
+                # waited for; that took 5 s each.
+                worker.join(timeout=5 if finished else 0)
                 if worker.is_alive():
                     worker.kill()
 
