@@ -68,9 +68,9 @@ def decode_utf8(data: bytes, name: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = line_column(data[: exc.start].decode("latin-1"), exc.start)[0]
-        raise InputError(Where(name, row=line),
-                         f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                         "save the file as UTF-8") from None
+        utf16 = " (it is UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise InputError(Where(name), f"not UTF-8{utf16}: line {line} (byte 0x{data[exc.start]:02x} at offset "
+                         f"{exc.start}); save the file as UTF-8") from None
 
 
 _STRING = r'"(?:[^"\\]|\\.)*"'  # a JSON string, so what looks like a token inside one is passed over

@@ -596,7 +596,7 @@ def test_a_local_registry_process_that_dies_is_named_as_why_the_run_stopped(tmp_
     options = publish.Options(settings, config.resolve_target(settings, journal), journal, tmp_path / "r.db", KEY,
                               retry=RetryPolicy(attempts=2, base=0.01))
     result = publish.publish([tmp_path / "out"], options)
-    assert result.stopped == "stopped: the local registry's process was killed by signal 9; run again when it is back"
+    assert result.stopped == "stopped: the local registry's process was killed by signal 9; run again"
     assert result.exit_code == 1 and result.counts == {"failed": publish.CHILD_REGISTRY_RECORDS}
     assert {r[0] for r in journal_rows(journal).values()} == {"failed"}  # the journal says what happened
 

@@ -60,3 +60,13 @@ def test_a_copied_checkout_is_compared_with_its_own_files(tmp_path: Path, fake) 
     (stale,) = [r for r in summary(status)["records"] if r["action"] == "stale"]
     assert stale["messages"] == ["local file changed since it was published"]
     assert stale["file"].startswith(str(tmp_path / "b"))
+
+
+def test_an_unreadable_input_leaves_no_new_journal(tmp_path: Path) -> None:
+    # Found in acceptance testing: the journal was created before the inputs were read, so a run refused for an
+    # unreadable file left an empty journal behind.
+    write_documents(tmp_path / "out", 1)
+    (tmp_path / "out" / "broken.json").write_text("{not json")
+    result = run(publish_command, tmp_path / "out")
+    assert result.exit_code == 2 and "broken.json" in result.stderr
+    assert not (tmp_path / "out" / ".ctdl" / "journal.sqlite").exists()

@@ -445,9 +445,18 @@ def publish(inputs: list[Path], options: Options, reporter: Reporter | None = No
     summary = Summary("publish", options.target.identity, dry_run=options.dry_run)
     if not options.dry_run:
         options.require_key()
+    new_journal = not options.journal.exists()
     journal = Journal.open_for_reading(options.journal) if options.dry_run else Journal(options.journal)
     try:
-        items = scan(files, options.org, journal.entries(options.target.identity) if journal else {}, options.resend)
+        try:
+            items = scan(files, options.org, journal.entries(options.target.identity) if journal else {},
+                         options.resend)
+        except InputError:
+            if journal and new_journal:  # an unreadable input before anything was sent: leave no journal
+                journal.close()
+                journal = None
+                _remove_journal(options.journal)
+            raise
         summary.outcomes = [_settled(i) for i in items if i.action in (UNCHANGED, REFUSED)]
         todo = [i for i in items if i.action in (NEW, UPDATED)]
         summary.validated = apply_gate(items, options.force) if todo else None
@@ -463,6 +472,11 @@ def publish(inputs: list[Path], options: Options, reporter: Reporter | None = No
             journal.close()
     summary.elapsed = time.monotonic() - started
     return summary
+
+
+def _remove_journal(path: Path) -> None:
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        name.unlink(missing_ok=True)
 
 
 def _settled(item: Item) -> Outcome:
@@ -487,7 +501,9 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
             cancel.set()
             gone = embedded[0].exited() if embedded and hasattr(embedded[0], "exited") else None
             why = gone or f"{_silence(silent, options.settings.timeout)} ({future.exception()})"
-            summary.stopped = f"stopped: {why}; run again when it is back"
+            # A registry this command started is not "back" on its own: say so only of one run elsewhere.
+            again = "run again" if embedded else "run again when it is back"
+            summary.stopped = f"stopped: {why}; {again}"
         outcomes.append(outcome)
         reporter.advance(outcome)
 
