@@ -117,7 +117,7 @@ from ctdl_tools.build.nodes import (
 from ctdl_tools.build.records import UNPUBLISHABLE
 from ctdl_tools.catalog.codes import normalize_cip, normalize_naics, normalize_occupation
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, PrebuiltInput
-from ctdl_tools.catalog.ra_json import BOOL, ENVELOPE, _check_object, many, text
+from ctdl_tools.catalog.ra_json import BOOL, ENVELOPE, check_object, many, text
 from ctdl_tools.ctid import graph_uri, normalize_ctid
 from ctdl_tools.errors import InputError, Where
 from ctdl_tools.vocab import class_index, vocabulary
@@ -681,7 +681,7 @@ class _Builder:
                 self.report(path, f"expected a {'JurisdictionAssertion' if asserted else 'Jurisdiction'} object")
                 continue
             try:
-                checked = _check_object(value, JURISDICTION_ASSERTION if asserted else JURISDICTION, path,
+                checked = check_object(value, JURISDICTION_ASSERTION if asserted else JURISDICTION, path,
                                         self.item.where.file)
             except InputError as exc:
                 self.report(exc.where.path if isinstance(exc.where, Where) else path, exc.message)

@@ -261,7 +261,7 @@ def read_ra_request(path: Path) -> list[PrebuiltInput]:
 def _request(data: Any, where: Where) -> PrebuiltInput:
     if not isinstance(data, dict):
         raise InputError(where, "expected a Registry Assistant request object")
-    request = _check_object(data, ENVELOPE, where.path or "$", where.file)
+    request = check_object(data, ENVELOPE, where.path or "$", where.file)
     bodies = [key for key in BODIES if request.get(key) is not None]
     if len(bodies) != 1:
         raise InputError(where, _body_message(data, bodies))
@@ -278,7 +278,7 @@ def _body_message(data: dict, bodies: list[str]) -> str:
     return "expected one of LearningOpportunity, Credential, Organization or GraphInput"
 
 
-def _check_object(data: dict, shapes: dict[str, Shape], path: str, file: str) -> dict[str, Any]:
+def check_object(data: dict, shapes: dict[str, Shape], path: str, file: str) -> dict[str, Any]:
     """A copy of ``data`` with known keys spelled canonically and every known value's shape checked."""
     canonical = {key.lower(): key for key in shapes}
     result: dict[str, Any] = {}
@@ -315,7 +315,7 @@ def _check_objects(value: Any, shape: Shape, path: str, file: str) -> Any:
     assert shape.profile is not None
     profile = PROFILES[shape.profile]
     if isinstance(value, dict):
-        return _check_object(value, profile, path, file)
+        return check_object(value, profile, path, file)
     # Lists also take a single object: the Assistant accepts both for CreditValue and AssertedBy (declared
     # `object` in the C# classes), and a bare object for a one-item list is an easy slip elsewhere.
     _expect(isinstance(value, list) and shape.kind == "objs", path, file, shape)
@@ -324,7 +324,7 @@ def _check_objects(value: Any, shape: Shape, path: str, file: str) -> Any:
         if item is None:
             continue
         _expect(isinstance(item, dict), f"{path}[{i}]", file, one(shape.profile))
-        items.append(_check_object(item, profile, f"{path}[{i}]", file))
+        items.append(check_object(item, profile, f"{path}[{i}]", file))
     return items
 
 
