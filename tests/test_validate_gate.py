@@ -535,3 +535,11 @@ def test_an_alignment_to_another_framework_is_no_external_reference_warning() ->
         competency["ceasn:exactAlignment"] = ["http://data.europa.eu/esco/skill/abc"]
         competency["ceasn:broadAlignment"] = ["https://case.example.org/uri/123"]
     assert new_findings(frameworks, align) == Counter()
+
+
+def test_a_link_with_an_invisible_character_is_a_warning() -> None:
+    # Found in acceptance testing: a Subject Webpage copied from a web page with a zero-width space at its end
+    # passed convert and validate without a word; it leads elsewhere than it reads.
+    new = new_findings([wgu()], lambda d: main(d).update(
+        {"ceterms:subjectWebpage": main(d)["ceterms:subjectWebpage"] + "\u200b"}))
+    assert new == Counter({("IRI-INVISIBLE", "Warning"): 1})

@@ -14,7 +14,7 @@ from typing import Any
 from ctdl_tools.ctid import ctid_in_uri
 from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate.loader import GRAPH, Document
-from ctdl_tools.validate.rdf import Conversion, is_bundled
+from ctdl_tools.validate.rdf import INVISIBLE, Conversion, is_bundled
 from ctdl_tools.validate.result import LONGEST_VALUE, Finding, shortened
 from ctdl_tools.validate.rules import PYTHON_RULES
 
@@ -24,6 +24,8 @@ _DROPPED_RULES = {
     "relative": ("JSONLD-RELATIVE-IRI", "{value!r} is a relative IRI; use an absolute URL"),
     "language": ("JSONLD-LANGMAP-FORM", "{value!r} is not a BCP 47 language tag"),
     "langmap": ("JSONLD-LANGMAP-FORM", "language map values must be strings, found {value}"),
+    "invisible": ("IRI-INVISIBLE", "{value!r} holds an invisible character ({shown}): a link copied with it "
+                  "leads elsewhere than it reads"),
     "blank": ("TEXT-BLANK", "{shown} is no value: it is left out (a required property written so is missing)"),
 }
 
@@ -159,8 +161,7 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
     out = []
     for dropped in conv.dropped:
         rule_id, template = _DROPPED_RULES[dropped.kind]
-        message = template.format(value=dropped.value, shown="a text of white space only" if dropped.value
-                                  else "an empty text")
+        message = template.format(value=dropped.value, shown=_shown(dropped))
         if dropped.kind == "iri" and any(ch.isspace() for ch in dropped.value):
             message += " (a URL cannot hold white space: write a space as %20)"
         prop = dropped.value if dropped.kind == "key" else property_at(dropped.pointer)
@@ -179,6 +180,12 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
 
 
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def _shown(dropped: Any) -> str:
+    if dropped.kind == "invisible":
+        return ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(INVISIBLE.findall(dropped.value)))
+    return "a text of white space only" if dropped.value else "an empty text"
 
 
 def property_at(pointer: str) -> str | None:

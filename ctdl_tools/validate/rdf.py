@@ -57,7 +57,7 @@ class Dropped:
     """A value the RDF cannot carry (an IRI or language tag N-Triples rejects); reported, not emitted."""
 
     pointer: str
-    kind: str  # "iri" | "language" | "langmap" | "relative" | "key" | "blank"
+    kind: str  # "iri" | "language" | "langmap" | "relative" | "key" | "blank" | "invisible" (reported, kept)
     value: str
 
 
@@ -87,6 +87,11 @@ def ntriples(triples: Iterable[tuple[str, str, str]]) -> str:
 
 def _escape(text: str) -> str:
     return _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group()], text) if _NEEDS_ESCAPE.search(text) else text
+
+
+# Zero-width, bidi and other format characters: invisible where a URL is shown, so a link copied from a web
+# page with one inside leads somewhere else than it reads (a browser percent-encodes it).
+INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 
 
 @cache
@@ -210,6 +215,8 @@ class _Converter:
         if iri.startswith("_:"):
             return self._bnode(iri)
         if iri_ok(iri):
+            if INVISIBLE.search(iri):  # valid RFC 3987, but a copy-paste accident: reported, kept
+                self.out.dropped.append(Dropped(pointer, "invisible", iri))
             return f"<{iri}>"
         # pyld drops it silently (white space: not "absolute" to it) or keeps what no N-Triples parser takes:
         # either way it is not emitted, and the value is reported, not lost without a word (a relative one

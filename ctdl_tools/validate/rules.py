@@ -55,6 +55,10 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
     _rule("JSONLD-LANGMAP-FORM", VIOLATION, "Language map form",
           "A language map maps BCP 47 language tags to a string or an array of strings",
           f"{_JSONLD}, §9.8 language maps; BCP 47", "https://www.w3.org/TR/json-ld11/#language-maps"),
+    _rule("IRI-INVISIBLE", WARNING, "No invisible characters in links",
+          "A URL holds a zero-width, bidi or other invisible character: shown, it reads as another address "
+          "than the one it leads to (a browser percent-encodes the character)",
+          "RFC 3987 §4.1 and §6.4 (bidi and invisible characters in IRIs: avoid them; visual equivalence)"),
     _rule("TEXT-BLANK", WARNING, "Text that says something",
           "An empty or white-space-only string is no value: it is left out, so a required property written so "
           "is missing (its own rule says so)",
