@@ -288,14 +288,24 @@ def test_empty_row_between_records_warns(tmp_path: Path) -> None:
     assert "2 written" in out
 
 
-def test_encoding_bom_ok_latin1_refused(tmp_path: Path) -> None:
+def test_encoding_bom_ok_windows_1252_read_with_a_warning_others_refused(tmp_path: Path) -> None:
     bom = write_csv(tmp_path / "bom.csv", CRED_HEADER, [SOLO_ROW], encoding="utf-8-sig")
     assert run("convert", str(bom), "-o", str(tmp_path / "a"))[0] == 0
+    # Found in acceptance testing: Excel on Windows saves "CSV (Comma delimited)" as Windows-1252, the most
+    # common college export; it was refused. It is read, with a warning; what is neither is still refused.
     row = list(SOLO_ROW)
-    row[1] = "Soldadura Técnica"
-    latin = write_csv(tmp_path / "latin.csv", CRED_HEADER, [row], encoding="latin-1")
-    code, _, err = run("convert", str(latin), "-o", str(tmp_path / "b"))
-    assert code == 2 and "latin.csv" in err and "not UTF-8" in err
+    row[1] = "Soldadura Técnica \u2013 “Nivel 1”"
+    excel = write_csv(tmp_path / "excel.csv", CRED_HEADER, [row], encoding="cp1252")
+    code, _, err = run("convert", str(excel), "-o", str(tmp_path / "b"))
+    assert code == 0 and "excel.csv: not UTF-8: read as Windows-1252" in err
+    written = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "b").iterdir())
+    assert "Soldadura Técnica – “Nivel 1”" in written
+    (tmp_path / "utf16.csv").write_text(",".join(CRED_HEADER) + "\n", encoding="utf-16")
+    code, _, err = run("convert", str(tmp_path / "utf16.csv"), "-o", str(tmp_path / "c"))
+    assert code == 2 and "not UTF-8 (it is UTF-16)" in err
+    (tmp_path / "neither.csv").write_bytes(",".join(CRED_HEADER).encode() + b"\n\x81\x8d\n")
+    code, _, err = run("convert", str(tmp_path / "neither.csv"), "-o", str(tmp_path / "d"))
+    assert code == 2 and "neither.csv" in err and "not UTF-8: line 2" in err
 
 
 def test_unreadable_inputs_exit_2(tmp_path: Path) -> None:
