@@ -914,3 +914,20 @@ def test_schema_keys_are_unique_ignoring_case() -> None:
     for name, shapes in {**PROFILES, "envelope": ENVELOPE}.items():
         folded = [k.lower() for k in shapes]
         assert len(folded) == len(set(folded)), name
+
+
+def test_a_cost_currency_must_be_an_iso_4217_code(tmp_path: Path) -> None:
+    # Found in acceptance testing (tabular catalogs; the request path did the same): "Dollars" was written as
+    # the currency "DOLLARS". A code in any case is taken; anything else is reported at its path and left out.
+    def cost(currency: str) -> dict:
+        return {**CERTIFICATION, "EstimatedCost": [{
+            "CostDetails": "https://example.org/costs", "Description": "Exam fee", "Currency": currency,
+            "CostItems": [{"DirectCostType": "Application", "Price": 100.0}]}]}
+    doc, problems = build_one(tmp_path, {"Credential": cost("eur"), "DefaultLanguage": "en-US"})
+    assert doc is not None and doc.main["ceterms:estimatedCost"][0]["ceterms:currency"] == "EUR", messages(problems)
+    doc, problems = build_one(tmp_path, {"Credential": cost("Dollars"), "DefaultLanguage": "en-US"})
+    assert doc is not None and "ceterms:currency" not in doc.main["ceterms:estimatedCost"][0]
+    assert ("$.Credential.EstimatedCost[0].Currency",
+            "'Dollars' is not an ISO 4217 currency code: CTDL takes ISO 4217 codes such as USD, EUR or GBP; value "
+            "ignored"
+            ) in messages(problems)

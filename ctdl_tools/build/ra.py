@@ -100,6 +100,7 @@ from typing import Any
 
 from ctdl_tools.build.codes import code_alignment, property_for
 from ctdl_tools.build.context import BuildContext
+from ctdl_tools.build.currencies import currency_code
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
 from ctdl_tools.build.languages import check_language_tag, language_code
 from ctdl_tools.build.nodes import (
@@ -725,7 +726,7 @@ class _Builder:
             _put(base, "ceterms:costDetails", self.url(cost, "CostDetails"))
             self.put_text(base, cost, "Description", "ceterms:description")
             self.put_text(base, cost, "Name", "ceterms:name")
-            _put(base, "ceterms:currency", self.one(cost, "Currency", lambda v: _scalar(v).upper()))
+            _put(base, "ceterms:currency", self.one(cost, "Currency", lambda v: currency_code(_scalar(v))))
             _put(base, "ceterms:startDate", self.date(cost, "StartDate"))
             _put(base, "ceterms:endDate", self.date(cost, "EndDate"))
             _put(base, "ceterms:condition", self.texts(cost, "Condition", "ceterms:condition"))
