@@ -15,7 +15,7 @@ import click
 
 from ctdl_tools import __version__
 from ctdl_tools.catalog.kinds import KINDS
-from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError
+from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_RECORD_ERRORS, InputError
 
 
 class _Progress:
@@ -61,7 +61,6 @@ class _StageGroup(click.Group):
             ctx.exit(EXIT_INTERRUPTED)
 
 
-EXIT_INTERRUPTED = 130
 INTERRUPTED = "ctdl: interrupted; files are written whole or not at all, and a publish run resumes where it stopped"
 
 

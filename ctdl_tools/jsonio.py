@@ -192,7 +192,9 @@ def parse_json(text: str, name: str, *, repeats: bool = False) -> Any:
 
 
 def _repeat_error(text: str, name: str, data: Any) -> InputError:
-    path, key, line, _ = first_repeat(text, data)  # type: ignore[misc]
+    found = first_repeat(text, data)
+    assert found is not None, "loads_noting_repeats saw a repeat that the scanner does not"
+    path, key, line, _ = found
     return InputError(Where(name, path=path), f"{key!r} is given twice in one object (line {line}): only the last "
                       "value would be read and the first lost; give the name once (a list for several values)")
 

@@ -154,8 +154,7 @@ class _RecordBuilder:
             self.error(name, str(exc))
 
     def error(self, name: str, message: str) -> None:
-        self.ctx.problems.error(self.record.at(name), message)
-        self.failed = True
+        self.error_at(self.record.at(name), message)
         self.failed_fields.add(name)
 
     def header(self, name: str) -> str:

@@ -86,28 +86,21 @@ def _csv_encoding(path: Path) -> str:
     raise AssertionError("unreachable: the bytes are not UTF-8")
 
 
-def _csv_rows(path: Path, encoding: str = "utf-8-sig") -> Iterator[tuple[int, list[str]]]:
-    """Stream a CSV's rows; the file is never held whole (100k-row catalogs)."""
+def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """Stream a CSV's rows in the encoding :func:`_csv_encoding` found (so no byte fails to decode); the
+    file is never held whole as rows (100k-row catalogs)."""
     try:
         handle = path.open(encoding=encoding, newline="")
     except OSError as exc:
         raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
     with handle:
-        try:
-            sample = handle.read(8192)
-        except UnicodeDecodeError:
-            decode_utf8(path.read_bytes(), str(path))  # raises with the line of the bad byte
-            raise
+        sample = handle.read(8192)
         try:
             delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
         except csv.Error:
             delimiter = ","
         handle.seek(0)
-        try:
-            yield from csv_rows(lambda: _reread(handle), delimiter, str(path), long_cells=True)
-        except UnicodeDecodeError:
-            decode_utf8(path.read_bytes(), str(path))
-            raise
+        yield from csv_rows(lambda: _reread(handle), delimiter, str(path), long_cells=True)
 
 
 def _reread(handle: TextIO) -> TextIO:

@@ -119,7 +119,7 @@ class Journal:
             # Even a read-only connection creates -wal/-shm files. A cleanly closed journal has no WAL
             # (the last connection checkpoints it away), so it can be opened immutable and stay
             # untouched; after a crash the WAL holds committed rows, and mode=ro reads them.
-            wal = path.with_name(path.name + "-wal")
+            wal = _wal(path)
             mode = "mode=ro" if wal.exists() else "immutable=1"
             self.db = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, isolation_level=None)
         else:
@@ -235,3 +235,13 @@ def _hold(path: Path) -> int | None:
     os.ftruncate(descriptor, 0)
     os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
     return descriptor
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def remove_journal(path: Path) -> None:
+    """A journal's files (closed): the database, its write-ahead log and shared-memory index."""
+    for name in (path, _wal(path), path.with_name(path.name + "-shm")):
+        name.unlink(missing_ok=True)

@@ -35,7 +35,7 @@ from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_bytes, write_
 from ctdl_tools.registry import gate
 from ctdl_tools.registry.client import AssistantApi, Cancelled, DirectApi, Http, Published, RegistryError, RetryPolicy
 from ctdl_tools.registry.config import Settings, Target, api_key_source
-from ctdl_tools.registry.journal import DELETED, PUBLISHED, Entry, Journal
+from ctdl_tools.registry.journal import DELETED, PUBLISHED, Entry, Journal, remove_journal
 from ctdl_tools.vocab.schema import vocabulary
 
 # Outcome actions. --dry-run predicts new/updated/unchanged/refused; a real run reports a new record
@@ -455,7 +455,7 @@ def publish(inputs: list[Path], options: Options, reporter: Reporter | None = No
             if journal and new_journal:  # an unreadable input before anything was sent: leave no journal
                 journal.close()
                 journal = None
-                _remove_journal(options.journal)
+                remove_journal(options.journal)
             raise
         summary.outcomes = [_settled(i) for i in items if i.action in (UNCHANGED, REFUSED)]
         todo = [i for i in items if i.action in (NEW, UPDATED)]
@@ -472,11 +472,6 @@ def publish(inputs: list[Path], options: Options, reporter: Reporter | None = No
             journal.close()
     summary.elapsed = time.monotonic() - started
     return summary
-
-
-def _remove_journal(path: Path) -> None:
-    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        name.unlink(missing_ok=True)
 
 
 def _settled(item: Item) -> Outcome:

@@ -164,12 +164,13 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
         message = template.format(value=dropped.value, shown=_shown(dropped))
         if dropped.kind == "iri" and any(ch.isspace() for ch in dropped.value):
             message += " (a URL cannot hold white space: write a space as %20)"
-        prop = dropped.value if dropped.kind == "key" else property_at(dropped.pointer)
-        if dropped.kind == "key" and _LANGUAGE_TAG.match(dropped.value) and property_at(dropped.pointer):
+        above = property_at(dropped.pointer)
+        prop = dropped.value if dropped.kind == "key" else above
+        if dropped.kind == "key" and above and _LANGUAGE_TAG.match(dropped.value):
             # {"en-US": …} under a property the context does not declare a language map: a misspelt property
             # (ceterms:keywrd) more often than a wrong tag.
-            message += (f"; if this object is meant as a language map, check the name of "
-                        f"{property_at(dropped.pointer)}: only properties CTDL defines as text take one")
+            message += (f"; if this object is meant as a language map, check the name of {above}: only "
+                        "properties CTDL defines as text take one")
         out.append(finding(doc, rule_id, dropped.pointer, message, prop=prop, value=dropped.value))
     for pointer, label in conv.bnode_refs:
         if label not in conv.bnode_defined:
