@@ -7,12 +7,12 @@ files), so an output that is a link to an input file would rewrite that input.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from ctdl_tools.errors import InputError, Where
 from ctdl_tools.jsonio import write_atomic
+from ctdl_tools.textchars import TERMINAL_UNSAFE, character_class
 
 
 def check_target(path: Path, inputs: Iterable[Path]) -> None:
@@ -48,7 +48,7 @@ def write_output(path: Path, data: bytes) -> None:
 
 # C0 and C1 controls, DEL, and the Unicode bidi / line-separator controls: credential text must not move the
 # cursor, rewrite a line ("\r…Proof: VERIFIED"), or reorder what a terminal shows.
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = character_class(TERMINAL_UNSAFE)
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 

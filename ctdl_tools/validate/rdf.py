@@ -26,6 +26,7 @@ from typing import Any
 import pyoxigraph
 
 from ctdl_tools.jsonscan import escape_pointer
+from ctdl_tools.textchars import INVISIBLE_IN_LINKS, character_class
 from ctdl_tools.validate.loader import graph_items
 from ctdl_tools.vocab import vocabulary
 from ctdl_tools.vocab.pins import CONTEXT_URLS
@@ -91,7 +92,7 @@ def _escape(text: str) -> str:
 
 # Zero-width, bidi and other format characters: invisible where a URL is shown, so a link copied from a web
 # page with one inside leads somewhere else than it reads (a browser percent-encodes it).
-INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+INVISIBLE = character_class(INVISIBLE_IN_LINKS)
 
 
 @cache

@@ -8,13 +8,13 @@ passing test case for every clean record and every heading can say which program
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ctdl_tools.textchars import HIDDEN, character_class
 from ctdl_tools.validate.result import (
     INFO,
     SEVERITIES,
@@ -83,14 +83,10 @@ class FileGroup:
 
 
 # --- values ------------------------------------------------------------------------------------------------
-# What a reader cannot see in a printed value, or what changes how the text after it shows: C0 and C1 controls
-# (tab, CR and LF among them), spaces other than U+0020, zero-width characters, bidi controls, line and
-# paragraph separators, the BOM, and lone surrogates (a JSON "\ud800"); and the backslash, so that an escaped
-# value reads one way only ("P16W\n" is a newline, "P16W\\n" a backslash and an n).
-_HIDDEN_CHARS = ("\\\\\x00-\x1f\x7f-\xa0\xad\u061c\u115f\u1160\u180e\u2000-\u200f\u2028-\u202f\u205f-\u206f"
-                 "\u3000\u3164\ufeff\ufff9-\ufffb\ud800-\udfff")
-_HIDDEN = re.compile(f"[{_HIDDEN_CHARS}]")
-_ESCAPED = re.compile(f'[{_HIDDEN_CHARS}"]')  # in an escaped value, the quote too
+# What a reader cannot see in a printed value (textchars.HIDDEN), and the backslash, so that an escaped value
+# reads one way only ("P16W\n" is a newline, "P16W\\n" a backslash and an n).
+_HIDDEN = character_class("\\\\", HIDDEN)
+_ESCAPED = character_class("\\\\", HIDDEN, '"')  # in an escaped value, the quote too
 _SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 

@@ -12,11 +12,11 @@ only when ``Options.color`` (the command sets it for a terminal): a file or a CI
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import click
 
+from ctdl_tools.textchars import TERMINAL_UNSAFE, character_class
 from ctdl_tools.validate.reporters.common import (
     Options,
     display_path,
@@ -30,7 +30,7 @@ from ctdl_tools.validate.reporters.common import (
 from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report
 
 # Controls, and the bidi controls and line separators that would reorder or break the rest of the line.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+_CONTROL = character_class(TERMINAL_UNSAFE)
 COLOURS = {VIOLATION: "red", WARNING: "yellow", INFO: "cyan"}
 SEVERITY_WIDTH = max(len(s) for s in COLOURS)
 VALUE_WIDTH = 60
