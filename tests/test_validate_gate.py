@@ -220,6 +220,18 @@ def test_plain_string_where_a_language_map_belongs() -> None:
     assert new == Counter({("STRUCT-LANGSTRING", VIOLATION): 1})
 
 
+@pytest.mark.parametrize("engine", ["native", "pyshacl"])
+def test_text_under_none_in_a_language_map(engine: str) -> None:
+    # {"@none": "…"} is a language map's form, but its text has no language: said so, at the entry.
+    broken = [wgu()]
+    main(broken)["ceterms:name"] = {"@none": "Master of Business Administration"}
+    found = [f for f in validate(broken, engine=engine).findings if f.rule_id == "STRUCT-LANGSTRING"]
+    assert [(f.pointer, f.value) for f in found] == [("/ceterms:name/@none", "Master of Business Administration")]
+    assert found[0].message.startswith('ceterms:name gives this text under "@none", with no language')
+    assert new_findings([wgu()], lambda d: main(d).update({"ceterms:name": {"@none": "MBA"}})) == Counter(
+        {("STRUCT-LANGSTRING", VIOLATION): 1})
+
+
 def test_language_tag_that_is_not_bcp_47() -> None:
     def corrupt(d: list[dict]) -> None:
         main(d)["ceterms:name"] = {"en_US": next(iter(main(d)["ceterms:name"].values()))}

@@ -521,7 +521,7 @@ class Checker:
             if part is None:
                 part = rule_parts[(source, root, component, path, message)] = self._rule_part(
                     source, root, component, path, message)
-            rule_id, text, prop, citation, shape, policy, template, of_class = part
+            rule_id, text, prop, citation, shape, policy, template, special = part
             node = node_parts.get(focus_term)
             if node is None:
                 node = node_parts[focus_term] = self._node_part(focus_term, chunk)
@@ -543,23 +543,30 @@ class Checker:
                 value = shortened(value)
             if template:  # a user's message with {?value}: only known per result
                 text = shortened(_fill(text, value, focus), 2 * LONGEST_VALUE)
-            elif of_class and value is not None:  # the value is the node's class, not the property's value
+            elif special is _OF_CLASS and value is not None:  # the value is the node's class, not the property's
                 text, value = text.replace("this class", _compact(f"<{value}>") or value, 1), None
+            elif special is _LANGUAGE_MAP and isinstance(obj.get(prop), dict):
+                # A language map that still gave a plain string: its "@none" entry (text with no language).
+                pointer += "/@none"
+                text = (f"{prop} gives this text under \"@none\", with no language: put it under its language "
+                        "tag instead, as in {\"en-US\": \"…\"}")
             out.append(Finding(rule_id, severity, text, file, pointer, lines(pointer), ctid, focus, prop,
                                value, citation, shape))
         return out
 
     def _rule_part(self, source: str | None, root: str | None, component: str, path: str | None,
                    message: str | None) -> tuple:
-        """(rule id, message, property, citation, shape, is a policy rule, message is a template, value is the
-        node's class) of results of one shape."""
+        """(rule id, message, property, citation, shape, is a policy rule, message is a template, what needs
+        saying per result: _OF_CLASS (the value is the node's class), _LANGUAGE_MAP or None) of results of one
+        shape."""
         rule = self.shapes.rules.get(source or "") or self.shapes.rules.get(root or "")
         if rule is not None and rule.origin != "user":  # ours: the shape's own words, whichever engine ran
             # A rule about a property whose path is rdf:type (STRUCT-DOMAIN) has the node's class as value.
-            of_class = bool(rule.about) and path == RDF_TYPE
+            special = _OF_CLASS if rule.about and path == RDF_TYPE else (
+                _LANGUAGE_MAP if rule.id == "STRUCT-LANGSTRING" else None)
             return (rule.id, rule.message or message or component,
                     _compact(f"<{rule.about}>" if rule.about else path), rule.citation, rule.shape,
-                    rule.origin == "policy", False, of_class)
+                    rule.origin == "policy", False, special)
         # A user's shape: its own sh:message (English first) whichever engine ran, filled in where it is a
         # template ({?value}: pySHACL's wording, else _fill's); several SPARQL constraints: each one's message.
         kind = component.removesuffix("ConstraintComponent")
@@ -574,9 +581,9 @@ class Checker:
         template = bool(_TEMPLATE.search(text))
         if rule is None:
             return (f"SHACL-{kind}", text, _compact(path), "", (source or "").strip("<>") or None, False, template,
-                    False)
+                    None)
         return (rule.id, text, _compact(f"<{rule.about}>" if rule.about else path), rule.citation, rule.shape,
-                False, template, False)
+                False, template, None)
 
     def _describing(self, term: str, prop: str, value: str | None, chunk: Chunk) -> tuple | None:
         """Two documents describing one @id make one RDF node; a finding about a property belongs to the
@@ -648,6 +655,7 @@ class Checker:
 
 
 _TEMPLATE = re.compile(r"\{[?$](value|this)\}")
+_OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
 
 
 def _records_without_ctid(doc: Document) -> int:
