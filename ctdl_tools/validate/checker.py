@@ -9,7 +9,6 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import lru_cache
@@ -384,6 +383,9 @@ class Checker:
         # pySHACL (rdflib) is not thread-safe.
         workers = min(len(chunks), os.cpu_count() or 1, 2) if self.engine.name == "shacl" else 1
         if workers > 1:
+            # Imported here: it imports logging, and every `ctdl validate` start (a pre-commit hook's) paid for it.
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 for found in pool.map(self._validate_chunk, chunks):
                     self.findings.extend(found)
