@@ -25,8 +25,11 @@ import pytest
 import requests
 
 from ctdl_tools.ctid import REGISTRY_BASE
+from ctdl_tools.errors import InputError
 from ctdl_tools.registry import config, publish
+from ctdl_tools.registry import journal as journal_module
 from ctdl_tools.registry.client import RetryPolicy
+from ctdl_tools.registry.journal import Journal, remove_journal
 from tests.publish_support import ORG, FakeRegistry, Faults, Flaky, ctid_for, serve, write_documents
 
 KEY = "reliability-key-9c1d2e3f4a5b6c7d"
@@ -249,3 +252,85 @@ def test_a_large_run_to_the_embedded_registry_serves_it_from_a_child_that_never_
                              text=True, timeout=120)
     assert fetched.returncode == 0 and ctid_for(count - 1) in fetched.stdout, fetched.stderr
     assert not _marked_processes()
+
+
+# --- the journal's lock file ---------------------------------------------------------------------------------
+def _lock_of(journal: Path) -> Path:
+    return journal.with_name(journal.name + ".lock")
+
+
+def _options(url: str, journal: Path) -> publish.Options:
+    settings = config.Settings(registry=url)
+    return publish.Options(settings, config.resolve_target(settings, journal), journal, journal, KEY)
+
+
+def test_publish_and_unpublish_leave_no_lock_file(tmp_path: Path) -> None:
+    docs, journal = tmp_path / "docs", tmp_path / "state" / "journal.sqlite"
+    write_documents(docs, 3)
+    with backend("fake", tmp_path, Faults()) as registry:
+        done = subprocess.run(_publisher(docs, registry.url, journal), env=_env(), cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert journal.exists() and not _lock_of(journal).exists()
+        assert publish.unpublish([ctid_for(0)], _options(registry.url, journal)).counts == {"deleted": 1}
+    assert not _lock_of(journal).exists()
+    assert sorted(p.name for p in journal.parent.iterdir()) == ["journal.sqlite"]
+
+
+def test_a_lock_file_left_by_a_killed_run_does_not_block_the_next(tmp_path: Path) -> None:
+    docs, journal = tmp_path / "docs", tmp_path / "journal.sqlite"
+    write_documents(docs, 2)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from ctdl_tools.registry.journal import Journal; j = Journal(Path(sys.argv[1])); "
+         "print('held', flush=True); time.sleep(60)", str(journal)], env=_env(), stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    finally:
+        holder.kill()  # as a crash would: nothing of ours runs, the lock file stays
+        holder.wait()
+    assert _lock_of(journal).read_text().strip() == str(holder.pid)
+    with backend("fake", tmp_path, Faults()) as registry:
+        summary = publish.publish([docs], _options(registry.url, journal))
+    assert summary.counts == {"published": 2}
+    assert not _lock_of(journal).exists()
+
+
+def test_a_run_that_opened_the_lock_file_as_its_holder_finished_locks_the_new_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The race that removing lock files opens: B opens the lock file, A finishes (removes it, unlocks), B
+    # locks the removed file. Without checking that its file is still the one at the path, B would go on
+    # while C, opening the path, makes a new lock file, locks that, and goes on too.
+    path = tmp_path / "journal.sqlite"
+    first = Journal(path)
+    flock = journal_module.fcntl.flock
+
+    def holder_finishes_first(descriptor: int, operation: int) -> None:
+        first.close()  # between B's open and B's flock
+        flock(descriptor, operation)
+
+    monkeypatch.setattr(journal_module.fcntl, "flock", holder_finishes_first)
+    second = Journal(path)
+    monkeypatch.setattr(journal_module.fcntl, "flock", flock)
+    try:
+        assert second._lock is not None
+        assert os.fstat(second._lock).st_ino == os.stat(_lock_of(path)).st_ino  # it holds the file at the path
+        with pytest.raises(InputError, match=f"another ctdl publish .* \\(process {os.getpid()}\\)"):
+            Journal(path)
+    finally:
+        second.close()
+    assert not _lock_of(path).exists()
+    with Journal(path):  # free again
+        assert _lock_of(path).exists()
+
+
+def test_remove_journal_removes_a_stale_lock_file_but_not_a_held_journal(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    Journal(path).close()
+    _lock_of(path).write_text("12345\n")  # left by a killed run: not locked by anyone
+    remove_journal(path)
+    assert list(tmp_path.iterdir()) == []
+    with Journal(path):  # another run holds it now: its files are not ours to remove
+        remove_journal(path)
+        assert path.exists() and _lock_of(path).exists()
+    assert path.exists() and not _lock_of(path).exists()

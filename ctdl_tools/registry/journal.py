@@ -11,6 +11,7 @@ file); only a power cut can lose the last commits, and a lost ``published`` mark
 A journal open for writing is held by one run at a time (an advisory lock on ``<journal>.lock``, released
 by the system when the process ends, however it ends): two runs of one folder at once would both find
 every record new and both send it all (a CI job triggered twice). The second one stops before it sends.
+A run that ends normally removes the lock file; one left by a killed run is unlocked and blocks nothing.
 """
 
 from __future__ import annotations
@@ -147,7 +148,8 @@ class Journal:
         if getattr(self, "db", None) is not None:
             self.db.close()
         if self._lock is not None:
-            os.close(self._lock)  # releases the lock
+            assert self.path is not None
+            _release(self._lock, self.path)
             self._lock = None
 
     def __enter__(self) -> Journal:
@@ -215,11 +217,28 @@ class Journal:
                         (error, _now(), target, ctid))
 
 
+def _lock_file(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
 def _hold(path: Path) -> int | None:
     """The journal's run lock, taken without waiting; another run holding it is an InputError naming it."""
     if fcntl is None:
         return None
-    lock = path.with_name(path.name + ".lock")
+    lock = _lock_file(path)
+    descriptor = _locked(lock, path)
+    while not _is_at(descriptor, lock):
+        # The run before us removed this file as it finished, after we opened it: a run opening the path
+        # now gets a new file, so a lock on this one would exclude nobody. Lock the file at the path.
+        os.close(descriptor)
+        descriptor = _locked(lock, path)
+    os.ftruncate(descriptor, 0)
+    os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+    return descriptor
+
+
+def _locked(lock: Path, journal: Path) -> int:
+    """A descriptor of ``lock`` (created if missing) holding its flock; InputError if another run holds it."""
     descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -227,14 +246,30 @@ def _hold(path: Path) -> int | None:
         holder = os.read(descriptor, 32).decode("ascii", "replace").strip()
         os.close(descriptor)
         by = f" (process {holder})" if holder.isdigit() else ""
-        raise InputError(Where(str(path)), f"another ctdl publish or unpublish is using this journal{by}; "
-                                           "run again when it has finished") from None
+        raise InputError(Where(str(journal)), f"another ctdl publish or unpublish is using this journal{by}; "
+                                              "run again when it has finished") from None
     except OSError:
         os.close(descriptor)
         raise
-    os.ftruncate(descriptor, 0)
-    os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
     return descriptor
+
+
+def _is_at(descriptor: int, path: Path) -> bool:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(descriptor)
+    return (held.st_dev, held.st_ino) == (found.st_dev, found.st_ino)
+
+
+def _release(descriptor: int, path: Path) -> None:
+    """Remove the lock file, then unlock. Removed while still locked: a run that opened this file meanwhile
+    finds it gone from the path once it gets the lock (and locks a new one), so two runs never both proceed."""
+    try:
+        _lock_file(path).unlink(missing_ok=True)
+    finally:
+        os.close(descriptor)  # releases the lock
 
 
 def _wal(path: Path) -> Path:
@@ -242,6 +277,17 @@ def _wal(path: Path) -> Path:
 
 
 def remove_journal(path: Path) -> None:
-    """A journal's files (closed): the database, its write-ahead log and shared-memory index."""
-    for name in (path, _wal(path), path.with_name(path.name + "-shm")):
-        name.unlink(missing_ok=True)
+    """A journal's files (closed): the database, its write-ahead log and shared-memory index, and a lock file
+    left by a killed run. Taken under the run lock; if another run holds it now, the files are that run's."""
+    try:
+        lock = _hold(path)
+    except InputError:
+        return
+    except OSError:  # no lock file can be made (no folder, read-only): remove what is there, as ever
+        lock = None
+    try:
+        for name in (path, _wal(path), path.with_name(path.name + "-shm")):
+            name.unlink(missing_ok=True)
+    finally:
+        if lock is not None:
+            _release(lock, path)

@@ -40,7 +40,8 @@ class SchemaError(Exception):
 
 def check_publish_schema(document: Any) -> None:
     """The registry's only publish-time checks (``fixtures/schemas/publish_envelope.json``) plus the
-    main node's CTID, which the registry needs to file the envelope at all."""
+    main node's CTID, which the registry needs to file the envelope at all, and its agreement with the
+    CTID a registry ``@id`` ends with."""
     if not isinstance(document, dict):
         raise SchemaError(["The document must be a JSON object with @id and @graph"])
     errors: list[dict[str, str]] = []
@@ -55,7 +56,7 @@ def check_publish_schema(document: Any) -> None:
     elif isinstance(graph, list):
         errors += _node_errors(graph)
     if not errors:
-        errors += _ctid_errors(graph[0])  # type: ignore[index]
+        errors += _ctid_errors(graph[0]) or _agreement_errors(document["@id"], graph[0])  # type: ignore[index]
     if errors:
         raise SchemaError(errors)
 
@@ -85,6 +86,16 @@ def _ctid_errors(main: dict) -> list[dict[str, str]]:
     if not isinstance(ctid, str) or not CTID_ANY_CASE.match(ctid.strip()):
         return [{"ceterms:ctid": "must be ce- followed by a UUID"}]
     return []
+
+
+def _agreement_errors(document_id: str, main: dict) -> list[dict[str, str]]:
+    """The CTID in a registry ``@id`` must be the main node's: Credential Engine's registry refuses an
+    envelope whose CTID differs from its resource's, and the envelope would be filed under one CTID while
+    its ``@id`` points at another."""
+    in_id, ctid = ctid_in_uri(document_id), main["ceterms:ctid"].strip().lower()
+    if in_id is None or in_id == ctid:
+        return []
+    return [{"@id": f"names CTID {in_id}, but the main resource's ceterms:ctid is {ctid}; they must match"}]
 
 
 def canonical(document: Any) -> bytes:
