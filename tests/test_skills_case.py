@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from pyld import jsonld
 
 from ctdl_tools.build.context import BuildContext
@@ -15,6 +16,7 @@ from ctdl_tools.build.document import GraphDocument
 from ctdl_tools.build.framework import asn_terms, build_framework, index_framework
 from ctdl_tools.catalog.case import read_case_csv, read_case_package
 from ctdl_tools.catalog.model import SkillFramework
+from ctdl_tools.cli import main
 from ctdl_tools.ctid import DEFAULT_NAMESPACE
 from ctdl_tools.errors import InputError
 from ctdl_tools.vocab import CTDLASN_CONTEXT_URL, offline_loader, vocabulary
@@ -256,6 +258,37 @@ def test_item_without_full_statement(tmp_path: Path) -> None:
     assert doc is not None  # the human coding scheme stands in, with a warning
     assert by_ctid(doc)[f"ce-{B}"]["ceasn:competencyText"] == {"es": "X.2"}
     assert any(p.where.path == "$.CFItems[1].fullStatement" for p in ctx.problems.warnings)
+
+
+EDUCATION_REASON = "not converted: it would need a translation to ceterms:AudienceLevel concepts"
+
+
+def test_education_levels_are_one_warning_per_file() -> None:
+    """The real package has OpenSALT's ``educationalLevel`` on all 16 items: one warning counts them."""
+    (doc,), ctx = build(read_case_package(PACKAGE), owner=OWNER)
+    assert doc is not None
+    found = [(p.where.file, p.where.path, p.message) for p in ctx.problems.warnings if "Level'" in p.message]
+    assert found == [(str(PACKAGE), "$.CFItems", f"'educationalLevel' of 16 CFItem(s) {EDUCATION_REASON}")]
+
+
+def test_case_education_level_is_counted_over_the_items_that_have_it(tmp_path: Path) -> None:
+    path = package(tmp_path, [child_of(A, DOC)])
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for item, levels in zip(data["CFPackage"]["CFItems"], (["09", "10"], "11", []), strict=True):
+        item["educationLevel"] = levels  # an empty list is no value
+    path.write_text(json.dumps(data), encoding="utf-8")
+    (doc,), ctx = build(read_case_package(path))
+    assert doc is not None and "ceasn:educationLevelType" not in str(doc.nodes)
+    found = [(p.where.file, p.where.path, p.message) for p in ctx.problems.warnings if "Level'" in p.message]
+    assert found == [(str(path), "$.CFItems", f"'educationLevel' of 2 CFItem(s) {EDUCATION_REASON}")]
+
+
+def test_the_education_level_warning_is_printed_once_naming_the_file(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["convert", str(PACKAGE), "--kind", "case", "--owner", OWNER, "-o",
+                                       str(tmp_path / "out")])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("educationalLevel") == 1
+    assert f"warning: {PACKAGE}, $.CFItems: 'educationalLevel' of 16 CFItem(s) {EDUCATION_REASON}" in result.stderr
 
 
 @pytest.mark.parametrize(("content", "message"), [

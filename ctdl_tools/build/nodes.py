@@ -157,15 +157,21 @@ def _without_grouping(text: str | float | int, amount: str) -> str:
                      "read only as a thousands separator (9,900 or 1,250,000)")
 
 
-def price(text: str | float | int) -> int | float:
+def price(text: str | float | int, *, catalog: bool = False) -> int | float:
     """A ``ceterms:price``: :func:`number`, not negative (a discount or aid is not a cost) and below a bound
-    no price in any currency reaches (a run of 9s or 1e30 is a typo, not a price)."""
-    return price_and_sign(text)[0]
+    no price in any currency reaches (a run of 9s or 1e30 is a typo, not a price). ``catalog``: typed into
+    a catalog, where ``1.250`` is refused as ambiguous (:func:`price_and_sign`)."""
+    return price_and_sign(text, catalog=catalog)[0]
 
 
-def price_and_sign(text: str | float | int) -> tuple[int | float, str | None]:
-    """:func:`price`, and the currency sign the cell was typed with (``€12`` → ``(12, "€")``), if any."""
+def price_and_sign(text: str | float | int, *, catalog: bool = False) -> tuple[int | float, str | None]:
+    """:func:`price`, and the currency sign the cell was typed with (``€12`` → ``(12, "€")``), if any.
+
+    ``catalog``: the text was typed into a catalog (a table cell, a JSON/YAML catalog), where ``1.250`` may be
+    a European thousands separator; a Registry Assistant request's Price is a C# decimal, read with a point."""
     sign, amount = split_currency_sign(text) if isinstance(text, str) else (None, text)
+    if catalog and isinstance(amount, str):
+        _refuse_point_grouping(text, amount.strip())
     value = _number(text, amount)
     if value < 0:
         raise ValueError(f"{text!r}: a price cannot be negative (describe a discount or financial aid in the "
@@ -173,6 +179,25 @@ def price_and_sign(text: str | float | int) -> tuple[int | float, str | None]:
     if value > _PRICE_LIMIT:
         raise ValueError(f"{text!r} is more than {_PRICE_LIMIT:,}: not a plausible price")
     return value, sign
+
+
+# A point before exactly three digits, after one to three digits not led by 0 ("1.250", "€12.500"): a
+# European thousands separator as much as a decimal point, so 1250 or 1.25. As commas are read only as
+# thousands separators (a decimal comma is refused, not guessed), a point is read only as a decimal point and
+# the one form where it may group thousands is refused, in every currency (a three-decimal price such as
+# 1.250 KWD is written 1.25 or 1.2500). Not ambiguous: "1.25", "1.2500", "0.250", "1250.500" (a group never
+# follows four digits), "1,250.000" (the comma groups); "1.250.000" is no number at all.
+_POINT_GROUPED = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{3}\Z", re.ASCII)
+
+
+def _refuse_point_grouping(text: str | float | int, amount: str) -> None:
+    if not _POINT_GROUPED.match(amount):
+        return
+    grouped, decimal = amount.replace(".", ""), f"{Decimal(amount).normalize():f}"
+    as_decimal = decimal + "0" if _POINT_GROUPED.match(decimal) else decimal  # 123.4560 reads only one way
+    raise ValueError(f"{text!r} is ambiguous: a point before three digits may separate thousands ({grouped}) or "
+                     f"decimals ({decimal}); write the price without a thousands separator ({grouped} or "
+                     f"{grouped}.00), or as {as_decimal} if the point is a decimal point")
 
 
 _TRUE = {"true", "yes", "y", "1", "x"}
@@ -190,15 +215,23 @@ def boolean(text: str | bool) -> bool:
     raise ValueError(f"{text!r} is not yes/no (use TRUE or FALSE)")
 
 
+# 1/2/24: strptime's %y would pick the century (69–99 → 19xx, 00–68 → 20xx), a guess a catalog's dates
+# (effective, start, end) must not rest on.
+_TWO_DIGIT_YEAR = re.compile(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}\Z", re.ASCII)
+
+
 @lru_cache(maxsize=1024)
 def iso_date(text: str | _dt.date) -> str:
-    """``2024-08-15``, ``8/15/2024`` (US order) or an Excel date → ``2024-08-15``."""
+    """``2024-08-15``, ``8/15/2024`` (US order) or an Excel date → ``2024-08-15``; ``8/15/24`` is refused."""
     if isinstance(text, _dt.datetime):
         return text.date().isoformat()
     if isinstance(text, _dt.date):
         return text.isoformat()
     value = text.strip()
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+    if _TWO_DIGIT_YEAR.match(value):
+        raise ValueError(f"{text!r} has a two-digit year, which could be 19{value[-2:]} or 20{value[-2:]}: write "
+                         "the four-digit year (YYYY-MM-DD)")
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"):
         try:
             return _dt.datetime.strptime(value, fmt).date().isoformat()
         except ValueError:

@@ -11,7 +11,13 @@ from typing import Any
 
 from ctdl_tools.build.codes import code_alignment, property_for
 from ctdl_tools.build.context import AmbiguousReference, BuildContext, FrameworkIndex
-from ctdl_tools.build.currencies import currency_code, sign_agrees, sign_currencies, sign_currency
+from ctdl_tools.build.currencies import (
+    currency_code,
+    sign_agrees,
+    sign_currencies,
+    sign_currency,
+    split_currency_sign,
+)
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
 from ctdl_tools.build.languages import check_language_tag, language_code
 from ctdl_tools.build.nodes import (
@@ -21,7 +27,7 @@ from ctdl_tools.build.nodes import (
     iso_date,
     lang_map,
     number,
-    price_and_sign,
+    price,
     resolve_concept,
     url,
 )
@@ -127,11 +133,21 @@ def _display(value: Any) -> str:
 class _RecordBuilder:
     def __init__(self, record: Record, ctx: BuildContext, ctid: str, type_: str) -> None:
         self.record, self.ctx, self.ctid = record, ctx, ctid
-        self.lang = ctx.language
+        self.lang = ctx.language  # --language: our English labels (concepts, code titles), inLanguage's default
+        self.text_lang = self.row_language()  # the row's own texts
         self.node: dict[str, Any] = new_resource(ctid, type_, ctx.base)
         self.blank = BlankNodes(ctid)
         self.failed = False
         self.failed_fields: set[str] = set()  # fields whose value was refused (so not also "missing")
+
+    def row_language(self) -> str:
+        """The language the row's texts are written in: the one its Language cell names (a Spanish course's
+        name is Spanish), else (several, none, or one the language step refuses) the run's ``--language``."""
+        try:
+            tags = {check_language_tag(language_code(v, self.lang)) for v in list_value(self.record.get("language"))}
+        except ValueError:
+            return self.lang
+        return tags.pop() if len(tags) == 1 else self.lang
 
     # Each step reads one or more fields; a ValueError becomes an error at that field's cell.
     def step(self, name: str, convert: Callable[[Any], Any], prop: str | None = None) -> None:
@@ -180,10 +196,10 @@ class _RecordBuilder:
     def text(self, value: Any) -> dict:
         if isinstance(value, dict):  # a language map from a JSON/YAML catalog (jsoncat checked its texts)
             return {check_language_tag(tag): text.strip() for tag, text in value.items() if text.strip()}
-        return lang_map(str(value).strip(), self.lang)
+        return lang_map(str(value).strip(), self.text_lang)
 
     def texts(self, value: Any) -> dict:
-        return lang_map(list_value(value), self.lang)
+        return lang_map(list_value(value), self.text_lang)
 
     def urls(self, value: Any) -> list[str]:
         return [url(v) for v in list_value(value)]
@@ -226,7 +242,7 @@ class _RecordBuilder:
             org_name, _, webpage = ref.partition("~")
             page = url(webpage)
             return self.blank.get(f"org:{org_name.strip()}|{page}", lambda node_id: {
-                "@id": node_id, "@type": blank_type, "ceterms:name": lang_map(org_name.strip(), self.lang),
+                "@id": node_id, "@type": blank_type, "ceterms:name": lang_map(org_name.strip(), self.text_lang),
                 "ceterms:subjectWebpage": page})
         ctid = self.ctx.lookup(ref, ORG_KINDS)  # organizations have no owner: their ids are the catalog's
         if ctid is None and ref.strip().lower().startswith("ce-"):
@@ -326,7 +342,8 @@ class _RecordBuilder:
         if description:
             base["ceterms:description"] = self.text(description)
         amounts = self.prices(prices)
-        currency = self.currency([(prices[i], sign) for i, (_amount, sign) in amounts.items() if sign])
+        # Every typed sign is checked, a refused amount's too ('€1.250' under USD is wrong twice).
+        currency = self.currency([(text, sign) for text in prices if (sign := split_currency_sign(text)[0])])
         if currency is not None:
             base["ceterms:currency"] = currency
         profiles = []
@@ -336,16 +353,16 @@ class _RecordBuilder:
                 self.put(profile, "ceterms:directCostType", "cost_types", types[i],
                          self.concept("ceterms:directCostType"))
             if i in amounts:
-                profile["ceterms:price"] = amounts[i][0]
+                profile["ceterms:price"] = amounts[i]
             profiles.append(profile)
         self.node["ceterms:estimatedCost"] = profiles
 
-    def prices(self, prices: list[str]) -> dict[int, tuple[int | float, str | None]]:
-        """Each readable price, by position: its amount and the currency sign it was typed with."""
+    def prices(self, prices: list[str]) -> dict[int, int | float]:
+        """Each readable price, by position (its sign is checked against the currency by :meth:`currency`)."""
         amounts = {}
         for i, text in enumerate(prices):
             try:
-                amounts[i] = price_and_sign(text)
+                amounts[i] = price(text, catalog=True)
             except ValueError as exc:
                 self.error("cost_price", str(exc))
         return amounts

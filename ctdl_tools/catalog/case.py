@@ -21,7 +21,8 @@ where CE is silent):
   ``precedes`` → ``ceasn:prerequisiteAlignment`` on the destination item (P). ``exemplar``, ``replacedBy``,
   ``isPeerOf``, ``hasSkillLevel``, ``isTranslationOf`` and ``ext:`` types have no CTDL-ASN counterpart
   and are reported (one warning per type), not converted.
-* Not converted: ``educationLevel`` (would need a translation to ``ceterms:AudienceLevel`` concepts),
+* Not converted: ``educationLevel`` (would need a translation to ``ceterms:AudienceLevel`` concepts;
+  CFItems that have it, or OpenSALT's ``educationalLevel``, are counted in one warning per file),
   ``CFRubrics``, ``CFDefinitions`` beyond item type titles.
 """
 
@@ -49,6 +50,9 @@ from ctdl_tools.catalog.skills_csv import (
 from ctdl_tools.errors import InputError, Where
 
 HIERARCHY = ("isChildOf", "isPartOf")
+# CFItem keys read only to say they are not converted: CASE's, and the spelling OpenSALT exports.
+_NO_LEVELS = "it would need a translation to ceterms:AudienceLevel concepts"
+UNCONVERTED_ITEM_KEYS = {"educationLevel": _NO_LEVELS, "educationalLevel": _NO_LEVELS}
 UNCONVERTED = {"exemplar": "CTDL-ASN has no exemplar property", "replacedBy": "no CTDL-ASN counterpart",
                "isPeerOf": "no CTDL-ASN counterpart", "hasSkillLevel": "no CTDL-ASN counterpart",
                "isTranslationOf": "no CTDL-ASN counterpart"}
@@ -170,6 +174,7 @@ class _Package:
     def read(self) -> None:
         for index, item in enumerate(self.items):
             self.item(index, item)
+        self.unconverted_item_keys()
         skipped: Counter[tuple[str, str]] = Counter()
         for index, association in enumerate(self.associations):
             reason = self.association(index, association)
@@ -178,6 +183,14 @@ class _Package:
         for (kind, reason), count in sorted(skipped.items()):
             note(self.fw, "warning", self.fw.where.at(path="$.CFAssociations"),
                  f"{count} {kind!r} association(s) not converted: {reason}")
+
+    def unconverted_item_keys(self) -> None:
+        """One warning per key for the whole file, not one per item (a framework has thousands)."""
+        for key, reason in UNCONVERTED_ITEM_KEYS.items():
+            count = sum(1 for item in self.items if _strings(item.get(key)))
+            if count:
+                note(self.fw, "warning", self.fw.where.at(path="$.CFItems"),
+                     f"{key!r} of {count} CFItem(s) not converted: {reason}")
 
     def item(self, index: int, item: dict) -> None:
         where = Where(self.fw.where.file, path=f"$.CFItems[{index}]")

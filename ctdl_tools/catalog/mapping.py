@@ -250,8 +250,8 @@ def _value_check(kind: str, name: str) -> Callable[[Any], object] | None:
     if name in _NUMBER_FIELDS:
         return nodes.number
     checks: dict[str, Callable[[Any], object]] = {
-        "cost_price": nodes.price, "cost_currency": currency_code, "date_effective": nodes.iso_date,
-        "duration": nodes.duration_profile,
+        "cost_price": lambda text: nodes.price(text, catalog=True), "cost_currency": currency_code,
+        "date_effective": nodes.iso_date, "duration": nodes.duration_profile,
         "is_non_credit": nodes.boolean, "language": lambda word: language_code(word, "en"),
         "cip": codes.normalize_cip, "soc": codes.normalize_occupation, "naics": codes.normalize_naics,
         "status": lambda word: nodes.resolve_concept(_status_scheme(kind), word),
