@@ -57,7 +57,7 @@ class Lines:
     def __init__(self, text: str | None, unique_keys: bool = False) -> None:
         self.text = text
         self.unique_keys = unique_keys
-        # container start → [member token → value start, where the next member starts (-1: all read), index]
+        # container start → its walk so far (see _open)
         self._members: dict[int, list] = {}
         self._fallback: dict[str, int] | None = None
         self._lines: dict[str, int | None] = {}  # answers so far: a record's findings share pointers
@@ -103,7 +103,8 @@ class Lines:
     def _member(self, start: int, token: str) -> int | None:
         """Where the value of member ``token`` (escaped key or array index) of the container at ``start``
         begins; None if there is none. Reads the container's members up to that one, from where the
-        last call stopped."""
+        last call stopped. The value of the member found is passed over only when a later member is
+        wanted: ``/@graph/0`` is found without parsing the whole main record."""
         walk = self._members.get(start)
         if walk is None:
             walk = self._members[start] = self._open(start)
@@ -114,8 +115,15 @@ class Lines:
         assert text is not None
         is_object = text[start] == "{"
         closing = "}" if is_object else "]"
-        i, index = walk[1], walk[2]
-        while text[i] != closing:
+        i, index, skip = walk[1], walk[2], walk[3]
+        while True:
+            if skip:  # the value at i belongs to the member found last: passed over now
+                _, i = scan(text, i)
+                i = space.match(text, i).end()  # type: ignore[union-attr]
+                if text[i] == ",":
+                    i = space.match(text, i + 1).end()  # type: ignore[union-attr]
+            if text[i] == closing:
+                break
             if is_object:
                 key, i = json.decoder.scanstring(text, i + 1)
                 i = space.match(text, i).end()  # type: ignore[union-attr]
@@ -127,13 +135,10 @@ class Lines:
                 name = str(index)
                 index += 1
             members[name] = i  # a repeated key: the last, as json.loads keeps
-            _, i = scan(text, i)
-            i = space.match(text, i).end()  # type: ignore[union-attr]
-            if text[i] == ",":
-                i = space.match(text, i + 1).end()  # type: ignore[union-attr]
+            skip = True
             if name == token and (self.unique_keys or not is_object):  # else its key may come again
-                walk[1], walk[2] = i, index
-                return members[name]
+                walk[1], walk[2], walk[3] = i, index, True
+                return i
         walk[1] = -1
         return members.get(token)
 
@@ -141,5 +146,7 @@ class Lines:
         text = self.text
         assert text is not None
         if text[start] not in "{[":
-            return [{}, -1, 0]
-        return [{}, self._SPACE.match(text, start + 1).end(), 0]  # type: ignore[union-attr]
+            return [{}, -1, 0, False]
+        # [member token → value start, where reading resumes (-1: all read), next array index, whether a
+        # value to pass over is at the resume position]
+        return [{}, self._SPACE.match(text, start + 1).end(), 0, False]  # type: ignore[union-attr]
