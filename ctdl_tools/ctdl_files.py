@@ -63,10 +63,11 @@ def unique_files(paths: Iterable[str]) -> Iterator[str]:
 def unique_files_of(paths: Iterable[str]) -> Iterator[tuple[int, str]]:
     """:func:`unique_files`, each with the number of the path it came from."""
     names = [(number, *pair) for number, path in enumerate(paths) for pair in expand(path)]
-    plain = {os.path.abspath(name) for _, name, link in names if not link and name != "-"}
+    # Each name's key once (10k files: abspath is ~3 µs each): "-", a link's target, or the absolute path.
+    keys = [name if name == "-" else _link_target(name) if link else os.path.abspath(name) for _, name, link in names]
+    plain = {key for (_, name, link), key in zip(names, keys, strict=True) if not link and name != "-"}
     seen: set[str] = set()
-    for number, name, link in names:
-        key = name if name == "-" else _link_target(name) if link else os.path.abspath(name)
+    for (number, name, link), key in zip(names, keys, strict=True):
         if key in seen or (link and key in plain):
             continue
         seen.add(key)

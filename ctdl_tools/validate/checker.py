@@ -8,6 +8,7 @@ import gc
 import itertools
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -783,8 +784,13 @@ def _input_bytes(items: list) -> int:
     """The size of the input files (Python objects and stdin count as nothing)."""
     total = 0
     for item in items:
-        if isinstance(item, str) and item != "-" and os.path.isfile(item):
-            total += os.path.getsize(item)
+        if isinstance(item, str) and item != "-":
+            try:
+                found = os.stat(item)  # one stat, not isfile's and getsize's (10k files: 30 ms)
+            except (OSError, ValueError):
+                continue
+            if stat.S_ISREG(found.st_mode):
+                total += found.st_size
     return total
 
 
