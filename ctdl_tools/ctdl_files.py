@@ -104,6 +104,15 @@ def is_utf8(name: str) -> bool:
     return True
 
 
+def main_ctid(document: Any) -> str | None:
+    """The CTID of a document's main resource (the first node of its ``@graph``, or the document itself),
+    lower-cased; None when it has none. How publish files a record and how status finds its file."""
+    graph = document.get("@graph") if isinstance(document, dict) else None
+    main = graph[0] if isinstance(graph, list) and graph and isinstance(graph[0], dict) else document
+    ctid = main.get("ceterms:ctid") if isinstance(main, dict) else None
+    return ctid.strip().lower() if isinstance(ctid, str) else None
+
+
 def is_report(data: Any) -> bool:
     """A ctdl validate JSON report or a SARIF log (ours or any tool's): never CTDL, often kept beside it."""
     if not isinstance(data, dict):

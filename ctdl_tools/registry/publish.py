@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ctdl_tools.ctdl_files import is_report, unique_files
+from ctdl_tools.ctdl_files import is_report, main_ctid, unique_files
 from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri, is_ctid
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError, Where
 from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_bytes, write_atomic
@@ -184,8 +184,9 @@ def _parsed(path: Path, data: bytes, file_digest: str, org_override: str | None,
     if item.messages:
         item.action = REFUSED
         return item
-    main = document["@graph"][0]
-    item.ctid, item.ctdl_type = main["ceterms:ctid"].strip().lower(), str(main["@type"])
+    main, ctid = document["@graph"][0], main_ctid(document)
+    assert ctid is not None  # shape_problems checked it
+    item.ctid, item.ctdl_type = ctid, str(main["@type"])
     item.org = org_override or publishing_org(main)
     if item.org is None:
         item.action = REFUSED

@@ -18,6 +18,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from ctdl_tools.ctdl_files import main_ctid
 from ctdl_tools.errors import InputError, Where
 from ctdl_tools.jsonio import read_json
 from ctdl_tools.registry.client import AssistantApi, RegistryError
@@ -87,12 +88,9 @@ def _files_by_ctid(published: list[Path]) -> dict[str, Path]:
     """The main resource's CTID of every document under the given paths → its file."""
     found: dict[str, Path] = {}
     for path in input_files(published):
-        document = _local_document(str(path))
-        graph = document.get("@graph") if isinstance(document, dict) else None
-        main = graph[0] if isinstance(graph, list) and graph and isinstance(graph[0], dict) else document
-        ctid = main.get("ceterms:ctid") if isinstance(main, dict) else None
-        if isinstance(ctid, str):
-            found.setdefault(ctid.strip().lower(), path)
+        ctid = main_ctid(_local_document(str(path)))
+        if ctid is not None:
+            found.setdefault(ctid, path)
     return found
 
 
