@@ -199,6 +199,13 @@ class _RecordBuilder:
         return lang_map(str(value).strip(), self.text_lang)
 
     def texts(self, value: Any) -> dict:
+        if isinstance(value, dict):  # a language map of texts or lists from a JSON/YAML catalog (as for text)
+            lists: dict[str, list[str]] = {}
+            for tag, given in value.items():
+                items = list_value(given)  # a "|" string split as a cell's, a list's items kept
+                if items:
+                    lists.setdefault(check_language_tag(str(tag)), []).extend(items)
+            return lists
         return lang_map(list_value(value), self.text_lang)
 
     def urls(self, value: Any) -> list[str]:

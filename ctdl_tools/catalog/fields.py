@@ -133,6 +133,9 @@ TEXT_FIELDS = frozenset({
     "name", "description", "cost_description", "condition_name", "condition_description",
     "credit_unit_description", "street", "city", "region", "country",
 })
+# List fields written as language maps of lists ({"en-US": ["a", "b"]}): a JSON/YAML catalog may give them as
+# one, each language's value text (a ``|`` string, as in a cell) or a list of text ({"en-US": ["a", "b"], "es": "c"}).
+TEXT_LIST_FIELDS = frozenset({"keywords", "alternate_name"})
 # Fields that take yes/no: the only ones a JSON true/false is a value of.
 BOOLEAN_FIELDS = frozenset({"is_non_credit"})
 
@@ -162,8 +165,11 @@ def signature_score(kind: str, headers: list[str]) -> int:
     return distinctive + sum(1 for key in keys if key in known)
 
 
-def expected_value(field: str) -> str:
-    """What a field takes, in words, for messages about a value of the wrong shape."""
+def expected_value(field: str, *, catalog: bool = False) -> str:
+    """What a field takes, in words, for messages about a value of the wrong shape; ``catalog``: as a JSON/YAML
+    catalog gives it (where :data:`TEXT_LIST_FIELDS` also take a language map; a mapping's defaults do not)."""
+    if catalog and field in TEXT_LIST_FIELDS:
+        return "text, a list of text or a language map of them"
     if field in LIST_FIELDS:
         return "text or a list of text"
     if field in TEXT_FIELDS:

@@ -12,7 +12,9 @@
 
 A record's keys are the same column names as the CSV templates (``Credential Name``, ``Owned By``,
 ``Cost: Types List`` …) or the canonical field names (``name``, ``owned_by``); a multi-valued field may
-be a JSON array instead of a ``|`` string. A ``--mapping`` file applies as it does to tables.
+be a JSON array instead of a ``|`` string. A text field may be a language map (``{"en-US": "…", "es": "…"}``),
+and so may Keywords and Alternate Name, each language's value text or a list of text
+(``{"en-US": ["welding", "pipe"], "es": "soldadura"}``). A ``--mapping`` file applies as it does to tables.
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.catalog.fields import BOOLEAN_FIELDS, LIST_FIELDS, TEXT_FIELDS, expected_value, header_key, header_table
+from ctdl_tools.catalog.fields import (
+    BOOLEAN_FIELDS,
+    LIST_FIELDS,
+    TEXT_FIELDS,
+    TEXT_LIST_FIELDS,
+    expected_value,
+    header_key,
+    header_table,
+)
 from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Competency, Record, SkillFramework
 from ctdl_tools.catalog.tabular import CONTROL, control_message, list_value
@@ -88,13 +98,16 @@ def catalog_records(data: dict[str, Any], name: str, mapping: Mapping, problems:
 
 def _plain(field: str, value: Any) -> Any:
     """A JSON value as the field takes it: text as a table cell would hold it (null is empty), a list for a
-    multi-valued field, a language map for a text field. Anything else is refused (ValueError): its
-    Python spelling ("['A', 'B']", "{'en-US': …}") must never become the field's text."""
+    multi-valued field, a language map for a text field, a language map of texts and lists for a list field
+    written as one (keywords). Anything else is refused (ValueError): its Python spelling ("['A', 'B']",
+    "{'en-US': …}") must never become the field's text."""
     if isinstance(value, list) and field in LIST_FIELDS:
         return [_scalar(field, v, "a list of text") for v in value if v is not None]
     if isinstance(value, dict) and field in TEXT_FIELDS:
         return _language_map(value)
-    return "" if value is None else _scalar(field, value, expected_value(field))
+    if isinstance(value, dict) and field in TEXT_LIST_FIELDS:
+        return _list_language_map(value)
+    return "" if value is None else _scalar(field, value, expected_value(field, catalog=True))
 
 
 def _scalar(field: str, value: Any, expected: str) -> str:
@@ -126,7 +139,32 @@ def _language_map(value: dict[str, Any]) -> dict[str, str] | str:
     return texts or ""
 
 
+def _list_language_map(value: dict[str, Any]) -> dict[str, str | list[str]] | str:
+    """``{"en-US": ["welding", "pipe"], "es": "soldadura"}``: each language's value text (a ``|`` string, as a
+    cell) or a list of text, ``null`` and empty texts dropped; the builder checks the language tags."""
+    lists: dict[str, str | list[str]] = {}
+    for tag, texts in value.items():
+        if CONTROL.search(str(tag)):
+            raise ValueError(f"{str(tag)!r}: {control_message(str(tag))}")
+        items = texts if isinstance(texts, list) else [texts]
+        for i, text in enumerate(items):
+            if text is not None and not isinstance(text, str):
+                what = f"{str(tag)!r}[{i}]" if items is texts else repr(str(tag))
+                raise ValueError(f"in a language map each language's value must be text or a list of text; "
+                                 f"{what} is {_json_type(text)}")
+            if text is not None and CONTROL.search(text):
+                raise ValueError(f"{str(tag)!r}: {control_message(text)}")
+        kept = [text for text in items if text not in (None, "")]
+        if kept:
+            lists[str(tag)] = kept if items is texts else kept[0]
+    return lists or ""
+
+
 def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return "a number"
     return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
 
 
