@@ -1,4 +1,5 @@
-"""Currencies: ISO 4217 codes for ``ceterms:currency``, and the signs a price cell may be typed with.
+"""Currencies: ISO 4217 codes for ``ceterms:currency``, and the signs a price may be typed with (a catalog's
+price cell, a Registry Assistant request's ``Price``), checked the same way on both paths.
 
 ``ceterms:currency`` takes an ISO 4217 alphabetic code. :data:`ISO_4217` is ISO 4217 "List One" (current
 currencies and funds) as published by its maintenance agency, SIX Financial Information
@@ -9,6 +10,8 @@ as shipped in pycountry 26.2.16. A currency added to ISO 4217 later is refused u
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 _LIST_ONE = """
 AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF
@@ -76,3 +79,38 @@ def sign_currency(sign: str) -> str | None:
 
 def sign_currencies(sign: str) -> tuple[str, ...]:
     return CURRENCY_SIGNS[sign][1]
+
+
+def sign_names(sign: str) -> str:
+    """``the sign of USD, CAD, AUD …``: the currencies written with ``sign``, for messages."""
+    codes = sign_currencies(sign)
+    listed = ", ".join(codes[:3]) + (" …" if len(codes) > 3 else "")
+    return f"the sign of {listed}"
+
+
+def sign_disagreement(text: str, sign: str, code: str, given_in: str) -> str | None:
+    """Why the price ``text``, typed with ``sign``, contradicts the currency ``code`` that ``given_in`` (a
+    column, a request's Currency) says; None when the sign is one of that currency's."""
+    if sign_agrees(sign, code):
+        return None
+    return f"{text!r} is written with {sign}, {sign_names(sign)}, but {given_in} says {code}: correct one of them"
+
+
+def currency_of_signs(signed: Sequence[tuple[str, str]], give_in: str,
+                      costs: str) -> tuple[str | None, list[tuple[int, str]]]:
+    """The one currency the signs of ``signed`` (each price as typed, and its sign) stand for, and no
+    problems; None when no price is signed. Else None and the problems, by position in ``signed``: a sign
+    that stands for several currencies (``¥``: JPY or CNY), at that price; signs of several currencies, at
+    every signed price (``costs`` take one currency, to be given in ``give_in``)."""
+    codes: set[str] = set()
+    for i, (text, sign) in enumerate(signed):
+        code = sign_currency(sign)
+        if code is None:
+            return None, [(i, f"{text!r}: {sign} stands for {' or '.join(sign_currencies(sign))}: give the "
+                              f"ISO 4217 code in {give_in}")]
+        codes.add(code)
+    if len(codes) > 1:
+        message = (f"prices in several currencies ({', '.join(sorted(codes))}): {costs} take one currency, "
+                   f"given in {give_in}")
+        return None, [(i, message) for i in range(len(signed))]
+    return (codes.pop() if codes else None), []

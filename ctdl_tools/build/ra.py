@@ -18,7 +18,9 @@ and ``Credentials/files/CredentialWithMultipleLanguages_Api_*``):
 * concept words (``InPerson``, ``learnMethod:Applied``, ``Tuition``) → CredentialAlignmentObjects
   (``nodes.concept_alignment``); ``AvailableAt``/``Address`` → ``ceterms:Place`` with language-mapped
   address parts and ``ContactPoint`` → ``targetContactPoint``; one ``CostProfile`` per ``CostItems``
-  entry (``directCostType`` + ``price``); ``DurationItem`` (``Weeks: 4``) → ISO 8601 (``P4W``);
+  entry (``directCostType`` + ``price``; a ``Price`` typed with a currency sign, ``€250``, is checked
+  against ``Currency``, or gives it when there is none, as a catalog's price is); ``DurationItem``
+  (``Weeks: 4``) → ISO 8601 (``P4W``);
   ``FrameworkItem`` codes and ``CIP_Codes``/``ONET_Codes`` → ``ctdl_tools.build.codes``, a code given
   twice (an IndustryType item and NaicsList) written once; ``Naics``/``NaicsList`` → ``ceterms:naics``,
   the codes as given (checked by the codes module, each once), where CTDL defines it (credentials,
@@ -33,7 +35,9 @@ and ``Credentials/files/CredentialWithMultipleLanguages_Api_*``):
 Problems are reported at their JSON path (``$.LearningOpportunity.DeliveryType[1]``). A problem in
 required data — the CTID, Name, type, DefaultLanguage, SubjectWebpage, OwnedBy, OfferedBy — is an error
 and the resource is not written; elsewhere the value is dropped with a warning. RA properties this module
-does not map are reported as warnings, never silently lost.
+does not map are reported as warnings, never silently lost. A reference (``CTID``, or a CTID or registry
+URI where the RA takes "CTID or full URL") to another request of the same run is noted, and ``ctdl
+convert`` warns at its path when that request fails (as for a catalog's references).
 
 Deliberate differences from CE's published graphs for the three sample requests (each asserted in
 ``tests/test_ra_json.py``):
@@ -100,7 +104,7 @@ from typing import Any
 
 from ctdl_tools.build.codes import code_alignment, property_for
 from ctdl_tools.build.context import BuildContext
-from ctdl_tools.build.currencies import currency_code
+from ctdl_tools.build.currencies import currency_code, currency_of_signs, sign_disagreement, split_currency_sign
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
 from ctdl_tools.build.languages import check_language_tag, language_code
 from ctdl_tools.build.nodes import (
@@ -119,7 +123,7 @@ from ctdl_tools.build.records import UNPUBLISHABLE
 from ctdl_tools.catalog.codes import normalize_cip, normalize_naics, normalize_occupation
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, PrebuiltInput
 from ctdl_tools.catalog.ra_json import BOOL, ENVELOPE, check_object, many, text
-from ctdl_tools.ctid import graph_uri, normalize_ctid
+from ctdl_tools.ctid import ctid_in_uri, graph_uri, normalize_ctid
 from ctdl_tools.errors import InputError, Where
 from ctdl_tools.vocab import class_index, vocabulary
 from ctdl_tools.vocab.pins import CONTEXT_URLS
@@ -373,16 +377,52 @@ _TYPE_RESOLVERS: dict[str, Callable[[_Obj], str]] = {
 
 
 def index_ra(item: PrebuiltInput, ctx: BuildContext) -> None:
-    """Pass 1: register the request's resource; problems are left for pass 2 to report."""
-    try:
-        if item.data.get("GraphInput") is not None:
+    """Pass 1: register the request's resource; problems are left for pass 2 to report. A request that
+    gives a readable CTID is registered even when its other required data is not usable (as a catalog's
+    record is), so that another request's reference to it is known to name a request of this run that
+    failed (``ctdl convert`` warns at the reference)."""
+    if item.data.get("GraphInput") is not None:
+        try:
             ctid, type_, name = _graph_head(item)
-            ctx.register(_kind_of_class(type_), ctid, type_, name, item.where)
+        except ValueError:
             return
+        ctx.register(_kind_of_class(type_), ctid, type_, name, item.where)
+        return
+    try:
         head = _head(item, ctx)
     except ValueError:
+        found = _given_head(item, ctx)
+        if found is not None:
+            ctx.register(*found, item.where)
         return
     ctx.register(head.kind, head.ctid, head.type, head.name, item.where)
+
+
+def _given_head(item: PrebuiltInput, ctx: BuildContext) -> tuple[str, str, str, str] | None:
+    """The kind, given CTID, type (else the kind's root class) and name (else "") of a request pass 2 will
+    refuse; None without a readable CTID."""
+    key = _body_key(item)
+    body, kind = _Obj(item.data[key], f"{item.where.path or '$'}.{key}"), BODY_KINDS[key]
+    given = body.get("CTID")
+    try:
+        ctid = normalize_ctid(_scalar(given)) if given is not None else None
+    except ValueError:
+        return None
+    if ctid is None:
+        return None
+    try:
+        language = _language(item, ctx)
+    except ValueError:
+        language = ctx.language
+    try:
+        name = _name(body, language)
+    except ValueError:
+        name = ""
+    try:
+        type_ = _TYPE_RESOLVERS[kind](body)
+    except ValueError:
+        type_ = {LEARNING: LOPP, CREDENTIAL: CREDENTIAL_ROOT, ORGANIZATION: ORG_ROOT}[kind]
+    return kind, ctid, type_, name
 
 
 # --- pass 2 ------------------------------------------------------------------------------------------
@@ -540,15 +580,32 @@ class _Builder:
     def date(self, o: _Obj, key: str) -> str | None:
         return self.one(o, key, lambda v: iso_date(_scalar(v)))
 
-    def reference(self, value: Any) -> str:
+    def reference(self, value: Any, path: str) -> str:
         """A CTID (→ registry URI) or a URL, for properties the RA documents as 'CTID or full URL'."""
         text = _scalar(value)
         if text.lower().startswith("ce-"):
-            return self.ctx.uri(normalize_ctid(text))
-        return url(text)
+            return self.link(path, value, self.ctx.uri(normalize_ctid(text)))
+        return self.link(path, value, url(text))
+
+    def ref(self, o: _Obj, key: str) -> str | None:
+        return self.one(o, key, lambda v: self.reference(v, o.at(key)))
 
     def references(self, o: _Obj, key: str) -> list[str]:
-        return self.each(o, key, self.reference)
+        found = []
+        for value, path in o.items(key):
+            try:
+                found.append(self.reference(value, path))
+            except ValueError as exc:
+                self.report(path, str(exc))
+        return found
+
+    def link(self, path: str, given: Any, uri: str) -> str:
+        """``uri``; when it is the registry URI of a resource of this conversion, the reference is noted
+        (``BuildContext.link``) so that ``ctdl convert`` warns here if that resource fails in the run."""
+        ctid = ctid_in_uri(uri)
+        if ctid is not None and uri == self.ctx.uri(ctid):
+            self.ctx.link(Where(self.item.where.file, path=path), repr(_scalar(given)), ctid)
+        return uri
 
     def blank_node(self, kind: str, content: dict[str, Any]) -> str:
         """A blank node for ``content``; equal content gives the same node (and the same ``_:`` id)."""
@@ -563,11 +620,11 @@ class _Builder:
             return None
         o.read_all()  # with a CTID or Id the Assistant ignores the descriptive properties
         if ctid is not None:
-            return self.ctx.uri(normalize_ctid(_scalar(ctid)))
+            return self.link(o.at("CTID"), ctid, self.ctx.uri(normalize_ctid(_scalar(ctid))))
         if _scalar(given_id).startswith("_:"):
             raise ValueError("references to ReferenceObjects (_:…) are not supported; give a CTID or "
                              "describe the resource inline")
-        return url(_scalar(given_id))
+        return self.link(o.at("Id"), given_id, url(_scalar(given_id)))
 
     def org_refs(self, o: _Obj, key: str, required: bool = False) -> list[str]:
         ids = []
@@ -726,21 +783,48 @@ class _Builder:
             _put(base, "ceterms:costDetails", self.url(cost, "CostDetails"))
             self.put_text(base, cost, "Description", "ceterms:description")
             self.put_text(base, cost, "Name", "ceterms:name")
-            _put(base, "ceterms:currency", self.one(cost, "Currency", lambda v: currency_code(_scalar(v))))
+            items = self.children(cost, "CostItems")
+            currency, prices = self.prices(cost, items)
+            _put(base, "ceterms:currency", currency)
             _put(base, "ceterms:startDate", self.date(cost, "StartDate"))
             _put(base, "ceterms:endDate", self.date(cost, "EndDate"))
             _put(base, "ceterms:condition", self.texts(cost, "Condition", "ceterms:condition"))
-            items = self.children(cost, "CostItems")
             # The Assistant publishes one CostProfile per cost item, each repeating the shared details.
-            profiles += [self.cost_item(item, dict(base)) for item in items]
+            profiles += [self.cost_item(item, dict(base), amount) for item, amount in zip(items, prices, strict=True)]
             if not items and len(base) > 1:
                 profiles.append(base)
         return profiles
 
-    def cost_item(self, o: _Obj, profile: dict[str, Any]) -> dict[str, Any]:
+    def prices(self, cost: _Obj, items: list[_Obj]) -> tuple[str | None, list[int | float | None]]:
+        """The cost's ISO 4217 Currency and each item's Price (None: none, or dropped with a warning).
+
+        A Price is a C# decimal (``1.250`` is 1.25: no catalog's thousands rule) and may be typed with a
+        currency sign (``€250``, ``$1,200``), checked as a catalog's are (``build.currencies``): the sign must
+        agree with Currency; without a Currency, the one currency the signs stand for is the cost's. A price
+        whose sign does not fit is dropped with a warning at its path; an unreadable Currency (reported)
+        leaves the signs unchecked."""
+        code = self.one(cost, "Currency", lambda v: currency_code(_scalar(v)))
+        amounts = [self.one(item, "Price", price) for item in items]
+        # Every typed sign is checked, a refused amount's too (as in a catalog).
+        signed = [(i, text, sign) for i, item in enumerate(items)
+                  if isinstance(text := item.get("Price"), str) and (sign := split_currency_sign(text)[0])]
+        problems: list[tuple[int, str]] = []
+        if code is not None:
+            problems = [(i, message) for i, text, sign in signed
+                        if (message := sign_disagreement(text, sign, code, cost.key("Currency")))]
+        elif cost.get("Currency") is None:
+            code, found = currency_of_signs([(text, sign) for _, text, sign in signed],
+                                            "the CostProfile's Currency", "a CostProfile's items")
+            problems = [(signed[j][0], message) for j, message in found]
+        for i, message in problems:
+            self.report(items[i].at("Price"), message)
+            amounts[i] = None
+        return code, amounts
+
+    def cost_item(self, o: _Obj, profile: dict[str, Any], amount: int | float | None) -> dict[str, Any]:
         cost_type = self.one(o, "DirectCostType", self.concept("ceterms:directCostType"))
         _put(profile, "ceterms:directCostType", cost_type)
-        _put(profile, "ceterms:price", self.one(o, "Price", price))
+        _put(profile, "ceterms:price", amount)
         self.put_text(profile, o, "PaymentPattern", "ceterms:paymentPattern")
         self.put_concepts(profile, o, "ResidencyType", "ceterms:residencyType")
         self.put_concepts(profile, o, "AudienceType", "ceterms:audienceType")
@@ -853,9 +937,9 @@ class _Builder:
         for a in self.children(o, key):
             node: dict[str, Any] = {"@type": CAO}
             _put(node, "ceterms:codedNotation", self.string(a, "CodedNotation"))
-            _put(node, "ceterms:framework", self.one(a, "Framework", self.reference))
+            _put(node, "ceterms:framework", self.ref(a, "Framework"))
             self.put_text(node, a, "FrameworkName", "ceterms:frameworkName")
-            _put(node, "ceterms:targetNode", self.one(a, "TargetNode", self.reference))
+            _put(node, "ceterms:targetNode", self.ref(a, "TargetNode"))
             self.put_text(node, a, "TargetNodeName", "ceterms:targetNodeName")
             self.put_text(node, a, "TargetNodeDescription", "ceterms:targetNodeDescription")
             _put(node, "ceterms:weight", self.number(a, "Weight"))
@@ -875,6 +959,7 @@ class _Builder:
             except ValueError as exc:
                 self.report(path, str(exc))
                 continue
+            self.link(path, value, self.ctx.uri(framework_ctid))
             framework = self.ctx.frameworks.get(framework_ctid)
             if framework is None:
                 self.ctx.problems.warn(Where(self.item.where.file, path=path),
@@ -1090,7 +1175,7 @@ class _Builder:
             _put(node, prop, self.names_as_alignments(o, key, prop))
         for key in ("LatestVersion", "PreviousVersion", "NextVersion", "Supersedes", "SupersededBy"):
             prop = "ceterms:" + key[0].lower() + key[1:]
-            _put(node, prop, self.one(o, key, self.reference))
+            _put(node, prop, self.ref(o, key))
         _put(node, "ceterms:processStandards", self.url(o, "ProcessStandards"))
         self.put_text(node, o, "ProcessStandardsDescription", "ceterms:processStandardsDescription")
 

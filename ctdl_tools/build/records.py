@@ -11,13 +11,7 @@ from typing import Any
 
 from ctdl_tools.build.codes import code_alignment, property_for
 from ctdl_tools.build.context import AmbiguousReference, BuildContext, FrameworkIndex
-from ctdl_tools.build.currencies import (
-    currency_code,
-    sign_agrees,
-    sign_currencies,
-    sign_currency,
-    split_currency_sign,
-)
+from ctdl_tools.build.currencies import currency_code, currency_of_signs, sign_disagreement, split_currency_sign
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
 from ctdl_tools.build.languages import check_language_tag, language_code
 from ctdl_tools.build.nodes import (
@@ -386,25 +380,19 @@ class _RecordBuilder:
             self.error("cost_currency", str(exc))
             return None
         for text, sign in signed:
-            if not sign_agrees(sign, code):
-                self.error("cost_price", f"{text!r} is written with {sign}, {_sign_names(sign)}, but "
-                           f"{self.header('cost_currency')} says {code}: correct one of them")
+            problem = sign_disagreement(text, sign, code, self.header("cost_currency"))
+            if problem:
+                self.error("cost_price", problem)
         return code
 
     def currency_of_signs(self, signed: list[tuple[str, str]]) -> str | None:
-        codes = set()
-        for text, sign in signed:
-            code = sign_currency(sign)
-            if code is None:
-                self.error("cost_price", f"{text!r}: {sign} stands for {' or '.join(sign_currencies(sign))}: give "
-                           f"the ISO 4217 code in a {self.header('cost_currency')} column")
-                return None
-            codes.add(code)
-        if len(codes) > 1:
-            self.error("cost_price", f"prices in several currencies ({', '.join(sorted(codes))}): a record's costs "
-                       f"take one currency, given in a {self.header('cost_currency')} column")
+        column = f"a {self.header('cost_currency')} column"
+        code, problems = currency_of_signs(signed, column, "a record's costs")
+        for message in dict.fromkeys(message for _, message in problems):  # the cell's error once
+            self.error("cost_price", message)
+        if problems:
             return None
-        return codes.pop() if codes else DEFAULT_CURRENCY
+        return code or DEFAULT_CURRENCY
 
     def credit_value(self, value_field: str, unit_field: str, max_field: str | None = None,
                      description_field: str | None = None) -> dict | None:
@@ -616,7 +604,3 @@ def build_record(record: Record, ctx: BuildContext) -> GraphDocument | None:
     return GraphDocument(ctid, [builder.node, *builder.blank.nodes()], base=ctx.base)
 
 
-def _sign_names(sign: str) -> str:
-    codes = sign_currencies(sign)
-    listed = ", ".join(codes[:3]) + (" …" if len(codes) > 3 else "")
-    return f"the sign of {listed}"
