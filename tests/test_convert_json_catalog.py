@@ -6,6 +6,7 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -193,3 +194,16 @@ def test_yaml_dates_are_text_the_builder_reads(tmp_path: Path) -> None:
     assert code == 1 and "Traceback" not in err and "$.credentials[1]" in err and "2024-13-45" in err, err
     dates = [json.loads(p.read_text())["@graph"][0].get("ceterms:dateEffective") for p in (tmp_path / "out").iterdir()]
     assert "2024-01-05" in dates
+
+
+@pytest.mark.parametrize(("names", "code"), [({"en-us": "Welding Certificate", "en-US": "Welding Cert"}, 1),
+                                              ({"en-us": "Welding Certificate", "en-US": "Welding Certificate"}, 0)])
+def test_a_language_map_with_one_language_under_two_spellings(tmp_path: Path, names: dict, code: int) -> None:
+    # Found in review: "en-us" and "en-US" are one tag; the second text silently replaced the first.
+    catalog = json.loads((SAMPLES / "catalog.json").read_text(encoding="utf-8"))
+    catalog["credentials"][0]["Credential Name"] = names
+    (tmp_path / "c.json").write_text(json.dumps(catalog), encoding="utf-8")
+    exit_code, _, err = run("convert", str(tmp_path / "c.json"), "-o", str(tmp_path / "out"))
+    assert exit_code == code
+    said = "$.credentials[0].Credential Name: two texts in en-US (one under 'en-US'): a language map holds one text"
+    assert (said in err) == (code == 1)

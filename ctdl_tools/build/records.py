@@ -189,7 +189,16 @@ class _RecordBuilder:
     # --- value converters ---------------------------------------------------------------------------
     def text(self, value: Any) -> dict:
         if isinstance(value, dict):  # a language map from a JSON/YAML catalog (jsoncat checked its texts)
-            return {check_language_tag(tag): text.strip() for tag, text in value.items() if text.strip()}
+            out: dict[str, str] = {}
+            for tag, text in value.items():
+                if not text.strip():
+                    continue
+                language = check_language_tag(tag)
+                if language in out and out[language] != text.strip():  # "en-us" and "en-US": one language
+                    raise ValueError(f"two texts in {language} (one under {tag!r}): a language map holds one text "
+                                     "per language")
+                out[language] = text.strip()
+            return out
         return lang_map(str(value).strip(), self.text_lang)
 
     def texts(self, value: Any) -> dict:
