@@ -3,7 +3,8 @@
 Exit codes: 0 all good; 1 a credential was refused (link), failed to verify or is unverified — a valid
 signature by a key named only in the credential — (verify) or has a broken link (check); 2 unreadable input,
 no credential found, an output that cannot be written, a bad key file, or bad usage — one message, nothing
-written.
+written. ``verify``, which writes nothing, reads each file on its own: an unreadable one is an error message
+(exit 2) and every other file is still reported; a token that is no acceptable JWS (alg none…) is FAILED.
 """
 
 from __future__ import annotations
@@ -169,27 +170,66 @@ def verify_command(inputs: tuple[Path, ...], key_files: tuple[Path, ...], fmt: s
 
     VERIFIED needs a trusted key: the issuer's own did:key, or a key given with --key. A valid signature by
     a key the credential names itself (an https URL fragment, an embedded key, a JWS jwk header) is
-    UNVERIFIED: anyone can make one."""
-    from ctdl_tools.ler.formats import read_inputs
+    UNVERIFIED: anyone can make one. Each file is reported on its own: a token that is no acceptable JWS
+    (e.g. alg none) is FAILED, a file that cannot be read is an error on stderr (exit 2), and the other
+    files are still verified."""
     from ctdl_tools.ler.proofs import verify
 
     keys = [k.public_only() for k in _load_keys(key_files, private=False)]
-    files, _ = read_inputs(list(inputs))
-    reports = []
-    for item in (item for file in files for item in file.items):
-        result = verify(item.token if item.carrier == "jws" else item.document, keys=keys)
-        reports.append(_verify_report(item, result))
+    reports, unreadable = [], []
+    for entry in _read_each(inputs):
+        if isinstance(entry, InputError):
+            unreadable.append(entry)
+            click.echo(_printable([f"error: {entry}"]), err=True)
+        elif isinstance(entry, tuple):  # (file, result): a JWS that could not even be parsed
+            reports.append(_verify_report(entry[0].name, "JWS", entry[1]))
+        else:
+            result = verify(entry.token if entry.carrier == "jws" else entry.document, keys=keys)
+            reports.append(_verify_report(entry.label, entry.format, result))
     failed = sum(r["status"] == "failed" for r in reports)
     unverified = sum(r["status"] == "unverified" for r in reports)
-    click.echo(json.dumps({"results": reports, "failed": failed, "unverified": unverified}, indent=2)
-               if fmt == "json" else "\n".join(_verify_line(r) for r in reports))
+    if fmt == "json":
+        click.echo(json.dumps({"results": reports, "failed": failed, "unverified": unverified,
+                               "unreadable": [{"input": str(e.where), "error": e.message} for e in unreadable]},
+                              indent=2))
+    elif reports:
+        click.echo("\n".join(_verify_line(r) for r in reports))
     # A valid signature by a key named only in the credential proves nothing about who issued it.
-    sys.exit(EXIT_RECORD_ERRORS if failed or unverified else EXIT_OK)
+    sys.exit(EXIT_INPUT_ERROR if unreadable else EXIT_RECORD_ERRORS if failed or unverified else EXIT_OK)
 
 
-def _verify_report(item: Any, result: Any) -> dict[str, Any]:
+def _read_each(inputs: tuple[Path, ...]) -> list[Any]:
+    """Every credential under ``inputs`` in order, each file read on its own so one bad file does not hide
+    the others' results: a Credential, a (path, failed VerifyResult) for a token that is no acceptable
+    JWS, or the InputError of a file that cannot be read. Finding no credential at all stays one InputError."""
+    from ctdl_tools.jsonio import read_bytes
+    from ctdl_tools.ler.formats import MAX_BYTES, LerFile, _walk, read_file, read_inputs
+    from ctdl_tools.ler.jws import looks_like_jws
+    from ctdl_tools.ler.proofs import verify
+
+    entries: list[Any] = []
+    for path in inputs:
+        for member, explicit in ([(m, False) for m in _walk(path)] if path.is_dir() else [(path, True)]):
+            try:
+                found = read_file(member, explicit=explicit)
+            except InputError as exc:
+                try:
+                    text = read_bytes(member, MAX_BYTES).decode("utf-8-sig").strip()
+                except (InputError, UnicodeDecodeError):
+                    text = ""
+                result = verify(text) if looks_like_jws(text) else None
+                entries.append((member, result) if result is not None and result.status == "failed" else exc)
+                continue
+            if isinstance(found, LerFile):
+                entries += found.items
+    if not entries:
+        read_inputs(list(inputs))  # raises its InputError: no credential files found
+    return entries
+
+
+def _verify_report(label: str, format: str, result: Any) -> dict[str, Any]:
     status, reason = result.verdict()
-    return {"input": item.label, "format": item.format, "status": status, "reason": reason,
+    return {"input": label, "format": format, "status": status, "reason": reason,
             "proofs": [{"path": p.path, "ok": p.ok, "trusted": p.trusted, "suite": p.suite,
                         "verificationMethod": p.verification_method, "keySource": p.key_source,
                         "issuerMatch": p.issuer_match, "reason": p.reason}

@@ -69,6 +69,11 @@ def _check_header(header: Any) -> None:
     if not isinstance(header, dict):
         raise ValueError("JWS header is not a JSON object")
     alg = header.get("alg")
+    if isinstance(alg, str) and (alg.lower() == "none" or alg.upper().startswith("HS")):
+        unsecured = alg.lower() == "none"
+        what = "an unsecured JWS, with no signature" if unsecured else "a shared-secret MAC, not a signature"
+        raise RefusedAlgorithm(f"JWS alg {alg!r} is not supported: {what}, is never accepted (supported: "
+                               f"{', '.join(ALGORITHMS)})")
     if not isinstance(alg, str) or alg not in ALGORITHMS:
         raise ValueError(f"JWS alg {alg!r} is not supported (supported: {', '.join(ALGORITHMS)})")
     if "crit" in header:  # RFC 7515 §4.1.11: must reject extensions we do not understand; we know none
@@ -79,6 +84,10 @@ def _check_header(header: Any) -> None:
     for name in ("kid", "typ", "cty"):
         if name in header and not isinstance(header[name], str):
             raise ValueError(f"JWS header {name!r} must be a string")
+
+
+class RefusedAlgorithm(ValueError):
+    """A JWS whose ``alg`` is never accepted: ``none`` (unsigned) or an HMAC (a secret the verifier shares)."""
 
 
 def strict_json(data: bytes, what: str) -> Any:

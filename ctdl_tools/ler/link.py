@@ -25,6 +25,7 @@ so unsigned): otherwise the credential is refused with the JSON paths of the off
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -61,17 +62,21 @@ from ctdl_tools.ler.match import (
     Mapping,
     Match,
     Subject,
+    alignment_conflict,
     alignment_ctid,
     ce_url,
     ce_url_ctid,
+    code_ctid,
+    json_type,
     match_subject,
     misleading,
+    not_objects,
     subjects,
     web_url,
 )
 from ctdl_tools.ler.multibase import b64url_encode
 from ctdl_tools.ler.outputs import check_target, write_output
-from ctdl_tools.ler.proofs import SIGNING_SUITES, VerifyResult, sign, verify
+from ctdl_tools.ler.proofs import SIGNING_SUITES, VerifyResult, reissue_options, sign, verify
 from ctdl_tools.vocab import vocabulary
 
 CE_FRAMEWORK = "Credential Transparency Description Language"
@@ -79,6 +84,7 @@ LINKED, ALREADY, UNMATCHED, REFUSED, UNSIGNED_COPY = "linked", "already linked",
 STATUSES = (LINKED, ALREADY, UNMATCHED, UNSIGNED_COPY, REFUSED)
 COPY_SUFFIX = ".unsigned-copy"
 _DROP_WARNING = "not covered by the signature (dropped by JSON-LD expansion)"
+_CE_TARGET_TYPES = ("ceterms:Credential", "ceasn:Competency", "CTDL")  # what `check` takes for registry links
 
 JsonPath = tuple[str | int, ...]
 
@@ -267,6 +273,9 @@ def _link(cred: Credential, options: LinkOptions, result: Result, compact: bool
     jwt_payload = cred.carrier == "jws" and not cred.doc_path
     plan = _Plan(cred, options, result)
     plan.run()
+    problems = _output_problems(plan.document, cred.kind)
+    if problems:
+        raise Refusal("; ".join(problems))
     if not plan.changed:
         # verify() expanded a Data Integrity document already: only its warnings need reading.
         _check_terms(cred.document, verified if cred.carrier == "json" else None, is_jwt_payload=jwt_payload)
@@ -295,7 +304,8 @@ def _as_found(cred: Credential) -> str:
 
 
 def _is_signed(cred: Credential) -> bool:
-    return cred.carrier == "jws" or "proof" in cred.document
+    # "proof": [] signs nothing: verify() calls it unsigned, and so does link
+    return cred.carrier == "jws" or cred.document.get("proof", []) != []
 
 
 def _text(cred: Credential, document: dict[str, Any]) -> str:
@@ -343,45 +353,118 @@ def _check_terms(document: dict[str, Any], verified: VerifyResult | None, *, is_
             and not any(w.startswith(_DROP_WARNING) for w in verified.warnings):
         return  # verify() already expanded it and nothing was dropped
     check = {k: v for k, v in document.items() if k != "proof" and not (is_jwt_payload and k in JWT_CLAIMS)}
-    paths = dropped_paths(check)
-    if paths:
+    found = _dropped(check)
+    if found:
         raise Refusal("these members would not survive JSON-LD expansion under the bundled contexts (an "
                       "undefined term is silently dropped, so it is neither understood nor signed): "
-                      + ", ".join(paths))
+                      + _dropped_text(check, found))
 
 
 def dropped_paths(document: dict[str, Any]) -> list[str]:
     """JSON paths of the members that JSON-LD expansion drops; raises :class:`Refusal` when the document
     cannot be expanded at all (a context that is not bundled)."""
+    return [_jsonpath(found) if isinstance(found, tuple) else found for found in _dropped(document)]
+
+
+_PROBE = "urn:x-ctdl-probe:"
+_NOT_PROBED = ("id", "@id", "type", "@type")  # changing these changes the node's context: named as found
+_PROBE_ROUNDS = 8
+
+
+def _expand(document: dict[str, Any]) -> canon.Expanded:
     try:
-        expanded = canon.expand_to_quads(document)
+        return canon.expand_to_quads(document)
     except ContextNotBundled as exc:
         raise Refusal(f"it uses the JSON-LD context {exc.url}, which is not bundled (contexts are never "
                       "fetched): its terms cannot be checked, nor a proof made over them") from None
     except ValueError as exc:
         raise Refusal(f"JSON-LD expansion fails: {exc}") from None
+
+
+def _dropped(document: dict[str, Any]) -> list[JsonPath | str]:
+    """The members expansion drops, as paths. Expansion reports only the *names* of the dropped terms, and a
+    name dropped in one place (an untyped alignment's ``targetUrl``) may be defined in another (a typed
+    Alignment's): each member so named is probed, its value swapped for a marker, and is dropped only if
+    the marker is missing from the expanded RDF."""
+    expanded = _expand(document)
     undefined, relative = set(expanded.undefined_terms), set(expanded.relative_iris)
     if not undefined and not relative:
         return []
-    found = list(_paths_of(document, "$", undefined, relative))
-    return found or [f"(terms {', '.join(sorted(undefined | relative))})"]
+    fixed: list[JsonPath | str] = []
+    probe: list[JsonPath] = []
+    _candidates(document, (), undefined, relative, fixed, probe)
+    fixed += _probe_drops(document, probe, undefined, relative)
+    return fixed or [f"(terms {', '.join(sorted(undefined | relative))})"]
+
+
+def _candidates(node: Any, path: JsonPath, undefined: set[str], relative: set[str],
+                fixed: list[JsonPath | str], probe: list[JsonPath]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = (*path, key)
+            if _relative_value(key, value, relative) or (key in undefined and key in _NOT_PROBED):
+                fixed.append(here)
+            elif key in undefined:
+                probe.append(here)
+            elif key != "@context":
+                _candidates(value, here, undefined, relative, fixed, probe)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _candidates(value, (*path, index), undefined, relative, fixed, probe)
+
+
+def _probe_drops(document: dict[str, Any], pending: list[JsonPath], undefined: set[str],
+                 relative: set[str]) -> list[JsonPath | str]:
+    dropped: list[JsonPath | str] = []
+    for _ in range(_PROBE_ROUNDS):
+        if not pending:
+            break
+        kept = _probe(document, pending)
+        if kept is None:  # the probe cannot be expanded: name every candidate, as before probing
+            break
+        following: list[JsonPath] = []
+        for path, survives in zip(pending, kept, strict=True):
+            if survives:  # defined here: look inside it
+                _candidates(_get(document, path), path, undefined, relative, dropped, following)
+            else:
+                dropped.append(path)
+        pending = following
+    return dropped + list(pending)
+
+
+def _probe(document: dict[str, Any], paths: list[JsonPath]) -> list[bool] | None:
+    """For each path, does its member reach the RDF? (None: the probed document cannot be expanded.)"""
+    trial = _clone(document)
+    for number, path in enumerate(paths):
+        _get(trial, path[:-1])[path[-1]] = f"{_PROBE}{number}."
+    try:
+        quads = canon.expand_to_quads(trial).quads
+    except ValueError:
+        return None
+    seen = "\n".join(term[1] for quad in quads for term in quad if term is not None)
+    return [f"{_PROBE}{number}." in seen for number in range(len(paths))]
+
+
+def _dropped_text(document: dict[str, Any], found: list[JsonPath | str]) -> str:
+    """The dropped paths, and how to fix the usual cause: an object without a ``type`` has none of its
+    type's terms (OB 3.0 defines targetName, targetUrl… only inside an ``Alignment``)."""
+    text = ", ".join(_jsonpath(f) if isinstance(f, tuple) else f for f in found)
+    untyped: dict[JsonPath, None] = {}
+    for path in found:
+        if isinstance(path, tuple) and len(path) > 1:
+            parent = _get(document, path[:-1])
+            if isinstance(parent, dict) and "type" not in parent and "@type" not in parent:
+                untyped[path[:-1]] = None
+    hints = []
+    for path in untyped:
+        in_alignment = "alignment" in path[-2:]
+        kind = '"type": ["Alignment"]' if in_alignment else 'its "type"'
+        hints.append(f"{_jsonpath(path)} has no \"type\": add {kind} so its members are defined")
+    return text + (" (" + "; ".join(hints) + ")" if hints else "")
 
 
 def _relative_value(key: str, value: Any, relative: set[str]) -> bool:
     return key in ("id", "@id", "type", "@type") and any(isinstance(v, str) and v in relative for v in as_list(value))
-
-
-def _paths_of(node: Any, path: str, undefined: set[str], relative: set[str]) -> Iterator[str]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            here = f"{path}.{key}"
-            if key in undefined or _relative_value(key, value, relative):
-                yield here
-            elif key != "@context":
-                yield from _paths_of(value, here, undefined, relative)
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _paths_of(value, f"{path}[{index}]", undefined, relative)
 
 
 # ============================================================================================== plan
@@ -393,10 +476,12 @@ class _Plan:
     def __init__(self, cred: Credential, options: LinkOptions, result: Result) -> None:
         self.cred, self.options, self.result = cred, options, result
         self.document = _clone(cred.document)
-        self.nested_keys: dict[int, list[IssuerKey] | None] = {}
-        self.nested_why: dict[int, str] = {}  # why a nested credential is not edited in place
-        self.edited_nested: set[int] = set()
-        self.resigned_nested: list[int] = []
+        # per nested credential (by its path in the CLR):
+        self.nested_keys: dict[JsonPath, list[IssuerKey] | None] = {}
+        self.nested_why: dict[JsonPath, str] = {}  # why a nested credential is not edited in place
+        self.edited_nested: set[JsonPath] = set()
+        self.resigned_nested: list[JsonPath] = []
+        self.moved: dict[JsonPath, JsonPath] = {}  # a single CLR achievement object turned into a list
 
     @property
     def changed(self) -> bool:
@@ -404,6 +489,12 @@ class _Plan:
 
     def run(self) -> None:
         found = subjects(self.cred.document, self.cred.kind)
+        problems = _alignment_problems(found, self.options.index)
+        if problems:
+            raise Refusal("; ".join(problems))
+        for path, value, why in not_objects(self.cred.document, self.cred.kind):
+            label = value if isinstance(value, str) else json_type(value)
+            self.result.unmatched.append(Unmatched(_jsonpath(path), label[:80], "invalid", why))
         if self.cred.kind == OB2_ASSERTION and isinstance(self.cred.document.get("badge"), str):
             self.result.notes.append("$.badge is a URL: the BadgeClass, where OB 2.0 alignments live, is hosted by "
                                      "the issuer; link that BadgeClass (ler.md §3), the assertion is left as it is")
@@ -412,59 +503,100 @@ class _Plan:
             if match.status != MATCHED or not match.links:
                 self._unmatched(match)
                 continue
-            home, action = self._home(match.subject)
+            pending = []
             for link in match.links:
-                self._ensure(home, link.entry, match, action)
+                placed = self._placed(match.subject, link.entry)
+                if placed is None:
+                    pending.append(link)
+                else:  # already there, up to date: nothing to edit, so no key and no routing needed
+                    self._report(placed[0], link.entry, match, placed[1])
+            if pending:
+                home, action = self._home(match.subject)
+                for link in pending:
+                    self._ensure(home, link.entry, match, action)
 
     def _unmatched(self, match: Match) -> None:
         self.result.unmatched.append(Unmatched(_jsonpath(match.subject.path), match.subject.label, match.status,
                                                match.message, [f"{e.ctid} {e.name}" for e in match.candidates]))
 
-    # ------------------------------------------------------------------------ where links go
+    # ------------------------------------------------------------------------ where links are
+    def _resolve(self, path: JsonPath) -> JsonPath:
+        for old, new in self.moved.items():
+            if path[:len(old)] == old:
+                return (*new, *path[len(old):])
+        return path
+
+    def _placed(self, subject: Subject, entry: Entry) -> tuple[JsonPath, str] | None:
+        """Where an up-to-date alignment for ``entry`` already is, for this subject: on the subject itself,
+        or (a nested credential's achievement) on the CLR's own copy of it. None: something must be edited."""
+        path = self._resolve(subject.path)
+        here = _get(self.document, path) if subject.editable else subject.node  # a nested JWT is never edited
+        if _up_to_date(here, entry, subject.ob2):
+            return path, "present"
+        if subject.nested is None or subject.achievement is None:
+            return None
+        found = self._clr_entry(subject, create=False)
+        if found is not None and _up_to_date(_get(self.document, found[0]), entry, subject.ob2):
+            return found[0], f"present in the CLR's achievement[{found[1]}]"
+        return None
+
     def _home(self, subject: Subject) -> tuple[JsonPath, str]:
         if subject.nested is None or self._nested_editable(subject):
             if subject.nested is not None:
-                self.edited_nested.add(subject.nested)
-            return subject.path, ""
+                self.edited_nested.add(_nested_path(subject))
+            return self._resolve(subject.path), ""
         return self._clr_achievement(subject)
 
     def _nested_editable(self, subject: Subject) -> bool:
         """A nested credential is edited in place only if it is JSON and unsigned, or signed by a key we hold."""
         assert subject.nested is not None
+        where = _nested_path(subject)
         if not subject.editable:
-            self.nested_why[subject.nested] = "the nested credential is a JWT, signed byte for byte"
+            self.nested_why[where] = "the nested credential is a JWT, signed byte for byte"
             return False
-        nested = self._nested(subject.nested)
-        if "proof" not in nested:
+        nested = _get(self.cred.document, where)
+        if nested.get("proof", []) == []:  # "proof": [] is unsigned, as verify() says
             return True
-        if subject.nested not in self.nested_keys:
+        if where not in self.nested_keys:
             try:
-                self.nested_keys[subject.nested] = _proof_keys(nested, self.options.keys)
+                self.nested_keys[where] = _proof_keys(nested, self.options.keys)
             except Refusal as exc:
-                self.nested_keys[subject.nested] = None
-                self.nested_why[subject.nested] = _nested_reason(exc)
-        return self.nested_keys[subject.nested] is not None
+                self.nested_keys[where] = None
+                self.nested_why[where] = _nested_reason(exc, bool(self.options.keys))
+        return self.nested_keys[where] is not None
 
-    def _nested(self, index: int) -> dict[str, Any]:
-        return self.cred.document["credentialSubject"]["verifiableCredential"][index]
+    def _clr_entry(self, subject: Subject, *, create: bool) -> tuple[JsonPath, int] | None:
+        """(path, position) of the CLR's own ``achievement[]`` entry for a nested subject's achievement; with
+        ``create``, added (a copy of the nested one) when there is none."""
+        achievement = _achievement_of(subject)
+        clr_path = self._resolve(subject.path[:subject.path.index("verifiableCredential")])  # the ClrSubject
+        clr_subject = _get(self.document, clr_path)
+        entries = clr_subject.get("achievement")
+        if isinstance(entries, dict):
+            if _same_achievement(entries, achievement):
+                return (*clr_path, "achievement"), 0
+            if not create:
+                return None
+            entries = clr_subject["achievement"] = [entries]
+            self.moved[(*clr_path, "achievement")] = (*clr_path, "achievement", 0)
+        elif not isinstance(entries, list):
+            if not create:
+                return None
+            entries = clr_subject["achievement"] = []
+        position = next((i for i, a in enumerate(entries) if _same_achievement(a, achievement)), None)
+        if position is None:
+            if not create:
+                return None
+            entries.append(copy.deepcopy(achievement))
+            position = len(entries) - 1
+        return (*clr_path, "achievement", position), position  # already a path in the edited document
 
     def _clr_achievement(self, subject: Subject) -> tuple[JsonPath, str]:
         """The CLR's own ``achievement[]`` entry for a nested credential's achievement (added if absent)."""
-        achievement = _achievement_of(subject)
-        clr_subject = self.document["credentialSubject"]
-        entries = clr_subject.get("achievement")
-        if isinstance(entries, dict):
-            entries = clr_subject["achievement"] = [entries]
-        elif not isinstance(entries, list):
-            entries = clr_subject["achievement"] = []
-        ident = achievement.get("id")
-        position = next((i for i, a in enumerate(entries) if isinstance(a, dict) and ident and a.get("id") == ident),
-                        None)
-        if position is None:
-            entries.append(copy.deepcopy(achievement))
-            position = len(entries) - 1
-        why = self.nested_why.get(subject.nested, "") if subject.nested is not None else ""
-        return ("credentialSubject", "achievement", position), f"in the CLR's achievement[{position}] ({why})"
+        found = self._clr_entry(subject, create=True)
+        assert found is not None
+        why = self.nested_why.get(_nested_path(subject), "")
+        return found[0], f"in the CLR's achievement[{found[1]}] ({why})"
 
     # ------------------------------------------------------------------------ alignments
     def _ensure(self, home: JsonPath, entry: Entry, match: Match, routed: str) -> None:
@@ -486,16 +618,125 @@ class _Plan:
         if action != "present":  # keep a single-object alignment an object if it stays single
             single = isinstance(alignments, dict) and len(existing) == 1
             node["alignment"] = existing[0] if single else existing
+        self._report(home, entry, match, f"{action} {routed}".strip())
+
+    def _report(self, home: JsonPath, entry: Entry, match: Match, action: str) -> None:
+        """One line per alignment: a CLR achievement reached both from a nested credential and as itself
+        is reported once (the first, which says how the link got there)."""
+        path = _jsonpath(home) + ".alignment"
+        if any(r.path == path and r.ctid == entry.ctid for r in self.result.links):
+            return
         source = next(link.source for link in match.links if link.entry is entry)
-        self.result.links.append(LinkReport(_jsonpath(home) + ".alignment", match.subject.label, entry.ctid,
-                                            entry.name, entry.type, source,
-                                            f"{action} {routed}".strip()))
+        self.result.links.append(LinkReport(path, match.subject.label, entry.ctid, entry.name, entry.type, source,
+                                            action))
 
 
-def _nested_reason(exc: Refusal) -> str:
+def _up_to_date(node: Any, entry: Entry, ob2: bool) -> bool:
+    """Does ``node`` carry an alignment for ``entry`` that `link` would leave as it is?"""
+    if not isinstance(node, dict):
+        return False
+    return any(alignment_ctid(a) == entry.ctid and modernise(a, entry, ob2) == a
+               for a in as_list(node.get("alignment")))
+
+
+def _same_achievement(candidate: Any, achievement: dict[str, Any]) -> bool:
+    """The CLR's copy of a nested achievement: the same ``id``; without an id, the same achievement but for
+    its alignments (so a second run finds the copy the first one made instead of adding another)."""
+    if not isinstance(candidate, dict):
+        return False
+    ident = achievement.get("id")
+    if ident:
+        return candidate.get("id") == ident
+    return ({k: v for k, v in candidate.items() if k != "alignment"}
+            == {k: v for k, v in achievement.items() if k != "alignment"})
+
+
+def _nested_path(subject: Subject) -> JsonPath:
+    """The path of the nested credential ``subject`` is in (``…verifiableCredential[n]``)."""
+    position = subject.path.index("verifiableCredential")
+    indexed = len(subject.path) > position + 1 and isinstance(subject.path[position + 1], int)
+    return subject.path[:position + (2 if indexed else 1)]
+
+
+def _alignment_problems(found: list[Subject], index: Index) -> list[str]:
+    """Alignments that make the credential unfit to link (a malformed credential is refused, its paths named):
+    a ``targetUrl``/``targetCode`` that is not a string; a registry link whose ``targetCode`` and
+    ``targetUrl`` name two different records, or that names none (`check` fails both, and which record the
+    issuer meant is theirs to say)."""
+    problems: list[str] = []
+    for where, alignment in _alignments(found):
+        for member in ("targetUrl", "targetCode"):
+            value = alignment.get(member)
+            if member in alignment and not isinstance(value, str):
+                what = "a URL" if member == "targetUrl" else "a code"
+                problems.append(f"{where}.{member} is a {json_type(value)} ({_short(value)}), not {what}: an "
+                                f"alignment's {member} must be a string; correct or remove it")
+        if not _registry_link(alignment):
+            continue
+        conflict = alignment_conflict(alignment)
+        if conflict:
+            code, url = (f"{c}{_named(index, c)}" for c in conflict)
+            problems.append(f"{where}: its targetCode {code} and the CTID in its targetUrl, {url}, name "
+                            "different registry records (`ctdl ler check` fails such a link); correct or remove "
+                            "that alignment: nothing is linked or re-signed while it names two records")
+        elif alignment_ctid(alignment) is None and all(isinstance(alignment.get(m), str | None)
+                                                       for m in ("targetUrl", "targetCode")):
+            finder = " (a Credential Finder URL with a Finder-internal number names none)" \
+                if ce_url(alignment.get("targetUrl")) else ""
+            problems.append(f"{where}: a Credential Registry link that names no CTID in targetCode or targetUrl"
+                            f"{finder}, so `ctdl ler check` fails it; add its CTID as targetCode, or remove it")
+    return problems
+
+
+def _output_problems(document: dict[str, Any], kind: str) -> list[str]:
+    """Registry links `check` would fail in what is about to be written, and `link` could not repair: a
+    targetUrl that misleads whoever follows it, on a link whose CTID is not one `link` matched."""
+    problems = []
+    for where, alignment in _alignments(subjects(document, kind)):
+        url = alignment.get("targetUrl")
+        why = misleading(url) if _registry_link(alignment) and alignment_ctid(alignment) else None
+        if why:
+            problems.append(f"{where}.targetUrl {url!r} {why} (`ctdl ler check` fails such a link); correct or "
+                            "remove it")
+    return problems
+
+
+def _alignments(found: list[Subject]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(JSON path, alignment) for every alignment object of ``found``, each once."""
+    seen: set[str] = set()
+    for subject in found:
+        alignments = subject.node.get("alignment")
+        for position, alignment in enumerate(as_list(alignments)):
+            where = _jsonpath(subject.path) + (f".alignment[{position}]" if isinstance(alignments, list)
+                                               else ".alignment")
+            if isinstance(alignment, dict) and where not in seen:
+                seen.add(where)
+                yield where, alignment
+
+
+def _registry_link(alignment: dict[str, Any]) -> bool:
+    """What `check` takes for a Credential Registry link (and so checks)."""
+    if "targetUrl" not in alignment and "targetCode" not in alignment:
+        return False
+    return (alignment.get("targetType") in _CE_TARGET_TYPES or code_ctid(alignment) is not None
+            or ce_url(alignment.get("targetUrl")))
+
+
+def _named(index: Index, ctid: str) -> str:
+    entry = index.get(ctid)
+    return f" ({entry.name!r})" if entry is not None and entry.name else ""
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _nested_reason(exc: Refusal, keys_given: bool) -> str:
     """Why a signed nested credential stays as it is, in a few words (the routing note, not a refusal)."""
     if isinstance(exc, NoKey):
-        return "none of the --issuer-key keys made the nested credential's proof"
+        why = "none of the --issuer-key keys made the nested credential's proof"
+        return f"{why}: no --issuer-key was given" if not keys_given else why
     return f"the nested credential cannot be re-signed: {exc}"
 
 
@@ -640,16 +881,15 @@ def _resign(cred: Credential, document: dict[str, Any], options: LinkOptions, wh
 def _resign_nested(plan: _Plan, when: datetime, result: Result) -> dict[str, Any]:
     """Re-sign the nested credentials that were edited in place (we hold their issuers' keys)."""
     document = plan.document
-    for index in sorted(plan.edited_nested):
-        old = plan.cred.document["credentialSubject"]["verifiableCredential"][index]
-        keys = plan.nested_keys.get(index)
-        if "proof" not in old or keys is None:
+    for where in sorted(plan.edited_nested, key=lambda p: [(1, "", s) if isinstance(s, int) else (0, s, 0) for s in p]):
+        old = _get(plan.cred.document, where)
+        keys = plan.nested_keys.get(where)
+        if old.get("proof", []) == [] or keys is None:
             continue
-        nested = document["credentialSubject"]["verifiableCredential"]
+        holder = _get(document, where[:-1])
         version = "2.0" if as_list(old.get("@context"))[:1] == [VC_V2] else "1.1"
-        path = f"$.credentialSubject.verifiableCredential[{index}]"
-        nested[index] = _reissue(old, nested[index], keys, when, version, result, path)
-        plan.resigned_nested.append(index)
+        holder[where[-1]] = _reissue(old, holder[where[-1]], keys, when, version, result, _jsonpath(where))
+        plan.resigned_nested.append(where)
     return document
 
 
@@ -662,10 +902,14 @@ def _reissue(old: dict[str, Any], new: dict[str, Any], keys: list[IssuerKey], wh
     for proof, key in zip(as_list(old["proof"]), keys, strict=True):
         suite = proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else proof["type"]
         try:
-            proofs.append(sign(unsigned, key, suite, _vm(proof) or "", created=_stamp(when))["proof"])
+            options, not_kept = reissue_options(proof)  # domain, challenge, expires…: the new proof keeps them
+            proofs.append(sign(unsigned, key, suite, _vm(proof) or "", created=_stamp(when),
+                               options=options)["proof"])
         except ValueError as exc:
             raise Refusal(_sign_refusal(unsigned, exc)) from None
-        result.proofs.append(f"{where}: re-signed {suite} with {_vm(proof)}")
+        kept = f" (kept {', '.join(options)})" if options else ""
+        result.proofs.append(f"{where}: re-signed {suite} with {_vm(proof)}{kept}")
+        result.proofs += [f"{where}: {note}" for note in not_kept]
     dated["proof"] = proofs if isinstance(old["proof"], list) else proofs[0]
     return dated
 
@@ -673,7 +917,7 @@ def _reissue(old: dict[str, Any], new: dict[str, Any], keys: list[IssuerKey], wh
 def _sign_refusal(document: dict[str, Any], exc: ValueError) -> str:
     if "drops data" in str(exc):
         return ("these members would not survive JSON-LD expansion (they would be silently unsigned): "
-                + ", ".join(dropped_paths(document)))
+                + _dropped_text(document, _dropped(document)))
     return f"cannot re-sign: {exc}"
 
 

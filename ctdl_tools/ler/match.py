@@ -207,14 +207,67 @@ def _achievement_subjects(achievement: dict[str, Any], path: Path_, issuers: tup
 def _clr_subjects(clr: dict[str, Any]) -> Iterator[Subject]:
     issuer = clr.get("issuer")
     for subject_path, subject in _items(clr, "credentialSubject", ()):
+        listed = isinstance(subject.get("verifiableCredential"), list)
         for index, nested in enumerate(as_list(subject.get("verifiableCredential"))):
-            path = (*subject_path, "verifiableCredential", index)
+            path = (*subject_path, "verifiableCredential", index) if listed else (*subject_path, "verifiableCredential")
             if isinstance(nested, dict):
                 yield from _ob3_subjects(nested, path, index)
             elif isinstance(nested, str):
                 yield from _ob3_subjects(_jwt_credential(nested), path, index, editable=False)
         for path, achievement in _items(subject, "achievement", subject_path):
             yield from _achievement_subjects(achievement, path, _issuers(achievement.get("creator"), issuer))
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+
+
+def not_objects(document: dict[str, Any], kind: str) -> list[tuple[Path_, Any, str]]:
+    """Achievements and result descriptions that are not JSON objects: (path, value, why). They carry no
+    alignment, so nothing can be linked; `subjects` passes them over, and this says why."""
+    found: list[tuple[Path_, Any, str]] = []
+
+    def entries(node: dict[str, Any], key: str, path: Path_) -> Iterator[tuple[Path_, Any]]:
+        value = node.get(key)
+        if isinstance(value, list):
+            yield from (((*path, key, i), item) for i, item in enumerate(value))
+        elif value is not None:
+            yield (*path, key), value
+
+    def achievement(path: Path_, value: Any) -> None:
+        if not isinstance(value, dict):
+            found.append((path, value, f"an achievement must be an object, not a {json_type(value)}: nothing to link"))
+            return
+        for rd_path, item in entries(value, "resultDescription", path):
+            if not isinstance(item, dict):
+                found.append((rd_path, item, f"a result description must be an object, not a {json_type(item)}: "
+                                             "nothing to link"))
+
+    def credential(node: dict[str, Any], prefix: Path_) -> None:
+        for subject_path, subject in _items(node, "credentialSubject", prefix):
+            for path, value in entries(subject, "achievement", subject_path):
+                achievement(path, value)
+
+    if kind == OB3:
+        credential(document, ())
+    elif kind == CLR2:
+        for subject_path, subject in _items(document, "credentialSubject", ()):
+            listed = isinstance(subject.get("verifiableCredential"), list)
+            for index, nested in enumerate(as_list(subject.get("verifiableCredential"))):
+                if isinstance(nested, dict):
+                    credential(nested, (*subject_path, "verifiableCredential", *((index,) if listed else ())))
+            for path, value in entries(subject, "achievement", subject_path):
+                achievement(path, value)
+    elif kind == ACHIEVEMENT:
+        achievement((), document)
+    return found
 
 
 def _jwt_credential(token: str) -> dict[str, Any]:
@@ -305,13 +358,24 @@ def ce_url_ctid(url: Any) -> str | None:
     return ctid_in_uri(url) or ctid_in_text(url)
 
 
+def code_ctid(alignment: Any) -> str | None:
+    """The CTID an alignment's ``targetCode`` holds, or None."""
+    code = alignment.get("targetCode") if isinstance(alignment, dict) else None
+    return code.strip().lower() if isinstance(code, str) and is_ctid(code.strip().lower()) else None
+
+
 def alignment_ctid(alignment: Any) -> str | None:
     if not isinstance(alignment, dict):
         return None
-    code = alignment.get("targetCode")
-    if isinstance(code, str) and is_ctid(code.strip().lower()):
-        return code.strip().lower()
-    return ce_url_ctid(alignment.get("targetUrl"))
+    return code_ctid(alignment) or ce_url_ctid(alignment.get("targetUrl"))
+
+
+def alignment_conflict(alignment: Any) -> tuple[str, str] | None:
+    """(targetCode CTID, targetUrl CTID) when an alignment names two different registry records: `check`
+    fails it, and neither CTID can be taken as the issuer's meaning."""
+    code = code_ctid(alignment)
+    url = ce_url_ctid(alignment.get("targetUrl")) if code else None
+    return (code, url) if code and url and url != code else None
 
 
 def kind_allows(kind: str, entry: Entry) -> bool:
@@ -361,6 +425,11 @@ def _match(subject: Subject, index: Index, mapping: Mapping | None) -> Match:
 def _alignment_links(subject: Subject, index: Index) -> tuple[list[Link], list[str]]:
     links, notes, seen = [], [], set()
     for position, alignment in enumerate(as_list(subject.node.get("alignment"))):
+        conflict = alignment_conflict(alignment)
+        if conflict:
+            notes.append(f"alignment[{position}] names {conflict[0]} in targetCode but {conflict[1]} in targetUrl; "
+                         "not taken as evidence")
+            continue
         ctid = alignment_ctid(alignment)
         if ctid is None or ctid in seen:
             continue

@@ -32,13 +32,14 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from ctdl_tools.ler import canon
-from ctdl_tools.ler.jws import Jws, looks_like_jws, parse_jws, sign_jws, signature_valid
+from ctdl_tools.ler.jws import Jws, RefusedAlgorithm, looks_like_jws, parse_jws, sign_jws, signature_valid
 from ctdl_tools.ler.keys import (
     ED25519,
     IssuerKey,
     ResolvedKey,
     key_from_jwk,
     load_key,
+    resolve_did_key,
     resolve_verification_method,
     verification_method_belongs_to,
 )
@@ -152,14 +153,16 @@ def _summarise(format: str, proofs: list[ProofResult], nested: list[ProofResult]
 UNTRUSTED_KEY = "the signature is valid, but its key is named only in the credential"
 FOREIGN_DID_KEY = "the signature is valid, but its did:key is not the issuer's own DID"
 KEY_HINT = "give the issuer's key with --key"
+NOT_A_GIVEN_KEY = "it is none of the keys given with --key"
 
 
 def _valid(path: str, suite: str, vm: str | None, resolved: ResolvedKey, issuer_match: bool,
-           warnings: Iterable[str]) -> ProofResult:
+           warnings: Iterable[str], keys_given: bool = False) -> ProofResult:
     """A valid signature, trusted only if its key does not come from the credential itself: anyone can
     sign anything with a key they name in a URL fragment, an embedded method or a JWS header."""
     trusted = resolved.source == "supplied" or (resolved.source == "did:key" and issuer_match)
-    reason = "" if trusted else f"{FOREIGN_DID_KEY if resolved.source == 'did:key' else UNTRUSTED_KEY}; {KEY_HINT}"
+    hint = NOT_A_GIVEN_KEY if keys_given else KEY_HINT  # "give the key" is no advice to one who gave a key
+    reason = "" if trusted else f"{FOREIGN_DID_KEY if resolved.source == 'did:key' else UNTRUSTED_KEY}; {hint}"
     return ProofResult(path, True, suite, vm, reason, resolved.source, issuer_match, tuple(warnings), trusted)
 
 
@@ -177,41 +180,79 @@ def _failed(format: str, reason: str) -> VerifyResult:
 # ============================================================================================ verify
 
 
-def verify(credential: dict | str, *, keys: Iterable[IssuerKey] = ()) -> VerifyResult:
+def verify(credential: dict | str, *, keys: Iterable[IssuerKey] = (), now: datetime | None = None) -> VerifyResult:
     """Verify a credential offline: a JSON-LD object (or its JSON text) or a compact JWS.
 
     ``keys`` are public keys the caller trusts, matched by their ``id`` against ``verificationMethod``
-    / JWS ``kid`` / OB 2.0 ``verification.creator`` (e.g. an OB 2.0 issuer's CryptographicKey). Never
-    raises on bad input: the result says what is wrong.
+    / JWS ``kid`` / OB 2.0 ``verification.creator`` (e.g. an OB 2.0 issuer's CryptographicKey). ``now``
+    (default: the clock) decides whether a proof is past its ``expires`` (then it fails) and whether the
+    credential is past its ``validUntil`` (a warning: the signature still holds). Never raises on bad
+    input: the result says what is wrong.
     """
     keys = tuple(keys)
+    now = _utc(now or datetime.now(UTC))
     if isinstance(credential, str):
         text = credential.strip()
         if looks_like_jws(text):
-            return _verify_token(text, keys)
+            return _verify_token(text, keys, now)
         try:
             credential = json.loads(text)
         except (ValueError, RecursionError) as exc:
             return _failed("unknown", f"neither a compact JWS nor JSON: {exc}")
     if not isinstance(credential, dict):
         return _failed("unknown", f"a credential must be a JSON object or a JWS, got {type(credential).__name__}")
-    return _verify_document(credential, keys)
+    return _verify_document(credential, keys, now)
 
 
-def _verify_document(credential: dict, keys: tuple[IssuerKey, ...]) -> VerifyResult:
+def _verify_document(credential: dict, keys: tuple[IssuerKey, ...], now: datetime) -> VerifyResult:
     format = _document_format(credential)
-    nested = list(_nested_results(credential, "$", keys, 0))
+    nested = list(_nested_results(credential, "$", keys, 0, now))
+    expiry = _expiry_warnings(credential, now, ob2=_is_ob2(credential))
     if _is_ob2(credential):
-        return _ob2_document(credential, format, nested)
+        return replace(_ob2_document(credential, format, nested), warnings=tuple(expiry))
     if "proof" not in credential:
-        return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof")
+        return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof", warnings=tuple(expiry))
     proofs = credential["proof"] if isinstance(credential["proof"], list) else [credential["proof"]]
     if not proofs:
-        return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof (empty proof list)")
+        return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof (empty proof list)",
+                            warnings=tuple(expiry))
     single = not isinstance(credential["proof"], list)
-    results = [_verify_di(credential, proof, "$.proof" if single else f"$.proof[{i}]", keys)
+    results = [_verify_di(credential, proof, "$.proof" if single else f"$.proof[{i}]", keys, now)
                for i, proof in enumerate(proofs)]
-    return _summarise(format, results, nested)
+    return _summarise(format, results, nested, expiry)
+
+
+def _utc(when: datetime) -> datetime:
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """An XML Schema dateTimeStamp (time zone required) as an aware UTC datetime; None if it is not one."""
+    if not isinstance(value, str) or not _DATETIME.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _expiry_warnings(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None = None,
+                     *, ob2: bool = False) -> list[str]:
+    """The credential is past its end of validity (VC 2.0 ``validUntil``, VC 1.1 ``expirationDate``, OB 2.0
+    ``expires``, a VC-JWT's ``exp`` claim): the signature still holds, so a warning, not a failure."""
+    for name in ("expires",) if ob2 else ("validUntil", "expirationDate"):
+        end = _timestamp(credential.get(name))
+        if end is not None and now > end:
+            return [f"the credential expired on {credential[name]} ({name})"]
+    exp = claims.get("exp") if claims is not None else None
+    if isinstance(exp, int | float) and not isinstance(exp, bool):
+        try:
+            end = datetime.fromtimestamp(exp, UTC)
+        except (ValueError, OverflowError, OSError):
+            return []
+        if now > end:
+            return [f"the credential expired on {end.strftime('%Y-%m-%dT%H:%M:%SZ')} (JWT claim exp)"]
+    return []
 
 
 def _ob2_document(credential: dict, format: str, nested: list[ProofResult]) -> VerifyResult:
@@ -252,16 +293,16 @@ class _ProofError(ValueError):
     """A precise reason a proof cannot verify."""
 
 
-def _verify_di(document: dict, proof: Any, path: str, keys: tuple[IssuerKey, ...]) -> ProofResult:
+def _verify_di(document: dict, proof: Any, path: str, keys: tuple[IssuerKey, ...], now: datetime) -> ProofResult:
     if not isinstance(proof, dict):
         return ProofResult(path, False, "unknown", None, "proof is not a JSON object")
     suite, vm = _suite_of(proof), _vm_id(proof.get("verificationMethod"))
     try:
-        resolved, warnings = _check_di(document, proof, suite, vm, keys)
+        resolved, warnings = _check_di(document, proof, suite, vm, keys, now)
     except _ProofError as exc:
         return ProofResult(path, False, suite, vm, str(exc))
     issuer_match = verification_method_belongs_to(vm or "", _issuer_id(document))
-    return _valid(path, suite, vm, _vouched(resolved, keys), issuer_match, warnings)
+    return _valid(path, suite, vm, _vouched(resolved, keys), issuer_match, warnings, bool(keys))
 
 
 def _suite_of(proof: Mapping[str, Any]) -> str:
@@ -278,17 +319,32 @@ def _vm_id(vm: Any) -> str | None:
 
 
 def _check_di(document: dict, proof: dict, suite: str, vm: str | None,
-              keys: tuple[IssuerKey, ...]) -> tuple[ResolvedKey, list[str]]:
+              keys: tuple[IssuerKey, ...], now: datetime) -> tuple[ResolvedKey, list[str]]:
     kind = proof.get("type")
     if (kind, suite) not in (("DataIntegrityProof", EDDSA_RDFC_2022), (ED25519_SIGNATURE_2020, ED25519_SIGNATURE_2020)):
         what = "cryptosuite" if kind == "DataIntegrityProof" else "proof type"
         raise _ProofError(f"unsupported {what} {suite}")
     if proof.get("proofPurpose") != ASSERTION_METHOD:
         raise _ProofError(f"proofPurpose {proof.get('proofPurpose')!r} is not {ASSERTION_METHOD!r}")
+    expires = _proof_expires(proof)
     signature = _decode_proof_value(proof.get("proofValue"))
     resolved = _resolve_ed25519(proof.get("verificationMethod"), vm, document, keys)
     unsecured, options = _verify_inputs(document, proof)
-    return resolved, _check_signature(resolved.key, signature, unsecured, options, suite)
+    warnings = _check_signature(resolved.key, signature, unsecured, options, suite)
+    if expires is not None and now > expires:  # VC Data Integrity 1.0 §2.1: invalid after its expires
+        raise _ProofError(f"the proof expired on {proof['expires']} (its 'expires'); a proof past its expiry "
+                          "is invalid")
+    return resolved, warnings
+
+
+def _proof_expires(proof: Mapping[str, Any]) -> datetime | None:
+    if "expires" not in proof:
+        return None
+    expires = _timestamp(proof["expires"])
+    if expires is None:
+        raise _ProofError(f"the proof's expires {proof['expires']!r} is not an XML Schema dateTimeStamp "
+                          "(a date-time with time zone)")
+    return expires
 
 
 def _decode_proof_value(value: Any) -> bytes:
@@ -399,7 +455,8 @@ def verify_data(unsecured_document: Mapping[str, Any], proof_options: Mapping[st
 # ----------------------------------------------------------------------------------- nested credentials
 
 
-def _nested_results(node: Any, path: str, keys: tuple[IssuerKey, ...], depth: int) -> Iterator[ProofResult]:
+def _nested_results(node: Any, path: str, keys: tuple[IssuerKey, ...], depth: int,
+                    now: datetime) -> Iterator[ProofResult]:
     """Proof results of credentials embedded anywhere below ``node`` (not ``node``'s own proofs)."""
     if depth > _MAX_DEPTH:
         return
@@ -409,11 +466,11 @@ def _nested_results(node: Any, path: str, keys: tuple[IssuerKey, ...], depth: in
             continue
         child = f"{path}.{key}" if isinstance(key, str) else f"{path}[{key}]"
         if isinstance(value, dict) and "proof" in value:
-            yield from _embedded(value, child, keys)
+            yield from _embedded(value, child, keys, now)
         elif isinstance(value, str) and _parent_embeds(path, key) and looks_like_jws(value):
-            yield from _prefixed(_verify_token(value, keys), child)
+            yield from _prefixed(_verify_token(value, keys, now), child)
         else:
-            yield from _nested_results(value, child, keys, depth + 1)
+            yield from _nested_results(value, child, keys, depth + 1, now)
 
 
 def _parent_embeds(path: str, key: Any) -> bool:
@@ -421,11 +478,11 @@ def _parent_embeds(path: str, key: Any) -> bool:
     return (isinstance(key, int) and last in _EMBEDDING_KEYS) or key in _EMBEDDING_KEYS
 
 
-def _embedded(credential: dict, path: str, keys: tuple[IssuerKey, ...]) -> Iterator[ProofResult]:
+def _embedded(credential: dict, path: str, keys: tuple[IssuerKey, ...], now: datetime) -> Iterator[ProofResult]:
     if "@context" not in credential:
         yield ProofResult(path + ".proof", False, "unknown", None, "embedded credential has no @context")
         return
-    yield from _prefixed(_verify_document(credential, keys), path)
+    yield from _prefixed(_verify_document(credential, keys, now), path)
 
 
 def _prefixed(result: VerifyResult, path: str) -> Iterator[ProofResult]:
@@ -438,38 +495,62 @@ def _prefixed(result: VerifyResult, path: str) -> Iterator[ProofResult]:
 # ========================================================================================= JWS forms
 
 
-def _verify_token(token: str, keys: tuple[IssuerKey, ...]) -> VerifyResult:
+def _verify_token(token: str, keys: tuple[IssuerKey, ...], now: datetime) -> VerifyResult:
     try:
         jws = parse_jws(token)
         payload = jws.payload_json()
+    except RefusedAlgorithm as exc:  # well-formed, but a token anyone can make
+        return _failed("unknown", str(exc))
     except ValueError as exc:
         return _failed("unknown", f"malformed JWS: {exc}")
     if _is_ob2(payload):
-        return _summarise("OB 2.0 JWS", [_check_ob2_jws(jws, payload, keys)], [])
+        return _summarise("OB 2.0 JWS", [_check_ob2_jws(jws, payload, keys)], [],
+                          _expiry_warnings(payload, now, ob2=True))
     credential = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
     result = _check_vc_jwt(jws, payload, credential, keys)
-    nested = list(_nested_results(credential, "$.vc" if credential is not payload else "$", keys, 0))
-    return _summarise("VC-JWT", [result], nested)
+    nested = list(_nested_results(credential, "$.vc" if credential is not payload else "$", keys, 0, now))
+    return _summarise("VC-JWT", [result], nested, _expiry_warnings(credential, now, payload))
 
 
 def _check_vc_jwt(jws: Jws, payload: dict, credential: dict, keys: tuple[IssuerKey, ...]) -> ProofResult:
-    suite, header = f"VC-JWT/{jws.alg}", jws.header
-    kid = header.get("kid")
+    suite, kid = f"VC-JWT/{jws.alg}", jws.header.get("kid")
+    issuer = _issuer_id(credential) or payload.get("iss")
     try:
-        resolved = (ResolvedKey(key_from_jwk(header["jwk"]).with_id(kid), "jwk-header") if "jwk" in header
-                    else _resolve_kid(kid, credential, keys))
+        resolved = _vc_jwt_key(jws.header, credential, issuer if isinstance(issuer, str) else None, keys)
     except ValueError as exc:
         return ProofResult("$", False, suite, kid, str(exc))
-    issuer = _issuer_id(credential) or payload.get("iss")
+    vm = kid if isinstance(kid, str) else resolved.key.id if resolved.source == "did:key" else None
     warnings = _claim_warnings(payload, credential)
-    issuer_match = resolved.source != "jwk-header" and verification_method_belongs_to(kid or "", issuer)
-    return _jws_result(jws, _vouched(resolved, keys), suite, kid, issuer_match, warnings)
+    issuer_match = resolved.source != "jwk-header" and verification_method_belongs_to(vm or "", issuer)
+    return _jws_result(jws, _vouched(resolved, keys), suite, vm, issuer_match, warnings, bool(keys))
 
 
-def _resolve_kid(kid: Any, credential: dict, keys: tuple[IssuerKey, ...]) -> ResolvedKey:
-    if not isinstance(kid, str):
-        raise ValueError("JWS header names no key (neither 'kid' nor 'jwk')")
-    return resolve_verification_method(kid, credential, keys)
+def _vc_jwt_key(header: Mapping[str, Any], credential: dict, issuer: str | None,
+                keys: tuple[IssuerKey, ...]) -> ResolvedKey:
+    """The key that must verify a VC-JWT: the one its ``kid`` names (a did:key, a supplied key with that id,
+    a method embedded in the credential, a key URL fragment) or, with no ``kid``, the issuer's own did:key.
+    A header ``jwk`` is only a hint: whoever made the token chose it. It is used alone only when nothing
+    else names a key, and is refused (ValueError) when it disagrees with the key that ``kid`` or the issuer
+    names, so a signature by a stranger's key can never pass for the issuer's."""
+    kid = header.get("kid")
+    jwk = key_from_jwk(header["jwk"]).with_id(kid) if "jwk" in header else None
+    named, by = None, ""
+    if isinstance(kid, str):
+        try:
+            named, by = resolve_verification_method(kid, credential, keys), "its 'kid'"
+        except ValueError:
+            if jwk is None or kid.startswith("did:key:"):  # a malformed did:key is wrong, not unknown
+                raise
+    elif issuer is not None and issuer.startswith("did:key:"):  # self-certifying: the issuer's only key
+        named, by = ResolvedKey(resolve_did_key(issuer.partition("#")[0]), "did:key"), "the issuer's did:key"
+    if named is None:
+        if jwk is None:
+            raise ValueError("JWS header names no key (neither 'kid' nor 'jwk')")
+        return ResolvedKey(jwk, "jwk-header")
+    if jwk is not None and not jwk.same_public_key(named.key):
+        raise ValueError(f"the JWS header 'jwk' is not the key {by} names; a header jwk that disagrees with the "
+                         "kid or the issuer is never trusted (whoever made the token chose it)")
+    return named
 
 
 def _claim_warnings(payload: dict, credential: dict) -> list[str]:
@@ -493,27 +574,30 @@ def _check_ob2_jws(jws: Jws, payload: dict, keys: tuple[IssuerKey, ...]) -> Proo
 
 
 def _jws_result(jws: Jws, resolved: ResolvedKey, suite: str, vm: str | None, issuer_match: bool,
-                warnings: list[str]) -> ProofResult:
+                warnings: list[str], keys_given: bool = False) -> ProofResult:
     try:
         valid = signature_valid(jws, resolved.key)
     except ValueError as exc:
         return ProofResult("$", False, suite, vm, str(exc), resolved.source)
     if not valid:
         return ProofResult("$", False, suite, vm, "JWS signature invalid", resolved.source)
-    return _valid("$", suite, vm, resolved, issuer_match, warnings)
+    return _valid("$", suite, vm, resolved, issuer_match, warnings, keys_given)
 
 
 # ============================================================================================== sign
 
 
 def sign(credential: dict, key: IssuerKey, suite: str, verification_method: str,
-         created: str | None = None) -> dict:
+         created: str | None = None, *, options: Mapping[str, Any] | None = None) -> dict:
     """A copy of ``credential`` carrying one new proof of ``suite``; existing proofs are removed
     (after a rewrite they are stale by construction). Deterministic when ``created`` is given.
+    ``options`` are further proof options to sign (``domain``, ``challenge``, ``nonce``, ``expires``, an
+    ``id``…; see :func:`reissue_options` for those a replacement proof keeps).
 
     Refuses (ValueError) rather than produce a proof that would not mean what it seems: a key that is
     not Ed25519 or not private, a verification method that names a different key, data the @context
-    does not define (it would be silently unsigned), or a @context that does not define the proof terms.
+    does not define (it would be silently unsigned), a @context that does not define the proof terms,
+    or a proof that would be expired when made.
     """
     if suite not in SIGNING_SUITES:
         raise ValueError(f"unsupported cryptosuite {suite}; sign() makes {', '.join(SIGNING_SUITES)}")
@@ -521,7 +605,8 @@ def sign(credential: dict, key: IssuerKey, suite: str, verification_method: str,
     document = _json_copy({k: v for k, v in credential.items() if k != "proof"})
     if "@context" not in document:
         raise ValueError("the credential has no @context")
-    proof = _new_proof(suite, verification_method, _created(created))
+    stamp = _created(created)
+    proof = {**_new_proof(suite, verification_method, stamp), **_extra_options(options, stamp)}
     data = _signing_data(document, proof, suite)
     proof["proofValue"] = multibase_encode(key.private_key.sign(data))  # type: ignore[union-attr]
     document["proof"] = proof
@@ -557,6 +642,58 @@ def _created(created: str | None) -> str:
     if not isinstance(created, str) or not _DATETIME.fullmatch(created):
         raise ValueError(f"created {created!r} is not an XML Schema dateTime with time zone")
     return created
+
+
+# Members sign() itself sets; a previousProof would make a chain, which sign() does not make.
+_SET_BY_SIGN = ("@context", "type", "cryptosuite", "created", "verificationMethod", "proofPurpose", "proofValue",
+                "previousProof")
+
+
+def _extra_options(options: Mapping[str, Any] | None, created: str) -> dict[str, Any]:
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise ValueError(f"proof options must be a mapping, got {type(options).__name__}")
+    own = [name for name in options if name in _SET_BY_SIGN]
+    if own:
+        raise ValueError(f"proof option {own[0]!r} cannot be given: sign() makes a single proof and sets it itself")
+    extra = _json_copy(dict(options))
+    if "expires" in extra:
+        end = _timestamp(extra["expires"])
+        if end is None:
+            raise ValueError(f"proof expires {extra['expires']!r} is not an XML Schema dateTimeStamp")
+        start = _timestamp(created)
+        if start is None:
+            raise ValueError(f"created {created!r} is outside the years 1 to 9999 in UTC")
+        if end <= start:
+            raise ValueError(f"the proof would be expired when made: its expires {extra['expires']} is not after "
+                             f"its created {created} (a re-issued proof must not outlive the one the issuer signed)")
+    return extra
+
+
+def reissue_options(proof: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """(options, notes) for a proof that replaces ``proof`` over an edited credential.
+
+    Kept: every option the issuer signed that :func:`sign` does not set itself (``domain``, ``challenge``,
+    ``nonce``, ``expires`` and any other), so the new proof is bound to the same domain and challenge and
+    does not outlive the old one. Not kept, each with a note saying why: ``id`` (it names the old proof, which
+    lives on in every copy already handed out; a different proof must not take its name) and the proof's own
+    ``@context`` (the new proof is made under the credential's). Raises ValueError for a ``previousProof``
+    (a chain: replacing one link would break the others).
+    """
+    if "previousProof" in proof:
+        raise ValueError("the proof is part of a chain (previousProof); re-signing chains is not supported")
+    kept: dict[str, Any] = {}
+    notes: list[str] = []
+    for name, value in proof.items():
+        if name == "id":
+            notes.append(f"the old proof's id {value!r} is not carried over: it names that proof, and the new one "
+                         "is a different proof")
+        elif name == "@context":
+            notes.append("the old proof's own @context is not carried over: the new proof uses the credential's")
+        elif name not in _SET_BY_SIGN:
+            kept[name] = value
+    return kept, notes
 
 
 def _new_proof(suite: str, verification_method: str, created: str) -> dict[str, str]:
@@ -656,16 +793,15 @@ def _token_key_matches(token: str, key: IssuerKey) -> bool:
         return False
     credential = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
     kid = jws.header.get("kid")
-    if "jwk" in jws.header:
-        try:
-            embedded = key_from_jwk(jws.header["jwk"])
-        except ValueError:
-            return False
-        issuer = _issuer_id(credential) or payload.get("iss")
-        return embedded.same_public_key(key) and (kid is None or verification_method_belongs_to(kid, issuer))
-    if isinstance(kid, str):
-        return _vm_matches(kid, credential, key, _issuer_id(credential) or payload.get("iss"))
-    return False
+    issuer = _issuer_id(credential) or payload.get("iss")
+    try:  # the key the token must verify with: never a header jwk that disagrees with the kid or the issuer
+        named = _vc_jwt_key(jws.header, credential, issuer if isinstance(issuer, str) else None, ())
+    except ValueError:
+        return False
+    if named.source == "jwk-header":  # nothing but the token's own header names it
+        return named.key.same_public_key(key) and (kid is None or verification_method_belongs_to(kid, issuer))
+    vm = kid if isinstance(kid, str) else named.key.id
+    return named.key.same_public_key(key) and verification_method_belongs_to(vm or "", issuer)
 
 
 def proof_suites(credential: dict) -> list[str]:
@@ -682,6 +818,7 @@ __all__ = [
     "VerifyResult",
     "key_matches",
     "proof_suites",
+    "reissue_options",
     "sign",
     "sign_jwt",
     "vc_jwt_payload",
