@@ -35,10 +35,6 @@ from tests._ler_support import (
 
 pytestmark = pytest.mark.usefixtures("no_network")
 
-# Re-signing keeps the old proof's options, and "proof": [] is unsigned for link as for verify: both need
-# the change to ctdl_tools/ler/link.py described in the helper's report (link.py was not editable here).
-# strict: once link.py has it, these pass and the marker must go.
-
 CREATED = "2000-01-01T00:00:00Z"
 
 
@@ -111,6 +107,22 @@ def test_without_kid_a_vc_jwt_must_verify_with_the_issuers_did_key() -> None:
     assert own.status == "verified" and own.proofs[0].key_source == "did:key" and own.proofs[0].issuer_match
     bare = verify(token(claims, issuer))  # neither kid nor jwk: the issuer's did:key still names the key
     assert bare.status == "verified"
+
+
+def test_link_re_signs_an_https_kid_jwt_only_with_a_key_file_carrying_that_id(tmp_path: Path, index: Path) -> None:
+    # As for Data Integrity: a kid that cannot be resolved offline is vouched for by the key file's id, not by
+    # the header jwk the token carries.
+    kid, key = "https://example.org/issuers/1#key-1", stranger()
+    jwt = token(vc_jwt_payload(ob3_credential(key, issuer_id="https://example.org/issuers/1")), key, kid=kid,
+                jwk=key.public_jwk())
+    source = write_text(tmp_path / "in" / "badge.jwt", jwt)
+    bare = write_json(tmp_path / "keys" / "bare.jwk", ed25519_jwk(key))
+    refused = link(source, "--index", index, "--issuer-key", bare, "-o", tmp_path / "out")
+    assert refused.exit_code == 1 and "cannot be resolved offline" in refused.output
+    assert files_in(tmp_path / "out") == []
+    named = write_json(tmp_path / "keys" / "named.jwk", ed25519_jwk(key.with_id(kid)))
+    done = link(source, "--index", index, "--issuer-key", named, "-o", tmp_path / "out")
+    assert done.exit_code == 0 and "re-signed JWS" in done.output
 
 
 def test_a_kid_that_resolves_still_verifies_with_a_matching_jwk() -> None:

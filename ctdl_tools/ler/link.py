@@ -995,6 +995,15 @@ def _token_key(cred: Credential, keys: tuple[IssuerKey, ...]) -> IssuerKey:
     issuer = _issuer_id(cred.document) or cred.data.get("iss")
     if cred.kind != OB2_ASSERTION and isinstance(kid, str) and not verification_method_belongs_to(kid, issuer):
         raise Refusal(f"the JWS key {kid} is not the issuer's ({issuer}); refusing to re-sign")
+    if isinstance(kid, str) and cred.kind != OB2_ASSERTION:
+        # As for a Data Integrity proof (_key_for): a kid that cannot be resolved offline (an https key URL)
+        # is vouched for only by a key file that carries that id, not by a header jwk the token chose.
+        try:
+            resolve_verification_method(kid, cred.document)
+        except ValueError:
+            if key.id != kid:
+                raise NoKey(f"the JWS key {kid} cannot be resolved offline: the --issuer-key file that made the "
+                            f"signature must carry that id (its id is {key.id or 'not given'})") from None
     return key
 
 
