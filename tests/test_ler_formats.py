@@ -269,3 +269,19 @@ def test_rewrite_text_keeps_untouched_bytes() -> None:
     out = rewrite_text(text, old, new)
     assert out.startswith('{\n    "a": "caf\\u00e9 \\/ x",   "b": [1, 2.50, 1e3],')
     assert json.loads(out) == new and '"e": [\n        null\n    ]' in out
+
+
+def test_notes_saved_as_txt_beside_the_credentials_are_skipped_not_fatal(tmp_path: Path) -> None:
+    # Found in acceptance testing: a notes.txt in a folder of badges stopped link (exit 2) and verify.
+    folder = tmp_path / "badges"
+    folder.mkdir()
+    source = Path(__file__).parent.parent / "samples" / "ler" / "welding-technology-aas.ob3.json"
+    (folder / "badge.json").write_bytes(source.read_bytes())
+    (folder / "notes.txt").write_text("Issued at the spring ceremony.\n", encoding="utf-8")
+    files, skipped = formats.read_inputs([folder])
+    assert [f.path.name for f in files] == ["badge.json"]
+    assert [(s.path.name, s.reason) for s in skipped] == [("notes.txt", "a .txt file that is neither a compact JWS "
+                                                                        "nor JSON")]
+    with pytest.raises(InputError, match="not an Open Badge, CLR or achievement"):  # named on its own: refused
+        formats.read_inputs([folder / "notes.txt"])
+    assert cli("verify", folder).exit_code == 0

@@ -176,6 +176,9 @@ def _parse_file(path: Path, raw: bytes) -> LerFile:
         return LerFile(path, raw, "jws", [item], bom=bom, prefix=prefix, suffix=suffix)
     if _is_json_lines(path, stripped):
         return _parse_jsonl(path, raw, body, bom)
+    if path.suffix.lower() == ".txt" and not stripped.startswith(("{", "[")):
+        # .txt is read for tokens saved as text; notes kept beside the credentials are neither JSON nor a JWS
+        raise _NotCredential("a .txt file that is neither a compact JWS nor JSON")
     item = parse_text(stripped, path, path.name, where)
     return LerFile(path, raw, "json", [item], bom=bom, prefix=prefix, suffix=suffix)
 
