@@ -288,6 +288,10 @@ class RegistryIndex:
                 if response.status_code != 200:
                     raise IndexUnavailable(f"GET {url}: HTTP {response.status_code}")
                 body = _read_limited(response.iter_content(65536), url)
+        except requests.ConnectionError:
+            # requests' own text is a page of pool and resolver internals, and it comes once per link
+            raise IndexUnavailable(f"cannot connect to {urlsplit(self.base).netloc} (offline? pass --index DIR, "
+                                   "or --registry URL for a registry you can reach)") from None
         except requests.RequestException as exc:
             raise IndexUnavailable(f"GET {url}: {type(exc).__name__}: {exc}") from None
         try:
