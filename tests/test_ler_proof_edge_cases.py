@@ -283,13 +283,13 @@ def test_an_hmac_jwt_is_failed_too(tmp_path: Path) -> None:
 
 def test_an_unreadable_file_in_a_batch_is_named_and_the_others_are_still_verified(tmp_path: Path) -> None:
     _batch(tmp_path / "in")
-    write_text(tmp_path / "in" / "notes.txt", "some notes, not a credential\n")
+    write_text(tmp_path / "in" / "broken.json", '{"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ')
     result = cli("verify", tmp_path / "in")
     assert result.exit_code == 2  # unreadable input, as the exit codes say
-    assert "notes.txt" in result.stderr and "good.json: VERIFIED" in result.output
+    assert "broken.json" in result.stderr and "good.json: VERIFIED" in result.output
     assert "none.jwt: FAILED" in result.output
     report = json.loads(cli("verify", tmp_path / "in", "--format", "json").stdout)
-    assert [Path(u["input"]).name for u in report["unreadable"]] == ["notes.txt"]
+    assert [Path(u["input"]).name for u in report["unreadable"]] == ["broken.json"]
 
 
 def test_link_keeps_stopping_at_bad_input_naming_the_file(tmp_path: Path, index: Path) -> None:
