@@ -17,6 +17,7 @@ from collections.abc import Callable
 import pytest
 
 from ctdl_tools.validate import VIOLATION, validate
+from ctdl_tools.validate.result import WARNING
 
 from .conftest import DATA
 
@@ -257,11 +258,19 @@ def test_duplicate_ctid() -> None:
     second["ceterms:name"] = {"en-US": "WLD 102 Gas Metal Arc Welding"}
     clean = [*LEARNING, {"@context": course["@context"], **second}]
     new = new_findings(clean, lambda d: main(d, 3).update({"ceterms:ctid": main(d, 2)["ceterms:ctid"]}))
-    assert new == Counter({("XREF-CTID-DUPLICATE", VIOLATION): 2})
+    # The CTID is the course's (its registry @id ends with it): only the record that took it fails.
+    assert main(clean, 2)["@id"].endswith(main(clean, 2)["ceterms:ctid"])
+    assert new == Counter({("XREF-CTID-DUPLICATE", VIOLATION): 1})
     clean[3]["ceterms:ctid"] = main(clean, 2)["ceterms:ctid"]
     ctid = main(clean, 2)["ceterms:ctid"]
     messages = {f.message for f in validate(clean).findings if f.rule_id == "XREF-CTID-DUPLICATE"}
-    assert messages == {  # each names the other: what and where
+    assert messages == {  # what and where the other is
+        f"CTID {ctid} is also used by {main(clean, 2)['@id']} (<document 3> at /@graph/0)"}
+    # Neither @id carries the CTID (not registry URIs): both are reported, each naming the other.
+    clean = copy.deepcopy(clean)  # LEARNING is shared by other tests
+    clean[2]["@graph"][0]["@id"] = "https://www.riverbend.example.edu/ctdl/wld-101"
+    messages = {f.message for f in validate(clean).findings if f.rule_id == "XREF-CTID-DUPLICATE"}
+    assert messages == {
         f"CTID {ctid} is also used by {main(clean, 2)['@id']} (<document 3> at /@graph/0)",
         f"CTID {ctid} is also used by {main(clean, 3)['@id']} (<document 4> at /)"}
 
@@ -531,10 +540,24 @@ def test_a_graph_uri_naming_a_record_of_the_submission_points_to_its_resources_u
     submission = [load("organization"), load("course")]
     organization = main(submission)["@id"]
     main(submission, 1)["ceterms:offeredBy"] = [organization.replace("/resources/", "/graph/")]
-    said = [f.message for f in validate(submission).findings if f.property == "ceterms:offeredBy"]
-    assert said == [f"ceterms:offeredBy refers to {organization.replace('/resources/', '/graph/')}, a graph "
-                    f"document; the record is in this submission as {organization}: refer to records by their "
-                    "/resources/ URI"]
+    said = [(f.rule_id, f.severity, f.message) for f in validate(submission).findings
+            if f.property == "ceterms:offeredBy"]
+    assert said == [("XREF-OTHER-URI", WARNING, f"ceterms:offeredBy refers to "
+                     f"{organization.replace('/resources/', '/graph/')}, a graph document; the record is in this "
+                     f"submission as {organization}: refer to records by their own URI")]
+
+
+def test_a_sandbox_uri_naming_a_record_of_the_submission_is_a_warning() -> None:
+    # Found in acceptance testing: ownedBy on the sandbox registry, for an organization submitted with its
+    # production URI, was only an Info ("must already be published"): production records pointing at the sandbox.
+    submission = [load("organization"), load("course")]
+    organization = main(submission)["@id"]
+    sandbox = organization.replace("https://", "https://sandbox.", 1)
+    main(submission, 1)["ceterms:offeredBy"] = [sandbox]
+    said = [(f.rule_id, f.severity, f.message) for f in validate(submission).findings
+            if f.property == "ceterms:offeredBy"]
+    assert said == [("XREF-OTHER-URI", WARNING, f"ceterms:offeredBy refers to {sandbox}, the other registry's copy; "
+                     f"the record is in this submission as {organization}: refer to records by their own URI")]
 
 
 def test_an_alignment_to_another_framework_is_no_external_reference_warning() -> None:
@@ -555,3 +578,14 @@ def test_a_link_with_an_invisible_character_is_a_warning() -> None:
     new = new_findings([wgu()], lambda d: main(d).update(
         {"ceterms:subjectWebpage": main(d)["ceterms:subjectWebpage"] + "\u200b"}))
     assert new == Counter({("IRI-INVISIBLE", "Warning"): 1})
+
+
+def test_a_ctid_copied_from_another_record_fails_only_the_copy() -> None:
+    # Found in acceptance testing: the record that owns the CTID (its @id ends with it) failed too.
+    owner, taker = wgu("mba"), wgu("bs-accounting")
+    taker["ceterms:ctid"] = owner["ceterms:ctid"]
+    findings = validate([owner, taker]).findings
+    found = [f for f in findings if f.rule_id == "XREF-CTID-DUPLICATE"]
+    assert [(f.file, f.pointer) for f in found] == [("<document 2>", "/ceterms:ctid")]
+    assert owner["@id"] in found[0].message
+    assert any(f.rule_id == "STRUCT-CTID-MATCHES-ID" and f.file == "<document 2>" for f in findings)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from ctdl_tools.ctid import ctid_in_uri
 from ctdl_tools.jsonio import MAX_DEPTH, TooDeep
 from ctdl_tools.jsonscan import escape_pointer
 from ctdl_tools.validate.loader import GRAPH, Document
@@ -194,13 +195,21 @@ def duplicate_ctids(index: Index) -> Iterator[Finding]:
         # An organisation repeated as a full node in several graphs is one resource described twice; two
         # @ids with one CTID, or two records submitted with the same main CTID, is what the registry rejects.
         if len(ids) > 1 or len(mains) > 1:
-            for node in nodes:
+            for node in _charged(nodes, ctid):
                 # Where, not only what: two files may describe the same @id with the CTID.
                 others = sorted(f"{n.id or 'a blank node'} ({n.doc.file} at {n.doc.base}{n.pointer or '/'})"
                                 for n in nodes if n is not node)
                 yield finding(node.doc, "XREF-CTID-DUPLICATE", f"{node.pointer}/ceterms:ctid",
                               f"CTID {ctid} is also used by {', '.join(others[:3])}"
                               + (" …" if len(others) > 3 else ""), prop="ceterms:ctid", value=ctid)
+
+
+def _charged(nodes: list[Node], ctid: str) -> list[Node]:
+    """The nodes a shared CTID is reported on. When some are registry records whose @id ends with the CTID
+    and others are not, the others took it (a CTID copied from another record: STRUCT-CTID-MATCHES-ID says
+    so too); the record that owns it is named in their finding, not failed with them."""
+    owns = [n.id is not None and ctid_in_uri(n.id) == ctid for n in nodes]
+    return [n for n, own in zip(nodes, owns, strict=True) if not own] if 0 < sum(owns) < len(nodes) else nodes
 
 
 def _items(node: dict, key: str) -> list:
@@ -255,15 +264,37 @@ def references(doc: Document, index: Index) -> Iterator[Finding]:
                 rule = "XREF-REGISTRY-REFERENCE" if REGISTRY_URI.match(ref) else "XREF-EXTERNAL-REFERENCE"
                 if rule == "XREF-EXTERNAL-REFERENCE" and key in alignments:
                     continue
-                resource = ref.replace("/graph/", "/resources/", 1) if "/graph/" in ref else None
-                if resource is not None and resource in described:  # the record is here, named by its graph
-                    said = (f"{key} refers to {ref}, a graph document; the record is in this submission as "
-                            f"{resource}: refer to records by their /resources/ URI")
+                record = _record_named(ref, described) if rule == "XREF-REGISTRY-REFERENCE" else None
+                if record is not None:  # the record is here, named by its graph or on the other registry
+                    rule, said = "XREF-OTHER-URI", f"{key} refers to {ref}, {_other_uri(ref, record)}"
                 else:
                     said = f"{key} refers to {ref}, which is not in this submission" + (
                         ": it must already be published" if rule == "XREF-REGISTRY-REFERENCE"
                         else " and is not a Credential Registry URI")
                 yield finding(doc, rule, node.pointer + pointer, said, prop=key, value=ref)
+
+
+_HOSTS = ("https://credentialengineregistry.org/", "https://sandbox.credentialengineregistry.org/")
+
+
+def _record_named(ref: str, described: dict[str, list[Node]]) -> str | None:
+    """The @id of a record of the submission that a registry URI names by another form: its /graph/ document,
+    or the same CTID on the other registry (production ↔ sandbox)."""
+    resource = ref.replace("/graph/", "/resources/", 1)
+    for host in _HOSTS:
+        for other in _HOSTS:
+            candidate = resource.replace(host, other, 1) if resource.startswith(host) else None
+            if candidate is not None and candidate != ref and candidate in described:
+                return candidate
+    return None
+
+
+def _other_uri(ref: str, record: str) -> str:
+    graph = "/graph/" in ref
+    other_host = ref.split("/", 3)[2] != record.split("/", 3)[2]
+    what = ("a graph document on the other registry" if graph and other_host else
+            "a graph document" if graph else "the other registry's copy")
+    return f"{what}; the record is in this submission as {record}: refer to records by their own URI"
 
 
 def _types(node: dict) -> set[str]:

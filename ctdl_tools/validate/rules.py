@@ -106,6 +106,12 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
           "to the Registry'); CredentialEngine/Samples CASE/Instructions.md (ownedBy, offeredBy and publisher "
           "are checked as registry URIs)",
           "", "cross-record"),
+    _rule("XREF-OTHER-URI", WARNING, "Reference by the record's own URI",
+          "Refers to a record of this submission by another URI than its @id (its /graph/ document, or "
+          "the same CTID on the other registry): the link leads elsewhere than to the record",
+          f"{_EXPLORER}: a record is https://credentialengineregistry.org/resources/{{ctid}} (sandbox: "
+          "https://sandbox.credentialengineregistry.org/resources/{ctid}); /graph/{ctid} is its graph document",
+          "", "cross-record"),
     _rule("XREF-COMPETENCY-FRAMEWORK", VIOLATION, "Competency in its framework",
           "The competency's ceasn:isPartOf does not name the framework that lists it",
           "CTDL-ASN: ceasn:isPartOf 'framework that this competency is a part of' "
