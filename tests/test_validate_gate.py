@@ -589,3 +589,30 @@ def test_a_ctid_copied_from_another_record_fails_only_the_copy() -> None:
     assert [(f.file, f.pointer) for f in found] == [("<document 2>", "/ceterms:ctid")]
     assert owner["@id"] in found[0].message
     assert any(f.rule_id == "STRUCT-CTID-MATCHES-ID" and f.file == "<document 2>" for f in findings)
+
+
+@pytest.mark.parametrize("engine", ["native", "pyshacl"])
+def test_a_class_written_without_its_prefix(engine: str) -> None:
+    # Found in acceptance testing: "@type": "MasterDegree" showed pyld's placeholder base
+    # (http://example.org/base/MasterDegree) as the value, and nothing said to write ceterms:MasterDegree.
+    record = wgu()
+    record["@type"] = "MasterDegree"
+    found = {f.rule_id: f for f in validate([record], engine=engine).findings}
+    assert "(a CTDL term is written with its prefix: ceterms:MasterDegree)" in found["JSONLD-RELATIVE-IRI"].message
+    assert found["STRUCT-UNKNOWN-CLASS"].value == "MasterDegree"
+    assert not any("example.org/base" in (f.value or "") + f.message for f in found.values())
+
+
+@pytest.mark.parametrize("engine", ["native", "pyshacl"])
+def test_a_required_property_given_but_unreadable_says_so(engine: str) -> None:
+    # Found in acceptance testing: a description under a bad language tag was also "Credential requires
+    # ceterms:description", sending the provider looking for a property that is there.
+    record = wgu()
+    record["ceterms:description"] = {"en_US": next(iter(record["ceterms:description"].values()))}
+    found = [f for f in validate([record], engine=engine).findings if f.property == "ceterms:description"]
+    rules = {f.rule_id: f for f in found}
+    assert set(rules) == {"JSONLD-LANGMAP-FORM", "MDP-CREDENTIAL-DESCRIPTION"}
+    assert rules["MDP-CREDENTIAL-DESCRIPTION"].message.endswith(
+        "(ceterms:description is given, but none of its values could be read: see the other finding here)")
+    assert rules["MDP-CREDENTIAL-DESCRIPTION"].pointer == "/ceterms:description"
+    assert not any(f.message.endswith("see the other finding here)") for f in validate([wgu()]).findings)

@@ -32,6 +32,7 @@ from ctdl_tools.validate.prepass import (
     structure_findings,
 )
 from ctdl_tools.validate.rdf import (
+    PYLD_BASE,
     Conversion,
     Unsupported,
     bundled_url,
@@ -126,6 +127,7 @@ class Checker:
         self.findings: list[Finding] = []
         self.runs: list[list[Finding]] = []  # from workers, each sorted (see sort_findings)
         self.sources: list[Source] = []
+        self.skipped: list[str] = []  # inputs that are validation reports, not CTDL (loader.Loaded.skipped)
         self.docs: list[Document] = []  # pruned after pass 1
         self.readable: list[Document] = []
         self.described: dict[int, set[str]] = {}  # doc index → IRIs (N-Triples) it describes
@@ -172,7 +174,7 @@ class Checker:
                 self.runs = [[f for f in run if f.rule_id not in off] for run in self.runs]
         findings, runs, self.findings, self.runs = self.findings, self.runs, [], []
         return Report(sort_findings(findings, runs), [s.name for s in self.sources], self.documents,
-                      self.records, self.engine.name, self.rules(), tuple(self.index))
+                      self.records, self.engine.name, self.rules(), tuple(self.index), skipped=self.skipped)
 
     def rules(self) -> dict[str, Rule]:
         out = dict(PYTHON_RULES)
@@ -266,7 +268,7 @@ class Checker:
         returns the shard that read each document."""
         shard_of: dict[int, int] = {}
         for number, conn in enumerate(pipes):
-            sources, packed, docs, pruned, readable, index, records, types, described = _receive(conn)
+            sources, packed, docs, pruned, readable, index, records, types, described, skipped = _receive(conn)
             offset = len(self.docs)
             for doc, data in zip(docs, pruned, strict=True):
                 doc.index += offset
@@ -274,6 +276,7 @@ class Checker:
                 shard_of[doc.index] = number
             self.described.update((i + offset, terms) for i, terms in described.items())
             self.sources += sources
+            self.skipped += skipped
             self.findings.extend(Finding(*fields) for fields in packed)
             self.docs += docs
             self.readable += [docs[i] for i in readable]
@@ -303,6 +306,7 @@ class Checker:
         for number, item in enumerate(items, first_number):
             one = read_input(item, number, len(self.docs))
             self.sources += one.sources
+            self.skipped += one.skipped
             found = list(one.findings)
             readable: list[Document] = []
             pruned = [self._prune(doc, found) for doc in one.documents]
@@ -539,9 +543,15 @@ class Checker:
             obj, ctid, pointer, focus, file, lines, _, conv = node
             if prop and prop in obj:
                 pointer = f"{pointer}/{escape_pointer(prop)}"
+                if policy and component == _MIN_COUNT:
+                    # Written, but none of its values could be read (a bad language tag, an invalid URL: the
+                    # finding about that value says why); "requires" alone read as if it had been left out.
+                    text = f"{text} ({prop} is given, but none of its values could be read: see the other finding here)"
             value = None if value_term == focus_term else value_plain  # node-level results repeat the focus
             if value is not None and value_term and is_skolem(value_term):
                 value = conv.bnode_labels.get(value_term)
+            elif value is not None and value.startswith(PYLD_BASE):  # a relative IRI as written, not pyld's base
+                value = value[len(PYLD_BASE):]
             if value is not None and len(value) > LONGEST_VALUE:
                 value = shortened(value)
             if template:  # a user's message with {?value}: only known per result
@@ -562,7 +572,15 @@ class Checker:
         """(rule id, message, property, citation, shape, is a policy rule, message is a template, what needs
         saying per result: _OF_CLASS (the value is the node's class), _LANGUAGE_MAP or None) of results of one
         shape."""
-        rule = self.shapes.rules.get(source or "") or self.shapes.rules.get(root or "")
+        rules, messages = self.shapes.rules, self.shapes.messages
+        # A blank-node shape (`sh:property [ … ]`) comes under an IRI the loader gave it, the same on every
+        # engine; its results are those of the shapes holding it, up to the nearest named one: the first of
+        # them with a rule id is the rule, whichever engine ran and whatever other shapes are loaded.
+        chain = self.shapes.holding(source) if source else ()
+        held = next((i for i, shape in enumerate(chain) if shape in rules), None)
+        rule = rules[chain[held]] if held is not None else None
+        if rule is None and not (source or "").startswith("<"):  # blank shapes the loader did not name
+            rule = rules.get(root or "")
         if rule is not None and rule.origin != "user":  # ours: the shape's own words, whichever engine ran
             # A rule about a property whose path is rdf:type (STRUCT-DOMAIN) has the node's class as value.
             special = _OF_CLASS if rule.about and path == RDF_TYPE else (
@@ -573,18 +591,23 @@ class Checker:
         # A user's shape: its own sh:message (English first) whichever engine ran, filled in where it is a
         # template ({?value}: pySHACL's wording, else _fill's); several SPARQL constraints: each one's message.
         kind = component.removesuffix("ConstraintComponent")
-        declared = (rule.message if rule else "") or self.shapes.messages.get(source or "")
+        # The shape's own sh:message, else the nearest of the shapes holding it (up to the rule's) that has one.
+        # The engine's message only for the shape's own template: pySHACL writes its own words for a shape that
+        # has none, and fills in a holder's template nowhere (_fill does).
+        said = next((i for i, shape in enumerate(chain[: None if held is None else held + 1]) if shape in messages),
+                    None)
+        declared = messages[chain[said]] if said is not None else rule.message if rule else ""
         if declared:
-            text = (message or declared) if _TEMPLATE.search(declared) else declared
+            text = (message or declared) if _TEMPLATE.search(declared) and said == 0 else declared
         elif message and kind == "SPARQL":
             text = message
         else:
             text = f"sh:{kind.lower() if kind.isupper() else kind[:1].lower() + kind[1:]} not met"
             text += f" on {_compact(path)}" if path else ""
         template = bool(_TEMPLATE.search(text))
-        if rule is None:
-            return (f"SHACL-{kind}", text, _compact(path), "", (source or "").strip("<>") or None, False, template,
-                    None)
+        if rule is None:  # the nearest named shape that holds the one that reported
+            return (f"SHACL-{kind}", text, _compact(path), "", (chain[-1] if chain else "").strip("<>") or None, False,
+                    template, None)
         return (rule.id, text, _compact(f"<{rule.about}>" if rule.about else path), rule.citation, rule.shape,
                 False, template, None)
 
@@ -659,6 +682,7 @@ class Checker:
 
 _TEMPLATE = re.compile(r"\{[?$](value|this)\}")
 _OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
+_MIN_COUNT = "MinCountConstraintComponent"
 
 
 def _records_without_ctid(doc: Document) -> int:
@@ -718,7 +742,7 @@ def _shard_worker(checker: Checker, first: int, items: list, conn: Any, parent: 
             doc.data = {}
         conn.send(("ok", (checker.sources, _pack(checker.findings), checker.docs, pruned,
                           [i for i, doc in enumerate(checker.docs) if id(doc) in readable], checker.index,
-                          checker.records, checker.types, checker.described)))
+                          checker.records, checker.types, checker.described, checker.skipped)))
         del pruned
         checker.findings, checker.docs = [], []
         checker._convert_ahead(f"s{first}", conn.poll)

@@ -10,16 +10,16 @@ engine's own objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import lru_cache
+from collections.abc import Callable, Iterable
+from functools import cache, lru_cache
 from typing import NamedTuple, Protocol
 
 from ctdl_tools.errors import InputError
 from ctdl_tools.validate.rdf import SKOLEM, ntriples
-from ctdl_tools.validate.shapes import ShapeSet
+from ctdl_tools.validate.shapes import SHAPE_GENID, ShapeSet
 
 SH = "http://www.w3.org/ns/shacl#"
-SHAPE_GENID = "https://purl.org/ctdl_tools/.well-known/shape-genid/"  # blank shapes as IRIs (ShaclEngine)
+_GENID = f"<{SHAPE_GENID}"  # the loader's IRIs for blank-node shapes (see shapes._skolemised)
 PARSER_TERM_LIMIT = 16 * 2**20  # bytes of one term pyoxigraph's N-Triples parser reads (its buffer's maximum)
 
 
@@ -37,7 +37,7 @@ class RawResult(NamedTuple):
     value: str | None = None  # N-Triples term
     value_plain: str | None = None  # lexical form / IRI / label
     message: str | None = None
-    root_shape: str | None = None  # nearest named shape (shacl only): maps results of blank-node shapes
+    root_shape: str | None = None  # for a blank-node shape (a shape-genid IRI): the nearest named shape holding it
 
 
 Triple = tuple[str, str, str]
@@ -62,13 +62,10 @@ class ShaclEngine:
     def __init__(self, shapes: ShapeSet) -> None:
         import shacl
 
-        # The engine relabels blank nodes, so a blank-node shape with a ctshapes:ruleId (a user's
-        # `sh:property [ … ctshapes:ruleId "X" ]`) is given to it under an IRI, and its results mapped back.
-        blanks = {term for term in shapes.rules if term.startswith("_:")}
-        self._blank_of = {f"<{SHAPE_GENID}{term[2:]}>": term for term in blanks}
-        text = shapes.ntriples if not blanks else ntriples(
-            [tuple(f"<{SHAPE_GENID}{t[2:]}>" if t in blanks else t for t in triple) for triple in shapes.triples])
-        self._shapes = shacl.Shapes.from_text(text, format="ntriples")
+        # Blank-node shapes come as IRIs (the loader names them): results of `sh:property [ … ]` name the same
+        # shape as on the other engines, and their root is the loader's (the engine's is the nearest IRI).
+        self._shapes = shacl.Shapes.from_text(shapes.ntriples, format="ntriples")
+        self._root = _roots(shapes)
         # Our shapes' results need no component or message (the rule has them); users' shapes' do.
         self._ruled = frozenset(t for t, rule in shapes.rules.items() if t.startswith("<") and rule.origin != "user")
 
@@ -77,13 +74,12 @@ class ShaclEngine:
         out = []
         for r in report.results:
             shape = r.source_shape
-            shape = self._blank_of.get(shape, shape)
             # Each attribute read crosses into Rust: at 100k results the optional ones cost seconds, and
             # they are only needed for users' shapes.
             ruled = shape in self._ruled
             out.append(RawResult(r.focus_node, shape, r.severity, "" if ruled else r.component, _first_iri(r.path),
                                  r.value, r.value_plain, None if ruled else r.message,
-                                 None if ruled else r.root_shape))
+                                 None if ruled else self._root(shape) if shape.startswith(_GENID) else r.root_shape))
         return out
 
 
@@ -94,6 +90,7 @@ class PyshaclEngine:
 
     def __init__(self, shapes: ShapeSet) -> None:
         self._shapes = _rdflib_graph(shapes.ntriples, shapes.triples)
+        self._root = _roots(shapes)
 
     def validate(self, triples: list[Triple]) -> list[RawResult]:
         import pyshacl
@@ -110,12 +107,25 @@ class PyshaclEngine:
             def one(pred: object, result: object = result) -> object:
                 return report.value(result, pred)
             value = one(sh.value)
+            shape = _nt(one(sh.sourceShape))
             out.append(RawResult(
-                _nt(one(sh.focusNode)), _nt(one(sh.sourceShape)), _local(one(sh.resultSeverity)),
+                _nt(one(sh.focusNode)), shape, _local(one(sh.resultSeverity)),
                 _local(one(sh.sourceConstraintComponent)), _path_iri(report, one(sh.resultPath)),
                 _nt(value) if value is not None else None, str(value) if value is not None else None,
-                str(one(sh.resultMessage)) if one(sh.resultMessage) is not None else None))
+                str(one(sh.resultMessage)) if one(sh.resultMessage) is not None else None,
+                self._root(shape) if shape.startswith(_GENID) else None))
         return out
+
+
+def _roots(shapes: ShapeSet) -> Callable[[str], str | None]:
+    """Blank-node shape → the nearest named shape that holds it (see ShapeSet.holding), None when none does: the
+    root the native engine gives."""
+    @cache
+    def root(shape: str) -> str | None:
+        named = shapes.holding(shape)[-1]
+        return None if named.startswith(_GENID) else named
+
+    return root
 
 
 def _nt(term: object) -> str:

@@ -34,7 +34,7 @@ from functools import lru_cache
 from typing import Any
 
 from ctdl_tools.validate.engine import RawResult
-from ctdl_tools.validate.shapes import ShapeSet, unescape
+from ctdl_tools.validate.shapes import SHAPE_GENID, ShapeSet, unescape
 
 SH = "http://www.w3.org/ns/shacl#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -291,7 +291,7 @@ class Shape:
 
     def __init__(self, term: str, root: str | None) -> None:
         self.term = term
-        self.root = root  # the nearest shape with an IRI (maps results of blank-node shapes to a rule)
+        self.root = root  # the nearest named shape: itself, or the one holding a blank-node (shape-genid) shape
         self.id = 0
         self.path: Path | None = None
         self.path_iri: str | None = None
@@ -389,6 +389,9 @@ class Shape:
         return found
 
 
+_GENID = f"<{SHAPE_GENID}"  # the loader's IRIs for blank-node shapes: not named shapes (see Compiler.shape)
+
+
 class Compiler:
     """Shapes graph → :class:`Shape` objects (memoised by term; cycles are refused)."""
 
@@ -441,7 +444,9 @@ class Compiler:
         if term in self._building:
             raise UnsupportedShapes(f"recursive shape {term}")
         self._building.add(term)
-        shape = Shape(term, term if term.startswith("<") else root)
+        # A blank-node shape (given an IRI by the loader: shape-genid) is not named: its root is its holder's.
+        named = term.startswith("<") and not term.startswith(_GENID)
+        shape = Shape(term, term if named else root)
         shape.id = next(self._ids)
         self._fill(shape)
         self._building.discard(term)

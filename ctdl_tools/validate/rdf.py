@@ -43,7 +43,7 @@ _PYLD_ABSOLUTE = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 # Blank nodes as skolem IRIs (RDF 1.1 §3.5) for the engines: shacl 0.3.4 reports blank nodes under its
 # own internal labels ("_:0_b16591"), which cannot be mapped back to the document.
 SKOLEM = "https://purl.org/ctdl_tools/.well-known/genid/"
-_PYLD_BASE = "http://example.org/base/"  # pyld's DEFAULT_BASE_IRI, used when no base is given
+PYLD_BASE = "http://example.org/base/"  # pyld's DEFAULT_BASE_IRI, used when no base is given
 _KEYWORD_LIKE = re.compile(r"^@[a-zA-Z]+$")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
 _NEEDS_ESCAPE = re.compile(r'[\\"\n\r]')
@@ -166,7 +166,7 @@ def _resolve_relative(value: str) -> str:
     # resolver keeps the RDF identical to jsonld.to_rdf without reimplementing RFC 3986 here.
     from pyld.iri_resolver import resolve
 
-    return resolve(value, _PYLD_BASE)
+    return resolve(value, PYLD_BASE)
 
 
 @cache
@@ -222,7 +222,7 @@ class _Converter:
         # pyld drops it silently (white space: not "absolute" to it) or keeps what no N-Triples parser takes:
         # either way it is not emitted, and the value is reported, not lost without a word (a relative one
         # resolved against pyld's base already was, by _expand).
-        if not iri.startswith(_PYLD_BASE):
+        if not iri.startswith(PYLD_BASE):
             self.out.dropped.append(Dropped(pointer, "iri", iri))
         return None
 
@@ -261,7 +261,7 @@ class _Converter:
 
     def _expand(self, value: str, vocab: bool, pointer: str) -> str | None:
         out = self.t.expand(value, vocab=vocab)
-        if out is not None and out.startswith(_PYLD_BASE) and not value.startswith(_PYLD_BASE):
+        if out is not None and out.startswith(PYLD_BASE) and not value.startswith(PYLD_BASE):
             self.out.dropped.append(Dropped(pointer, "relative", value))  # emitted as pyld does; reported
         return out
 

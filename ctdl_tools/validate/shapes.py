@@ -5,6 +5,13 @@ by shape IRI (``ctshapes:ruleId``, ``sh:message``, severity, ``dct:source``…),
 result is turned back into a finding: engines do not copy custom annotations into their reports, but
 every shape of ours has an IRI, so ``sh:sourceShape`` finds its rule.
 
+Blank-node shapes (``sh:property [ … ]``, the members of ``sh:or ( … )``…) are given IRIs here, before any engine
+sees the graph (``<https://purl.org/ctdl_tools/.well-known/shape-genid/…>``): each engine parses the graph itself
+and labels blank nodes its own way, so a result's ``sh:sourceShape`` could not otherwise be traced back. With the
+IRIs, every engine names the same shape, and :meth:`ShapeSet.holding` leads from it to the shapes that hold it: a
+result of an anonymous shape belongs to the nearest shape holding it that has a rule id (up to the nearest named
+shape), and its message is its own ``sh:message``, else that of the nearest shape holding it that has one.
+
 Rules are turned off by id (or glob pattern, e.g. ``MDP-*-BENCHMARK-*``) by adding
 ``sh:deactivated true`` to their shapes before compiling, so disabled rules also cost nothing.
 """
@@ -19,7 +26,7 @@ import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -40,6 +47,13 @@ _ANNOTATIONS = {
     "<http://www.w3.org/2000/01/rdf-schema#comment>": "comment", f"<{CTSHAPES}aboutProperty>": "about",
 }
 DEACTIVATED = f"<{SH}deactivated>"
+SHAPE_GENID = "https://purl.org/ctdl_tools/.well-known/shape-genid/"  # blank-node shapes as IRIs (see _skolemised)
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+# What holds a shape: these parameters' values are shapes, and so are the members of the lists of _SHAPE_LISTS.
+_SHAPE_VALUES = frozenset(f"<{SH}{n}>" for n in ("property", "node", "not", "qualifiedValueShape"))
+_SHAPE_LISTS = frozenset(f"<{SH}{n}>" for n in ("and", "or", "xone"))
+_SHAPE_TYPES = frozenset(f"<{SH}{n}>" for n in ("NodeShape", "PropertyShape"))
+_TARGETS = frozenset(f"<{SH}{n}>" for n in ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf"))
 CACHE_FILES = 8
 TRUE = '"true"^^<http://www.w3.org/2001/XMLSchema#boolean>'
 Triple = tuple[str, str, str]
@@ -77,6 +91,8 @@ class ShapeSet:
     # What the shapes were read from (each file's path, size and modification time, the version, the rules
     # turned off), as the parsed-shapes cache keys them; "": the digest is made from the triples.
     source_key: str = ""
+    # Each blank-node shape (given an IRI, see _skolemised) → the shape that holds it.
+    holders: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def ntriples(self) -> str:
@@ -91,6 +107,15 @@ class ShapeSet:
 
     def rule_ids(self) -> set[str]:
         return {r.id for r in self.rules.values()}
+
+    def holding(self, shape: str) -> tuple[str, ...]:
+        """The shape, then the shapes that hold it, up to the first that is not a blank-node shape (its nearest
+        named shape): where a result of an anonymous shape finds its rule id and message."""
+        chain, seen = [shape], {shape}
+        while (holder := self.holders.get(chain[-1])) is not None and holder not in seen:
+            chain.append(holder)
+            seen.add(holder)
+        return tuple(chain)
 
     @cached_property
     def messages(self) -> dict[str, str]:
@@ -155,15 +180,22 @@ def _origin(path: Path, bundled: Path) -> str:
 @lru_cache(maxsize=8)
 def _load(files: tuple[str, ...], disabled: tuple[str, ...]) -> ShapeSet:
     cache = _cache_file(files)
-    triples, rules = _parsed(files, cache)
+    triples, rules, holders = _parsed_shapes(files, cache)
     off = {shape for shape, rule in rules.items() if any(fnmatchcase(rule.id, pat) for pat in disabled)}
     graph = (*triples, *((shape, DEACTIVATED, TRUE) for shape in sorted(off)))
     key = (f"{cache.name}\n" + "\n".join(sorted(off))) if cache is not None else ""
-    return ShapeSet(graph, rules, list(files), frozenset(rules[s].id for s in off), key)
+    return ShapeSet(graph, rules, list(files), frozenset(rules[s].id for s in off), key, holders)
 
 
-def _parsed(files: tuple[str, ...], cache: Path | None) -> tuple[list[tuple[str, str, str]], dict[str, Rule]]:
-    """The shapes' triples (sorted, unique) and rules; from ``cache`` (see _cache_file) when it holds them."""
+def _parsed(files: tuple[str, ...], cache: Path | None) -> tuple[list[Triple], dict[str, Rule]]:
+    """The shapes' triples and rules (see _parsed_shapes)."""
+    triples, rules, _ = _parsed_shapes(files, cache)
+    return triples, rules
+
+
+def _parsed_shapes(files: tuple[str, ...], cache: Path | None) -> tuple[list[Triple], dict[str, Rule], dict[str, str]]:
+    """The shapes' triples (sorted, unique, blank-node shapes given IRIs), rules and the holders of the
+    blank-node shapes (see _skolemised); from ``cache`` (see _cache_file) when it holds them."""
     if cache is not None:
         try:
             with cache.open("rb") as handle:
@@ -187,11 +219,13 @@ def _parsed(files: tuple[str, ...], cache: Path | None) -> tuple[list[tuple[str,
         from ctdl_tools.validate.shapes_check import checked_user_rules
 
         rules = checked_user_rules(users, rules)
+    triples, rules, holders = _skolemised(triples, rules)  # after the checks, whose messages say "[ … ]"
     # One str object per distinct term: the cache then stores each once, loads faster, and the engines'
     # indexes hash each term once.
     pool: dict[str, str] = {}
     unique = [tuple(pool.setdefault(t, t) for t in triple) for triple in sorted(set(triples))]
-    parsed = unique, rules
+    holders = {pool.get(k, k): pool.get(v, v) for k, v in holders.items()}
+    parsed = unique, rules, holders
     if cache is not None:
         _store(cache, parsed)
     return parsed
@@ -207,7 +241,7 @@ def _cache_file(files: tuple[str, ...]) -> Path | None:
     if root is None:
         return None
     key = hashlib.sha256(f"{__version__}\n{sys.version}\nterms shared\nunescaped\nsparql lifted\nuser shapes checked"
-                         .encode())
+                         "\nblank shapes named".encode())
     try:
         for name in files:
             stat = os.stat(name)
@@ -270,6 +304,58 @@ def _rules(triples: list[tuple[str, str, str]], origins: dict[str, str]) -> dict
             plain_text(f.get("source", "")), plain_text(f.get("see_also", "")), _message(f.get("comment", "")),
             plain_text(shape), origins.get(shape, "user"), plain_text(f.get("about", "")))
     return rules
+
+
+def _skolemised(triples: list[Triple], rules: dict[str, Rule]) -> tuple[list[Triple], dict[str, Rule], dict[str, str]]:
+    """The triples with every blank-node shape given an IRI (``_:s3x0`` → ``<…/shape-genid/s3x0>``), the rules
+    keyed by those IRIs, and each such shape's holder (the shape whose sh:property, sh:node, sh:not,
+    sh:qualifiedValueShape or sh:and/or/xone list it is in).
+
+    Every engine parses the shapes graph itself and relabels its blank nodes, so a result of ``sh:property
+    [ … ]`` named a shape that only that engine knew; as IRIs, every engine reports the same shape. The other
+    blank nodes (lists, paths, SPARQL constraints) stay blank. A rule on a blank-node shape is shown with the
+    nearest named shape that holds it, the shape a user can find in their file."""
+    first: dict[str, str] = {}
+    rest: dict[str, str] = {}
+    held: dict[str, set[str]] = defaultdict(set)  # shape → the shapes holding it
+    lists: list[tuple[str, str]] = []  # (shape, head of its sh:and/or/xone list)
+    shapes: set[str] = set()
+    rdf_first, rdf_rest, rdf_type = f"<{RDF}first>", f"<{RDF}rest>", f"<{RDF}type>"
+    for s, p, o in triples:
+        if p in _SHAPE_VALUES:
+            held[o].add(s)
+            shapes.update((s, o))
+        elif p in _SHAPE_LISTS:
+            lists.append((s, o))
+            shapes.add(s)
+        elif p == rdf_first:
+            first[s] = o
+        elif p == rdf_rest:
+            rest[s] = o
+        elif (p == rdf_type and o in _SHAPE_TYPES) or p in _TARGETS:
+            shapes.add(s)
+    for shape, node in lists:
+        seen: set[str] = set()
+        while node in first and node not in seen:
+            seen.add(node)
+            held[first[node]].add(shape)
+            shapes.add(first[node])
+            node = rest.get(node, "")
+    named = {term: f"<{SHAPE_GENID}{term[2:]}>" for term in shapes if term.startswith("_:")}
+    if not named:
+        return triples, rules, {}
+    triples = [(named.get(s, s), p, named.get(o, o)) for s, p, o in triples]
+    # A shape held by several (a labelled blank node used twice): a named one first, then the first by IRI.
+    holders = {named[term]: min(named.get(h, h) for h in held[term]) if held[term] <= named.keys()
+               else min(h for h in held[term] if h not in named) for term in named if held.get(term)}
+    renamed = {}
+    for shape, rule in rules.items():
+        if shape in named:
+            shape = named[shape]
+            chain = ShapeSet((), holders=holders).holding(shape)
+            rule = replace(rule, shape=plain_text(chain[-1]))
+        renamed[shape] = rule
+    return triples, renamed, holders
 
 
 def _lift_sparql_annotations(triples: list[tuple[str, str, str]], fields: dict[str, dict[str, str]]) -> None:
