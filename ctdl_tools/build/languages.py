@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import re
+from functools import cache
+from importlib import resources
 
 # Languages US providers publish in most; ISO 639-1 codes (ISO 639-3 where there is no 639-1 code).
 LANGUAGE_CODES = {
@@ -17,6 +21,9 @@ LANGUAGE_CODES = {
     "indonesian": "id", "malay": "ms", "khmer": "km", "lao": "lo", "burmese": "my", "nepali": "ne",
     "american sign language": "ase", "asl": "ase", "romanian": "ro", "hungarian": "hu", "czech": "cs",
 }
+# The IANA Language Subtag Registry's two-letter subtags besides ISO 639-1's: withdrawn ISO 639-1 codes it keeps,
+# Deprecated, with their Preferred-Value (https://www.iana.org/assignments/language-subtag-registry).
+DEPRECATED_TWO_LETTER = {"in": "id", "iw": "he", "ji": "yi", "jw": "jv", "mo": "ro"}
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _BCP47_FULL = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")  # singletons too: en-US-x-private, en-a-bbb
 
@@ -49,9 +56,56 @@ def language_code(word: str, default_language: str) -> str:
         return default_language if default_language.split("-")[0].lower() == code else code
     if _BCP47.match(text) and len(text.split("-")[0]) <= 3:
         return text
-    close = difflib.get_close_matches(name, list(LANGUAGE_CODES), n=3, cutoff=0.6)
+    close = closest_language_names(name)
     hint = f"; closest: {', '.join(c.title() for c in close)}" if close else ""
     raise ValueError(f"unknown language {word!r} (use a language name or a BCP-47 code such as en-US){hint}")
+
+
+def closest_language_names(name: str, n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """The names of :data:`LANGUAGE_CODES` closest to ``name`` (lower case), best first: a misspelling's hint."""
+    return difflib.get_close_matches(name.lower(), list(LANGUAGE_CODES), n=n, cutoff=cutoff)
+
+
+@cache
+def iso_639_1() -> dict[str, tuple[str, str, str]]:
+    """Every ISO 639-1 code → (ISO 639-2/T code, ISO 639-2/B code or "", English name), from the bundled
+    ``data/iso639_1.csv`` (provenance in ``data/README.md``)."""
+    text = resources.files("ctdl_tools.build.data").joinpath("iso639_1.csv").read_text(encoding="utf-8")
+    return {row["alpha2"]: (row["alpha3_t"], row["alpha3_b"], row["name"]) for row in csv.DictReader(io.StringIO(text))}
+
+
+@cache
+def two_letter_codes() -> dict[str, str]:
+    """ISO 639-2 three-letter codes (T and B: ``eng``, ``fra``, ``fre``) of the languages that have an ISO 639-1
+    code → that code. BCP 47 takes the shortest code (RFC 5646 §2.2.1), so these are not language subtags."""
+    out = {}
+    for two, (terminology, bibliographic, _) in iso_639_1().items():
+        out[terminology] = two
+        if bibliographic:
+            out[bibliographic] = two
+    return out
+
+
+@cache
+def _iso_names() -> dict[str, str]:
+    """Lower-case English names of the ISO 639-1 languages → code, a qualifier left out ("Malay (macrolanguage)")."""
+    out = {}
+    for two, (_, _, name) in iso_639_1().items():
+        out.setdefault(name.split(" (")[0].lower(), two)
+    return out
+
+
+def code_for_name(name: str) -> str | None:
+    """The code of a language written by name (``English`` → ``en``, ``Tamil`` → ``ta``), or None: the names
+    convert knows (:data:`LANGUAGE_CODES`) first, then ISO 639-1's English names."""
+    key = name.strip().lower()
+    return LANGUAGE_CODES.get(key) or _iso_names().get(key)
+
+
+def language_name(code: str) -> str | None:
+    """The English name of an ISO 639-1 code (``en`` → ``English``), or None."""
+    entry = iso_639_1().get(code.lower())
+    return entry[2] if entry else None
 
 
 def check_language_tag(tag: str) -> str:

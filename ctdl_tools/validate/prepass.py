@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache, lru_cache
 from typing import Any
 
+from ctdl_tools.build.languages import (
+    DEPRECATED_TWO_LETTER,
+    closest_language_names,
+    code_for_name,
+    iso_639_1,
+    language_name,
+    two_letter_codes,
+)
 from ctdl_tools.ctid import ctid_in_uri
 from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate.loader import GRAPH, Document
-from ctdl_tools.validate.rdf import INVISIBLE, Conversion, is_bundled
+from ctdl_tools.validate.rdf import INVISIBLE, Conversion, bundled_url, context_tables, is_bundled
+from ctdl_tools.validate.rdf import _lang_ok as lang_ok
 from ctdl_tools.validate.result import LONGEST_VALUE, Finding, shortened
 from ctdl_tools.validate.rules import PYTHON_RULES
 
@@ -82,7 +92,12 @@ def context_findings(doc: Document) -> tuple[list[Finding], bool]:
 
 
 def structure_findings(doc: Document) -> list[Finding]:
-    """@graph documents: every node has @id and @type; the main resource comes first and matches @id."""
+    """@graph documents: every node has @id and @type; the main resource comes first and matches @id. Then the
+    language codes of every document (:func:`language_findings`)."""
+    return _structure(doc) + language_findings(doc)
+
+
+def _structure(doc: Document) -> list[Finding]:
     if doc.kind != GRAPH:
         return _resource_form(doc)
     out = _graph_form(doc)
@@ -164,6 +179,8 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
         message = template.format(value=dropped.value, shown=_shown(dropped))
         if dropped.kind == "iri" and any(ch.isspace() for ch in dropped.value):
             message += " (a URL cannot hold white space: write a space as %20)"
+        if dropped.kind == "relative" and (term := _vocabulary_term(dropped.value)):
+            message += f" (a CTDL term is written with its prefix: {term})"
         above = property_at(dropped.pointer)
         prop = dropped.value if dropped.kind == "key" else above
         if dropped.kind == "key" and above and _LANGUAGE_TAG.match(dropped.value):
@@ -183,6 +200,19 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
+def _vocabulary_term(name: str) -> str | None:
+    """The prefixed class or property a bare local name stands for ("MasterDegree" → ceterms:MasterDegree),
+    when exactly one vocabulary defines it."""
+    from ctdl_tools.vocab import vocabulary
+
+    if not name.isidentifier():
+        return None
+    vocab = vocabulary()
+    found = [term for prefix in sorted(vocab.prefixes) if (term := f"{prefix}:{name}") in vocab.classes
+             or term in vocab.properties]
+    return found[0] if len(found) == 1 else None
+
+
 def _shown(dropped: Any) -> str:
     if dropped.kind == "invisible":
         return ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(INVISIBLE.findall(dropped.value)))
@@ -196,3 +226,114 @@ def property_at(pointer: str) -> str | None:
         if ":" in token and not token.startswith("@"):
             return token
     return None
+
+
+# --- language codes (LANG-UNKNOWN) -------------------------------------------------------------------------
+_XSD_LANGUAGE = "http://www.w3.org/2001/XMLSchema#language"
+# xsd:language's lexical space (XML Schema 1.1 Part 2, §3.4.3), as the structure shapes check it: a value outside
+# it has its own finding (STRUCT-DATATYPE), so LANG-UNKNOWN looks only at the ones inside.
+_XSD_LANGUAGE_FORM = re.compile(r"^[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*$")
+
+
+@cache
+def _language_terms(context_url: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(language-map properties, properties whose values are language codes) of a bundled context: the keys with
+    "@container": "@language" and those coerced to xsd:language (ceterms:inLanguage, ceasn:inLanguage; the
+    vocabulary gives xsd:language as the range of these two and no other)."""
+    tables = context_tables(context_url)
+    codes = frozenset(key for key, kind in tables.coercion.items() if kind == _XSD_LANGUAGE)
+    return frozenset(tables.language_maps), codes
+
+
+def language_findings(doc: Document) -> list[Finding]:
+    """LANG-UNKNOWN: a language code whose primary language subtag is not registered (``English``, ``eng``), in a
+    language-code property's values, a language map's keys and a value object's @language. Documents read with
+    a bundled context only (another context's language maps are not known)."""
+    context = bundled_url(doc.data.get("@context"))
+    if context is None:
+        return []
+    maps, codes = _language_terms(context)
+    out: list[Finding] = []
+    _walk_languages(doc, doc.data, None, maps, codes, out)
+    return out
+
+
+def _walk_languages(doc: Document, value: dict | list, path: Any, maps: frozenset[str], codes: frozenset[str],
+                    out: list[Finding]) -> None:
+    """Recursive (nesting is at most 100 levels: deeper is JSON-UNREADABLE); a path is (parent path, token), made
+    into a JSON pointer only for a finding (a walk of every document: most nodes have none)."""
+    if type(value) is list:
+        for i, item in enumerate(value):
+            if isinstance(item, (dict, list)):
+                _walk_languages(doc, item, (path, i), maps, codes, out)
+        return
+    if "@language" in value and "@value" in value:
+        tag = value["@language"]
+        if isinstance(tag, str) and lang_ok(tag.lower()):
+            _language_finding(doc, out, tag, (path, "@language"), None, "language")
+    for key, item in value.items():
+        if key in maps and isinstance(item, dict):
+            for tag in item:  # not @none, nor a tag JSONLD-LANGMAP-FORM reports: neither is a code to check
+                if tag != "@none" and lang_ok(tag.lower()):
+                    _language_finding(doc, out, tag, ((path, key), tag), key, "key")
+        elif key in codes:
+            for i, code in enumerate(item) if isinstance(item, list) else [(None, item)]:
+                at = (path, key) if i is None else ((path, key), i)
+                if isinstance(code, dict) and isinstance(code.get("@value"), str):
+                    at, code = (at, "@value"), code["@value"]
+                if isinstance(code, str) and _XSD_LANGUAGE_FORM.match(code):
+                    _language_finding(doc, out, code, at, key, "value")
+        elif isinstance(item, (dict, list)) and key != "@context":
+            _walk_languages(doc, item, (path, key), maps, codes, out)
+
+
+def _pointer(path: Any) -> str:
+    tokens = []
+    while path is not None:
+        path, token = path
+        tokens.append(escape_pointer(token) if isinstance(token, str) else str(token))
+    return "".join(f"/{token}" for token in reversed(tokens))
+
+
+def _language_finding(doc: Document, out: list[Finding], tag: str, path: Any, prop: str | None, where: str) -> None:
+    problem = language_problem(tag)
+    if problem:
+        pointer = _pointer(path)
+        prop = prop or property_at(pointer)
+        what = {"key": "language-map key ", "language": "@language "}.get(where, "")
+        out.append(finding(doc, "LANG-UNKNOWN", pointer, f"{what}{tag!r} {problem}", prop=prop, value=tag))
+
+
+@lru_cache(maxsize=4096)  # every language-map key of every document comes here; they are a few tags
+def language_problem(tag: str) -> str | None:
+    """What is wrong with a well-formed tag's primary language subtag, with the code to use where one is plain;
+    None when the subtag is registered or may be (BCP 47, RFC 5646 §2.2.1; IANA Language Subtag Registry).
+
+    Two letters: ISO 639-1 (and the registry's five deprecated ones). Three letters: only the ISO 639-2 codes of
+    languages with a two-letter code are wrong (``eng``: BCP 47 takes the shortest code); any other may be one
+    of ISO 639-3's ~7,900 (``haw``, ``yue``) or special (``und``, ``mul``, ``zxx``, ``mis``) or private use
+    (``qaa``–``qtz``). One letter: ``x-…`` private use, ``i-…`` grandfathered. Four to eight letters: no such
+    subtag is registered (four are reserved), so it is a language written by name (``English``) or a typo.
+    """
+    primary, sep, rest = tag.partition("-")
+    subtag = primary.lower()
+    if len(subtag) < 2 or (len(subtag) == 2 and (subtag in iso_639_1() or subtag in DEPRECATED_TWO_LETTER)):
+        return None
+    if len(subtag) == 3:
+        two = two_letter_codes().get(subtag)
+        if two is None:
+            return None
+        return (f"is the three-letter ISO 639-2 code of {language_name(two)}: BCP 47 takes the shortest ISO 639 "
+                f"code, {two + sep + rest!r}")
+    if len(subtag) == 2:
+        return ("is not a language code: no ISO 639-1 code is "
+                f"{subtag!r} (use a BCP 47 tag such as 'en', 'es' or 'fr-CA')")
+    code = code_for_name(subtag)
+    if code:
+        return f"is the name of a language, not its code: use {code + sep + rest!r} (BCP 47)"
+    close = closest_language_names(subtag, n=1, cutoff=0.75)  # a misspelling, not any word
+    if close:
+        code = code_for_name(close[0]) or ""
+        return f"is not a language code: did you mean {code + sep + rest!r} ({close[0].title()})?"
+    return ("is not a language code: no registered language subtag is "
+            f"{subtag!r} (use a BCP 47 tag such as 'en', 'es' or 'fr-CA')")

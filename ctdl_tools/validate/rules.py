@@ -55,6 +55,13 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
     _rule("JSONLD-LANGMAP-FORM", VIOLATION, "Language map form",
           "A language map maps BCP 47 language tags to a string or an array of strings",
           f"{_JSONLD}, §9.8 language maps; BCP 47", "https://www.w3.org/TR/json-ld11/#language-maps"),
+    _rule("LANG-UNKNOWN", WARNING, "Registered language code",
+          "A language code (ceterms:inLanguage, ceasn:inLanguage, a language map's key, @language) whose primary "
+          "language subtag is not registered: a language name (\"English\": en) or a three-letter code where "
+          "BCP 47 takes the two-letter one (\"eng\": en)",
+          "BCP 47 (RFC 5646) §2.2.1: the primary language subtag is the shortest ISO 639 code, as registered in the "
+          "IANA Language Subtag Registry (ISO 639-1 two-letter codes; ISO 639-2/639-3 three-letter codes only "
+          "for languages without one)", "https://www.iana.org/assignments/language-subtag-registry"),
     _rule("IRI-INVISIBLE", WARNING, "No invisible characters in links",
           "A URL holds a zero-width, bidi or other invisible character: shown, it reads as another address "
           "than the one it leads to (a browser percent-encodes the character)",
