@@ -72,7 +72,7 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     """
     import gc
 
-    from ctdl_tools.validate.reporters import Options, verdict, write
+    from ctdl_tools.validate.reporters import Options, skipped_note, verdict, write
 
     # A one-shot process: the cyclic collector would only walk the report's objects again and again
     # (validate() pauses it while it works; this keeps it off while the report is written too).
@@ -92,6 +92,9 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     code = _exit_code(report, fail_on)
     if output is not None and str(output) != "-":
         click.echo(f"ctdl validate: {verdict(report, fail_on)}; {fmt} report written to {output}", err=True)
+    skipped = skipped_note(report)
+    if skipped and not (fmt == "text" and (output is None or str(output) == "-")):  # the text report says it
+        click.echo(f"note: {skipped}", err=True)
     if fmt == "sarif" and 0 < sarif_max_results < len(report.findings):
         click.echo(f"note: the SARIF lists the {sarif_max_results:,} most severe of {len(report.findings):,} "
                    "findings (--sarif-max-results)", err=True)

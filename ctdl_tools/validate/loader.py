@@ -4,7 +4,9 @@ Accepted: files, directories (every ``*.json`` / ``*.jsonld`` below, sorted), gl
 standard input, and already-parsed Python objects. A file may hold a registry graph document
 (``@context``, ``@id``, ``@graph``), a single ``/resources`` record, an array of either, a registry
 envelope (its ``decoded_resource``) or a Registry Assistant ``publishGraph`` request (its ``GraphInput``).
-Unreadable input becomes a finding, never an exception, so one bad file does not hide the others.
+Unreadable input becomes a finding, never an exception, so one bad file does not hide the others. A
+validation report kept beside the catalog (a ``ctdl validate`` JSON report or a SARIF log) is skipped:
+``Loaded.skipped`` names it, and it is no source.
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ class Loaded:
     documents: list[Document] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # Inputs that are validation reports (ctdl_files.is_report: a `ctdl validate` JSON report or a SARIF log
+    # kept beside the catalog), by display name: not sources, never validated nor counted as files.
+    skipped: list[str] = field(default_factory=list)
     # The text of each file as read, for placing this input's findings right away (the Source does not
     # keep it: see Source). Callers that hold many Loaded should drop it.
     texts: dict[str, str] = field(default_factory=dict)
@@ -134,6 +139,8 @@ def read_input(item: str | dict | list, number: int, first_index: int = 0) -> Lo
             data = _UNREADABLE
     else:
         source, data = _read(item, loaded)
+    if data is not _UNREADABLE and is_report(data):  # `-o catalog/report.json` from an earlier run
+        return Loaded(skipped=[source.name])  # not the catalog's: no source, no documents, no findings
     loaded.sources.append(source)
     if data is not _UNREADABLE:
         _split(data, source, "", loaded, first_index=first_index)
@@ -165,6 +172,7 @@ def load_documents(items: Iterable[str | Path | dict | list]) -> Loaded:
         loaded.sources += one.sources
         loaded.documents += one.documents
         loaded.findings += one.findings
+        loaded.skipped += one.skipped
     return loaded
 
 
@@ -237,7 +245,7 @@ def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = 
         return
     if isinstance(data, dict):
         if base == "" and is_report(data):
-            return  # `-o catalog/report.json` from an earlier run: ours, not the catalog's
+            return  # a report (read_input skips it whole; reread never meets one)
         if isinstance(data.get("decoded_resource"), dict):
             _split(data["decoded_resource"], source, f"{base}/decoded_resource", loaded, "envelope", first_index)
             return

@@ -100,6 +100,9 @@ class Report:
     engine: str = ""
     rules: dict[str, Rule] = field(default_factory=dict)  # every rule that could fire, by id
     index: tuple[Record, ...] = ()  # every record read, with its name (for reporters; not in to_dict)
+    # Files found but not validated, in input order: `ctdl validate` JSON reports and SARIF logs kept beside
+    # the catalog (ctdl_files.is_report). Not in ``files``, not counted.
+    skipped: list[str] = field(default_factory=list)
     # (findings list, its length, counts): the verdict and a reporter ask ~8 times, and at 10k records each
     # count is a pass over 127k findings. Counted again when the list is replaced or grows.
     _tally: tuple[list | None, int, dict[str, int]] = field(default=(None, -1, {}), repr=False, compare=False)
@@ -127,6 +130,7 @@ class Report:
             "documents": self.documents,
             "records": self.records,
             "files": list(self.files),
+            "skipped": list(self.skipped),
             "engine": self.engine,
             "findings": [f.to_dict() for f in self.findings],
         }

@@ -14,7 +14,15 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from ctdl_tools.validate.reporters import html, json_report, junit, sarif, text
-from ctdl_tools.validate.reporters.common import FAIL_ON, Options, Record, failed, index_records, verdict
+from ctdl_tools.validate.reporters.common import (
+    FAIL_ON,
+    Options,
+    Record,
+    failed,
+    index_records,
+    skipped_note,
+    verdict,
+)
 from ctdl_tools.validate.result import Report
 
 RENDERERS: dict[str, Callable[[Report, Options], str | bytes]] = {
@@ -43,5 +51,5 @@ def render(fmt: str, report: Report, options: Options | None = None) -> bytes:
     return data if isinstance(data, bytes) else data.encode("utf-8")
 
 
-__all__ = ["FAIL_ON", "FORMATS", "RENDERERS", "Options", "Record", "failed", "index_records", "render", "verdict",
-           "write"]
+__all__ = ["FAIL_ON", "FORMATS", "RENDERERS", "Options", "Record", "failed", "index_records", "render",
+           "skipped_note", "verdict", "write"]

@@ -246,6 +246,22 @@ def totals(report: Report) -> str:
     return f"{files}, {records}: " + ", ".join(plural(counts[sev], sev) for sev in SEVERITIES)
 
 
+SKIPPED_SHOWN = 10  # skipped files named in a note; the JSON report lists every one
+
+
+def skipped_note(report: Report, base: str | None = None) -> str:
+    """One line naming the files that were not validated because they are validation reports, or "":
+    ``skipped 2 files that are validation reports (ctdl validate JSON or SARIF logs), not CTDL: a.json, b.sarif``.
+    """
+    names = [display_path(name, base) for name in report.skipped]
+    if not names:
+        return ""
+    shown = ", ".join(names[:SKIPPED_SHOWN]) + (f" and {len(names) - SKIPPED_SHOWN} more"
+                                               if len(names) > SKIPPED_SHOWN else "")
+    what = "file that is a validation report" if len(names) == 1 else "files that are validation reports"
+    return f"skipped {len(names)} {what} (ctdl validate JSON or SARIF logs), not CTDL: {shown}"
+
+
 def verdict(report: Report, fail_on: str = "violation") -> str:
     """One line: PASSED/FAILED and why, e.g. ``FAILED: 4 violations in 2 records (12 warnings, 0 infos)``."""
     counts = report.counts
@@ -267,10 +283,15 @@ def verdict(report: Report, fail_on: str = "violation") -> str:
 
 def _about_file(finding: Finding) -> bool:
     """A finding about the file rather than a record in it: unreadable input, or a document-level key
-    (``/@graph``, ``/@context``) outside any record."""
+    (``/@graph``, ``/@context``) outside any record.
+
+    Unreadable input is about the file even when it is placed in a record (JSON nested too deep inside one
+    is found after the record's CTID was read): the exit code and its message name the file either way."""
+    if finding.rule_id in UNREADABLE_RULES:
+        return True
     if finding.ctid:
         return False
-    if finding.rule_id in UNREADABLE_RULES or finding.rule_id == "JSON-NOT-CTDL" or not finding.pointer:
+    if finding.rule_id == "JSON-NOT-CTDL" or not finding.pointer:
         return True
     tokens = finding.pointer.split("/")[1:]
     wrappers = 0  # array items, envelopes and publish requests around the document

@@ -23,6 +23,7 @@ from ctdl_tools.validate.reporters.common import (
     has_hidden,
     most_severe,
     shown_value,
+    skipped_note,
     totals,
     verdict,
 )
@@ -59,6 +60,7 @@ def context(report: Report, options: Options) -> dict[str, Any]:
         "verdict": verdict(report, options.fail_on),
         "passed": not failed(report, options.fail_on),
         "totals": totals(report),
+        "skipped": skipped_note(report, options.base),
         "counts": report.counts,
         "severities": SEVERITIES,
         "report": report,

@@ -1,8 +1,9 @@
 """The report as JSON, described by ``report.schema.json`` (JSON Schema draft 2020-12) beside this module.
 
-Top level: verdict and counts, the rules that fired (id, severity, name, message, source, see_also, how
-often) keyed by id, and the findings in report order, each with the name of its record when known. The
-shape is versioned by ``schema_version``; fields are only ever added within a version.
+Top level: verdict and counts, the files validated and those skipped (validation reports kept beside the
+catalog), the rules that fired (id, severity, name, message, source, see_also, how often) keyed by id, and
+the findings in report order, each with the name of its record when known. The shape is versioned by
+``schema_version``; fields are only ever added within a version (``skipped`` was).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def as_dict(report: Report, options: Options, findings: bool = True) -> dict[str
         "engine": report.engine,
         "counts": report.counts,
         "files": list(report.files),
+        "skipped": list(report.skipped),
         "documents": report.documents,
         "records": report.records,
         "rules": {rule.id: _rule(rule, count) for rule, count in fired_rules(report)},

@@ -3,8 +3,10 @@
 A test case fails when its record has a Violation (or a Warning with ``fail_on="warning"``); it carries
 one ``<failure>`` (several confuse some readers) whose text lists every failing finding, and a
 ``<system-out>`` with the record's name and the findings that do not fail. Records without findings are
-passing test cases, so the test count is the record count. Built with ``xml.etree`` (escaping), after
-removing the characters XML 1.0 cannot carry at all (a JSON string may hold U+0001).
+passing test cases, so the test count is the record count. A validation report found among the inputs
+(not validated: ``Report.skipped``) is a suite of one skipped test case, which CI test tabs show as skipped.
+Built with ``xml.etree`` (escaping), after removing the characters XML 1.0 cannot carry at all (a JSON
+string may hold U+0001).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from ctdl_tools.validate.reporters.common import (
 from ctdl_tools.validate.reporters.text import FindingLines
 from ctdl_tools.validate.result import Report
 
+WHOLE_FILE = "(whole file)"
+SKIPPED = "not validated: a validation report (ctdl validate JSON or SARIF log), not CTDL"
 # Outside XML 1.0's Char production: C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -32,6 +36,7 @@ def render(report: Report, options: Options | None = None) -> str:
     options = options or Options()
     line_of = FindingLines(report, options)
     suites = [_suite(fg, options, line_of) for fg in group(report, options, include_clean=True)]
+    suites += [_skipped_suite(display_path(name, options.base)) for name in report.skipped]
     root = ET.Element("testsuites", name="ctdl validate")
     _counts(root, suites)
     root.extend(suites)
@@ -51,8 +56,17 @@ def _suite(file_group: FileGroup, options: Options, line_of: FindingLines) -> ET
     return suite
 
 
+def _skipped_suite(name: str) -> ET.Element:
+    suite = ET.Element("testsuite", name=_clean(name))
+    case = ET.Element("testcase", classname=_clean(name), name=WHOLE_FILE, time="0")
+    ET.SubElement(case, "skipped", message=SKIPPED)
+    _counts(suite, [case])
+    suite.append(case)
+    return suite
+
+
 def _case(file: str, record: RecordGroup, options: Options, line_of: FindingLines) -> ET.Element:
-    case = ET.Element("testcase", classname=_clean(file), name=_clean(record.key or "(whole file)"), time="0")
+    case = ET.Element("testcase", classname=_clean(file), name=_clean(record.key or WHOLE_FILE), time="0")
     bad = failing(options.fail_on)
     failures = [f for f in record.findings if f.severity in bad]
     others = [f for f in record.findings if f.severity not in bad]
@@ -72,10 +86,11 @@ def _counts(element: ET.Element, children: list[ET.Element]) -> None:
     # Attributes first-set order is what ElementTree writes: keep name, tests, failures, errors, skipped, time.
     tests = sum(int(c.get("tests", "1")) for c in children)
     failures = sum(int(c.get("failures", "1" if c.find("failure") is not None else "0")) for c in children)
+    skipped = sum(int(c.get("skipped", "1" if c.find("skipped") is not None else "0")) for c in children)
     element.set("tests", str(tests))
     element.set("failures", str(failures))
     element.set("errors", "0")
-    element.set("skipped", "0")
+    element.set("skipped", str(skipped))
     element.set("time", "0")  # no timing: the report must be byte-identical across runs
 
 

@@ -2,9 +2,14 @@
 
 * ``tool.driver.rules``: the rules that fired (sorted by id), with name, descriptions, help URI, default
   level and the published source they enforce; results point at them by ``ruleId`` and ``ruleIndex``.
-* Locations: ``artifactLocation.uri`` relative to the working directory with ``uriBaseId`` ``%SRCROOT%``
-  (GitHub resolves it against the checkout, where the action runs), ``region.startLine`` when the input
-  had lines; the JSON pointer and CTID as ``logicalLocations``.
+* Locations: a file under the base (``Options.base``, default the working directory) has its path
+  relative to it as ``artifactLocation.uri``, with ``uriBaseId`` ``%SRCROOT%`` (GitHub resolves it against
+  the checkout: run from the repository's root, as the action does); a file outside it, named by an
+  absolute path or through ``..``, an absolute ``file://`` URI and no ``uriBaseId`` (a relative URI
+  cannot climb out of %SRCROOT%). ``region.startLine`` when the input had lines: findings have no columns,
+  so there is no ``startColumn`` (SARIF then means the whole line; ``columnKind`` only says how columns
+  would be counted). The JSON pointer and CTID as ``logicalLocations``.
+* Validation reports found among the inputs and skipped are named in ``run.properties.skipped``.
 * ``partialFingerprints``: a hash of what identifies a finding but not its line (rule, file, record, node,
   property, value, JSON pointer), so an alert survives lines moving and the same finding is the same alert.
 * ``Options.sarif_max_results``: GitHub code scanning rejects an upload of more than 25,000 results per run
@@ -18,6 +23,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
@@ -51,6 +58,8 @@ def as_dict(report: Report, options: Options) -> dict[str, Any]:
         "results": [_result(report, f, index[f.rule_id], uris) for f in listed],
         "properties": {"engine": report.engine, "files": len(report.files), "records": report.records},
     }
+    if report.skipped:
+        run["properties"]["skipped"] = [display_path(name, options.base) for name in report.skipped]
     left_out = len(report.findings) - len(listed)
     if left_out:
         run["properties"] |= {"findings": len(report.findings), "resultsOmitted": left_out}
@@ -122,13 +131,31 @@ def _qualified(f: Finding) -> str:
 
 
 def _uri(file: str, base: str | None) -> str | None:
-    """A relative URI reference for the file, or None for inputs that are not files (stdin)."""
+    """The file's URI: relative to the base (``%SRCROOT%``) when the file is under it, else an absolute
+    ``file:`` URI; None for inputs that are not files (stdin).
+
+    Decided on the absolute path, with ``.`` and ``..`` taken out as written (``../mix/a.json`` from
+    ``catalog/sub`` is ``catalog/mix/a.json``: outside a base of ``catalog/sub``); then, for a path that
+    only looks outside, on the paths with symbolic links resolved (``/tmp`` for ``/private/tmp``)."""
     if file.startswith("<"):
         return None
-    path = display_path(file, base)
-    if path.startswith("/"):  # outside the working directory: an absolute file URI, no base
-        return "file://" + quote(path)
-    return quote(path)
+    root = os.path.abspath(base or os.curdir)
+    path = os.path.abspath(file)
+    inside = _under(path, root)
+    if inside is None:
+        inside = _under(os.path.realpath(path), os.path.realpath(root))
+    if inside is None:
+        return Path(path).as_uri()
+    return quote(inside)
+
+
+def _under(path: str, root: str) -> str | None:
+    """``path`` relative to ``root`` with forward slashes, when it is under it; else None."""
+    try:
+        relative = PurePath(path).relative_to(root)
+    except ValueError:
+        return None
+    return relative.as_posix() if relative.parts else None  # the base itself is no file under it
 
 
 def _fingerprint(f: Finding, uri: str | None) -> str:

@@ -24,6 +24,7 @@ from ctdl_tools.validate.reporters.common import (
     group,
     short_source,
     shown_value,
+    skipped_note,
     totals,
     verdict,
 )
@@ -56,6 +57,9 @@ def render(report: Report, options: Options | None = None) -> str:
         lines.extend(f"  {count:>5}  {rule.severity:<{SEVERITY_WIDTH}}  {_one_line(rule.id)}  {_one_line(rule.name)}"
                      for rule, count in rules)
         lines.append("")
+    skipped = skipped_note(report, options.base)
+    if skipped:
+        lines.append(_one_line(skipped))
     lines.append(totals(report))
     line = verdict(report, options.fail_on)
     lines.append(paint(line, fg="red" if line.startswith("FAILED") else "green", bold=True))
