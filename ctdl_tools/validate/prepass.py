@@ -23,8 +23,7 @@ from ctdl_tools.build.languages import (
 from ctdl_tools.ctid import ctid_in_uri
 from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate.loader import GRAPH, Document
-from ctdl_tools.validate.rdf import INVISIBLE, Conversion, bundled_url, context_tables, is_bundled
-from ctdl_tools.validate.rdf import _lang_ok as lang_ok
+from ctdl_tools.validate.rdf import INVISIBLE, Conversion, bundled_url, context_tables, is_bundled, lang_ok
 from ctdl_tools.validate.result import LONGEST_VALUE, Finding, shortened
 from ctdl_tools.validate.rules import PYTHON_RULES
 

@@ -108,7 +108,7 @@ def iri_ok(iri: str) -> bool:
 
 
 @cache
-def _lang_ok(tag: str) -> bool:
+def lang_ok(tag: str) -> bool:
     try:
         pyoxigraph.Literal("x", language=tag)
     except ValueError:
@@ -231,7 +231,7 @@ class _Converter:
             self.out.dropped.append(Dropped(pointer, "blank", value))
             return None
         if language is not None:
-            if not _lang_ok(language):
+            if not lang_ok(language):
                 self.out.dropped.append(Dropped(pointer, "language", language))
                 return None
             return f'"{_escape(value)}"@{language}'
@@ -353,7 +353,7 @@ class _Converter:
         for lang in sorted(value):
             items = value[lang]
             tag = None if lang == "@none" else lang.lower()
-            known = tag is None or _lang_ok(tag)  # else _literal reports it, item by item
+            known = tag is None or lang_ok(tag)  # else _literal reports it, item by item
             for i, item in enumerate(_as_list(items)):
                 if item is None:
                     continue
@@ -420,7 +420,7 @@ class _Converter:
         if language is not None:
             if not isinstance(language, str) or datatype is not None:
                 raise Unsupported(f"{pointer}: @language")
-            if not _lang_ok(language.lower()):
+            if not lang_ok(language.lower()):
                 self.out.dropped.append(Dropped(pointer, "language", language))  # as written
                 return None
             language = language.lower()
