@@ -180,6 +180,11 @@ def test_disable_rules_by_id_and_pattern(catalog: Path) -> None:
                      and not r.startswith("XREF-")}
     typo = ctdl("validate", "catalog/organization.json", "--disable", "MDP-NO-SUCH-RULE")
     assert "warning: --disable MDP-NO-SUCH-RULE matches no rule" in typo.stderr and typo.exit_code == 0
+    # Found in acceptance testing: patterns were case-sensitive, and `mdp-*` only warned that it matched nothing.
+    lower = ctdl("validate", "catalog", "--format", "json", "--disable", "mdp-*-benchmark-*",
+                 "--disable", "ra-description-min-length,xref-*")
+    assert "matches no rule" not in lower.stderr
+    assert {f["rule_id"] for f in json.loads(lower.stdout)["findings"]} == fewer
 
 
 def test_unreadable_input_fails_whatever_is_disabled(catalog: Path) -> None:

@@ -11,7 +11,6 @@ import re
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ from ctdl_tools.validate.rdf import (
 )
 from ctdl_tools.validate.reporters.common import records_of
 from ctdl_tools.validate.result import LONGEST_VALUE, Finding, Record, Report, Rule, shortened, sort_findings
-from ctdl_tools.validate.rules import PYTHON_RULES, UNREADABLE_RULES
+from ctdl_tools.validate.rules import PYTHON_RULES, UNREADABLE_RULES, rule_matches
 from ctdl_tools.validate.shapes import ShapeSet, load_shapes
 from ctdl_tools.vocab import vocabulary
 
@@ -151,7 +150,7 @@ class Checker:
         # Python rules turned off are dropped before their findings are placed (a line number costs a walk
         # of the file's text); shape rules turned off never ran (sh:deactivated).
         self.off = frozenset(r for r in PYTHON_RULES
-                             if r not in UNREADABLE_RULES and any(fnmatchcase(r, p) for p in disabled))
+                             if r not in UNREADABLE_RULES and any(rule_matches(r, p) for p in disabled))
         items = list(iter_inputs(self.items))
         size = _input_bytes(items)
         if size > KEEP_TOTAL:
@@ -167,7 +166,7 @@ class Checker:
             self._shacl()
         if disabled:
             every = itertools.chain(self.findings, *self.runs)
-            off = {f.rule_id for f in every if any(fnmatchcase(f.rule_id, pat) for pat in disabled)}
+            off = {f.rule_id for f in every if any(rule_matches(f.rule_id, pat) for pat in disabled)}
             off.difference_update(UNREADABLE_RULES)
             if off:
                 self.findings = [f for f in self.findings if f.rule_id not in off]

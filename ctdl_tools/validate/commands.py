@@ -16,14 +16,13 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NoReturn, TypeVar
 
 import click
 
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError
-from ctdl_tools.validate.rules import UNREADABLE_RULES
+from ctdl_tools.validate.rules import UNREADABLE_RULES, rule_matches
 
 if TYPE_CHECKING:
     from ctdl_tools.validate.reporters import Record
@@ -161,9 +160,9 @@ def _rule_ids(shapes_dirs: tuple[Path, ...], patterns: tuple[str, ...]) -> set[s
 
 def _warn_unknown_rules(known: set[str], patterns: tuple[str, ...]) -> None:
     for pattern in patterns:
-        if not any(fnmatchcase(rule, pattern) for rule in known):
+        if not any(rule_matches(rule, pattern) for rule in known):
             click.echo(f"warning: --disable {pattern} matches no rule (see `ctdl shapes list`)", err=True)
-        kept = [rule for rule in UNREADABLE_RULES if fnmatchcase(rule, pattern)]
+        kept = [rule for rule in UNREADABLE_RULES if rule_matches(rule, pattern)]
         if kept:
             verb = "stays" if len(kept) == 1 else "stay"
             click.echo(f"warning: --disable {pattern}: {' and '.join(kept)} {verb} on (input that cannot be read "
@@ -254,7 +253,7 @@ def shapes_list(patterns: tuple[str, ...], shapes_dirs: tuple[Path, ...], fmt: s
     """
     rules = _guard(lambda: all_rules(shapes_dirs))
     if patterns:
-        rules = [r for r in rules if any(fnmatchcase(r.id, p) for p in patterns)]
+        rules = [r for r in rules if any(rule_matches(r.id, p) for p in patterns)]
     if fmt == "json":
         rows = [{"id": r.id, "severity": r.severity, "name": r.name, "source": r.source, "see_also": r.see_also,
                  "origin": r.origin} for r in rules]

@@ -6,6 +6,8 @@ SHACL rules live in the shapes; these are the ones SHACL cannot express over RDF
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+
 from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Rule
 
 _JSONLD = "JSON-LD 1.1 (https://www.w3.org/TR/json-ld11/) as implemented by pyld; ctdl_tools never fetches a context"
@@ -17,6 +19,11 @@ _GRAPH = f"{_EXPLORER}: /graph/{{ctid}} returns the main resource first, then it
 
 # Input that could not be read: exit 2 whatever --disable says (a CI gate must not pass a file it never read).
 UNREADABLE_RULES = ("JSON-UNREADABLE", "JSON-SYNTAX")
+
+
+def rule_matches(rule_id: str, pattern: str) -> bool:
+    """Whether ``--disable PATTERN`` (a rule id or glob) names the rule; case does not matter (``mdp-*``)."""
+    return fnmatchcase(rule_id.upper(), pattern.upper())
 
 
 def _rule(id: str, severity: str, name: str, message: str, source: str, see: str = "", origin: str = "json") -> Rule:

@@ -27,7 +27,6 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from fnmatch import fnmatchcase
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -37,6 +36,7 @@ import pyoxigraph
 from ctdl_tools.errors import InputError
 from ctdl_tools.validate.rdf import ntriples
 from ctdl_tools.validate.result import Rule
+from ctdl_tools.validate.rules import rule_matches
 
 SH = "http://www.w3.org/ns/shacl#"
 CTSHAPES = "https://purl.org/ctdl_tools/shapes/"
@@ -181,7 +181,7 @@ def _origin(path: Path, bundled: Path) -> str:
 def _load(files: tuple[str, ...], disabled: tuple[str, ...]) -> ShapeSet:
     cache = _cache_file(files)
     triples, rules, holders = _parsed_shapes(files, cache)
-    off = {shape for shape, rule in rules.items() if any(fnmatchcase(rule.id, pat) for pat in disabled)}
+    off = {shape for shape, rule in rules.items() if any(rule_matches(rule.id, pat) for pat in disabled)}
     graph = (*triples, *((shape, DEACTIVATED, TRUE) for shape in sorted(off)))
     key = (f"{cache.name}\n" + "\n".join(sorted(off))) if cache is not None else ""
     return ShapeSet(graph, rules, list(files), frozenset(rules[s].id for s in off), key, holders)
