@@ -513,8 +513,11 @@ def test_valid_from_always_moves_forward(tmp_path: Path, index: Path) -> None:
     document["validFrom"] = "2027-01-01T00:00:00Z"  # after --issued-at: a clock behind the issuer's
     source = write_json(tmp_path / "in" / "c.json", signed(document, key))
     key_file = write_json(tmp_path / "k.jwk", ed25519_jwk(key))
-    assert link(source, "--index", index, "--issuer-key", key_file, "-o", tmp_path / "out").exit_code == 0
+    result = link(source, "--index", index, "--issuer-key", key_file, "-o", tmp_path / "out")
+    assert result.exit_code == 0
     assert out_json(tmp_path / "out", "c.json")["validFrom"] == "2027-01-01T00:00:01Z"
+    # said, not silent (found in acceptance testing)
+    assert f"(the re-issue time {WHEN} is not after it: one second after it)" in result.output
 
 
 def test_expired_credentials_are_not_re_issued(tmp_path: Path, index: Path) -> None:

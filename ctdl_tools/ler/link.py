@@ -938,7 +938,8 @@ def _bump_dates(old: dict[str, Any], new: dict[str, Any], when: datetime, vc_ver
         raise Refusal(f"it expired ({until}): a re-issue would begin after its own end")
     dated = dict(new)
     dated[field_name] = _stamp(moved)
-    result.proofs.append(f"{where}.{field_name}: {before} -> {dated[field_name]}")
+    later = "" if moved == when else f" (the re-issue time {_stamp(when)} is not after it: one second after it)"
+    result.proofs.append(f"{where}.{field_name}: {before} -> {dated[field_name]}{later}")
     if vc_version == "2.0" and "awardedDate" not in dated:
         dated["awardedDate"] = before  # so the award date survives the re-issue
         result.proofs.append(f"{where}.awardedDate: set to the original {field_name} {before}")
