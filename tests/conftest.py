@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import socket
 import tempfile
 from pathlib import Path
@@ -33,3 +34,10 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+def sigint_default() -> None:
+    """``preexec_fn`` for a child that a test stops with SIGINT: a shell without job control starts background
+    commands with SIGINT ignored, Python then keeps ignoring it, and Ctrl-C tests would fail for the runner's
+    reason, not the code's (seen running the suite with `&` from a script)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from ctdl_tools.cli import main
+from tests.conftest import sigint_default
 
 
 def _blocked_reading(pid: int) -> bool:
@@ -25,7 +26,7 @@ def test_ctrl_c_exits_130_with_one_line() -> None:
     # Found by hand: Ctrl-C printed click's "Aborted!" and exited 1, which a script cannot tell from "records
     # had errors".
     process = subprocess.Popen([sys.executable, "-m", "ctdl_tools", "validate", "-"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
     deadline = time.monotonic() + 30
     while not _blocked_reading(process.pid) and time.monotonic() < deadline:  # started, waiting for stdin
         time.sleep(0.02)
@@ -65,7 +66,8 @@ def test_ctrl_c_sent_to_the_validator_alone_stops_its_workers_at_once(tmp_path: 
         (tmp_path / f"{n}.json").write_text(text.replace(ctid, f"ce-{uuid.UUID(int=n + 1)}"), encoding="utf-8")
     process = subprocess.Popen([sys.executable, "-m", "ctdl_tools", "validate", str(tmp_path), "--jobs", "2",
                                 "--format", "json", "-o", str(tmp_path / "report.out")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=sigint_default)
     deadline = time.monotonic() + 60
     while len(_children(process.pid)) < 2 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.01)

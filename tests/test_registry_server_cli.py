@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from ctdl_tools.registry.server.commands import registry
 from tests._registry_server_support import ORG, Client, credential, main_ctid
+from tests.conftest import sigint_default
 
 RUN = "import sys; from ctdl_tools.registry.server.commands import registry; registry(prog_name='ctdl registry')"
 
@@ -59,7 +60,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen, Path]]:
     process = subprocess.Popen(
         [sys.executable, "-c", RUN, "serve", "--db", str(db), "--port", "0", "--api-key", "cli-key", "--quiet",
          "--org", f"{ORG}=Northwind Technical College", "--base-url", "https://registry.example.org/"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
     try:
         url = process.stdout.readline().strip()  # type: ignore[union-attr]
         yield url, process, db
