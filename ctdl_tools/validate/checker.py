@@ -26,6 +26,7 @@ from ctdl_tools.validate.prepass import (
     conversion_findings,
     finding,
     foreign_context,
+    language_findings,
     not_ours,
     property_at,
     structure_findings,
@@ -348,6 +349,7 @@ class Checker:
         """JSON-level findings and the record index; ``doc`` joins ``readable`` when RDF can be made of it."""
         found, ok = context_findings(doc)
         found += structure_findings(doc)
+        found += language_findings(doc)
         self._index(doc)
         if ok:
             readable.append(doc)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from ctdl_tools.ctid import ctid_in_uri
+from ctdl_tools.ctid import REGISTRY_BASE, SANDBOX_BASE, ctid_in_uri
 from ctdl_tools.jsonio import MAX_DEPTH, TooDeep
 from ctdl_tools.jsonscan import escape_pointer
 from ctdl_tools.validate.loader import GRAPH, Document
@@ -274,19 +274,18 @@ def references(doc: Document, index: Index) -> Iterator[Finding]:
                 yield finding(doc, rule, node.pointer + pointer, said, prop=key, value=ref)
 
 
-_HOSTS = ("https://credentialengineregistry.org/", "https://sandbox.credentialengineregistry.org/")
+_HOSTS = (f"{REGISTRY_BASE}/", f"{SANDBOX_BASE}/")
 
 
 def _record_named(ref: str, described: dict[str, list[Node]]) -> str | None:
     """The @id of a record of the submission that a registry URI names by another form: its /graph/ document,
     or the same CTID on the other registry (production ↔ sandbox)."""
     resource = ref.replace("/graph/", "/resources/", 1)
-    for host in _HOSTS:
-        for other in _HOSTS:
-            candidate = resource.replace(host, other, 1) if resource.startswith(host) else None
-            if candidate is not None and candidate != ref and candidate in described:
-                return candidate
-    return None
+    host = next((h for h in _HOSTS if resource.startswith(h)), None)
+    if host is None:
+        return None
+    candidates = (other + resource[len(host):] for other in _HOSTS)
+    return next((c for c in candidates if c != ref and c in described), None)
 
 
 def _other_uri(ref: str, record: str) -> str:

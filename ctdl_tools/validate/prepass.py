@@ -91,12 +91,7 @@ def context_findings(doc: Document) -> tuple[list[Finding], bool]:
 
 
 def structure_findings(doc: Document) -> list[Finding]:
-    """@graph documents: every node has @id and @type; the main resource comes first and matches @id. Then the
-    language codes of every document (:func:`language_findings`)."""
-    return _structure(doc) + language_findings(doc)
-
-
-def _structure(doc: Document) -> list[Finding]:
+    """@graph documents: every node has @id and @type; the main resource comes first and matches @id."""
     if doc.kind != GRAPH:
         return _resource_form(doc)
     out = _graph_form(doc)

@@ -14,13 +14,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ctdl_tools.errors import InputError
+from ctdl_tools.validate.rdf import XSD
 from ctdl_tools.validate.result import Rule
-from ctdl_tools.validate.shapes import CTSHAPES, RULE_ID, SH, plain_text
+from ctdl_tools.validate.shapes import CTSHAPES, RDF, RULE_ID, SH, plain_text
 
 Triple = tuple[str, str, str]
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDF_FIRST, RDF_REST, RDF_NIL = (f"<{RDF}{n}>" for n in ("first", "rest", "nil"))
 _KNOWN_PREFIXES = {"sh": SH, "xsd": XSD, "rdf": RDF, "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
                    "ctshapes": CTSHAPES}
