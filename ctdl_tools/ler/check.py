@@ -23,17 +23,24 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri, is_ctid
+from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri
 from ctdl_tools.ler.formats import Credential
 from ctdl_tools.ler.index import Entry, Index, IndexUnavailable, RegistryIndex, normalize_name
 from ctdl_tools.ler.jws import parse_jws
-from ctdl_tools.ler.match import ce_url, ce_url_ctid, is_ce_host, misleading, url_parts
+from ctdl_tools.ler.match import (
+    CE_TARGET_TYPES,
+    alignment_conflict,
+    ce_url,
+    ce_url_ctid,
+    code_ctid,
+    is_ce_host,
+    is_registry_link,
+    misleading,
+    url_parts,
+)
 from ctdl_tools.vocab import vocabulary
 
 OK, WARNING, FAILED = "ok", "warning", "failed"
-CE_TARGET_TYPES = ("ceterms:Credential", "ceasn:Competency", "CTDL")
-
-
 # ========================================================================================== resolving
 
 
@@ -106,7 +113,7 @@ def registry_links(document: Any, path: str = "$") -> Iterator[FoundLink]:
     """Every alignment in ``document`` (nested credentials and CLR achievements included; nested VC-JWTs
     decoded) that links to the Credential Registry."""
     if isinstance(document, dict):
-        if _is_registry_link(document):
+        if is_registry_link(document):
             yield FoundLink(path, document)
             return
         for key, value in document.items():
@@ -125,14 +132,6 @@ def _nested_token(token: str) -> Any:
     except ValueError:
         return None
     return payload.get("vc", payload)
-
-
-def _is_registry_link(node: dict[str, Any]) -> bool:
-    if "targetUrl" not in node and "targetCode" not in node:
-        return False
-    code = node.get("targetCode")
-    return (node.get("targetType") in CE_TARGET_TYPES or (isinstance(code, str) and is_ctid(code.strip().lower()))
-            or ce_url(node.get("targetUrl")))
 
 
 # =========================================================================================== checking
@@ -171,12 +170,12 @@ def check_credential(cred: Credential, resolver: Resolver) -> list[LinkCheck]:
 
 def check_link(label: str, found: FoundLink, resolver: Resolver) -> LinkCheck:
     alignment = found.alignment
-    url, code = alignment.get("targetUrl"), alignment.get("targetCode")
+    url = alignment.get("targetUrl")
     name = alignment.get("targetName")
     result = LinkCheck(label, found.path, target_type=alignment.get("targetType"),
                        target_url=url if isinstance(url, str) else None,
                        target_name=name if isinstance(name, str) else None)
-    result.ctid = _link_ctid(result, code, url)
+    result.ctid = _link_ctid(result, alignment)
     if result.ctid is None:
         return result
     try:
@@ -191,15 +190,16 @@ def check_link(label: str, found: FoundLink, resolver: Resolver) -> LinkCheck:
     return result
 
 
-def _link_ctid(result: LinkCheck, code: Any, url: Any) -> str | None:
-    code_ctid = code.strip().lower() if isinstance(code, str) and is_ctid(code.strip().lower()) else None
-    url_ctid = ce_url_ctid(url)
-    if isinstance(code, str) and code_ctid is None:
+def _link_ctid(result: LinkCheck, alignment: dict[str, Any]) -> str | None:
+    code, url = alignment.get("targetCode"), alignment.get("targetUrl")
+    in_code = code_ctid(alignment)
+    if isinstance(code, str) and in_code is None:
         result.warn(f"targetCode {code!r} is not a CTID")
-    if code_ctid and url_ctid and code_ctid != url_ctid:
-        result.fail(f"targetCode {code_ctid} does not match the CTID in targetUrl ({url_ctid})")
+    conflict = alignment_conflict(alignment)
+    if conflict is not None:
+        result.fail(f"targetCode {conflict[0]} does not match the CTID in targetUrl ({conflict[1]})")
         return None
-    ctid = code_ctid or url_ctid
+    ctid = in_code or ce_url_ctid(url)
     if ctid is None:
         result.fail("no CTID: neither targetCode nor targetUrl names one" + (
             " (a Credential Finder URL with a Finder-internal number cannot be resolved; give the CTID)"

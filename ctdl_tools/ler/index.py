@@ -271,6 +271,8 @@ class RegistryIndex:
         self.session.headers["Accept"] = "application/ld+json, application/json"
         self._cache: dict[str, dict[str, Any] | None] = {}
         self._entries: dict[str, Entry | None] = {}
+        # Set once the registry cannot be connected to: every later record would wait for the same timeout.
+        self._unreachable: str | None = None
 
     def record(self, ctid: str) -> dict[str, Any] | None:
         if ctid not in self._cache:
@@ -280,6 +282,8 @@ class RegistryIndex:
     def _fetch(self, ctid: str) -> dict[str, Any] | None:
         import requests
 
+        if self._unreachable is not None:
+            raise IndexUnavailable(self._unreachable)
         url = f"{self.base}/resources/{ctid}"
         try:
             with self.session.get(url, timeout=self.timeout, stream=True, allow_redirects=True) as response:
@@ -289,9 +293,10 @@ class RegistryIndex:
                     raise IndexUnavailable(f"GET {url}: HTTP {response.status_code}")
                 body = _read_limited(response.iter_content(65536), url)
         except requests.ConnectionError:
-            # requests' own text is a page of pool and resolver internals, and it comes once per link
-            raise IndexUnavailable(f"cannot connect to {urlsplit(self.base).netloc} (offline? pass --index DIR, "
-                                   "or --registry URL for a registry you can reach)") from None
+            # One line (requests' own text is a page of pool and resolver internals), and one attempt per run
+            self._unreachable = (f"cannot connect to {urlsplit(self.base).netloc} (offline? pass --index DIR, or "
+                                 "--registry URL for a registry you can reach)")
+            raise IndexUnavailable(self._unreachable) from None
         except requests.RequestException as exc:
             raise IndexUnavailable(f"GET {url}: {type(exc).__name__}: {exc}") from None
         try:

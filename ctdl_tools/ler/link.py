@@ -66,7 +66,7 @@ from ctdl_tools.ler.match import (
     alignment_ctid,
     ce_url,
     ce_url_ctid,
-    code_ctid,
+    is_registry_link,
     json_type,
     match_subject,
     misleading,
@@ -76,7 +76,7 @@ from ctdl_tools.ler.match import (
 )
 from ctdl_tools.ler.multibase import b64url_encode
 from ctdl_tools.ler.outputs import check_target, write_output
-from ctdl_tools.ler.proofs import SIGNING_SUITES, VerifyResult, reissue_options, sign, verify
+from ctdl_tools.ler.proofs import SIGNING_SUITES, VerifyResult, has_proof, reissue_options, sign, verify
 from ctdl_tools.vocab import vocabulary
 
 CE_FRAMEWORK = "Credential Transparency Description Language"
@@ -84,7 +84,6 @@ LINKED, ALREADY, UNMATCHED, REFUSED, UNSIGNED_COPY = "linked", "already linked",
 STATUSES = (LINKED, ALREADY, UNMATCHED, UNSIGNED_COPY, REFUSED)
 COPY_SUFFIX = ".unsigned-copy"
 _DROP_WARNING = "not covered by the signature (dropped by JSON-LD expansion)"
-_CE_TARGET_TYPES = ("ceterms:Credential", "ceasn:Competency", "CTDL")  # what `check` takes for registry links
 
 JsonPath = tuple[str | int, ...]
 
@@ -305,7 +304,7 @@ def _as_found(cred: Credential) -> str:
 
 def _is_signed(cred: Credential) -> bool:
     # "proof": [] signs nothing: verify() calls it unsigned, and so does link
-    return cred.carrier == "jws" or cred.document.get("proof", []) != []
+    return cred.carrier == "jws" or has_proof(cred.document)
 
 
 def _text(cred: Credential, document: dict[str, Any]) -> str:
@@ -555,7 +554,7 @@ class _Plan:
             self.nested_why[where] = "the nested credential is a JWT, signed byte for byte"
             return False
         nested = _get(self.cred.document, where)
-        if nested.get("proof", []) == []:  # "proof": [] is unsigned, as verify() says
+        if not has_proof(nested):
             return True
         if where not in self.nested_keys:
             try:
@@ -671,7 +670,7 @@ def _alignment_problems(found: list[Subject], index: Index) -> list[str]:
                 what = "a URL" if member == "targetUrl" else "a code"
                 problems.append(f"{where}.{member} is a {json_type(value)} ({_short(value)}), not {what}: an "
                                 f"alignment's {member} must be a string; correct or remove it")
-        if not _registry_link(alignment):
+        if not is_registry_link(alignment):
             continue
         conflict = alignment_conflict(alignment)
         if conflict:
@@ -694,7 +693,7 @@ def _output_problems(document: dict[str, Any], kind: str) -> list[str]:
     problems = []
     for where, alignment in _alignments(subjects(document, kind)):
         url = alignment.get("targetUrl")
-        why = misleading(url) if _registry_link(alignment) and alignment_ctid(alignment) else None
+        why = misleading(url) if is_registry_link(alignment) and alignment_ctid(alignment) else None
         if why:
             problems.append(f"{where}.targetUrl {url!r} {why} (`ctdl ler check` fails such a link); correct or "
                             "remove it")
@@ -712,14 +711,6 @@ def _alignments(found: list[Subject]) -> Iterator[tuple[str, dict[str, Any]]]:
             if isinstance(alignment, dict) and where not in seen:
                 seen.add(where)
                 yield where, alignment
-
-
-def _registry_link(alignment: dict[str, Any]) -> bool:
-    """What `check` takes for a Credential Registry link (and so checks)."""
-    if "targetUrl" not in alignment and "targetCode" not in alignment:
-        return False
-    return (alignment.get("targetType") in _CE_TARGET_TYPES or code_ctid(alignment) is not None
-            or ce_url(alignment.get("targetUrl")))
 
 
 def _named(index: Index, ctid: str) -> str:
@@ -884,7 +875,7 @@ def _resign_nested(plan: _Plan, when: datetime, result: Result) -> dict[str, Any
     for where in sorted(plan.edited_nested, key=lambda p: [(1, "", s) if isinstance(s, int) else (0, s, 0) for s in p]):
         old = _get(plan.cred.document, where)
         keys = plan.nested_keys.get(where)
-        if old.get("proof", []) == [] or keys is None:
+        if not has_proof(old) or keys is None:
             continue
         holder = _get(document, where[:-1])
         version = "2.0" if as_list(old.get("@context"))[:1] == [VC_V2] else "1.1"

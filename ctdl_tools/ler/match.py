@@ -358,6 +358,17 @@ def ce_url_ctid(url: Any) -> str | None:
     return ctid_in_uri(url) or ctid_in_text(url)
 
 
+CE_TARGET_TYPES = ("ceterms:Credential", "ceasn:Competency", "CTDL")  # targetTypes of registry links
+
+
+def is_registry_link(node: dict[str, Any]) -> bool:
+    """An alignment that is a Credential Registry link, by its targetType, targetCode or targetUrl (what
+    `ctdl ler check` checks and `link` must never write so that check fails)."""
+    if "targetUrl" not in node and "targetCode" not in node:
+        return False
+    return node.get("targetType") in CE_TARGET_TYPES or code_ctid(node) is not None or ce_url(node.get("targetUrl"))
+
+
 def code_ctid(alignment: Any) -> str | None:
     """The CTID an alignment's ``targetCode`` holds, or None."""
     code = alignment.get("targetCode") if isinstance(alignment, dict) else None

@@ -222,6 +222,12 @@ def _verify_document(credential: dict, keys: tuple[IssuerKey, ...], now: datetim
     return _summarise(format, results, nested, expiry)
 
 
+def has_proof(document: Mapping[str, Any]) -> bool:
+    """Whether a JSON credential carries a proof to verify: ``"proof": []`` signs nothing (unsigned, as for
+    :func:`verify`)."""
+    return document.get("proof", []) != []
+
+
 def _utc(when: datetime) -> datetime:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
