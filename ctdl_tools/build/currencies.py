@@ -114,3 +114,15 @@ def currency_of_signs(signed: Sequence[tuple[str, str]], give_in: str,
                    f"given in {give_in}")
         return None, [(i, message) for i in range(len(signed))]
     return (codes.pop() if codes else None), []
+
+
+def resolve_currency(code: str | None, signed: Sequence[tuple[str, str]], given_in: str, give_in: str,
+                     costs: str) -> tuple[str | None, list[tuple[int, str]]]:
+    """The costs' currency and the problems with their signs, by position in ``signed`` (each price as typed,
+    and its sign). Given ``code`` (the currency ``given_in`` says), every sign must agree with it
+    (:func:`sign_disagreement`); without it, the one currency the signs stand for (:func:`currency_of_signs`,
+    with ``give_in`` and ``costs`` for its messages), None when they stand for none or for several."""
+    if code is None:
+        return currency_of_signs(signed, give_in, costs)
+    return code, [(i, message) for i, (text, sign) in enumerate(signed)
+                  if (message := sign_disagreement(text, sign, code, given_in))]

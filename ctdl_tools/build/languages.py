@@ -54,7 +54,7 @@ def language_code(word: str, default_language: str) -> str:
         code = LANGUAGE_CODES[name]
         # "English" in a catalog converted with --language en-US means en-US, not a bare "en".
         return default_language if default_language.split("-")[0].lower() == code else code
-    if _BCP47.match(text) and len(text.split("-")[0]) <= 3:
+    if _BCP47.match(text):
         return text
     close = closest_language_names(name)
     hint = f"; closest: {', '.join(c.title() for c in close)}" if close else ""
@@ -108,11 +108,16 @@ def language_name(code: str) -> str | None:
     return entry[2] if entry else None
 
 
+def is_language_tag(text: str) -> bool:
+    """True when ``text`` has the shape of a BCP-47 language tag (``en``, ``es-MX``, ``en-US-x-private``)."""
+    return _BCP47_FULL.match(text) is not None
+
+
 def check_language_tag(tag: str) -> str:
     """The run's ``--language``: it keys every language map written, so it must be a BCP-47 tag, written in
     the conventional case (``EN-us`` → ``en-US``; RFC 5646 §2.1.1)."""
     text = tag.strip()
-    if _BCP47_FULL.match(text) and len(text.split("-")[0]) <= 3:
+    if is_language_tag(text):
         return _conventional_case(text)
     hint = f"; did you mean {text.replace('_', '-')!r}?" if _BCP47.match(text.replace("_", "-")) else ""
     raise ValueError(f"{tag!r} is not a BCP-47 language tag (e.g. en-US, es, fr-CA){hint}")

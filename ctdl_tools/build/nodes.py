@@ -170,6 +170,12 @@ def price_and_sign(text: str | float | int, *, catalog: bool = False) -> tuple[i
     ``catalog``: the text was typed into a catalog (a table cell, a JSON/YAML catalog), where ``1.250`` may be
     a European thousands separator; a Registry Assistant request's Price is a C# decimal, read with a point."""
     sign, amount = split_currency_sign(text) if isinstance(text, str) else (None, text)
+    return price_of_amount(text, amount, catalog=catalog), sign
+
+
+def price_of_amount(text: str | float | int, amount: str | float | int, *, catalog: bool = False) -> int | float:
+    """:func:`price` of ``text`` whose currency sign is already split off (:func:`split_currency_sign`),
+    leaving ``amount`` (``text`` itself when it is a number); errors quote ``text``."""
     if catalog and isinstance(amount, str):
         _refuse_point_grouping(text, amount.strip())
     value = _number(text, amount)
@@ -178,7 +184,7 @@ def price_and_sign(text: str | float | int, *, catalog: bool = False) -> tuple[i
                          "cost's description)")
     if value > _PRICE_LIMIT:
         raise ValueError(f"{text!r} is more than {_PRICE_LIMIT:,}: not a plausible price")
-    return value, sign
+    return value
 
 
 # A point before exactly three digits, after one to three digits not led by 0 ("1.250", "€12.500"): a

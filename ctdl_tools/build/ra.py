@@ -98,13 +98,13 @@ structure: blank nodes inlined, key order ignored).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ctdl_tools.build.codes import code_alignment, property_for
 from ctdl_tools.build.context import BuildContext
-from ctdl_tools.build.currencies import currency_code, currency_of_signs, sign_disagreement, split_currency_sign
+from ctdl_tools.build.currencies import currency_code, resolve_currency, split_currency_sign
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
 from ctdl_tools.build.languages import check_language_tag, language_code
 from ctdl_tools.build.nodes import (
@@ -115,11 +115,11 @@ from ctdl_tools.build.nodes import (
     iso_duration,
     lang_map,
     number,
-    price,
+    price_of_amount,
     resolve_concept,
     url,
 )
-from ctdl_tools.build.records import UNPUBLISHABLE
+from ctdl_tools.build.records import CLASS_ROOTS, UNPUBLISHABLE
 from ctdl_tools.catalog.codes import normalize_cip, normalize_naics, normalize_occupation
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, PrebuiltInput
 from ctdl_tools.catalog.ra_json import BOOL, ENVELOPE, check_object, many, text
@@ -272,10 +272,14 @@ def _body_key(item: PrebuiltInput) -> str:
     return next(key for key in (*BODY_KINDS, "GraphInput") if item.data.get(key) is not None)
 
 
-def _head(item: PrebuiltInput, ctx: BuildContext) -> _Head:
+def _body(item: PrebuiltInput) -> tuple[_Obj, str]:
+    """The request's body object and its kind."""
     key = _body_key(item)
-    body = _Obj(item.data[key], f"{item.where.path or '$'}.{key}")
-    kind = BODY_KINDS[key]
+    return _Obj(item.data[key], f"{item.where.path or '$'}.{key}"), BODY_KINDS[key]
+
+
+def _head(item: PrebuiltInput, ctx: BuildContext) -> _Head:
+    body, kind = _body(item)
     language = _language(item, ctx)
     name = _name(body, language)
     type_ = _TYPE_RESOLVERS[kind](body)
@@ -401,8 +405,7 @@ def index_ra(item: PrebuiltInput, ctx: BuildContext) -> None:
 def _given_head(item: PrebuiltInput, ctx: BuildContext) -> tuple[str, str, str, str] | None:
     """The kind, given CTID, type (else the kind's root class) and name (else "") of a request pass 2 will
     refuse; None without a readable CTID."""
-    key = _body_key(item)
-    body, kind = _Obj(item.data[key], f"{item.where.path or '$'}.{key}"), BODY_KINDS[key]
+    body, kind = _body(item)
     given = body.get("CTID")
     try:
         ctid = normalize_ctid(_scalar(given)) if given is not None else None
@@ -421,7 +424,7 @@ def _given_head(item: PrebuiltInput, ctx: BuildContext) -> tuple[str, str, str, 
     try:
         type_ = _TYPE_RESOLVERS[kind](body)
     except ValueError:
-        type_ = {LEARNING: LOPP, CREDENTIAL: CREDENTIAL_ROOT, ORGANIZATION: ORG_ROOT}[kind]
+        type_ = CLASS_ROOTS[kind]
     return kind, ctid, type_, name
 
 
@@ -485,17 +488,21 @@ class _Builder:
             self.report(o.at(key), str(exc), required)
             return None
 
-    def each(self, o: _Obj, key: str, convert: Callable[[Any], Any], required: bool = False) -> list[Any]:
-        results = []
+    def converted(self, o: _Obj, key: str, convert: Callable[[Any, str], Any],
+                  required: bool = False) -> Iterator[tuple[Any, str]]:
+        """Each value under ``key`` as ``convert(value, path)`` gives it, with its path; a value it refuses
+        (ValueError) is reported at its path and skipped."""
         for value, path in o.items(key):
             try:
-                result = convert(value)
+                result = convert(value, path)
             except ValueError as exc:
                 self.report(path, str(exc), required)
                 continue
-            if result is not None:
-                results.append(result)
-        return results
+            yield result, path
+
+    def each(self, o: _Obj, key: str, convert: Callable[[Any], Any], required: bool = False) -> list[Any]:
+        return [result for result, _ in self.converted(o, key, lambda value, _: convert(value), required)
+                if result is not None]
 
     def children(self, o: _Obj, key: str) -> list[_Obj]:
         """The non-empty objects under ``key`` (a list, or one object)."""
@@ -591,13 +598,7 @@ class _Builder:
         return self.one(o, key, lambda v: self.reference(v, o.at(key)))
 
     def references(self, o: _Obj, key: str) -> list[str]:
-        found = []
-        for value, path in o.items(key):
-            try:
-                found.append(self.reference(value, path))
-            except ValueError as exc:
-                self.report(path, str(exc))
-        return found
+        return [uri for uri, _ in self.converted(o, key, self.reference)]
 
     def link(self, path: str, given: Any, uri: str) -> str:
         """``uri``; when it is the registry URI of a resource of this conversion, the reference is noted
@@ -804,19 +805,18 @@ class _Builder:
         whose sign does not fit is dropped with a warning at its path; an unreadable Currency (reported)
         leaves the signs unchecked."""
         code = self.one(cost, "Currency", lambda v: currency_code(_scalar(v)))
-        amounts = [self.one(item, "Price", price) for item in items]
+        typed = [(text, *(split_currency_sign(text) if isinstance(text, str) else (None, text)))
+                 for text in (item.get("Price") for item in items)]  # each Price, its sign and amount
+        amounts = [self.one(item, "Price", lambda v, amount=amount: price_of_amount(v, amount))
+                   for item, (_, _, amount) in zip(items, typed, strict=True)]
+        if code is None and cost.get("Currency") is not None:
+            return code, amounts  # an unreadable Currency (reported): the signs are not checked
         # Every typed sign is checked, a refused amount's too (as in a catalog).
-        signed = [(i, text, sign) for i, item in enumerate(items)
-                  if isinstance(text := item.get("Price"), str) and (sign := split_currency_sign(text)[0])]
-        problems: list[tuple[int, str]] = []
-        if code is not None:
-            problems = [(i, message) for i, text, sign in signed
-                        if (message := sign_disagreement(text, sign, code, cost.key("Currency")))]
-        elif cost.get("Currency") is None:
-            code, found = currency_of_signs([(text, sign) for _, text, sign in signed],
-                                            "the CostProfile's Currency", "a CostProfile's items")
-            problems = [(signed[j][0], message) for j, message in found]
-        for i, message in problems:
+        signed = [(i, text, sign) for i, (text, sign, _) in enumerate(typed) if sign]
+        code, problems = resolve_currency(code, [(text, sign) for _, text, sign in signed], cost.key("Currency"),
+                                          "the CostProfile's Currency", "a CostProfile's items")
+        for j, message in problems:
+            i = signed[j][0]
             self.report(items[i].at("Price"), message)
             amounts[i] = None
         return code, amounts
@@ -952,14 +952,13 @@ class _Builder:
 
     def frameworks(self, o: _Obj, key: str) -> list[dict]:
         """Framework CTIDs → one alignment per competency when the framework is in this conversion."""
-        found: list[dict] = []
-        for value, path in o.items(key):
-            try:
-                framework_ctid = normalize_ctid(_scalar(value))
-            except ValueError as exc:
-                self.report(path, str(exc))
-                continue
+        def linked(value: Any, path: str) -> str:
+            framework_ctid = normalize_ctid(_scalar(value))
             self.link(path, value, self.ctx.uri(framework_ctid))
+            return framework_ctid
+
+        found: list[dict] = []
+        for framework_ctid, path in self.converted(o, key, linked):
             framework = self.ctx.frameworks.get(framework_ctid)
             if framework is None:
                 self.ctx.problems.warn(Where(self.item.where.file, path=path),
@@ -991,21 +990,18 @@ class _Builder:
 
     def admits(self, prop: str) -> bool:
         """True when CTDL defines ``prop`` for the resource's type."""
-        vocab = vocabulary()
-        return bool(vocab.superclasses(self.head.type) & vocab.properties[prop].domain)
+        return self.in_domain(vocabulary().properties[prop].domain)
+
+    def in_domain(self, domain: set[str]) -> bool:
+        """True when the resource's type is (a subclass of) one of the classes of ``domain``."""
+        return bool(vocabulary().superclasses(self.head.type) & domain)
 
     def naics(self, o: _Obj, keys: tuple[str, ...]) -> list[str]:
         """NAICS codes (checked by the codes module, each once) for ``ceterms:naics``."""
         found: list[str] = []
         for key in keys:
-            for value, path in o.items(key):
-                try:
-                    code = normalize_naics(_scalar(value))
-                except ValueError as exc:
-                    self.report(path, str(exc))
-                    continue
-                for message in code.warnings:
-                    self.ctx.problems.warn(Where(self.item.where.file, path=path), message)
+            for code, path in self.converted(o, key, lambda value, _: normalize_naics(_scalar(value))):
+                self.code_warnings(code, path)
                 if code.code not in found:
                     found.append(code.code)
         return found
@@ -1022,8 +1018,7 @@ class _Builder:
             else:
                 self.report(path, str(exc))
             return None
-        for message in code.warnings:
-            self.ctx.problems.warn(Where(self.item.where.file, path=path), message)
+        self.code_warnings(code, path)
         alignment = code_alignment(code, self.lang, name=name)
         alignments = self.node.setdefault(property_for(code), [])
         for given in alignments:  # the same code given twice (IndustryType and NaicsList): written once
@@ -1031,6 +1026,11 @@ class _Builder:
                 return given
         alignments.append(alignment)
         return alignment
+
+    def code_warnings(self, code: Any, path: str) -> None:
+        """Warn at ``path`` with each of the codes module's warnings about ``code``."""
+        for message in code.warnings:
+            self.ctx.problems.warn(Where(self.item.where.file, path=path), message)
 
     def framework_item(self, o: _Obj, prop: str, normalize: Callable[[str], Any]) -> None:
         names = self.text(o, "Name", "ceterms:targetNodeName")
@@ -1210,7 +1210,7 @@ class _Builder:
         vocab = vocabulary()
         for prop in [p for p in self.node if not p.startswith("@") and p != "ceterms:ctid"]:
             domain = vocab.properties[prop].domain
-            if domain and not vocab.superclasses(self.head.type) & domain:
+            if domain and not self.in_domain(domain):
                 del self.node[prop]
                 self.ctx.problems.warn(Where(self.item.where.file, path=self.head.body.path),
                                        f"{prop} does not apply to {self.head.type} in CTDL; ignored")

@@ -11,7 +11,7 @@ from typing import Any
 
 from ctdl_tools.build.codes import code_alignment, property_for
 from ctdl_tools.build.context import AmbiguousReference, BuildContext, FrameworkIndex
-from ctdl_tools.build.currencies import currency_code, currency_of_signs, sign_disagreement, split_currency_sign
+from ctdl_tools.build.currencies import currency_code, resolve_currency, split_currency_sign
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
 from ctdl_tools.build.languages import check_language_tag, language_code
 from ctdl_tools.build.nodes import (
@@ -21,7 +21,7 @@ from ctdl_tools.build.nodes import (
     iso_date,
     lang_map,
     number,
-    price,
+    price_of_amount,
     resolve_concept,
     url,
 )
@@ -29,7 +29,7 @@ from ctdl_tools.catalog.codes import normalize_cip, normalize_naics, normalize_o
 from ctdl_tools.catalog.fields import FIELDS
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Record
 from ctdl_tools.catalog.tabular import SAMPLE_MESSAGE, list_value, sample_leftovers
-from ctdl_tools.ctid import is_ctid, normalize_ctid
+from ctdl_tools.ctid import ctid_in_uri, is_ctid, normalize_ctid
 from ctdl_tools.errors import Where
 from ctdl_tools.vocab import class_index
 
@@ -128,17 +128,27 @@ class _RecordBuilder:
     def __init__(self, record: Record, ctx: BuildContext, ctid: str, type_: str) -> None:
         self.record, self.ctx, self.ctid = record, ctx, ctid
         self.lang = ctx.language  # --language: our English labels (concepts, code titles), inLanguage's default
+        self.language_codes, self.language_error = self.read_languages()  # the Language cell, read once
         self.text_lang = self.row_language()  # the row's own texts
         self.node: dict[str, Any] = new_resource(ctid, type_, ctx.base)
         self.blank = BlankNodes(ctid)
         self.failed = False
         self.failed_fields: set[str] = set()  # fields whose value was refused (so not also "missing")
 
+    def read_languages(self) -> tuple[list[str], ValueError | None]:
+        """The codes of the row's Language cell, or the error its first unreadable language gives."""
+        try:
+            return [language_code(v, self.lang) for v in list_value(self.record.get("language"))], None
+        except ValueError as exc:
+            return [], exc
+
     def row_language(self) -> str:
         """The language the row's texts are written in: the one its Language cell names (a Spanish course's
         name is Spanish), else (several, none, or one the language step refuses) the run's ``--language``."""
+        if self.language_error is not None:
+            return self.lang
         try:
-            tags = {check_language_tag(language_code(v, self.lang)) for v in list_value(self.record.get("language"))}
+            tags = {check_language_tag(code) for code in self.language_codes}
         except ValueError:
             return self.lang
         return tags.pop() if len(tags) == 1 else self.lang
@@ -221,8 +231,11 @@ class _RecordBuilder:
     def concept(self, prop: str) -> Callable[[Any], dict]:
         return lambda value: concept_alignment(prop, resolve_concept(prop, str(value)), self.lang)
 
-    def languages(self, value: Any) -> list[str]:
-        return [language_code(v, self.lang) for v in list_value(value)]
+    def languages(self, _value: Any) -> list[str]:
+        """The ``language`` step's conversion of the Language cell (read once, by :meth:`read_languages`)."""
+        if self.language_error is not None:
+            raise self.language_error
+        return self.language_codes
 
     def codes(self, name: str, normalize: Callable[[str], Any]) -> None:
         for text in list_value(self.record.get(name)):
@@ -351,9 +364,10 @@ class _RecordBuilder:
             self.error("cost_details_url", str(exc))
         if description:
             base["ceterms:description"] = self.text(description)
-        amounts = self.prices(prices)
+        typed = [(text, *split_currency_sign(text)) for text in prices]  # each price, its sign and amount
+        amounts = self.prices(typed)
         # Every typed sign is checked, a refused amount's too ('€1.250' under USD is wrong twice).
-        currency = self.currency([(text, sign) for text in prices if (sign := split_currency_sign(text)[0])])
+        currency = self.currency([(text, sign) for text, sign, _ in typed if sign])
         if currency is not None:
             base["ceterms:currency"] = currency
         profiles = []
@@ -367,12 +381,13 @@ class _RecordBuilder:
             profiles.append(profile)
         self.node["ceterms:estimatedCost"] = profiles
 
-    def prices(self, prices: list[str]) -> dict[int, int | float]:
-        """Each readable price, by position (its sign is checked against the currency by :meth:`currency`)."""
+    def prices(self, typed: list[tuple[str, str | None, str]]) -> dict[int, int | float]:
+        """Each readable price (as typed, with its sign and amount), by position (its sign is checked against
+        the currency by :meth:`currency`)."""
         amounts = {}
-        for i, text in enumerate(prices):
+        for i, (text, _, amount) in enumerate(typed):
             try:
-                amounts[i] = price(text, catalog=True)
+                amounts[i] = price_of_amount(text, amount, catalog=True)
             except ValueError as exc:
                 self.error("cost_price", str(exc))
         return amounts
@@ -380,28 +395,19 @@ class _RecordBuilder:
     def currency(self, signed: list[tuple[str, str]]) -> str | None:
         """The costs' ISO 4217 code: the currency column's, which every price's sign must agree with; without
         the column, the one the prices' signs stand for, else USD. None (and an error) when neither holds."""
-        given = self.record.get("cost_currency")
-        if given is None:
-            return self.currency_of_signs(signed)
-        try:
-            code = currency_code(given)
-        except ValueError as exc:
-            self.error("cost_currency", str(exc))
-            return None
-        for text, sign in signed:
-            problem = sign_disagreement(text, sign, code, self.header("cost_currency"))
-            if problem:
-                self.error("cost_price", problem)
-        return code
-
-    def currency_of_signs(self, signed: list[tuple[str, str]]) -> str | None:
-        column = f"a {self.header('cost_currency')} column"
-        code, problems = currency_of_signs(signed, column, "a record's costs")
+        given, code = self.record.get("cost_currency"), None
+        if given is not None:
+            try:
+                code = currency_code(given)
+            except ValueError as exc:
+                self.error("cost_currency", str(exc))
+                return None
+        column = self.header("cost_currency")
+        code, problems = resolve_currency(code, signed, column, f"a {column} column", "a record's costs")
         for message in dict.fromkeys(message for _, message in problems):  # the cell's error once
             self.error("cost_price", message)
-        if problems:
-            return None
-        return code or DEFAULT_CURRENCY
+        # A given currency stands; one the signs cannot settle is none, and no sign at all is USD.
+        return code or (None if problems else DEFAULT_CURRENCY)
 
     def credit_value(self, value_field: str, unit_field: str, max_field: str | None = None,
                      description_field: str | None = None) -> dict | None:
@@ -534,7 +540,7 @@ def _learning(b: _RecordBuilder) -> None:
         b.node["ceterms:isPartOf"] = sorted(parents)
         for parent in parents:
             b.ctx.link(b.record.where, "ceterms:isPartOf (this row is in that program's Has Part)",
-                       parent.rsplit("/", 1)[-1])
+                       ctid_in_uri(parent))
 
 
 def _organization(b: _RecordBuilder) -> None:

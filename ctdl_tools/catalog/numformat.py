@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from functools import lru_cache
 
 DIGIT = None  # a placeholder in a parsed format; literal text is a str
 Tokens = list[str | None]
@@ -37,8 +38,10 @@ def shown_digits(value: int | float, number_format: str) -> str | None:
     return shown if fraction is None else shown + "." + _fill(fraction, fraction_digits)
 
 
+@lru_cache(maxsize=256)
 def parse_format(number_format: str) -> Parsed | None:
-    """The first section of a digits-only format as placeholders and literals, or None for any other."""
+    """The first section of a digits-only format as placeholders and literals, or None for any other (cached:
+    the lists are shared, not to be changed)."""
     whole: Tokens = []
     fraction: Tokens | None = None
     text, i = number_format, 0

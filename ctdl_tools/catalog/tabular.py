@@ -72,18 +72,17 @@ def _csv_encoding(path: Path) -> str:
     except OSError as exc:
         raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
     try:
-        data.decode("utf-8-sig")
+        decode_utf8(data, str(path))
         return "utf-8-sig"
-    except UnicodeDecodeError:
-        pass
+    except InputError as exc:
+        not_utf8 = exc  # names the line of the first bad byte
     if data[:2] not in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 reads as Windows-1252 too, wrongly
         try:
             data.decode("cp1252")
             return "cp1252"
         except UnicodeDecodeError:
             pass
-    decode_utf8(data, str(path))  # raises, naming the line of the first bad byte
-    raise AssertionError("unreachable: the bytes are not UTF-8")
+    raise not_utf8
 
 
 def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
@@ -266,10 +265,11 @@ class SheetRows:
         self.path, self.sheet = path, sheet
         self.code_columns: frozenset[int] = frozenset()  # 0-based
         self._styles: dict[tuple[int, int], int] | None = None  # (row, column) -> style index, read on need
+        self._formats: dict[int, str | None] = {}  # style index -> its number format (None: undefined)
 
     def read_codes_in(self, columns: frozenset[int]) -> None:
         """Once the table's columns are bound: which hold codes."""
-        self.code_columns, self._styles = columns, None
+        self.code_columns, self._styles, self._formats = columns, None, {}
 
     def __call__(self) -> Iterator[tuple[int, list[str]]]:
         import openpyxl
@@ -288,18 +288,26 @@ class SheetRows:
             workbook.close()
 
     def _formatted(self, worksheet: Any, row: int, column: int, value: float) -> str | None:
-        from openpyxl.cell.read_only import ReadOnlyCell
-
         if self._styles is None:
             self._styles = _code_cell_styles(self.path, worksheet, self.code_columns)
         style = self._styles.get((row, column))
         if not style:
             return None  # style 0: General
-        try:
-            number_format = ReadOnlyCell(worksheet, row, column + 1, value, "n", style).number_format
-        except (IndexError, KeyError):  # a style index the workbook does not define
-            return None
-        return shown_digits(value, number_format)
+        if style not in self._formats:
+            self._formats[style] = _number_format(worksheet, style)
+        number_format = self._formats[style]
+        return shown_digits(value, number_format) if number_format is not None else None
+
+
+def _number_format(worksheet: Any, style: int) -> str | None:
+    """The number format of the workbook's cell style ``style`` (as openpyxl gives a cell's: it depends on
+    the style alone), or None for a style index the workbook does not define."""
+    from openpyxl.cell.read_only import ReadOnlyCell
+
+    try:
+        return ReadOnlyCell(worksheet, 1, 1, None, "n", style).number_format
+    except (IndexError, KeyError):
+        return None
 
 
 def _code_cell_styles(path: Path, worksheet: Any, columns: frozenset[int]) -> dict[tuple[int, int], int]:

@@ -16,6 +16,7 @@ from ctdl_tools.build.languages import (
     DEPRECATED_TWO_LETTER,
     closest_language_names,
     code_for_name,
+    is_language_tag,
     iso_639_1,
     language_name,
     two_letter_codes,
@@ -177,7 +178,7 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
             message += f" (a CTDL term is written with its prefix: {term})"
         above = property_at(dropped.pointer)
         prop = dropped.value if dropped.kind == "key" else above
-        if dropped.kind == "key" and above and _LANGUAGE_TAG.match(dropped.value):
+        if dropped.kind == "key" and above and is_language_tag(dropped.value):
             # {"en-US": …} under a property the context does not declare a language map: a misspelt property
             # (ceterms:keywrd) more often than a wrong tag.
             message += (f"; if this object is meant as a language map, check the name of {above}: only "
@@ -189,9 +190,6 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
             out.append(finding(doc, rule_id, pointer, f"blank node {label} is referenced but not defined in this "
                                + ("graph" if doc.kind == GRAPH else "record"), prop=property_at(pointer), value=label))
     return out
-
-
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
 def _vocabulary_term(name: str) -> str | None:

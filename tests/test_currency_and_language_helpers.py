@@ -1,0 +1,54 @@
+"""The shared helpers the catalog and Registry Assistant paths use: currency resolution, price amounts,
+language-tag shape."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ctdl_tools.build.currencies import resolve_currency, split_currency_sign
+from ctdl_tools.build.languages import check_language_tag, is_language_tag
+from ctdl_tools.build.nodes import price_and_sign, price_of_amount
+
+
+def test_a_given_currency_checks_every_sign() -> None:
+    code, problems = resolve_currency("USD", [("$5", "$"), ("€7", "€")], "Currency", "the Currency", "costs")
+    assert code == "USD"
+    assert problems == [(1, "'€7' is written with €, the sign of EUR, but Currency says USD: correct one of them")]
+
+
+def test_without_a_currency_the_signs_give_it() -> None:
+    assert resolve_currency(None, [("€7", "€"), ("8 €", "€")], "Currency", "the Currency", "costs") == ("EUR", [])
+    assert resolve_currency(None, [], "Currency", "the Currency", "costs") == (None, [])
+    code, problems = resolve_currency(None, [("€7", "€"), ("$8", "$")], "Currency", "the Currency", "costs")
+    assert code is None and [i for i, _ in problems] == [0, 1]
+    code, problems = resolve_currency(None, [("¥7", "¥")], "Currency", "the Currency", "costs")
+    assert code is None and problems == [(0, "'¥7': ¥ stands for JPY or CNY: give the ISO 4217 code in the "
+                                             "Currency")]
+
+
+@pytest.mark.parametrize("text", ["US$ 1,200", "9.90 €", "450", "1.250", "€1.250", "-5", "x"])
+@pytest.mark.parametrize("catalog", [False, True])
+def test_price_of_amount_is_price_and_sign_split_first(text: str, catalog: bool) -> None:
+    sign, amount = split_currency_sign(text)
+    try:
+        expected = price_and_sign(text, catalog=catalog)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=f"^{re.escape(str(exc))}$"):
+            price_of_amount(text, amount, catalog=catalog)
+        return
+    assert (price_of_amount(text, amount, catalog=catalog), sign) == expected
+
+
+@pytest.mark.parametrize(("text", "shaped"), [
+    ("en", True), ("en-US", True), ("EN-us", True), ("en-US-x-private", True), ("en-a-bbb", True),
+    ("e", False), ("engl", False), ("en_US", False), ("en-", False), ("", False), ("en-123456789", False),
+])
+def test_is_language_tag(text: str, shaped: bool) -> None:
+    assert is_language_tag(text) is shaped
+    if shaped:
+        assert check_language_tag(text)
+    else:
+        with pytest.raises(ValueError):
+            check_language_tag(text)
