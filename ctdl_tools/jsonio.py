@@ -529,6 +529,14 @@ def write_atomic(path: Path | str, data: bytes | Callable[[BinaryIO], None]) -> 
         raise
 
 
+
+def write_output(path: Path, data: bytes) -> None:
+    """:func:`write_atomic`, with an OS refusal (permissions, a full disk…) as one located message."""
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise InputError(Where(str(path)), f"cannot write: {exc.strerror or exc}") from None
+
 @contextlib.contextmanager
 def _terminate_as_exit() -> Iterator[None]:
     """While a temporary file exists, SIGTERM (a CI job cancelled, `timeout`) raises SystemExit, so the file

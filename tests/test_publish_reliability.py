@@ -334,3 +334,15 @@ def test_remove_journal_removes_a_stale_lock_file_but_not_a_held_journal(tmp_pat
         remove_journal(path)
         assert path.exists() and _lock_of(path).exists()
     assert path.exists() and not _lock_of(path).exists()
+
+
+def test_discard_removes_the_journal_and_its_lock_while_holding_it(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    journal = Journal(path)
+    journal.mark_deleted("t", "ce-00000000-0000-4000-8000-000000000000")  # something in the WAL
+    assert path.exists() and _lock_of(path).exists()
+    journal.discard()
+    assert list(tmp_path.iterdir()) == []
+    journal.close()  # closing after discarding is harmless
+    with Journal(path):  # free again
+        assert _lock_of(path).exists()

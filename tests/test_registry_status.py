@@ -70,3 +70,27 @@ def test_an_unreadable_input_leaves_no_new_journal(tmp_path: Path) -> None:
     result = run(publish_command, tmp_path / "out")
     assert result.exit_code == 2 and "broken.json" in result.stderr
     assert not (tmp_path / "out" / ".ctdl" / "journal.sqlite").exists()
+
+
+def test_each_local_file_is_read_once(tmp_path: Path, fake, monkeypatch) -> None:  # noqa: F811
+    # Finding the records' files by CTID reads them: comparing must not read them all again.
+    import ctdl_tools.registry.status as status_module
+
+    _, url = fake
+    out = tmp_path / "out"
+    write_documents(out, 3)
+    assert run(publish_command, out, "--registry", url).exit_code == 0
+    sorted(out.glob("*.json"))[0].unlink()
+    reads: list[str] = []
+    real = status_module.read_json
+
+    def counting(path):  # type: ignore[no-untyped-def]
+        reads.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(status_module, "read_json", counting)
+    status = run(status_command, out, "--registry", url, "--format", "json")
+    assert status.exit_code == 1 and summary(status)["counts"] == {"current": 2, "stale": 1}
+    assert sorted(reads) == sorted(str(p) for p in out.glob("*.json"))
+    (stale,) = [r for r in summary(status)["records"] if r["action"] == "stale"]
+    assert stale["messages"] == ["no file under the given path holds this record"]

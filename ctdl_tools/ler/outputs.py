@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ctdl_tools.errors import InputError, Where
-from ctdl_tools.jsonio import write_atomic
+from ctdl_tools.jsonio import write_output as write_output  # re-exported: ler's writers import it from here
 from ctdl_tools.textchars import TERMINAL_UNSAFE, character_class
 
 
@@ -36,14 +36,6 @@ def _nearest_existing(folder: Path) -> Path:
         if candidate.exists() or candidate.is_symlink():
             return candidate
     return Path(".")
-
-
-def write_output(path: Path, data: bytes) -> None:
-    """:func:`write_atomic`, with an OS refusal (permissions, a full disk…) as one located message."""
-    try:
-        write_atomic(path, data)
-    except OSError as exc:
-        raise InputError(Where(str(path)), f"cannot write: {exc.strerror or exc}") from None
 
 
 # C0 and C1 controls, DEL, and the Unicode bidi / line-separator controls: credential text must not move the

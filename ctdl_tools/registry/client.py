@@ -147,7 +147,7 @@ class Http:
         try:
             response = self._session().request(method, url, data=data, headers=headers, timeout=self.timeout)
         except _TRANSIENT as exc:
-            return _Failure(self._describe_exception(exc), self.retry.backoff(attempt), _failure_kind(exc))
+            return _Failure(_describe_exception(exc), self.retry.backoff(attempt), _failure_kind(exc))
         except Exception as exc:  # requests and http.client quote header values (the key) in their messages
             raise RegistryError(f"the request could not be sent ({type(exc).__name__}: {self.scrub(str(exc))})",
                                 kind="unsendable", attempts=attempt) from None
@@ -163,10 +163,6 @@ class Http:
             return ""
         return (f" (the registry asked to wait {failure.asked:.0f}s before trying again, longer than the "
                 f"{self.retry.total:.0f}s this client spends on one request)")
-
-    def _describe_exception(self, exc: Exception) -> str:
-        kind = "timeout" if isinstance(exc, requests.Timeout) else "connection error"
-        return f"{kind}: {type(exc).__name__}"
 
     def _error_body(self, response: requests.Response) -> Any:
         """An error reply's body with the key scrubbed from its raw text first (before it is parsed, cut or
@@ -185,6 +181,11 @@ class Http:
             return error_text(_map_strings(body, self.scrub), self.scrub)
         except RecursionError:
             return "(an error body nested too deeply to read)"
+
+
+def _describe_exception(exc: Exception) -> str:
+    kind = "timeout" if isinstance(exc, requests.Timeout) else "connection error"
+    return f"{kind}: {type(exc).__name__}"
 
 
 def _failure_kind(exc: Exception) -> str:

@@ -174,7 +174,7 @@ def resolve_target(settings: Settings, db_path: Path) -> Target:
         return Target("local", api or "direct", None, None, f"local:{display_name(str(db_path.resolve()))}")
     if name.startswith(("http://", "https://")):
         return _url_target(name, name, api or "direct")
-    raise InputError("--registry", registry_problem(name) or f"not a registry: {name!r}")
+    raise InputError("--registry", _not_a_target(name))
 
 
 def registry_problem(value: str) -> str | None:
@@ -184,6 +184,10 @@ def registry_problem(value: str) -> str | None:
         return None
     if name.startswith(("http://", "https://")):
         return url_problem(name)
+    return _not_a_target(name)
+
+
+def _not_a_target(name: str) -> str:
     return f"expected local, sandbox, production or an http(s) URL, not {name!r}"
 
 

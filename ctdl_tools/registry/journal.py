@@ -152,6 +152,22 @@ class Journal:
             _release(self._lock, self.path)
             self._lock = None
 
+    def discard(self) -> None:
+        """Close the journal and remove its files (the database, its write-ahead log and shared-memory index),
+        releasing the run lock only after: no other run can take the journal between the close and the
+        removal (:func:`remove_journal` would take the lock again, after a gap)."""
+        if getattr(self, "db", None) is not None:
+            self.db.close()
+        try:
+            if self.path is not None:
+                for name in _files(self.path):
+                    name.unlink(missing_ok=True)
+        finally:
+            if self._lock is not None:
+                assert self.path is not None
+                _release(self._lock, self.path)
+                self._lock = None
+
     def __enter__(self) -> Journal:
         return self
 
@@ -276,6 +292,15 @@ def _wal(path: Path) -> Path:
     return path.with_name(path.name + "-wal")
 
 
+def _shm(path: Path) -> Path:
+    return path.with_name(path.name + "-shm")
+
+
+def _files(path: Path) -> tuple[Path, Path, Path]:
+    """A journal's database, its write-ahead log and its shared-memory index."""
+    return path, _wal(path), _shm(path)
+
+
 def remove_journal(path: Path) -> None:
     """A journal's files (closed): the database, its write-ahead log and shared-memory index, and a lock file
     left by a killed run. Taken under the run lock; if another run holds it now, the files are that run's."""
@@ -286,7 +311,7 @@ def remove_journal(path: Path) -> None:
     except OSError:  # no lock file can be made (no folder, read-only): remove what is there, as ever
         lock = None
     try:
-        for name in (path, _wal(path), path.with_name(path.name + "-shm")):
+        for name in _files(path):
             name.unlink(missing_ok=True)
     finally:
         if lock is not None:

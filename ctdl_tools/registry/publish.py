@@ -31,11 +31,11 @@ from typing import Any, Protocol
 from ctdl_tools.ctdl_files import is_report, main_ctid, unique_files
 from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri, is_ctid
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError, Where
-from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_bytes, write_atomic
+from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_bytes, write_output
 from ctdl_tools.registry import gate
 from ctdl_tools.registry.client import AssistantApi, Cancelled, DirectApi, Http, Published, RegistryError, RetryPolicy
 from ctdl_tools.registry.config import Settings, Target, api_key_source
-from ctdl_tools.registry.journal import DELETED, PUBLISHED, Entry, Journal, remove_journal
+from ctdl_tools.registry.journal import DELETED, PUBLISHED, Entry, Journal
 from ctdl_tools.vocab.schema import vocabulary
 
 # Outcome actions. --dry-run predicts new/updated/unchanged/refused; a real run reports a new record
@@ -70,26 +70,32 @@ def comparable_digest(document: Any, base_url: str | None) -> str:
 def shape_problems(document: Any) -> list[str]:
     """What the registry's publish schema and this client need: ``@id``, ``@graph``, node ``@id``/``@type``,
     a CTID on the main node that matches the document ``@id``."""
+    return _shape(document)[0]
+
+
+def _shape(document: Any) -> tuple[list[str], str | None]:
+    """:func:`shape_problems`, and the main node's CTID (lower-cased) when there are none."""
     if not isinstance(document, dict):
-        return ["graph-shape: not a JSON object with @id and @graph (is this `ctdl convert` output?)"]
+        return ["graph-shape: not a JSON object with @id and @graph (is this `ctdl convert` output?)"], None
     graph = document.get("@graph")
     problems = [f"graph-shape: {key} is required" for key in ("@id", "@graph") if key not in document]
     if "@graph" in document and (not isinstance(graph, list) or not graph):
         problems.append("graph-shape: @graph must be a non-empty array")
     if problems:
-        return problems
+        return problems, None
     for position, node in enumerate(graph):
         if not isinstance(node, dict) or not isinstance(node.get("@id"), str) or not node.get("@type"):
             problems.append(f"graph-shape: @graph[{position}] needs @id and @type")
     if problems:
-        return problems
-    ctid = graph[0].get("ceterms:ctid")
-    if not isinstance(ctid, str) or not is_ctid(ctid.strip().lower()):
-        return ["graph-shape: the main node (@graph[0]) needs a ceterms:ctid (ce- + UUID)"]
+        return problems, None
+    ctid = main_ctid(document)
+    if ctid is None or not is_ctid(ctid):
+        return ["graph-shape: the main node (@graph[0]) needs a ceterms:ctid (ce- + UUID)"], None
     named = ctid_in_uri(str(document["@id"]))
-    if named and named != ctid.strip().lower():
-        return [f"graph-shape: document @id names {named} but the main node's CTID is {ctid}"]
-    return []
+    if named and named != ctid:
+        given = graph[0]["ceterms:ctid"]  # as written, not lower-cased
+        return [f"graph-shape: document @id names {named} but the main node's CTID is {given}"], None
+    return [], ctid
 
 
 def publishing_org(main: dict) -> str | None:
@@ -180,12 +186,11 @@ def _parsed(path: Path, data: bytes, file_digest: str, org_override: str | None,
     if is_report(document):
         return None
     item = Item(path, canonical_digest(document), document, file_digest)
-    item.messages = shape_problems(document)
-    if item.messages:
+    item.messages, ctid = _shape(document)
+    if ctid is None:
         item.action = REFUSED
         return item
-    main, ctid = document["@graph"][0], main_ctid(document)
-    assert ctid is not None  # shape_problems checked it
+    main = document["@graph"][0]
     item.ctid, item.ctdl_type = ctid, str(main["@type"])
     item.org = org_override or publishing_org(main)
     if item.org is None:
@@ -454,9 +459,8 @@ def publish(inputs: list[Path], options: Options, reporter: Reporter | None = No
                          options.resend)
         except InputError:
             if journal and new_journal:  # an unreadable input before anything was sent: leave no journal
-                journal.close()
+                journal.discard()
                 journal = None
-                remove_journal(options.journal)
             raise
         summary.outcomes = [_settled(i) for i in items if i.action in (UNCHANGED, REFUSED)]
         todo = [i for i in items if i.action in (NEW, UPDATED)]
@@ -491,8 +495,8 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
         outcome = _record(item, future, journal, target)
         kind = _error_kind(future)
         silent[:] = [*silent, kind] if kind in _SILENT else []
-        fatal = _stop_on_fatal(future.exception(), options, cancel, summary)
-        if not fatal and len(silent) >= max(4, options.settings.concurrency) and not cancel.is_set():
+        _stop_on_fatal(future.exception(), options, cancel, summary)  # sets cancel when it is fatal
+        if len(silent) >= max(4, options.settings.concurrency) and not cancel.is_set():
             # Each of these took the whole retry budget: waiting it out for every record helps nobody.
             cancel.set()
             gone = embedded[0].exited() if embedded and hasattr(embedded[0], "exited") else None
@@ -722,10 +726,7 @@ def _fetched(ctid: str, future: Future, outdir: Path | None, emit: Callable[[byt
         emit(dumps(document))
         return Outcome(ctid, None, "fetched")
     path = outdir / f"{ctid}.json"
-    try:
-        write_atomic(path, dumps(document))
-    except OSError as exc:  # <ctid>.json is a folder, the disk is full, the folder went away
-        raise InputError(Where(str(path)), f"cannot write: {exc.strerror or exc}") from None
+    write_output(path, dumps(document))  # <ctid>.json is a folder, the disk is full, the folder went away
     return Outcome(ctid, str(path), "fetched")
 
 

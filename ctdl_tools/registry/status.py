@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +50,12 @@ def status(options: Options, published: list[Path] | None = None, reporter: Repo
     if options.target.embedded and not options.db.exists():
         raise InputError(Where(str(options.db)), "no local registry database here; pass --db as you published "
                          "(the demo's is out/registry.sqlite)")
-    files = _files_by_ctid(published) if published else None
+    paths = input_files(published) if published else None  # before connecting: a bad path is a usage error
     summary, cancel = Summary("status", options.target.identity), threading.Event()
     with connect(options, cancel, {e.org for e in entries if e.org}) as api:
-        reporter.start(len(entries))
         read_base = _read_base(api)
+        files = _files_by_ctid(paths, {e.ctid for e in entries}, read_base) if paths is not None else None
+        reporter.start(len(entries))
         pool = Pool(options.settings.concurrency)
         try:
             for tag, future in pool.run((e, api.fetch, (e.ctid,)) for e in entries):
@@ -84,13 +86,28 @@ def _entries(options: Options) -> list[Entry]:
     return entries
 
 
-def _files_by_ctid(published: list[Path]) -> dict[str, Path]:
-    """The main resource's CTID of every document under the given paths → its file."""
-    found: dict[str, Path] = {}
-    for path in input_files(published):
-        ctid = main_ctid(_local_document(str(path)))
-        if ctid is not None:
-            found.setdefault(ctid, path)
+@dataclass(frozen=True)
+class _Local:
+    """A record's local file, read once: its name and the digests :func:`_judge` compares."""
+
+    path: str
+    digest: str  # canonical_digest: what the journal says was published
+    comparable: str  # comparable_digest against the registry's read base: what the registry has
+
+
+def _local(path: str, document: Any, read_base: str) -> _Local:
+    return _Local(path, canonical_digest(document), comparable_digest(document, read_base))
+
+
+def _files_by_ctid(paths: list[Path], wanted: set[str], read_base: str) -> dict[str, _Local]:
+    """The main resource's CTID of every document in ``paths`` → its file (the first that holds it), for the
+    CTIDs ``wanted``. Each file is read once, here."""
+    found: dict[str, _Local] = {}
+    for path in paths:
+        document = _local_document(str(path))
+        ctid = main_ctid(document)
+        if ctid is not None and ctid in wanted and ctid not in found:
+            found[ctid] = _local(str(path), document, read_base)
     return found
 
 
@@ -98,23 +115,27 @@ def _read_base(api: Api) -> str:
     return (api.reader if isinstance(api, AssistantApi) else api).http.base
 
 
-def _compared(entry: Entry, future: Future, read_base: str, files: dict[str, Path] | None,
+def _compared(entry: Entry, future: Future, read_base: str, files: dict[str, _Local] | None,
               reporter: Reporter) -> Outcome:
-    source = str(files[entry.ctid]) if files is not None and entry.ctid in files else (
-        None if files is not None else entry.source)
+    """``files``: the records' files found under the given paths; None: each record's file is the one the
+    journal stored (read only when it is compared)."""
+    found = files.get(entry.ctid) if files is not None else None
+    source = found.path if found else entry.source
     error = future.exception()
     if isinstance(error, RegistryError):
-        outcome = Outcome(entry.ctid, source or entry.source, FAILED, [error.message])
+        outcome = Outcome(entry.ctid, source, FAILED, [error.message])
     elif error is not None:
         raise error
     else:
-        action, reason = _judge(entry, future.result(), read_base, source, files is not None)
-        outcome = Outcome(entry.ctid, source or entry.source, action, [reason] if reason else [], entry.envelope_id)
+        action, reason = _judge(entry, future.result(), read_base, found, files is not None)
+        outcome = Outcome(entry.ctid, source, action, [reason] if reason else [], entry.envelope_id)
     reporter.advance(outcome)
     return outcome
 
 
-def _judge(entry: Entry, remote: dict | None, read_base: str, source: str | None, looked: bool) -> tuple[str, str]:
+def _judge(entry: Entry, remote: dict | None, read_base: str, found: _Local | None, looked: bool) -> tuple[str, str]:
+    """``looked``: the record's file was looked for under the given paths (``found``, or None when none holds
+    it); else it is the file the journal stored."""
     if entry.status == DELETED:
         return (DELETED, "") if remote is None else (STALE, "deleted here but still in the registry")
     if entry.status != PUBLISHED:
@@ -122,15 +143,20 @@ def _judge(entry: Entry, remote: dict | None, read_base: str, source: str | None
         return UNCONFIRMED, f"journal: {entry.status} ({entry.last_error or 'never confirmed'}); {where}"
     if remote is None:
         return MISSING, "published according to the journal, but not in the registry"
-    local = _local_document(source)
+    local = found if looked else _stored_file(entry.source, read_base)
     if local is None:
-        return STALE, ("no file under the given path holds this record" if looked and source is None
-                       else f"local file {source} is gone")
-    if canonical_digest(local) != entry.published_digest:
+        return STALE, ("no file under the given path holds this record" if looked
+                       else f"local file {entry.source} is gone")
+    if local.digest != entry.published_digest:
         return STALE, "local file changed since it was published"
-    if comparable_digest(remote, read_base) != comparable_digest(local, read_base):
+    if comparable_digest(remote, read_base) != local.comparable:
         return STALE, "the registry's copy differs from what was published"
     return CURRENT, ""
+
+
+def _stored_file(source: str | None, read_base: str) -> _Local | None:
+    document = _local_document(source)
+    return None if document is None else _local(str(source), document, read_base)
 
 
 def _local_document(source: str | None) -> Any:

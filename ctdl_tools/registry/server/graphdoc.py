@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ctdl_tools.ctdl_files import main_ctid
 from ctdl_tools.ctid import ctid_in_uri
 
 CTID_ANY_CASE = re.compile(r"^ce-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -56,7 +57,7 @@ def check_publish_schema(document: Any) -> None:
     elif isinstance(graph, list):
         errors += _node_errors(graph)
     if not errors:
-        errors += _ctid_errors(graph[0]) or _agreement_errors(document["@id"], graph[0])  # type: ignore[index]
+        errors += _ctid_errors(graph[0]) or _agreement_errors(document)  # type: ignore[index]
     if errors:
         raise SchemaError(errors)
 
@@ -88,11 +89,11 @@ def _ctid_errors(main: dict) -> list[dict[str, str]]:
     return []
 
 
-def _agreement_errors(document_id: str, main: dict) -> list[dict[str, str]]:
+def _agreement_errors(document: dict) -> list[dict[str, str]]:
     """The CTID in a registry ``@id`` must be the main node's: Credential Engine's registry refuses an
     envelope whose CTID differs from its resource's, and the envelope would be filed under one CTID while
-    its ``@id`` points at another."""
-    in_id, ctid = ctid_in_uri(document_id), main["ceterms:ctid"].strip().lower()
+    its ``@id`` points at another. ``document`` has a string ``@id`` and a main node with a string CTID."""
+    in_id, ctid = ctid_in_uri(document["@id"]), main_ctid(document)
     if in_id is None or in_id == ctid:
         return []
     return [{"@id": f"names CTID {in_id}, but the main resource's ceterms:ctid is {ctid}; they must match"}]
