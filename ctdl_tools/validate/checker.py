@@ -559,6 +559,8 @@ class Checker:
                 text = shortened(_fill(text, value, focus), 2 * LONGEST_VALUE)
             elif special is _OF_CLASS and value is not None:  # the value is the node's class, not the property's
                 text, value = text.replace("this class", _compact(f"<{value}>") or value, 1), None
+            elif special is _UNKNOWN_CLASS and value is not None:
+                text += _did_you_mean(value, classes=True)
             elif special is _LANGUAGE_MAP and isinstance(obj.get(prop), dict):
                 # A language map that still gave a plain string: its "@none" entry (text with no language).
                 pointer += "/@none"
@@ -571,8 +573,8 @@ class Checker:
     def _rule_part(self, source: str | None, root: str | None, component: str, path: str | None,
                    message: str | None) -> tuple:
         """(rule id, message, property, citation, shape, is a policy rule, message is a template, what needs
-        saying per result: _OF_CLASS (the value is the node's class), _LANGUAGE_MAP or None) of results of one
-        shape."""
+        saying per result: _OF_CLASS (the value is the node's class), _LANGUAGE_MAP, _UNKNOWN_CLASS or None) of
+        results of one shape."""
         rules, messages = self.shapes.rules, self.shapes.messages
         # A blank-node shape (`sh:property [ … ]`) comes under an IRI the loader gave it, the same on every
         # engine; its results are those of the shapes holding it, up to the nearest named one: the first of
@@ -585,8 +587,12 @@ class Checker:
         if rule is not None and rule.origin != "user":  # ours: the shape's own words, whichever engine ran
             # A rule about a property whose path is rdf:type (STRUCT-DOMAIN) has the node's class as value.
             special = _OF_CLASS if rule.about and path == RDF_TYPE else (
-                _LANGUAGE_MAP if rule.id == "STRUCT-LANGSTRING" else None)
-            return (rule.id, rule.message or message or component,
+                _LANGUAGE_MAP if rule.id == "STRUCT-LANGSTRING" else _UNKNOWN_CLASS if rule.id == _UNKNOWN_CLASS
+                else None)
+            text = rule.message or message or component
+            if rule.id == "STRUCT-UNKNOWN-PROPERTY" and path:  # the path is the property: a typo's likely term
+                text += _did_you_mean(path.strip("<>"), classes=False)
+            return (rule.id, text,
                     _compact(f"<{rule.about}>" if rule.about else path), rule.citation, rule.shape,
                     rule.origin == "policy", False, special)
         # A user's shape: its own sh:message (English first) whichever engine ran, filled in where it is a
@@ -683,6 +689,15 @@ class Checker:
 
 _TEMPLATE = re.compile(r"\{[?$](value|this)\}")
 _OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
+_UNKNOWN_CLASS = "STRUCT-UNKNOWN-CLASS"
+
+
+@lru_cache(maxsize=1024)
+def _did_you_mean(iri: str, classes: bool) -> str:
+    """": did you mean ceterms:name?" for an unknown property or class the vocabulary has a close match for
+    (its case, its prefix or a letter or two wrong), else ""."""
+    close = vocabulary().closest(iri, classes=classes)
+    return f": did you mean {close}?" if close else ""
 _MIN_COUNT = "MinCountConstraintComponent"
 
 

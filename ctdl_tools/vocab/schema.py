@@ -5,6 +5,7 @@ Terms are handled as compact IRIs (``ceterms:Course``), the form registry docume
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from functools import cache
@@ -186,6 +187,32 @@ class Vocabulary:
             if iri.startswith(ns) and len(ns) > len(self.prefixes.get(best, "")):
                 best = prefix
         return f"{best}:{iri[len(self.prefixes[best]):]}" if best else iri
+
+    def closest(self, term: str, classes: bool = False) -> str | None:
+        """The property (or class) a misspelt, mis-cased or mis-prefixed term most likely means, or None:
+        ``ceterms:SubjectWebpage`` → ``ceterms:subjectWebpage``, ``ceasn:subjectWebpage`` →
+        ``ceterms:subjectWebpage``, ``ceterms:nmae`` → ``ceterms:name``. A compact IRI or a full one."""
+        known = self.classes if classes else self.properties
+        term = self.compact(term)
+        prefix, sep, local = term.rpartition(":")
+        if term in known or not sep or not local:
+            return None
+        lowered = [t for t in known if t.lower() == term.lower()]  # the case alone
+        if lowered:
+            return lowered[0]
+        elsewhere = sorted(t for t in known if t.rpartition(":")[2] == local)  # the prefix alone
+        if elsewhere:
+            return elsewhere[0]
+        # A typo: the closest name under the same prefix, else under any (0.75 takes one swapped or lost
+        # letter in a short name, "nmae", and not a different word).
+        for pool in ([t for t in known if t.startswith(prefix + ":")], list(known)):
+            by_local: dict[str, str] = {}
+            for t in sorted(pool):
+                by_local.setdefault(t.rpartition(":")[2].lower(), t)
+            close = difflib.get_close_matches(local.lower(), list(by_local), n=1, cutoff=0.75)
+            if close:
+                return by_local[close[0]]
+        return None
 
     def label(self, term: str) -> str:
         for table in (self.classes, self.properties, self.concepts, self.schemes):

@@ -1,0 +1,57 @@
+"""A misspelt property or class is told the term it most likely means (its case, its prefix, a letter or two)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ctdl_tools.validate import validate
+from ctdl_tools.vocab import vocabulary
+
+from .test_validate_gate import LEARNING, main
+
+
+@pytest.mark.parametrize(("term", "meant"), [
+    ("ceterms:SubjectWebpage", "ceterms:subjectWebpage"),  # case
+    ("ceterms:ownedby", "ceterms:ownedBy"),
+    ("ceasn:subjectWebpage", "ceterms:subjectWebpage"),  # prefix
+    ("ceterms:competencyText", "ceasn:competencyText"),
+    ("ceterms:nmae", "ceterms:name"),  # letters
+    ("ceterms:descriptoin", "ceterms:description"),
+    ("ceterms:keywords", "ceterms:keyword"),
+    ("https://purl.org/ctdl/terms/offerdBy", "ceterms:offeredBy"),  # a full IRI
+    ("ceterms:creditHours", None),  # a different word: no guess
+    ("ceterms:fooBar", None),
+    ("ceterms:name", None),  # known
+    ("name", None),
+])
+def test_closest_property(term: str, meant: str | None) -> None:
+    assert vocabulary().closest(term) == meant
+
+
+@pytest.mark.parametrize(("term", "meant"), [
+    ("ceterms:bachelorDegree", "ceterms:BachelorDegree"),
+    ("ceasn:Course", "ceterms:Course"),
+    ("ceterms:Adress", None),  # no class is close: PostalAddress is a different word
+    ("https://purl.org/ctdl/terms/Certificat", "ceterms:Certificate"),
+    ("ceterms:LearningProgramme", "ceterms:LearningProgram"),
+])
+def test_closest_class(term: str, meant: str | None) -> None:
+    assert vocabulary().closest(term, classes=True) == meant
+
+
+@pytest.mark.parametrize("engine", ["native", "shacl", "pyshacl"])
+def test_findings_name_the_likely_term_on_every_engine(engine: str) -> None:
+    docs = copy.deepcopy(LEARNING)
+    node = main(docs, 2)
+    node["ceterms:inlanguage"] = node.pop("ceterms:inLanguage")
+    node["ceterms:creditHours"] = 3
+    main(docs, 0)["@type"] = "ceterms:CredentialOrganisation"
+    found = validate(docs, engine=engine).findings
+    unknown = {f.property: f.message for f in found if f.rule_id == "STRUCT-UNKNOWN-PROPERTY"}
+    assert unknown["ceterms:inlanguage"].endswith(": did you mean ceterms:inLanguage?")
+    assert unknown["ceterms:creditHours"] == "This property is not a term of CTDL or CTDL-ASN"  # no guess
+    [cls] = [f for f in found if f.rule_id == "STRUCT-UNKNOWN-CLASS"]
+    assert "CredentialOrganisation" in (cls.value or "")
+    assert cls.message.endswith(": did you mean ceterms:CredentialOrganization?")
