@@ -84,6 +84,24 @@ def test_serve_prints_the_bound_url_and_serves(served: tuple[str, subprocess.Pop
     output = process.stderr.read() + process.stdout.read()  # type: ignore[union-attr]
     assert "Traceback" not in output and "registry stopped" in output
     assert "cli-key" not in output  # keys are never logged
+    assert "is a new, empty registry" in output  # the database did not exist
+
+
+def test_serving_a_database_that_exists_says_nothing_of_a_new_one(tmp_path: Path) -> None:
+    # Found in acceptance testing: `ctdl publish out/ctdl` then `ctdl registry serve` (its default --db is
+    # ./registry.sqlite, publish's out/ctdl/.ctdl/registry.sqlite) served a new empty registry without a word.
+    db = tmp_path / "registry.sqlite"
+    sqlite3.connect(db).close()
+    process = subprocess.Popen([sys.executable, "-c", RUN, "serve", "--db", str(db), "--port", "0", "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
+    try:
+        assert process.stdout.readline().startswith("http://127.0.0.1:")  # type: ignore[union-attr]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        assert "new, empty" not in process.stderr.read()  # type: ignore[union-attr]
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 def test_add_key_prints_a_key_that_publishes(tmp_path: Path) -> None:

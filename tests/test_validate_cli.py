@@ -366,6 +366,29 @@ def test_shapes_build_regenerates_the_committed_structure(tmp_path: Path) -> Non
     assert stale.exit_code == 1 and "out of date: ctid.ttl" in stale.stderr
 
 
+def test_shapes_build_finds_the_checkout_from_the_working_directory(tmp_path: Path, monkeypatch) -> None:
+    # Found in acceptance testing: after the README's `pip install .` (the package in site-packages),
+    # `ctdl shapes build --check` run in the clone said "not run from a ctdl_tools checkout".
+    import click
+
+    import ctdl_tools
+    from ctdl_tools.validate.commands import _checkout_structure_dir
+
+    clone = tmp_path / "clone"
+    (clone / "shapes" / "structure").mkdir(parents=True)
+    (clone / "pyproject.toml").write_text('[project]\nname = "ctdl_tools"\n', encoding="utf-8")
+    (clone / "docs").mkdir()
+    monkeypatch.setattr(ctdl_tools, "__file__", str(tmp_path / "site-packages" / "ctdl_tools" / "__init__.py"))
+    monkeypatch.chdir(clone / "docs")
+    assert _checkout_structure_dir() == (clone / "shapes" / "structure").resolve()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "pyproject.toml").write_text('[project]\nname = "someone-else"\n', encoding="utf-8")
+    monkeypatch.chdir(other)
+    with pytest.raises(click.UsageError, match="give OUTDIR"):
+        _checkout_structure_dir()
+
+
 # --- CI integration files ---------------------------------------------------------------------------------------
 def test_pre_commit_hook() -> None:
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))

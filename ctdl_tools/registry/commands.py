@@ -45,9 +45,10 @@ def _target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--api-key-env", metavar="NAME",
                      help=f"Environment variable holding the API key (default {config.DEFAULT_KEY_ENV})."),
         click.option("--journal", type=click.Path(path_type=Path, dir_okay=False),
-                     help="Publish journal (default .ctdl/journal.sqlite beside the first input)."),
+                     help="Publish journal (default .ctdl/journal.sqlite in the first input folder or beside the "
+                          "first input file; in the current folder for commands given CTIDs)."),
         click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
-                     help="Database of the embedded local registry (default .ctdl/registry.sqlite)."),
+                     help="Database of the embedded local registry (default registry.sqlite beside the journal)."),
         click.option("--concurrency", type=click.IntRange(*config.CONCURRENCY_RANGE),
                      help="Requests in parallel (default 8)."),
         click.option("--timeout", type=click.FloatRange(*config.TIMEOUT_RANGE),

@@ -302,12 +302,24 @@ def shapes_build(outdir: Path | None, check: bool) -> None:
 
 
 def _checkout_structure_dir() -> Path:
+    """shapes/structure of the ctdl_tools checkout holding the working directory (a `pip install .` leaves
+    the package outside it), else of the one holding the package (an editable install run elsewhere)."""
     import ctdl_tools
 
-    root = Path(ctdl_tools.__file__).resolve().parents[1]
-    if (root / "pyproject.toml").is_file() and (root / "shapes" / "structure").is_dir():
-        return root / "shapes" / "structure"
+    here = Path.cwd().resolve()
+    for root in (here, *here.parents, Path(ctdl_tools.__file__).resolve().parents[1]):
+        if _is_checkout(root):
+            return root / "shapes" / "structure"
     raise click.UsageError("not run from a ctdl_tools checkout: give OUTDIR")
+
+
+def _is_checkout(root: Path) -> bool:
+    project = root / "pyproject.toml"
+    try:
+        named = project.is_file() and 'name = "ctdl_tools"' in project.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return named and (root / "shapes" / "structure").is_dir()
 
 
 def _differs(generated: Path, committed: Path) -> bool:

@@ -60,7 +60,11 @@ def serve(db_path: Path, host: str, port: int, base_url: str | None, api_keys: t
     """Serve the registry API, the Assistant API and the HTML pages until interrupted."""
     from ctdl_tools.registry.server.runner import serve as run
 
+    new = not db_path.exists()
     _check_db(db_path)
+    if new:  # `ctdl publish DIR` to the embedded registry wrote DIR/.ctdl/registry.sqlite, not this
+        click.echo(f"note: {db_path} is a new, empty registry; to browse what `ctdl publish DIR` published to the "
+                   "embedded registry, give --db DIR/.ctdl/registry.sqlite (or the --db publish was given)", err=True)
     if not api_keys:
         click.echo("note: no --api-key given: only keys stored in the database (registry add-key) can publish",
                    err=True)
