@@ -275,6 +275,20 @@ def test_duplicate_ctid() -> None:
         f"CTID {ctid} is also used by {main(clean, 3)['@id']} (<document 4> at /)"}
 
 
+def test_what_the_registry_publish_schema_refuses() -> None:
+    # Found in acceptance testing: a graph document without its @id, and a @graph node with a list of types,
+    # passed; the registry's publish_envelope.json refuses both (422).
+    no_id = new_findings(LEARNING, lambda d: d[2].pop("@id"))
+    assert no_id == Counter({("GRAPH-ID", VIOLATION): 1})
+    [found] = [f for f in validate([d if i != 2 else {k: v for k, v in d.items() if k != "@id"}
+                                    for i, d in enumerate(LEARNING)]).findings if f.rule_id == "GRAPH-ID"]
+    assert found.message.endswith(f"give it {LEARNING[2]['@id']}, the graph URI of its main resource")
+    two = new_findings(LEARNING, lambda d: main(d, 2).update({"@type": ["ceterms:Course", "ceterms:LearningProgram"]}))
+    assert two[("GRAPH-NODE-ID-TYPE", VIOLATION)] == 1
+    one = new_findings(LEARNING, lambda d: main(d, 2).update({"@type": ["ceterms:Course"]}))
+    assert one == Counter({("GRAPH-NODE-ID-TYPE", VIOLATION): 1})
+
+
 def test_dangling_blank_node_in_a_graph_and_in_a_resource_record() -> None:
     graph = new_findings(LEARNING, lambda d: d[1]["@graph"].pop(1))
     assert graph == Counter({("BNODE-UNDEFINED", VIOLATION): 1})
@@ -589,6 +603,27 @@ def test_a_ctid_copied_from_another_record_fails_only_the_copy() -> None:
     assert [(f.file, f.pointer) for f in found] == [("<document 2>", "/ceterms:ctid")]
     assert owner["@id"] in found[0].message
     assert any(f.rule_id == "STRUCT-CTID-MATCHES-ID" and f.file == "<document 2>" for f in findings)
+
+
+def test_a_record_submitted_twice_and_copied_fails_every_copy() -> None:
+    # Found in acceptance testing: with the same record in three files and its CTID also copied into another
+    # record, only the copy failed; the three files (duplicates of each other) passed.
+    owner, taker = wgu("mba"), wgu("bs-accounting")
+    taker["ceterms:ctid"] = owner["ceterms:ctid"]
+    findings = validate([owner, copy.deepcopy(owner), copy.deepcopy(owner), taker]).findings
+    found = sorted(f.file for f in findings if f.rule_id == "XREF-CTID-DUPLICATE")
+    assert found == ["<document 1>", "<document 2>", "<document 3>", "<document 4>"]
+
+
+def test_a_finding_on_a_node_two_files_describe_names_the_other_file() -> None:
+    # Found in acceptance testing: two files describing one @id with different names gave "more than one text
+    # in the same language" on the first file alone, with no word of the second, which wrote the other text.
+    one, two = wgu(), wgu()
+    two["ceterms:name"] = {"en-US": "Another name"}
+    [unique] = [f for f in validate([one, two]).findings if f.rule_id == "STRUCT-UNIQUE-LANG"]
+    assert unique.file == "<document 1>"
+    assert unique.message.endswith("(this node is also described in <document 2>: what each file gives is "
+                                   "validated together)")
 
 
 @pytest.mark.parametrize("engine", ["native", "pyshacl"])

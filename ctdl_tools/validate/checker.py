@@ -535,6 +535,7 @@ class Checker:
                 node = node_parts[focus_term] = self._node_part(focus_term, chunk)
             if prop and focus_term in chunk.also:
                 node = self._describing(focus_term, prop, value_term, chunk) or node
+                text = f"{text}{_described_elsewhere(chunk.also[focus_term], node[4])}"
             if node is _NOT_DATA or (policy and node[6]):
                 # Not the user's data (a vocabulary triple of the ontology preamble), or a policy rule on a
                 # blank node: the Minimum Data Policy is about records (nodes with an @id IRI). A blank-node
@@ -690,6 +691,16 @@ class Checker:
 _TEMPLATE = re.compile(r"\{[?$](value|this)\}")
 _OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
 _UNKNOWN_CLASS = "STRUCT-UNKNOWN-CLASS"
+
+
+def _described_elsewhere(descriptions: list[tuple[Document, str]], file: str) -> str:
+    """What a finding on a node that several documents describe says of the others: their properties are one
+    RDF node's, validated together, so the finding may come from what another file gave."""
+    others = sorted({doc.file for doc, _ in descriptions} - {file})
+    if not others:
+        return ""
+    where = ", ".join(others[:3]) + (" …" if len(others) > 3 else "")
+    return f" (this node is also described in {where}: what each file gives is validated together)"
 
 
 @lru_cache(maxsize=1024)

@@ -188,10 +188,13 @@ def check(documents: list[Document]) -> list[Finding]:
         _WALKED.clear()
 
 
+MAIN_POINTERS = ("", "/@graph/0", "/@graph")  # where a document's main resource is
+
+
 def duplicate_ctids(index: Index) -> Iterator[Finding]:
     for ctid, nodes in sorted(index.by_ctid.items()):
         ids = {n.id for n in nodes}
-        mains = [n for n in nodes if n.pointer in ("", "/@graph/0", "/@graph")]
+        mains = [n for n in nodes if _is_main(n)]
         # An organisation repeated as a full node in several graphs is one resource described twice; two
         # @ids with one CTID, or two records submitted with the same main CTID, is what the registry rejects.
         if len(ids) > 1 or len(mains) > 1:
@@ -205,11 +208,19 @@ def duplicate_ctids(index: Index) -> Iterator[Finding]:
 
 
 def _charged(nodes: list[Node], ctid: str) -> list[Node]:
-    """The nodes a shared CTID is reported on. When some are registry records whose @id ends with the CTID
-    and others are not, the others took it (a CTID copied from another record: STRUCT-CTID-MATCHES-ID says
-    so too); the record that owns it is named in their finding, not failed with them."""
+    """The nodes a shared CTID is reported on. When one record's @id ends with the CTID and the others'
+    do not, the others took it (a CTID copied from another record: STRUCT-CTID-MATCHES-ID says so too); the
+    record that owns it is named in their finding, not failed with them. Several records whose @id ends with
+    it (the same record submitted in several files) are duplicates of each other too: each is reported."""
     owns = [n.id is not None and ctid_in_uri(n.id) == ctid for n in nodes]
-    return [n for n, own in zip(nodes, owns, strict=True) if not own] if 0 < sum(owns) < len(nodes) else nodes
+    if all(owns) or not any(owns):
+        return nodes
+    main_owners = sum(1 for n, own in zip(nodes, owns, strict=True) if own and _is_main(n))
+    return [n for n, own in zip(nodes, owns, strict=True) if not own or (main_owners > 1 and _is_main(n))]
+
+
+def _is_main(node: Node) -> bool:
+    return node.pointer in MAIN_POINTERS
 
 
 def _items(node: dict, key: str) -> list:

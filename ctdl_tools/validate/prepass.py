@@ -21,7 +21,7 @@ from ctdl_tools.build.languages import (
     language_name,
     two_letter_codes,
 )
-from ctdl_tools.ctid import ctid_in_uri
+from ctdl_tools.ctid import ctid_in_uri, graph_uri, is_ctid
 from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate.loader import GRAPH, Document
 from ctdl_tools.validate.rdf import INVISIBLE, Conversion, bundled_url, context_tables, is_bundled, lang_ok
@@ -101,8 +101,14 @@ def structure_findings(doc: Document) -> list[Finding]:
         missing = [k for k in ("@id", "@type") if k not in node or node[k] in ("", [])]
         if missing:
             out.append(finding(doc, "GRAPH-NODE-ID-TYPE", pointer, f"this @graph node has no {' or '.join(missing)}"))
+        elif isinstance(node["@type"], list):  # the registry's publish schema types @type as a string
+            one = "write it as a string" if len(node["@type"]) == 1 else "give the one class it is"
+            out.append(finding(doc, "GRAPH-NODE-ID-TYPE", f"{pointer}/@type", "this @graph node's @type is a list: "
+                               f"the registry takes one class name ({one})", prop="@type",
+                               value=", ".join(map(str, node["@type"]))))
     if not nodes:
         return out
+    out += _graph_id(doc, nodes)
     if not out and not any(isinstance(n.get("@id"), str) and not n["@id"].startswith("_:") for _, n in nodes):
         return [finding(doc, "GRAPH-NO-RECORD", "/@graph")]  # blank nodes only: nothing to file it under
     doc_ctid = ctid_in_uri(str(doc.data.get("@id", "")))
@@ -124,6 +130,24 @@ def structure_findings(doc: Document) -> list[Finding]:
                                f"@graph starts with a blank node; the main resource ({ctids[later]}) must be first",
                                value=ctids[later]))
     return out
+
+
+def _graph_id(doc: Document, nodes: list[tuple[str, dict]]) -> list[Finding]:
+    """GRAPH-ID: a graph document without its @id is refused by the registry (publish_envelope.json requires
+    it: 422 "@id is required"); the one to give is the graph URI of its main resource's CTID."""
+    given = doc.data.get("@id")
+    if isinstance(given, str) and given.strip():
+        return []
+    main = nodes[0][1]
+    ctid, main_id = _ctid_text(main.get("ceterms:ctid")), str(main.get("@id", ""))
+    if is_ctid(ctid) and ctid_in_uri(main_id) == ctid and "/resources/" in main_id:  # sandbox or production
+        hint = f": give it {main_id.replace('/resources/', '/graph/', 1)}, the graph URI of its main resource"
+    elif is_ctid(ctid):
+        hint = f": give it {graph_uri(ctid)}, the graph URI of its main resource's CTID"
+    else:
+        hint = ": give it https://credentialengineregistry.org/graph/<the main resource's CTID>"
+    return [finding(doc, "GRAPH-ID", "/@id" if "@id" in doc.data else "",
+                    f"the graph document has no @id{hint}", prop="@id")]
 
 
 def _ctid_text(value: Any) -> str:

@@ -12,7 +12,7 @@ from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Rule
 
 _JSONLD = "JSON-LD 1.1 (https://www.w3.org/TR/json-ld11/) as implemented by pyld; ctdl_tools never fetches a context"
 _ENVELOPE = ("Credential Registry publish_envelope.json (CredentialEngine/CredentialRegistry:"
-             "fixtures/schemas/publish_envelope.json): every @graph node needs @id and @type")
+             "fixtures/schemas/publish_envelope.json): every @graph node needs @id and @type (a string)")
 _EXPLORER = "Credential Engine, CTDL Explorer quick start (http://credreg.net/quickstart/publish/ctdlexplorer)"
 _GRAPH = f"{_EXPLORER}: /graph/{{ctid}} returns the main resource first, then its blank nodes"
 
@@ -89,7 +89,11 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
           "@graph holds only blank nodes: a graph document is its main resource (a node with an @id IRI and "
           "a CTID) and that resource's blank nodes", _GRAPH),
     _rule("GRAPH-NODE-ID-TYPE", VIOLATION, "@id and @type on @graph nodes",
-          "Every node of @graph needs @id and @type", _ENVELOPE),
+          "Every node of @graph needs @id and @type, its @type one class name", _ENVELOPE),
+    _rule("GRAPH-ID", VIOLATION, "Graph document @id",
+          "A graph document needs its @id, https://credentialengineregistry.org/graph/<its main resource's CTID>",
+          "Credential Registry publish_envelope.json (CredentialEngine/CredentialRegistry:fixtures/schemas/"
+          "publish_envelope.json): @id and @graph are required (422 \"@id is required\")"),
     _rule("RESOURCE-TYPE", VIOLATION, "@type on a record",
           "A /resources record needs @type, its CTDL class: the Minimum Data Policy's rules apply by class",
           "Credential Registry publish_envelope.json (CredentialEngine/CredentialRegistry:fixtures/schemas/"
