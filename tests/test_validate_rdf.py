@@ -18,7 +18,7 @@ from pyld import jsonld
 from rdflib import Graph, Literal
 from rdflib.compare import isomorphic
 
-from ctdl_tools.jsonscan import escape_pointer
+from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate.loader import load_documents
 from ctdl_tools.validate.rdf import Unsupported, convert, ontology_ntriples
 from ctdl_tools.vocab import offline_loader
@@ -81,7 +81,16 @@ def assert_same_as_pyld(document: dict) -> None:
     expected, bad = pyld_graph(document)
     ours = _graph(conv.lines)
     assert isomorphic(ours, expected), (len(ours), len(expected))
-    assert bad == sum(1 for d in conv.dropped if d.kind in ("iri", "language")), conv.dropped
+    # A value object where a language map belongs is one finding; pyld writes a bad line per key (a tag).
+    objects = sum(_string_members(document, d.pointer) for d in conv.dropped if d.kind == "valueobject")
+    assert bad == sum(1 for d in conv.dropped if d.kind in ("iri", "language")) + objects, conv.dropped
+
+
+def _string_members(document: dict, pointer: str) -> int:
+    node: object = document
+    for token in pointer_tokens(pointer):
+        node = node[int(token)] if isinstance(node, list) else node[token]  # type: ignore[index]
+    return sum(1 for v in node.values() if isinstance(v, str))  # type: ignore[union-attr]
 
 
 def corpus_documents() -> list[tuple[str, dict]]:

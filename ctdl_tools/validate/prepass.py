@@ -21,7 +21,7 @@ from ctdl_tools.build.languages import (
     language_name,
     two_letter_codes,
 )
-from ctdl_tools.ctid import ctid_in_uri, graph_uri, is_ctid
+from ctdl_tools.ctid import ctid_in_uri, graph_uri, is_ctid, resource_uri
 from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate.loader import GRAPH, Document
 from ctdl_tools.validate.rdf import INVISIBLE, Conversion, bundled_url, context_tables, is_bundled, lang_ok
@@ -34,6 +34,8 @@ _DROPPED_RULES = {
     "relative": ("JSONLD-RELATIVE-IRI", "{value!r} is a relative IRI; use an absolute URL"),
     "language": ("JSONLD-LANGMAP-FORM", "{value!r} is not a BCP 47 language tag"),
     "langmap": ("JSONLD-LANGMAP-FORM", "language map values must be strings, found {value}"),
+    "valueobject": ("JSONLD-LANGMAP-FORM", "a value object (@value, @language) where a language map belongs: JSON-LD "
+                    "reads its keys as language tags and keeps none of it; write {value}"),
     "invisible": ("IRI-INVISIBLE", "{value!r} holds an invisible character ({shown}): a link copied with it "
                   "leads elsewhere than it reads"),
     "blank": ("TEXT-BLANK", "{shown} is no value: it is left out (a required property written so is missing)"),
@@ -198,9 +200,11 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
         message = template.format(value=dropped.value, shown=_shown(dropped))
         if dropped.kind == "iri" and any(ch.isspace() for ch in dropped.value):
             message += " (a URL cannot hold white space: write a space as %20)"
+        above = property_at(dropped.pointer)
         if dropped.kind == "relative" and (term := _vocabulary_term(dropped.value)):
             message += f" (a CTDL term is written with its prefix: {term})"
-        above = property_at(dropped.pointer)
+        elif dropped.kind == "relative":
+            message = _not_a_reference(above, dropped.value) or message
         prop = dropped.value if dropped.kind == "key" else above
         if dropped.kind == "key" and above and is_language_tag(dropped.value):
             # {"en-US": …} under a property the context does not declare a language map: a misspelt property
@@ -214,6 +218,36 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
             out.append(finding(doc, rule_id, pointer, f"blank node {label} is referenced but not defined in this "
                                + ("graph" if doc.kind == GRAPH else "record"), prop=property_at(pointer), value=label))
     return out
+
+
+_HOST_FIRST = re.compile(r"(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:[/?#]\S*)?$", re.IGNORECASE)
+
+
+def _not_a_reference(prop: str | None, value: str) -> str | None:
+    """What a relative IRI under ``prop`` most likely is, when "use an absolute URL" is the wrong advice: a
+    bare CTID (the record's registry URI is wanted), a concept's name ("Active" for a concept property), or
+    text where the property takes an object ("2400 College Parkway" for ceterms:address, a Place)."""
+    from ctdl_tools.vocab import vocabulary
+
+    ctid = value.strip().lower()
+    if is_ctid(ctid):
+        return f"{value!r} is a CTID, not a URI: write the record's registry URI, {resource_uri(ctid)}"
+    if _HOST_FIRST.match(value):
+        return f"{value!r} has no scheme: write the whole URL, https://{value}"
+    vocab = vocabulary()
+    info = vocab.properties.get(prop or "")
+    if info is None:
+        return None
+    concepts = [c for scheme in info.target_schemes for c in vocab.concepts_in(scheme)]
+    if concepts:
+        named = [c for c in concepts if c.rpartition(":")[2].lower() == value.strip().lower()]
+        return (f"{value!r} is not a reference: {prop} takes a concept of {', '.join(info.target_schemes)}, "
+                + (f"here {named[0]}" if named else f"such as {concepts[0]}"))
+    classes = sorted(r for r in info.range if r in vocab.classes)
+    if classes and (any(ch.isspace() for ch in value.strip()) or not any(ch in value for ch in "/.")):
+        return (f"{value!r} is text where {prop} takes a {' or a '.join(classes)}: an object with its properties, "
+                "or the URL of one")
+    return None
 
 
 def _vocabulary_term(name: str) -> str | None:

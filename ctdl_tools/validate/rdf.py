@@ -58,7 +58,7 @@ class Dropped:
     """A value the RDF cannot carry (an IRI or language tag N-Triples rejects); reported, not emitted."""
 
     pointer: str
-    kind: str  # "iri" | "language" | "langmap" | "relative" | "key" | "blank" | "invisible" (reported, kept)
+    kind: str  # "iri" | "language" | "langmap" | "valueobject" | "relative" | "key" | "blank" | "invisible" (kept)
     value: str
 
 
@@ -350,6 +350,11 @@ class _Converter:
         self._values(subject, predicate, self.t.coercion.get(key), value, pointer)
 
     def _language_map(self, subject: str | None, predicate: str | None, value: dict, pointer: str) -> None:
+        if "@value" in value:  # a value object where the map belongs: one finding, not one per "@…" key
+            tag = value.get("@language")
+            wanted = {tag if isinstance(tag, str) and tag else "en-US": value["@value"]}
+            self.out.dropped.append(Dropped(pointer, "valueobject", json.dumps(wanted, ensure_ascii=False)[:120]))
+            return
         for lang in sorted(value):
             items = value[lang]
             tag = None if lang == "@none" else lang.lower()

@@ -1,0 +1,52 @@
+"""A relative IRI is told what it most likely is when "use an absolute URL" would be the wrong advice."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ctdl_tools.validate import validate
+
+from .test_validate_gate import LEARNING, main
+
+ORG_CTID = main(LEARNING, 0)["ceterms:ctid"]
+
+
+@pytest.mark.parametrize(("prop", "value", "said"), [
+    # Found in acceptance testing: each of these was told "is a relative IRI; use an absolute URL".
+    ("ceterms:offeredBy", ORG_CTID,
+     f"is a CTID, not a URI: write the record's registry URI, https://credentialengineregistry.org/resources/{ORG_CTID}"),
+    ("ceterms:lifeCycleStatusType", "Active",
+     "is not a reference: ceterms:lifeCycleStatusType takes a concept of ceterms:LifeCycleStatus, "
+     "here lifeCycle:Active"),
+    ("ceterms:availableAt", "Main campus, Riverbend OH",
+     "is text where ceterms:availableAt takes a ceterms:Place: an object with its properties, or the URL of one"),
+    ("ceterms:estimatedDuration", "P2Y", "is text where ceterms:estimatedDuration takes a ceterms:DurationProfile"),
+    ("ceterms:subjectWebpage", "www.riverbend.example.edu/welding",
+     "has no scheme: write the whole URL, https://www.riverbend.example.edu/welding"),
+])
+def test_relative_iri_hints(prop: str, value: str, said: str) -> None:
+    docs = copy.deepcopy(LEARNING)
+    main(docs, 2)[prop] = value
+    [found] = [f for f in validate(docs).findings if f.rule_id == "JSONLD-RELATIVE-IRI"]
+    assert found.property == prop and found.value == value
+    assert f"{value!r} {said}" in found.message
+
+
+def test_other_relative_iris_keep_the_general_advice() -> None:
+    docs = copy.deepcopy(LEARNING)
+    main(docs, 2)["ceterms:subjectWebpage"] = "welding/wld-101"
+    [found] = [f for f in validate(docs).findings if f.rule_id == "JSONLD-RELATIVE-IRI"]
+    assert found.message == "'welding/wld-101' is a relative IRI; use an absolute URL"
+
+
+def test_a_value_object_where_a_language_map_belongs_is_one_finding_saying_what_to_write() -> None:
+    # Found in acceptance testing: {"@value": …, "@language": "en-US"} as a name gave "'@value' is not a BCP 47
+    # language tag" and the same for '@language': two findings, neither saying what to write.
+    docs = copy.deepcopy(LEARNING)
+    main(docs, 2)["ceterms:name"] = {"@value": "WLD 101 Shielded Metal Arc Welding", "@language": "en-US"}
+    found = [f for f in validate(docs).findings if f.rule_id.startswith("JSONLD-")]
+    assert [f.rule_id for f in found] == ["JSONLD-LANGMAP-FORM"]
+    assert found[0].message.endswith('write {"en-US": "WLD 101 Shielded Metal Arc Welding"}')
+    assert found[0].pointer.endswith("/ceterms:name")
