@@ -50,3 +50,18 @@ def test_a_value_object_where_a_language_map_belongs_is_one_finding_saying_what_
     assert [f.rule_id for f in found] == ["JSONLD-LANGMAP-FORM"]
     assert found[0].message.endswith('write {"en-US": "WLD 101 Shielded Metal Arc Welding"}')
     assert found[0].pointer.endswith("/ceterms:name")
+
+
+def test_a_concept_whose_prefix_the_context_does_not_define_says_which_context_does() -> None:
+    # Found in acceptance testing: a credential written with the CTDL-ASN context got "not a concept of
+    # ceterms:CredentialStatus" for credentialStat:Active, with nothing about the context (which does not
+    # define the credentialStat: prefix).
+    docs = copy.deepcopy(LEARNING)
+    docs[2]["@context"] = "https://credreg.net/ctdlasn/schema/context/json"
+    main(docs, 2)["ceterms:lifeCycleStatusType"] = "lifeCycle:Active"
+    found = [f for f in validate(docs).findings if f.rule_id == "STRUCT-CONCEPT-SCHEME"]
+    said = {f.property: f.message for f in found}
+    assert said["ceterms:lifeCycleStatusType"].endswith(
+        "(its prefix lifeCycle: is not defined by this document's @context; "
+        "https://credreg.net/ctdl/schema/context/json defines it)")
+    assert all("is not defined by this document's @context" in message for message in said.values())

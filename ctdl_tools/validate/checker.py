@@ -32,6 +32,7 @@ from ctdl_tools.validate.prepass import (
     structure_findings,
 )
 from ctdl_tools.validate.rdf import (
+    CONTEXT_URLS,
     PYLD_BASE,
     Conversion,
     Unsupported,
@@ -562,6 +563,8 @@ class Checker:
                 text, value = text.replace("this class", _compact(f"<{value}>") or value, 1), None
             elif special is _UNKNOWN_CLASS and value is not None:
                 text += _did_you_mean(value, classes=True)
+            elif special is _CONCEPT and value is not None:
+                text += _undefined_prefix(value)
             elif special is _LANGUAGE_MAP and isinstance(obj.get(prop), dict):
                 # A language map that still gave a plain string: its "@none" entry (text with no language).
                 pointer += "/@none"
@@ -589,7 +592,7 @@ class Checker:
             # A rule about a property whose path is rdf:type (STRUCT-DOMAIN) has the node's class as value.
             special = _OF_CLASS if rule.about and path == RDF_TYPE else (
                 _LANGUAGE_MAP if rule.id == "STRUCT-LANGSTRING" else _UNKNOWN_CLASS if rule.id == _UNKNOWN_CLASS
-                else None)
+                else _CONCEPT if rule.id == _CONCEPT else None)
             text = rule.message or message or component
             if rule.id == "STRUCT-UNKNOWN-PROPERTY" and path:  # the path is the property: a typo's likely term
                 text += _did_you_mean(path.strip("<>"), classes=False)
@@ -690,7 +693,21 @@ class Checker:
 
 _TEMPLATE = re.compile(r"\{[?$](value|this)\}")
 _OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
-_UNKNOWN_CLASS = "STRUCT-UNKNOWN-CLASS"
+_UNKNOWN_CLASS, _CONCEPT = "STRUCT-UNKNOWN-CLASS", "STRUCT-CONCEPT-SCHEME"
+
+
+@lru_cache(maxsize=1024)
+def _undefined_prefix(value: str) -> str:
+    """Why a concept such as "credentialStat:Active" is not in its scheme when the document's @context does not
+    define its prefix (the CTDL-ASN context on a credential): the value stayed "credentialStat:Active", an IRI
+    of an unknown scheme. Which bundled context does define it, else ""."""
+    prefix, sep, local = value.partition(":")
+    if not sep or local.startswith("//"):
+        return ""
+    for url in CONTEXT_URLS:
+        if prefix in context_tables(url).prefixes:
+            return f" (its prefix {prefix}: is not defined by this document's @context; {url} defines it)"
+    return ""
 
 
 def _described_elsewhere(descriptions: list[tuple[Document, str]], file: str) -> str:
