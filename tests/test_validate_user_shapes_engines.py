@@ -181,3 +181,20 @@ def test_the_rules_table_names_the_named_shape(tmp_path: Path) -> None:
         assert report.rules["AGENCY-KW"].shape == "https://agency.example.gov/shapes/C"
         assert [(f.rule_id, f.message, f.shape) for f in report.findings if f.rule_id == "AGENCY-KW"] == [
             ("AGENCY-KW", "sh:minCount not met on ceterms:keyword", "https://agency.example.gov/shapes/C")]
+
+
+SPARQL_NAME = """ex:NameSparql a sh:NodeShape ; sh:targetClass ceterms:Credential ; ctshapes:ruleId "AGENCY-NAME" ;
+  sh:sparql [ sh:message "Agency: name {?n} of {$this} is {?value}" ; sh:prefixes ex:prefixes ;
+    sh:select "SELECT $this ?n WHERE { $this ceterms:name ?n . FILTER(CONTAINS(STR(?n), \\"Welding\\")) }" ] .
+ex:prefixes sh:declare [ sh:prefix "ceterms" ; sh:namespace "https://purl.org/ctdl/terms/" ] .
+"""
+
+
+@pytest.mark.parametrize("engine", ["shacl", "pyshacl", "auto"])
+def test_a_sparql_message_gets_every_variable_of_its_select(tmp_path: Path, engine: str) -> None:
+    # Found in acceptance testing: {?n} (a variable of the SELECT) stayed "{?n}" unless the message also held
+    # {$this}; an unbound {?value} was the focus node on pyshacl and "{?value}" on shacl. SHACL §5.3.2: every
+    # variable of the solution is filled in, and an unbound ?value is $this.
+    [(rule, message, *_)] = user_findings(shape_dir(tmp_path, SPARQL_NAME), engine)
+    assert rule == "AGENCY-NAME"
+    assert message == f"Agency: name Welding Certificate of {RECORD} is {RECORD}"

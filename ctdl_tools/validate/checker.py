@@ -558,7 +558,9 @@ class Checker:
             if value is not None and len(value) > LONGEST_VALUE:
                 value = shortened(value)
             if template:  # a user's message with {?value}: only known per result
-                text = shortened(_fill(text, value, focus), 2 * LONGEST_VALUE)
+                # A SPARQL constraint's unbound ?value is the focus node (SHACL §5.3.2), as pySHACL fills it.
+                shown = focus if value is None and component == _SPARQL else value
+                text = shortened(_fill(text, shown, focus), 2 * LONGEST_VALUE)
             elif special is _OF_CLASS and value is not None:  # the value is the node's class, not the property's
                 text, value = text.replace("this class", _compact(f"<{value}>") or value, 1), None
             elif special is _UNKNOWN_CLASS and value is not None:
@@ -609,7 +611,8 @@ class Checker:
                     None)
         declared = messages[chain[said]] if said is not None else rule.message if rule else ""
         if declared:
-            text = (message or declared) if _TEMPLATE.search(declared) and said == 0 else declared
+            # Any {?var} of a SPARQL constraint's SELECT is filled in by the engine, not here.
+            text = (message or declared) if _ANY_TEMPLATE.search(declared) and said == 0 else declared
         elif message and kind == "SPARQL":
             text = message
         else:
@@ -692,6 +695,8 @@ class Checker:
 
 
 _TEMPLATE = re.compile(r"\{[?$](value|this)\}")
+_ANY_TEMPLATE = re.compile(r"\{[?$]\w+\}")
+_SPARQL = "SPARQLConstraintComponent"
 _OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
 _UNKNOWN_CLASS, _CONCEPT = "STRUCT-UNKNOWN-CLASS", "STRUCT-CONCEPT-SCHEME"
 
