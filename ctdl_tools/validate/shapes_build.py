@@ -10,8 +10,9 @@ What is generated (one file each, every shape with an IRI, ``sh:name``, ``sh:mes
 * ``ctid.ttl``        — CTID grammar (anchored) and one CTID per node; CTID equals the tail of a registry @id.
 * ``properties.ttl``  — per property: domain (with subclass closure), literal vs IRI values, datatypes,
   range classes of described values, language maps (``rdf:langString``, ``sh:uniqueLang``).
-* ``concepts.ttl``    — closed concept schemes (``sh:in``) on ``ceterms:targetNode`` of the alignment
-  object or on the concept IRI; code forms for the external classifications (SOC, NAICS, CIP).
+* ``concepts.ttl``    — closed concept schemes (``sh:in``) on the concept IRI and on ``ceterms:targetNode``
+  of the alignment object (both forms, for every such property); code forms for the external
+  classifications (SOC, NAICS, CIP).
 * ``terms.ttl``       — classes and properties the vocabulary does not know (Warning).
 """
 
@@ -39,6 +40,9 @@ PREFIXES = """@prefix ctshapes: <https://purl.org/ctdl_tools/shapes/> .
 VOCAB_SOURCE = ("CTDL / CTDL-ASN schema encodings as bundled in ctdl_tools/vocab/data "
                 "(https://credreg.net/ctdl/schema/encoding/json, https://credreg.net/ctdlasn/schema/encoding/json)")
 SKOLEM_NS = "https://purl.org/ctdl_tools/.well-known/genid/"
+# Where a relative reference ("Active" for an "@type": "@id" property) ends up (rdf.py PYLD_BASE); the JSON
+# pre-pass reports it (JSONLD-RELATIVE-IRI).
+RELATIVE_BASE = "http://example.org/base/"
 CTID_REGEX = "^ce-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 # Datatypes a range may name; a property whose range holds only these takes literals.
@@ -374,32 +378,45 @@ def concept_shapes(vocab: Vocabulary, typed_schemes: set[str]) -> list[Shape]:
 
 
 def _closed_scheme(vocab: Vocabulary, prop: PropertyInfo, scheme: str) -> list[Shape]:
+    """Two shapes, one per way of writing the concept, whatever the range says (the range decides what
+    STRUCT-RANGE accepts, not how the concept can be written): the concept IRI itself, as the Registry
+    Assistant's input and many providers write it, and the alignment object's ceterms:targetNode, as registry
+    records write it. A value is reached by one of the two only, so a wrong concept is reported once."""
+    if "ceterms:CredentialAlignmentObject" not in prop.range and "skos:Concept" not in prop.range:
+        return []
     concepts = in_list(vocab, vocab.concepts_in(scheme))
     src = f"{VOCAB_SOURCE}: meta:targetScheme of {prop.id} = {scheme} (a skos:ConceptScheme), its concepts"
     message = f"The value of {prop.id} is not a concept of {scheme}"
-    out = []
-    if "ceterms:CredentialAlignmentObject" in prop.range:
-        out.append(Shape(f"P_{ident(prop.id)}_scheme", "sh:PropertyShape", [
-            f"sh:path ( {iri(vocab, prop.id)} ceterms:targetNode )", f"sh:in {concepts}",
-            *annotations("STRUCT-CONCEPT-SCHEME", f"{prop.id} concept scheme", message, "Violation", src,
-                         term_page(scheme))],
-            "The alignment object's ceterms:targetNode names the concept, as registry records write it."))
-    elif "skos:Concept" in prop.range:
-        out.append(Shape(f"P_{ident(prop.id)}_scheme", "sh:PropertyShape", [
-            f"sh:path {iri(vocab, prop.id)}", f"sh:or ( [ sh:in {concepts} ] [ sh:pattern {lit('^' + SKOLEM_NS)} ] )",
-            *annotations("STRUCT-CONCEPT-SCHEME", f"{prop.id} concept scheme", message, "Violation", src,
-                         term_page(scheme))],
-            "The property takes the concept IRI itself; an embedded object instead (a skolem IRI, rdf.py) is "
-            "a range problem, reported by STRUCT-RANGE, not here."))
-        out.append(Shape(f"P_{ident(prop.id)}_scheme_alignment", "sh:PropertyShape", [
-            f"sh:path ( {iri(vocab, prop.id)} ceterms:targetNode )", f"sh:in {concepts}",
-            *annotations("STRUCT-CONCEPT-SCHEME", f"{prop.id} concept scheme", message, "Violation", src,
-                         term_page(scheme))],
-            "Credential Engine's registry records also wrap the concept in a CredentialAlignmentObject: then its "
-            "ceterms:targetNode must be a concept of the scheme."))
+    notes = annotations("STRUCT-CONCEPT-SCHEME", f"{prop.id} concept scheme", message, "Violation", src,
+                        term_page(scheme))
+    # Values the bare form leaves to other rules, so that one wrong value is reported once: an embedded object
+    # (a skolem IRI, rdf.py) or one described with an @id as something other than a concept (STRUCT-RANGE
+    # checks its class; its targetNode is checked below), a plain string read as a relative reference
+    # (JSONLD-RELATIVE-IRI), and text where the concept belongs (STRUCT-IRI-VALUED).
+    others = [f"[ sh:pattern {lit('^' + SKOLEM_NS)} ]", f"[ sh:pattern {lit('^' + RELATIVE_BASE)} ]",
+              "[ sh:property [ sh:path [ sh:alternativePath ( rdf:type ctshapes:describedType ) ] ; "
+              "sh:minCount 1 ; sh:not [ sh:in ( skos:Concept ) ] ] ]"]
+    if _iri_checked(vocab, prop):
+        others.append("[ sh:nodeKind sh:Literal ]")
+    bare = Shape(f"P_{ident(prop.id)}_scheme", "sh:PropertyShape", [
+        f"sh:path {iri(vocab, prop.id)}", f"sh:or ( [ sh:in {concepts} ] {' '.join(others)} )", *notes],
+        "The concept IRI itself (\"credentialStat:Active\"). An embedded object is checked by its targetNode "
+        "(next shape) and its class (STRUCT-RANGE); a relative reference is reported by JSONLD-RELATIVE-IRI, "
+        "text instead of a concept by STRUCT-IRI-VALUED.")
+    wrapped = Shape(f"P_{ident(prop.id)}_scheme_alignment", "sh:PropertyShape", [
+        f"sh:path ( {iri(vocab, prop.id)} ceterms:targetNode )", f"sh:in {concepts}", *notes],
+        "The concept wrapped in a CredentialAlignmentObject, as registry records write it: its "
+        "ceterms:targetNode must be a concept of the scheme.")
+    out = [bare, wrapped]
     for shape in out:
         shape.lines.insert(0, f"sh:targetSubjectsOf {iri(vocab, prop.id)}")
     return out
+
+
+def _iri_checked(vocab: Vocabulary, prop: PropertyInfo) -> bool:
+    """Whether properties.ttl reports a text value of the property (STRUCT-IRI-VALUED)."""
+    shape = _node_kind(vocab, prop)
+    return shape is not None and shape.name.endswith("_iri")
 
 
 def _code_form(vocab: Vocabulary, prop: PropertyInfo, scheme: str) -> Shape:
