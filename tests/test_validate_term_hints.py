@@ -55,3 +55,21 @@ def test_findings_name_the_likely_term_on_every_engine(engine: str) -> None:
     [cls] = [f for f in found if f.rule_id == "STRUCT-UNKNOWN-CLASS"]
     assert "CredentialOrganisation" in (cls.value or "")
     assert cls.message.endswith(": did you mean ceterms:CredentialOrganization?")
+
+
+def test_a_rule_many_shapes_share_is_cited_as_a_whole() -> None:
+    # Found in acceptance testing: STRUCT-LANGSTRING's rules-table entry linked ceasn:benchmarkLabel (the first
+    # shape's property), in reports whose findings were about ceterms:name.
+    from ctdl_tools.validate.commands import all_rules
+
+    rules = {r.id: r for r in all_rules()}
+    for rule_id in ("STRUCT-LANGSTRING", "STRUCT-DOMAIN", "STRUCT-RANGE", "STRUCT-UNIQUE-LANG"):
+        assert rules[rule_id].see_also == "https://credreg.net/ctdl/terms", rule_id
+    assert rules["STRUCT-DOMAIN"].source.endswith(": per property (each finding cites its shape's)")
+    assert "hasProgressionLevel" not in rules["STRUCT-DOMAIN"].source
+    docs = copy.deepcopy(LEARNING)
+    main(docs, 2)["ceterms:name"] = "WLD 101"
+    report = validate(docs)
+    [finding] = [f for f in report.findings if f.rule_id == "STRUCT-LANGSTRING"]
+    assert report.rules["STRUCT-LANGSTRING"].see_also == "https://credreg.net/ctdl/terms"
+    assert "ceterms/name" in (finding.source or "") or "name" in (finding.shape or "")  # the finding's own shape

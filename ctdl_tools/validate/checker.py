@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import itertools
 import os
@@ -46,7 +45,7 @@ from ctdl_tools.validate.rdf import (
 )
 from ctdl_tools.validate.reporters.common import records_of
 from ctdl_tools.validate.result import LONGEST_VALUE, Finding, Record, Report, Rule, shortened, sort_findings
-from ctdl_tools.validate.rules import PYTHON_RULES, UNREADABLE_RULES, rule_matches
+from ctdl_tools.validate.rules import PYTHON_RULES, UNREADABLE_RULES, one_rule, rule_matches
 from ctdl_tools.validate.shapes import ShapeSet, load_shapes
 from ctdl_tools.vocab import vocabulary
 
@@ -183,7 +182,7 @@ class Checker:
         for rule in sorted(self.shapes.rules.values(), key=lambda r: r.shape):
             shared.setdefault(rule.id, []).append(rule)
         for rule_id, rules in shared.items():
-            out.setdefault(rule_id, _one_rule(rules))
+            out.setdefault(rule_id, one_rule(rules))
         return dict(sorted(out.items()))
 
     def _cross_record(self) -> None:
@@ -745,32 +744,6 @@ def _records_without_ctid(doc: Document) -> int:
 def _fill(message: str, value: str | None, focus: str | None) -> str:
     """A SHACL message template's {?value} and {$this}, as pySHACL fills them (the shacl engine does not)."""
     return _TEMPLATE.sub(lambda m: (value if m.group(1) == "value" else focus) or m.group(0), message)
-
-
-def _one_rule(rules: list[Rule]) -> Rule:
-    """The rule that many shapes share (STRUCT-LANGSTRING: one shape per language-map property), named
-    and worded by what their names and messages have in common ("language map"), not by the first
-    shape's property."""
-    first = rules[0]
-    if len(rules) == 1:
-        return first
-    name = _common_tail([r.name for r in rules]) or first.id
-    message = _common_tail([r.message for r in rules]) or f"{name}: each finding's message names the property"
-    return dataclasses.replace(first, name=name, message=message)
-
-
-def _common_tail(texts: list[str]) -> str:
-    """The words every text ends with ("ceterms:name language map", "ceasn:x language map" → "language
-    map"); all of a text when they are the same."""
-    if len(set(texts)) == 1:
-        return texts[0]
-    words = [t.split() for t in texts]
-    tail: list[str] = []
-    for column in zip(*(reversed(w) for w in words), strict=False):  # as far as the shortest
-        if len(set(column)) > 1:
-            break
-        tail.append(column[0])
-    return " ".join(reversed(tail))
 
 
 def _pack(findings: list[Finding]) -> list[tuple]:

@@ -6,6 +6,7 @@ SHACL rules live in the shapes; these are the ones SHACL cannot express over RDF
 
 from __future__ import annotations
 
+import dataclasses
 from fnmatch import fnmatchcase
 
 from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Rule
@@ -141,3 +142,51 @@ PYTHON_RULES: dict[str, Rule] = {r.id: r for r in [
           "CTDL schema owl:inverseOf (e.g. ceterms:hasPart / ceterms:isPartOf); CTDL-ASN hasTopChild / isTopChildOf",
           "", "cross-record"),
 ]}
+
+
+GENERAL_SEE_ALSO = "https://credreg.net/ctdl/terms"  # a rule of many shapes, one per property
+
+
+def one_rule(rules: list[Rule]) -> Rule:
+    """The rule that many shapes share (STRUCT-LANGSTRING: one shape per language-map property), named,
+    worded and cited by what they have in common ("language map"), not by the first shape's property: the
+    rules table of a report lists it once for findings about every property (each finding cites its own
+    shape's source and link)."""
+    first = rules[0]
+    if len(rules) == 1:
+        return first
+    name = _common_tail([r.name for r in rules]) or first.id
+    message = _common_tail([r.message for r in rules]) or f"{name}: each finding's message names the property"
+    source = _common_source([r.source for r in rules])
+    see_also = first.see_also if len({r.see_also for r in rules}) == 1 else GENERAL_SEE_ALSO
+    citation = first.citation if len({r.citation for r in rules}) == 1 else f"{source} <{see_also}>"
+    return dataclasses.replace(first, name=name, message=message, source=source, see_also=see_also,
+                               citation=citation)
+
+
+def _common_tail(texts: list[str]) -> str:
+    """The words every text ends with ("ceterms:name language map", "ceasn:x language map" → "language
+    map"); all of a text when they are the same."""
+    if len(set(texts)) == 1:
+        return texts[0]
+    words = [t.split() for t in texts]
+    tail: list[str] = []
+    for column in zip(*(reversed(w) for w in words), strict=False):  # as far as the shortest
+        if len(set(column)) > 1:
+            break
+        tail.append(column[0])
+    return " ".join(reversed(tail))
+
+
+def _common_source(texts: list[str]) -> str:
+    """The sources' shared part up to its last ": " (what the rule is drawn from, before the property it is
+    about), then that each shape has its own."""
+    if len(set(texts)) == 1:
+        return texts[0]
+    head = texts[0][:min(map(len, texts))]
+    for text in texts[1:]:  # the common prefix, character by character (these are texts, not paths)
+        while not text.startswith(head):
+            head = head[:-1]
+    cut = head.rfind(": ")
+    each = "per property (each finding cites its shape's)"
+    return f"{head[:cut]}: {each}" if cut > 0 else each
