@@ -393,13 +393,16 @@ def _closed_scheme(vocab: Vocabulary, prop: PropertyInfo, scheme: str) -> list[S
     # (a skolem IRI, rdf.py) or one described with an @id as something other than a concept (STRUCT-RANGE
     # checks its class; its targetNode is checked below), a plain string read as a relative reference
     # (JSONLD-RELATIVE-IRI), and text where the concept belongs (STRUCT-IRI-VALUED).
-    others = [f"[ sh:pattern {lit('^' + SKOLEM_NS)} ]", f"[ sh:pattern {lit('^' + RELATIVE_BASE)} ]",
+    # The embedded object first: registry records write these properties so, and sh:or stops at the first
+    # alternative that holds.
+    others = [f"[ sh:pattern {lit('^' + RELATIVE_BASE)} ]",
               "[ sh:property [ sh:path [ sh:alternativePath ( rdf:type ctshapes:describedType ) ] ; "
               "sh:minCount 1 ; sh:not [ sh:in ( skos:Concept ) ] ] ]"]
     if _iri_checked(vocab, prop):
         others.append("[ sh:nodeKind sh:Literal ]")
+    embedded = f"[ sh:pattern {lit('^' + SKOLEM_NS)} ]"
     bare = Shape(f"P_{ident(prop.id)}_scheme", "sh:PropertyShape", [
-        f"sh:path {iri(vocab, prop.id)}", f"sh:or ( [ sh:in {concepts} ] {' '.join(others)} )", *notes],
+        f"sh:path {iri(vocab, prop.id)}", f"sh:or ( {embedded} [ sh:in {concepts} ] {' '.join(others)} )", *notes],
         "The concept IRI itself (\"credentialStat:Active\"). An embedded object is checked by its targetNode "
         "(next shape) and its class (STRUCT-RANGE); a relative reference is reported by JSONLD-RELATIVE-IRI, "
         "text instead of a concept by STRUCT-IRI-VALUED.")
