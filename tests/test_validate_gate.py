@@ -163,6 +163,24 @@ def test_competency_names_another_framework() -> None:
     assert new == Counter({("XREF-COMPETENCY-FRAMEWORK", VIOLATION): 1})
 
 
+def test_a_listed_competency_in_its_own_file_names_a_framework_outside_the_submission() -> None:
+    # Found in acceptance testing: a framework listing a competency (hasTopChild) that its own file describes with
+    # ceasn:isPartOf naming a framework not submitted passed; only a framework in the submission was compared.
+    framework = load("competency_framework")
+    graph = framework["@graph"]
+    apart = {"@context": framework["@context"], **graph.pop(1)}  # the first competency, now in a file of its own
+    clean = [framework, apart]
+    assert not [f for f in validate(copy.deepcopy(clean)).findings if f.rule_id == "XREF-COMPETENCY-FRAMEWORK"]
+    elsewhere = "https://credentialengineregistry.org/resources/ce-00000000-0000-4000-8000-000000000001"
+    new = new_findings(clean, lambda d: d[1].update({"ceasn:isPartOf": [elsewhere]}))
+    assert new[("XREF-COMPETENCY-FRAMEWORK", VIOLATION)] == 1
+    [found] = [f for f in validate([framework, {**apart, "ceasn:isPartOf": [elsewhere]}]).findings
+               if f.rule_id == "XREF-COMPETENCY-FRAMEWORK"]
+    assert found.file == "<document 2>" and found.pointer == "/ceasn:isPartOf"
+    listed_by = main([framework])["@id"]
+    assert found.message == f"framework {listed_by} lists this competency, but its ceasn:isPartOf names {elsewhere}"
+
+
 @pytest.mark.parametrize("bad", ["ce-6977CEF9-298A-4F1E-BDAC-D66509887EBF", "ce-6977cef9298a4f1ebdacd66509887ebf",
                                  "6977cef9-298a-4f1e-bdac-d66509887ebf", "ce-6977cef9-298a-4f1e-bdac-d66509887eb"])
 def test_bad_ctid_forms(bad: str) -> None:

@@ -333,28 +333,56 @@ def frameworks(doc: Document, index: Index) -> Iterator[Finding]:
                               value=", ".join(sorted(parts)))
             continue
         for part in sorted(parts):  # a competency outside its framework's graph
-            owner = next((n for n in index.nodes.get(part, []) if "ceasn:CompetencyFramework" in _types(n.data)), None)
+            owner = _framework(part, index)
             if owner is not None and not _lists(owner, node, index):
                 yield finding(doc, "XREF-COMPETENCY-FRAMEWORK", f"{pointer}/ceasn:isPartOf",
                               f"ceasn:isPartOf names framework {part}, which does not list this competency",
                               prop="ceasn:isPartOf", value=part)
+    yield from _listed_but_not_part(doc, index)
+
+
+def _listed_but_not_part(doc: Document, index: Index) -> Iterator[Finding]:
+    """A framework of this document lists (hasTopChild, hasChild) a competency another document describes
+    whose ceasn:isPartOf names another framework, one not in the submission (a framework in it that does not
+    list the competency is reported above)."""
+    for _, node in doc.nodes:
+        fid = node.get("@id")
+        if "ceasn:CompetencyFramework" not in _types(node) or not isinstance(fid, str):
+            continue
+        for cid in sorted(_listed(node, index)):
+            for competency in index.nodes.get(cid, []):
+                parts = _ids(competency.data, "ceasn:isPartOf")
+                if (competency.doc is doc or "ceasn:Competency" not in _types(competency.data) or not parts
+                        or fid in parts or any(_framework(p, index) for p in parts)):
+                    continue
+                yield finding(competency.doc, "XREF-COMPETENCY-FRAMEWORK", f"{competency.pointer}/ceasn:isPartOf",
+                              f"framework {fid} lists this competency, but its ceasn:isPartOf names "
+                              f"{', '.join(sorted(parts))}", prop="ceasn:isPartOf", value=", ".join(sorted(parts)))
+
+
+def _framework(iri: str, index: Index) -> Node | None:
+    return next((n for n in index.nodes.get(iri, []) if "ceasn:CompetencyFramework" in _types(n.data)), None)
 
 
 def _lists(framework: Node, competency: dict, index: Index) -> bool:
     cid = competency.get("@id")
     if framework.doc.kind == GRAPH and any(n.get("@id") == cid for _, n in framework.doc.nodes):
         return True
-    seen, todo = set(), list(_ids(framework.data, "ceasn:hasTopChild"))
-    while todo:  # walk hasTopChild / hasChild down from the framework
+    return cid in _listed(framework.data, index)
+
+
+def _listed(framework: dict, index: Index) -> set[str]:
+    """The competencies a framework lists: hasTopChild, and hasChild down from them (as described here)."""
+    seen: set[str] = set()
+    todo = list(_ids(framework, "ceasn:hasTopChild"))
+    while todo:
         current = todo.pop()
-        if current == cid:
-            return True
         if current in seen:
             continue
         seen.add(current)
         for node in index.nodes.get(current, []):
             todo.extend(_ids(node.data, "ceasn:hasChild"))
-    return False
+    return seen
 
 
 def inverses(documents: list[Document], index: Index) -> Iterator[Finding]:
