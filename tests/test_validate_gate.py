@@ -99,6 +99,26 @@ def test_short_description() -> None:
     assert new == Counter({("RA-DESCRIPTION-MIN-LENGTH", VIOLATION): 1})
 
 
+@pytest.mark.parametrize("engine", ["native", "shacl", "pyshacl"])
+@pytest.mark.parametrize(("text", "said"), [
+    ("Online MBA.", "(this one has 11 characters)"),
+    # Found in acceptance testing: spaces around a short text counted towards the 15 characters.
+    ("   Online MBA.      ", "(this one has 11 characters, not counting the spaces around it)"),
+    ("12345678901234", "(this one has 14 characters)"),
+    ("123456789012345", None),
+    ("  123456789012345  ", None),
+    ("1234567\n1234567", None),
+])
+def test_description_length_says_the_length_on_every_engine(engine: str, text: str, said: str | None) -> None:
+    record = wgu()
+    main([record])["ceterms:description"] = {"en-US": text}
+    found = [f for f in validate([record], engine=engine).findings if f.rule_id == "RA-DESCRIPTION-MIN-LENGTH"]
+    if said is None:
+        assert not found
+    else:
+        assert [f.message for f in found] == [f"The description must be at least 15 characters long {said}"]
+
+
 ORG_REQUIRED = ["ctid", "name", "description", "subjectWebpage", "agentType", "agentSectorType"]
 
 

@@ -535,7 +535,9 @@ class Checker:
                 node = node_parts[focus_term] = self._node_part(focus_term, chunk)
             if prop and focus_term in chunk.also:
                 node = self._describing(focus_term, prop, value_term, chunk) or node
-                text = f"{text}{_described_elsewhere(chunk.also[focus_term], node[4])}"
+                elsewhere = _described_elsewhere(chunk.also[focus_term], node[4])
+            else:
+                elsewhere = ""
             if node is _NOT_DATA or (policy and node[6]):
                 # Not the user's data (a vocabulary triple of the ontology preamble), or a policy rule on a
                 # blank node: the Minimum Data Policy is about records (nodes with an @id IRI). A blank-node
@@ -566,13 +568,17 @@ class Checker:
                 text += _did_you_mean(value, classes=True)
             elif special is _CONCEPT and value is not None:
                 text += _undefined_prefix(value)
+            elif special is _LENGTH and value is not None:  # of the text as given (value may be shortened)
+                given = value_plain or value
+                padded = ", not counting the spaces around it" if given != given.strip() else ""
+                text += f" (this one has {len(given.strip())} characters{padded})"
             elif special is _LANGUAGE_MAP and isinstance(obj.get(prop), dict):
                 # A language map that still gave a plain string: its "@none" entry (text with no language).
                 pointer += "/@none"
                 text = (f"{prop} gives this text under \"@none\", with no language: put it under its language "
                         "tag instead, as in {\"en-US\": \"…\"}")
-            out.append(Finding(rule_id, severity, text, file, pointer, lines(pointer), ctid, focus, prop,
-                               value, citation, shape))
+            out.append(Finding(rule_id, severity, f"{text}{elsewhere}" if elsewhere else text, file, pointer,
+                               lines(pointer), ctid, focus, prop, value, citation, shape))
         return out
 
     def _rule_part(self, source: str | None, root: str | None, component: str, path: str | None,
@@ -593,7 +599,7 @@ class Checker:
             # A rule about a property whose path is rdf:type (STRUCT-DOMAIN) has the node's class as value.
             special = _OF_CLASS if rule.about and path == RDF_TYPE else (
                 _LANGUAGE_MAP if rule.id == "STRUCT-LANGSTRING" else _UNKNOWN_CLASS if rule.id == _UNKNOWN_CLASS
-                else _CONCEPT if rule.id == _CONCEPT else None)
+                else _CONCEPT if rule.id == _CONCEPT else _LENGTH if rule.id == _LENGTH else None)
             text = rule.message or message or component
             if rule.id == "STRUCT-UNKNOWN-PROPERTY" and path:  # the path is the property: a typo's likely term
                 text += _did_you_mean(path.strip("<>"), classes=False)
@@ -730,7 +736,7 @@ def _did_you_mean(iri: str, classes: bool) -> str:
     (its case, its prefix or a letter or two wrong), else ""."""
     close = vocabulary().closest(iri, classes=classes)
     return f": did you mean {close}?" if close else ""
-_MIN_COUNT = "MinCountConstraintComponent"
+_MIN_COUNT, _LENGTH = "MinCountConstraintComponent", "RA-DESCRIPTION-MIN-LENGTH"
 
 
 def _records_without_ctid(doc: Document) -> int:
