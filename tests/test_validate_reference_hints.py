@@ -65,3 +65,17 @@ def test_a_concept_whose_prefix_the_context_does_not_define_says_which_context_d
         "(its prefix lifeCycle: is not defined by this document's @context; "
         "https://credreg.net/ctdl/schema/context/json defines it)")
     assert all("is not defined by this document's @context" in message for message in said.values())
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    # Found in acceptance testing: "not a concept of ceterms:LifeCycleStatus" said neither what the value is nor
+    # what to write.
+    ("credentialStat:Active", "(credentialStat:Active is a concept of ceterms:CredentialStatus; for this property, "
+                              "write lifeCycle:Active)"),
+    ("lifeCycle:Foo", "(no concept is lifeCycle:Foo; this property takes lifeCycle:Active, lifeCycle:Ceased, "),
+])
+def test_a_concept_of_the_wrong_scheme_says_what_to_write(value: str, said: str) -> None:
+    docs = copy.deepcopy(LEARNING)
+    main(docs, 2)["ceterms:lifeCycleStatusType"] = value
+    [found] = [f for f in validate(docs).findings if f.rule_id == "STRUCT-CONCEPT-SCHEME"]
+    assert said in found.message

@@ -567,7 +567,7 @@ class Checker:
             elif special is _UNKNOWN_CLASS and value is not None:
                 text += _did_you_mean(value, classes=True)
             elif special is _CONCEPT and value is not None:
-                text += _undefined_prefix(value)
+                text += _undefined_prefix(value) or _concept_hint(prop, value)
             elif special is _LENGTH and value is not None:  # of the text as given (value may be shortened)
                 given = value_plain or value
                 padded = ", not counting the spaces around it" if given != given.strip() else ""
@@ -728,6 +728,26 @@ def _described_elsewhere(descriptions: list[tuple[Document, str]], file: str) ->
         return ""
     where = ", ".join(others[:3]) + (" …" if len(others) > 3 else "")
     return f" (this node is also described in {where}: what each file gives is validated together)"
+
+
+@lru_cache(maxsize=1024)
+def _concept_hint(prop: str | None, value: str) -> str:
+    """What STRUCT-CONCEPT-SCHEME says of a value: the scheme it does belong to, the concept of the right scheme
+    with its name, else the scheme's concepts (a few)."""
+    vocab = vocabulary()
+    info = vocab.properties.get(prop or "")
+    allowed = [c for scheme in (info.target_schemes if info else ()) for c in vocab.concepts_in(scheme)]
+    if not allowed:
+        return ""
+    term = vocab.compact(value)
+    concept = vocab.concepts.get(term)
+    said = f"{term} is a concept of {', '.join(concept.schemes)}" if concept else f"no concept is {term}"
+    local = term.rpartition(":")[2].rpartition("/")[2].lower()
+    same = [c for c in allowed if c.rpartition(":")[2].lower() == local]
+    if same:
+        return f" ({said}; for this property, write {same[0]})"
+    shown = ", ".join(allowed[:8]) + (f" and {len(allowed) - 8} more" if len(allowed) > 8 else "")
+    return f" ({said}; this property takes {shown})"
 
 
 @lru_cache(maxsize=1024)
