@@ -65,7 +65,9 @@ def test_bare_concept_of_the_wrong_scheme() -> None:
     assert new == Counter({concept_finding("ceterms:credentialStatusType", "lifeCycle:Active"): 1})
     report = validate([_changed({"ceterms:credentialStatusType": "lifeCycle:Active"})])
     (found,) = [f for f in report.findings if f.rule_id == RULE]
-    assert found.message == "The value of ceterms:credentialStatusType is not a concept of ceterms:CredentialStatus"
+    assert found.message == ("The value of ceterms:credentialStatusType is not a concept of ceterms:CredentialStatus "
+                             "(lifeCycle:Active is a concept of ceterms:LifeCycleStatus; for this property, write "
+                             "credentialStat:Active)")
     assert found.pointer.endswith("/ceterms:credentialStatusType")  # points at the value written
 
 
