@@ -119,6 +119,24 @@ def test_description_length_says_the_length_on_every_engine(engine: str, text: s
         assert [f.message for f in found] == [f"The description must be at least 15 characters long {said}"]
 
 
+COST = {"@type": "ceterms:CostProfile", "ceterms:directCostType": "costType:Tuition", "ceterms:price": 4200,
+        "ceterms:currency": "USD", "ceterms:description": {"en-US": "Tuition for the whole program."}}
+
+
+@pytest.mark.parametrize(("index", "prop", "value", "expected"), [
+    # Found in acceptance testing: none of these was checked.
+    (2, "ceterms:estimatedCost", [{**COST, "ceterms:currency": "Dollars"}], ("VALUE-CURRENCY", WARNING)),
+    (2, "ceterms:estimatedCost", [{**COST, "ceterms:price": -4200}], ("VALUE-PRICE", WARNING)),
+    (0, "ceterms:email", ["mailto:info@riverbend.example.edu"], ("VALUE-EMAIL", WARNING)),
+    (0, "ceterms:email", ["info at riverbend.example.edu"], ("VALUE-EMAIL", WARNING)),
+    (1, "ceterms:subjectWebpage", "mailto:info@riverbend.example.edu", ("VALUE-WEBPAGE", VIOLATION)),
+])
+def test_value_forms(index: int, prop: str, value: object, expected: tuple[str, str]) -> None:
+    clean = copy.deepcopy(LEARNING)
+    main(clean, 2)["ceterms:estimatedCost"] = [COST]  # on a blank-node profile: checked all the same
+    assert new_findings(clean, lambda d: main(d, index).update({prop: value})) == Counter({expected: 1})
+
+
 ORG_REQUIRED = ["ctid", "name", "description", "subjectWebpage", "agentType", "agentSectorType"]
 
 

@@ -123,7 +123,8 @@ def test_text_groups_by_file_and_record_with_located_lines_and_ends_with_totals_
     line = next(x for x in lines if "RA-DESCRIPTION-MIN-LENGTH" in x and "Violation" in x)
     assert re.fullmatch(r'    catalog/broken\.json:\d+  Violation  RA-DESCRIPTION-MIN-LENGTH'
                         r'  ceterms:description="short"'
-                        r"  The description must be at least 15 characters long  \(https://\S+\)", line), line
+                        r"  The description must be at least 15 characters long \(this one has 5 characters\)"
+                        r"  \(https://\S+\)", line), line
     headings = [x for x in lines if x and not x.startswith(" ")]
     assert headings[:4] == ["catalog/broken.json", "catalog/course.json", "catalog/frameworks/framework.jsonld",
                             "catalog/organization.json"]

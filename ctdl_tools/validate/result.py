@@ -30,7 +30,7 @@ class Rule:
     see_also: str = ""  # a URL for humans
     comment: str = ""
     shape: str = ""  # IRI of the SHACL shape, "" for JSON-level and cross-record rules
-    origin: str = ""  # "policy", "structure", "user", "json", "cross-record"
+    origin: str = ""  # "policy", "values", "structure", "user", "json", "cross-record"
     about: str = ""  # IRI of the property a shape is about when its sh:path is another (domain: rdf:type)
 
     citation: str = field(default="", compare=False)  # source and URL in one string, made once

@@ -389,7 +389,7 @@ def load_shapes(extra_dirs: Iterable[Path | str] = (), disabled_rules: Iterable[
     extra_dirs = list(extra_dirs)  # read twice below: a generator would be empty the second time
     for extra in extra_dirs:
         _check_user_shapes(Path(extra))
-    files = shape_files([bundled / "policy", bundled / "structure", *extra_dirs])
+    files = shape_files([bundled / "policy", bundled / "values", bundled / "structure", *extra_dirs])
     unique: dict[str, str] = {}
     for f in files:
         unique.setdefault(os.path.abspath(f), str(f))
