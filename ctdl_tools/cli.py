@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import threading
+import traceback
 from pathlib import Path
 
 import click
@@ -16,6 +17,8 @@ import click
 from ctdl_tools import __version__
 from ctdl_tools.catalog.kinds import KINDS
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_RECORD_ERRORS, InputError
+
+EXIT_INTERNAL_ERROR = 3  # an unexpected exception: a bug, told apart from 1 (records failed) and 2 (input)
 
 
 class _Progress:
@@ -31,7 +34,7 @@ class _Progress:
             self.bar.update(1)
 
     def start(self, total: int) -> None:
-        if total >= self.THRESHOLD and sys.stderr.isatty():
+        if total >= self.THRESHOLD and sys.stderr is not None and sys.stderr.isatty():
             self.bar = click.progressbar(length=total, label="converting", file=sys.stderr)
             self.bar.__enter__()
 
@@ -85,19 +88,30 @@ def entry() -> None:
     except SystemExit as exc:
         code = _exit_status(exc.code)
     except KeyboardInterrupt:  # before a command runs (while its modules are imported)
-        print(f"\n{INTERRUPTED}", file=sys.stderr)
+        _say(f"\n{INTERRUPTED}")
         code = EXIT_INTERRUPTED
     except ImportError as exc:  # stages import their dependencies on first use: a broken install shows here
-        print(f"error: a module ctdl_tools needs cannot be imported ({type(exc).__name__}: {exc}); the "
-              "installation is incomplete: reinstall it (pip install --force-reinstall ctdl_tools)", file=sys.stderr)
+        _say(f"error: a module ctdl_tools needs cannot be imported ({type(exc).__name__}: {exc}); the "
+             "installation is incomplete: reinstall it (pip install --force-reinstall ctdl_tools)")
         code = EXIT_INPUT_ERROR
+    except Exception:  # a bug: not exit 1, which CI reads as "records failed"
+        if sys.stderr is not None:
+            traceback.print_exc()
+        _say(f"ctdl: internal error (a bug in ctdl_tools {__version__}): please report it with the traceback above")
+        code = EXIT_INTERNAL_ERROR
     if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         sys.exit(code)  # a thread is still at work: leave through the interpreter, which waits for it
     atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say to it
+    for stream in (sys.stdout, sys.stderr):  # None: the shell closed it (`>&-`)
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # a closed pipe: nothing left to say to it
             stream.flush()
     os._exit(code)
+
+
+def _say(message: str) -> None:
+    """A line on stderr, if there is one (``2>&-`` leaves sys.stderr None)."""
+    if sys.stderr is not None:
+        print(message, file=sys.stderr)
 
 
 def _exit_status(code: object) -> int:
@@ -106,7 +120,7 @@ def _exit_status(code: object) -> int:
         return EXIT_OK
     if isinstance(code, int):
         return code & 0xFF
-    print(code, file=sys.stderr)
+    _say(str(code))
     return 1
 
 
@@ -161,8 +175,9 @@ def _validate_written(paths: list[Path]) -> bool:
     from ctdl_tools.validate.reporters import Options, render
 
     report = validate(sorted(str(p) for p in paths))  # as `ctdl validate OUTDIR` lists them
-    sys.stderr.buffer.write(render("text", report, Options(records=report.index, color=sys.stderr.isatty())))
-    sys.stderr.flush()
+    if sys.stderr is not None:  # `2>&-`: the verdict still decides the exit code
+        sys.stderr.buffer.write(render("text", report, Options(records=report.index, color=sys.stderr.isatty())))
+        sys.stderr.flush()
     return not report.conforms
 
 

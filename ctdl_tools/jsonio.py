@@ -475,7 +475,7 @@ def _write_to_descriptor(descriptor: int, data: bytes | Callable[[BinaryIO], Non
     opened for appending (``>> log``), and renaming over its target would drop what the shell wrote
     around the command."""
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # None: closed by the shell (`>&-`)
             stream.flush()  # what this process already printed comes first
     with os.fdopen(os.dup(descriptor), "wb") as handle:
         _write_into(handle, data)

@@ -5,7 +5,9 @@ Attach to the main group with ``main.add_command(validate_command)`` and ``main.
 
 Exit codes (like check-jsonschema and the rest of ``ctdl``): 0 nothing that fails, 1 Violations (or
 Warnings with ``--fail-on warning``), 2 input that could not be read (the report is still written: in a
-catalog of 500 files one unreadable file should not hide the findings in the others) or bad usage.
+catalog of 500 files one unreadable file should not hide the findings in the others; with ``-o``, a missing
+path, empty folder or glob matching nothing too), nothing validated (every input a skipped report) or bad
+usage.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, NoReturn, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, NoReturn, TextIO, TypeVar
 
 import click
 
@@ -60,18 +62,20 @@ def _fail(message: str) -> NoReturn:
               help="Worker processes (native engine, 600+ files). 0: one per CPU, up to 4, for up to "
                    "128 MB of JSON; larger submissions run in one process to stay within 1 GB of memory.")
 @click.option("--sarif-max-results", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
-              help="SARIF: list at most N results, the most severe first (GitHub code scanning rejects more "
-                   "than 25,000 and shows 5,000); 0: all. The verdict counts every finding.")
+              help="SARIF: list at most N results, chosen most severe first (every Violation, then Warnings, "
+                   "then Infos) and listed in report order (GitHub code scanning rejects more than 25,000 and "
+                   "shows 5,000); 0: all. The verdict counts every finding.")
 def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shapes_dirs: tuple[Path, ...],
                      disabled: tuple[str, ...], fail_on: str, engine: str, jobs: int, sarif_max_results: int) -> None:
     """Validate CTDL JSON-LD files, directories, globs or - (stdin) against the SHACL shapes; no PATH: the
     current directory (hidden folders left out).
 
-    Exit 0: no violation; 1: violations (or warnings with --fail-on warning); 2: unreadable input or bad usage.
+    Exit 0: no violation; 1: violations (or warnings with --fail-on warning); 2: unreadable or missing input,
+    nothing to validate, or bad usage.
     """
     import gc
 
-    from ctdl_tools.validate.reporters import Options, skipped_note, verdict, write
+    from ctdl_tools.validate.reporters import Options, write
 
     # A one-shot process: the cyclic collector would only walk the report's objects again and again
     # (validate() pauses it while it works; this keeps it off while the report is written too).
@@ -80,15 +84,30 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     if output is not None and str(output) in ("", "."):  # click makes -o '' the Path "."
         raise click.BadParameter("needs a file name (or - for standard output)", param_hint="'-o' / '--output'")
     paths = paths or (".",)  # a pre-commit hook's `args: [--disable, …]` names no path
-    _check_paths(paths)
+    to_file = output is not None and str(output) != "-"
+    _check_paths(paths, to_file)
     _check_engine(engine)
     _warn_unknown_rules(_guard(lambda: _rule_ids(shapes_dirs, patterns)), patterns)
     report, records = _run(paths, shapes_dirs, patterns, engine, jobs)
     _refuse_writing_over_an_input(output, report.files)
-    color = output is None and fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    code = _exit_code(report, fail_on)
+    nothing = _nothing_validated(report) if code == EXIT_OK else None
+    color = output is None and fmt == "text" and _is_terminal(sys.stdout) and "NO_COLOR" not in os.environ
     options = Options(fail_on=fail_on, records=records, color=color, sarif_max_results=sarif_max_results)
     _emit(lambda handle: write(fmt, report, options, handle), output)
-    code = _exit_code(report, fail_on)
+    if nothing:  # after the report (CI finds its file, and it names what was skipped), not a verdict line
+        _fail(f"{nothing}; {fmt} report written to {output}" if to_file else nothing)
+    _notes(report, fmt, output, fail_on, sarif_max_results)
+    if code == EXIT_INPUT_ERROR:
+        unreadable = sorted({f.file for f in report.findings if f.rule_id in UNREADABLE_RULES})
+        click.echo(f"error: could not read {len(unreadable)} input(s): {', '.join(unreadable)}", err=True)
+    sys.exit(code)
+
+
+def _notes(report: Report, fmt: str, output: Path | None, fail_on: str, sarif_max_results: int) -> None:
+    """The lines on stderr after the report: the verdict (with -o), skipped reports, SARIF results left out."""
+    from ctdl_tools.validate.reporters import skipped_note, verdict
+
     if output is not None and str(output) != "-":
         click.echo(f"ctdl validate: {verdict(report, fail_on)}; {fmt} report written to {output}", err=True)
     skipped = skipped_note(report)
@@ -97,18 +116,37 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     if fmt == "sarif" and 0 < sarif_max_results < len(report.findings):
         click.echo(f"note: the SARIF lists the {sarif_max_results:,} most severe of {len(report.findings):,} "
                    "findings (--sarif-max-results)", err=True)
-    if code == EXIT_INPUT_ERROR:
-        unreadable = sorted({f.file for f in report.findings if f.rule_id in UNREADABLE_RULES})
-        click.echo(f"error: could not read {len(unreadable)} input(s): {', '.join(unreadable)}", err=True)
-    sys.exit(code)
 
 
-def _check_paths(paths: tuple[str, ...]) -> None:
-    """Usage errors before any work: a path that does not exist, a glob or directory with nothing to read."""
+def _nothing_validated(report: Report) -> str | None:
+    """Why a run that found nothing wrong validated nothing (every input a skipped validation report, or
+    no CTDL document left to check), or None: a gate that read nothing must not pass, as an empty folder
+    does not."""
+    from ctdl_tools.validate.reporters import skipped_note
+
+    if report.documents:
+        return None
+    if not report.files:
+        return f"nothing was validated: {skipped_note(report) or 'no input file'}"
+    shown = ", ".join(report.files[:5]) + (f" and {len(report.files) - 5} more" if len(report.files) > 5 else "")
+    return f"nothing was validated: no CTDL document in {shown}"
+
+
+def _is_terminal(stream: TextIO | None) -> bool:
+    """Whether a standard stream is a terminal; it is None when the shell closed it (``>&-``)."""
+    return stream is not None and stream.isatty()
+
+
+def _check_paths(paths: tuple[str, ...], to_file: bool) -> None:
+    """Usage errors before any work: a path that does not exist, a glob or directory with nothing to read.
+    With the report going to a file, those are findings in it instead (loader.Unmatched, JSON-UNREADABLE):
+    CI (GitLab's artifacts:reports:junit, code scanning) must find a report that says why it failed."""
     from ctdl_tools.ctdl_files import SUFFIXES, expand, files_under
 
+    if list(paths).count("-") > 1:
+        raise click.UsageError("- (stdin) can be given once")
     for raw in paths:
-        if raw == "-":
+        if raw == "-" or to_file:
             continue
         path = Path(raw)
         if not path.exists() and not path.is_symlink() and not any(ch in raw for ch in "*?["):
@@ -118,8 +156,6 @@ def _check_paths(paths: tuple[str, ...]) -> None:
         if found is None:
             what = f"no {' or '.join(SUFFIXES)} files under" if path.is_dir() else "no file matches"
             _fail(f"{what} {raw}")
-    if list(paths).count("-") > 1:
-        raise click.UsageError("- (stdin) can be given once")
 
 
 def _check_engine(engine: str) -> None:
@@ -206,8 +242,10 @@ def _emit(writer: Callable[[BinaryIO], None], output: Path | None) -> None:
     from ctdl_tools.jsonio import descriptor_of, write_atomic
 
     if output is None or str(output) == "-" or descriptor_of(output) == 1:  # `-o /dev/stdout` too
+        if sys.stdout is None:  # `>&-`: a report asked for and lost is not a verdict
+            _fail("cannot write the report to standard output: it is closed (use -o FILE)")
         try:
-            if sys.stdout.isatty():  # click.echo writes colour (or strips it) correctly for a terminal
+            if _is_terminal(sys.stdout):  # click.echo writes colour (or strips it) correctly for a terminal
                 buffer = io.BytesIO()
                 writer(buffer)
                 click.echo(buffer.getvalue().decode("utf-8"), nl=False)
@@ -267,12 +305,15 @@ def shapes_list(patterns: tuple[str, ...], shapes_dirs: tuple[Path, ...], fmt: s
 
 def all_rules(shapes_dirs: tuple[Path, ...] = ()) -> list[Rule]:
     """One rule per id (several shapes share a STRUCT-… id), Python rules first as the checker does, by id."""
-    from ctdl_tools.validate.rules import PYTHON_RULES
+    from ctdl_tools.validate.rules import PYTHON_RULES, one_rule
     from ctdl_tools.validate.shapes import load_shapes
 
     rules = dict(PYTHON_RULES)
+    shared: dict[str, list[Rule]] = {}
     for rule in sorted(load_shapes(shapes_dirs).rules.values(), key=lambda r: r.shape):
-        rules.setdefault(rule.id, rule)
+        shared.setdefault(rule.id, []).append(rule)
+    for rule_id, group in shared.items():
+        rules.setdefault(rule_id, one_rule(group))
     return [rules[k] for k in sorted(rules)]
 
 

@@ -4,7 +4,8 @@ Accepted: files, directories (every ``*.json`` / ``*.jsonld`` below, sorted), gl
 standard input, and already-parsed Python objects. A file may hold a registry graph document
 (``@context``, ``@id``, ``@graph``), a single ``/resources`` record, an array of either, a registry
 envelope (its ``decoded_resource``) or a Registry Assistant ``publishGraph`` request (its ``GraphInput``).
-Unreadable input becomes a finding, never an exception, so one bad file does not hide the others. A
+Unreadable input becomes a finding, never an exception, so one bad file does not hide the others; so
+does a folder or glob pattern that holds no file to read (:class:`Unmatched`). A
 validation report kept beside the catalog (a ``ctdl validate`` JSON report or a SARIF log) is skipped:
 ``Loaded.skipped`` names it, and it is no source.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.ctdl_files import display_name, is_report, unique_files_of
+from ctdl_tools.ctdl_files import SUFFIXES, display_name, is_report, matched_files
 from ctdl_tools.jsonio import (
     HALF_PAIR,
     JsonProblem,
@@ -111,14 +112,32 @@ class Loaded:
     texts: dict[str, str] = field(default_factory=dict)
 
 
-def iter_inputs(items: Iterable[str | Path | dict | list]) -> Iterator[str | dict | list]:
-    """File names (directories and globs expanded, "-" kept, each file once: ctdl_files.unique_files) and
-    Python objects, in input order."""
+@dataclass(frozen=True)
+class Unmatched:
+    """A folder or glob pattern named as input that holds no file to read (iter_inputs gives it in its place):
+    a file-level JSON-UNREADABLE finding, as a missing file is, so a gate never passes having read nothing
+    there and its report still says why."""
+
+    path: str
+
+    @property
+    def message(self) -> str:
+        if os.path.isdir(self.path):
+            return f"no {' or '.join(SUFFIXES)} files under this folder (hidden ones are left out)"
+        return "no file matches this pattern"
+
+
+def iter_inputs(items: Iterable[str | Path | dict | list]) -> Iterator[str | dict | list | Unmatched]:
+    """File names (directories and globs expanded, "-" kept, each file once: ctdl_files.unique_files),
+    :class:`Unmatched` for a folder or glob that holds no file, and Python objects, in input order."""
     items = list(items)
     paths = [(i, str(item)) for i, item in enumerate(items) if not isinstance(item, (dict, list))]
-    names: dict[int, list[str]] = {}
-    for number, name in unique_files_of([path for _, path in paths]):
+    names: dict[int, list[str | Unmatched]] = {}
+    unique, unmatched = matched_files([path for _, path in paths])
+    for number, name in unique:
         names.setdefault(paths[number][0], []).append(name)
+    for number in unmatched:
+        names[paths[number][0]] = [Unmatched(paths[number][1])]
     for i, item in enumerate(items):
         if isinstance(item, (dict, list)):
             yield item
@@ -126,9 +145,14 @@ def iter_inputs(items: Iterable[str | Path | dict | list]) -> Iterator[str | dic
             yield from names.get(i, ())
 
 
-def read_input(item: str | dict | list, number: int, first_index: int = 0) -> Loaded:
+def read_input(item: str | dict | list | Unmatched, number: int, first_index: int = 0) -> Loaded:
     """One input: its source, its documents (numbered from ``first_index``) and any reading findings."""
     loaded = Loaded()
+    if isinstance(item, Unmatched):
+        source = Source(display_name(item.path))
+        loaded.sources.append(source)
+        loaded.findings.append(_file_finding(source.name, "JSON-UNREADABLE", item.message))
+        return loaded
     if isinstance(item, (dict, list)):
         source = Source(f"<document {number + 1}>", obj=item)
         data: Any = item

@@ -2,9 +2,12 @@
 
 A test case fails when its record has a Violation (or a Warning with ``fail_on="warning"``); it carries
 one ``<failure>`` (several confuse some readers) whose text lists every failing finding, and a
-``<system-out>`` with the record's name and the findings that do not fail. Records without findings are
-passing test cases, so the test count is the record count. A validation report found among the inputs
-(not validated: ``Report.skipped``) is a suite of one skipped test case, which CI test tabs show as skipped.
+``<system-out>`` with the record's name and the findings that do not fail. Input that could not be read
+(``rules.UNREADABLE_RULES``: ``ctdl validate`` exits 2) is an ``<error>`` instead, JUnit's "the test could
+not run", counted in ``errors``. Each test case names its ``file`` (GitLab shows it). Records without
+findings are passing test cases, so the test count is the record count. A validation report found among
+the inputs (not validated: ``Report.skipped``) is a suite of one skipped test case, which CI test tabs show
+as skipped.
 Built with ``xml.etree`` (escaping), after removing the characters XML 1.0 cannot carry at all (a JSON
 string may hold U+0001).
 """
@@ -25,6 +28,7 @@ from ctdl_tools.validate.reporters.common import (
 )
 from ctdl_tools.validate.reporters.text import FindingLines
 from ctdl_tools.validate.result import Report
+from ctdl_tools.validate.rules import UNREADABLE_RULES
 
 WHOLE_FILE = "(whole file)"
 SKIPPED = "not validated: a validation report (ctdl validate JSON or SARIF log), not CTDL"
@@ -58,7 +62,7 @@ def _suite(file_group: FileGroup, options: Options, line_of: FindingLines) -> ET
 
 def _skipped_suite(name: str) -> ET.Element:
     suite = ET.Element("testsuite", name=_clean(name))
-    case = ET.Element("testcase", classname=_clean(name), name=WHOLE_FILE, time="0")
+    case = ET.Element("testcase", classname=_clean(name), name=WHOLE_FILE, file=_clean(name), time="0")
     ET.SubElement(case, "skipped", message=SKIPPED)
     _counts(suite, [case])
     suite.append(case)
@@ -66,13 +70,18 @@ def _skipped_suite(name: str) -> ET.Element:
 
 
 def _case(file: str, record: RecordGroup, options: Options, line_of: FindingLines) -> ET.Element:
-    case = ET.Element("testcase", classname=_clean(file), name=_clean(record.key or WHOLE_FILE), time="0")
+    case = ET.Element("testcase", classname=_clean(file), name=_clean(record.key or WHOLE_FILE),
+                      file=_clean(file), time="0")
     bad = failing(options.fail_on)
     failures = [f for f in record.findings if f.severity in bad]
     others = [f for f in record.findings if f.severity not in bad]
     if failures:
+        # Input that could not be read is JUnit's <error> (the test could not run; ctdl exits 2), first;
+        # still one element, listing every failing finding.
+        failures.sort(key=lambda f: f.rule_id not in UNREADABLE_RULES)  # stable: report order otherwise
+        kind = "error" if failures[0].rule_id in UNREADABLE_RULES else "failure"
         summary = ", ".join(plural(record.count(sev), sev) for sev in bad if record.count(sev))
-        failure = ET.SubElement(case, "failure", message=_clean(f"{summary}: {failures[0].message}"),
+        failure = ET.SubElement(case, kind, message=_clean(f"{summary}: {failures[0].message}"),
                                 type=_clean(failures[0].rule_id))
         failure.text = _clean("\n".join(line_of(f) for f in failures))
     out = [f"{record.ctid}  {record.name}"] if record.ctid and record.name else []
@@ -86,10 +95,11 @@ def _counts(element: ET.Element, children: list[ET.Element]) -> None:
     # Attributes first-set order is what ElementTree writes: keep name, tests, failures, errors, skipped, time.
     tests = sum(int(c.get("tests", "1")) for c in children)
     failures = sum(int(c.get("failures", "1" if c.find("failure") is not None else "0")) for c in children)
+    errors = sum(int(c.get("errors", "1" if c.find("error") is not None else "0")) for c in children)
     skipped = sum(int(c.get("skipped", "1" if c.find("skipped") is not None else "0")) for c in children)
     element.set("tests", str(tests))
     element.set("failures", str(failures))
-    element.set("errors", "0")
+    element.set("errors", str(errors))
     element.set("skipped", str(skipped))
     element.set("time", "0")  # no timing: the report must be byte-identical across runs
 

@@ -14,8 +14,9 @@
   property, value, JSON pointer), so an alert survives lines moving and the same finding is the same alert.
 * ``Options.sarif_max_results``: GitHub code scanning rejects an upload of more than 25,000 results per run
   and keeps only 5,000 (https://docs.github.com/en/code-security/code-scanning/troubleshooting-sarif-uploads/
-  results-exceed-limit); a 10k-record catalog has ~125,000 findings. With a limit, the results listed are
-  the most severe (every Violation first, then Warnings, then Infos, each in report order), and a tool
+  results-exceed-limit); a 10k-record catalog has ~125,000 findings. With a limit, the results kept are
+  the most severe (every Violation first, then Warnings, then Infos, each in report order) and are listed
+  in report order (file, then line: as a reader of the SARIF goes through the catalog); a tool
   notification and ``run.properties`` say how many were left out: the verdict and exit code still count
   every finding.
 """
@@ -71,9 +72,9 @@ def as_dict(report: Report, options: Options) -> dict[str, Any]:
 def omitted_note(report: Report, listed: int) -> str:
     counts = report.counts
     return (f"{listed:,} of {len(report.findings):,} findings are listed, the most severe first "
-            f"({counts[VIOLATION]:,} violations, {counts[WARNING]:,} warnings, {counts[INFO]:,} infos in all): "
-            "code scanning takes at most 25,000 results per run and shows 5,000. The JSON (or text) report has "
-            "every finding.")
+            f"({counts[VIOLATION]:,} violations, {counts[WARNING]:,} warnings, {counts[INFO]:,} infos in all); "
+            "chosen by severity, they are shown in report order. Code scanning takes at most 25,000 results per "
+            "run and shows 5,000. The JSON (or text) report has every finding.")
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
