@@ -9,6 +9,7 @@ framework it requires — and catch duplicates before anything is written.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ctdl_tools.ctid import DEFAULT_NAMESPACE, REGISTRY_BASE, ctid_from_uuid, derive_ctid, resource_uri
@@ -87,6 +88,9 @@ class BuildContext:
     pending_parts: list[tuple[str, list[str], Where]] = field(default_factory=list)
     part_of: dict[str, set[str]] = field(default_factory=dict)
     links: list[Link] = field(default_factory=list)  # pass 2: references to documents of this conversion
+    # Parts of a written document that failed on their own (a framework's competency without text, left out),
+    # by input file: counted with the input's failed items, so that their errors fail the run as a record's do.
+    left_out: Counter[str] = field(default_factory=Counter)
 
     def link(self, where: Where, written: str, target: str) -> None:
         """Note a reference to ``target`` when it is a document of this conversion (see :class:`Link`); a

@@ -249,6 +249,8 @@ def convert(paths: list[Path], outdir: Path, options: ConvertOptions,
             result.inputs[number].written += 1
         elif mine:
             result.inputs[number].failed += 1
+    for summary in result.inputs:
+        summary.failed += ctx.left_out.get(summary.name, 0)
     _warn_stale(outdir, before - written_ctids, result.problems)
     _count_problems(result)
     return result

@@ -22,10 +22,10 @@ from typing import Any
 
 from ctdl_tools.build.context import BuildContext, FrameworkIndex
 from ctdl_tools.build.document import GraphDocument, new_resource
-from ctdl_tools.build.languages import language_code
+from ctdl_tools.build.languages import read_language
 from ctdl_tools.catalog.case import KEY_REF
 from ctdl_tools.catalog.model import Competency, SkillFramework
-from ctdl_tools.catalog.skills_csv import field_where, is_uuid, reader_notes
+from ctdl_tools.catalog.skills_csv import COMPETENCY_ERROR, field_where, is_uuid, reader_notes
 from ctdl_tools.ctid import ctid_from_uuid, ctid_in_uri, is_ctid, normalize_ctid
 from ctdl_tools.errors import Where
 from ctdl_tools.vocab import CTDLASN_CONTEXT_URL, load_context, vocabulary
@@ -91,6 +91,9 @@ class _Indexer:
         for severity, where, message in reader_notes(self.fw):
             if severity == "error":
                 self.error(where, message)
+            elif severity == COMPETENCY_ERROR:  # that competency is not in the framework: the rest stands
+                self.ctx.problems.error(where, message)
+                self.ctx.left_out[where.file] += 1
             else:
                 self.ctx.problems.warn(where, message)
         self.framework()
@@ -245,10 +248,13 @@ class _Builder:
         if not self.fw.language:
             return self.ctx.language
         try:
-            return language_code(self.fw.language, self.ctx.language)
+            code, note = read_language(self.fw.language, self.ctx.language)
         except ValueError as exc:
             self.warn(field_where(self.fw, "language"), f"{exc}; {self.ctx.language} used")
             return self.ctx.language
+        if note:
+            self.warn(field_where(self.fw, "language"), note)
+        return code
 
     def text(self, value: str | list[str]) -> dict[str, Any]:
         return {self.lang: value}

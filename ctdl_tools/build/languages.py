@@ -48,17 +48,44 @@ def _conventional_case(tag: str) -> str:
 
 def language_code(word: str, default_language: str) -> str:
     """A BCP-47 code for a language name or code; English gives the run's default when it is English."""
+    return read_language(word, default_language)[0]
+
+
+def read_language(word: str, default_language: str) -> tuple[str, str | None]:
+    """:func:`language_code`, and what was rewritten when a reader should say so (``eng`` → ``en``). A code is
+    written in BCP 47's conventional case (``EN`` → ``en``, ``en-us`` → ``en-US``), so that ``inLanguage`` and
+    the language maps' keys spell it alike; an unregistered language subtag (``xx-YY``) is refused."""
     text = word.strip()
     name = text.lower()
     if name in LANGUAGE_CODES:
         code = LANGUAGE_CODES[name]
         # "English" in a catalog converted with --language en-US means en-US, not a bare "en".
-        return default_language if default_language.split("-")[0].lower() == code else code
+        return (default_language if default_language.split("-")[0].lower() == code else code), None
     if _BCP47.match(text):
-        return text
+        return registered_tag(text)
     close = closest_language_names(name)
     hint = f"; closest: {', '.join(c.title() for c in close)}" if close else ""
+    if not close and _BCP47.match(text.replace("_", "-")):
+        hint = f"; did you mean {_conventional_case(text.replace('_', '-'))!r}?"
     raise ValueError(f"unknown language {word!r} (use a language name or a BCP-47 code such as en-US){hint}")
+
+
+def registered_tag(tag: str) -> tuple[str, str | None]:
+    """A well-formed tag in the conventional case, its primary subtag checked as ``ctdl validate``'s
+    LANG-UNKNOWN checks it: an ISO 639-2 code of a language that has an ISO 639-1 one becomes that (with a
+    note: BCP 47 takes the shortest code); two letters no ISO 639-1 code has are refused. Other three-letter
+    subtags may be ISO 639-3's (``yue``, ``ase``): kept."""
+    primary, sep, rest = tag.partition("-")
+    subtag = primary.lower()
+    two = two_letter_codes().get(subtag) if len(subtag) == 3 else None
+    if two is not None:
+        code = _conventional_case(two + sep + rest)
+        return code, (f"{tag!r} written {code!r}: {primary!r} is the three-letter ISO 639-2 code of "
+                      f"{language_name(two)}, and BCP 47 takes the shortest code")
+    if len(subtag) == 2 and subtag not in iso_639_1() and subtag not in DEPRECATED_TWO_LETTER:
+        raise ValueError(f"unknown language {tag!r}: no ISO 639-1 language code is {subtag!r} (use a language name "
+                         "or a BCP-47 code such as en-US)")
+    return _conventional_case(tag), None
 
 
 def closest_language_names(name: str, n: int = 3, cutoff: float = 0.6) -> list[str]:

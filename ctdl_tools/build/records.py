@@ -13,7 +13,7 @@ from ctdl_tools.build.codes import code_alignment, property_for
 from ctdl_tools.build.context import AmbiguousReference, BuildContext, FrameworkIndex
 from ctdl_tools.build.currencies import currency_code, resolve_currency, split_currency_sign
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
-from ctdl_tools.build.languages import check_language_tag, language_code
+from ctdl_tools.build.languages import check_language_tag, read_language
 from ctdl_tools.build.nodes import (
     boolean,
     concept_alignment,
@@ -61,6 +61,8 @@ ORG_KINDS = (ORGANIZATION,)
 PROGRAM_KINDS = (LEARNING, CREDENTIAL)
 KIND_WORDS = {CREDENTIAL: "a credential", LEARNING: "a learning opportunity", ORGANIZATION: "an organization"}
 DEFAULT_CURRENCY = "USD"
+US_ZIP_DIGITS = 5
+US_NAMES = frozenset({"", "us", "usa", "united states", "united states of america", "america"})
 
 
 # --- pass 1 ------------------------------------------------------------------------------------------
@@ -136,11 +138,18 @@ class _RecordBuilder:
         self.failed_fields: set[str] = set()  # fields whose value was refused (so not also "missing")
 
     def read_languages(self) -> tuple[list[str], ValueError | None]:
-        """The codes of the row's Language cell, or the error its first unreadable language gives."""
+        """The codes of the row's Language cell (a rewritten one warned about: ``eng`` is ``en``), or the error
+        its first unreadable language gives."""
+        codes = []
         try:
-            return [language_code(v, self.lang) for v in list_value(self.record.get("language"))], None
+            for word in list_value(self.record.get("language")):
+                code, note = read_language(word, self.lang)
+                if note:
+                    self.warn("language", note)
+                codes.append(code)
         except ValueError as exc:
             return [], exc
+        return codes, None
 
     def row_language(self) -> str:
         """The language the row's texts are written in: the one its Language cell names (a Spanish course's
@@ -354,7 +363,7 @@ class _RecordBuilder:
         if not (types or prices or details or description):
             return
         if prices and len(types) not in (0, len(prices)):
-            self.error("cost_price", f"{len(prices)} prices for {len(types)} cost types; give one price per type")
+            self.cost_count_error(len(types), len(prices))
             return
         base: dict[str, Any] = {"@type": "ceterms:CostProfile"}
         try:
@@ -380,6 +389,13 @@ class _RecordBuilder:
                 profile["ceterms:price"] = amounts[i]
             profiles.append(profile)
         self.node["ceterms:estimatedCost"] = profiles
+
+    def cost_count_error(self, types: int, prices: int) -> None:
+        """Types and prices pair up one to one: the error names both columns with their counts, at the one with
+        fewer values (the likelier to have lost some: a separator not read, a value left out)."""
+        fewer = "cost_types" if types < prices else "cost_price"
+        self.error(fewer, f"{self.header('cost_types')!r} has {types} value(s) and {self.header('cost_price')!r} "
+                   f"{prices}: give one price per cost type, in the same order (| between values)")
 
     def prices(self, typed: list[tuple[str, str | None, str]]) -> dict[int, int | float]:
         """Each readable price (as typed, with its sign and amount), by position (its sign is checked against
@@ -468,12 +484,23 @@ class _RecordBuilder:
             if self.record.get(name):
                 place[prop] = self.text(self.record.get(name))
         if self.record.get("postal_code"):
-            place["ceterms:postalCode"] = str(self.record.get("postal_code")).strip()
+            place["ceterms:postalCode"] = self.postal_code(str(self.record.get("postal_code")).strip())
         phones = list_value(self.record.get("phone"))
         if phones:
             place["ceterms:targetContactPoint"] = [{"@type": "ceterms:ContactPoint", "ceterms:telephone": phones}]
         if len(place) > 1:
             self.node["ceterms:address"] = [place]
+
+
+    def postal_code(self, code: str) -> str:
+        """The code as written; a US one of fewer than five digits warned about: a ZIP code's leading zeros are
+        what Excel drops from a number (07016 → 7016), and a number format cannot be known from a CSV."""
+        country = str(self.record.get("country") or "").strip().lower().replace(".", "")
+        if code.isdigit() and len(code) < US_ZIP_DIGITS and country in US_NAMES:
+            self.warn("postal_code", f"{code!r} has {len(code)} digits, a US ZIP code {US_ZIP_DIGITS}: a leading "
+                      f"zero lost in a spreadsheet ({code.zfill(US_ZIP_DIGITS)!r})? Kept as written: type the code "
+                      "as text, or format the column 00000")
+        return code
 
 
 # --- the three kinds ----------------------------------------------------------------------------------
@@ -538,7 +565,7 @@ def _learning(b: _RecordBuilder) -> None:
     parents = b.ctx.part_of.get(b.ctid)
     if parents:
         b.node["ceterms:isPartOf"] = sorted(parents)
-        for parent in parents:
+        for parent in b.node["ceterms:isPartOf"]:  # in order: the warnings about them print the same every run
             b.ctx.link(b.record.where, "ceterms:isPartOf (this row is in that program's Has Part)",
                        ctid_in_uri(parent))
 
@@ -592,6 +619,8 @@ def build_record(record: Record, ctx: BuildContext) -> GraphDocument | None:
         ctx.problems.error(record.at("ctid"), str(exc))
         return None
     if ctid is None:
+        for name, message in record.invalid.items():  # an identifier cell refused (#N/A) says why it is missing
+            ctx.problems.error(record.at(name), message)
         ctx.problems.error(record.where, MISSING_ID)
         return None
     if ctx.by_ctid.get(ctid) is None:  # pass 1 made another CTID of the same row: never silently

@@ -43,8 +43,13 @@ _FIELDS = "_ctdl_source_fields"
 Note = tuple[str, Where, str]  # (severity, where, message)
 
 
+# A note's severity for an error that fails one competency, which the reader left out: the framework is written.
+COMPETENCY_ERROR = "competency-error"
+
+
 def note(fw: SkillFramework, severity: str, where: Where, message: str) -> None:
-    """Leave a problem on ``fw``; ``index_framework`` reports it. An "error" stops the framework."""
+    """Leave a problem on ``fw``; ``index_framework`` reports it. An "error" stops the framework; a
+    :data:`COMPETENCY_ERROR` is an error for a competency the reader left out, and does not."""
     vars(fw).setdefault(_NOTES, []).append((severity, where, message))
 
 
@@ -316,9 +321,10 @@ class _PlainReader:
         text = self.get(row, "text")
         where = self.sheet.where(row=number)
         if not text:
-            if any(self.get(row, name) for name in _COMPETENCY_FIELDS):
-                note(fw, "error", where.at(column=self.header("text")), "the competency text is required")
-            return  # else a row that only describes its framework
+            if not any(self.get(row, name) for name in _COMPETENCY_FIELDS):
+                return  # a row that only describes its framework
+            self.left_out(fw, row, where)
+            return
         ctid = self.get(row, "ctid")
         if ctid and not is_ctid(ctid.lower()):
             note(fw, "error", where.at(column=self.header("ctid")),
@@ -335,6 +341,15 @@ class _PlainReader:
                                        ("exact_alignments", "alignment"), ("key", "key"))
                      if (h := self.header(n))})
         fw.competencies.append(c)
+
+    def left_out(self, fw: SkillFramework, row: list[str], where: Where) -> None:
+        """A competency row without its text is left out, said as its error; the framework is still written (one
+        empty cell failed the whole framework and its competencies). Its Label is not taken for the text: a
+        label names a competency, the text states it."""
+        label = self.get(row, "label") or self.get(row, "code") or self.get(row, "key")
+        named = f" ({label!r})" if label else ""
+        note(fw, COMPETENCY_ERROR, where.at(column=self.header("text")), f"the competency text is required: this "
+             f"competency{named} is left out, the rest of the framework is written without it")
 
     def read(self) -> list[SkillFramework]:
         for number, row in self.sheet.rows:

@@ -97,16 +97,38 @@ def _table_sources(path: Path, kind: str, mapping: Mapping, problems: Problems) 
             return [_skill_source(path, "case")]
         if "competency" in header or "@type" in header or "ceasn.competencytext" in header:
             return [_skill_source(path, "competencies")]
-    from ctdl_tools.catalog.tabular import INDEX_FIELDS, bind_columns, detect_kind, read_tables, table_records
+    from ctdl_tools.catalog.tabular import INDEX_FIELDS, bind_columns, read_tables, table_records
 
     forced = KIND_NAMES.get(kind) if kind != "auto" else mapping.kind
     sources = []
-    for table in read_tables(path):
-        bind_columns(table, detect_kind(table, forced), mapping, problems)
+    for table, table_kind in _data_tables(read_tables(path), forced, mapping, problems):
+        bind_columns(table, table_kind, mapping, problems)
         sources.append(Source(str(table.where), "ce-bulk-upload",
                               lambda index_only=False, t=table: table_records(
                                   t, mapping, problems, INDEX_FIELDS if index_only else None), table.kind))
     return sources
+
+
+def _data_tables(tables: list[Any], forced: str | None, mapping: Mapping,
+                 problems: Problems) -> list[tuple[Any, str]]:
+    """The tables to read, with their kind. A workbook's sheet without the columns its kind requires (a "Lists"
+    sheet of drop-down values, a "Summary") is skipped with a warning, when another sheet holds data; with
+    none, the first one's missing column is the error, as for a CSV."""
+    from ctdl_tools.catalog.tabular import detect_kind, missing_required
+
+    usable, skipped = [], []
+    for table in tables:
+        kind = detect_kind(table, forced)
+        lacking = missing_required(table, kind, mapping)
+        (skipped if lacking else usable).append((table, kind, lacking))
+    if not usable:
+        table, _, lacking = skipped[0]
+        raise InputError(table.where, f"missing required column {lacking}")
+    for table, kind, lacking in skipped:
+        problems.warn(table.where, f"sheet skipped: it has no {lacking} column, which every "
+                      f"{kind.replace('-', ' ')} row needs (a drop-down list or summary sheet?); the other "
+                      "sheets are read")
+    return [(table, kind) for table, kind, _ in usable]
 
 
 def _json_source(path: Path, kind: str, mapping: Mapping, problems: Problems) -> Source:
