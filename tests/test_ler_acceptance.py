@@ -315,7 +315,7 @@ def test_a_map_row_naming_an_absent_ctid_is_counted(tmp_path: Path, index: Path)
     mapping = tmp_path / "map.csv"
     mapping.write_text("achievement,ctid\nTeamwork,ce-99999999-9999-4999-8999-999999999999\n")
     result = link(source, "--index", index, "--map", mapping, "-o", tmp_path / "out")
-    assert result.exit_code == 0 and "; 1 achievement unmatched" in result.output
+    assert result.exit_code == 1 and "; 1 achievement unmatched" in result.output  # a map row not carried out
     report = json.loads(link(source, "--index", index, "--map", mapping, "--format", "json",
                              "-o", tmp_path / "out2").output)
     assert report["counts"]["unmatched achievements"] == 1

@@ -111,10 +111,10 @@ def test_malformed_line_is_located(tmp_path: Path) -> None:
     path = tmp_path / "many.jsonl"
     line = json.dumps(json.loads((CREDS / "ob3-spec-testvector-signed.json").read_text()))
     path.write_text(line + '\n{"a": \n')
-    with pytest.raises(InputError, match="row 2: invalid JSON"):
+    with pytest.raises(InputError, match="line 2: invalid JSON"):
         read_file(path)
     path.write_text(line + '\n{"a": 1}\n')
-    with pytest.raises(InputError, match="row 2: not an Open Badge"):
+    with pytest.raises(InputError, match="line 2: not an Open Badge"):
         read_file(path)
 
 

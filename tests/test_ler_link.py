@@ -549,14 +549,14 @@ def test_expired_credentials_are_not_re_issued(tmp_path: Path, index: Path) -> N
     ("nan.json", '{"@context": "https://w3id.org/openbadges/v2",\n "type": "Assertion", "name": NaN}',
      "NaN at line 2, column 31 is not a JSON number (RFC 8259 §6)"),
 ])
-def test_unreadable_input_stops_everything(tmp_path: Path, index: Path, name: str, content: str,
-                                           message: str) -> None:
+def test_unreadable_input_is_reported_and_the_rest_linked(tmp_path: Path, index: Path, name: str, content: str,
+                                                          message: str) -> None:
     good = write_json(tmp_path / "in" / "good.json", ob3_credential(did_key_pair("i")))
     bad = tmp_path / "in" / name
     bad.write_text(content)
     result = link(good, bad, "--index", index, "-o", tmp_path / "out")
-    assert result.exit_code == 2 and message in result.stderr
-    assert result.stderr.count("error:") == 1 and files_in(tmp_path / "out") == []
+    assert result.exit_code == 1 and message in result.stderr  # one bad file no longer stops the batch
+    assert result.stderr.count("error:") == 1 and files_in(tmp_path / "out") == ["good.json"]
 
 
 def test_oversized_input_is_refused(tmp_path: Path, index: Path) -> None:
@@ -658,7 +658,7 @@ def test_deep_copies_are_not_shared(tmp_path: Path, index: Path) -> None:
 
 
 def test_an_unchanged_jws_is_written_byte_for_byte(tmp_path: Path, index: Path) -> None:
-    document = ob3_credential(did_key_pair("p"), name="Nothing matches this")
+    document = ob3_credential(did_key_pair("p"), name="Nothing matches this", issuer_id="https://example.org/k")
     payload = json.dumps(vc_jwt_payload(document), indent=1).encode()  # an unusual but valid layout
     kid = "https://example.org/k#1"
     token = sign_jws(payload, rsa_key("unchanged", kid=kid), "RS256", kid)

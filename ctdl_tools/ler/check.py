@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri
+from ctdl_tools.ctid import REGISTRY_BASE
 from ctdl_tools.ler.formats import Credential
 from ctdl_tools.ler.index import Entry, Index, IndexUnavailable, RegistryIndex, normalize_name
 from ctdl_tools.ler.jws import parse_jws
@@ -212,14 +212,40 @@ def _link_ctid(result: LinkCheck, alignment: dict[str, Any]) -> str | None:
 def _check_url(result: LinkCheck, url: Any, ctid: str) -> None:
     """Another web page is the issuer's choice (a warning); a link that is no web address, or that imitates
     Credential Engine's hosts, misleads whoever follows it (a failure)."""
-    scheme, host = url_parts(url)
     why = misleading(url)
     if why:
         result.fail(f"targetUrl {url!r} {why}")
-    elif not (scheme == "https" and is_ce_host(host, ("credentialengineregistry.org",))
-              and ctid_in_uri(url) == ctid and "/resources/" in url):
-        result.warn(f"targetUrl {url!r} is not the registry resource URI of {ctid} "
+        return
+    off = _off_resource_uri(url, ctid)
+    if off:
+        result.warn(f"targetUrl {url!r} is not the registry resource URI of {ctid}: {off} "
                     "(`ctdl ler link` writes https://credentialengineregistry.org/resources/<ctid>)")
+
+
+_PRODUCTION_HOST = urlsplit(REGISTRY_BASE).hostname or ""
+
+
+def _off_resource_uri(url: Any, ctid: str) -> str:
+    """How ``url`` differs from the production registry's resource URI of ``ctid`` (ler.md §5.5), or "": the
+    one form a consumer can resolve and compare, so a sandbox host, another path, a trailing '/', a query
+    or a fragment each get a warning."""
+    scheme, host = url_parts(url)
+    parts = urlsplit(str(url).strip())
+    if host != _PRODUCTION_HOST:
+        if is_ce_host(host, ("credentialengineregistry.org",)):
+            return f"{host} is a sandbox or test registry, not the production one"
+        return f"{host or 'it'} is not the registry"
+    if scheme != "https":
+        return f"{scheme}, not https"
+    if parts.path == f"/resources/{ctid}/":
+        return "a trailing '/'"
+    if parts.path != f"/resources/{ctid}":
+        return f"its path is {parts.path!r}, not '/resources/<ctid>'"
+    if parts.query:
+        return f"it has a query (?{parts.query})"
+    if parts.fragment:
+        return f"it has a fragment (#{parts.fragment})"
+    return ""
 
 
 def _compare(result: LinkCheck, entry: Entry, record: dict[str, Any] | None) -> None:

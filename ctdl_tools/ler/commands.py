@@ -1,10 +1,12 @@
 """The ``ctdl ler`` click group: ``link``, ``verify``, ``check``, ``show``. Thin: parse, call, print.
 
-Exit codes: 0 all good; 1 a credential was refused (link), failed to verify or is unverified — a valid
-signature by a key named only in the credential — (verify) or has a broken link (check); 2 unreadable input,
-no credential found, an output that cannot be written, a bad key file, or bad usage — one message, nothing
-written. ``verify``, which writes nothing, reads each file on its own: an unreadable one is an error message
-(exit 2) and every other file is still reported; a token that is no acceptable JWS (alg none…) is FAILED.
+Exit codes: 0 all good; 1 a credential was refused or a --map row could not be carried out (link), failed
+to verify, is unverified — a valid signature by a key named only in the credential — or could not be checked
+here (verify), or has a broken link (check); 2 no credential found, an output that cannot be written, a bad
+key file, or bad usage — one message, nothing written. Each file (and each JSON Lines line) is read on its
+own: one that cannot be read is an error message naming it, and the others are still processed — ``link`` and
+``check`` then exit 1 (2 when nothing could be read), ``verify`` exits 2 as before. A token that is no
+acceptable JWS (alg none…) is FAILED. ``verify`` exits 0 on an unsigned credential unless ``--require-proof``.
 """
 
 from __future__ import annotations
@@ -123,8 +125,17 @@ def link_command(inputs: tuple[Path, ...], index_spec: str, outdir: Path, map_fi
     options = LinkOptions(open_index(index_spec), outdir, load_mapping(map_file) if map_file else None,
                           _load_keys(key_files, private=True), unsigned_copy, _issued_at(issued_at))
     summary = link(list(inputs), options)
-    click.echo(json.dumps(summary.to_json(), indent=2, ensure_ascii=False) if fmt == "json" else _link_text(summary))
+    _report_unreadable(summary.unreadable)
+    if summary.results:
+        click.echo(json.dumps(summary.to_json(), indent=2, ensure_ascii=False) if fmt == "json"
+                   else _link_text(summary))
     sys.exit(summary.exit_code)
+
+
+def _report_unreadable(errors: list[InputError]) -> None:
+    """One message per file (or JSON Lines line) that could not be read, naming it and where."""
+    for error in errors:
+        click.echo(_printable([f"error: {error}"]), err=True)
 
 
 def _link_text(summary: Any) -> str:
@@ -141,11 +152,14 @@ def _link_text(summary: Any) -> str:
             candidates = f" (candidates: {'; '.join(item.candidates)})" if item.candidates else ""
             lines.append(f"  ! {item.path} {item.subject!r}: {item.status}: {item.message}{candidates}")
         lines += [f"  proof: {p}" for p in result.proofs] + [f"  note: {n}" for n in result.notes]
+        lines += [f"  warning: {w}" for w in result.warnings]
     lines += [f"skipped {s.path}: {s.reason}" for s in summary.skipped]
     counts = summary.counts()
-    achievements = summary.unmatched_achievements
+    achievements, rows = summary.unmatched_achievements, summary.refused_map_rows
     lines.append(", ".join(f"{n} {status}" for status, n in counts.items())
-                 + (f"; {achievements} achievement{'s' if achievements > 1 else ''} unmatched" if achievements else ""))
+                 + (f"; {achievements} achievement{'s' if achievements > 1 else ''} unmatched" if achievements else "")
+                 + (f"; {rows} --map row{'s' if rows > 1 else ''} refused" if rows else "")
+                 + (f"; {len(summary.unreadable)} unreadable" if summary.unreadable else ""))
     return _printable(lines)
 
 
@@ -163,16 +177,23 @@ def _printable(lines: list[str]) -> str:
 @_INPUTS
 @click.option("--key", "key_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
               help="A public key to trust (JWK, Multikey, OB 2.0 CryptographicKey), e.g. for https key URLs.")
+@click.option("--require-proof", is_flag=True,
+              help="Exit 1 when a credential carries no proof (unsigned, or a display copy made by "
+                   "`ctdl ler link --unsigned-copy`).")
 @_FORMAT
 @_guard
-def verify_command(inputs: tuple[Path, ...], key_files: tuple[Path, ...], fmt: str) -> None:
+def verify_command(inputs: tuple[Path, ...], key_files: tuple[Path, ...], require_proof: bool, fmt: str) -> None:
     """Verify every proof offline (Data Integrity, VC-JWT, OB 2.0 JWS; embedded credentials too).
 
-    VERIFIED needs a trusted key: the issuer's own did:key, or a key given with --key. A valid signature by
-    a key the credential names itself (an https URL fragment, an embedded key, a JWS jwk header) is
-    UNVERIFIED: anyone can make one. Each file is reported on its own: a token that is no acceptable JWS
-    (e.g. alg none) is FAILED, a file that cannot be read is an error on stderr (exit 2), and the other
-    files are still verified."""
+    VERIFIED needs a trusted key: the issuer's own did:key, or a key given with --key (if its file names a
+    controller — kid before '#', controller, owner — that must be the credential's issuer, or it FAILS). A
+    valid signature by a key the credential names itself (an https URL fragment, an embedded key, a JWS jwk
+    header) is UNVERIFIED: anyone can make one. A proof whose key is not available offline (did:web, a key
+    URL) is UNCHECKED, one of a suite not implemented here UNSUPPORTED (both exit 1, neither counted as
+    failed). UNSIGNED exits 0 unless --require-proof. Each file is reported on its own: a token that is no
+    acceptable JWS (e.g. alg none) is FAILED, a file that cannot be read is an error on stderr (exit 2), and
+    the other files are still verified."""
+    from ctdl_tools.ler.formats import is_display_copy
     from ctdl_tools.ler.proofs import verify
 
     keys = [k.public_only() for k in _load_keys(key_files, private=False)]
@@ -185,17 +206,20 @@ def verify_command(inputs: tuple[Path, ...], key_files: tuple[Path, ...], fmt: s
             reports.append(_verify_report(entry[0].name, "JWS", entry[1]))
         else:
             result = verify(entry.token if entry.carrier == "jws" else entry.document, keys=keys)
-            reports.append(_verify_report(entry.label, entry.format, result))
-    failed = sum(r["status"] == "failed" for r in reports)
-    unverified = sum(r["status"] == "unverified" for r in reports)
+            reports.append(_verify_report(entry.label, entry.format, result, is_display_copy(entry.document)))
+    counts = {status: sum(r["status"] == status for r in reports) for status in _NOT_VERIFIED}
     if fmt == "json":
-        click.echo(json.dumps({"results": reports, "failed": failed, "unverified": unverified,
+        click.echo(json.dumps({"results": reports, **counts,
                                "unreadable": [{"input": str(e.where), "error": e.message} for e in unreadable]},
                               indent=2))
     elif reports:
         click.echo("\n".join(_verify_line(r) for r in reports))
     # A valid signature by a key named only in the credential proves nothing about who issued it.
-    sys.exit(EXIT_INPUT_ERROR if unreadable else EXIT_RECORD_ERRORS if failed or unverified else EXIT_OK)
+    not_verified = any(counts[s] for s in _NOT_VERIFIED if s != "unsigned") or (require_proof and counts["unsigned"])
+    sys.exit(EXIT_INPUT_ERROR if unreadable else EXIT_RECORD_ERRORS if not_verified else EXIT_OK)
+
+
+_NOT_VERIFIED = ("failed", "unverified", "unchecked", "unsupported", "unsigned")
 
 
 def _read_each(inputs: tuple[Path, ...]) -> list[Any]:
@@ -211,7 +235,7 @@ def _read_each(inputs: tuple[Path, ...]) -> list[Any]:
     for path in inputs:
         for member, explicit in ([(m, False) for m in _walk(path)] if path.is_dir() else [(path, True)]):
             try:
-                found = read_file(member, explicit=explicit)
+                found = read_file(member, explicit=explicit, lenient=True)
             except InputError as exc:
                 try:
                     text = read_bytes(member, MAX_BYTES).decode("utf-8-sig").strip()
@@ -221,32 +245,61 @@ def _read_each(inputs: tuple[Path, ...]) -> list[Any]:
                 entries.append((member, result) if result is not None and result.status == "failed" else exc)
                 continue
             if isinstance(found, LerFile):
-                entries += found.items
+                entries += [*found.items, *found.errors]  # a bad JSON Lines line is reported, not the file
     if not entries:
         read_inputs(list(inputs))  # raises its InputError: no credential files found
     return entries
 
 
-def _verify_report(label: str, format: str, result: Any) -> dict[str, Any]:
+def _verify_report(label: str, format: str, result: Any, display_copy: bool = False) -> dict[str, Any]:
     status, reason = result.verdict()
-    return {"input": label, "format": format, "status": status, "reason": reason,
+    if display_copy and status == "unsigned":
+        reason = _DISPLAY_COPY
+    return {"input": label, "format": format, "status": status, "reason": reason, "displayCopy": display_copy,
             "proofs": [{"path": p.path, "ok": p.ok, "trusted": p.trusted, "suite": p.suite,
                         "verificationMethod": p.verification_method, "keySource": p.key_source,
-                        "issuerMatch": p.issuer_match, "reason": p.reason}
+                        "issuerMatch": p.issuer_match, "reason": p.reason, "undecided": p.undecided}
                        for p in (*result.proofs, *result.nested)],
             "warnings": list(result.warnings)}
 
 
+_DISPLAY_COPY = "display copy made by ctdl ler link --unsigned-copy: not a verifiable credential"
+
+
 def _verify_line(report: dict[str, Any]) -> str:
-    head = f"{report['input']}: {report['status'].upper()} ({report['format']})"
-    lines = [head + (f": {report['reason']}" if report["reason"] else "")]
+    lines = [_verify_head(report)]
     for proof in report["proofs"]:
-        mark = "FAILED" if not proof["ok"] else "ok" if proof["trusted"] else "UNVERIFIED"
+        mark = proof["undecided"].upper() or ("FAILED" if not proof["ok"] else
+                                              "ok" if proof["trusted"] else "UNVERIFIED")
         issuer = "" if proof["issuerMatch"] or not proof["trusted"] else " (key not named under the issuer's id)"
         lines.append(f"  {proof['path']}: {mark} {proof['suite']} {proof['verificationMethod'] or ''}{issuer}"
                      + (f": {proof['reason']}" if proof["reason"] else ""))
     lines += [f"  warning: {w}" for w in report["warnings"]]
     return _printable(lines)
+
+
+def _verify_head(report: dict[str, Any]) -> str:
+    if report["displayCopy"] and report["status"] == "unsigned":  # the tool's own copy: never a credential
+        return f"{report['input']}: UNSIGNED {_DISPLAY_COPY} ({report['format']})"
+    head = f"{report['input']}: {report['status'].upper()} ({report['format']})"
+    reason = _undecided_text(report) or report["reason"]
+    return head + (f": {reason}" if reason else "")
+
+
+def _undecided_text(report: dict[str, Any]) -> str:
+    """Why a proof could not be checked, and what to do: not a failure (the proof may well be good)."""
+    proof = next((p for p in report["proofs"] if p["undecided"] == report["status"]), None)
+    if proof is None:
+        return ""
+    own = proof["path"] == "$" or proof["path"].startswith("$.proof")
+    embedded = "" if own else f" (embedded credential {proof['path']})"
+    if proof["undecided"] == "unsupported":
+        return f"{proof['reason'].removeprefix('unsupported ')} is not implemented{embedded}"
+    vm = proof["verificationMethod"] or ""
+    hint = ("did:web: give the key with --key" if vm.startswith("did:web:") else
+            "OB 2.0: give the issuer's CryptographicKey file with --key" if proof["suite"].startswith("OB2-") else
+            "give the key with --key")
+    return f"cannot be verified offline ({hint}){embedded}"
 
 
 # ============================================================================================== check
@@ -261,20 +314,25 @@ def _verify_line(report: dict[str, Any]) -> str:
 def check_command(inputs: tuple[Path, ...], registry: str | None, index_spec: str | None, fmt: str) -> None:
     """Check that every registry link resolves, to the class its targetType claims, with a matching CTID."""
     from ctdl_tools.ler.check import FAILED, check_credential, summarise
-    from ctdl_tools.ler.formats import read_inputs
+    from ctdl_tools.ler.formats import read_each
 
     resolver = _resolver(registry, index_spec, online=True)
-    files, _ = read_inputs(list(inputs))
-    checks = [c for file in files for item in file.items for c in check_credential(item, resolver)]
+    found = read_each(list(inputs))
+    _report_unreadable(found.unreadable)
+    if not found.files:  # nothing could be read at all
+        sys.exit(EXIT_INPUT_ERROR)
+    checks = [c for file in found.files for item in file.items for c in check_credential(item, resolver)]
     counts = summarise(checks)
     if fmt == "json":
-        click.echo(json.dumps({"links": [c.to_json() for c in checks], "counts": counts}, indent=2))
+        unreadable = [{"input": str(e.where), "error": e.message} for e in found.unreadable]
+        click.echo(json.dumps({"links": [c.to_json() for c in checks], "counts": counts, "unreadable": unreadable},
+                              indent=2))
     else:
-        click.echo(_check_text(files, checks, counts))
-    sys.exit(EXIT_RECORD_ERRORS if counts[FAILED] else EXIT_OK)
+        click.echo(_check_text(found.files, checks, counts, len(found.unreadable)))
+    sys.exit(EXIT_RECORD_ERRORS if counts[FAILED] or found.unreadable else EXIT_OK)
 
 
-def _check_text(files: list[Any], checks: list[Any], counts: dict[str, int]) -> str:
+def _check_text(files: list[Any], checks: list[Any], counts: dict[str, int], unreadable: int = 0) -> str:
     lines = []
     for item in (item for file in files for item in file.items):
         mine = [c for c in checks if c.credential == item.label]
@@ -284,7 +342,8 @@ def _check_text(files: list[Any], checks: list[Any], counts: dict[str, int]) -> 
             lines.append(f"  {check.status.upper():<7} {check.path} {check.ctid or ''} [{check.target_type or '-'}]"
                          f"{found}")
             lines += [f"          {message}" for message in (*check.problems, *check.warnings)]
-    lines.append(", ".join(f"{n} {status}" for status, n in counts.items()))
+    lines.append(", ".join(f"{n} {status}" for status, n in counts.items())
+                 + (f"; {unreadable} unreadable file(s) or line(s) not checked" if unreadable else ""))
     return _printable(lines)
 
 

@@ -95,6 +95,8 @@ class LerFile:
     bom: str = ""
     prefix: str = ""  # whitespace around a JSON document / token, kept on write
     suffix: str = ""
+    errors: list[InputError] = field(default_factory=list)  # jsonl: lines that cannot be read (read leniently)
+    error_lines: list[int] = field(default_factory=list)  # jsonl: their line indexes (kept as they are on write)
 
     @property
     def name(self) -> str:
@@ -109,32 +111,63 @@ class Skipped:
     reason: str
 
 
+DISPLAY_COPY = "Unsigned display copy"  # the Evidence name `link --unsigned-copy` marks its copies with
+
+
+def is_display_copy(document: Any) -> bool:
+    """A proof-less display copy made by ``ctdl ler link --unsigned-copy`` (its Evidence note says so)."""
+    notes = as_list(document.get("evidence")) if isinstance(document, dict) else []
+    return any(isinstance(note, dict) and note.get("name") == DISPLAY_COPY for note in notes)
+
+
 # ======================================================================================== reading
+
+
+@dataclass
+class Inputs:
+    """What :func:`read_each` found: credential files, skipped directory members, and what could not be read."""
+
+    files: list[LerFile]
+    skipped: list[Skipped]
+    unreadable: list[InputError]
 
 
 def read_inputs(paths: Iterable[Path], *, max_bytes: int = MAX_BYTES) -> tuple[list[LerFile], list[Skipped]]:
     """Every credential file under ``paths``. A file named on the command line must be a credential
     (else :class:`InputError`); in a directory, files that hold none are skipped and reported. Finding no
-    credential at all is an :class:`InputError` too: a CI gate pointed at the wrong folder must not pass."""
-    files: list[LerFile] = []
-    skipped: list[Skipped] = []
+    credential at all is an :class:`InputError` too: a CI gate pointed at the wrong folder must not pass.
+    The first file (or JSON Lines line) that cannot be read is raised: :func:`read_each` goes on instead."""
+    found = read_each(paths, max_bytes=max_bytes)
+    if found.unreadable:
+        raise found.unreadable[0]
+    return found.files, found.skipped
+
+
+def read_each(paths: Iterable[Path], *, max_bytes: int = MAX_BYTES) -> Inputs:
+    """Like :func:`read_inputs`, but each file, and each line of JSON Lines, on its own: one that cannot be
+    read is an :class:`InputError` in ``unreadable`` and the others are still read (a batch of 200 is not
+    stopped by 5 bad files). Raises only when nothing was found at all, readable or not."""
     paths = list(paths)
+    found = Inputs([], [], [])
     for path in paths:
-        if path.is_dir():
-            for member in _walk(path):
-                found = read_file(member, explicit=False, max_bytes=max_bytes)
-                if isinstance(found, Skipped):
-                    skipped.append(found)
-                else:
-                    files.append(found)
-        else:
-            found = read_file(path, explicit=True, max_bytes=max_bytes)
-            assert isinstance(found, LerFile)
-            files.append(found)
-    if not files:
-        others = f" ({len(skipped)} other file{'s' if len(skipped) != 1 else ''} skipped)" if skipped else ""
+        members = [(m, False) for m in _walk(path)] if path.is_dir() else [(path, True)]
+        for member, explicit in members:
+            try:
+                item = read_file(member, explicit=explicit, max_bytes=max_bytes, lenient=True)
+            except InputError as exc:
+                found.unreadable.append(exc)
+                continue
+            if isinstance(item, Skipped):
+                found.skipped.append(item)
+                continue
+            found.unreadable += item.errors
+            if item.items:
+                found.files.append(item)
+    if not found.files and not found.unreadable:
+        skipped = len(found.skipped)
+        others = f" ({skipped} other file{'s' if skipped != 1 else ''} skipped)" if skipped else ""
         raise InputError(Where(", ".join(str(p) for p in paths)), f"no credential files found{others}")
-    return files, skipped
+    return found
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -146,10 +179,13 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield path
 
 
-def read_file(path: Path, *, explicit: bool = True, max_bytes: int = MAX_BYTES) -> LerFile | Skipped:
+def read_file(path: Path, *, explicit: bool = True, max_bytes: int = MAX_BYTES,
+              lenient: bool = False) -> LerFile | Skipped:
+    """One file. ``lenient``: a JSON Lines line that cannot be read goes to ``errors`` (the others are read);
+    otherwise it is raised."""
     raw = read_bytes(path, max_bytes)
     try:
-        return _parse_file(path, raw)
+        return _parse_file(path, raw, lenient)
     except _NotCredential as exc:
         if explicit:
             raise InputError(Where(str(path)), f"not an Open Badge, CLR or achievement: {exc}") from None
@@ -160,7 +196,7 @@ class _NotCredential(ValueError):
     """Readable, but not something ``ctdl ler`` works on."""
 
 
-def _parse_file(path: Path, raw: bytes) -> LerFile:
+def _parse_file(path: Path, raw: bytes, lenient: bool = False) -> LerFile:
     where = Where(str(path))
     if raw.startswith(baked.PNG_SIGNATURE) or _looks_like_svg(raw):
         return _parse_baked(path, raw)
@@ -175,7 +211,7 @@ def _parse_file(path: Path, raw: bytes) -> LerFile:
         item = parse_text(stripped, path, path.name, where)
         return LerFile(path, raw, "jws", [item], bom=bom, prefix=prefix, suffix=suffix)
     if _is_json_lines(path, stripped):
-        return _parse_jsonl(path, raw, body, bom)
+        return _parse_jsonl(path, raw, body, bom, lenient)
     if path.suffix.lower() == ".txt" and not stripped.startswith(("{", "[")):
         # .txt is read for tokens saved as text; notes kept beside the credentials are neither JSON nor a JWS
         raise _NotCredential("a .txt file that is neither a compact JWS nor JSON")
@@ -216,22 +252,40 @@ def _parses(text: str) -> bool:
     return True
 
 
-def _parse_jsonl(path: Path, raw: bytes, body: str, bom: str) -> LerFile:
+def _parse_jsonl(path: Path, raw: bytes, body: str, bom: str, lenient: bool) -> LerFile:
     lines = body.splitlines(keepends=True)
     result = LerFile(path, raw, "jsonl", lines=lines, bom=bom)
     for number, line in enumerate(lines, 1):
         content = line.strip()
         if not content:
             continue
-        where = Where(str(path), row=number)
         try:
-            result.items.append(parse_text(content, path, f"{path.name}:{number}", where))
-        except _NotCredential as exc:  # one odd line makes the file unreadable as a list of credentials
-            raise InputError(where, f"not an Open Badge, CLR or achievement: {exc}") from None
+            result.items.append(_parse_line(content, path, number))
+        except InputError as exc:
+            if not lenient:
+                raise
+            result.errors.append(exc)
+            result.error_lines.append(number - 1)
+            continue
         result.item_lines.append(number - 1)
-    if not result.items:
+    if not result.items and not result.errors:
         raise InputError(Where(str(path)), "JSON Lines file holds no credential")
     return result
+
+
+_FIRST_LINE = re.compile(r"\bat line 1, column ")
+
+
+def _parse_line(content: str, path: Path, number: int) -> Credential:
+    """One line of JSON Lines. Its errors name the line of the file ("line 3"), and only a column within it:
+    the parser's own "line 1" counts from the start of that line, not of the file."""
+    where = Where(str(path), path=f"line {number}")
+    try:
+        return parse_text(content, path, f"{path.name}:{number}", where)
+    except _NotCredential as exc:
+        raise InputError(where, f"not an Open Badge, CLR or achievement: {exc}") from None
+    except InputError as exc:
+        raise InputError(exc.where, _FIRST_LINE.sub("at column ", exc.message)) from None
 
 
 def _parse_baked(path: Path, raw: bytes) -> LerFile:
@@ -376,11 +430,14 @@ def _clr_version(contexts: list[str]) -> str:
 # ================================================================================= writing back
 
 
-def render_file(file: LerFile, texts: list[str | None]) -> bytes | None:
+def render_file(file: LerFile, texts: list[str | None], *, keep_unreadable: bool = True) -> bytes | None:
     """The file's bytes with each item's text replaced (``None`` drops an item: the unsigned-copy file of
-    JSON Lines holds only the copies). None when nothing is left to write."""
+    JSON Lines holds only the copies). Lines that could not be read stay as they are, unless
+    ``keep_unreadable`` is False (a copies-only file). None when nothing is left to write."""
     if file.container == "jsonl":
         lines = list(file.lines)
+        for index in () if keep_unreadable else file.error_lines:
+            lines[index] = ""
         for index, text in zip(file.item_lines, texts, strict=True):
             ending = lines[index][len(lines[index].rstrip("\r\n")):]
             lines[index] = "" if text is None else text + ending

@@ -92,6 +92,11 @@ class IssuerKey:
         return jwk
 
 
+class Unresolvable(ValueError):
+    """A verification method whose key cannot be found offline (did:web, a key URL): the proof is not
+    wrong, it cannot be checked here."""
+
+
 @dataclass(frozen=True)
 class ResolvedKey:
     key: IssuerKey
@@ -155,8 +160,9 @@ def _load_text(text: str) -> IssuerKey:
 
 def _load_mapping(document: Mapping[str, Any]) -> IssuerKey:
     ident, controller = _opt_str(document, "id"), _opt_str(document, "controller")
-    if "kty" in document:
-        return key_from_jwk(document)
+    if "kty" in document:  # a JWK may say whose it is too: verify checks that against the issuer
+        key = key_from_jwk(document)
+        return key.with_id(key.id, controller or _opt_str(document, "owner"))
     if any(name in document for name in ("secretKeyMultibase", "privateKeyMultibase", "publicKeyMultibase")):
         return key_from_multikey(document)
     for name in ("privateKeyJwk", "publicKeyJwk"):
@@ -439,7 +445,7 @@ def resolve_verification_method(vm: str, document: Mapping[str, Any] | None = No
     from_fragment = _fragment_key(vm)
     if from_fragment is not None:
         return ResolvedKey(from_fragment, "fragment")
-    raise ValueError(f"verification method {vm} not resolvable offline")
+    raise Unresolvable(f"verification method {vm} not resolvable offline")
 
 
 def _embedded_method(vm: str, document: Mapping[str, Any]) -> IssuerKey | None:
@@ -485,3 +491,18 @@ def verification_method_belongs_to(vm: str, issuer_id: str | None) -> bool:
         return base == issuer_id.partition("#")[0]
     issuer = issuer_id.partition("#")[0]
     return base == issuer or base.startswith(issuer.rstrip("/") + "/")
+
+
+def key_owner(key: IssuerKey) -> str | None:
+    """Whom a key file names as the key's controller: its ``controller`` (an OB 2.0 CryptographicKey's
+    ``owner``), else the part of its id before '#' (a DID URL, a key URL fragment); None when it names none."""
+    if key.controller:
+        return key.controller
+    if key.id and "#" in key.id:
+        return key.id.partition("#")[0] or None
+    return None
+
+
+def is_issuer(controller: str, issuer_id: str) -> bool:
+    """Is ``controller`` the issuer's id itself (ler.md §6.1: a key's controller must be the issuer)?"""
+    return controller.partition("#")[0].rstrip("/") == issuer_id.partition("#")[0].rstrip("/")

@@ -2,8 +2,9 @@
 
 Per credential (ler.md §6.6):
 
-1. Verify every proof offline (outer and embedded). A proof that fails, or cannot be checked, is a refusal:
-   re-signing would launder whatever made it fail.
+1. Verify every proof offline (outer and embedded). A proof that fails is a refusal: re-signing would launder
+   whatever made it fail. One that cannot be checked here (key not offline, suite not implemented) is never
+   re-signed nor passed on either, but ``--unsigned-copy`` may make a display copy of it.
 2. Match each achievement to a registry record (:mod:`.match`) and plan the alignments: a typed OB 3.0
    ``Alignment`` (ler.md §5.5) or an OB 2.0 AlignmentObject on the BadgeClass. An alignment that already
    names the CTID is kept, or brought up to date (a Credential Finder URL becomes the registry URI, a
@@ -19,7 +20,10 @@ Per credential (ler.md §6.6):
    and carrying an ``Evidence`` note that says so (a defined term, so the note survives JSON-LD expansion).
 
 Every output must survive JSON-LD expansion with all its terms (undefined terms are silently dropped, and
-so unsigned): otherwise the credential is refused with the JSON paths of the offending members.
+so unsigned): otherwise the credential is refused with the JSON paths of the offending members. What
+`ctdl ler check` with the same index would fail or warn about in an output (an issuer's link to a record
+outside the index, kept as the issuer wrote it) is reported as a warning with its JSON path. An OB 2.0
+assertion with a BadgeClass URL, or hosted, is left alone: its issuer's hosted BadgeClass is the one to link.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from ctdl_tools.errors import InputError, Where
 from ctdl_tools.ler import canon
 from ctdl_tools.ler.canon import ContextNotBundled
 from ctdl_tools.ler.formats import (
+    DISPLAY_COPY,
     JWT_CLAIMS,
     OB2_ASSERTION,
     OTHER_VC,
@@ -47,7 +52,7 @@ from ctdl_tools.ler.formats import (
     Skipped,
     Style,
     as_list,
-    read_inputs,
+    read_each,
     render_file,
     rewrite_text,
     serialise,
@@ -56,8 +61,9 @@ from ctdl_tools.ler.formats import (
 from ctdl_tools.ler.index import Entry, Index, IndexUnavailable
 from ctdl_tools.ler.jws import ALGORITHMS, signature_valid
 from ctdl_tools.ler.jws import _sign as _jws_sign  # the primitive; sign_jws cannot keep a `jwk` header
-from ctdl_tools.ler.keys import IssuerKey, resolve_verification_method, verification_method_belongs_to
+from ctdl_tools.ler.keys import IssuerKey, key_owner, resolve_verification_method, verification_method_belongs_to
 from ctdl_tools.ler.match import (
+    MAP_REFUSED,
     MATCHED,
     Mapping,
     Match,
@@ -76,7 +82,16 @@ from ctdl_tools.ler.match import (
 )
 from ctdl_tools.ler.multibase import b64url_encode
 from ctdl_tools.ler.outputs import check_target, write_output
-from ctdl_tools.ler.proofs import SIGNING_SUITES, VerifyResult, has_proof, reissue_options, sign, verify
+from ctdl_tools.ler.proofs import (
+    SIGNING_SUITES,
+    UNDECIDED,
+    UNSUPPORTED,
+    VerifyResult,
+    has_proof,
+    reissue_options,
+    sign,
+    verify,
+)
 from ctdl_tools.vocab import vocabulary
 
 CE_FRAMEWORK = "Credential Transparency Description Language"
@@ -137,6 +152,7 @@ class Result:
     proofs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reason: str = ""
+    warnings: list[str] = field(default_factory=list)  # what `ctdl ler check` with the same index would say
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,6 +162,7 @@ class Result:
 class Summary:
     results: list[Result] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    unreadable: list[InputError] = field(default_factory=list)  # reported one by one; the others still linked
 
     def counts(self) -> dict[str, int]:
         return {status: sum(r.status == status for r in self.results) for status in STATUSES}
@@ -157,24 +174,37 @@ class Summary:
         return sum(len(r.unmatched) for r in self.results)
 
     @property
+    def refused_map_rows(self) -> int:
+        """--map rows that could not be carried out (a CTID not in the index, a record of the wrong class): each
+        once, however many achievements it names."""
+        return len({u.message for r in self.results for u in r.unmatched if u.status == MAP_REFUSED})
+
+    @property
     def exit_code(self) -> int:
-        return 1 if any(r.status == REFUSED for r in self.results) else 0
+        if self.unreadable and not self.results:
+            return 2  # nothing could be read at all
+        failed = self.unreadable or self.refused_map_rows or any(r.status == REFUSED for r in self.results)
+        return 1 if failed else 0
 
     def to_json(self) -> dict[str, Any]:
-        counts = {**self.counts(), "unmatched achievements": self.unmatched_achievements}
+        counts = {**self.counts(), "unmatched achievements": self.unmatched_achievements,
+                  "refused map rows": self.refused_map_rows}
         return {"results": [r.to_json() for r in self.results], "counts": counts,
-                "skipped": [{"input": str(s.path), "reason": s.reason} for s in self.skipped]}
+                "skipped": [{"input": str(s.path), "reason": s.reason} for s in self.skipped],
+                "unreadable": [{"input": str(e.where), "error": e.message} for e in self.unreadable]}
 
 
 # ============================================================================================ run
 
 
 def link(inputs: list[Path], options: LinkOptions) -> Summary:
-    """Link every credential under ``inputs``; write the results to ``options.outdir``. Unreadable input
-    raises :class:`InputError` before anything is written."""
-    files, skipped = read_inputs(inputs)
-    _check_outputs(files, skipped, options.outdir)
-    summary, writes = Summary(skipped=skipped), []
+    """Link every credential under ``inputs``; write the results to ``options.outdir``. A file (or JSON Lines
+    line) that cannot be read is reported in ``Summary.unreadable`` and the others are linked; an output that
+    cannot be written, or a registry that cannot be asked, raises :class:`InputError` before any write."""
+    found = read_each(inputs)
+    files = found.files
+    _check_outputs(files, [*found.skipped, *_unread(found.unreadable)], options.outdir)
+    summary, writes = Summary(skipped=found.skipped, unreadable=found.unreadable), []
     try:
         for file in files:
             writes += _link_file(file, options, summary)
@@ -183,6 +213,11 @@ def link(inputs: list[Path], options: LinkOptions) -> Summary:
     for path, data in writes:
         write_output(path, data)
     return summary
+
+
+def _unread(errors: list[InputError]) -> list[Skipped]:
+    """Unreadable files as paths no output may overwrite."""
+    return [Skipped(Path(e.where.file), e.message) for e in errors if isinstance(e.where, Where)]
 
 
 def _check_outputs(files: list[LerFile], skipped: list[Skipped], outdir: Path) -> None:
@@ -224,7 +259,7 @@ def _link_file(file: LerFile, options: LinkOptions, summary: Summary) -> list[tu
         if data is not None:
             writes.append((output, data))
     if any(c is not None for c in copies):
-        data = render_file(file, copies)
+        data = render_file(file, copies, keep_unreadable=False)  # the copies file holds copies only
         if data is not None:
             writes.append((copy_path, data))
     return writes
@@ -258,6 +293,7 @@ def link_credential(cred: Credential, options: LinkOptions, *, compact: bool = F
     except Refusal as exc:
         result.status, result.reason = REFUSED, str(exc)
         result.proofs.clear()  # nothing is written: no date moved, nothing re-signed
+        result.warnings.clear()  # they were about what would have been written
         return result, None, None
 
 
@@ -272,10 +308,14 @@ def _link(cred: Credential, options: LinkOptions, result: Result, compact: bool
     jwt_payload = cred.carrier == "jws" and not cred.doc_path
     plan = _Plan(cred, options, result)
     plan.run()
-    problems = _output_problems(plan.document, cred.kind)
+    problems = [] if plan.hands_off else _output_problems(plan.document, cred.kind)
     if problems:
         raise Refusal("; ".join(problems))
+    result.warnings = _check_warnings(cred.label, plan.document, options.index)
+    undecided = status in UNDECIDED  # a proof not checkable here: never passed on, nor re-signed
     if not plan.changed:
+        if undecided:
+            raise Refusal(f"{_undecided_reason(verified)}; nothing to link in it either")
         # verify() expanded a Data Integrity document already: only its warnings need reading.
         _check_terms(cred.document, verified if cred.carrier == "json" else None, is_jwt_payload=jwt_payload)
         result.status = ALREADY if result.links else UNMATCHED
@@ -283,12 +323,14 @@ def _link(cred: Credential, options: LinkOptions, result: Result, compact: bool
     result.status = LINKED
     when = _now(options)
     document = _resign_nested(plan, when, result)
-    if not _is_signed(cred):
-        _check_terms(document, None, is_jwt_payload=jwt_payload)
-        if plan.resigned_nested:
-            _check_output(document, options.keys)
-        return result, _text(cred, document), None
     try:
+        if undecided:  # only a display copy (--unsigned-copy), clearly marked, may show its links
+            raise NoKey(_undecided_reason(verified))
+        if not _is_signed(cred):
+            _check_terms(document, None, is_jwt_payload=jwt_payload)
+            if plan.resigned_nested:
+                _check_output(document, options.keys)
+            return result, _text(cred, document), None
         return result, _resign(cred, document, options, when, result), None
     except NoKey as exc:
         if not options.unsigned_copy:
@@ -328,10 +370,10 @@ def _verify_input(cred: Credential, keys: tuple[IssuerKey, ...]) -> VerifyResult
         public += _creator_keys(cred, public)
     result = verify(cred.token if cred.carrier == "jws" else cred.document, keys=public)
     if result.status == "failed":
-        where = next((p.path for p in result.proofs if not p.ok), "$")
+        where = next((p.path for p in result.proofs if p.failed), "$")
         raise Refusal(f"its proof does not verify ({where}: {result.reason}); a credential whose proof fails is "
                       "never rewritten or re-signed")
-    failed = [n for n in result.nested if not n.ok]
+    failed = [n for n in result.nested if n.failed]
     if failed:
         raise Refusal(f"the embedded credential proof at {failed[0].path} does not verify ({failed[0].reason}); "
                       "refusing to re-issue a credential that carries it")
@@ -343,7 +385,34 @@ def _creator_keys(cred: Credential, keys: list[IssuerKey]) -> list[IssuerKey]:
     that URL, so each supplied key of the right kind is also offered under it (the signature decides)."""
     creator = (cred.document.get("verification") or {}).get("creator")
     wanted = ALGORITHMS.get(cred.jws.alg) if cred.jws else None
-    return [k.with_id(creator) for k in keys if isinstance(creator, str) and k.kind == wanted]
+    # the owner the key file names is kept: verify checks it against the issuer
+    return [k.with_id(creator, key_owner(k)) for k in keys if isinstance(creator, str) and k.kind == wanted]
+
+
+def _undecided_reason(verified: VerifyResult) -> str:
+    """Why a proof that could not be checked stops link (without naming options link does not have)."""
+    proof = next(p for p in (*verified.proofs, *verified.nested) if p.undecided)
+    if proof.undecided == UNSUPPORTED:
+        return (f"its proof at {proof.path} ({proof.reason}) cannot be verified here, and link re-signs only what "
+                "it has verified; --unsigned-copy writes a display-only copy")
+    return (f"its proof at {proof.path} cannot be verified offline ({proof.reason.split(' (')[0]}), and link "
+            "re-signs only what it has verified: pass the issuer's private key with --issuer-key, or "
+            "--unsigned-copy for a display-only copy (to check a public key alone: ctdl ler verify --key FILE)")
+
+
+def _check_warnings(label: str, document: dict[str, Any], index: Index) -> list[str]:
+    """What `ctdl ler check` against the same index says about the registry links of what is written: link
+    never writes a link whose form check fails, but an issuer's alignment naming a record outside the index
+    (or a Finder page) is theirs, and is kept; it is reported here, with its JSON path."""
+    from ctdl_tools.ler.check import Resolver, check_link, registry_links
+
+    resolver, found = Resolver(index), []
+    for link_found in registry_links(document):
+        checked = check_link(label, link_found, resolver)
+        found += [f"{link_found.path}: {message} (`ctdl ler check` with this index fails it)"
+                  for message in checked.problems]
+        found += [f"{link_found.path}: {message} (a `ctdl ler check` warning)" for message in checked.warnings]
+    return found
 
 
 def _check_terms(document: dict[str, Any], verified: VerifyResult | None, *, is_jwt_payload: bool) -> None:
@@ -481,12 +550,19 @@ class _Plan:
         self.edited_nested: set[JsonPath] = set()
         self.resigned_nested: list[JsonPath] = []
         self.moved: dict[JsonPath, JsonPath] = {}  # a single CLR achievement object turned into a list
+        self.hands_off = False  # an OB 2.0 assertion whose BadgeClass only its issuer can change
 
     @property
     def changed(self) -> bool:
         return self.document != self.cred.document
 
     def run(self) -> None:
+        hosted = _issuer_hosted(self.cred)
+        if hosted:  # ler.md §3, §6.6 item 6: the issuer's copy is the source of truth, not this one
+            self.result.notes.append(f"{hosted}; the BadgeClass, where OB 2.0 alignments live, is the issuer's: link "
+                                     "that BadgeClass at the issuer (ler.md §3), the assertion is left as it is")
+            self.hands_off = True
+            return
         found = subjects(self.cred.document, self.cred.kind)
         problems = _alignment_problems(found, self.options.index)
         if problems:
@@ -494,9 +570,6 @@ class _Plan:
         for path, value, why in not_objects(self.cred.document, self.cred.kind):
             label = value if isinstance(value, str) else json_type(value)
             self.result.unmatched.append(Unmatched(_jsonpath(path), label[:80], "invalid", why))
-        if self.cred.kind == OB2_ASSERTION and isinstance(self.cred.document.get("badge"), str):
-            self.result.notes.append("$.badge is a URL: the BadgeClass, where OB 2.0 alignments live, is hosted by "
-                                     "the issuer; link that BadgeClass (ler.md §3), the assertion is left as it is")
         for match in (match_subject(s, self.options.index, self.options.mapping) for s in found):
             self.result.notes += [f"{_jsonpath(match.subject.path)}: {note}" for note in match.notes]
             if match.status != MATCHED or not match.links:
@@ -628,6 +701,20 @@ class _Plan:
         source = next(link.source for link in match.links if link.entry is entry)
         self.result.links.append(LinkReport(path, match.subject.label, entry.ctid, entry.name, entry.type, source,
                                             action))
+
+
+def _issuer_hosted(cred: Credential) -> str:
+    """Why an OB 2.0 assertion's BadgeClass is not this copy's to link ("" when it is): a badge given by URL,
+    or any badge of a hosted assertion, whose hosted copy is the one verifiers load (ler.md §3)."""
+    if cred.kind != OB2_ASSERTION:
+        return ""
+    if isinstance(cred.document.get("badge"), str):
+        return "$.badge is a URL"
+    verification = cred.document.get("verification")
+    if isinstance(verification, dict) and verification.get("type") in ("hosted", "HostedBadge"):
+        return ("$.badge is embedded in a hosted assertion ($.verification.type hosted): the issuer's hosted copy "
+                "is the source of truth")
+    return ""
 
 
 def _up_to_date(node: Any, entry: Entry, ob2: bool) -> bool:
@@ -1043,7 +1130,7 @@ def _update_claims(payload: dict[str, Any], old: dict[str, Any], document: dict[
 def unsigned_note(document: dict[str, Any]) -> dict[str, Any]:
     ident = document.get("id") or "(no id)"
     return {"type": ["Evidence"] if "ob/v3p0" in str(document.get("@context")) else "Evidence",
-            "name": "Unsigned display copy",
+            "name": DISPLAY_COPY,
             "description": (f"Made by ctdl_tools (ctdl ler link) from credential {ident} to show its Credential "
                             "Registry links without the issuer's key. Its proof was removed: this is NOT a "
                             "verifiable credential and must not be presented as one. The issuer's signed original "
@@ -1057,7 +1144,7 @@ def _unsigned_copy(cred: Credential, document: dict[str, Any], compact: bool, re
     jwt_payload = cred.carrier == "jws" and not cred.doc_path
     _check_terms(display, None, is_jwt_payload=jwt_payload)
     nested = verify(display, keys=[k.public_only() for k in keys]).nested
-    if any(not n.ok for n in nested):
+    if any(n.failed for n in nested):  # one not checkable here stays as the issuer signed it
         raise Refusal("an embedded credential of the display copy does not verify; nothing written")
     result.notes.append("unsigned display copy written: proof removed, Evidence note added; for display only")
     if cred.carrier == "jws":

@@ -37,6 +37,7 @@ from ctdl_tools.vocab import vocabulary
 
 CREDENTIAL, COMPETENCY = "credential", "competency"
 MATCHED, AMBIGUOUS, MISSING = "matched", "ambiguous", "missing"
+MAP_REFUSED = "map row refused"  # an explicit --map row that cannot be carried out: a failed record (exit 1)
 CE_HOSTS = ("credentialengineregistry.org", "credentialfinder.org", "credentialengine.org")
 _CE_STEMS = ("credentialengine", "credentialfinder")
 _CTID_ANYWHERE = re.compile(r"ce-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
@@ -97,18 +98,23 @@ class Match:
 # ============================================================================================ mapping
 
 
+@dataclass(frozen=True)
+class MapRow:
+    ctid: str
+    row: int  # in the CSV (the header is row 1), for messages
+
+
 @dataclass
 class Mapping:
-    """``--map FILE``: achievement id or exact name -> CTIDs."""
+    """``--map FILE``: achievement id or exact name -> the one CTID it is linked to."""
 
-    rows: dict[str, list[str]]
+    rows: dict[str, MapRow]
     source: str
 
-    def lookup(self, subject: Subject) -> list[str] | None:
-        for key in (subject.id, subject.name):
-            if key and key in self.rows:
-                return self.rows[key]
-        return None
+    def lookup(self, subject: Subject) -> list[MapRow]:
+        """The rows naming the subject (by id, then by name), each CTID once."""
+        found = [self.rows[key] for key in dict.fromkeys((subject.id, subject.name)) if key and key in self.rows]
+        return [row for i, row in enumerate(found) if row.ctid not in {r.ctid for r in found[:i]}]
 
 
 def load_mapping(path: Path) -> Mapping:
@@ -117,7 +123,7 @@ def load_mapping(path: Path) -> Mapping:
     fields = [f.strip().lower() for f in reader.fieldnames or []]
     if "achievement" not in fields or "ctid" not in fields:
         raise InputError(Where(str(path)), "a mapping file needs the columns 'achievement' and 'ctid'")
-    rows: dict[str, list[str]] = {}
+    rows: dict[str, MapRow] = {}
     for number, row in enumerate(reader, 2):
         if None in row:  # csv puts surplus fields under the key None
             raise InputError(Where(str(path), row=number), "more fields than columns: quote an achievement name "
@@ -129,9 +135,11 @@ def load_mapping(path: Path) -> Mapping:
         if not clean.get("achievement") or not is_ctid(ctid):
             raise InputError(Where(str(path), row=number),
                              f"needs an achievement and a CTID (ce- + UUID), got {clean.get('ctid')!r}")
-        rows.setdefault(clean["achievement"], [])
-        if ctid not in rows[clean["achievement"]]:
-            rows[clean["achievement"]].append(ctid)
+        first = rows.setdefault(clean["achievement"], MapRow(ctid, number))
+        if first.ctid != ctid:  # which of the two the user meant is theirs to say
+            raise InputError(Where(str(path), row=number),
+                             f"maps {clean['achievement']!r} to {ctid}, but row {first.row} maps it to {first.ctid}: "
+                             "give one CTID per achievement")
     return Mapping(rows, str(path))
 
 
@@ -412,9 +420,9 @@ def match_subject(subject: Subject, index: Index, mapping: Mapping | None = None
 
 
 def _match(subject: Subject, index: Index, mapping: Mapping | None) -> Match:
-    mapped = mapping.lookup(subject) if mapping else None
-    if mapped is not None:
-        return _explicit(subject, index, [(c, "map") for c in mapped], f"--map {mapping.source}")  # type: ignore[union-attr]
+    mapped = mapping.lookup(subject) if mapping else []
+    if mapped:
+        return _mapped(subject, index, mapped, mapping.source)  # type: ignore[union-attr]
     found, notes = _alignment_links(subject, index)
     if any(same_family(subject.kind, link.entry) for link in found):
         return Match(subject, MATCHED, found, notes=notes)
@@ -446,9 +454,7 @@ def _alignment_links(subject: Subject, index: Index) -> tuple[list[Link], list[s
             continue
         seen.add(ctid)
         entry = index.get(ctid)
-        if entry is None:
-            notes.append(f"alignment[{position}] names {ctid}, which is not in the {index.description}; left as it is")
-        else:
+        if entry is not None:  # one the index lacks is left as it is (link reports what check says of it)
             links.append(Link(entry, "alignment"))
     return links, notes
 
@@ -472,6 +478,30 @@ def _id_evidence(subject: Subject) -> list[tuple[str, str]]:
         if ctid and ctid not in {c for c, _ in found}:
             found.append((ctid, source))
     return found
+
+
+def _mapped(subject: Subject, index: Index, rows: list[MapRow], source: str) -> Match:
+    """An explicit --map instruction: carried out as given, or refused naming its row (never a fallback)."""
+    where = " and ".join(f"row {row.row}" for row in rows)
+    if len(rows) > 1:  # one row by its id, another by its name
+        return Match(subject, MAP_REFUSED, message=f"--map {source} {where} map it to "
+                                                   f"{' and '.join(r.ctid for r in rows)}: give one CTID")
+    entry = index.get(rows[0].ctid)
+    if entry is None:
+        return Match(subject, MAP_REFUSED, message=f"--map {source} {where} names {rows[0].ctid}, which is not in "
+                                                   f"the {index.description}")
+    if not map_target(entry):
+        return Match(subject, MAP_REFUSED, message=f"--map {source} {where} names {rows[0].ctid}, a "
+                                                   f"{entry.type or 'record of unknown class'}: an achievement is "
+                                                   "linked to a credential, learning opportunity, assessment or "
+                                                   "competency")
+    return Match(subject, MATCHED, [Link(entry, "map")])
+
+
+def map_target(entry: Entry) -> bool:
+    """What an achievement may be linked to: a credential, learning opportunity, assessment or competency (not
+    an organization, a framework…)."""
+    return entry.type == "ceasn:Competency" or kind_allows(CREDENTIAL, entry)
 
 
 def _explicit(subject: Subject, index: Index, evidence: list[tuple[str, str]], what: str) -> Match:

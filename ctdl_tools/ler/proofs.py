@@ -14,7 +14,11 @@ What ``verified`` means (``status``, ``trusted``, :meth:`VerifyResult.verdict`):
 *and* its key comes from outside the credential: the issuer is a did:key and the proof's verification
 method is that same DID's key, or the caller supplied the key (``keys``). A key read from a URL fragment,
 an embedded verification method or a JWS ``jwk`` header proves integrity only: anyone can sign any
-credential naming such a key, so a valid signature by one is ``unverified``, never ``verified``.
+credential naming such a key, so a valid signature by one is ``unverified``, never ``verified``. A supplied
+key whose file names a controller other than the issuer fails (ler.md §6.1: the key must be the issuer's).
+
+Two outcomes are neither valid nor failed (``ProofResult.undecided``): ``unchecked``, the key cannot be found
+offline (did:web, a key URL: give it with ``keys``), and ``unsupported``, a suite not implemented here.
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ from ctdl_tools.ler.keys import (
     ED25519,
     IssuerKey,
     ResolvedKey,
+    Unresolvable,
+    is_issuer,
     key_from_jwk,
+    key_owner,
     load_key,
     resolve_did_key,
     resolve_verification_method,
@@ -75,11 +82,22 @@ class ProofResult:
     issuer_match: bool = False  # the verification method is named under the issuer's id
     warnings: tuple[str, ...] = ()
     trusted: bool = False  # ok, and the key is the issuer's did:key or one the caller supplied
+    undecided: str = ""  # UNCHECKED (key not found offline) | UNSUPPORTED (suite not implemented): not ok, not failed
+
+    @property
+    def failed(self) -> bool:
+        """Checked, and wrong (not merely uncheckable here)."""
+        return not self.ok and not self.undecided
+
+
+UNCHECKED, UNSUPPORTED = "unchecked", "unsupported"
+UNDECIDED = (UNCHECKED, UNSUPPORTED)
 
 
 @dataclass(frozen=True)
 class VerifyResult:
-    status: str  # "verified" | "unverified" (valid, but by a key named only in the credential) | "failed" | "unsigned"
+    status: str  # "verified" | "unverified" (valid, but by a key named only in the credential) | "failed" |
+    # "unsigned" | "unchecked" (a key not found offline) | "unsupported" (a suite not implemented here)
     format: str  # "VC 2.0" | "VC 1.1" | "VC-JWT" | "OB 2.0 JWS" | "OB 2.0 hosted" | "JSON-LD" | "unknown"
     proofs: tuple[ProofResult, ...] = ()  # the credential's own proofs
     nested: tuple[ProofResult, ...] = ()  # proofs of embedded credentials
@@ -98,12 +116,16 @@ class VerifyResult:
 
     def verdict(self) -> tuple[str, str]:
         """(status, reason) for a report, embedded credentials included: "failed" if any proof fails,
-        "unverified" if any valid one has an untrusted key, else the credential's own status."""
-        failed = next((n for n in self.nested if not n.ok), None)
+        "unchecked"/"unsupported" if one could not be checked, "unverified" if any valid one has an untrusted
+        key, else the credential's own status."""
+        failed = next((n for n in self.nested if n.failed), None)
         if self.status == "failed":
             return "failed", self.reason
         if failed is not None:
             return "failed", f"embedded credential {failed.path}: {failed.reason}"
+        undecided = next((n for n in self.nested if n.undecided), None)
+        if undecided is not None and self.status not in UNDECIDED:
+            return undecided.undecided, f"embedded credential {undecided.path}: {undecided.reason}"
         if self.status != "verified":
             return self.status, self.reason
         untrusted = next((n for n in self.nested if not n.trusted), None)
@@ -142,10 +164,12 @@ class HashData:
 
 def _summarise(format: str, proofs: list[ProofResult], nested: list[ProofResult],
                warnings: Iterable[str] = ()) -> VerifyResult:
-    failed = next((result for result in proofs if not result.ok), None)
+    failed = next((result for result in proofs if result.failed), None)
+    undecided = next((result for result in proofs if result.undecided), None)
     untrusted = next((result for result in proofs if not result.trusted), None)
-    status = "failed" if failed else "unverified" if untrusted else "verified"
-    reason = failed.reason if failed else untrusted.reason if untrusted else ""
+    status = "failed" if failed else undecided.undecided if undecided else "unverified" if untrusted else "verified"
+    first = failed or undecided or untrusted
+    reason = first.reason if first else ""
     warnings = [*warnings, *(warning for result in proofs for warning in result.warnings)]
     return VerifyResult(status, format, tuple(proofs), tuple(nested), reason, tuple(dict.fromkeys(warnings)))
 
@@ -157,20 +181,44 @@ NOT_A_GIVEN_KEY = "it is none of the keys given with --key"
 
 
 def _valid(path: str, suite: str, vm: str | None, resolved: ResolvedKey, issuer_match: bool,
-           warnings: Iterable[str], keys_given: bool = False) -> ProofResult:
+           warnings: Iterable[str], keys_given: bool = False, issuer: str | None = None) -> ProofResult:
     """A valid signature, trusted only if its key does not come from the credential itself: anyone can
-    sign anything with a key they name in a URL fragment, an embedded method or a JWS header."""
+    sign anything with a key they name in a URL fragment, an embedded method or a JWS header. A supplied
+    key is trusted only as the issuer's: its file must not name another controller (ler.md §6.1)."""
+    warnings = list(warnings)
+    if resolved.source == "supplied":
+        owner = key_owner(resolved.key)
+        if owner is not None and issuer is not None and not is_issuer(owner, issuer):
+            return ProofResult(path, False, suite, vm, f"the signature is valid, but the key given for it is not the "
+                               f"issuer's: its file names {owner} as its controller, the credential's issuer is "
+                               f"{issuer}", resolved.source, issuer_match)
+        warnings += _owner_not_checked(owner, issuer, vm, issuer_match)
     trusted = resolved.source == "supplied" or (resolved.source == "did:key" and issuer_match)
     hint = NOT_A_GIVEN_KEY if keys_given else KEY_HINT  # "give the key" is no advice to one who gave a key
     reason = "" if trusted else f"{FOREIGN_DID_KEY if resolved.source == 'did:key' else UNTRUSTED_KEY}; {hint}"
     return ProofResult(path, True, suite, vm, reason, resolved.source, issuer_match, tuple(warnings), trusted)
 
 
+def _owner_not_checked(owner: str | None, issuer: str | None, vm: str | None, issuer_match: bool) -> list[str]:
+    """What the verdict on a supplied key rests on the caller's word for (a warning, as before the check)."""
+    if owner is None and not (issuer_match and (vm or "").startswith("did:key:")):  # an own did:key needs none
+        return [f"the key given for {vm} names no controller (no kid/id with '#', controller or owner): that it "
+                f"is the issuer's ({issuer or 'no issuer id'}) was not checked"]
+    if owner is not None and issuer is None:
+        return [f"the credential names no issuer id: that the key's owner {owner} is its issuer was not checked"]
+    return []
+
+
 def _vouched(resolved: ResolvedKey, keys: tuple[IssuerKey, ...]) -> ResolvedKey:
-    """The caller vouches for a key by supplying it, whatever id its file gives (or none)."""
-    if resolved.source != "supplied" and any(k.same_public_key(resolved.key) for k in keys):
-        return ResolvedKey(resolved.key, "supplied")
-    return resolved
+    """The caller vouches for a key by supplying it, whatever id its file gives (or none); the supplied key
+    (with the controller its file names) stands in, so its owner can be checked."""
+    if resolved.source == "supplied":
+        return resolved
+    supplied = [k for k in keys if k.same_public_key(resolved.key)]
+    if not supplied:
+        return resolved
+    owned = [k for k in supplied if key_owner(k) is not None]  # the one that says whose it is decides
+    return ResolvedKey((owned or supplied)[0].public_only(), "supplied")
 
 
 def _failed(format: str, reason: str) -> VerifyResult:
@@ -296,7 +344,11 @@ def _issuer_id(credential: Mapping[str, Any]) -> str | None:
 
 
 class _ProofError(ValueError):
-    """A precise reason a proof cannot verify."""
+    """A precise reason a proof cannot verify; ``undecided`` when it could not be checked at all."""
+
+    def __init__(self, message: str, undecided: str = "") -> None:
+        super().__init__(message)
+        self.undecided = undecided
 
 
 def _verify_di(document: dict, proof: Any, path: str, keys: tuple[IssuerKey, ...], now: datetime) -> ProofResult:
@@ -306,9 +358,10 @@ def _verify_di(document: dict, proof: Any, path: str, keys: tuple[IssuerKey, ...
     try:
         resolved, warnings = _check_di(document, proof, suite, vm, keys, now)
     except _ProofError as exc:
-        return ProofResult(path, False, suite, vm, str(exc))
-    issuer_match = verification_method_belongs_to(vm or "", _issuer_id(document))
-    return _valid(path, suite, vm, _vouched(resolved, keys), issuer_match, warnings, bool(keys))
+        return ProofResult(path, False, suite, vm, str(exc), undecided=exc.undecided)
+    issuer = _issuer_id(document)
+    issuer_match = verification_method_belongs_to(vm or "", issuer)
+    return _valid(path, suite, vm, _vouched(resolved, keys), issuer_match, warnings, bool(keys), issuer)
 
 
 def _suite_of(proof: Mapping[str, Any]) -> str:
@@ -329,7 +382,7 @@ def _check_di(document: dict, proof: dict, suite: str, vm: str | None,
     kind = proof.get("type")
     if (kind, suite) not in (("DataIntegrityProof", EDDSA_RDFC_2022), (ED25519_SIGNATURE_2020, ED25519_SIGNATURE_2020)):
         what = "cryptosuite" if kind == "DataIntegrityProof" else "proof type"
-        raise _ProofError(f"unsupported {what} {suite}")
+        raise _ProofError(f"unsupported {what} {suite}", UNSUPPORTED)
     if proof.get("proofPurpose") != ASSERTION_METHOD:
         raise _ProofError(f"proofPurpose {proof.get('proofPurpose')!r} is not {ASSERTION_METHOD!r}")
     expires = _proof_expires(proof)
@@ -373,6 +426,8 @@ def _resolve_ed25519(vm_value: Any, vm: str | None, document: dict,
     else:
         try:
             resolved = resolve_verification_method(vm or "", document, keys)
+        except Unresolvable as exc:  # did:web, a key URL: not wrong, not checkable offline
+            raise _ProofError(str(exc), UNCHECKED) from None
         except ValueError as exc:
             raise _ProofError(str(exc)) from None
     if resolved.key.kind != ED25519:
@@ -521,14 +576,16 @@ def _verify_token(token: str, keys: tuple[IssuerKey, ...], now: datetime) -> Ver
 def _check_vc_jwt(jws: Jws, payload: dict, credential: dict, keys: tuple[IssuerKey, ...]) -> ProofResult:
     suite, kid = f"VC-JWT/{jws.alg}", jws.header.get("kid")
     issuer = _issuer_id(credential) or payload.get("iss")
+    issuer = issuer if isinstance(issuer, str) else None
     try:
-        resolved = _vc_jwt_key(jws.header, credential, issuer if isinstance(issuer, str) else None, keys)
+        resolved = _vc_jwt_key(jws.header, credential, issuer, keys)
     except ValueError as exc:
-        return ProofResult("$", False, suite, kid, str(exc))
+        undecided = UNCHECKED if isinstance(exc, Unresolvable) else ""  # a kid URL with no key offline
+        return ProofResult("$", False, suite, kid, str(exc), undecided=undecided)
     vm = kid if isinstance(kid, str) else resolved.key.id if resolved.source == "did:key" else None
     warnings = _claim_warnings(payload, credential)
     issuer_match = resolved.source != "jwk-header" and verification_method_belongs_to(vm or "", issuer)
-    return _jws_result(jws, _vouched(resolved, keys), suite, vm, issuer_match, warnings, bool(keys))
+    return _jws_result(jws, _vouched(resolved, keys), suite, vm, issuer_match, warnings, bool(keys), issuer)
 
 
 def _vc_jwt_key(header: Mapping[str, Any], credential: dict, issuer: str | None,
@@ -575,19 +632,28 @@ def _check_ob2_jws(jws: Jws, payload: dict, keys: tuple[IssuerKey, ...]) -> Proo
     key = next((k for k in keys if k.id == creator), None)
     if key is None:
         return ProofResult("$", False, suite, creator, f"verification method {creator} not resolvable offline "
-                           "(give the issuer's CryptographicKey file with --key)")
-    return _jws_result(jws, ResolvedKey(key.public_only(), "supplied"), suite, creator, False, [])
+                           "(give the issuer's CryptographicKey file with --key)", undecided=UNCHECKED)
+    issuer, owner = _ob2_issuer_id(payload), key_owner(key)
+    issuer_match = owner is not None and issuer is not None and is_issuer(owner, issuer)  # the key's owner
+    return _jws_result(jws, ResolvedKey(key.public_only(), "supplied"), suite, creator, issuer_match, [],
+                       issuer=issuer)
+
+
+def _ob2_issuer_id(assertion: Mapping[str, Any]) -> str | None:
+    """The issuer of an OB 2.0 assertion whose BadgeClass is embedded (a badge URL names none)."""
+    badge = assertion.get("badge")
+    return _issuer_id(badge) if isinstance(badge, dict) else None
 
 
 def _jws_result(jws: Jws, resolved: ResolvedKey, suite: str, vm: str | None, issuer_match: bool,
-                warnings: list[str], keys_given: bool = False) -> ProofResult:
+                warnings: list[str], keys_given: bool = False, issuer: str | None = None) -> ProofResult:
     try:
         valid = signature_valid(jws, resolved.key)
     except ValueError as exc:
         return ProofResult("$", False, suite, vm, str(exc), resolved.source)
     if not valid:
         return ProofResult("$", False, suite, vm, "JWS signature invalid", resolved.source)
-    return _valid("$", suite, vm, resolved, issuer_match, warnings, keys_given)
+    return _valid("$", suite, vm, resolved, issuer_match, warnings, keys_given, issuer)
 
 
 # ============================================================================================== sign

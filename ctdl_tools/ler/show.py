@@ -16,10 +16,10 @@ from typing import Any
 
 from ctdl_tools.ctid import ctid_in_uri, is_ctid, resource_uri
 from ctdl_tools.ler.check import Resolver, registry_links, type_satisfies
-from ctdl_tools.ler.formats import OB2_ASSERTION, OB2_BADGECLASS, Credential, as_list
+from ctdl_tools.ler.formats import OB2_ASSERTION, OB2_BADGECLASS, Credential, as_list, is_display_copy
 from ctdl_tools.ler.index import IndexUnavailable, text_of
 from ctdl_tools.ler.keys import IssuerKey
-from ctdl_tools.ler.match import ce_url_ctid, hides_host, subjects, web_url
+from ctdl_tools.ler.match import ce_url_ctid, hides_host, misleading, subjects, web_url
 from ctdl_tools.ler.outputs import printable
 from ctdl_tools.ler.proofs import verify
 from ctdl_tools.vocab import vocabulary
@@ -105,7 +105,7 @@ def build_view(cred: Credential, resolver: Resolver, keys: tuple[IssuerKey, ...]
         valid_from=_text(document.get("validFrom") or document.get("issuanceDate") or document.get("issuedOn")),
         awarded=_text(document.get("awardedDate")),
         valid_until=_text(document.get("validUntil") or document.get("expirationDate") or document.get("expires")),
-        proof_status=status, proof_detail=detail, display_copy=_is_display_copy(document),
+        proof_status=status, proof_detail=detail, display_copy=is_display_copy(document),
         resolved_with=resolver.description)
     view.achievements = list(_achievements(cred, resolver))
     return view
@@ -146,11 +146,6 @@ def _recipient(document: dict[str, Any]) -> str:
     return ""
 
 
-def _is_display_copy(document: dict[str, Any]) -> bool:
-    notes = as_list(document.get("evidence"))
-    return any(isinstance(e, dict) and e.get("name") == "Unsigned display copy" for e in notes)
-
-
 def _proof(cred: Credential, keys: tuple[IssuerKey, ...]) -> tuple[str, str]:
     result = verify(cred.token if cred.carrier == "jws" else cred.document, keys=[k.public_only() for k in keys])
     status, reason = result.verdict()  # the same verdict as `ctdl ler verify`
@@ -186,6 +181,10 @@ def _link_view(alignment: dict[str, Any], resolver: Resolver) -> LinkView:
                     href=safe)
     if not ctid:
         view.reason = "no CTID in this link"
+        return view
+    why = misleading(url)
+    if why:  # `check` fails such a link: the reader is not told it leads to the registry record
+        view.reason = f"its targetUrl {why}"
         return view
     try:
         entry = resolver.entry(ctid, url)
