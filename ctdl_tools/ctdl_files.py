@@ -99,8 +99,8 @@ def _folders(top: str) -> Iterator[tuple[str, bool]]:
 def expand(text: str) -> Iterator[tuple[str, bool]]:
     """(file name, whether it is a symbolic link or below a linked folder) for one path, directory or glob;
     "-" (stdin) stays."""
-    if text == "-":
-        yield "-", False
+    if text in ("-", ""):  # stdin; an empty name (an unset variable), which Path reads as "." but names no file
+        yield text, False
         return
     path = Path(text)
     if path.is_dir():

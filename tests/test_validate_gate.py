@@ -707,3 +707,31 @@ def test_a_required_property_given_but_unreadable_says_so(engine: str) -> None:
         "(ceterms:description is given, but none of its values could be read: see the other finding here)")
     assert rules["MDP-CREDENTIAL-DESCRIPTION"].pointer == "/ceterms:description"
     assert not any(f.message.endswith("see the other finding here)") for f in validate([wgu()]).findings)
+
+
+def test_inverse_checks_read_each_nodes_references_once(monkeypatch) -> None:
+    # Found in acceptance testing: a framework of 110k competencies did not finish in 10 minutes; the inverse
+    # check made the framework's set of hasTopChild again for every competency's isTopChildOf (quadratic).
+    from ctdl_tools.validate import crossref
+
+    framework = load("competency_framework")
+    graph = framework["@graph"]
+    template = graph[1]
+    tops = []
+    for i in range(300):
+        ctid = f"ce-00000000-0000-4000-8000-{i:012d}"
+        uri = f"https://credentialengineregistry.org/resources/{ctid}"
+        graph.append({**template, "@id": uri, "ceterms:ctid": ctid, "ceasn:isTopChildOf": [graph[0]["@id"]]})
+        tops.append(uri)
+    graph[0]["ceasn:hasTopChild"] = [*graph[0].get("ceasn:hasTopChild", []), *tops]
+    calls = 0
+    real = crossref._reference
+
+    def counted(item: object) -> str | None:
+        nonlocal calls
+        calls += 1
+        return real(item)
+
+    monkeypatch.setattr(crossref, "_reference", counted)
+    validate([framework])
+    assert calls < 20 * len(graph)  # references read: linear in the nodes, not their square (300² = 90,000)

@@ -239,3 +239,18 @@ def test_sarif_max_results_is_described_as_it_behaves(catalog: Path) -> None:
     uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]]
     assert uris == sorted(uris)  # in report order
     assert "shown in report order" in run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+
+
+@pytest.mark.parametrize("args", [[""], ["", "."], ["", ".", "-o", "r.json"]])
+def test_an_empty_path_is_a_usage_error_not_a_crash(catalog: Path, args: list[str]) -> None:
+    # Found in acceptance testing: `ctdl validate ""` ("$CATALOG_DIR" with the variable unset) was a traceback
+    # and exit 3: Path("") is the working directory, and scanning "" failed.
+    result = CliRunner().invoke(cli, ["validate", *args])
+    assert result.exit_code == 2, result.output
+    assert "an empty path was given (an unset variable?)" in result.output
+    assert "Traceback" not in result.output and not (catalog / "r.json").exists()
+
+
+def test_the_library_reports_an_empty_path_as_unreadable() -> None:
+    [found] = validate("").findings
+    assert found.rule_id == "JSON-UNREADABLE" and "cannot read" in found.message

@@ -145,6 +145,8 @@ def _check_paths(paths: tuple[str, ...], to_file: bool) -> None:
 
     if list(paths).count("-") > 1:
         raise click.UsageError("- (stdin) can be given once")
+    if "" in paths:  # "$CATALOG_DIR" with the variable unset; Path("") would be the working directory
+        _fail("an empty path was given (an unset variable?): name the files, folders or globs to validate")
     for raw in paths:
         if raw == "-" or to_file:
             continue

@@ -391,15 +391,25 @@ def inverses(documents: list[Document], index: Index) -> Iterator[Finding]:
     for forward, backward in inverse_pairs():
         inverse_of.setdefault(forward, []).append(backward)
         inverse_of.setdefault(backward, []).append(forward)
+    # A node's references by property, each set made once: a framework's 100k hasTopChild were made again
+    # for each of its 100k competencies' isTopChildOf (time growing with the square of the framework).
+    said: dict[tuple[int, str], set[str]] = {}
+
+    def ids(data: dict, prop: str) -> set[str]:
+        found = said.get((id(data), prop))
+        if found is None:
+            found = said[id(data), prop] = _ids(data, prop)
+        return found
+
     for doc in documents:
         for node in walk(doc):
             if not node.id:
                 continue
             for prop in sorted(k for k in node.data if k in inverse_of):
-                for target in sorted(_ids(node.data, prop)):
+                for target in sorted(ids(node.data, prop)):
                     for other in index.nodes.get(target, []):
                         for inverse in inverse_of[prop]:
-                            if node.id not in _ids(other.data, inverse):
+                            if node.id not in ids(other.data, inverse):
                                 yield finding(other.doc, "XREF-INVERSE", other.pointer,
                                               f"{node.id} says {prop} {target}, but {target} has no "
                                               f"{inverse} {node.id}", prop=inverse, value=node.id)
