@@ -83,7 +83,7 @@ def test_a_directory_walk_leaves_hidden_folders_and_files_out(tmp_path: Path) ->
     report = validate([tmp_path / "catalog"])
     assert report.files == [str(tmp_path / "catalog" / "course.json")]
     named = validate([tmp_path / "catalog" / ".draft.json", tmp_path / ".hidden"])
-    assert named.files == [str(tmp_path / "catalog" / ".draft.json"), str(tmp_path / ".hidden" / "x.json")]
+    assert named.files == [str(tmp_path / ".hidden" / "x.json"), str(tmp_path / "catalog" / ".draft.json")]
 
 
 @pytest.mark.parametrize("text", ["[]", "[[]]", '{"decoded_resource": []}'])

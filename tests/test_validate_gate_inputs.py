@@ -254,3 +254,39 @@ def test_an_empty_path_is_a_usage_error_not_a_crash(catalog: Path, args: list[st
 def test_the_library_reports_an_empty_path_as_unreadable() -> None:
     [found] = validate("").findings
     assert found.rule_id == "JSON-UNREADABLE" and "cannot read" in found.message
+
+
+def test_the_report_does_not_depend_on_the_order_files_are_given_in(tmp_path: Path) -> None:
+    # Found in acceptance testing: two files describing one @id, given as `a b` and as `b a`, put the findings
+    # about the node as a whole in different files, and the report listed the files in command-line order.
+    from .test_validate_gate import wgu
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(wgu()), encoding="utf-8")
+    b.write_text(json.dumps({k: v for k, v in wgu().items() if k != "ceterms:description"}), encoding="utf-8")
+    one, two = validate([str(a), str(b)]), validate([str(b), str(a)])
+    assert one.files == two.files == [str(a), str(b)]
+    assert json_report.render(one) == json_report.render(two)
+
+
+def test_the_library_takes_one_pattern_or_shapes_folder_as_a_string(tmp_path: Path) -> None:
+    # Found in acceptance testing: disabled_rules="MDP-*-BENCHMARK-*" was read character by character, and its
+    # "*" turned every rule off; a Path as shapes_dirs was a TypeError; "A,B" did not split as --disable does.
+    from .test_validate_gate import wgu
+
+    record = wgu()
+    every = validate([record]).counts
+    assert every["Warning"] > 0
+    assert validate([record], disabled_rules="MDP-*-BENCHMARK-*").counts == validate(
+        [record], disabled_rules=["MDP-*-BENCHMARK-*"]).counts != {"Violation": 0, "Warning": 0, "Info": 0}
+    assert validate([record], disabled_rules=["MDP-*-BENCHMARK-*,XREF-*"]).counts == validate(
+        [record], disabled_rules=["MDP-*-BENCHMARK-*", "XREF-*"]).counts
+    shapes = tmp_path / "agency"
+    shapes.mkdir()
+    (shapes / "a.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ceterms: <https://purl.org/ctdl/terms/> .\n"
+        "@prefix ctshapes: <https://purl.org/ctdl_tools/shapes/> . @prefix ex: <https://agency.example.gov/> .\n"
+        'ex:K a sh:NodeShape ; sh:targetClass ceterms:Credential ; ctshapes:ruleId "AGENCY-KEYWORD" ;\n'
+        '  sh:property [ sh:path ceterms:keyword ; sh:minCount 99 ; sh:message "keywords" ] .\n', encoding="utf-8")
+    for given in (shapes, str(shapes), [shapes]):
+        assert "AGENCY-KEYWORD" in {f.rule_id for f in validate([record], shapes_dirs=given).findings}

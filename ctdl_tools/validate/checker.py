@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ctdl_tools.ctdl_files import display_name
 from ctdl_tools.jsonio import TooDeep, too_deep, too_deep_message
 from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate import crossref
@@ -45,7 +46,7 @@ from ctdl_tools.validate.rdf import (
 )
 from ctdl_tools.validate.reporters.common import records_of
 from ctdl_tools.validate.result import LONGEST_VALUE, Finding, Record, Report, Rule, shortened, sort_findings
-from ctdl_tools.validate.rules import PYTHON_RULES, UNREADABLE_RULES, one_rule, rule_matches
+from ctdl_tools.validate.rules import PYTHON_RULES, UNREADABLE_RULES, one_rule, rule_matches, rule_patterns
 from ctdl_tools.validate.shapes import ShapeSet, load_shapes
 from ctdl_tools.vocab import vocabulary
 
@@ -63,8 +64,8 @@ Input = str | Path | dict | list
 _NOT_DATA: tuple = ()
 
 
-def validate(inputs: Input | Iterable[Input], shapes_dirs: Iterable[str | Path] = (),
-             disabled_rules: Iterable[str] = (), engine: str = "auto", jobs: int = 1) -> Report:
+def validate(inputs: Input | Iterable[Input], shapes_dirs: str | Path | Iterable[str | Path] = (),
+             disabled_rules: str | Iterable[str] = (), engine: str = "auto", jobs: int = 1) -> Report:
     """Validate files, directories, globs, "-" (stdin) or parsed documents; see the package docstring.
 
     ``jobs`` > 1 splits the inputs over that many forked worker processes (native engine, our shapes,
@@ -74,8 +75,8 @@ def validate(inputs: Input | Iterable[Input], shapes_dirs: Iterable[str | Path] 
     threads: the command line does, the library default stays 1.
     """
     items = [inputs] if isinstance(inputs, (str, Path, dict)) else list(inputs)
-    disabled = tuple(disabled_rules)
-    shapes = load_shapes(shapes_dirs, disabled)
+    disabled = rule_patterns(disabled_rules)
+    shapes = load_shapes(_one_or_many(shapes_dirs), disabled)
     # A run allocates millions of small objects that all live to the end (findings, pruned documents):
     # the cyclic GC would walk them again and again (100k records: minutes). Nothing here needs it.
     collecting = gc.isenabled()
@@ -85,6 +86,19 @@ def validate(inputs: Input | Iterable[Input], shapes_dirs: Iterable[str | Path] 
     finally:
         if collecting:
             gc.enable()
+
+
+def _in_name_order(items: list) -> list:
+    """Files in the order of the names reports show, whatever order they were given in: which of two files
+    describing one node is the first (where findings about the node go) and the report's list of files must
+    not depend on the command line (``validate b a`` gave another report than ``validate a b``). Parsed
+    objects and other inputs keep their places after the files."""
+    files = sorted((item for item in items if isinstance(item, str)), key=lambda name: (display_name(name), name))
+    return files + [item for item in items if not isinstance(item, str)]
+
+
+def _one_or_many(paths: str | Path | Iterable[str | Path]) -> list[str | Path]:
+    return [paths] if isinstance(paths, (str, Path)) else list(paths)
 
 
 @dataclass
@@ -152,7 +166,7 @@ class Checker:
         # of the file's text); shape rules turned off never ran (sh:deactivated).
         self.off = frozenset(r for r in PYTHON_RULES
                              if r not in UNREADABLE_RULES and any(rule_matches(r, p) for p in disabled))
-        items = list(iter_inputs(self.items))
+        items = _in_name_order(list(iter_inputs(self.items)))
         size = _input_bytes(items)
         if size > KEEP_TOTAL:
             self.keep_budget = 0  # a large submission: memory first, read the documents again in pass 2

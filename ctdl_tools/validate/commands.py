@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, BinaryIO, NoReturn, TextIO, TypeVar
 import click
 
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError
-from ctdl_tools.validate.rules import UNREADABLE_RULES, rule_matches
+from ctdl_tools.validate.rules import UNREADABLE_RULES, rule_matches, rule_patterns
 
 if TYPE_CHECKING:
     from ctdl_tools.validate.reporters import Record
@@ -80,7 +80,7 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     # A one-shot process: the cyclic collector would only walk the report's objects again and again
     # (validate() pauses it while it works; this keeps it off while the report is written too).
     gc.disable()
-    patterns = tuple(p.strip() for item in disabled for p in item.split(",") if p.strip())
+    patterns = rule_patterns(disabled)
     if output is not None and str(output) in ("", "."):  # click makes -o '' the Path "."
         raise click.BadParameter("needs a file name (or - for standard output)", param_hint="'-o' / '--output'")
     paths = paths or (".",)  # a pre-commit hook's `args: [--disable, …]` names no path

@@ -7,6 +7,7 @@ SHACL rules live in the shapes; these are the ones SHACL cannot express over RDF
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
 from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Rule
@@ -190,3 +191,10 @@ def _common_source(texts: list[str]) -> str:
     cut = head.rfind(": ")
     each = "per property (each finding cites its shape's)"
     return f"{head[:cut]}: {each}" if cut > 0 else each
+
+
+def rule_patterns(disabled: str | Iterable[str]) -> tuple[str, ...]:
+    """Rule ids or patterns to turn off: one string or several, each possibly "A,B" as --disable takes them. A
+    bare string is one pattern, not its characters (whose "*" turned every rule off)."""
+    given = [disabled] if isinstance(disabled, str) else list(disabled)
+    return tuple(p.strip() for item in given for p in str(item).split(",") if p.strip())
