@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from ctdl_tools.errors import InputError, Where
-from ctdl_tools.jsonscan import pointer_tokens, repeated_members
+from ctdl_tools.jsonscan import escape_pointer, pointer_tokens, repeated_members
 
 
 def read_bytes(path: Path | str, max_bytes: int | None = None) -> bytes:
@@ -92,15 +92,22 @@ class JsonProblem(ValueError):
             "{where}", f"at line {self.line}, column {self.column}")
 
 
-def loads(text: str, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
+def loads(text: str, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None, *,
+          exact_range: bool = False) -> Any:
     """json.loads with each way it refuses a text, or accepts what is not JSON, as one :class:`JsonProblem`
     with a line and column: a syntax error; NaN and Infinity (json.loads takes them; RFC 8259 §6 has no such
     numbers); an integer longer than Python converts (4300 digits, a ValueError); nesting deeper than the
-    parser goes (a RecursionError)."""
+    parser goes (a RecursionError).
+
+    ``exact_range``: a number beyond a double's range (``1e400``) is an :class:`OutOfRange` (an infinity that
+    keeps the number as written), for callers that report it; by default it is json.loads's plain infinity
+    (orjson, which writes the other commands' output, takes no float subclass)."""
     try:
         if object_pairs_hook is None:
-            return _DECODER.decode(text)  # json.loads would build a decoder per call: 10k files, 0.05 s
-        return json.JSONDecoder(object_pairs_hook=object_pairs_hook, parse_constant=_not_a_number).decode(text)
+            # json.loads would build a decoder per call: 10k files, 0.05 s
+            return (_RANGED_DECODER if exact_range else _DECODER).decode(text)
+        return json.JSONDecoder(object_pairs_hook=object_pairs_hook, parse_constant=_not_a_number,
+                                parse_float=_parse_float if exact_range else None).decode(text)
     except json.JSONDecodeError as exc:
         # "Unterminated string starting at" expects its place after it; ours is said first.
         what = exc.msg.removesuffix(" at").removesuffix(" starting")
@@ -129,7 +136,25 @@ def _not_a_number(name: str) -> Any:
     raise _NotANumber(name)
 
 
+class OutOfRange(float):
+    """A JSON number beyond a double's range (``1e400``): json.loads reads it as infinity, a value that is not
+    in the file; this infinity keeps the number as written, so that a finding can quote it."""
+
+    literal: str
+
+    def __new__(cls, literal: str) -> OutOfRange:
+        number = super().__new__(cls, float(literal))
+        number.literal = str(literal)
+        return number
+
+
+def _parse_float(text: str) -> float:
+    number = float(text)
+    return number if number - number == 0 else OutOfRange(text)  # inf - inf is nan
+
+
 _DECODER = json.JSONDecoder(parse_constant=_not_a_number)
+_RANGED_DECODER = json.JSONDecoder(parse_constant=_not_a_number, parse_float=_parse_float)
 _REPEATS = threading.local()  # set by _noting_repeats while one text is decoded in this thread
 
 
@@ -141,16 +166,18 @@ def _noting_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 _NOTING_DECODER = json.JSONDecoder(object_pairs_hook=_noting_repeats, parse_constant=_not_a_number)
+_RANGED_NOTING_DECODER = json.JSONDecoder(object_pairs_hook=_noting_repeats, parse_constant=_not_a_number,
+                                          parse_float=_parse_float)
 
 
-def loads_noting_repeats(text: str) -> tuple[Any, bool]:
+def loads_noting_repeats(text: str, *, exact_range: bool = False) -> tuple[Any, bool]:
     """:func:`loads`, and whether any object in the text gives a member name twice (RFC 8259 §4: names
     SHOULD be unique; parsers keep one value, which one differs, so the other is silently lost). Costs
     ~5 µs per document more than :func:`loads`; where the repeats are is for the caller to find, when
-    there are any."""
+    there are any. ``exact_range``: as for :func:`loads`."""
     _REPEATS.seen = False
     try:
-        value = _NOTING_DECODER.decode(text)
+        value = (_RANGED_NOTING_DECODER if exact_range else _NOTING_DECODER).decode(text)
     except (ValueError, RecursionError):
         return loads(text), False  # raises the JsonProblem for it (the same text, the same failure)
     return value, _REPEATS.seen
@@ -399,21 +426,192 @@ def surrogate_path(value: Any) -> str | None:
         return None
     except (orjson.JSONEncodeError, TypeError):
         pass  # a surrogate, or something else orjson does not write (walked below all the same)
-    todo: list[tuple[Any, str]] = [(value, "$")]
+    # A container met again on the way down (a Python object that holds itself) is not walked twice: the
+    # walk would never end. ``on_path`` holds the containers above the item; an int on ``todo`` leaves one.
+    on_path: set[int] = set()
+    todo: list[Any] = [(value, "$")]
     while todo:
-        item, path = todo.pop()
+        task = todo.pop()
+        if type(task) is int:
+            on_path.discard(task)
+            continue
+        item, path = task
         if isinstance(item, str):
             if not item.isascii() and not _encodes(item):
                 return path
-        elif isinstance(item, dict):
+            continue
+        if not isinstance(item, (dict, list)) or id(item) in on_path:
+            continue
+        on_path.add(id(item))
+        todo.append(id(item))
+        if isinstance(item, dict):
             for key, child in reversed(item.items()):
                 where = f"{path}.{key}"
                 if isinstance(key, str) and not key.isascii() and not _encodes(key):
                     return where
                 todo.append((child, where))
-        elif isinstance(item, list):
+        else:
             todo.extend((child, f"{path}[{i}]") for i, child in reversed(list(enumerate(item))))
     return None
+
+
+@dataclass(frozen=True)
+class NotJson:
+    """A part of a Python object that no JSON text could hold (:func:`plain_json`): where, and what it is."""
+
+    path: tuple[str | int, ...]  # keys and indexes down to it (for a key that is not a string: its object)
+    message: str
+
+    @property
+    def pointer(self) -> str:
+        return "".join(f"/{escape_pointer(step) if isinstance(step, str) else step}" for step in self.path)
+
+
+def plain_json(value: Any) -> tuple[Any, list[NotJson]]:
+    """A copy of a Python object as its JSON text would read back, and what in it no JSON text could hold.
+
+    Read as json.dumps writes: a tuple is an array, subclasses of dict, list, str, int and float are the
+    plain types; and a :class:`~decimal.Decimal` (a price from a database) is the number its text is in a
+    file (``Decimal("8900.50")`` reads as 8900.5, ``Decimal("1E+400")`` as :class:`OutOfRange`).
+    Left out and reported (a :class:`NotJson` each): a member whose key is not a string, a value of another
+    type (a set, bytes, a date…), NaN and infinities, an integer of more digits than Python converts to
+    text, and a container inside itself (a cycle: json.dumps refuses it, a walk would never end). An array
+    keeps its length (what was left out is null, which JSON-LD drops), so later pointers still hold.
+    Iterative: any depth (nesting deeper than MAX_DEPTH is reported where documents are walked)."""
+    problems: list[NotJson] = []
+    root: list[Any] = [None]
+    on_path: set[int] = set()  # the containers above the one being copied (an int on ``todo`` leaves one)
+    todo: list[Any] = []
+    _copy_into(root, 0, value, (), todo, problems)
+    while todo:
+        task = todo.pop()
+        if type(task) is int:
+            on_path.discard(task)
+            continue
+        item, into, key, path = task
+        if id(item) in on_path:
+            problems.append(NotJson(path, "the object contains itself (a cycle), which no JSON text can: left out"))
+            _leave_out(into, key)
+            continue
+        on_path.add(id(item))
+        todo.append(id(item))
+        if isinstance(item, dict):
+            into[key] = copy = {}
+            for name, child in item.items():
+                if not isinstance(name, str):
+                    problems.append(NotJson(path, f"a key that is not a string ({_shown(name)}): JSON object "
+                                                  "keys are strings; the member is left out"))
+                    continue
+                _copy_into(copy, str(name), child, (*path, str(name)), todo, problems)
+        else:
+            into[key] = copy = [None] * len(item)
+            for index, child in enumerate(item):
+                _copy_into(copy, index, child, (*path, index), todo, problems)
+    return root[0], problems
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _copy_into(into: Any, key: str | int, child: Any, path: tuple[str | int, ...], todo: list[Any],
+               problems: list[NotJson]) -> None:
+    """Put ``child`` (its plain value) at ``into[key]``, or leave a container for later, or report it."""
+    kind = type(child)
+    if kind is dict or kind is list or isinstance(child, (dict, list, tuple)):
+        into[key] = None  # the place, in order; the copy comes when the task is done
+        todo.append((child, into, key, path))
+        return
+    if kind in _PLAIN and not (kind is float and child - child != 0) and not (kind is int and _too_long(child)):
+        into[key] = child
+        return
+    plain, problem = _plain_scalar(child)
+    if problem is None:
+        into[key] = plain
+    else:
+        problems.append(NotJson(path, problem))
+        _leave_out(into, key)
+
+
+def _leave_out(into: Any, key: str | int) -> None:
+    if isinstance(into, dict):
+        into.pop(key, None)
+    else:
+        into[key] = None
+
+
+def _plain_scalar(value: Any) -> tuple[Any, str | None]:
+    """(the JSON value json.dumps would write for ``value``, None) or (None, why it writes none)."""
+    import decimal
+    import numbers
+
+    if isinstance(value, bool):
+        return bool(value), None
+    if isinstance(value, str):
+        return str(value), None
+    if isinstance(value, float) and not isinstance(value, OutOfRange):
+        if value - value != 0:
+            return None, f"{_shown(value)} is not a JSON number (RFC 8259 §6): left out"
+        return float(value), None
+    if isinstance(value, OutOfRange):
+        return value, None  # the converter reports it, quoting it as written
+    if isinstance(value, numbers.Integral):
+        number = int(value)
+        if _too_long(number):
+            return None, _TOO_LONG.format(sys.get_int_max_str_digits())
+        return number, None
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            return None, f"{_shown(value)} is not a JSON number (RFC 8259 §6): left out"
+        try:
+            return loads(str(value), exact_range=True), None  # what a file with the number in it reads as
+        except JsonProblem:
+            return None, _TOO_LONG.format(sys.get_int_max_str_digits())
+    return None, f"{_a(value)} is not a JSON value: left out{_instead(value)}"
+
+
+_TOO_LONG = "an integer of more than {} digits, more than can be read (a file holding it is refused too): left out"
+
+
+def _too_long(number: int) -> bool:
+    """More decimal digits than Python converts to text (str() raises a ValueError; 4300 by default)."""
+    limit = sys.get_int_max_str_digits()
+    if limit == 0 or number.bit_length() <= 3 * limit:  # below 2**(3n) < 10**n: at most n digits
+        return False
+    try:
+        str(number)
+    except ValueError:
+        return True
+    return False
+
+
+def _a(value: Any) -> str:
+    """"a set", "an OrderedDict", "bytes" (a plural already)."""
+    name = type(value).__name__
+    if name == "bytes":
+        return name
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _instead(value: Any) -> str:
+    """What to give instead of a value JSON cannot hold, where there is a plain answer."""
+    if isinstance(value, (bytes, bytearray)):
+        return " (decode it to a string)"
+    if isinstance(value, (set, frozenset)):
+        return " (give a list)"
+    iso = getattr(value, "isoformat", None)
+    if callable(iso):
+        return f" (write it as a string: {iso()!r})"
+    return ""
+
+
+def _shown(value: Any) -> str:
+    """A short rendering of a key or number for a message (the repr of a huge integer would raise)."""
+    if isinstance(value, int) and not isinstance(value, bool) and _too_long(int(value)):
+        return f"an integer of more than {sys.get_int_max_str_digits()} digits"
+    if isinstance(value, float) and value - value != 0:
+        return "NaN" if value != value else "Infinity" if value > 0 else "-Infinity"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _encodes(text: str) -> bool:

@@ -9,7 +9,8 @@ them are built from them (they used to be four hand-written sets that drifted ap
 * :data:`INVISIBLE_IN_LINKS`: format characters that make a link lead elsewhere than it reads (zero-width,
   bidi, soft hyphen, BOM); white space in links is a separate rule.
 * :data:`HIDDEN`: everything a reader cannot see in a printed value (the union, and spaces other than
-  U+0020, and lone surrogates), for showing values escaped.
+  U+0020, and lone surrogates), for showing values escaped, and every other text of the data in a
+  validation report (names, messages, pointers, file names: ``validate.reporters.common.visible``).
 
 Ranges are written for a regular expression character class (``[...]``).
 """

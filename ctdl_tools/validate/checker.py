@@ -36,6 +36,7 @@ from ctdl_tools.validate.rdf import (
     PYLD_BASE,
     Conversion,
     Unsupported,
+    big_number_note,
     bundled_url,
     context_tables,
     convert,
@@ -74,7 +75,7 @@ def validate(inputs: Input | Iterable[Input], shapes_dirs: str | Path | Iterable
     own working set, and 100k records must fit in 1 GB). Only fork from a process that runs no other
     threads: the command line does, the library default stays 1.
     """
-    items = [inputs] if isinstance(inputs, (str, Path, dict)) else list(inputs)
+    items = [inputs] if isinstance(inputs, (str, Path, dict, bytes, bytearray)) else list(inputs)
     disabled = rule_patterns(disabled_rules)
     shapes = load_shapes(_one_or_many(shapes_dirs), disabled)
     # A run allocates millions of small objects that all live to the end (findings, pruned documents):
@@ -582,6 +583,8 @@ class Checker:
                 text += _did_you_mean(value, classes=True)
             elif special is _CONCEPT and value is not None:
                 text += _undefined_prefix(value) or _concept_hint(prop, value)
+            elif special is _DATATYPE and value is not None and prop:  # a big number JSON-LD made a double
+                text += big_number_note(obj.get(prop), value_plain)
             elif special is _LENGTH and value is not None:  # of the text as given (value may be shortened)
                 given = value_plain or value
                 padded = ", not counting the spaces around it" if given != given.strip() else ""
@@ -613,7 +616,8 @@ class Checker:
             # A rule about a property whose path is rdf:type (STRUCT-DOMAIN) has the node's class as value.
             special = _OF_CLASS if rule.about and path == RDF_TYPE else (
                 _LANGUAGE_MAP if rule.id == "STRUCT-LANGSTRING" else _UNKNOWN_CLASS if rule.id == _UNKNOWN_CLASS
-                else _CONCEPT if rule.id == _CONCEPT else _LENGTH if rule.id == _LENGTH else None)
+                else _CONCEPT if rule.id == _CONCEPT else _LENGTH if rule.id == _LENGTH
+                else _DATATYPE if rule.id == _DATATYPE else None)
             text = rule.message or message or component
             if rule.id == "STRUCT-UNKNOWN-PROPERTY" and path:  # the path is the property: a typo's likely term
                 text += _did_you_mean(path.strip("<>"), classes=False)
@@ -717,7 +721,7 @@ _TEMPLATE = re.compile(r"\{[?$](value|this)\}")
 _ANY_TEMPLATE = re.compile(r"\{[?$]\w+\}")
 _SPARQL = "SPARQLConstraintComponent"
 _OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
-_UNKNOWN_CLASS, _CONCEPT = "STRUCT-UNKNOWN-CLASS", "STRUCT-CONCEPT-SCHEME"
+_UNKNOWN_CLASS, _CONCEPT, _DATATYPE = "STRUCT-UNKNOWN-CLASS", "STRUCT-CONCEPT-SCHEME", "STRUCT-DATATYPE"
 
 
 @lru_cache(maxsize=1024)

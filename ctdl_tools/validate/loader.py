@@ -1,9 +1,18 @@
 """Find and read what the user asked to validate, and split it into CTDL documents.
 
 Accepted: files, directories (every ``*.json`` / ``*.jsonld`` below, sorted), glob patterns, ``-`` for
-standard input, and already-parsed Python objects. A file may hold a registry graph document
-(``@context``, ``@id``, ``@graph``), a single ``/resources`` record, an array of either, a registry
-envelope (its ``decoded_resource``) or a Registry Assistant ``publishGraph`` request (its ``GraphInput``).
+standard input, already-parsed Python objects (a dict or list) and a file's content as ``bytes`` or
+``bytearray`` (read as the file would be: UTF-8, a BOM allowed, with line numbers; named ``<document N>``).
+A parsed object is read as its JSON text would be (jsonio.plain_json): a Decimal is a number, a tuple an
+array; what no JSON text could hold (a key that is not a string, a set, bytes, a date, NaN, an object that
+contains itself) is a JSON-UNREADABLE finding at its pointer and left out. Any other kind of input (an int,
+None) is a TypeError: a programming error, not bad data (the items of a bytes object given as the list of
+inputs are ints).
+
+A file may hold a registry graph document (``@context``, ``@id``, ``@graph``), a single ``/resources``
+record, an array of either, a registry envelope (its ``decoded_resource``) or a Registry Assistant graph
+request (:data:`GRAPH_REQUEST_KEYS`: ``publishGraph``'s ``GraphInput``, the competency framework and concept
+scheme ``CompetencyFrameworkGraph`` and ``ConceptSchemeGraph``).
 Unreadable input becomes a finding, never an exception, so one bad file does not hide the others; so
 does a folder or glob pattern that holds no file to read (:class:`Unmatched`). A
 validation report kept beside the catalog (a ``ctdl validate`` JSON report or a SARIF log) is skipped:
@@ -27,12 +36,18 @@ from ctdl_tools.jsonio import (
     line_column,
     loads,
     loads_noting_repeats,
+    plain_json,
     surrogate_path,
     unpaired_surrogate,
 )
 from ctdl_tools.validate.result import VIOLATION, Finding
 
 GRAPH, RESOURCE = "graph", "resource"
+# Registry Assistant request members that carry a graph document (reporters.common.WRAPPER_KEYS lists them too):
+# GraphContentRequest / GraphRequest (publishGraph: CE's publish Action, registry.md §4(b)),
+# CompetencyFrameworkGraphRequest (registry.md §4(b)) and GraphConceptSchemeRequest
+# (CredentialEngine/Registry_Assistant src/RA.Models/Input/ConceptSchemeRequest.cs).
+GRAPH_REQUEST_KEYS = ("GraphInput", "CompetencyFrameworkGraph", "ConceptSchemeGraph")
 
 
 @dataclass
@@ -81,7 +96,7 @@ class Document:
     base: str
     data: dict
     kind: str  # GRAPH (has @graph) or RESOURCE (a single node)
-    wrapper: str = ""  # "envelope", "publishGraph request", "array" or ""
+    wrapper: str = ""  # "envelope", "Registry Assistant graph request", "array" or ""
     ordinal: int = 0  # position among the documents of its source (to find it again on re-reading)
     # Pass 1 of validation: every node object of the pruned document with its pointer (crossref.node_list),
     # listed once where the document is read, in a worker when there are workers; crossref.walk reads it.
@@ -127,11 +142,18 @@ class Unmatched:
         return "no file matches this pattern"
 
 
-def iter_inputs(items: Iterable[str | Path | dict | list]) -> Iterator[str | dict | list | Unmatched]:
+Item = str | Path | dict | list | bytes | bytearray
+_GIVEN = (dict, list, bytes, bytearray)  # inputs that are their content, not a name
+
+
+def iter_inputs(items: Iterable[Item]) -> Iterator[str | dict | list | bytes | bytearray | Unmatched]:
     """File names (directories and globs expanded, "-" kept, each file once: ctdl_files.unique_files),
-    :class:`Unmatched` for a folder or glob that holds no file, and Python objects, in input order."""
+    :class:`Unmatched` for a folder or glob that holds no file, and Python objects and bytes, in input order.
+    Raises TypeError for anything else (see the module docstring), before anything is read."""
     items = list(items)
-    paths = [(i, str(item)) for i, item in enumerate(items) if not isinstance(item, (dict, list))]
+    for number, item in enumerate(items):
+        _check_item(number, item)
+    paths = [(i, os.fspath(item)) for i, item in enumerate(items) if not isinstance(item, _GIVEN)]
     names: dict[int, list[str | Unmatched]] = {}
     unique, unmatched = matched_files([path for _, path in paths])
     for number, name in unique:
@@ -139,13 +161,26 @@ def iter_inputs(items: Iterable[str | Path | dict | list]) -> Iterator[str | dic
     for number in unmatched:
         names[paths[number][0]] = [Unmatched(paths[number][1])]
     for i, item in enumerate(items):
-        if isinstance(item, (dict, list)):
+        if isinstance(item, _GIVEN):
             yield item
         else:
             yield from names.get(i, ())
 
 
-def read_input(item: str | dict | list | Unmatched, number: int, first_index: int = 0) -> Loaded:
+def _check_item(number: int, item: object) -> None:
+    if isinstance(item, (str, os.PathLike, *_GIVEN)):
+        if isinstance(item, os.PathLike) and not isinstance(os.fspath(item), str):
+            raise TypeError(f"input {number + 1} is a path given as bytes ({item!r}): give it as a str or Path")
+        return
+    hint = (" (bytes given as the whole list of inputs are read as their items, ints: give a file's content as "
+            "one input, [data])" if isinstance(item, int) and not isinstance(item, bool) else "")
+    name = type(item).__name__
+    kind = "None" if item is None else f"{'an' if name[:1] in 'aeiouAEIOU' else 'a'} {name}"
+    raise TypeError(f"input {number + 1} is {kind}: validate reads file names, paths, \"-\", parsed JSON (a dict "
+                    f"or a list) or a file's content (bytes){hint}")
+
+
+def read_input(item: str | dict | list | bytes | bytearray | Unmatched, number: int, first_index: int = 0) -> Loaded:
     """One input: its source, its documents (numbered from ``first_index``) and any reading findings."""
     loaded = Loaded()
     if isinstance(item, Unmatched):
@@ -154,13 +189,9 @@ def read_input(item: str | dict | list | Unmatched, number: int, first_index: in
         loaded.findings.append(_file_finding(source.name, "JSON-UNREADABLE", item.message))
         return loaded
     if isinstance(item, (dict, list)):
-        source = Source(f"<document {number + 1}>", obj=item)
-        data: Any = item
-        lone = surrogate_path(item)  # what unpaired_surrogate finds in a file's text, in a Python object
-        if lone is not None:
-            loaded.findings.append(_file_finding(source.name, "JSON-UNREADABLE",
-                                                 f"{lone}: {HALF_PAIR}"))
-            data = _UNREADABLE
+        source, data = _given(item, f"<document {number + 1}>", loaded)
+    elif isinstance(item, (bytes, bytearray)):
+        source, data = _parse(bytes(item), f"<document {number + 1}>", None, loaded)
     else:
         source, data = _read(item, loaded)
     if data is not _UNREADABLE and is_report(data):  # `-o catalog/report.json` from an earlier run
@@ -180,7 +211,7 @@ def reread(source: Source) -> list[Document]:
         if text is None:
             return []
         try:
-            data = loads(text)
+            data = loads(text, exact_range=True)
         except JsonProblem:
             return []
     loaded = Loaded()
@@ -203,6 +234,22 @@ def load_documents(items: Iterable[str | Path | dict | list]) -> Loaded:
 _UNREADABLE = object()
 
 
+def _given(item: dict | list, name: str, loaded: Loaded) -> tuple[Source, Any]:
+    """A parsed object as its JSON text would read (jsonio.plain_json); what no JSON could hold is reported at
+    its pointer and left out (the copy is what is validated, and read again in pass 2)."""
+    data, problems = plain_json(item)
+    loaded.findings += [_file_finding(name, "JSON-UNREADABLE", problem.message, pointer=problem.pointer,
+                                      prop=next((s for s in reversed(problem.path) if isinstance(s, str)
+                                                 and ":" in s and not s.startswith("@")), None))
+                        for problem in problems]
+    source = Source(name, obj=data)
+    lone = surrogate_path(data)  # what unpaired_surrogate finds in a file's text, in a Python object
+    if lone is not None:
+        loaded.findings.append(_file_finding(name, "JSON-UNREADABLE", f"{lone}: {HALF_PAIR}"))
+        return source, _UNREADABLE
+    return source, data
+
+
 def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
     display = "<stdin>" if name == "-" else display_name(name)
     try:
@@ -215,17 +262,23 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
     except OSError as exc:
         loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", f"cannot read: {exc.strerror or exc}"))
         return Source(display), _UNREADABLE
+    return _parse(raw, display, None if once else name, loaded)
+
+
+def _parse(raw: bytes, display: str, path: str | None, loaded: Loaded) -> tuple[Source, Any]:
+    """A file's bytes as JSON; ``path`` is where to read them again (None: the text is kept, as for stdin)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = line_column(raw[: exc.start].decode("latin-1"), exc.start)[0]
         loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", "not UTF-8: save the file as UTF-8", line))
         return Source(display), _UNREADABLE
-    source = Source(display, text if once else None, None if once else name, size=len(raw))
+    source = Source(display, text if path is None else None, path, size=len(raw))
     loaded.texts[display] = text
     try:
-        # Nesting past MAX_DEPTH that the parser takes is found in pass 1 (crossref.prune).
-        data, repeats = loads_noting_repeats(text)
+        # Nesting past MAX_DEPTH that the parser takes is found in pass 1 (crossref.prune). A number beyond a
+        # double's range is kept as written (jsonio.OutOfRange): the converter reports it at its pointer.
+        data, repeats = loads_noting_repeats(text, exact_range=True)
     except JsonProblem as problem:
         rule = "JSON-SYNTAX" if problem.syntax else "JSON-UNREADABLE"
         loaded.findings.append(_file_finding(display, rule, problem.located, problem.line))
@@ -240,10 +293,12 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
     return source, data
 
 
-def _file_finding(file: str, rule: str, message: str, line: int | None = None) -> Finding:
+def _file_finding(file: str, rule: str, message: str, line: int | None = None, pointer: str = "",
+                  prop: str | None = None) -> Finding:
     from ctdl_tools.validate.rules import PYTHON_RULES
 
-    return Finding(rule, VIOLATION, message, file, "", line, source=PYTHON_RULES[rule].citation)
+    return Finding(rule, VIOLATION, message, file, pointer, line, property=prop,
+                   source=PYTHON_RULES[rule].citation)
 
 
 def _repeat_findings(file: str, text: str) -> list[Finding]:
@@ -273,8 +328,10 @@ def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = 
         if isinstance(data.get("decoded_resource"), dict):
             _split(data["decoded_resource"], source, f"{base}/decoded_resource", loaded, "envelope", first_index)
             return
-        if isinstance(data.get("GraphInput"), dict):
-            _split(data["GraphInput"], source, f"{base}/GraphInput", loaded, "publishGraph request", first_index)
+        request = next((key for key in GRAPH_REQUEST_KEYS if isinstance(data.get(key), dict)), None)
+        if request is not None:
+            _split(data[request], source, f"{base}/{request}", loaded, "Registry Assistant graph request",
+                   first_index)
             return
         kind = GRAPH if "@graph" in data else RESOURCE if ("@context" in data or "@type" in data
                                                              or "@id" in data) else None
@@ -282,9 +339,13 @@ def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = 
             n = len(loaded.documents)
             loaded.documents.append(Document(first_index + n, source, base, data, kind, wrapper, n))
             return
-    loaded.findings.append(_not_ctdl(
-        source, base, "not a CTDL document: expected a graph document (@graph), a /resources record "
-        "(@context, @type), an array of them or a registry envelope"))
+    loaded.findings.append(_not_ctdl(source, base, NOT_CTDL))
+
+
+NOT_CTDL = ("not a CTDL document: expected a graph document (@graph), a /resources record (@context, @type), an "
+            "array of them, a registry envelope (decoded_resource) or a Registry Assistant graph request "
+            "(GraphInput of a publishGraph request, CompetencyFrameworkGraph or ConceptSchemeGraph); the Assistant's "
+            "other requests (Credential, Organization…) are not CTDL: `ctdl convert` makes CTDL of them")
 
 
 def _not_ctdl(source: Source, base: str, message: str) -> Finding:

@@ -27,6 +27,7 @@ from ctdl_tools.validate.loader import GRAPH, Document
 from ctdl_tools.validate.rdf import INVISIBLE, Conversion, bundled_url, context_tables, is_bundled, lang_ok
 from ctdl_tools.validate.result import LONGEST_VALUE, Finding, shortened
 from ctdl_tools.validate.rules import PYTHON_RULES
+from ctdl_tools.vocab.pins import CTDL_CONTEXT_URL, CTDLASN_CONTEXT_URL
 
 _DROPPED_RULES = {
     "key": ("JSONLD-DROPPED-KEY", "key {value!r} is not a CTDL term or IRI: JSON-LD drops it and everything under it"),
@@ -39,6 +40,7 @@ _DROPPED_RULES = {
     "invisible": ("IRI-INVISIBLE", "{value!r} holds an invisible character ({shown}): a link copied with it "
                   "leads elsewhere than it reads"),
     "blank": ("TEXT-BLANK", "{shown} is no value: it is left out (a required property written so is missing)"),
+    "range": ("JSON-UNREADABLE", "{value} {shown}"),
 }
 
 
@@ -83,14 +85,44 @@ def context_findings(doc: Document) -> tuple[list[Finding], bool]:
         return [finding(doc, "JSONLD-CONTEXT", "", "the document has no @context")], False
     if not is_bundled(context):
         shown = context if isinstance(context, str) else json.dumps(context, ensure_ascii=False)[:120]
-        hint = ("; give the URL as a string, as registry records do"
-                if isinstance(context, list) and any(is_bundled(c) for c in context) else "")
-        return [finding(doc, "JSONLD-CONTEXT", "/@context", not_ours(shown) + hint, value=shown)], False
+        message = _context_problem(context, shown, _context_for(doc))
+        return [finding(doc, "JSONLD-CONTEXT", "/@context", message, value=shown)], False
     if isinstance(context, list):  # ["https://credreg.net/…"]: read as the URL it holds
         return [finding(doc, "JSONLD-CONTEXT-FORM", "/@context", value=context[0])], True
     if context.startswith("http://"):
         return [finding(doc, "JSONLD-CONTEXT-HTTP", "/@context", value=context)], True
     return [], True
+
+
+def _context_problem(context: Any, shown: str, wanted: tuple[str, str]) -> str:
+    """What is wrong with an @context that is not one bundled context URL: an array of contexts, an inline
+    context (an object), or another URL. The first two are JSON-LD, but ctdl_tools reads a document only with
+    the one bundled context it names (nothing is fetched or merged), and says which one to name."""
+    url, prefix = wanted
+    which = "the CTDL-ASN context: the document describes competencies or concepts" if prefix == "ceasn" else (
+        "the CTDL context")
+    give = f"the document was not validated further: give {url!r} as a string ({which})"
+    items = context if isinstance(context, list) else [context]
+    inline = [item for item in items if isinstance(item, dict)]
+    language = "; language maps give each text its language" if any("@language" in c for c in inline) else ""
+    reads = "ctdl_tools reads a document with one bundled context, named by its URL alone"
+    if isinstance(context, list) and (inline or any(is_bundled(item) for item in context)):
+        what = "with an inline context " if inline else ""
+        return f"@context {shown!r} is an array of contexts {what}({reads}{language}); {give}"
+    if isinstance(context, dict):
+        return f"@context {shown!r} is an inline context ({reads}{language}); {give}"
+    return f"{not_ours(shown)}; {give.split(': ', 1)[1]}"
+
+
+def _context_for(doc: Document) -> tuple[str, str]:
+    """(URL, prefix) of the bundled context a document needs: CTDL-ASN when it describes competency frameworks,
+    competencies or concept schemes (ceasn: or skos: classes), else CTDL."""
+    types: list[Any] = []
+    for _, node in doc.nodes:
+        found = node.get("@type")
+        types += found if isinstance(found, list) else [found]
+    asn = any(isinstance(t, str) and t.startswith(("ceasn:", "skos:")) for t in types)
+    return (CTDLASN_CONTEXT_URL, "ceasn") if asn else (CTDL_CONTEXT_URL, "ceterms")
 
 
 def structure_findings(doc: Document) -> list[Finding]:
@@ -264,9 +296,24 @@ def _vocabulary_term(name: str) -> str | None:
 
 
 def _shown(dropped: Any) -> str:
+    if dropped.kind == "range":
+        return _beyond_range(dropped.value)
     if dropped.kind == "invisible":
         return ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(INVISIBLE.findall(dropped.value)))
     return "a text of white space only" if dropped.value else "an empty text"
+
+
+def _beyond_range(number: str) -> str:
+    """Why a number the converter could not write (rdf._beyond_double) is left out, after the number."""
+    if number in ("NaN", "Infinity", "-Infinity"):
+        return "is not a JSON number (RFC 8259 §6): it is left out"
+    if "digits" in number or not any(ch in number for ch in ".eE"):  # an integer (rdf.number_text)
+        return ("is beyond a double's range: JSON-LD turns a number of 10^21 or more into an xsd:double, and no "
+                "double holds this one (no JSON-LD processor can convert it; pyld fails on it): it is left out; "
+                "write it as a string, or a smaller number")
+    return ("is beyond a double's range (about 1.8E308): JSON parsers read it as infinity, which is no JSON "
+            "number, and JSON-LD cannot write it as RDF: it is left out; write it as a string, or a number "
+            "that fits")
 
 
 def property_at(pointer: str) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -58,7 +59,8 @@ class Dropped:
     """A value the RDF cannot carry (an IRI or language tag N-Triples rejects); reported, not emitted."""
 
     pointer: str
-    kind: str  # "iri" | "language" | "langmap" | "valueobject" | "relative" | "key" | "blank" | "invisible" (kept)
+    # "iri" | "language" | "langmap" | "valueobject" | "relative" | "key" | "blank" | "invisible" (kept) | "range"
+    kind: str
     value: str
 
 
@@ -235,6 +237,9 @@ class _Converter:
                 self.out.dropped.append(Dropped(pointer, "language", language))
                 return None
             return f'"{_escape(value)}"@{language}'
+        if _beyond_double(value, datatype):  # pyld fails on it (OverflowError) or writes "INF" for 1e400
+            self.out.dropped.append(Dropped(pointer, "range", number_text(value)))
+            return None
         lexical, datatype = _lexical(value, datatype)
         if datatype is not None and datatype != XSD_STRING:
             dt = self._iri_term(datatype, pointer)
@@ -488,6 +493,53 @@ def _lexical(value: Any, datatype: str | None) -> tuple[str, str | None]:
     if not isinstance(value, str):
         raise Unsupported(f"value {value!r}")
     return value, datatype
+
+
+def _beyond_double(value: Any, datatype: str | None) -> bool:
+    """A number JSON-LD must write as an xsd:double that no double holds: infinity (a JSON ``1e400`` reads so)
+    or NaN, and an integer of 10^21 or more (JSON-LD 1.1 §8.6 writes those as doubles) past ~1.8E308."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if isinstance(value, float):
+        return value - value != 0  # inf - inf and nan - nan are nan
+    if abs(value) < 1e21 and datatype != XSD_DOUBLE:  # exact: Python compares int and float without rounding
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return True
+    return False
+
+
+def number_text(value: float | int) -> str:
+    """A number as the file gives it, for a message: ``1e400`` as written (jsonio.OutOfRange), a long integer
+    cut ("1000000000…0000 (401 digits)"); never raises (str() of a 5000-digit integer does)."""
+    literal = getattr(value, "literal", None)
+    if isinstance(literal, str):
+        return literal
+    if isinstance(value, float):
+        return "NaN" if value != value else "Infinity" if value > 0 else "-Infinity"
+    try:
+        digits = str(value)
+    except ValueError:
+        return f"an integer of more than {sys.get_int_max_str_digits()} digits"
+    return digits if len(digits) <= 24 else f"{digits[:10]}…{digits[-4:]} ({len(digits.lstrip('-'))} digits)"
+
+
+def big_number_note(written: Any, shown: str | None) -> str:
+    """What to add to a datatype finding whose value ``shown`` (e.g. "1.0E21") is the xsd:double form JSON-LD
+    gave a JSON number of 10^21 or more (``written``: the property's value in the document, a list or value
+    object allowed), else "". The triple is pyld's (JSON-LD 1.1 §8.6 Object to RDF); the finding must say
+    that the number as written was fine and why it became a double."""
+    for item in written if isinstance(written, list) else [written]:
+        if isinstance(item, dict):
+            item = item.get("@value")
+        if (isinstance(item, (int, float)) and not isinstance(item, bool) and not _beyond_double(item, None)
+                and abs(item) >= 1e21 and _canonical_double(item) == shown):
+            plain = str(item) if isinstance(item, int) else format(Decimal(repr(item)), "f")
+            return (f" (JSON-LD turns a number of 10^21 or more into an xsd:double, here {shown}: write it as a "
+                    f"string, \"{plain}\", or a smaller number)")
+    return ""
 
 
 def _decimal_form(value: float) -> str:

@@ -8,6 +8,7 @@ passing test case for every clean record and every heading can say which program
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -88,6 +89,23 @@ class FileGroup:
 _HIDDEN = character_class("\\\\", HIDDEN)
 _ESCAPED = character_class("\\\\", HIDDEN, '"')  # in an escaped value, the quote too
 _SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+_UNSEEN = character_class(HIDDEN)
+
+
+def visible(text: str) -> str:
+    """``text`` with each character a reader cannot see (textchars.HIDDEN: controls, bidi controls that would
+    reorder what follows, zero-width and other format characters, spaces other than U+0020, lone surrogates)
+    as ``\\uXXXX``. For every text of the data a report shows besides a value: record names, messages (which
+    quote values), pointers, properties, file names, rule ids, names and sources of user shapes. A value is
+    shown with :func:`shown_value` (quoted, its backslashes escaped too, so that it reads one way); here
+    backslashes stay as written (messages quote values with Python's own escapes)."""
+    return _UNSEEN.sub(_code, text) if _UNSEEN.search(text) else text
+
+
+def _code(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def has_hidden(text: str) -> bool:
@@ -179,7 +197,9 @@ def _first_type(node: dict) -> str | None:
 
 
 # --- grouping ----------------------------------------------------------------------------------------------
-WRAPPER_KEYS = ("decoded_resource", "GraphInput")  # what loader._split unwraps
+# What loader._split unwraps: envelopes and loader.GRAPH_REQUEST_KEYS (not imported: the loader imports the
+# validate package, whose checker imports this module).
+WRAPPER_KEYS = ("decoded_resource", "GraphInput", "CompetencyFrameworkGraph", "ConceptSchemeGraph")
 
 
 def record_pointer(pointer: str) -> str:

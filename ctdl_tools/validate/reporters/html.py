@@ -26,8 +26,9 @@ from ctdl_tools.validate.reporters.common import (
     skipped_note,
     totals,
     verdict,
+    visible,
 )
-from ctdl_tools.validate.result import SEVERITIES, SEVERITY_RANK, Finding, Report
+from ctdl_tools.validate.result import SEVERITIES, SEVERITY_RANK, Finding, Report, Rule
 
 if TYPE_CHECKING:
     import jinja2
@@ -60,13 +61,14 @@ def context(report: Report, options: Options) -> dict[str, Any]:
         "verdict": verdict(report, options.fail_on),
         "passed": not failed(report, options.fail_on),
         "totals": totals(report),
-        "skipped": skipped_note(report, options.base),
+        "skipped": visible(skipped_note(report, options.base)),
         "counts": report.counts,
         "severities": SEVERITIES,
         "report": report,
         "fail_on": options.fail_on,
         "columns": COLUMNS,
-        "rules": [{"rule": rule, "count": count, "url": web_url(rule.see_also)} for rule, count in fired_rules(report)],
+        "rules": [{"rule": _visible_rule(rule), "count": count, "url": web_url(rule.see_also)}
+                  for rule, count in fired_rules(report)],
         **_listing(report, options),
     }
 
@@ -88,17 +90,18 @@ def _rows(findings: list[Finding], report: Report, options: Options) -> list[dic
     for f in findings:
         path = paths.get(f.file)
         if path is None:
-            path = paths[f.file] = display_path(f.file, options.base)
+            path = paths[f.file] = visible(display_path(f.file, options.base))
         cited = citations.get((f.rule_id, f.source))
         if cited is None:
             source, see_also = citation_of(report, f)
-            cited = citations[(f.rule_id, f.source)] = (source, web_url(see_also))
+            cited = citations[(f.rule_id, f.source)] = (visible(source), web_url(see_also))
+        name = options.name_of(f.file, f.ctid)
         rows.append({
             "finding": _visible(f),
             "rank": SEVERITY_RANK.get(f.severity, 9),
             "path": path,
             "location": f"{path}:{f.line}" if f.line else path,
-            "name": options.name_of(f.file, f.ctid),
+            "name": visible(name) if name else name,
             "source": cited[0],
             "see_also": cited[1],
         })
@@ -106,9 +109,24 @@ def _rows(findings: list[Finding], report: Report, options: Options) -> list[dic
 
 
 def _visible(f: Finding) -> Finding:
-    """The finding with its value escaped when a reader could not see what is in it (a trailing newline,
-    a zero-width space); the page shows plain values as they are."""
-    return replace(f, value=shown_value(f.value)) if f.value is not None and has_hidden(f.value) else f
+    """The finding as the page shows it: what a reader could not see escaped (common.visible), in the value
+    (a trailing newline, a zero-width space) and in every other text of the data (a bidi control in a
+    message quoting a value would show the rest of the cell reversed); plain text is shown as it is."""
+    value = shown_value(f.value) if f.value is not None and has_hidden(f.value) else f.value
+    message, pointer, rule_id = visible(f.message), visible(f.pointer), visible(f.rule_id)
+    prop, ctid = f.property and visible(f.property), f.ctid and visible(f.ctid)
+    if (value, message, pointer, rule_id, prop, ctid) == (f.value, f.message, f.pointer, f.rule_id, f.property,
+                                                          f.ctid):
+        return f
+    return replace(f, value=value, message=message, pointer=pointer, property=prop, ctid=ctid, rule_id=rule_id)
+
+
+def _visible_rule(rule: Rule) -> Rule:
+    """A rule as the page shows it: a user shape's id, name and source may hold what cannot be seen."""
+    shown = visible(rule.id), visible(rule.name), visible(rule.source)
+    if shown == (rule.id, rule.name, rule.source):
+        return rule
+    return replace(rule, id=shown[0], name=shown[1], source=shown[2])
 
 
 def web_url(url: str) -> str:

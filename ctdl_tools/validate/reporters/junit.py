@@ -8,8 +8,9 @@ not run", counted in ``errors``. Each test case names its ``file`` (GitLab shows
 findings are passing test cases, so the test count is the record count. A validation report found among
 the inputs (not validated: ``Report.skipped``) is a suite of one skipped test case, which CI test tabs show
 as skipped.
-Built with ``xml.etree`` (escaping), after removing the characters XML 1.0 cannot carry at all (a JSON
-string may hold U+0001).
+Built with ``xml.etree`` (escaping), after writing as ``\\uXXXX`` what a reader cannot see (``common.visible``:
+controls, bidi controls that would reverse what follows, zero-width characters) and the characters XML 1.0
+cannot carry at all (a JSON string may hold U+0001).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ctdl_tools.validate.reporters.common import (
     failing,
     group,
     plural,
+    visible,
 )
 from ctdl_tools.validate.reporters.text import FindingLines
 from ctdl_tools.validate.result import Report
@@ -51,7 +53,7 @@ def render(report: Report, options: Options | None = None) -> str:
 
 def _suite(file_group: FileGroup, options: Options, line_of: FindingLines) -> ET.Element:
     name = display_path(file_group.file, options.base)
-    suite = ET.Element("testsuite", name=_clean(name))
+    suite = ET.Element("testsuite", name=_shown(name))
     cases = [_case(name, rg, options, line_of) for rg in file_group.records]
     if not cases:  # a file with no record and nothing found (e.g. a document without CTID): still one test
         cases = [_case(name, RecordGroup("", None, None), options, line_of)]
@@ -61,8 +63,8 @@ def _suite(file_group: FileGroup, options: Options, line_of: FindingLines) -> ET
 
 
 def _skipped_suite(name: str) -> ET.Element:
-    suite = ET.Element("testsuite", name=_clean(name))
-    case = ET.Element("testcase", classname=_clean(name), name=WHOLE_FILE, file=_clean(name), time="0")
+    suite = ET.Element("testsuite", name=_shown(name))
+    case = ET.Element("testcase", classname=_shown(name), name=WHOLE_FILE, file=_shown(name), time="0")
     ET.SubElement(case, "skipped", message=SKIPPED)
     _counts(suite, [case])
     suite.append(case)
@@ -70,8 +72,8 @@ def _skipped_suite(name: str) -> ET.Element:
 
 
 def _case(file: str, record: RecordGroup, options: Options, line_of: FindingLines) -> ET.Element:
-    case = ET.Element("testcase", classname=_clean(file), name=_clean(record.key or WHOLE_FILE),
-                      file=_clean(file), time="0")
+    case = ET.Element("testcase", classname=_shown(file), name=_shown(record.key or WHOLE_FILE),
+                      file=_shown(file), time="0")
     bad = failing(options.fail_on)
     failures = [f for f in record.findings if f.severity in bad]
     others = [f for f in record.findings if f.severity not in bad]
@@ -81,10 +83,10 @@ def _case(file: str, record: RecordGroup, options: Options, line_of: FindingLine
         failures.sort(key=lambda f: f.rule_id not in UNREADABLE_RULES)  # stable: report order otherwise
         kind = "error" if failures[0].rule_id in UNREADABLE_RULES else "failure"
         summary = ", ".join(plural(record.count(sev), sev) for sev in bad if record.count(sev))
-        failure = ET.SubElement(case, kind, message=_clean(f"{summary}: {failures[0].message}"),
-                                type=_clean(failures[0].rule_id))
-        failure.text = _clean("\n".join(line_of(f) for f in failures))
-    out = [f"{record.ctid}  {record.name}"] if record.ctid and record.name else []
+        failure = ET.SubElement(case, kind, message=_shown(f"{summary}: {failures[0].message}"),
+                                type=_shown(failures[0].rule_id))
+        failure.text = _clean("\n".join(line_of(f) for f in failures))  # each line made visible already
+    out = [visible(f"{record.ctid}  {record.name}")] if record.ctid and record.name else []
     out += [line_of(f) for f in others]
     if out:
         ET.SubElement(case, "system-out").text = _clean("\n".join(out))
@@ -106,3 +108,8 @@ def _counts(element: ET.Element, children: list[ET.Element]) -> None:
 
 def _clean(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _shown(text: str) -> str:
+    """One line of the data as the report shows it: what cannot be seen escaped, and legal XML."""
+    return _clean(visible(text))

@@ -10,6 +10,9 @@
   so there is no ``startColumn`` (SARIF then means the whole line; ``columnKind`` only says how columns
   would be counted). The JSON pointer and CTID as ``logicalLocations``.
 * Validation reports found among the inputs and skipped are named in ``run.properties.skipped``.
+* Text for people (``message.text``, rule names and descriptions, logical location names) has what a reader
+  cannot see escaped (``common.visible``: a bidi control would show the rest of an annotation reversed);
+  identifiers (``ruleId``, ``rules[].id``) and ``properties`` keep the data exact, for machines.
 * ``partialFingerprints``: a hash of what identifies a finding but not its line (rule, file, record, node,
   property, value, JSON pointer), so an alert survives lines moving and the same finding is the same alert.
 * ``Options.sarif_max_results``: GitHub code scanning rejects an upload of more than 25,000 results per run
@@ -32,7 +35,15 @@ from urllib.parse import quote
 import orjson
 
 from ctdl_tools import __version__
-from ctdl_tools.validate.reporters.common import Options, display_path, escaped, fired_rules, most_severe, rule_of
+from ctdl_tools.validate.reporters.common import (
+    Options,
+    display_path,
+    escaped,
+    fired_rules,
+    most_severe,
+    rule_of,
+    visible,
+)
 from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report, Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -81,10 +92,10 @@ def _rule(rule: Rule) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": rule.id,
         "name": _pascal(rule.name or rule.id),
-        "shortDescription": {"text": rule.name or rule.id},
-        "fullDescription": {"text": rule.message or rule.name or rule.id},
+        "shortDescription": {"text": visible(rule.name or rule.id)},
+        "fullDescription": {"text": visible(rule.message or rule.name or rule.id)},
         "defaultConfiguration": {"level": LEVELS.get(rule.severity, "warning")},
-        "help": {"text": f"{rule.message or rule.name}\nSource: {rule.citation or 'ctdl_tools'}"},
+        "help": {"text": f"{visible(rule.message or rule.name)}\nSource: {visible(rule.citation or 'ctdl_tools')}"},
         "properties": {"source": rule.source, "tags": ["ctdl", rule.origin or "user"]},
     }
     if rule.see_also.startswith(("https://", "http://")):  # a user shape's rdfs:seeAlso may be anything
@@ -93,7 +104,8 @@ def _rule(rule: Rule) -> dict[str, Any]:
 
 
 def _result(report: Report, f: Finding, rule_index: int, uris: dict[str, str | None]) -> dict[str, Any]:
-    logical = [{"name": f.ctid or f.pointer or "/", "fullyQualifiedName": _qualified(f), "kind": "object"}]
+    logical = [{"name": visible(f.ctid or f.pointer or "/"), "fullyQualifiedName": visible(_qualified(f)),
+                "kind": "object"}]
     location: dict[str, Any] = {"logicalLocations": logical}
     uri = uris[f.file]
     if uri is not None:
@@ -123,7 +135,9 @@ def _message(f: Finding) -> str:
     if f.value is not None and f.value not in f.message:
         extra.append(escaped(f.value))  # JSON's escapes, and what else is invisible (zero-width, bidi)
     text = f"{f.message} ({' = '.join(extra)})" if extra else f.message
-    return f"{text} [record {f.ctid}]" if f.ctid else text
+    # The value is escaped already (escaped() leaves nothing hidden); a message quoting it raw, the property
+    # and the record's CTID are data too.
+    return visible(f"{text} [record {f.ctid}]" if f.ctid else text)
 
 
 def _qualified(f: Finding) -> str:

@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 import click
 
-from ctdl_tools.textchars import TERMINAL_UNSAFE, character_class
 from ctdl_tools.validate.reporters.common import (
     Options,
     display_path,
@@ -27,11 +26,10 @@ from ctdl_tools.validate.reporters.common import (
     skipped_note,
     totals,
     verdict,
+    visible,
 )
 from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report
 
-# Controls, and the bidi controls and line separators that would reorder or break the rest of the line.
-_CONTROL = character_class(TERMINAL_UNSAFE)
 COLOURS = {VIOLATION: "red", WARNING: "yellow", INFO: "cyan"}
 SEVERITY_WIDTH = max(len(s) for s in COLOURS)
 VALUE_WIDTH = 60
@@ -100,21 +98,23 @@ class FindingLines:
 
 
 def _property(f: Finding) -> str:
+    prop = _one_line(f.property) if f.property else ""
     if f.value is None:
-        return f.property or ""
+        return prop
     value = shown_value(f.value, VALUE_WIDTH)  # escaped when it holds what cannot be seen ("P16W\n")
-    return f"{f.property}={value}" if f.property else value
+    return f"{prop}={value}" if prop else value
 
 
 def _one_line(text: str) -> str:
-    """Whitespace runs as one space, other control characters as ``\\uXXXX``.
+    """Whitespace runs as one space, what a reader cannot see as ``\\uXXXX`` (common.visible).
 
-    A newline in a value would break "one finding per line" for grep and editors, and an ESC from the
-    data (a catalog is untrusted input) must not reach the terminal as an escape sequence.
+    A newline in a value would break "one finding per line" for grep and editors, an ESC from the data (a
+    catalog is untrusted input) must not reach the terminal as an escape sequence, a bidi control would
+    show the rest of the line reversed, and a zero-width space in a name hides a difference.
     """
     if any(ch in text for ch in "\r\n\t\v\f"):
         text = " ".join(text.split())
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return visible(text)
 
 
 def _painter(color: bool) -> Paint:
