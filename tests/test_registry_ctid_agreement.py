@@ -96,3 +96,22 @@ def test_assistant_publish_graph_refuses_it_too(server: tuple[Client, Path, str]
     assert body["Successful"] is False and body["WasChanged"] is False
     assert body["Messages"] == [f"@id {_disagreement(other, main_ctid(graph))}"]
     assert table_counts(db) == before
+
+
+def test_a_main_node_calling_itself_another_record_is_refused(server: tuple[Client, Path, str]) -> None:
+    # Found in acceptance testing: a document whose main node's @id named another CTID than its ceterms:ctid was
+    # published (201) over the existing record, which /resources/<ctid> then served under the other @id.
+    client, db, _ = server
+    document = credential()
+    client.publish(document)
+    before = table_counts(db)
+    other = mint_ctid()
+    changed = {**document, "@graph": [{**document["@graph"][0], "@id": f"{REGISTRY_BASE}/resources/{other}"},
+                                      *document["@graph"][1:]]}
+    response = client.publish(changed, update_if_exists="true")
+    assert response.status_code == 422
+    assert response.json() == {"errors": [{"@graph/0/@id": f"names CTID {other}, but its ceterms:ctid is "
+                                                           f"{main_ctid(document)}; they must match"}]}
+    assert table_counts(db) == before
+    served = client.get(f"/resources/{main_ctid(document)}").json()["@id"]  # on the serving host's URL
+    assert served.endswith(f"/resources/{main_ctid(document)}")

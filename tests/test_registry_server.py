@@ -583,6 +583,17 @@ def test_index_lists_and_searches(server: tuple[Client, Path, str]) -> None:
     assert "Nothing matches" in client.get("/", params={"q": "100%_"}).text
 
 
+def test_search_folds_the_case_of_every_letter(server: tuple[Client, Path, str]) -> None:
+    # Found in acceptance testing: "ÉVALUATION" found "Évaluation…" but "évaluation" did not, nor "ørganisation"
+    # "Ørganisation…": SQLite's LIKE folds ASCII letters only.
+    client, _, _ = server
+    client.publish(credential(name="Évaluation des compétences en soudure"))
+    client.publish(credential(name="Ørganisation of Welding Shops"))
+    for query, name in (("évaluation", "Évaluation"), ("ÉVALUATION", "Évaluation"), ("ørganisation", "Ørganisation"),
+                        ("COMPÉTENCES", "Évaluation"), ("welding shops", "Ørganisation")):
+        assert name in client.get("/", params={"q": query}).text, query
+
+
 # --- storage ----------------------------------------------------------------------------------------------------
 def test_data_and_migrations_survive_a_restart(tmp_path: Path) -> None:
     db = tmp_path / "r.sqlite"

@@ -94,9 +94,18 @@ def _agreement_errors(document: dict) -> list[dict[str, str]]:
     envelope whose CTID differs from its resource's, and the envelope would be filed under one CTID while
     its ``@id`` points at another. ``document`` has a string ``@id`` and a main node with a string CTID."""
     in_id, ctid = ctid_in_uri(document["@id"]), main_ctid(document)
-    if in_id is None or in_id == ctid:
-        return []
-    return [{"@id": f"names CTID {in_id}, but the main resource's ceterms:ctid is {ctid}; they must match"}]
+    errors = []
+    if in_id is not None and in_id != ctid:
+        errors.append({"@id": f"names CTID {in_id}, but the main resource's ceterms:ctid is {ctid}; they must match"})
+    # The main node's own @id too: a record filed under its CTID but calling itself another (served under
+    # one identity, naming another) would replace the envelope of the CTID it carries.
+    graph = document.get("@graph")
+    main = graph[0] if isinstance(graph, list) and graph and isinstance(graph[0], dict) else {}
+    node_id = main.get("@id")
+    in_node = ctid_in_uri(node_id) if isinstance(node_id, str) else None
+    if in_node is not None and in_node != ctid:
+        errors.append({"@graph/0/@id": f"names CTID {in_node}, but its ceterms:ctid is {ctid}; they must match"})
+    return errors
 
 
 def canonical(document: Any) -> bytes:

@@ -298,11 +298,12 @@ class RegistryService:
 
     def search(self, query: str, page: int, per_page: int) -> tuple[int, list[sqlite3.Row]]:
         """Main resources and competencies whose name, description or CTID contains ``query``."""
-        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = "%" + query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where = "r.community = ? AND r.ctid IS NOT NULL"
         args: list = [COMMUNITY]
         if query:
-            where += " AND (r.name LIKE ? ESCAPE '\\' OR r.description LIKE ? ESCAPE '\\' OR r.ctid LIKE ? ESCAPE '\\')"
+            where += (" AND (casefold(r.name) LIKE ? ESCAPE '\\' OR casefold(r.description) LIKE ? ESCAPE '\\'"
+                      " OR r.ctid LIKE ? ESCAPE '\\')")
             args += [pattern, pattern, pattern]
         else:
             where += " AND r.position = 0"  # without a query, list what was published, not every competency

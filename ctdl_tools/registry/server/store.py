@@ -141,6 +141,8 @@ class Store:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                              timeout=BUSY_TIMEOUT_MS / 1000)
         db.row_factory = sqlite3.Row
+        # Search compares case-folded text: SQLite's LIKE folds ASCII letters only ("évaluation" missed "Évaluation").
+        db.create_function("casefold", 1, _casefold, deterministic=True)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes; WAL + NORMAL is SQLite's advice
@@ -199,3 +201,7 @@ class Store:
                 db.close()
             self._all.clear()
         self._local = threading.local()
+
+
+def _casefold(text: str | None) -> str | None:
+    return text.casefold() if isinstance(text, str) else text
