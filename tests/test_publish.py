@@ -711,3 +711,25 @@ def test_a_run_without_a_journal_keeps_its_marks_in_memory() -> None:
     with scratch:
         scratch.mark_deleted("target", ctid_for(0))
         assert scratch.path is None and scratch.entries("target")[ctid_for(0)].status == "deleted"
+
+
+def test_records_whose_files_are_gone_are_named_until_unpublished(tmp_path: Path,
+                                                                   fake: tuple[FakeRegistry, str]) -> None:
+    # Found in acceptance testing: after a catalog file was deleted, publish and --dry-run said nothing of its
+    # record, which stayed in the registry (only `registry status` called it stale).
+    _, url = fake
+    write_documents(tmp_path / "out", 5)
+    assert run(publish_command, tmp_path / "out", "--registry", url).exit_code == 0
+    (tmp_path / "out" / f"{ctid_for(2)}.json").unlink()
+    for extra in ((), ("--dry-run",)):
+        again = run(publish_command, tmp_path / "out", "--registry", url, *extra)
+        assert again.exit_code == 0
+        assert f"note: 1 record(s) published from files no longer under the given path are still in the registry: " \
+               f"{ctid_for(2)}; `ctdl unpublish CTID… --journal" in again.stderr
+    as_json = run(publish_command, tmp_path / "out", "--registry", url, "--format", "json")
+    assert summary(as_json)["gone"] == [ctid_for(2)]
+    one_file = run(publish_command, tmp_path / "out" / f"{ctid_for(1)}.json", "--registry", url)
+    assert "no longer under" not in one_file.stderr  # files named one by one: the others were not meant
+    journal = tmp_path / "out" / ".ctdl" / "journal.sqlite"
+    assert run(unpublish_command, ctid_for(2), "--registry", url, "--journal", journal).exit_code == 0
+    assert "no longer under" not in run(publish_command, tmp_path / "out", "--registry", url).stderr

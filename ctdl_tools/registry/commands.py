@@ -11,6 +11,7 @@ import contextlib
 import functools
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -151,7 +152,17 @@ def publish_command(inputs: tuple[Path, ...], fmt: str, force: bool, dry_run: bo
                    "were not validated", err=True)
     order = (NEW, UPDATED, UNCHANGED, REFUSED) if dry_run else (PUBLISHED_NEW, UPDATED, UNCHANGED, FAILED, REFUSED)
     _report(summary, fmt, order)
+    if summary.gone and fmt == "text":
+        _gone_note(summary.gone, options.journal)
     sys.exit(summary.exit_code)
+
+
+def _gone_note(ctids: list[str], journal: Path) -> None:
+    """Records published from files no longer under the given folders are still in the registry."""
+    shown = " ".join(ctids[:3]) + (f" … ({len(ctids)} in all)" if len(ctids) > 3 else "")
+    click.echo(f"note: {len(ctids)} record(s) published from files no longer under the given path are still in "
+               f"the registry: {shown}; `ctdl unpublish CTID… --journal {shlex.quote(str(journal))}` removes "
+               "them (`ctdl registry status` lists them as stale)", err=True)
 
 
 @click.command("unpublish")
@@ -232,8 +243,6 @@ def status_command(published: Path | None, fmt: str, **cli: Any) -> None:
     _report(summary, fmt, (CURRENT, STALE, MISSING, UNCONFIRMED, "deleted", FAILED))
     drift = sum(summary.counts[k] for k in (STALE, MISSING, UNCONFIRMED, FAILED))
     if summary.counts[MISSING] and fmt == "text":
-        import shlex
-
         # The same target, database and journal as this command was given, or the hint publishes elsewhere.
         given = [f"--{name} {shlex.quote(str(cli[name]))}" for name in ("registry", "db", "journal", "api")
                  if cli.get(name) is not None]

@@ -282,6 +282,7 @@ class Summary:
     stopped: str | None = None  # the run gave up early (registry unreachable): exit 1
     validated: bool | None = None
     unrecorded: Path | None = None  # unpublish without a journal: the one it looked for
+    gone: list[str] = field(default_factory=list)  # CTIDs published from files no longer under the inputs
 
     @property
     def counts(self) -> Counter[str]:
@@ -298,7 +299,7 @@ class Summary:
         return {"command": self.command, "target": self.target, "dry_run": self.dry_run,
                 "counts": dict(sorted(self.counts.items())), "elapsed_s": round(self.elapsed, 3),
                 "rate_per_s": round(sent / self.elapsed, 1) if self.elapsed and sent else None,
-                "validated": self.validated, "fatal": self.fatal, "stopped": self.stopped,
+                "validated": self.validated, "fatal": self.fatal, "stopped": self.stopped, "gone": self.gone,
                 "records": [vars(o) for o in self.outcomes if o.action != UNCHANGED or o.messages]}
 
 
@@ -455,13 +456,14 @@ def publish(inputs: list[Path], options: Options, reporter: Reporter | None = No
     journal = Journal.open_for_reading(options.journal) if options.dry_run else Journal(options.journal)
     try:
         try:
-            items = scan(files, options.org, journal.entries(options.target.identity) if journal else {},
-                         options.resend)
+            entries = journal.entries(options.target.identity) if journal else {}
+            items = scan(files, options.org, entries, options.resend)
         except InputError:
             if journal and new_journal:  # an unreadable input before anything was sent: leave no journal
                 journal.discard()
                 journal = None
             raise
+        summary.gone = gone_records(entries, items, inputs)
         summary.outcomes = [_settled(i) for i in items if i.action in (UNCHANGED, REFUSED)]
         todo = [i for i in items if i.action in (NEW, UPDATED)]
         summary.validated = apply_gate(items, options.force) if todo else None
@@ -477,6 +479,19 @@ def publish(inputs: list[Path], options: Options, reporter: Reporter | None = No
             journal.close()
     summary.elapsed = time.monotonic() - started
     return summary
+
+
+def gone_records(entries: dict[str, Entry], items: list[Item], inputs: list[Path]) -> list[str]:
+    """CTIDs the journal says were published from a file under one of the given folders that no file given
+    now holds (the file deleted or renamed, the record dropped from it): still in the registry, and a
+    publish that said nothing of them left them there unnoticed."""
+    folders = [os.path.abspath(p) + os.sep for p in inputs if p.is_dir()]
+    if not folders:  # files named one by one: the others were not meant
+        return []
+    held = {item.ctid for item in items}
+    return sorted(e.ctid for e in entries.values()
+                  if e.status == PUBLISHED and e.ctid not in held and e.source
+                  and any(e.source.startswith(folder) for folder in folders))
 
 
 def _settled(item: Item) -> Outcome:
