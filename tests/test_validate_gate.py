@@ -735,3 +735,31 @@ def test_inverse_checks_read_each_nodes_references_once(monkeypatch) -> None:
     monkeypatch.setattr(crossref, "_reference", counted)
     validate([framework])
     assert calls < 20 * len(graph)  # references read: linear in the nodes, not their square (300² = 90,000)
+
+
+def test_framework_checks_walk_each_framework_once(monkeypatch) -> None:
+    # Found in review: the competency-framework check walked the framework's whole hasTopChild/hasChild tree
+    # again for each of its competencies given as records of their own (time growing with the square).
+    from ctdl_tools.validate import crossref
+
+    framework = main([load("competency_framework")])
+    context = load("competency_framework")["@context"]
+    records = []
+    for i in range(300):
+        ctid = f"ce-00000000-0000-4000-8000-{i:012d}"
+        records.append({"@context": context, "@id": f"{REG}{ctid}", "@type": "ceasn:Competency", "ceterms:ctid": ctid,
+                        "ceasn:competencyText": {"en-US": f"Competency {i}"}, "ceasn:isPartOf": [framework["@id"]],
+                        "ceasn:isTopChildOf": [framework["@id"]]})
+    framework = {"@context": context, **framework, "ceasn:hasTopChild": [r["@id"] for r in records]}
+    calls = 0
+    real = crossref._reference
+
+    def counted(item: object) -> str | None:
+        nonlocal calls
+        calls += 1
+        return real(item)
+
+    monkeypatch.setattr(crossref, "_reference", counted)
+    report = validate([framework, *records])
+    assert not [f for f in report.findings if f.rule_id == "XREF-COMPETENCY-FRAMEWORK"]
+    assert calls < 20 * len(records)

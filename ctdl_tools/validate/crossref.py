@@ -44,6 +44,9 @@ class Index:
 
     nodes: dict[str, list[Node]] = field(default_factory=lambda: defaultdict(list))
     by_ctid: dict[str, list[Node]] = field(default_factory=lambda: defaultdict(list))
+    # Made once per run, on first use (per competency they made the checks quadratic in a framework's size):
+    listed: dict[int, set[str]] = field(default_factory=dict)  # id(framework data) → the competencies it lists
+    node_ids: dict[int, set[str]] = field(default_factory=dict)  # document index → the @ids of its nodes
 
 
 @cache
@@ -366,13 +369,25 @@ def _framework(iri: str, index: Index) -> Node | None:
 
 def _lists(framework: Node, competency: dict, index: Index) -> bool:
     cid = competency.get("@id")
-    if framework.doc.kind == GRAPH and any(n.get("@id") == cid for _, n in framework.doc.nodes):
-        return True
+    if framework.doc.kind == GRAPH:
+        ids = index.node_ids.get(framework.doc.index)
+        if ids is None:
+            ids = index.node_ids[framework.doc.index] = {n.get("@id") for _, n in framework.doc.nodes}
+        if cid in ids:
+            return True
     return cid in _listed(framework.data, index)
 
 
 def _listed(framework: dict, index: Index) -> set[str]:
-    """The competencies a framework lists: hasTopChild, and hasChild down from them (as described here)."""
+    """The competencies a framework lists: hasTopChild, and hasChild down from them (as described here);
+    walked once per framework and run."""
+    found = index.listed.get(id(framework))
+    if found is None:
+        found = index.listed[id(framework)] = _walk_listed(framework, index)
+    return found
+
+
+def _walk_listed(framework: dict, index: Index) -> set[str]:
     seen: set[str] = set()
     todo = list(_ids(framework, "ceasn:hasTopChild"))
     while todo:
