@@ -16,9 +16,14 @@ import click
 
 from ctdl_tools import __version__
 from ctdl_tools.catalog.kinds import KINDS
-from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_RECORD_ERRORS, InputError
-
-EXIT_INTERNAL_ERROR = 3  # an unexpected exception: a bug, told apart from 1 (records failed) and 2 (input)
+from ctdl_tools.errors import (
+    EXIT_INPUT_ERROR,
+    EXIT_INTERNAL_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RECORD_ERRORS,
+    InputError,
+)
 
 
 class _Progress:

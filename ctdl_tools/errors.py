@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 EXIT_OK, EXIT_RECORD_ERRORS, EXIT_INPUT_ERROR = 0, 1, 2
+EXIT_INTERNAL_ERROR = 3  # an unexpected exception: a bug, told apart from 1 (records failed) and 2 (input)
 EXIT_INTERRUPTED = 130  # Ctrl-C: the shell's 128 + SIGINT
 
 

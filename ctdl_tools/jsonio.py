@@ -179,7 +179,7 @@ def loads_noting_repeats(text: str, *, exact_range: bool = False) -> tuple[Any, 
     try:
         value = (_RANGED_NOTING_DECODER if exact_range else _NOTING_DECODER).decode(text)
     except (ValueError, RecursionError):
-        return loads(text), False  # raises the JsonProblem for it (the same text, the same failure)
+        return loads(text, exact_range=exact_range), False  # raises the JsonProblem for it (same text, same failure)
     return value, _REPEATS.seen
 
 

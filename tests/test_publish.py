@@ -733,3 +733,10 @@ def test_records_whose_files_are_gone_are_named_until_unpublished(tmp_path: Path
     journal = tmp_path / "out" / ".ctdl" / "journal.sqlite"
     assert run(unpublish_command, ctid_for(2), "--registry", url, "--journal", journal).exit_code == 0
     assert "no longer under" not in run(publish_command, tmp_path / "out", "--registry", url).stderr
+    # Found in review: a file still there but refused now (its CTID gone) is not "no longer under the path".
+    broken = tmp_path / "out" / f"{ctid_for(3)}.json"
+    document = json.loads(broken.read_text())
+    del document["@graph"][0]["ceterms:ctid"]
+    broken.write_text(json.dumps(document))
+    refused = run(publish_command, tmp_path / "out", "--registry", url, "--format", "json")
+    assert summary(refused)["gone"] == [] and summary(refused)["counts"].get("refused") == 1

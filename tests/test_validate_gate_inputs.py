@@ -290,3 +290,18 @@ def test_the_library_takes_one_pattern_or_shapes_folder_as_a_string(tmp_path: Pa
         '  sh:property [ sh:path ceterms:keyword ; sh:minCount 99 ; sh:message "keywords" ] .\n', encoding="utf-8")
     for given in (shapes, str(shapes), [shapes]):
         assert "AGENCY-KEYWORD" in {f.rule_id for f in validate([record], shapes_dirs=given).findings}
+
+
+def test_the_library_entry_points_number_and_order_inputs_alike(tmp_path: Path) -> None:
+    # Found in review: validate([doc, "a.json"]) named the object <document 2> while load_documents named it
+    # <document 1>, and a folder holding no file kept its command-line place among the sorted files.
+    from ctdl_tools.validate import load_documents
+
+    from .test_validate_gate import wgu
+
+    (tmp_path / "b.json").write_text(json.dumps(wgu()), encoding="utf-8")
+    (tmp_path / "a-empty").mkdir()
+    given = [wgu("bs-accounting"), str(tmp_path / "b.json"), str(tmp_path / "a-empty")]
+    report, loaded = validate(given), load_documents(given)
+    assert [d.file for d in loaded.documents] == [str(tmp_path / "b.json"), "<document 3>"]
+    assert report.files == [str(tmp_path / "a-empty"), str(tmp_path / "b.json"), "<document 3>"]

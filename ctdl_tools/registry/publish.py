@@ -488,9 +488,9 @@ def gone_records(entries: dict[str, Entry], items: list[Item], inputs: list[Path
     folders = [os.path.abspath(p) + os.sep for p in inputs if p.is_dir()]
     if not folders:  # files named one by one: the others were not meant
         return []
-    held = {item.ctid for item in items}
-    return sorted(e.ctid for e in entries.values()
-                  if e.status == PUBLISHED and e.ctid not in held and e.source
+    held, read = {item.ctid for item in items}, {item.source for item in items}
+    return sorted(e.ctid for e in entries.values()  # a file read now (even one refused) is not gone
+                  if e.status == PUBLISHED and e.ctid not in held and e.source and e.source not in read
                   and any(e.source.startswith(folder) for folder in folders))
 
 

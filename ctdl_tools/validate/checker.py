@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.ctdl_files import display_name
 from ctdl_tools.jsonio import TooDeep, too_deep, too_deep_message
 from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate import crossref
@@ -89,15 +88,6 @@ def validate(inputs: Input | Iterable[Input], shapes_dirs: str | Path | Iterable
             gc.enable()
 
 
-def _in_name_order(items: list) -> list:
-    """Files in the order of the names reports show, whatever order they were given in: which of two files
-    describing one node is the first (where findings about the node go) and the report's list of files must
-    not depend on the command line (``validate b a`` gave another report than ``validate a b``). Parsed
-    objects and other inputs keep their places after the files."""
-    files = sorted((item for item in items if isinstance(item, str)), key=lambda name: (display_name(name), name))
-    return files + [item for item in items if not isinstance(item, str)]
-
-
 def _one_or_many(paths: str | Path | Iterable[str | Path]) -> list[str | Path]:
     return [paths] if isinstance(paths, (str, Path)) else list(paths)
 
@@ -167,7 +157,7 @@ class Checker:
         # of the file's text); shape rules turned off never ran (sh:deactivated).
         self.off = frozenset(r for r in PYTHON_RULES
                              if r not in UNREADABLE_RULES and any(rule_matches(r, p) for p in disabled))
-        items = _in_name_order(list(iter_inputs(self.items)))
+        items = list(iter_inputs(self.items))  # files in name order (loader.iter_inputs)
         size = _input_bytes(items)
         if size > KEEP_TOTAL:
             self.keep_budget = 0  # a large submission: memory first, read the documents again in pass 2
@@ -538,6 +528,7 @@ class Checker:
         node is worked out once each (a 10k-record catalog has ~130k results over ~10k nodes and a few
         hundred rules); what is left per result is its pointer, line and value."""
         rule_parts, node_parts = self._rule_parts, chunk.nodes
+        notes: dict[tuple[str, str], str] = {}  # (node, file) → what it says of the other files describing it
         out: list[Finding] = []
         for focus_term, source, severity, component, path, value_term, value_plain, message, root in raws:
             part = rule_parts.get((source, root, component, path, message))
@@ -548,11 +539,9 @@ class Checker:
             node = node_parts.get(focus_term)
             if node is None:
                 node = node_parts[focus_term] = self._node_part(focus_term, chunk)
-            if prop and focus_term in chunk.also:
+            shared = bool(prop) and focus_term in chunk.also
+            if shared:
                 node = self._describing(focus_term, prop, value_term, chunk) or node
-                elsewhere = _described_elsewhere(chunk.also[focus_term], node[4])
-            else:
-                elsewhere = ""
             if node is _NOT_DATA or (policy and node[6]):
                 # Not the user's data (a vocabulary triple of the ontology preamble), or a policy rule on a
                 # blank node: the Minimum Data Policy is about records (nodes with an @id IRI). A blank-node
@@ -560,6 +549,11 @@ class Checker:
                 # Assistant's "Name~URL" references): structural rules apply to it, policy rules do not.
                 continue
             obj, ctid, pointer, focus, file, lines, _, conv = node
+            elsewhere = ""
+            if shared:  # said once per node and file
+                elsewhere = notes.get((focus_term, file))
+                if elsewhere is None:
+                    elsewhere = notes[focus_term, file] = _described_elsewhere(chunk.also[focus_term], file)
             if prop and prop in obj:
                 pointer = f"{pointer}/{escape_pointer(prop)}"
                 if policy and component == _MIN_COUNT:
@@ -601,8 +595,8 @@ class Checker:
     def _rule_part(self, source: str | None, root: str | None, component: str, path: str | None,
                    message: str | None) -> tuple:
         """(rule id, message, property, citation, shape, is a policy rule, message is a template, what needs
-        saying per result: _OF_CLASS (the value is the node's class), _LANGUAGE_MAP, _UNKNOWN_CLASS or None) of
-        results of one shape."""
+        saying per result: _OF_CLASS (the value is the node's class), _LANGUAGE_MAP, _UNKNOWN_CLASS, _CONCEPT,
+        _LENGTH, _DATATYPE or None) of results of one shape."""
         rules, messages = self.shapes.rules, self.shapes.messages
         # A blank-node shape (`sh:property [ … ]`) comes under an IRI the loader gave it, the same on every
         # engine; its results are those of the shapes holding it, up to the nearest named one: the first of

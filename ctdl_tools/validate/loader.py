@@ -147,8 +147,10 @@ _GIVEN = (dict, list, bytes, bytearray)  # inputs that are their content, not a 
 
 
 def iter_inputs(items: Iterable[Item]) -> Iterator[str | dict | list | bytes | bytearray | Unmatched]:
-    """File names (directories and globs expanded, "-" kept, each file once: ctdl_files.unique_files),
-    :class:`Unmatched` for a folder or glob that holds no file, and Python objects and bytes, in input order.
+    """File names (directories and globs expanded, "-" kept, each file once: ctdl_files.unique_files) and
+    :class:`Unmatched` for a folder or glob that holds no file, in the order of the names reports show, then
+    Python objects and bytes in the order given. The same files give the same report whatever order they are
+    named in (which of two files describing one node comes first decides where findings about it go).
     Raises TypeError for anything else (see the module docstring), before anything is read."""
     items = list(items)
     for number, item in enumerate(items):
@@ -160,11 +162,14 @@ def iter_inputs(items: Iterable[Item]) -> Iterator[str | dict | list | bytes | b
         names.setdefault(paths[number][0], []).append(name)
     for number in unmatched:
         names[paths[number][0]] = [Unmatched(paths[number][1])]
-    for i, item in enumerate(items):
-        if isinstance(item, _GIVEN):
-            yield item
-        else:
-            yield from names.get(i, ())
+    files = [name for found in names.values() for name in found]
+    yield from sorted(files, key=_name_order)
+    yield from (item for item in items if isinstance(item, _GIVEN))
+
+
+def _name_order(name: str | Unmatched) -> tuple[str, str]:
+    path = name.path if isinstance(name, Unmatched) else name
+    return display_name(path), path
 
 
 def _check_item(number: int, item: object) -> None:

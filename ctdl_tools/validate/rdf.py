@@ -357,8 +357,11 @@ class _Converter:
     def _language_map(self, subject: str | None, predicate: str | None, value: dict, pointer: str) -> None:
         if "@value" in value:  # a value object where the map belongs: one finding, not one per "@…" key
             tag = value.get("@language")
-            wanted = {tag if isinstance(tag, str) and tag else "en-US": value["@value"]}
-            self.out.dropped.append(Dropped(pointer, "valueobject", json.dumps(wanted, ensure_ascii=False)[:120]))
+            text = value["@value"]
+            if isinstance(text, str) and len(text) > 60:  # the advice stays valid JSON, and short
+                text = text[:57] + "…"
+            wanted = {tag if isinstance(tag, str) and tag else "en-US": text}
+            self.out.dropped.append(Dropped(pointer, "valueobject", json.dumps(wanted, ensure_ascii=False)))
             return
         for lang in sorted(value):
             items = value[lang]
