@@ -15,6 +15,10 @@ from typing import Any
 
 SUFFIXES = (".json", ".jsonld")
 JSONLD_KEYS = ("@context", "@graph", "@type", "@id")  # what no validation report has at its top
+# Registry Assistant request members that carry a graph document: GraphContentRequest / GraphRequest
+# (publishGraph: CE's publish Action, registry.md §4(b)), CompetencyFrameworkGraphRequest (registry.md §4(b))
+# and GraphConceptSchemeRequest (CredentialEngine/Registry_Assistant src/RA.Models/Input/ConceptSchemeRequest.cs).
+GRAPH_REQUEST_KEYS = ("GraphInput", "CompetencyFrameworkGraph", "ConceptSchemeGraph")
 
 
 def files_under(directory: str, with_links: bool = False) -> Iterator:

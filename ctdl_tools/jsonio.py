@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import decimal
 import functools
 import json
+import numbers
 import os
 import re
 import signal
@@ -541,9 +543,6 @@ def _leave_out(into: Any, key: str | int) -> None:
 
 def _plain_scalar(value: Any) -> tuple[Any, str | None]:
     """(the JSON value json.dumps would write for ``value``, None) or (None, why it writes none)."""
-    import decimal
-    import numbers
-
     if isinstance(value, bool):
         return bool(value), None
     if isinstance(value, str):

@@ -46,7 +46,7 @@ from ctdl_tools.validate.rdf import (
 )
 from ctdl_tools.validate.reporters.common import records_of
 from ctdl_tools.validate.result import LONGEST_VALUE, Finding, Record, Report, Rule, shortened, sort_findings
-from ctdl_tools.validate.rules import PYTHON_RULES, UNREADABLE_RULES, one_rule, rule_matches, rule_patterns
+from ctdl_tools.validate.rules import PYTHON_RULES, UNREADABLE_RULES, all_rules, rule_matches, rule_patterns
 from ctdl_tools.validate.shapes import ShapeSet, load_shapes
 from ctdl_tools.vocab import vocabulary
 
@@ -182,13 +182,7 @@ class Checker:
                       self.records, self.engine.name, self.rules(), tuple(self.index), skipped=self.skipped)
 
     def rules(self) -> dict[str, Rule]:
-        out = dict(PYTHON_RULES)
-        shared: dict[str, list[Rule]] = {}
-        for rule in sorted(self.shapes.rules.values(), key=lambda r: r.shape):
-            shared.setdefault(rule.id, []).append(rule)
-        for rule_id, rules in shared.items():
-            out.setdefault(rule_id, one_rule(rules))
-        return dict(sorted(out.items()))
+        return all_rules(self.shapes.rules.values())
 
     def _cross_record(self) -> None:
         self.findings.extend(self._place(crossref.check(self.readable), self._reread_texts))
@@ -747,17 +741,15 @@ def _concept_hint(prop: str | None, value: str) -> str:
     """What STRUCT-CONCEPT-SCHEME says of a value: the scheme it does belong to, the concept of the right scheme
     with its name, else the scheme's concepts (a few)."""
     vocab = vocabulary()
-    info = vocab.properties.get(prop or "")
-    allowed = [c for scheme in (info.target_schemes if info else ()) for c in vocab.concepts_in(scheme)]
+    allowed = vocab.concepts_for(prop or "")
     if not allowed:
         return ""
     term = vocab.compact(value)
     concept = vocab.concepts.get(term)
     said = f"{term} is a concept of {', '.join(concept.schemes)}" if concept else f"no concept is {term}"
-    local = term.rpartition(":")[2].rpartition("/")[2].lower()
-    same = [c for c in allowed if c.rpartition(":")[2].lower() == local]
+    same = vocab.concept_named(prop or "", term.rpartition(":")[2].rpartition("/")[2])
     if same:
-        return f" ({said}; for this property, write {same[0]})"
+        return f" ({said}; for this property, write {same})"
     shown = ", ".join(allowed[:8]) + (f" and {len(allowed) - 8} more" if len(allowed) > 8 else "")
     return f" ({said}; this property takes {shown})"
 

@@ -307,16 +307,10 @@ def shapes_list(patterns: tuple[str, ...], shapes_dirs: tuple[Path, ...], fmt: s
 
 def all_rules(shapes_dirs: tuple[Path, ...] = ()) -> list[Rule]:
     """One rule per id (several shapes share a STRUCT-… id), Python rules first as the checker does, by id."""
-    from ctdl_tools.validate.rules import PYTHON_RULES, one_rule
+    from ctdl_tools.validate import rules
     from ctdl_tools.validate.shapes import load_shapes
 
-    rules = dict(PYTHON_RULES)
-    shared: dict[str, list[Rule]] = {}
-    for rule in sorted(load_shapes(shapes_dirs).rules.values(), key=lambda r: r.shape):
-        shared.setdefault(rule.id, []).append(rule)
-    for rule_id, group in shared.items():
-        rules.setdefault(rule_id, one_rule(group))
-    return [rules[k] for k in sorted(rules)]
+    return list(rules.all_rules(load_shapes(shapes_dirs).rules.values()).values())
 
 
 @shapes_group.command("build")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ctdl_tools.ctdl_files import SUFFIXES, display_name, is_report, matched_files
+from ctdl_tools.ctdl_files import GRAPH_REQUEST_KEYS, SUFFIXES, display_name, is_report, matched_files
 from ctdl_tools.jsonio import (
     HALF_PAIR,
     JsonProblem,
@@ -43,11 +43,6 @@ from ctdl_tools.jsonio import (
 from ctdl_tools.validate.result import VIOLATION, Finding
 
 GRAPH, RESOURCE = "graph", "resource"
-# Registry Assistant request members that carry a graph document (reporters.common.WRAPPER_KEYS lists them too):
-# GraphContentRequest / GraphRequest (publishGraph: CE's publish Action, registry.md §4(b)),
-# CompetencyFrameworkGraphRequest (registry.md §4(b)) and GraphConceptSchemeRequest
-# (CredentialEngine/Registry_Assistant src/RA.Models/Input/ConceptSchemeRequest.cs).
-GRAPH_REQUEST_KEYS = ("GraphInput", "CompetencyFrameworkGraph", "ConceptSchemeGraph")
 
 
 @dataclass

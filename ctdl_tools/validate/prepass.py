@@ -270,11 +270,11 @@ def _not_a_reference(prop: str | None, value: str) -> str | None:
     info = vocab.properties.get(prop or "")
     if info is None:
         return None
-    concepts = [c for scheme in info.target_schemes for c in vocab.concepts_in(scheme)]
+    concepts = vocab.concepts_for(prop or "")
     if concepts:
-        named = [c for c in concepts if c.rpartition(":")[2].lower() == value.strip().lower()]
+        named = vocab.concept_named(prop or "", value)
         return (f"{value!r} is not a reference: {prop} takes a concept of {', '.join(info.target_schemes)}, "
-                + (f"here {named[0]}" if named else f"such as {concepts[0]}"))
+                + (f"here {named}" if named else f"such as {concepts[0]}"))
     classes = sorted(r for r in info.range if r in vocab.classes)
     if classes and (any(ch.isspace() for ch in value.strip()) or not any(ch in value for ch in "/.")):
         return (f"{value!r} is text where {prop} takes a {' or a '.join(classes)}: an object with its properties, "

@@ -198,3 +198,15 @@ def rule_patterns(disabled: str | Iterable[str]) -> tuple[str, ...]:
     bare string is one pattern, not its characters (whose "*" turned every rule off)."""
     given = [disabled] if isinstance(disabled, str) else list(disabled)
     return tuple(p.strip() for item in given for p in str(item).split(",") if p.strip())
+
+
+def all_rules(shape_rules: Iterable[Rule]) -> dict[str, Rule]:
+    """Every rule by id, in id order: the Python rules, then one per id of the shapes' (several shapes share a
+    STRUCT-… id: one_rule of them, in shape order)."""
+    out = dict(PYTHON_RULES)
+    shared: dict[str, list[Rule]] = {}
+    for rule in sorted(shape_rules, key=lambda r: r.shape):
+        shared.setdefault(rule.id, []).append(rule)
+    for rule_id, group in shared.items():
+        out.setdefault(rule_id, one_rule(group))
+    return dict(sorted(out.items()))

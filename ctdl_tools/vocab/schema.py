@@ -174,6 +174,17 @@ class Vocabulary:
     def concepts_in(self, scheme: str) -> list[str]:
         return list(self.schemes[scheme].concepts) if scheme in self.schemes else []
 
+    def concepts_for(self, prop: str) -> list[str]:
+        """The concepts of a property's target schemes (none for a property that takes no concept)."""
+        info = self.properties.get(prop)
+        return [c for scheme in (info.target_schemes if info else ()) for c in self.concepts_in(scheme)]
+
+    def concept_named(self, prop: str, name: str) -> str | None:
+        """The concept of ``prop``'s schemes whose own name is ``name`` in any case ("Active" →
+        lifeCycle:Active for ceterms:lifeCycleStatusType), or None."""
+        wanted = name.strip().lower()
+        return next((c for c in self.concepts_for(prop) if c.rpartition(":")[2].lower() == wanted), None)
+
     # --- IRIs ----------------------------------------------------------------------------------------
     def expand(self, curie: str) -> str:
         prefix, sep, local = curie.partition(":")

@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ctdl_tools.ctdl_files import GRAPH_REQUEST_KEYS
 from ctdl_tools.textchars import HIDDEN, character_class
 from ctdl_tools.validate.result import (
     INFO,
@@ -197,9 +198,7 @@ def _first_type(node: dict) -> str | None:
 
 
 # --- grouping ----------------------------------------------------------------------------------------------
-# What loader._split unwraps: envelopes and loader.GRAPH_REQUEST_KEYS (not imported: the loader imports the
-# validate package, whose checker imports this module).
-WRAPPER_KEYS = ("decoded_resource", "GraphInput", "CompetencyFrameworkGraph", "ConceptSchemeGraph")
+WRAPPER_KEYS = ("decoded_resource", *GRAPH_REQUEST_KEYS)  # what loader._split unwraps: envelopes, requests
 
 
 def record_pointer(pointer: str) -> str:
