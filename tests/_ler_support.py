@@ -178,6 +178,17 @@ def cli(*args: str | Path) -> Result:
     return CliRunner().invoke(ler, [str(a) for a in args], catch_exceptions=False)
 
 
+def link(*args: str | Path) -> Result:
+    """``ctdl ler link`` at the tests' fixed issue time."""
+    return cli("link", *args, "--issued-at", WHEN)
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Path:
+    """The spec-example registry records as a ``--index`` folder."""
+    return spec_index(tmp_path / "index")
+
+
 def files_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 

@@ -18,7 +18,6 @@ from tests._ler_support import (
     CREDS,
     REGISTRY,
     TEAMWORK,
-    WHEN,
     cli,
     did_key_pair,
     ed25519_jwk,
@@ -26,23 +25,15 @@ from tests._ler_support import (
     multikey,
     ob3_credential,
     signed,
-    spec_index,
     vector_key,
     write_json,
 )
+from tests._ler_support import index as index
+from tests._ler_support import link as link
 
 pytestmark = pytest.mark.usefixtures("no_network")
 
 ISSUER = "https://example.edu/issuers/565049"  # the 1EdTech vector's issuer
-
-
-@pytest.fixture
-def index(tmp_path: Path) -> Path:
-    return spec_index(tmp_path / "index")
-
-
-def link(*args: str | Path) -> Any:
-    return cli("link", *args, "--issued-at", WHEN)
 
 
 def _forged(tmp_path: Path, name: str = "Doctor of Medicine") -> tuple[Path, Any]:

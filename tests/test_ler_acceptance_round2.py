@@ -25,7 +25,6 @@ from tests._ler_support import (
     FRAMEWORK,
     REGISTRY,
     TEAMWORK,
-    WHEN,
     cli,
     did_key_pair,
     ed25519_jwk,
@@ -33,22 +32,14 @@ from tests._ler_support import (
     ob3_credential,
     rsa_key,
     signed,
-    spec_index,
     write_json,
 )
+from tests._ler_support import index as index
+from tests._ler_support import link as link
 
 pytestmark = pytest.mark.usefixtures("no_network")
 
 OB2 = "https://w3id.org/openbadges/v2"
-
-
-@pytest.fixture
-def index(tmp_path: Path) -> Path:
-    return spec_index(tmp_path / "index")
-
-
-def link(*args: str | Path) -> Any:
-    return cli("link", *args, "--issued-at", WHEN)
 
 
 def _batch(folder: Path) -> tuple[Path, Path]:

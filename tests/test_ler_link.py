@@ -42,28 +42,20 @@ from tests._ler_support import (
     rsa_jwk,
     rsa_key,
     signed,
-    spec_index,
     vector_key,
     write_index,
     write_json,
 )
+from tests._ler_support import index as index
+from tests._ler_support import link as link
 
 pytestmark = pytest.mark.usefixtures("no_network")
-
-
-@pytest.fixture
-def index(tmp_path: Path) -> Path:
-    return spec_index(tmp_path / "index")
 
 
 @pytest.fixture
 def vector_key_file(tmp_path: Path) -> Path:
     """The 1EdTech test key as a Multikey document with secretKeyMultibase (its published form)."""
     return write_json(tmp_path / "keys" / "test-vector.multikey.json", multikey(vector_key()))
-
-
-def link(*args: str | Path) -> Any:
-    return cli("link", *args, "--issued-at", WHEN)
 
 
 def out_json(folder: Path, name: str) -> dict[str, Any]:

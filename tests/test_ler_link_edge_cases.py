@@ -25,16 +25,16 @@ from tests._ler_support import (
     SAMPLE_LER,
     TEAMWORK,
     VC_V2,
-    WHEN,
     cli,
     did_key_pair,
     ed25519_jwk,
     files_in,
     ob3_credential,
     signed,
-    spec_index,
     write_json,
 )
+from tests._ler_support import index as index
+from tests._ler_support import link as link
 from tests._ler_support import sample_ctdl as sample_ctdl
 
 pytestmark = pytest.mark.usefixtures("no_network")
@@ -42,15 +42,6 @@ pytestmark = pytest.mark.usefixtures("no_network")
 CLR_CONTEXTS = [VC_V2, "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
                 "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
 SAMPLE_WHEN = "2026-06-01T12:00:00Z"  # after the samples' own validFrom
-
-
-@pytest.fixture
-def index(tmp_path: Path) -> Path:
-    return spec_index(tmp_path / "index")
-
-
-def link(*args: str | Path) -> Any:
-    return cli("link", *args, "--issued-at", WHEN)
 
 
 def report(*args: str | Path) -> dict[str, Any]:

@@ -28,28 +28,20 @@ from tests._ler_support import (
     ed25519_jwk,
     files_in,
     ob3_credential,
-    spec_index,
     vector_key,
     write_json,
 )
+from tests._ler_support import index as index
+from tests._ler_support import link as link
 
 pytestmark = pytest.mark.usefixtures("no_network")
 
 CREATED = "2000-01-01T00:00:00Z"
 
 
-@pytest.fixture
-def index(tmp_path: Path) -> Path:
-    return spec_index(tmp_path / "index")
-
-
 def stranger() -> IssuerKey:
     """A fresh Ed25519 key nobody published."""
     return ed25519_key(ed25519.Ed25519PrivateKey.generate().private_bytes_raw())
-
-
-def link(*args: str | Path) -> Any:
-    return cli("link", *args, "--issued-at", WHEN)
 
 
 def token(claims: dict[str, Any], signer: IssuerKey, **header: Any) -> str:
