@@ -40,7 +40,13 @@ _DROPPED_RULES = {
     "invisible": ("IRI-INVISIBLE", "{value!r} holds an invisible character ({shown}): a link copied with it "
                   "leads elsewhere than it reads"),
     "blank": ("TEXT-BLANK", "{shown} is no value: it is left out (a required property written so is missing)"),
-    "range": ("JSON-UNREADABLE", "{value} {shown}"),
+    "range-integer": ("JSON-UNREADABLE", "{value} is beyond a double's range: JSON-LD turns a number of 10^21 or "
+                      "more into an xsd:double, and no double holds this one (no JSON-LD processor can convert it; "
+                      "pyld fails on it): it is left out; write it as a string, or a smaller number"),
+    "range-float": ("JSON-UNREADABLE", "{value} is beyond a double's range (about 1.8E308): JSON parsers read it "
+                    "as infinity, which is no JSON number, and JSON-LD cannot write it as RDF: it is left out; "
+                    "write it as a string, or a number that fits"),
+    "not-a-number": ("JSON-UNREADABLE", "{value} is not a JSON number (RFC 8259 §6): it is left out"),
 }
 
 
@@ -296,24 +302,9 @@ def _vocabulary_term(name: str) -> str | None:
 
 
 def _shown(dropped: Any) -> str:
-    if dropped.kind == "range":
-        return _beyond_range(dropped.value)
     if dropped.kind == "invisible":
         return ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(INVISIBLE.findall(dropped.value)))
     return "a text of white space only" if dropped.value else "an empty text"
-
-
-def _beyond_range(number: str) -> str:
-    """Why a number the converter could not write (rdf._beyond_double) is left out, after the number."""
-    if number in ("NaN", "Infinity", "-Infinity"):
-        return "is not a JSON number (RFC 8259 §6): it is left out"
-    if "digits" in number or not any(ch in number for ch in ".eE"):  # an integer (rdf.number_text)
-        return ("is beyond a double's range: JSON-LD turns a number of 10^21 or more into an xsd:double, and no "
-                "double holds this one (no JSON-LD processor can convert it; pyld fails on it): it is left out; "
-                "write it as a string, or a smaller number")
-    return ("is beyond a double's range (about 1.8E308): JSON parsers read it as infinity, which is no JSON "
-            "number, and JSON-LD cannot write it as RDF: it is left out; write it as a string, or a number "
-            "that fits")
 
 
 def property_at(pointer: str) -> str | None:

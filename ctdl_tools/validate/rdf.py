@@ -59,7 +59,8 @@ class Dropped:
     """A value the RDF cannot carry (an IRI or language tag N-Triples rejects); reported, not emitted."""
 
     pointer: str
-    # "iri" | "language" | "langmap" | "valueobject" | "relative" | "key" | "blank" | "invisible" (kept) | "range"
+    # "iri" | "language" | "langmap" | "valueobject" | "relative" | "key" | "blank" | "invisible" (kept) |
+    # "range-integer" | "range-float" | "not-a-number" (rdf._beyond_double)
     kind: str
     value: str
 
@@ -238,7 +239,9 @@ class _Converter:
                 return None
             return f'"{_escape(value)}"@{language}'
         if _beyond_double(value, datatype):  # pyld fails on it (OverflowError) or writes "INF" for 1e400
-            self.out.dropped.append(Dropped(pointer, "range", number_text(value)))
+            kind = ("range-integer" if isinstance(value, int) else "range-float"
+                    if isinstance(getattr(value, "literal", None), str) else "not-a-number")
+            self.out.dropped.append(Dropped(pointer, kind, number_text(value)))
             return None
         lexical, datatype = _lexical(value, datatype)
         if datatype is not None and datatype != XSD_STRING:
