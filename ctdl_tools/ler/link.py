@@ -1072,9 +1072,9 @@ def _token_key(cred: Credential, keys: tuple[IssuerKey, ...]) -> IssuerKey:
         raise NoKey("none of the --issuer-key keys made this JWS signature")
     kid = cred.jws.header.get("kid")
     issuer = _issuer_id(cred.document) or cred.data.get("iss")
-    if cred.kind != OB2_ASSERTION and isinstance(kid, str) and not verification_method_belongs_to(kid, issuer):
-        raise Refusal(f"the JWS key {kid} is not the issuer's ({issuer}); refusing to re-sign")
-    if isinstance(kid, str) and cred.kind != OB2_ASSERTION:
+    if cred.kind != OB2_ASSERTION and isinstance(kid, str):
+        if not verification_method_belongs_to(kid, issuer):
+            raise Refusal(f"the JWS key {kid} is not the issuer's ({issuer}); refusing to re-sign")
         # As for a Data Integrity proof (_key_for): a kid that cannot be resolved offline (an https key URL)
         # is vouched for only by a key file that carries that id, not by a header jwk the token chose.
         try:

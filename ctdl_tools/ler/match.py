@@ -423,32 +423,27 @@ def _match(subject: Subject, index: Index, mapping: Mapping | None) -> Match:
     mapped = mapping.lookup(subject) if mapping else []
     if mapped:
         return _mapped(subject, index, mapped, mapping.source)  # type: ignore[union-attr]
-    found, notes = _alignment_links(subject, index)
+    found = _alignment_links(subject, index)
     if any(same_family(subject.kind, link.entry) for link in found):
-        return Match(subject, MATCHED, found, notes=notes)
+        return Match(subject, MATCHED, found)
     for gather in (_identifier_evidence, _id_evidence):
         evidence = gather(subject)
         if evidence:
             result = _explicit(subject, index, evidence, evidence[0][1])
             result.links[:0] = found
-            result.notes[:0] = notes
             return result
     if not subject.by_name:
-        return Match(subject, MATCHED if found else MISSING, found, "no CTID in its alignments", notes=notes)
+        return Match(subject, MATCHED if found else MISSING, found, "no CTID in its alignments")
     result = _by_name(subject, index)
     result.links[:0] = found
-    result.notes[:0] = notes
     return result
 
 
-def _alignment_links(subject: Subject, index: Index) -> tuple[list[Link], list[str]]:
-    links, notes, seen = [], [], set()
-    for position, alignment in enumerate(as_list(subject.node.get("alignment"))):
-        conflict = alignment_conflict(alignment)
-        if conflict:
-            notes.append(f"alignment[{position}] names {conflict[0]} in targetCode but {conflict[1]} in targetUrl; "
-                         "not taken as evidence")
-            continue
+def _alignment_links(subject: Subject, index: Index) -> list[Link]:
+    links, seen = [], set()
+    # An alignment whose targetCode and targetUrl name different CTIDs never gets here: link refuses the
+    # credential first (link._alignment_problems).
+    for alignment in as_list(subject.node.get("alignment")):
         ctid = alignment_ctid(alignment)
         if ctid is None or ctid in seen:
             continue
@@ -456,7 +451,7 @@ def _alignment_links(subject: Subject, index: Index) -> tuple[list[Link], list[s
         entry = index.get(ctid)
         if entry is not None:  # one the index lacks is left as it is (link reports what check says of it)
             links.append(Link(entry, "alignment"))
-    return links, notes
+    return links
 
 
 def _identifier_evidence(subject: Subject) -> list[tuple[str, str]]:
