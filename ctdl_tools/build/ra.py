@@ -106,7 +106,7 @@ from ctdl_tools.build.codes import code_alignment, property_for
 from ctdl_tools.build.context import BuildContext
 from ctdl_tools.build.currencies import currency_code, resolve_currency, split_currency_sign
 from ctdl_tools.build.document import BlankNodes, GraphDocument, new_resource
-from ctdl_tools.build.languages import check_language_tag, language_code
+from ctdl_tools.build.languages import language_code
 from ctdl_tools.build.nodes import (
     CAO,
     boolean,
@@ -292,8 +292,8 @@ def _language(item: PrebuiltInput, ctx: BuildContext) -> str:
     if _is_empty(given):
         return ctx.language
     try:
-        # In the conventional case (en-us → en-US), as CE writes the language-map keys it makes.
-        return check_language_tag(language_code(str(given), ctx.language))
+        # A checked tag in the conventional case (en-us → en-US), as CE writes the language-map keys it makes.
+        return language_code(str(given), ctx.language)
     except ValueError as exc:
         raise Unconvertible(f"{item.where.path or '$'}.DefaultLanguage", str(exc)) from None
 

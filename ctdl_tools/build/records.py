@@ -156,10 +156,7 @@ class _RecordBuilder:
         name is Spanish), else (several, none, or one the language step refuses) the run's ``--language``."""
         if self.language_error is not None:
             return self.lang
-        try:
-            tags = {check_language_tag(code) for code in self.language_codes}
-        except ValueError:
-            return self.lang
+        tags = set(self.language_codes)  # read_language gives checked tags, in BCP 47's case
         return tags.pop() if len(tags) == 1 else self.lang
 
     # Each step reads one or more fields; a ValueError becomes an error at that field's cell.

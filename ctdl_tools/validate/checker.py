@@ -602,10 +602,7 @@ class Checker:
             rule = rules.get(root or "")
         if rule is not None and rule.origin != "user":  # ours: the shape's own words, whichever engine ran
             # A rule about a property whose path is rdf:type (STRUCT-DOMAIN) has the node's class as value.
-            special = _OF_CLASS if rule.about and path == RDF_TYPE else (
-                _LANGUAGE_MAP if rule.id == "STRUCT-LANGSTRING" else _UNKNOWN_CLASS if rule.id == _UNKNOWN_CLASS
-                else _CONCEPT if rule.id == _CONCEPT else _LENGTH if rule.id == _LENGTH
-                else _DATATYPE if rule.id == _DATATYPE else None)
+            special = _OF_CLASS if rule.about and path == RDF_TYPE else _NOTES.get(rule.id)
             text = rule.message or message or component
             if rule.id == "STRUCT-UNKNOWN-PROPERTY" and path:  # the path is the property: a typo's likely term
                 text += _did_you_mean(path.strip("<>"), classes=False)
@@ -710,6 +707,10 @@ _ANY_TEMPLATE = re.compile(r"\{[?$]\w+\}")
 _SPARQL = "SPARQLConstraintComponent"
 _OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
 _UNKNOWN_CLASS, _CONCEPT, _DATATYPE = "STRUCT-UNKNOWN-CLASS", "STRUCT-CONCEPT-SCHEME", "STRUCT-DATATYPE"
+_MIN_COUNT, _LENGTH = "MinCountConstraintComponent", "RA-DESCRIPTION-MIN-LENGTH"
+# Rules whose findings say something per result (_from_results): rule id → the note.
+_NOTES = {"STRUCT-LANGSTRING": _LANGUAGE_MAP, _UNKNOWN_CLASS: _UNKNOWN_CLASS, _CONCEPT: _CONCEPT, _LENGTH: _LENGTH,
+          _DATATYPE: _DATATYPE}
 
 
 @lru_cache(maxsize=1024)
@@ -760,7 +761,6 @@ def _did_you_mean(iri: str, classes: bool) -> str:
     (its case, its prefix or a letter or two wrong), else ""."""
     close = vocabulary().closest(iri, classes=classes)
     return f": did you mean {close}?" if close else ""
-_MIN_COUNT, _LENGTH = "MinCountConstraintComponent", "RA-DESCRIPTION-MIN-LENGTH"
 
 
 def _records_without_ctid(doc: Document) -> int:

@@ -111,11 +111,7 @@ class ShapeSet:
     def holding(self, shape: str) -> tuple[str, ...]:
         """The shape, then the shapes that hold it, up to the first that is not a blank-node shape (its nearest
         named shape): where a result of an anonymous shape finds its rule id and message."""
-        chain, seen = [shape], {shape}
-        while (holder := self.holders.get(chain[-1])) is not None and holder not in seen:
-            chain.append(holder)
-            seen.add(holder)
-        return tuple(chain)
+        return holding(self.holders, shape)
 
     @cached_property
     def messages(self) -> dict[str, str]:
@@ -352,10 +348,20 @@ def _skolemised(triples: list[Triple], rules: dict[str, Rule]) -> tuple[list[Tri
     for shape, rule in rules.items():
         if shape in named:
             shape = named[shape]
-            chain = ShapeSet((), holders=holders).holding(shape)
+            chain = holding(holders, shape)
             rule = replace(rule, shape=plain_text(chain[-1]))
         renamed[shape] = rule
     return triples, renamed, holders
+
+
+def holding(holders: dict[str, str], shape: str) -> tuple[str, ...]:
+    """The shape, then the shapes that hold it (``holders``: shape → its holder), up to the first that is not
+    a blank-node shape (ShapeSet.holding)."""
+    chain, seen = [shape], {shape}
+    while (holder := holders.get(chain[-1])) is not None and holder not in seen:
+        chain.append(holder)
+        seen.add(holder)
+    return tuple(chain)
 
 
 def _lift_sparql_annotations(triples: list[tuple[str, str, str]], fields: dict[str, dict[str, str]]) -> None:
