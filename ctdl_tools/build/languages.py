@@ -70,6 +70,23 @@ def read_language(word: str, default_language: str) -> tuple[str, str | None]:
     raise ValueError(f"unknown language {word!r} (use a language name or a BCP-47 code such as en-US){hint}")
 
 
+REGISTERED, LONGER_CODE, UNKNOWN_CODE, A_WORD = "registered", "longer code", "unknown code", "a word"
+
+
+def primary_subtag(subtag: str) -> tuple[str, str | None]:
+    """How BCP 47 (RFC 5646 §2.2.1) takes a lower-case primary language subtag: (LONGER_CODE, its ISO 639-1
+    code) for an ISO 639-2 code of a language that has one (``eng``: the shortest code is the one); UNKNOWN_CODE
+    for two letters no ISO 639-1 code has (the registry's five deprecated ones pass); A_WORD for four letters or
+    more (no such subtag is registered: a language's name, or a typo); else REGISTERED, or may be (three letters
+    may be ISO 639-3's, one is private use or grandfathered). The one rule of convert and LANG-UNKNOWN."""
+    if len(subtag) == 3:
+        two = two_letter_codes().get(subtag)
+        return (LONGER_CODE, two) if two else (REGISTERED, None)
+    if len(subtag) == 2 and subtag not in iso_639_1() and subtag not in DEPRECATED_TWO_LETTER:
+        return UNKNOWN_CODE, None
+    return (A_WORD, None) if len(subtag) > 3 else (REGISTERED, None)
+
+
 def registered_tag(tag: str) -> tuple[str, str | None]:
     """A well-formed tag in the conventional case, its primary subtag checked as ``ctdl validate``'s
     LANG-UNKNOWN checks it: an ISO 639-2 code of a language that has an ISO 639-1 one becomes that (with a
@@ -77,12 +94,12 @@ def registered_tag(tag: str) -> tuple[str, str | None]:
     subtags may be ISO 639-3's (``yue``, ``ase``): kept."""
     primary, sep, rest = tag.partition("-")
     subtag = primary.lower()
-    two = two_letter_codes().get(subtag) if len(subtag) == 3 else None
-    if two is not None:
-        code = _conventional_case(two + sep + rest)
+    kind, two = primary_subtag(subtag)
+    if kind == LONGER_CODE:
+        code = _conventional_case(f"{two}{sep}{rest}")
         return code, (f"{tag!r} written {code!r}: {primary!r} is the three-letter ISO 639-2 code of "
-                      f"{language_name(two)}, and BCP 47 takes the shortest code")
-    if len(subtag) == 2 and subtag not in iso_639_1() and subtag not in DEPRECATED_TWO_LETTER:
+                      f"{language_name(two or '')}, and BCP 47 takes the shortest code")
+    if kind == UNKNOWN_CODE:
         raise ValueError(f"unknown language {tag!r}: no ISO 639-1 language code is {subtag!r} (use a language name "
                          "or a BCP-47 code such as en-US)")
     return _conventional_case(tag), None

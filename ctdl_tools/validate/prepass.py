@@ -12,15 +12,6 @@ import re
 from functools import cache, lru_cache
 from typing import Any
 
-from ctdl_tools.build.languages import (
-    DEPRECATED_TWO_LETTER,
-    closest_language_names,
-    code_for_name,
-    is_language_tag,
-    iso_639_1,
-    language_name,
-    two_letter_codes,
-)
 from ctdl_tools.ctid import ctid_in_uri, graph_uri, is_ctid, resource_uri
 from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate.loader import GRAPH, Document
@@ -244,7 +235,7 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
         elif dropped.kind == "relative":
             message = _not_a_reference(above, dropped.value) or message
         prop = dropped.value if dropped.kind == "key" else above
-        if dropped.kind == "key" and above and is_language_tag(dropped.value):
+        if dropped.kind == "key" and above and _is_language_tag(dropped.value):
             # {"en-US": …} under a property the context does not declare a language map: a misspelt property
             # (ceterms:keywrd) more often than a wrong tag.
             message += (f"; if this object is meant as a language map, check the name of {above}: only "
@@ -286,6 +277,12 @@ def _not_a_reference(prop: str | None, value: str) -> str | None:
         return (f"{value!r} is text where {prop} takes a {' or a '.join(classes)}: an object with its properties, "
                 "or the URL of one")
     return None
+
+
+def _is_language_tag(text: str) -> bool:
+    from ctdl_tools.build.languages import is_language_tag  # here: only a dropped key asks (start-up, ~6 ms)
+
+    return is_language_tag(text)
 
 
 def _vocabulary_term(name: str) -> str | None:
@@ -403,17 +400,25 @@ def language_problem(tag: str) -> str | None:
     (``qaa``–``qtz``). One letter: ``x-…`` private use, ``i-…`` grandfathered. Four to eight letters: no such
     subtag is registered (four are reserved), so it is a language written by name (``English``) or a typo.
     """
+    from ctdl_tools.build.languages import (  # here: most runs meet no tag to explain (~6 ms of start-up)
+        LONGER_CODE,
+        REGISTERED,
+        UNKNOWN_CODE,
+        closest_language_names,
+        code_for_name,
+        language_name,
+        primary_subtag,
+    )
+
     primary, sep, rest = tag.partition("-")
     subtag = primary.lower()
-    if len(subtag) < 2 or (len(subtag) == 2 and (subtag in iso_639_1() or subtag in DEPRECATED_TWO_LETTER)):
+    kind, two = primary_subtag(subtag)
+    if kind == REGISTERED:
         return None
-    if len(subtag) == 3:
-        two = two_letter_codes().get(subtag)
-        if two is None:
-            return None
-        return (f"is the three-letter ISO 639-2 code of {language_name(two)}: BCP 47 takes the shortest ISO 639 "
-                f"code, {two + sep + rest!r}")
-    if len(subtag) == 2:
+    if kind == LONGER_CODE:
+        return (f"is the three-letter ISO 639-2 code of {language_name(two or '')}: BCP 47 takes the shortest "
+                f"ISO 639 code, {f'{two}{sep}{rest}'!r}")
+    if kind == UNKNOWN_CODE:
         return ("is not a language code: no ISO 639-1 code is "
                 f"{subtag!r} (use a BCP 47 tag such as 'en', 'es' or 'fr-CA')")
     code = code_for_name(subtag)
