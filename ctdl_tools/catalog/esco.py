@@ -32,7 +32,7 @@ from ctdl_tools.catalog.skills_csv import (
     read_sheet,
     split_values,
 )
-from ctdl_tools.errors import InputError
+from ctdl_tools.errors import InputError, Where
 
 ESCO_SOURCE = "https://esco.ec.europa.eu"
 ESCO_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -48,12 +48,18 @@ _LANGUAGE_SUFFIX = re.compile(r"^(?P<base>.+?)_(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9
 def read_esco_csv(path: Path, name: str | None = None) -> list[SkillFramework]:
     """One framework holding every skill/competence/knowledge concept of an ESCO CSV file."""
     path = Path(path)
+    if path.suffix.lower() in (".json", ".jsonld", ".yaml", ".yml"):
+        raise InputError(Where(str(path), path="$"), "ESCO API JSON is not read: convert an ESCO CSV download "
+                         "(skills_en.csv, a *SkillsCollection_en.csv …) from esco.ec.europa.eu instead")
     sheet = read_sheet(path)
     cols = sheet.columns(ESCO_COLUMNS)
     missing = [ESCO_COLUMNS[f][0] for f in ("uri", "label") if f not in cols]
     if missing:
         raise InputError(sheet.where(row=1), f"missing required ESCO column(s): {', '.join(missing)}")
     fw = _framework(path, sheet, name)
+    if "description" not in cols and "definition" not in cols:  # trimmed downloads: once, not once a row
+        note(fw, "warning", sheet.where(row=1), "no description or definition column: each concept's "
+             "preferredLabel is its competency text")
     rows = _EscoRows(sheet, cols, fw)
     for number, row in sheet.rows:
         rows.row(number, row)
@@ -99,7 +105,7 @@ class _EscoRows:
         if not text:
             note(self.fw, "error", where.at(column=self.header("description")), "no description or preferredLabel")
             return
-        if text == label:
+        if text == label and ("description" in self.cols or "definition" in self.cols):
             note(self.fw, "warning", where.at(column=self.header("description")),
                  "no description: the preferredLabel is the competency text")
         c = Competency(key=uri, text=text, where=where, label=label or None,

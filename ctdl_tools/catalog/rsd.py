@@ -31,15 +31,19 @@ from urllib.parse import urlsplit
 
 from ctdl_tools.build.codes import code_alignment
 from ctdl_tools.catalog.codes import Code, normalize_occupation
+from ctdl_tools.catalog.fields import header_key
 from ctdl_tools.catalog.model import Competency, SkillFramework
 from ctdl_tools.catalog.skills_csv import (
+    COMPETENCY_ERROR,
     clean,
     framework_name_from,
     is_http_url,
+    is_uuid,
     load_json,
     locate,
     note,
     publication_status,
+    read_sheet,
     split_values,
     unique,
 )
@@ -103,12 +107,16 @@ def _fill(fw: SkillFramework, skills: list, base: str | None) -> SkillFramework:
     if unconverted:
         note(fw, "warning", fw.where,
              f"RSD fields not converted (names without URIs): {', '.join(sorted(unconverted))}")
+    _warn_localhost(fw)
+    return fw
+
+
+def _warn_localhost(fw: SkillFramework) -> None:
     hosts = {urlsplit(u).hostname for c in fw.competencies for u in c.exact_alignments} | {
         urlsplit(fw.source).hostname if fw.source else None}
     if hosts & {"localhost", "127.0.0.1"}:
         note(fw, "warning", fw.where, "canonical RSD URLs point at localhost: kept, but registry users cannot "
              "resolve them")
-    return fw
 
 
 def _competency(fw: SkillFramework, skill: dict, where: Where) -> Competency:
@@ -174,11 +182,19 @@ def occupation_property_allowed() -> bool:
 
 def _occupations(fw: SkillFramework, skill: dict, where: Where) -> list[dict[str, Any]]:
     """The listed SOC / O*NET-SOC codes as alignments, checked against the bundled code lists."""
+    listed = [(clean(o.get("code")) if isinstance(o, dict) else "",
+               clean(o.get("targetNodeName")) if isinstance(o, dict) else "",
+               where.at(path=f"{where.path}.occupations[{index}].code"))
+              for index, o in enumerate(_list(skill.get("occupations")))]
+    return _occupation_alignments(fw, listed, where.at(path=f"{where.path}.occupations"))
+
+
+def _occupation_alignments(fw: SkillFramework, listed: list[tuple[str, str, Where]],
+                           where: Where) -> list[dict[str, Any]]:
+    """(code, name, where) of each listed occupation → alignments; bad codes are warned about and left out."""
     alignments: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for index, occupation in enumerate(_list(skill.get("occupations"))):
-        code_where = where.at(path=f"{where.path}.occupations[{index}].code")
-        text = clean(occupation.get("code")) if isinstance(occupation, dict) else ""
+    for text, name, code_where in listed:
         if not text or text in seen:
             continue
         seen.add(text)
@@ -189,9 +205,9 @@ def _occupations(fw: SkillFramework, skill: dict, where: Where) -> list[dict[str
             continue
         for message in code.warnings:
             note(fw, "warning", code_where, message)
-        alignments.append(occupation_alignment(code, clean(occupation.get("targetNodeName"))))
+        alignments.append(occupation_alignment(code, name))
     if alignments and not occupation_property_allowed():
-        note(fw, "warning", where.at(path=f"{where.path}.occupations"),
+        note(fw, "warning", where,
              f"{OCCUPATION_PROPERTY} is not a property of ceasn:Competency in the bundled vocabulary: not converted")
         return []
     return alignments
@@ -202,3 +218,95 @@ def occupation_alignment(code: Code, name: str = "") -> dict[str, Any]:
     in the framework's language (readers do not know it)."""
     node = code_alignment(code, _PLAIN, name=name or None)
     return {k: v[_PLAIN] if isinstance(v, dict) and set(v) == {_PLAIN} else v for k, v in node.items()}
+
+
+# --- OSMT CSV ----------------------------------------------------------------------------------------
+# The CSV OSMT exports (a collection's or the library's "Download CSV", every release's headers) and its
+# batch-import template. Lists are "; "-joined; occupations are split over one column per SOC level.
+CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "url": ("Canonical URL",),
+    "name": ("RSD Name", "Skill Name"),
+    "statement": ("Skill Statement", "Contextualized Skill Statement"),
+    "authors": ("Authors", "Author"),
+    "categories": ("Categories", "Category", "Skill Category"),
+    "keywords": ("Keywords",),
+    "status": ("Publish Status", "Status"),
+    "collections": ("Collections", "Collection"),
+}
+CSV_OCCUPATIONS = ("Occupation Major Groups", "Occupation Minor Groups", "Broad Occupations", "Detailed Occupations",
+                   "O*NET Job Codes", "BLS Major Group", "BLS Minor Group", "BLS Broad Occupation",
+                   "BLS Detailed Occupation", "O*NET Job Role", "Job Roles", "Job Codes", "Major Occupations",
+                   "Minor Occupations")
+CSV_UNCONVERTED = ("Standards", "Professional Standards", "Certifications", "Employers", "Publish Date",
+                   "Archive Date")
+_CSV_ALIGNMENT_URL = re.compile(r"^alignment(\d*url|s)?$")  # "Alignment", "Alignment URL", "Alignment 2 URL", …
+_CSV_ALIGNMENT_TEXT = re.compile(r"^alignment\d*(name|title|framework)$")
+
+
+def is_osmt_csv_header(keys: set[str]) -> bool:
+    """Do these (``header_key``-normalised) headers name an OSMT CSV: a skill statement and a skill name?"""
+    return bool(keys & {"skillstatement", "contextualizedskillstatement"}) and bool(keys & {"rsdname", "skillname"})
+
+
+def read_rsd_csv(path: Path) -> list[SkillFramework]:
+    """One framework, named after the file (or the one collection every row names), from an OSMT CSV."""
+    path = Path(path)
+    sheet = read_sheet(path)
+    cols = sheet.columns(CSV_COLUMNS)
+    if "statement" not in cols and "name" not in cols:
+        raise InputError(sheet.where(row=1), "missing required OSMT CSV column 'RSD Name' or 'Skill Statement'")
+    keys = [header_key(h) for h in sheet.header]
+    occupation_keys = {header_key(h) for h in CSV_OCCUPATIONS}
+    occupation_cols = [i for i, k in enumerate(keys) if k in occupation_keys]
+    url_cols = [i for i, k in enumerate(keys) if _CSV_ALIGNMENT_URL.match(k)]
+    used = set(cols.values()) | set(occupation_cols) | set(url_cols)
+
+    def get(row: list[str], name: str) -> str:
+        return sheet.cell(row, cols.get(name))
+
+    collections = unique(v for _, row in sheet.rows for v in split_values(get(row, "collections"), ";"))
+    fw = SkillFramework(key=f"rsd-csv:{path.stem}", name=collections[0] if len(collections) == 1
+                        else framework_name_from(path), where=sheet.where())
+    statement_header = sheet.header[cols["statement"]] if "statement" in cols else None
+    unconverted: set[str] = set()
+    for number, row in sheet.rows:
+        where = sheet.where(row=number)
+        statement, name = get(row, "statement"), get(row, "name")
+        if not statement:
+            if not name:
+                note(fw, COMPETENCY_ERROR, where.at(column=statement_header), "the RSD has no Skill Statement or "
+                     "name: it is left out, the rest of the framework is written without it")
+                continue
+            note(fw, "warning", where.at(column=statement_header),
+                 "the RSD has no Skill Statement: its name is the competency text")
+        canonical = get(row, "url")
+        uuid_part = canonical.rstrip("/").rsplit("/", 1)[-1] if is_http_url(canonical) else ""
+        alignments = [u for i in url_cols for u in split_values(sheet.cell(row, i), ";") if is_http_url(u)]
+        c = Competency(key=uuid_part if is_uuid(uuid_part) else canonical or name or statement,
+                       text=statement or name, where=where, label=name or None,
+                       categories=split_values(get(row, "categories"), ";"),
+                       keywords=split_values(get(row, "keywords"), ";"),
+                       exact_alignments=unique(u for u in [*alignments, canonical] if is_http_url(u)))
+        locate(c, text=statement_header or "", key=sheet.header[cols["url"]] if "url" in cols else "")
+        authors = split_values(get(row, "authors"), ";")
+        if authors:
+            c.extra["ceasn:author"] = authors
+        status = publication_status(get(row, "status"))
+        if status:
+            c.extra["ceasn:publicationStatusType"] = status
+        listed = [(code, "", where.at(column=sheet.header[i]))
+                  for i in occupation_cols for code in split_values(sheet.cell(row, i), ";")]
+        occupations = _occupation_alignments(fw, listed, where)
+        if occupations:
+            c.extra[OCCUPATION_PROPERTY] = occupations
+        fw.competencies.append(c)
+        unconverted.update(sheet.header[i] for i, k in enumerate(keys)
+                           if i not in used and sheet.cell(row, i))
+    known = {header_key(h) for h in CSV_UNCONVERTED}
+    for header in sorted(unconverted, key=sheet.header.index):
+        key = header_key(header)
+        reason = ("names without URIs" if key in known or _CSV_ALIGNMENT_TEXT.match(key)
+                  else "not an OSMT CSV column")
+        note(fw, "warning", sheet.where(row=1, column=header), f"column not converted ({reason})")
+    _warn_localhost(fw)
+    return [fw]

@@ -69,8 +69,11 @@ def _open(path: Path, kind: str, mapping: Mapping, problems: Problems) -> list[S
 def _skill_source(path: Path, kind: str) -> Source:
     from ctdl_tools.catalog import case, esco, rsd, skills_csv
 
+    table = path.suffix.lower() in TABLE_SUFFIXES
     if kind == "case":
-        reader = case.read_case_csv if path.suffix.lower() in TABLE_SUFFIXES else case.read_case_package
+        reader = case.read_case_csv if table else case.read_case_package
+    elif kind == "rsd" and table:
+        reader = rsd.read_rsd_csv
     else:
         reader = {"rsd": rsd.read_rsd, "esco": esco.read_esco_csv, "competencies": skills_csv.read_skills_csv}[kind]
     frameworks = reader(path)
@@ -95,6 +98,10 @@ def _table_sources(path: Path, kind: str, mapping: Mapping, problems: Problems) 
             return [_skill_source(path, "esco")]
         if {"fullstatement", "humancodingscheme"} <= header:
             return [_skill_source(path, "case")]
+        from ctdl_tools.catalog.rsd import is_osmt_csv_header
+
+        if is_osmt_csv_header(header):
+            return [_skill_source(path, "rsd")]
         if "competency" in header or "@type" in header or "ceasn.competencytext" in header:
             return [_skill_source(path, "competencies")]
     from ctdl_tools.catalog.tabular import INDEX_FIELDS, bind_columns, read_tables, table_records
