@@ -154,3 +154,18 @@ def test_esco_api_json_is_refused_clearly(tmp_path: Path) -> None:
     assert f"{path}, $: ESCO API JSON is not read" in result.stderr
     assert "Traceback" not in result.stderr and "column" not in result.stderr
 
+
+def test_osmt_collection_creator_is_the_publisher_without_owner(tmp_path: Path) -> None:
+    # OSMT writes the organization behind a collection as its creator (a registry URI): with no --owner,
+    # that organization publishes the framework, said once, rather than a framework the registry refuses.
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["convert", str(OSMT_V2), "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    framework = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))["@graph"][0]
+    creator = "https://credentialengineregistry.org/resources/ce-036d082d-d80e-41a7-99a0-2d63a4ad3a4a"
+    assert framework["ceasn:publisher"] == [creator] and framework["ceasn:creator"] == [creator]
+    assert result.stderr.count("is taken as the publisher") == 1
+    assert "no publisher" not in result.stderr.replace("no publisher given", "")
+    # --owner still decides
+    result, graphs = convert(tmp_path / "owned", str(OSMT_V2))
+    assert graphs[0][0]["ceasn:publisher"] == [BASE + OWNER] and "taken as the publisher" not in result.stderr

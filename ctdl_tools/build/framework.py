@@ -288,8 +288,20 @@ class _Builder:
                       "registry URI: " + ("--owner used" if self.ctx.owner else "left out"))
         if self.ctx.owner:
             return [self.ctx.uri(self.ctx.owner)]
+        creator = self._registry_creator()
+        if creator:  # OSMT names the organization behind a collection this way (a registry URI)
+            ctid = ctid_in_uri(creator) or ""
+            self.ctx.link(self.fw.where, repr(creator), ctid)
+            self.warn(self.fw.where, f"no publisher given: its creator {creator} is taken as the publisher "
+                      "(--owner names another)")
+            return [self.ctx.uri(ctid)]
         self.warn(self.fw.where, "no publisher: the Registry requires ceasn:publisher (use --owner)")
         return None
+
+    def _registry_creator(self) -> str | None:
+        """The framework's first ceasn:creator that is a registry organization URI, if any."""
+        creators = self.fw.extra.get("ceasn:creator") or ()
+        return next((c for c in creators if isinstance(c, str) and ctid_in_uri(c)), None)
 
     def competency(self, index: int) -> dict[str, Any]:
         c = self.fw.competencies[index]
