@@ -65,6 +65,12 @@ US_ZIP_DIGITS = 5
 US_NAMES = frozenset({"", "us", "usa", "united states", "united states of america", "america"})
 
 
+def same_as_owner(ref: str) -> bool:
+    """CE's Publisher word for an Offered By that is the record's owner (its learning opportunity template,
+    and CE's own catalog tools, fill Offered By with ``same as owner``)."""
+    return " ".join(str(ref).lower().replace("-", " ").split()) == "same as owner"
+
+
 # --- pass 1 ------------------------------------------------------------------------------------------
 def record_ctid(record: Record, ctx: BuildContext, owner: str | None = None) -> str | None:
     """The record's CTID: as given (validated), else derived from its external id and owner (``owner``: its
@@ -81,7 +87,7 @@ def record_owner(record: Record, ctx: BuildContext) -> str | None:
     conversion, registered first), so that writing the owner another way does not change the record's
     CTID; anything else (Name~URL) is kept as written."""
     for field in ("owned_by", "offered_by"):
-        values = list_value(record.get(field))
+        values = [v for v in list_value(record.get(field)) if not same_as_owner(v)]
         if values:
             first = values[0]
             if is_ctid(first.lower()):
@@ -259,11 +265,25 @@ class _RecordBuilder:
         refs = []
         for ref in list_value(self.record.get(name)):
             try:
-                refs.append(self.org_ref(name, ref, blank_type))
+                refs += self.owners(name) if same_as_owner(ref) else [self.org_ref(name, ref, blank_type)]
             except ValueError as exc:
                 self.error(name, str(exc))
         if refs:
-            self.node[prop] = refs
+            self.node[prop] = list(dict.fromkeys(refs))
+
+    def owners(self, name: str) -> list[str]:
+        """What ``same as owner`` stands for: the row's Owned By (read before Offered By), else --owner."""
+        if name != "offered_by":
+            raise ValueError(f"'same as owner' names the owner in {self.header('offered_by')}, not here")
+        if "owned_by" in self.failed_fields:
+            return []  # the owner's own error is reported at its cell
+        if "ceterms:ownedBy" in self.node:
+            return list(self.node["ceterms:ownedBy"])
+        if self.ctx.owner:
+            self.node["ceterms:ownedBy"] = [self.ctx.uri(self.ctx.owner)]
+            return list(self.node["ceterms:ownedBy"])
+        raise ValueError(f"'same as owner' needs an owner: give {self.header('owned_by')} (an organization's CTID, "
+                         "or the External Identifier of an organization in this conversion) or --owner")
 
     def org_ref(self, name: str, ref: str, blank_type: str) -> str:
         """A CTID, an organization of this conversion (external id), or ``Name~https://webpage``."""
@@ -524,9 +544,7 @@ def _program(b: _RecordBuilder) -> None:
     b.step("audience_level", b.concepts("ceterms:audienceLevelType"), "ceterms:audienceLevelType")
     b.step("audience_type", b.concepts("ceterms:audienceType"), "ceterms:audienceType")
     b.step("date_effective", lambda v: iso_date(v), "ceterms:dateEffective")
-    b.step("version_identifier", lambda v: [{"@type": "ceterms:IdentifierValue",
-                                             "ceterms:identifierValueCode": str(v).strip()}],
-           "ceterms:versionIdentifier")
+    b.step("version_identifier", lambda v: [version_identifier(str(v), b.text_lang)], "ceterms:versionIdentifier")
     b.step("duration", lambda v: [duration_profile(d) for d in list_value(v)], "ceterms:estimatedDuration")
     b.codes("cip", normalize_cip)
     b.codes("soc", normalize_occupation)
@@ -581,6 +599,21 @@ def _organization(b: _RecordBuilder) -> None:
                        ("duns", "ceterms:duns")):
         b.step(name, lambda v: str(v).strip(), prop)
     b.address()
+
+
+def version_identifier(cell: str, language: str) -> dict:
+    """A Version Identifier cell: its value, or CE's bulk-upload ``IdentifierTypeName~Value`` (``Catalog
+    Version~2025-2026 Catalog``: the type's name, then the version)."""
+    type_name, tilde, code = cell.strip().partition("~")
+    if not tilde:
+        type_name, code = "", type_name
+    if not code.strip():
+        raise ValueError(f"{cell.strip()!r} has no version after '~': write IdentifierTypeName~Value "
+                         "(Catalog Version~2025-2026) or the version alone")
+    node = {"@type": "ceterms:IdentifierValue", "ceterms:identifierValueCode": code.strip()}
+    if type_name.strip():
+        node["ceterms:identifierTypeName"] = lang_map(type_name.strip(), language)
+    return node
 
 
 def _required(b: _RecordBuilder) -> None:
