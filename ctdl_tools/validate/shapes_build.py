@@ -444,13 +444,37 @@ def record_classes(vocab: Vocabulary) -> set[str]:
 
 
 # --- terms.ttl --------------------------------------------------------------------------------------------
+# Classes of Credential Engine's QData schema (https://credreg.net/qdata/schema/encoding/json, Oct 2023
+# snapshot: CredentialEngine/credential-registry-publish-action:src/qdata-schema.json, CC BY 4.0), which is
+# not bundled. The Registry Assistant publishes them (a qdata:DataSetProfile record with qdata:DataSetTimeFrame
+# and qdata:DataProfile nodes, earnings as schema:MonetaryAmountDistribution: RA.SamplesForDocumentation
+# Credential_WithOutcomeData_Credential_API_output.json), so they are known classes, not typos.
+QDATA_CLASSES = frozenset({
+    "qdata:DataProfile", "qdata:DataSetProfile", "qdata:DataSetTimeFrame", "schema:MonetaryAmountDistribution",
+})
+
+
+def named_classes(vocab: Vocabulary) -> set[str]:
+    """Classes the vocabulary names without defining them: in schema:domainIncludes, schema:rangeIncludes or
+    rdfs:subClassOf (qdata:DataSetProfile, qdata:Metric: classes of QData, which CTDL uses and records are
+    published as), datatypes left out; and the QData schema's classes."""
+    named = {cls for info in vocab.classes.values() for cls in info.superclasses}
+    for prop in vocab.properties.values():
+        named |= prop.domain | prop.range
+    named -= LITERAL_RANGES | OPEN_RANGES | {"ceasn:CrtiterionLevel"}  # the vocabulary's misspelling (record_classes)
+    return {cls for cls in named if cls.partition(":")[0] not in ("xsd", "rdf", "rdfs")} | QDATA_CLASSES
+
+
 def term_shapes(vocab: Vocabulary, known_props: set[str]) -> list[Shape]:
     classes = set(vocab.classes)
+    # STRUCT-UNKNOWN-CLASS knows the classes the vocabulary only names too; the helper does not, so domain and
+    # range shapes (which only the vocabulary's own definitions can drive) leave such classes alone.
+    known_classes = classes | named_classes(vocab)
     unknown = Shape("UnknownClass", "sh:NodeShape", ["sh:not [ sh:in " + in_list(vocab, classes) + " ]"],
                     "Helper (no target): a class the vocabulary does not define. Used inside the domain "
                     "and range shapes so an unknown @type is reported once, by STRUCT-UNKNOWN-CLASS.")
     cls = Shape("unknown_class", "sh:PropertyShape", [
-        "sh:path rdf:type", f"sh:in {in_list(vocab, classes)}",
+        "sh:path rdf:type", f"sh:in {in_list(vocab, known_classes)}",
         *annotations("STRUCT-UNKNOWN-CLASS", "Known class",
                      "This @type is not a class of CTDL or CTDL-ASN", "Warning",
                      f"{VOCAB_SOURCE}: rdfs:Class nodes", "https://credreg.net/ctdl/terms")])
