@@ -176,8 +176,13 @@ def test_extraction_csv_with_a_mapping(tmp_path: Path) -> None:
 def test_ra_coffeyville_credential_matches_what_ce_published(tmp_path: Path) -> None:
     code, _, err = run("convert", RA_COFFEYVILLE, "-o", tmp_path / "out")
     assert code == 0, err
-    assert "$.Credential.AggregateData: Registry Assistant property not converted" in err  # said, not silent
+    assert "not converted" not in err
     (node,) = graphs(tmp_path / "out").values()
+    # The earnings and employment data, as the Assistant published this very request (the sandbox's output,
+    # tests/data/real_records): two AggregateDataProfiles, jobs obtained as a percentage.
+    published = json.loads((DATA.parent.parent / "real_records" / "ra_kansas_associatedegree_aggregatedata_output.json")
+                           .read_text(encoding="utf-8"))["@graph"][0]
+    assert node["ceterms:aggregateData"] == published["ceterms:aggregateData"]
     assert node["@type"] == "ceterms:AssociateDegree"
     assert node["ceterms:ownedBy"] == node["ceterms:offeredBy"] == [REG + "ce-3382bacb-2f29-4037-874e-9a53e2398661"]
     assert node["ceterms:estimatedDuration"][0]["ceterms:exactDuration"] == "P2Y"
@@ -197,4 +202,38 @@ def test_ra_iusb_credential(tmp_path: Path) -> None:
         "29-1141.00", "29-1141.01", "29-1141.03"]
     assert node["ceterms:instructionalProgramType"][0]["ceterms:codedNotation"] == "51.3801"
     assert len(node["ceterms:requires"]) == 3
+    assert run("validate", tmp_path / "out")[0] == 0
+
+
+def test_ra_aggregate_data_fields_and_bad_values(tmp_path: Path) -> None:
+    # Every AggregateDataProfile field of the Assistant's model (profiles/AggregateDataProfile.cs); a plain
+    # JobsObtained count; C# defaults (0) left out; a bad value warned at its JSON path, the rest kept.
+    request = json.loads(RA_COFFEYVILLE.read_text(encoding="utf-8"))
+    request["Credential"]["AggregateData"] = [
+        {"Name": "Cohort 2023", "Description": "Graduates of 2023", "DemographicInformation": "All graduates",
+         "DateEffective": "2024-01-31", "Currency": "usd", "HighEarnings": 61000, "LowEarnings": 38000,
+         "MedianEarnings": 0, "JobsObtained": 41, "NumberAwarded": 52, "PostReceiptMonths": 12,
+         "Source": "https://www.coffeyville.edu/outcomes"},
+        {"Description": "Bad numbers", "NumberAwarded": -3, "PostReceiptMonths": 2.5,
+         "JobsObtainedList": [{"Value": 10, "Description": "jobs in the region"}]},
+    ]
+    given = tmp_path / "request.json"
+    given.write_text(json.dumps(request), encoding="utf-8")
+    code, _, err = run("convert", given, "-o", tmp_path / "out")
+    assert code == 0, err
+    (node,) = graphs(tmp_path / "out").values()
+    first, second = node["ceterms:aggregateData"]
+    assert first == {
+        "@type": "ceterms:AggregateDataProfile", "ceterms:name": {"en-US": "Cohort 2023"},
+        "ceterms:description": {"en-US": "Graduates of 2023"},
+        "ceterms:demographicInformation": {"en-US": "All graduates"}, "ceterms:dateEffective": "2024-01-31",
+        "ceterms:currency": "USD", "ceterms:highEarnings": 61000, "ceterms:lowEarnings": 38000,
+        "ceterms:jobsObtained": [{"@type": "schema:QuantitativeValue", "schema:value": 41}],
+        "ceterms:numberAwarded": 52, "ceterms:postReceiptMonths": 12,
+        "ceterms:source": "https://www.coffeyville.edu/outcomes"}
+    assert second["ceterms:jobsObtained"] == [{"@type": "schema:QuantitativeValue", "schema:value": 10,
+                                               "schema:description": {"en-US": "jobs in the region"}}]
+    assert "ceterms:numberAwarded" not in second and "ceterms:postReceiptMonths" not in second
+    for bad in ("NumberAwarded", "PostReceiptMonths"):
+        assert f"$.Credential.AggregateData[1].{bad}" in err
     assert run("validate", tmp_path / "out")[0] == 0

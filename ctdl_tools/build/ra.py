@@ -871,12 +871,46 @@ class _Builder:
                 profiles.append(profile)
         return profiles
 
-    def quantitative_value(self, o: _Obj) -> dict | None:
+    def quantitative_value(self, o: _Obj, percentage: bool = False) -> dict | None:
         node: dict[str, Any] = {"@type": "schema:QuantitativeValue"}
-        for key, prop in VALUE_FIELDS[:3]:
+        for key, prop in VALUE_FIELDS if percentage else VALUE_FIELDS[:3]:
             _put(node, prop, self.number(o, key))
         self.put_text(node, o, "Description", "schema:description", VALUE_DESCRIPTIONS)
         return node if len(node) > 1 else None
+
+    def aggregate_data(self, o: _Obj, key: str) -> list[dict]:
+        """RA AggregateDataProfile (profiles/AggregateDataProfile.cs) → ceterms:AggregateDataProfile, as the
+        Assistant publishes it: earnings and counts as numbers (0 is the C# default, left out), jobs obtained as
+        QuantitativeValues (with a percentage). RelevantDataSet (QData records) is not converted (warned)."""
+        profiles = []
+        for data in self.children(o, key):
+            node: dict[str, Any] = {"@type": "ceterms:AggregateDataProfile"}
+            self.put_text(node, data, "Name", "ceterms:name")
+            self.put_text(node, data, "Description", "ceterms:description")
+            self.put_text(node, data, "DemographicInformation", "ceterms:demographicInformation")
+            _put(node, "ceterms:dateEffective", self.date(data, "DateEffective"))
+            _put(node, "ceterms:currency", self.one(data, "Currency", lambda v: currency_code(_scalar(v))))
+            for item_key, prop in (("HighEarnings", "ceterms:highEarnings"), ("LowEarnings", "ceterms:lowEarnings"),
+                                   ("MedianEarnings", "ceterms:medianEarnings")):
+                _put(node, prop, self.number(data, item_key))
+            _put(node, "ceterms:jobsObtained", self.jobs_obtained(data))
+            for item_key, prop in (("NumberAwarded", "ceterms:numberAwarded"),
+                                   ("PostReceiptMonths", "ceterms:postReceiptMonths")):
+                _put(node, prop, self.one(data, item_key, _count) or None)
+            _put(node, "ceterms:source", self.url(data, "Source"))
+            _put(node, "ceterms:jurisdiction", self.jurisdictions(data, "Jurisdiction"))
+            if len(node) > 1:
+                profiles.append(node)
+        return profiles
+
+    def jobs_obtained(self, data: _Obj) -> list[dict]:
+        """JobsObtained: QuantitativeValues (JobsObtainedList in older requests), or a plain count."""
+        if isinstance(data.get("JobsObtained"), (int, float, str)):
+            count = self.one(data, "JobsObtained", _count)
+            return [{"@type": "schema:QuantitativeValue", "schema:value": count}] if count else []
+        values = [self.quantitative_value(v, percentage=True)
+                  for key in ("JobsObtained", "JobsObtainedList") for v in self.children(data, key)]
+        return [v for v in values if v]
 
     def value_profiles(self, o: _Obj, key: str) -> list[dict]:
         profiles = []
@@ -1105,6 +1139,7 @@ class _Builder:
         _put(node, "ceterms:estimatedCost", self.costs(o, "EstimatedCost"))
         _put(node, "ceterms:estimatedDuration", self.durations(o, "EstimatedDuration"))
         _put(node, "ceterms:financialAssistance", self.financial_assistance(o, "FinancialAssistance"))
+        _put(node, "ceterms:aggregateData", self.aggregate_data(o, "AggregateData"))
         for key, prop in CONDITION_PROPS.items():
             _put(node, prop, self.conditions(o, key))
         self.put_concepts(node, o, "AudienceType", "ceterms:audienceType")
@@ -1223,6 +1258,14 @@ class _Builder:
         for key in request.data:
             if (key not in ENVELOPE or key == "ReferenceObjects") and not _is_empty(request.data[key]):
                 self.ctx.problems.warn(Where(self.item.where.file, path=request.at(key)), NOT_CONVERTED)
+
+
+def _count(value: Any) -> int:
+    """A whole, non-negative number (a C# int): 12, "12", 12.0."""
+    amount = number(value)
+    if amount < 0 or amount != int(amount):
+        raise ValueError(f"{value!r} is not a whole number of 0 or more")
+    return int(amount)
 
 
 def _duration_amount(value: Any) -> str:
