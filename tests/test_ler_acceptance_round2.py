@@ -337,17 +337,30 @@ def _ecdsa_rdfc_2019(tmp_path: Path) -> Path:
     return write_json(tmp_path / "in" / "ecdsa.json", {**document, "proof": proof})
 
 
-def test_an_unimplemented_suite_is_unsupported_not_failed(tmp_path: Path, index: Path) -> None:
-    # Found in acceptance testing: a valid ecdsa-rdfc-2019 proof was FAILED "unsupported cryptosuite".
+def test_an_ecdsa_rdfc_2019_proof_is_verified(tmp_path: Path, index: Path) -> None:
+    # Found in acceptance testing: a valid ecdsa-rdfc-2019 proof was FAILED "unsupported cryptosuite"; the suite is
+    # implemented now (ler/ecdsa.py), and this proof, made here independently of it, verifies.
     source = _ecdsa_rdfc_2019(tmp_path)
     result = cli("verify", source)
+    assert result.exit_code == 0 and "ecdsa.json: VERIFIED (OB 3.0.3 on VC 2.0)" in result.stdout
+    assert "ok ecdsa-rdfc-2019 did:key:zDn" in result.stdout
+    refused = link(source, "--index", index, "-o", tmp_path / "out")  # verified, but no key to re-sign with
+    assert refused.exit_code == 1 and "re-signing needs the issuer's private key" in refused.stdout
+    assert files_in(tmp_path / "out") == []
+
+
+def test_an_unimplemented_suite_is_unsupported_not_failed(tmp_path: Path, index: Path) -> None:
+    source = _ecdsa_rdfc_2019(tmp_path)
+    document = json.loads(source.read_text(encoding="utf-8"))
+    document["proof"]["cryptosuite"] = "bbs-2023"
+    source.write_text(json.dumps(document), encoding="utf-8")
+    result = cli("verify", source)
     assert result.exit_code == 1
-    assert "ecdsa.json: UNSUPPORTED (OB 3.0.3 on VC 2.0): cryptosuite ecdsa-rdfc-2019 is not implemented" \
-        in result.stdout
+    assert "ecdsa.json: UNSUPPORTED (OB 3.0.3 on VC 2.0): cryptosuite bbs-2023 is not implemented" in result.stdout
     report = json.loads(cli("verify", source, "--format", "json").stdout)
     assert report["failed"] == 0 and report["unsupported"] == 1
     refused = link(source, "--index", index, "-o", tmp_path / "out")
-    assert refused.exit_code == 1 and "unsupported cryptosuite ecdsa-rdfc-2019" in refused.stdout
+    assert refused.exit_code == 1 and "unsupported cryptosuite bbs-2023" in refused.stdout
     assert "re-signs only what it has verified" in refused.stdout and files_in(tmp_path / "out") == []
 
 

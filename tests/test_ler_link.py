@@ -477,10 +477,10 @@ def test_a_key_that_is_not_the_issuers_is_refused(tmp_path: Path, index: Path) -
 
 def test_unsupported_suite_is_refused(tmp_path: Path, index: Path, vector_key_file: Path) -> None:
     document = json.loads((CREDS / "ob3-spec-testvector-signed.json").read_text())
-    document["proof"]["cryptosuite"] = "ecdsa-sd-2023"
+    document["proof"]["cryptosuite"] = "bbs-2023"
     source = write_json(tmp_path / "in" / "c.json", document)
     result = link(source, "--index", index, "--issuer-key", vector_key_file, "-o", tmp_path / "out")
-    assert result.exit_code == 1 and "unsupported cryptosuite ecdsa-sd-2023" in result.output
+    assert result.exit_code == 1 and "unsupported cryptosuite bbs-2023" in result.output
 
 
 def test_undefined_terms_are_refused_with_their_json_path(tmp_path: Path, index: Path) -> None:

@@ -376,8 +376,10 @@ def test_sign_refuses_misleading_proofs(test_key: IssuerKey, rsa_key: IssuerKey)
         sign(_ob3(), test_key.public_only(), "eddsa-rdfc-2022", TEST_VM)
     with pytest.raises(ValueError, match="Ed25519 keys only"):
         sign(_ob3(), rsa_key, "eddsa-rdfc-2022", TEST_VM)
-    with pytest.raises(ValueError, match="unsupported cryptosuite ecdsa-rdfc-2019"):
+    with pytest.raises(ValueError, match="ecdsa-rdfc-2019 signs with P-256 or P-384 keys only"):
         sign(_ob3(), test_key, "ecdsa-rdfc-2019", TEST_VM)
+    with pytest.raises(ValueError, match="unsupported cryptosuite ecdsa-sd-2023"):  # a holder derives those
+        sign(_ob3(), test_key, "ecdsa-sd-2023", TEST_VM)
     with pytest.raises(ValueError, match="ed25519-2020/v1"):  # VC 2.0 context does not define the 2020 suite
         sign(_ob3(), test_key, "Ed25519Signature2020", TEST_VM)
     with pytest.raises(ValueError, match="created"):
@@ -389,7 +391,7 @@ def test_sign_refuses_misleading_proofs(test_key: IssuerKey, rsa_key: IssuerKey)
 def test_proof_suite_checks_on_verification(test_key: IssuerKey) -> None:
     signed = sign(_ob3(), test_key, "eddsa-rdfc-2022", TEST_VM, created="2024-01-01T00:00:00Z")
     cases = {
-        "unsupported cryptosuite ecdsa-rdfc-2019": lambda p: p.update(cryptosuite="ecdsa-rdfc-2019"),
+        "unsupported cryptosuite bbs-2023": lambda p: p.update(cryptosuite="bbs-2023"),
         "unsupported proof type RsaSignature2018": lambda p: p.update(type="RsaSignature2018"),
         "proofPurpose 'authentication' is not 'assertionMethod'": lambda p: p.update(proofPurpose="authentication"),
         "proofValue is not a base58btc multibase value": lambda p: p.update(proofValue="u" + p["proofValue"][1:]),

@@ -26,7 +26,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from ctdl_tools.ler.multibase import (
     ED25519_PRIV,
     ED25519_PUB,
+    P256_PRIV,
     P256_PUB,
+    P384_PRIV,
+    P384_PUB,
     b64url_decode,
     b64url_encode,
     codec_name,
@@ -39,18 +42,25 @@ from ctdl_tools.ler.multibase import (
 PublicKey = ed25519.Ed25519PublicKey | rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 PrivateKey = ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
-ED25519, RSA, P256 = "Ed25519", "RSA", "P-256"
+ED25519, RSA, P256, P384 = "Ed25519", "RSA", "P-256", "P-384"
 MIN_RSA_BITS = 2048  # RFC 7518 §3.3: RS256 keys MUST be at least 2048 bits
 
 _RAW = (serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 _DER = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+_COMPRESSED = (serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+
+# The NIST curves of vc-di-ecdsa: kind -> (curve, Multikey public codec, private codec, field size in bytes).
+EC_CURVES: dict[str, tuple[ec.EllipticCurve, int, int, int]] = {
+    P256: (ec.SECP256R1(), P256_PUB, P256_PRIV, 32),
+    P384: (ec.SECP384R1(), P384_PUB, P384_PRIV, 48),
+}
 
 
 @dataclass(frozen=True)
 class IssuerKey:
     """A public key, optionally with its private half, and the verification method id it answers to."""
 
-    kind: str  # "Ed25519" | "RSA" | "P-256"
+    kind: str  # "Ed25519" | "RSA" | "P-256" | "P-384"
     public_key: PublicKey
     private_key: PrivateKey | None = None
     id: str | None = None
@@ -76,13 +86,11 @@ class IssuerKey:
         return self.kind == other.kind and self.public_bytes() == other.public_bytes()
 
     def public_multibase(self) -> str:
-        """The Multikey ``publicKeyMultibase`` (``z6Mk…`` for Ed25519, ``zDn…`` for P-256)."""
+        """The Multikey ``publicKeyMultibase`` (``z6Mk…`` Ed25519, ``zDn…`` P-256, ``z82…`` P-384)."""
         if isinstance(self.public_key, ed25519.Ed25519PublicKey):
             return encode_multikey(ED25519_PUB, self.public_bytes())
-        if isinstance(self.public_key, ec.EllipticCurvePublicKey):
-            point = self.public_key.public_bytes(serialization.Encoding.X962,
-                                                 serialization.PublicFormat.CompressedPoint)
-            return encode_multikey(P256_PUB, point)
+        if isinstance(self.public_key, ec.EllipticCurvePublicKey) and self.kind in EC_CURVES:
+            return encode_multikey(EC_CURVES[self.kind][1], self.public_key.public_bytes(*_COMPRESSED))
         raise ValueError("RSA keys have no Multikey form here; use a JWK")
 
     def public_jwk(self) -> dict[str, str]:
@@ -292,8 +300,10 @@ def _public_jwk(public: PublicKey) -> dict[str, str]:
         numbers = public.public_numbers()
         return {"kty": "RSA", "e": b64url_encode(_int_bytes(numbers.e)), "n": b64url_encode(_int_bytes(numbers.n))}
     numbers = public.public_numbers()
-    return {"kty": "EC", "crv": "P-256", "x": b64url_encode(numbers.x.to_bytes(32, "big")),
-            "y": b64url_encode(numbers.y.to_bytes(32, "big"))}
+    kind = P384 if isinstance(public.curve, ec.SECP384R1) else P256
+    size = EC_CURVES[kind][3]
+    return {"kty": "EC", "crv": kind, "x": b64url_encode(numbers.x.to_bytes(size, "big")),
+            "y": b64url_encode(numbers.y.to_bytes(size, "big"))}
 
 
 def _int_bytes(value: int) -> bytes:
@@ -331,11 +341,14 @@ def _key_from_multibase_value(value: Any, what: str = "multikey") -> IssuerKey:
             return ed25519_key(decode_multikey(value, ED25519_PRIV, (32, 64)))
         if code == ED25519_PUB:
             return _ed25519_public(decode_multikey(value, ED25519_PUB, (32,)))
-        if code == P256_PUB:
-            return _p256_public(decode_multikey(value, P256_PUB, (33,)))
+        for kind, (_, public_code, private_code, size) in EC_CURVES.items():
+            if code == public_code:
+                return ec_public_key(decode_multikey(value, public_code, (size + 1,)), kind)
+            if code == private_code:
+                return _ec_private(decode_multikey(value, private_code, (size,)), kind)
     except ValueError as exc:
         raise ValueError(f"{what}: {exc}") from None
-    raise ValueError(f"{what}: {codec_name(code)} keys are not supported (Ed25519 and P-256 only)")
+    raise ValueError(f"{what}: {codec_name(code)} keys are not supported (Ed25519, P-256 and P-384 only)")
 
 
 def ed25519_key(secret: bytes, *, id: str | None = None, controller: str | None = None) -> IssuerKey:
@@ -354,15 +367,26 @@ def _ed25519_public(raw: bytes) -> IssuerKey:
     return IssuerKey(ED25519, ed25519.Ed25519PublicKey.from_public_bytes(raw))
 
 
-def _p256_public(point: bytes) -> IssuerKey:
+def ec_public_key(point: bytes, kind: str = P256) -> IssuerKey:
+    """A P-256 / P-384 public key from its compressed point (the Multikey payload)."""
+    if kind not in EC_CURVES or len(point) != EC_CURVES[kind][3] + 1 or point[:1] not in (b"\x02", b"\x03"):
+        raise ValueError(f"not a compressed {kind} point")
     try:
-        return IssuerKey(P256, ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point))
+        return IssuerKey(kind, ec.EllipticCurvePublicKey.from_encoded_point(EC_CURVES[kind][0], point))
     except ValueError:
-        raise ValueError("not a compressed P-256 point") from None
+        raise ValueError(f"not a compressed {kind} point") from None
+
+
+def _ec_private(secret: bytes, kind: str) -> IssuerKey:
+    try:
+        private = ec.derive_private_key(int.from_bytes(secret, "big"), EC_CURVES[kind][0])
+    except ValueError:
+        raise ValueError(f"{kind} secret key is out of range for the curve") from None
+    return IssuerKey(kind, private.public_key(), private)
 
 
 def key_from_pem(pem: str | bytes) -> IssuerKey:
-    """A PEM public or (unencrypted) private key: Ed25519, RSA ≥ 2048 bits or EC P-256."""
+    """A PEM public or (unencrypted) private key: Ed25519, RSA ≥ 2048 bits or EC P-256 / P-384."""
     data = pem.encode("ascii", "replace") if isinstance(pem, str) else pem
     loaded: Any
     try:
@@ -385,7 +409,9 @@ def _from_crypto(loaded: Any) -> IssuerKey:
         return IssuerKey(RSA, public, private)
     if isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP256R1):
         return IssuerKey(P256, public, private)
-    raise ValueError(f"unsupported key type {type(public).__name__} (Ed25519, RSA or EC P-256 only)")
+    if isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP384R1):
+        return IssuerKey(P384, public, private)
+    raise ValueError(f"unsupported key type {type(public).__name__} (Ed25519, RSA or EC P-256 / P-384 only)")
 
 
 # ----------------------------------------------------------------------------------------------- did:key
@@ -394,7 +420,7 @@ _DID_KEY = re.compile(r"did:key:(z[1-9A-HJ-NP-Za-km-z]+)(?:#(.*))?")
 
 
 def did_key(key: IssuerKey) -> str:
-    """The did:key DID of an Ed25519 or P-256 key (``did:key:z6Mk…``)."""
+    """The did:key DID of an Ed25519, P-256 or P-384 key (``did:key:z6Mk…``, ``zDn…``, ``z82…``)."""
     return "did:key:" + key.public_multibase()
 
 
@@ -426,8 +452,9 @@ def resolve_verification_method(vm: str, document: Mapping[str, Any] | None = No
     """The public key behind a verification method id, found without the network.
 
     Tried in order: did:key; a key the caller supplied with that id; a verification method embedded in
-    ``document`` (e.g. the issuer profile); a multibase Ed25519 key as the URL fragment (``…#z6Mk…``,
-    the 1EdTech convention). Raises ``ValueError("verification method … not resolvable offline…")``.
+    ``document`` (e.g. the issuer profile); a multibase key as the URL fragment (``…#z6Mk…`` Ed25519, the
+    1EdTech convention; ``…#zDn…`` / ``…#z82…`` P-256 / P-384, as in the W3C vc-di-ecdsa test vectors).
+    Raises ``ValueError("verification method … not resolvable offline…")``.
     """
     if not isinstance(vm, str) or not vm:
         raise ValueError("proof has no verificationMethod")
@@ -471,9 +498,14 @@ def _nodes(value: Any, depth: int = 0) -> Iterator[Mapping[str, Any]]:
             yield from _nodes(child, depth + 1)
 
 
+# Multikey prefixes of public keys (ed25519-pub, p256-pub, p384-pub): a fragment that starts otherwise is
+# a key name ("#key-1"), not a key, and a private-key fragment must never be taken for one.
+_FRAGMENT_KEY_PREFIXES = ("z6Mk", "zDn", "z82")
+
+
 def _fragment_key(vm: str) -> IssuerKey | None:
     _, _, fragment = vm.partition("#")
-    if not fragment.startswith("z6Mk"):
+    if not fragment.startswith(_FRAGMENT_KEY_PREFIXES):
         return None
     try:
         return _key_from_multibase_value(fragment).with_id(vm, vm.partition("#")[0])

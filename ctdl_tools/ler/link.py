@@ -83,6 +83,7 @@ from ctdl_tools.ler.match import (
 from ctdl_tools.ler.multibase import b64url_encode
 from ctdl_tools.ler.outputs import check_target, write_output
 from ctdl_tools.ler.proofs import (
+    ECDSA_SD_2023,
     SIGNING_SUITES,
     UNDECIDED,
     UNSUPPORTED,
@@ -910,6 +911,9 @@ def _proof_keys(document: dict[str, Any], keys: tuple[IssuerKey, ...]) -> list[I
         if "previousProof" in proof:
             raise Refusal("it carries a proof chain (previousProof); re-signing chains is not supported")
         suite = proof.get("cryptosuite") if proof.get("type") == "DataIntegrityProof" else proof.get("type")
+        if suite == ECDSA_SD_2023:  # verified, but a holder's selective disclosure: only the issuer can sign anew
+            raise NoKey("its ecdsa-sd-2023 proof was derived by the holder from the issuer's base proof: a linked "
+                        "credential needs a new base proof from the issuer; --unsigned-copy writes a display-only copy")
         if suite not in SIGNING_SUITES:
             raise Refusal(f"its proof suite {suite!r} cannot be re-signed (supported: {', '.join(SIGNING_SUITES)})")
         vm = _vm(proof)

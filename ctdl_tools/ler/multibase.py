@@ -1,6 +1,8 @@
 """Multibase base58btc (``z…``) and multicodec prefixes, as used by Multikey, did:key and proofValue.
 
-Only base58btc is implemented: it is the only multibase the Data Integrity EdDSA suites and did:key use.
+:func:`multibase_decode` reads base58btc only: the EdDSA and ``ecdsa-rdfc-2019`` suites and did:key use
+nothing else, so another prefix there is an error. ``ecdsa-sd-2023`` proof values are base64url-no-pad
+(``u…``) and have their own reader, :func:`multibase_b64url_decode`, so that no other suite accepts them.
 Every malformed input raises :class:`ValueError` with a message naming what is wrong.
 """
 
@@ -14,15 +16,24 @@ _B58_INDEX = {char: value for value, char in enumerate(B58_ALPHABET)}
 # Keys and signatures are < 100 characters; the cap keeps hostile input from costing quadratic time.
 MAX_MULTIBASE_CHARS = 2048
 
+# ecdsa-sd-2023 proof values grow by ~86 characters per disclosed statement; a credential with tens of
+# thousands of statements stays far below this, and base64 decoding is linear anyway.
+MAX_B64URL_MULTIBASE_CHARS = 4_000_000
+
 ED25519_PUB = 0xED
 ED25519_PRIV = 0x1300
 P256_PUB = 0x1200
+P384_PUB = 0x1201
+P256_PRIV = 0x1306
+P384_PRIV = 0x1307
 MULTICODEC_NAMES = {
     ED25519_PUB: "ed25519-pub",
     ED25519_PRIV: "ed25519-priv",
     P256_PUB: "p256-pub",
+    P384_PUB: "p384-pub",
+    P256_PRIV: "p256-priv",
+    P384_PRIV: "p384-priv",
     0xE7: "secp256k1-pub",
-    0x1201: "p384-pub",
     0x1205: "rsa-pub",
     0xEC: "x25519-pub",
 }
@@ -65,6 +76,22 @@ def multibase_decode(text: str) -> bytes:
     if text[0] != "z":
         raise ValueError(f"multibase: only base58btc ('z' prefix) is supported, got prefix {text[0]!r}")
     return b58decode(text[1:])
+
+
+def multibase_b64url_decode(text: str) -> bytes:
+    """The bytes of a ``u`` + base64url-no-pad multibase value (strict: no padding, no stray bits)."""
+    if not isinstance(text, str) or not text:
+        raise ValueError("multibase: expected a non-empty string")
+    if text[0] != "u":
+        raise ValueError(f"multibase: expected base64url-no-pad ('u' prefix), got prefix {text[0]!r}")
+    if len(text) > MAX_B64URL_MULTIBASE_CHARS:
+        raise ValueError(f"multibase: {len(text)} characters is longer than the {MAX_B64URL_MULTIBASE_CHARS} allowed")
+    return b64url_decode(text[1:], "multibase base64url")
+
+
+def multibase_b64url_encode(data: bytes) -> str:
+    """``u`` + base64url-no-pad(data)."""
+    return "u" + b64url_encode(data)
 
 
 def encode_varint(value: int) -> bytes:

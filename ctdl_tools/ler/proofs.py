@@ -1,10 +1,13 @@
 """Verify and (re-)sign LER proofs: Data Integrity ``eddsa-rdfc-2022``, ``Ed25519Signature2020``,
-VC-JWT / compact JWS (RS256, ES256, EdDSA) and OB 2.0 signed assertions. Offline, pinned contexts.
+``ecdsa-rdfc-2019`` and (verify only) ``ecdsa-sd-2023`` derived proofs, VC-JWT / compact JWS (RS256, ES256,
+EdDSA) and OB 2.0 signed assertions. Offline, pinned contexts.
 
 Data Integrity recipe (vc-di-eddsa §3.3; Ed25519Signature2020 uses the same one): the proof options
 (proof minus ``proofValue``, with the document's ``@context``) and the document minus its proof are each
 canonicalized with RDFC-1.0 and hashed with SHA-256; the signature is Ed25519 over
 ``hash(proof options) || hash(document)``, published as ``proofValue = "z" + base58btc(signature)``.
+``ecdsa-rdfc-2019`` is the same with ECDSA (SHA-256 for P-256 keys, SHA-384 for P-384); ``ecdsa-sd-2023``
+is checked by :mod:`ctdl_tools.ler.ecdsa` (a ``bbs-2023`` proof stays unsupported).
 
 What ``ok`` means: every proof on the credential itself is a valid signature by the key its
 ``verificationMethod`` names. Proofs of embedded credentials (CLR ``verifiableCredential``,
@@ -35,10 +38,12 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
-from ctdl_tools.ler import canon
+from ctdl_tools.ler import canon, ecdsa
+from ctdl_tools.ler.ecdsa import ECDSA_KINDS, ECDSA_RDFC_2019, ECDSA_SD_2023, BaseProofValue
 from ctdl_tools.ler.jws import Jws, RefusedAlgorithm, looks_like_jws, parse_jws, sign_jws, signature_valid
 from ctdl_tools.ler.keys import (
     ED25519,
+    RSA,
     IssuerKey,
     ResolvedKey,
     Unresolvable,
@@ -51,13 +56,22 @@ from ctdl_tools.ler.keys import (
     verification_method_belongs_to,
 )
 from ctdl_tools.ler.multibase import multibase_decode, multibase_encode
-from ctdl_tools.ler.rdfc import Quad, WorkLimitExceeded, canonicalize_quads
+from ctdl_tools.ler.rdfc import LEGACY_ESCAPING_WARNING, Quad, WorkLimitExceeded, canonicalize_quads
 
 EDDSA_RDFC_2022 = "eddsa-rdfc-2022"
 ED25519_SIGNATURE_2020 = "Ed25519Signature2020"
-SIGNING_SUITES = (EDDSA_RDFC_2022, ED25519_SIGNATURE_2020)
+SIGNING_SUITES = (EDDSA_RDFC_2022, ED25519_SIGNATURE_2020, ECDSA_RDFC_2019)
 ASSERTION_METHOD = "assertionMethod"
-LEGACY_ESCAPING_WARNING = "signed over pre-RDFC-1.0 literal escaping (URDNA2015 as in pyld, rdf-canonize < 4)"
+
+# (proof type, suite) pairs verified here -> the key kinds each accepts. ecdsa-sd-2023 derived proofs are
+# verified; bbs-2023 and the rest stay UNSUPPORTED.
+_VERIFIED = {
+    ("DataIntegrityProof", EDDSA_RDFC_2022): (ED25519,),
+    (ED25519_SIGNATURE_2020, ED25519_SIGNATURE_2020): (ED25519,),
+    ("DataIntegrityProof", ECDSA_RDFC_2019): ECDSA_KINDS,
+    ("DataIntegrityProof", ECDSA_SD_2023): ECDSA_KINDS,  # P-384 is refused by name in ecdsa.py
+}
+_SIGNING_KINDS = {EDDSA_RDFC_2022: (ED25519,), ED25519_SIGNATURE_2020: (ED25519,), ECDSA_RDFC_2019: ECDSA_KINDS}
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
@@ -75,7 +89,7 @@ class ProofResult:
 
     path: str  # JSON path of the proof ("$.proof[0]", "$.credentialSubject.verifiableCredential[0].proof")
     ok: bool
-    suite: str  # "eddsa-rdfc-2022" | "Ed25519Signature2020" | "VC-JWT/RS256" | "OB2-JWS/RS256" | …
+    suite: str  # "eddsa-rdfc-2022" | "ecdsa-rdfc-2019" | "ecdsa-sd-2023" | "VC-JWT/RS256" | "OB2-JWS/RS256" | …
     verification_method: str | None
     reason: str = ""  # why not ok, or why a valid signature is not trusted; empty when ok and trusted
     key_source: str = ""  # "did:key" | "supplied" | "embedded" | "fragment" | "jwk-header"
@@ -144,18 +158,20 @@ class VerifyResult:
 
 @dataclass(frozen=True)
 class HashData:
-    """The canonical forms and hashes a Data Integrity EdDSA signature is computed over."""
+    """The canonical forms and hashes a Data Integrity EdDSA or ecdsa-rdfc-2019 signature is computed over
+    (``algorithm``: a hashlib name; "sha384" for ecdsa-rdfc-2019 with a P-384 key)."""
 
     proof_nquads: str
     document_nquads: str
+    algorithm: str = "sha256"
 
     @cached_property
     def proof_hash(self) -> bytes:
-        return hashlib.sha256(self.proof_nquads.encode("utf-8")).digest()
+        return hashlib.new(self.algorithm, self.proof_nquads.encode("utf-8")).digest()
 
     @cached_property
     def document_hash(self) -> bytes:
-        return hashlib.sha256(self.document_nquads.encode("utf-8")).digest()
+        return hashlib.new(self.algorithm, self.document_nquads.encode("utf-8")).digest()
 
     @property
     def data(self) -> bytes:
@@ -380,16 +396,14 @@ def _vm_id(vm: Any) -> str | None:
 def _check_di(document: dict, proof: dict, suite: str, vm: str | None,
               keys: tuple[IssuerKey, ...], now: datetime) -> tuple[ResolvedKey, list[str]]:
     kind = proof.get("type")
-    if (kind, suite) not in (("DataIntegrityProof", EDDSA_RDFC_2022), (ED25519_SIGNATURE_2020, ED25519_SIGNATURE_2020)):
+    if (kind, suite) not in _VERIFIED:
         what = "cryptosuite" if kind == "DataIntegrityProof" else "proof type"
         raise _ProofError(f"unsupported {what} {suite}", UNSUPPORTED)
     if proof.get("proofPurpose") != ASSERTION_METHOD:
         raise _ProofError(f"proofPurpose {proof.get('proofPurpose')!r} is not {ASSERTION_METHOD!r}")
     expires = _proof_expires(proof)
-    signature = _decode_proof_value(proof.get("proofValue"))
-    resolved = _resolve_ed25519(proof.get("verificationMethod"), vm, document, keys)
-    unsecured, options = _verify_inputs(document, proof)
-    warnings = _check_signature(resolved.key, signature, unsecured, options, suite)
+    check = {ECDSA_SD_2023: _check_ecdsa_sd, ECDSA_RDFC_2019: _check_ecdsa_rdfc}.get(suite, _check_eddsa)
+    resolved, warnings = check(document, proof, suite, vm, keys)
     if expires is not None and now > expires:  # VC Data Integrity 1.0 §2.1: invalid after its expires
         raise _ProofError(f"the proof expired on {proof['expires']} (its 'expires'); a proof past its expiry "
                           "is invalid")
@@ -406,6 +420,61 @@ def _proof_expires(proof: Mapping[str, Any]) -> datetime | None:
     return expires
 
 
+def _check_eddsa(document: dict, proof: dict, suite: str, vm: str | None,
+                 keys: tuple[IssuerKey, ...]) -> tuple[ResolvedKey, list[str]]:
+    signature = _decode_proof_value(proof.get("proofValue"))
+    resolved = _resolve_key(proof.get("verificationMethod"), vm, document, keys, suite)
+    unsecured, options = _verify_inputs(document, proof)
+    return resolved, _check_signature(resolved.key, signature, unsecured, options, suite)
+
+
+def _check_ecdsa_rdfc(document: dict, proof: dict, suite: str, vm: str | None,
+                      keys: tuple[IssuerKey, ...]) -> tuple[ResolvedKey, list[str]]:
+    try:
+        signature = ecdsa.decode_rdfc_proof_value(proof.get("proofValue"))
+    except ValueError as exc:
+        raise _ProofError(str(exc)) from None
+    resolved = _resolve_key(proof.get("verificationMethod"), vm, document, keys, suite)
+    if len(signature) != ecdsa.signature_size(resolved.key.kind):  # a P-384 length with a P-256 key, or back
+        raise _ProofError(f"proofValue decodes to {len(signature)} bytes, a {resolved.key.kind} signature has "
+                          f"{ecdsa.signature_size(resolved.key.kind)}")
+    document_rdf, options_rdf, warnings = _expanded(*_verify_inputs(document, proof), suite)
+    algorithm = ecdsa.hash_name(resolved.key.kind)
+
+    def canonical_document(escaping: str, rdfc_hash: str) -> str:
+        return canonicalize_quads(document_rdf.quads, escaping, rdfc_hash)
+
+    try:  # the RDFC-1.0 form first; then forms other signers produced, each with its warning if any
+        for proof_nquads, document_nquads, notes in ecdsa.canonical_candidates(
+                options_rdf.quads, canonical_document, ecdsa.rdfc_hashes(resolved.key.kind)):
+            data = HashData(proof_nquads, document_nquads, algorithm)
+            if ecdsa.p1363_valid(resolved.key, signature, data.data):
+                return resolved, [*warnings, *notes]
+    except WorkLimitExceeded as exc:
+        raise _ProofError(str(exc)) from None
+    raise _ProofError("proofValue does not match the canonical document")
+
+
+def _check_ecdsa_sd(document: dict, proof: dict, suite: str, vm: str | None,
+                    keys: tuple[IssuerKey, ...]) -> tuple[ResolvedKey, list[str]]:
+    try:
+        derived = ecdsa.parse_derived_proof_value(proof.get("proofValue"))
+    except BaseProofValue as exc:
+        # Not FAILED: nothing is wrong with a base proof. It is the issuer-to-holder form, for which the spec
+        # gives verifiers no algorithm (parseDerivedProofValue rejects it). A failure would read as tampering
+        # to a holder checking their own credential; UNSUPPORTED (exit 1) still never lets it pass.
+        raise _ProofError(f"unsupported verification of {exc}", UNSUPPORTED) from None
+    except ValueError as exc:
+        raise _ProofError(str(exc)) from None
+    resolved = _resolve_key(proof.get("verificationMethod"), vm, document, keys, suite)
+    document_rdf, options_rdf, warnings = _expanded(*_verify_inputs(document, proof), suite)
+    try:
+        notes = ecdsa.verify_derived_proof(resolved.key, derived, document_rdf.quads, options_rdf.quads)
+    except ValueError as exc:  # WorkLimitExceeded included: that credential fails, not the run
+        raise _ProofError(str(exc)) from None
+    return resolved, [*warnings, *notes]
+
+
 def _decode_proof_value(value: Any) -> bytes:
     try:
         signature = multibase_decode(value)
@@ -416,8 +485,8 @@ def _decode_proof_value(value: Any) -> bytes:
     return signature
 
 
-def _resolve_ed25519(vm_value: Any, vm: str | None, document: dict,
-                     keys: tuple[IssuerKey, ...]) -> ResolvedKey:
+def _resolve_key(vm_value: Any, vm: str | None, document: dict, keys: tuple[IssuerKey, ...],
+                 suite: str) -> ResolvedKey:
     if isinstance(vm_value, dict):  # an embedded verification method object: self-asserted key
         try:
             resolved = ResolvedKey(load_key(vm_value).public_only(), "embedded")
@@ -430,8 +499,11 @@ def _resolve_ed25519(vm_value: Any, vm: str | None, document: dict,
             raise _ProofError(str(exc), UNCHECKED) from None
         except ValueError as exc:
             raise _ProofError(str(exc)) from None
-    if resolved.key.kind != ED25519:
-        raise _ProofError(f"verification method {vm} holds a {resolved.key.kind} key; this suite needs Ed25519")
+    kinds = next(kinds for (_, name), kinds in _VERIFIED.items() if name == suite)
+    if resolved.key.kind not in kinds:
+        article = "an" if resolved.key.kind in (ED25519, RSA) else "a"
+        raise _ProofError(f"verification method {vm} holds {article} {resolved.key.kind} key; this suite needs "
+                          + " or ".join(kinds))
     return resolved
 
 
@@ -467,8 +539,8 @@ def _previous_proofs(document: dict, previous: Any) -> list[dict]:
     return found
 
 
-def _check_signature(key: IssuerKey, signature: bytes, unsecured: dict, options: dict,
-                     suite: str) -> list[str]:
+def _expanded(unsecured: dict, options: dict, suite: str) -> tuple[canon.Expanded, canon.Expanded, list[str]]:
+    """Both inputs as RDF, and a warning for each piece of document data the signature does not cover."""
     try:
         document_rdf, options_rdf = canon.expand_to_quads(unsecured), canon.expand_to_quads(options)
     except ValueError as exc:
@@ -479,6 +551,12 @@ def _check_signature(key: IssuerKey, signature: bytes, unsecured: dict, options:
     # Data JSON-LD expansion dropped is in the JSON but not under the signature (ler.md §0.4).
     warnings = [f"not covered by the signature (dropped by JSON-LD expansion): {item}"
                 for item in document_rdf.dropped]
+    return document_rdf, options_rdf, warnings
+
+
+def _check_signature(key: IssuerKey, signature: bytes, unsecured: dict, options: dict,
+                     suite: str) -> list[str]:
+    document_rdf, options_rdf, warnings = _expanded(unsecured, options, suite)
     try:  # a poison graph exceeds the canonicalization work limit: that credential fails, not the run
         data = _hash_data(options_rdf.quads, document_rdf.quads, "rdfc")
         if _ed25519_valid(key, signature, data.data):
@@ -491,8 +569,11 @@ def _check_signature(key: IssuerKey, signature: bytes, unsecured: dict, options:
     raise _ProofError("proofValue does not match the canonical document")
 
 
-def _hash_data(options: list[Quad], document: list[Quad], escaping: str) -> HashData:
-    return HashData(canonicalize_quads(options, escaping), canonicalize_quads(document, escaping))
+def _hash_data(options: list[Quad], document: list[Quad], escaping: str, algorithm: str = "sha256") -> HashData:
+    """``algorithm`` hashes the canonical forms and is RDFC-1.0's own hash parameter too (SHA-384 with a
+    P-384 key, as in the W3C ecdsa-rdfc-2019 vectors)."""
+    return HashData(canonicalize_quads(options, escaping, algorithm), canonicalize_quads(document, escaping, algorithm),
+                    algorithm)
 
 
 def _ed25519_valid(key: IssuerKey, signature: bytes, data: bytes) -> bool:
@@ -504,13 +585,14 @@ def _ed25519_valid(key: IssuerKey, signature: bytes, data: bytes) -> bool:
 
 
 def verify_data(unsecured_document: Mapping[str, Any], proof_options: Mapping[str, Any],
-                escaping: str = "rdfc") -> HashData:
+                escaping: str = "rdfc", algorithm: str = "sha256") -> HashData:
     """Canonical N-Quads and hashes of a document (without proof) and proof options (without
-    proofValue). ``proof_options`` gets the document's ``@context`` if it has none, as the suites do."""
+    proofValue). ``proof_options`` gets the document's ``@context`` if it has none, as the suites do.
+    ``algorithm`` is "sha384" for ecdsa-rdfc-2019 with a P-384 key."""
     options = dict(proof_options)
     options.setdefault("@context", unsecured_document.get("@context"))
     return _hash_data(canon.expand_to_quads(options).quads, canon.expand_to_quads(unsecured_document).quads,
-                      escaping)
+                      escaping, algorithm)
 
 
 # ----------------------------------------------------------------------------------- nested credentials
@@ -666,28 +748,37 @@ def sign(credential: dict, key: IssuerKey, suite: str, verification_method: str,
     ``options`` are further proof options to sign (``domain``, ``challenge``, ``nonce``, ``expires``, an
     ``id``…; see :func:`reissue_options` for those a replacement proof keeps).
 
-    Refuses (ValueError) rather than produce a proof that would not mean what it seems: a key that is
-    not Ed25519 or not private, a verification method that names a different key, data the @context
-    does not define (it would be silently unsigned), a @context that does not define the proof terms,
-    or a proof that would be expired when made.
+    Refuses (ValueError) rather than produce a proof that would not mean what it seems: a key the suite
+    does not use (Ed25519 for the EdDSA suites, P-256 / P-384 for ecdsa-rdfc-2019) or not private, a
+    verification method that names a different key, data the @context does not define (it would be silently
+    unsigned), a @context that does not define the proof terms, or a proof that would be expired when made.
+    ECDSA signatures are randomized: only the proof, not its proofValue, is deterministic.
     """
     if suite not in SIGNING_SUITES:
         raise ValueError(f"unsupported cryptosuite {suite}; sign() makes {', '.join(SIGNING_SUITES)}")
-    _check_signing_key(key, verification_method, credential)
+    _check_signing_key(key, verification_method, credential, suite)
     document = _json_copy({k: v for k, v in credential.items() if k != "proof"})
     if "@context" not in document:
         raise ValueError("the credential has no @context")
     stamp = _created(created)
     proof = {**_new_proof(suite, verification_method, stamp), **_extra_options(options, stamp)}
-    data = _signing_data(document, proof, suite)
-    proof["proofValue"] = multibase_encode(key.private_key.sign(data))  # type: ignore[union-attr]
+    if suite == ECDSA_RDFC_2019:
+        signature = ecdsa.sign_p1363(key, _signing_data(document, proof, suite, ecdsa.hash_name(key.kind)))
+    else:
+        signature = key.private_key.sign(_signing_data(document, proof, suite))  # type: ignore[union-attr,call-arg]
+    proof["proofValue"] = multibase_encode(signature)
     document["proof"] = proof
     return document
 
 
-def _check_signing_key(key: IssuerKey, verification_method: str, credential: dict) -> None:
-    if not isinstance(key, IssuerKey) or key.kind != ED25519:
-        raise ValueError(f"{EDDSA_RDFC_2022} and {ED25519_SIGNATURE_2020} sign with Ed25519 keys only")
+def _check_signing_key(key: IssuerKey, verification_method: str, credential: dict, suite: str) -> None:
+    kinds = _SIGNING_KINDS[suite]
+    if not isinstance(key, IssuerKey) or key.kind not in kinds:
+        if kinds == (ED25519,):
+            raise ValueError(f"{EDDSA_RDFC_2022} and {ED25519_SIGNATURE_2020} sign with Ed25519 keys only")
+        raise ValueError(f"{suite} signs with P-256 or P-384 keys only"
+                         + (f"; this key is {key.kind} (an Ed25519 key signs {EDDSA_RDFC_2022})"
+                            if isinstance(key, IssuerKey) else ""))
     if key.private_key is None:
         raise ValueError("signing needs a private key; this key is public only")
     if not isinstance(verification_method, str) or not verification_method:
@@ -769,14 +860,14 @@ def reissue_options(proof: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]
 
 
 def _new_proof(suite: str, verification_method: str, created: str) -> dict[str, str]:
-    if suite == EDDSA_RDFC_2022:  # member order as in the 1EdTech test vector
+    if suite in (EDDSA_RDFC_2022, ECDSA_RDFC_2019):  # member order as in the 1EdTech test vector
         return {"type": "DataIntegrityProof", "created": created, "verificationMethod": verification_method,
-                "cryptosuite": EDDSA_RDFC_2022, "proofPurpose": ASSERTION_METHOD}
+                "cryptosuite": suite, "proofPurpose": ASSERTION_METHOD}
     return {"type": ED25519_SIGNATURE_2020, "created": created, "verificationMethod": verification_method,
             "proofPurpose": ASSERTION_METHOD}
 
 
-def _signing_data(document: dict, proof: dict, suite: str) -> bytes:
+def _signing_data(document: dict, proof: dict, suite: str, algorithm: str = "sha256") -> bytes:
     document_rdf = canon.expand_to_quads(document)
     if document_rdf.dropped:
         raise ValueError("refusing to sign: JSON-LD expansion drops data that would then be unsigned: "
@@ -787,7 +878,7 @@ def _signing_data(document: dict, proof: dict, suite: str) -> bytes:
             else "https://www.w3.org/ns/credentials/v2 or https://w3id.org/security/data-integrity/v1"
         raise ValueError(f"the credential's @context does not define the {suite} proof terms "
                          f"({', '.join(options_rdf.dropped)}); it needs {needed}")
-    return _hash_data(options_rdf.quads, document_rdf.quads, "rdfc").data
+    return _hash_data(options_rdf.quads, document_rdf.quads, "rdfc", algorithm).data
 
 
 def sign_jwt(payload: Mapping[str, Any] | bytes | str, key: IssuerKey, alg: str, kid: str | None) -> str:
@@ -882,8 +973,11 @@ def proof_suites(credential: dict) -> list[str]:
 
 
 __all__ = [
+    "ECDSA_RDFC_2019",
+    "ECDSA_SD_2023",
     "ED25519_SIGNATURE_2020",
     "EDDSA_RDFC_2022",
+    "LEGACY_ESCAPING_WARNING",
     "SIGNING_SUITES",
     "HashData",
     "ProofResult",

@@ -16,6 +16,8 @@ PINNED_SHA256 = {
     "security-suites-ed25519-2020-v1.json": "67646fbc0d6582ad7fbf08ccf0d3a4bedbb4177fd2d63385de52dc1b092ed6c5",
     "data-integrity-v1.json": "c6e5073f4bd4bf6d08f245736e6f32c29b012860b18583644b2d71e1de862669",
     "obv2x.json": "393a890d7d95eb3a86f5f12309648a64c2d0676e5270e2967b5341a2dcea13d2",
+    "credentials-examples-v2.json": "57393fbc69d6efb9b9b5dc9cb6b9880b0944360abfe2eaf459c9e58cf2279d7c",
+    "citizenship-v4rc1.json": "3edaa0fef94223eeb863d71ebd550c45d74143db14911d606f36d579d2dd46af",
 }
 
 OB_303_URL = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -36,6 +38,10 @@ CONTEXT_URLS = {
     "https://w3id.org/security/suites/ed25519-2020/v1": "security-suites-ed25519-2020-v1.json",
     "https://w3id.org/security/data-integrity/v1": "data-integrity-v1.json",
     "https://w3id.org/openbadges/v2": "obv2x.json",
+    # Used by the W3C vc-di-ecdsa test vectors (ecdsa-rdfc-2019, ecdsa-sd-2023) that the ECDSA suites are
+    # tested against; examples/v2 is also the context of every VC 2.0 specification example.
+    "https://www.w3.org/ns/credentials/examples/v2": "credentials-examples-v2.json",
+    "https://w3id.org/citizenship/v4rc1": "citizenship-v4rc1.json",
 }
 
 # The two known contents of the OB 3.0.3 URL: the 1EdTech validator's (a superset: adds `jti` and
