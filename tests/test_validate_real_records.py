@@ -61,3 +61,19 @@ def test_a_misspelt_qdata_class_is_still_an_unknown_class(tmp_path: Path) -> Non
     assert unknown == ["https://credreg.net/qdata/terms/DataSetProfle", "https://credreg.net/qdata/terms/DataSetTimeFram"]
     # A record of no known class is still refused: the policy could not be checked.
     assert "STRUCT-RECORD-CLASS" in _rules(report, "Violation")
+
+
+def test_a_domain_finding_names_the_general_classes_not_fifty_subclasses() -> None:
+    # The vocabulary lists every credential subclass in a Credential property's domain: the finding on the
+    # Assistant's AggregateDataProfile named six of them (AcademicCertificate, ApprenticeshipCertificate…) and
+    # never ceterms:Credential.
+    from ctdl_tools.validate.shapes_build import _class_summary
+    from ctdl_tools.vocab import vocabulary
+
+    (found,) = [f for f in validate([OUTCOME]).findings if f.rule_id == "STRUCT-DOMAIN"]
+    assert "ceterms:Credential," in found.message and "and their subclasses" in found.message
+    assert "AcademicCertificate" not in found.message
+    vocab = vocabulary()
+    assert _class_summary(vocab, ["ceterms:Credential", "ceterms:Badge", "ceterms:Course"]) == \
+        "ceterms:Course, ceterms:Credential and their subclasses"
+    assert _class_summary(vocab, ["ceterms:Course", "ceterms:Badge"]) == "ceterms:Badge, ceterms:Course"

@@ -219,12 +219,21 @@ def _domain(vocab: Vocabulary, prop: PropertyInfo) -> Shape | None:
         f"ctshapes:aboutProperty {iri(vocab, prop.id)}",
         *annotations("STRUCT-DOMAIN", f"{prop.id} domain",
                      f"{prop.id} is not a property of this class (schema:domainIncludes: "
-                     f"{', '.join(sorted(prop.domain)[:6])}{', …' if len(prop.domain) > 6 else ''})",
+                     f"{_class_summary(vocab, prop.domain)})",
                      "Warning", f"{VOCAB_SOURCE}: schema:domainIncludes of {prop.id}, with subclasses",
                      _see(prop))],
         "The path is rdf:type (the node's class); ctshapes:aboutProperty names the property the finding is "
         "about. Classes the vocabulary does not know are left to STRUCT-UNKNOWN-CLASS (ctshapes:UnknownClass), "
         "so one wrong @type is reported once.")
+
+
+def _class_summary(vocab: Vocabulary, classes: Iterable[str], most: int = 6) -> str:
+    """The classes a reader needs to see: those with no superclass among them (the vocabulary lists each
+    credential subclass of a Credential property, ~50 names), the first ``most`` of them."""
+    given = set(classes)
+    general = sorted(c for c in given if not any(c != d and c in class_closure(vocab, [d]) for d in given))
+    shown = ", ".join(general[:most]) + (", …" if len(general) > most else "")
+    return shown + (" and their subclasses" if len(general) < len(given) else "")
 
 
 def _kind(vocab: Vocabulary, prop: PropertyInfo) -> str:
@@ -335,7 +344,7 @@ def _range(vocab: Vocabulary, prop: PropertyInfo) -> Shape | None:
         f"sh:or ( [ sh:in {in_list(vocab, allowed)} ] ctshapes:UnknownClass ) ] ]",
         *annotations("STRUCT-RANGE", f"{prop.id} range",
                      f"The object given for {prop.id} is of a class it does not take "
-                     f"(schema:rangeIncludes: {', '.join(sorted(classes)[:6])}{', …' if len(classes) > 6 else ''})",
+                     f"(schema:rangeIncludes: {_class_summary(vocab, classes)})",
                      "Violation", f"{VOCAB_SOURCE}: schema:rangeIncludes of {prop.id}, with subclasses", _see(prop))],
         "Applies to values described in the submission (typed nodes); bare references are checked by the "
         "cross-record checks. ctshapes:describedType carries the rdf:type of a value described in another "
