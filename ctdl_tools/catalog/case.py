@@ -167,8 +167,10 @@ class _Package:
     def __init__(self, fw: SkillFramework, package: dict, items: list[dict], associations: list[dict]) -> None:
         self.fw, self.items, self.associations = fw, items, associations
         doc = package["CFDocument"]
-        self.doc_ids = {v for v in (clean(doc.get("identifier")), clean(doc.get("uri"))) if v}
-        self.by_ref: dict[str, Competency] = {}
+        # Identifiers are UUIDs, compared without case (a package may write one in upper case in its
+        # associations and in lower case on the item); URIs are compared as written.
+        self.doc_ids = {v for v in (clean(doc.get("identifier")).lower(), clean(doc.get("uri"))) if v}
+        self.by_ref: dict[str, Competency] = {}  # lower-cased identifier or uri → competency
         self.type_titles = _item_type_titles(package)
 
     def read(self) -> None:
@@ -216,7 +218,7 @@ class _Package:
         _put(c.extra, "ceasn:localSubject", _strings(item.get("subject")))
         _put(c.extra, "ceasn:license", _link_uri(item.get("licenseURI")))
         self.fw.competencies.append(c)
-        for ref in (clean(item.get("identifier")), clean(item.get("uri"))):
+        for ref in (clean(item.get("identifier")).lower(), clean(item.get("uri"))):
             if ref:
                 self.by_ref.setdefault(ref, c)
 
@@ -231,7 +233,7 @@ class _Package:
         link = association.get(f"{side}NodeURI")
         ident = clean(link.get("identifier")) if isinstance(link, dict) else ""
         uri = clean(link.get("uri")) if isinstance(link, dict) else clean(link)
-        return ident or clean(association.get(f"{side}NodeIdentifier")), uri
+        return (ident or clean(association.get(f"{side}NodeIdentifier"))).lower(), uri
 
     def find(self, ident: str, uri: str) -> Competency | None:
         return self.by_ref.get(ident) or self.by_ref.get(uri)
