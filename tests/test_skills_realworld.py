@@ -130,6 +130,7 @@ def test_esco_ict_collection(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     framework, *skills = graphs[0]
     assert len(skills) == 21 and framework["ceasn:inLanguage"] == ["en"]
+    assert framework["ceasn:name"] == {"en": "ESCO ICT skills collection"}  # as ESCO names it, not "ict"
     programming = next(s for s in skills if s["ceasn:competencyLabel"] == {"en": "computer programming"})
     assert programming["ceasn:broadAlignment"] == ["http://data.europa.eu/esco/skill/f5369f2f-e52b-43d8-8d31-"
                                                    "79a6c11188d8", "http://data.europa.eu/esco/isced-f/0613"]
@@ -169,3 +170,14 @@ def test_osmt_collection_creator_is_the_publisher_without_owner(tmp_path: Path) 
     # --owner still decides
     result, graphs = convert(tmp_path / "owned", str(OSMT_V2))
     assert graphs[0][0]["ceasn:publisher"] == [BASE + OWNER] and "taken as the publisher" not in result.stderr
+
+
+def test_esco_collection_names_keep_esco_spelling(tmp_path: Path) -> None:
+    from ctdl_tools.catalog.esco import read_esco_csv
+
+    for file_name, expected in (("digCompSkillsCollection_en.csv", "ESCO DigComp skills collection"),
+                                ("greenSkillsCollection_en.csv", "ESCO green skills collection")):
+        copy = tmp_path / file_name
+        copy.write_bytes(ESCO_ICT.read_bytes())
+        (framework,) = read_esco_csv(copy)
+        assert framework.name == expected

@@ -67,10 +67,17 @@ def read_esco_csv(path: Path, name: str | None = None) -> list[SkillFramework]:
     return [fw]
 
 
+# Words of ESCO's download file names written as ESCO writes them in its collection names
+# (ictSkillsCollection_en.csv is the "ICT skills collection", digCompSkillsCollection_en.csv "DigComp …").
+_ESCO_WORDS = (("ict", "ICT"), ("dig comp", "DigComp"))
+
+
 def _framework(path: Path, sheet: Sheet, name: str | None) -> SkillFramework:
     match = _LANGUAGE_SUFFIX.match(path.stem)
     base = match.group("base") if match else path.stem
     words = framework_name_from(Path(base)).lower().removeprefix("esco ")  # "esco_digitalSkills…" too
+    for written, esco in _ESCO_WORDS:
+        words = re.sub(rf"\b{written}\b", esco, words)
     title = name or f"ESCO {words}"
     return SkillFramework(
         key=f"esco:{path.stem}", name=title, where=sheet.where(), language=match.group("lang") if match else None,
