@@ -295,6 +295,9 @@ def _undecided_text(report: dict[str, Any]) -> str:
     embedded = "" if own else f" (embedded credential {proof['path']})"
     if proof["undecided"] == "unsupported":
         return f"{proof['reason'].removeprefix('unsupported ')} is not implemented{embedded}"
+    if proof["reason"].startswith("context ") and proof["reason"].endswith(" not bundled"):
+        return (f"cannot be verified offline ({proof['reason']}: JSON-LD contexts are never fetched, and a "
+                f"key does not help){embedded}")
     vm = proof["verificationMethod"] or ""
     hint = ("did:web: give the key with --key" if vm.startswith("did:web:") else
             "OB 2.0: give the issuer's CryptographicKey file with --key" if proof["suite"].startswith("OB2-") else

@@ -396,6 +396,10 @@ def _undecided_reason(verified: VerifyResult) -> str:
     if proof.undecided == UNSUPPORTED:
         return (f"its proof at {proof.path} ({proof.reason}) cannot be verified here, and link re-signs only what "
                 "it has verified; --unsigned-copy writes a display-only copy")
+    if proof.reason.startswith("context ") and proof.reason.endswith(" not bundled"):
+        return (f"its proof at {proof.path} cannot be verified offline ({proof.reason}: JSON-LD contexts are "
+                "never fetched), and link re-signs only what it has verified; --unsigned-copy writes a "
+                "display-only copy")
     return (f"its proof at {proof.path} cannot be verified offline ({proof.reason.split(' (')[0]}), and link "
             "re-signs only what it has verified: pass the issuer's private key with --issuer-key, or "
             "--unsigned-copy for a display-only copy (to check a public key alone: ctdl ler verify --key FILE)")

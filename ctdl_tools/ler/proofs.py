@@ -186,7 +186,8 @@ def _summarise(format: str, proofs: list[ProofResult], nested: list[ProofResult]
     status = "failed" if failed else undecided.undecided if undecided else "unverified" if untrusted else "verified"
     first = failed or undecided or untrusted
     reason = first.reason if first else ""
-    warnings = [*warnings, *(warning for result in proofs for warning in result.warnings)]
+    warnings = [*warnings, *(warning for result in proofs for warning in result.warnings),
+                *_nested_warnings(nested)]
     return VerifyResult(status, format, tuple(proofs), tuple(nested), reason, tuple(dict.fromkeys(warnings)))
 
 
@@ -271,15 +272,16 @@ def verify(credential: dict | str, *, keys: Iterable[IssuerKey] = (), now: datet
 def _verify_document(credential: dict, keys: tuple[IssuerKey, ...], now: datetime) -> VerifyResult:
     format = _document_format(credential)
     nested = list(_nested_results(credential, "$", keys, 0, now))
-    expiry = _expiry_warnings(credential, now, ob2=_is_ob2(credential))
+    expiry = _validity_warnings(credential, now, ob2=_is_ob2(credential))
+    document_warnings = tuple(dict.fromkeys([*expiry, *_nested_warnings(nested)]))
     if _is_ob2(credential):
-        return replace(_ob2_document(credential, format, nested), warnings=tuple(expiry))
+        return replace(_ob2_document(credential, format, nested), warnings=document_warnings)
     if "proof" not in credential:
-        return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof", warnings=tuple(expiry))
+        return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof", warnings=document_warnings)
     proofs = credential["proof"] if isinstance(credential["proof"], list) else [credential["proof"]]
     if not proofs:
         return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof (empty proof list)",
-                            warnings=tuple(expiry))
+                            warnings=document_warnings)
     single = not isinstance(credential["proof"], list)
     results = [_verify_di(credential, proof, "$.proof" if single else f"$.proof[{i}]", keys, now)
                for i, proof in enumerate(proofs)]
@@ -306,10 +308,48 @@ def _timestamp(value: Any) -> datetime | None:
         return None
 
 
-def _expiry_warnings(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None = None,
+def _validity_warnings(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None = None,
                      *, ob2: bool = False) -> list[str]:
-    """The credential is past its end of validity (VC 2.0 ``validUntil``, VC 1.1 ``expirationDate``, OB 2.0
-    ``expires``, a VC-JWT's ``exp`` claim): the signature still holds, so a warning, not a failure."""
+    """The credential is outside its validity period: not yet valid (VC 2.0 ``validFrom``, VC 1.1
+    ``issuanceDate``, OB 2.0 ``issuedOn``, a VC-JWT's ``nbf``) or past its end (VC 2.0 ``validUntil``,
+    VC 1.1 ``expirationDate``, OB 2.0 ``expires``, a VC-JWT's ``exp``): the signature still holds, so a
+    warning, not a failure."""
+    return [*_not_yet_valid(credential, now, claims, ob2=ob2), *_expired(credential, now, claims, ob2=ob2),
+            *_status_not_checked(credential)]
+
+
+def _status_not_checked(credential: Mapping[str, Any]) -> list[str]:
+    """A credentialStatus (a revocation or suspension list entry) is a URL to fetch: never fetched here, so
+    a revoked credential still verifies; said, so that a verifier does not read VERIFIED as 'not revoked'."""
+    status = credential.get("credentialStatus")
+    if not status:
+        return []
+    kinds = sorted({str(s.get("type")) for s in (status if isinstance(status, list) else [status])
+                    if isinstance(s, dict) and s.get("type")})
+    return [f"its credentialStatus ({', '.join(kinds) or 'no type'}) is not checked: revocation and suspension "
+            "lists are never fetched, so a revoked credential still verifies here"]
+
+
+def _not_yet_valid(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None,
+                   *, ob2: bool) -> list[str]:
+    for name in ("issuedOn",) if ob2 else ("validFrom", "issuanceDate"):
+        start = _timestamp(credential.get(name))
+        if start is not None and now < start:
+            return [f"the credential is not valid yet: not before {credential[name]} ({name})"]
+    nbf = claims.get("nbf") if claims is not None else None
+    if isinstance(nbf, int | float) and not isinstance(nbf, bool):
+        try:
+            start = datetime.fromtimestamp(nbf, UTC)
+        except (ValueError, OverflowError, OSError):
+            return []
+        if now < start:
+            return [f"the credential is not valid yet: not before {start.strftime('%Y-%m-%dT%H:%M:%SZ')} "
+                    "(JWT claim nbf)"]
+    return []
+
+
+def _expired(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None,
+             *, ob2: bool) -> list[str]:
     for name in ("expires",) if ob2 else ("validUntil", "expirationDate"):
         end = _timestamp(credential.get(name))
         if end is not None and now > end:
@@ -543,6 +583,10 @@ def _expanded(unsecured: dict, options: dict, suite: str) -> tuple[canon.Expande
     """Both inputs as RDF, and a warning for each piece of document data the signature does not cover."""
     try:
         document_rdf, options_rdf = canon.expand_to_quads(unsecured), canon.expand_to_quads(options)
+    except canon.ContextNotBundled as exc:
+        # Not FAILED: nothing says the proof is wrong, only that its context is not held here (never fetched):
+        # real issuers use contexts we do not bundle (data-integrity/v2, w3id.org/dcc/v1). UNCHECKED exits 1.
+        raise _ProofError(str(exc), UNCHECKED) from None
     except ValueError as exc:
         raise _ProofError(str(exc)) from None
     if options_rdf.dropped:
@@ -631,8 +675,20 @@ def _embedded(credential: dict, path: str, keys: tuple[IssuerKey, ...], now: dat
 def _prefixed(result: VerifyResult, path: str) -> Iterator[ProofResult]:
     if not result.proofs and result.status == "failed":
         yield ProofResult(path, False, "unknown", None, result.reason)
-    for item in (*result.proofs, *result.nested):
-        yield replace(item, path=path + item.path[1:])
+    for i, item in enumerate((*result.proofs, *result.nested)):
+        # the embedded credential's own warnings (expired, not yet valid) travel with its first proof
+        own = (w for w in result.warnings if not w.startswith("embedded credential "))  # nested: theirs
+        warnings = tuple(dict.fromkeys((*item.warnings, *own))) if i == 0 else item.warnings
+        yield replace(item, path=path + item.path[1:], warnings=warnings)
+
+
+def _nested_warnings(nested: Iterable[ProofResult]) -> list[str]:
+    """Warnings about embedded credentials, each naming the credential's JSON path."""
+    return [f"embedded credential {_PROOF_SUFFIX.sub('', result.path) or '$'}: {warning}"
+            for result in nested for warning in result.warnings]
+
+
+_PROOF_SUFFIX = re.compile(r"\.proof(\[\d+\])?$")
 
 
 # ========================================================================================= JWS forms
@@ -648,11 +704,11 @@ def _verify_token(token: str, keys: tuple[IssuerKey, ...], now: datetime) -> Ver
         return _failed("unknown", f"malformed JWS: {exc}")
     if _is_ob2(payload):
         return _summarise("OB 2.0 JWS", [_check_ob2_jws(jws, payload, keys)], [],
-                          _expiry_warnings(payload, now, ob2=True))
+                          _validity_warnings(payload, now, ob2=True))
     credential = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
     result = _check_vc_jwt(jws, payload, credential, keys)
     nested = list(_nested_results(credential, "$.vc" if credential is not payload else "$", keys, 0, now))
-    return _summarise("VC-JWT", [result], nested, _expiry_warnings(credential, now, payload))
+    return _summarise("VC-JWT", [result], nested, _validity_warnings(credential, now, payload))
 
 
 def _check_vc_jwt(jws: Jws, payload: dict, credential: dict, keys: tuple[IssuerKey, ...]) -> ProofResult:

@@ -150,7 +150,8 @@ def _proof(cred: Credential, keys: tuple[IssuerKey, ...]) -> tuple[str, str]:
     result = verify(cred.token if cred.carrier == "jws" else cred.document, keys=[k.public_only() for k in keys])
     status, reason = result.verdict()  # the same verdict as `ctdl ler verify`
     if status == "verified":
-        nested = f"; {len(result.nested)} embedded proofs also verified" if result.nested else ""
+        count = len(result.nested)
+        nested = f"; {count} embedded proof{'s' if count > 1 else ''} also verified" if count else ""
         return "verified", f"{result.suite} signature by {result.verification_method}{nested}"
     return status, reason
 
@@ -272,7 +273,7 @@ def terminal(view: CredentialView) -> str:
              f"Issuer:     {view.issuer_name or '?'} ({view.issuer_id or 'no id'})"]
     dates = (("Recipient:", view.recipient), ("Valid from:", view.valid_from), ("Awarded:", view.awarded),
              ("Valid until:", view.valid_until))
-    lines += [f"{label:<12}{value}" for label, value in dates if value]
+    lines += [f"{label + ' ':<12}{value}" for label, value in dates if value]  # "Valid until:" fills all 12
     lines.append(f"Proof:      {view.proof_status.upper()} — {view.proof_detail}")
     if view.display_copy:
         lines.append("WARNING:    unsigned display copy — not a verifiable credential")
