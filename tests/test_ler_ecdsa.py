@@ -41,6 +41,7 @@ from ctdl_tools.ler.keys import (
     did_key,
     did_key_vm,
     ed25519_key,
+    key_from_jwk,
     key_from_pem,
     load_key,
     load_key_file,
@@ -129,6 +130,18 @@ def failed_with(result: Any, reason: str, status: str = "failed") -> None:
     assert result.status == status, (result.status, result.reason)
     assert result.reason.startswith(reason), result.reason
 
+
+
+def test_a_node_split_by_the_holder_fails() -> None:
+    # Found in review: the holder's label map named two blank nodes as one issuer node, so a board split in two
+    # (three where the issuer signed two) matched the issuer's statements, a signature reused: it VERIFIED.
+    attack = load(SD / "attack-split-node.json")
+    assert len(attack["credentialSubject"]["boards"]) == 3
+    result = verify(attack, now=NOW)
+    assert result.status == "failed"
+    assert result.reason.endswith("labelMap gives two blank nodes the same issuer label (a node was split)")
+    derived = parse_derived_proof_value(own_proof(load(DERIVED["w3c-windsurf"]))["proofValue"])
+    assert len(set(derived.label_map.values())) == len(derived.label_map)  # an honest map is one-to-one
 
 # ======================================================================================= provenance
 
@@ -278,6 +291,36 @@ def test_key_rules_are_those_of_eddsa(tmp_path: Path) -> None:
     result = verify(resign(by_url), now=NOW)
     assert result.status == "unverified" and result.proofs[0].key_source == "embedded"
 
+
+
+def test_a_p384_key_as_a_jwk_verifies_and_round_trips() -> None:
+    # Found in review: P-384 keys loaded from Multikey, PEM and did:key but not from a JWK ("EC curve 'P-384'
+    # is not supported"), so --key with the issuer's P-384 JWK could not verify its ecdsa-rdfc-2019 proof.
+    key = ec_key(P384, 384384).with_id("https://issuer.example/keys/1", "https://issuer.example")
+    assert key_from_jwk(key.public_jwk()).same_public_key(key)
+    document = ob3_credential(key)
+    document["issuer"] = {"id": "https://issuer.example", "type": ["Profile"], "name": "Example"}
+    signed = sign(document, key, "ecdsa-rdfc-2019", key.id or "", created="2024-01-01T00:00:01Z")
+    given = load_key({"kty": "EC", **key.public_jwk()}, id=key.id, controller="https://issuer.example")
+    result = verify(signed, keys=[given], now=NOW)
+    assert result.status == "verified", result.reason
+
+
+def test_a_p384_proof_over_sha256_rdfc_labels_verifies() -> None:
+    # RDFC-1.0's blank-node labels may be made with SHA-256 (its default) by a P-384 signer, or with SHA-384
+    # (the W3C employ/ vector): both are canonical, so both verify; the SHA-384 form is tried first.
+    key = ec_key(P384, 777)
+    document = ob3_credential(key)
+    document["evidence"] = [{"type": ["Evidence"], "narrative": text} for text in ("one", "two", "three", "four")]
+    options = {"type": "DataIntegrityProof", "cryptosuite": "ecdsa-rdfc-2019", "created": "2024-01-01T00:00:00Z",
+               "verificationMethod": key.id, "proofPurpose": "assertionMethod"}
+    labelled = {name: verify_data(document, options, algorithm=name) for name in ("sha256", "sha384")}
+    assert labelled["sha256"].document_nquads != labelled["sha384"].document_nquads  # it has blank nodes
+    for name, canonical in labelled.items():
+        data = HashData(canonical.proof_nquads, canonical.document_nquads, "sha384").data
+        signed = {**document, "proof": {**options, "proofValue": multibase_encode(ecdsa.sign_p1363(key, data))}}
+        result = verify(signed, now=NOW)
+        assert result.status == "verified" and result.warnings == (), (name, result.reason)
 
 def resign(document: dict[str, Any]) -> dict[str, Any]:
     """``document`` with its ecdsa-rdfc-2019 proof re-made by the vectors' P-256 key (sign() would refuse
@@ -435,7 +478,10 @@ def test_cbor_decoder_reads_the_subset_and_round_trips() -> None:
     (b"\x01\x02", "1 bytes follow the CBOR value"),
     (b"\x5b\xff\xff\xff\xff\xff\xff\xff\xff", "truncated CBOR: 18446744073709551615 bytes needed"),
     (b"\x9b\xff\xff\xff\xff\xff\xff\xff\xff", "a CBOR array of 18446744073709551615 items cannot fit"),
-    (b"\xbb\x00\x00\x00\x00\x10\x00\x00\x00", "a CBOR map of 536870912 items cannot fit"),
+    (b"\xbb\x00\x00\x00\x01\x00\x00\x00\x00", "a CBOR map of 8589934592 items cannot fit"),
+    (b"\x18\x05", "longer than its value needs (not the shortest form)"),  # 5 written in two bytes
+    (b"\x59\x00\x01\x41", "longer than its value needs"),  # a 1-byte string with a 2-byte length
+    (b"\x98\x01\x00", "longer than its value needs"),  # a 1-item array with a 1-byte count
     (b"\x81\x81\x81\x81\x81\x00", "CBOR nested deeper than 4 levels"),
     (b"\xa2\x00\x00\x00\x01", "CBOR map key 0 appears twice"),
     (b"\xa1\x80\x00", "CBOR map key must be an integer or a string"),

@@ -524,7 +524,7 @@ def test_jwk_and_pem_loading(rsa_key: IssuerKey) -> None:
 @pytest.mark.parametrize(("source", "message"), [
     ({"kty": "oct", "k": "AA"}, "unsupported kty 'oct'"),
     ({"kty": "OKP", "crv": "X25519", "x": "AA"}, "curve 'X25519' is not supported"),
-    ({"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"}, "curve 'P-384' is not supported"),
+    ({"kty": "EC", "crv": "P-521", "x": "AA", "y": "AA"}, "curve 'P-521' is not supported (only P-256, P-384)"),
     ({"kty": "OKP", "crv": "Ed25519", "x": "AA=="}, "invalid base64url character '='"),
     ({"kty": "OKP", "crv": "Ed25519"}, "missing or non-string member 'x'"),
     ({"publicKeyMultibase": "uAAAA"}, "only base58btc"),

@@ -38,8 +38,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from ctdl_tools.ler.keys import EC_CURVES, P256, P384, IssuerKey, ec_public_key
 from ctdl_tools.ler.multibase import (
     P256_PUB,
-    b64url_encode,
     multibase_b64url_decode,
+    multibase_b64url_encode,
     multibase_decode,
     split_multicodec,
 )
@@ -163,6 +163,10 @@ def canonical_candidates(options: list[Quad], document: Callable[[str, str], T],
 # ======================================================================================== CBOR (strict)
 
 
+# Additional information 24..27 (1, 2, 4, 8 argument bytes) is only for arguments the shorter forms cannot hold.
+_SHORTEST_BELOW = {24: 24, 25: 1 << 8, 26: 1 << 16, 27: 1 << 32}
+
+
 class CborError(ValueError):
     """The CBOR of a proof value is malformed, or uses something the ecdsa-sd-2023 encoding never does."""
 
@@ -207,7 +211,12 @@ class _CborReader:
         if info < 24:
             return major, info, start
         if info <= 27:
-            return major, int.from_bytes(self.take(1 << (info - 24)), "big"), start
+            argument = int.from_bytes(self.take(1 << (info - 24)), "big")
+            if major != 7 and argument < _SHORTEST_BELOW[info]:  # RFC 8949 §4.2.1: one encoding per value
+                # (so one proofValue per proof); major type 7's 25..27 are floats, refused by item()
+                raise CborError(f"the CBOR head at offset {start} is longer than its value needs (not the "
+                                "shortest form)")
+            return major, argument, start
         if info == 31:
             raise CborError(f"indefinite-length items are not allowed (offset {start})")
         raise CborError(f"reserved CBOR additional information {info} (offset {start})")
@@ -255,7 +264,9 @@ class _CborReader:
 
 def encode_cbor(value: Any) -> bytes:
     """The preferred (shortest-head) CBOR encoding of what :func:`decode_cbor` reads: int >= 0, bytes, str,
-    list, dict (keys in insertion order, as the reference implementation writes them)."""
+    list, dict (keys in insertion order, as the reference implementation writes them). Verification never
+    encodes; this and :func:`serialize_derived_proof_value` are the inverse the tests check the reader
+    against (real proof values round-trip byte for byte) and build tampered proofs with."""
     if isinstance(value, bool) or (isinstance(value, int) and value < 0):
         raise ValueError(f"cannot CBOR-encode {value!r}: only unsigned integers")
     if isinstance(value, int):
@@ -353,7 +364,7 @@ def serialize_derived_proof_value(derived: DerivedProof) -> str:
                   for label, value in derived.label_map.items()}
     components = [derived.base_signature, derived.public_key, list(derived.signatures), compressed,
                   list(derived.mandatory_indexes)]
-    return "u" + b64url_encode(DERIVED_PROOF_HEADER + encode_cbor(components))
+    return multibase_b64url_encode(DERIVED_PROOF_HEADER + encode_cbor(components))
 
 
 def _byte_string(value: Any, size: int, what: str) -> bytes:
@@ -389,7 +400,11 @@ def _label_map(value: Any) -> dict[str, str]:
     for key, label in value.items():
         if not isinstance(key, int):
             raise ValueError(f"proofValue: labelMap key {key!r} is not an unsigned integer")
-        labels[f"c14n{key}"] = "u" + b64url_encode(_byte_string(label, _LABEL_BYTES, f"labelMap[{key}]"))
+        labels[f"c14n{key}"] = multibase_b64url_encode(_byte_string(label, _LABEL_BYTES, f"labelMap[{key}]"))
+    if len(set(labels.values())) != len(labels):
+        # Two of the holder's blank nodes named as one issuer node: a node split in two (three boards where the
+        # issuer signed two) would match the issuer's statements; an honest map is one-to-one.
+        raise ValueError("proofValue: labelMap gives two blank nodes the same issuer label (a node was split)")
     return labels
 
 
@@ -408,6 +423,9 @@ def create_verify_data(derived: DerivedProof, document: list[Quad], options: lis
         return relabelled_nquads(document, lambda label: _issuer_label(derived.label_map, label), escaping)
 
     for proof_nquads, nquads, warnings in canonical_candidates(options, reveal):
+        if len(set(nquads)) != len(nquads):  # the same statement twice: only a relabelling can make that
+            raise ValueError("the reveal document's statements repeat once relabelled with the proof's label map "
+                             "(a node was split or duplicated)")
         mandatory, non_mandatory = _split(nquads, derived.mandatory_indexes)
         yield VerifyData(hashlib.sha256(proof_nquads.encode("utf-8")).digest(),
                          hashlib.sha256("".join(mandatory).encode("utf-8")).digest(),
@@ -438,6 +456,7 @@ def verify_derived_proof(key: IssuerKey, derived: DerivedProof, document: list[Q
     if key.kind != P256:
         raise ValueError(f"ecdsa-sd-2023 needs a P-256 issuer key (its base signature has 64 bytes); the "
                          f"verification method holds a {key.kind} key")
+    statement_error: ValueError | None = None  # of the first canonical form whose base signature verified
     for data in create_verify_data(derived, document, options):
         if len(derived.signatures) != len(data.non_mandatory):  # the same for every canonical form
             raise ValueError(f"the proof carries {len(derived.signatures)} statement signatures but the reveal "
@@ -445,8 +464,14 @@ def verify_derived_proof(key: IssuerKey, derived: DerivedProof, document: list[Q
                              "added or removed)")
         if not p1363_valid(key, derived.base_signature, data.proof_hash + derived.public_key + data.mandatory_hash):
             continue  # perhaps an older signer's canonical form: try the next
-        _check_statements(derived, data.non_mandatory)
+        try:
+            _check_statements(derived, data.non_mandatory)
+        except ValueError as exc:  # a disclosed literal may read differently under the next form's escaping
+            statement_error = statement_error or exc
+            continue
         return data.warnings
+    if statement_error is not None:
+        raise statement_error
     raise ValueError("the base signature does not verify with the issuer's key: the proof options, the mandatory "
                      "statements or the proof-scoped key differ from what the issuer signed")
 

@@ -269,21 +269,23 @@ def _check_rsa_size(public: rsa.RSAPublicKey) -> None:
 
 
 def _ec_from_jwk(jwk: Mapping[str, Any]) -> IssuerKey:
-    if jwk.get("crv") != "P-256":
-        raise ValueError(f"JWK: EC curve {jwk.get('crv')!r} is not supported (only P-256)")
-    x, y = _jwk_bytes(jwk, "x", 32), _jwk_bytes(jwk, "y", 32)
+    kind = jwk.get("crv")
+    if kind not in EC_CURVES:
+        raise ValueError(f"JWK: EC curve {kind!r} is not supported (only {', '.join(EC_CURVES)})")
+    curve, _, _, size = EC_CURVES[kind]
+    x, y = _jwk_bytes(jwk, "x", size), _jwk_bytes(jwk, "y", size)
     try:
-        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+        public = ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + x + y)
     except ValueError:
-        raise ValueError("JWK: x/y is not a point on P-256") from None
+        raise ValueError(f"JWK: x/y is not a point on {kind}") from None
     if "d" not in jwk:
-        return IssuerKey(P256, public)
-    d = int.from_bytes(_jwk_bytes(jwk, "d", 32), "big")
+        return IssuerKey(kind, public)
+    d = int.from_bytes(_jwk_bytes(jwk, "d", size), "big")
     try:
-        private = ec.derive_private_key(d, ec.SECP256R1())
+        private = ec.derive_private_key(d, curve)
     except ValueError:
-        raise ValueError("JWK: EC d is out of range for P-256") from None
-    return _checked(P256, private, public)
+        raise ValueError(f"JWK: EC d is out of range for {kind}") from None
+    return _checked(kind, private, public)
 
 
 def _checked(kind: str, private: PrivateKey, public: PublicKey) -> IssuerKey:
