@@ -237,3 +237,16 @@ def test_ra_aggregate_data_fields_and_bad_values(tmp_path: Path) -> None:
     for bad in ("NumberAwarded", "PostReceiptMonths"):
         assert f"$.Credential.AggregateData[1].{bad}" in err
     assert run("validate", tmp_path / "out")[0] == 0
+
+
+def test_version_identifier_splits_only_a_type_name() -> None:
+    from ctdl_tools.build.records import version_identifier
+
+    assert version_identifier("Catalog Version~2025-2026", "en-US") == {
+        "@type": "ceterms:IdentifierValue", "ceterms:identifierValueCode": "2025-2026",
+        "ceterms:identifierTypeName": {"en-US": "Catalog Version"}}
+    for version in ("1.0~beta", "2025~2026", "2025-2026 Catalog"):  # a version with a '~' is kept whole
+        assert version_identifier(version, "en-US") == {"@type": "ceterms:IdentifierValue",
+                                                        "ceterms:identifierValueCode": version}
+    with pytest.raises(ValueError, match="has no version after '~'"):
+        version_identifier("Catalog Version~ ", "en-US")

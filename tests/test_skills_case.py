@@ -213,7 +213,6 @@ def test_case_11_identifiers_definitions_and_language(tmp_path: Path) -> None:
     assert_expands_completely(doc)
 
 
-
 def test_identifiers_match_in_any_case(tmp_path: Path) -> None:
     # CASE identifiers are UUIDs: a package that writes them in upper case in its associations (and in lower
     # case on the items) has the same hierarchy; compared as written, B and C became top children.
@@ -227,6 +226,7 @@ def test_identifiers_match_in_any_case(tmp_path: Path) -> None:
     assert not ctx.problems.errors
     assert [w.message for w in ctx.problems.warnings] == ["no publisher: the Registry requires ceasn:publisher (use "
                                                           "--owner)"]
+
 
 def test_cyclic_hierarchy_is_an_error_and_nothing_is_written(tmp_path: Path) -> None:
     path = package(tmp_path, [child_of(A, B), child_of(B, A), child_of(C, DOC)])

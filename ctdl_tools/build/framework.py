@@ -277,31 +277,28 @@ class _Builder:
         return node
 
     def publisher(self) -> list[str] | None:
-        """The publishing organization: the framework's own, else ``--owner``."""
+        """The publishing organization: the framework's own, else ``--owner``, else its creator's registry URI."""
         given = (self.fw.publisher or "").strip()
         if given:
             ctid = given.lower() if is_ctid(given.lower()) else ctid_in_uri(given)
             if ctid:
-                self.ctx.link(field_where(self.fw, "publisher"), repr(given), ctid)
-                return [self.ctx.uri(ctid)]
+                return self._linked(field_where(self.fw, "publisher"), given, ctid)
             self.warn(field_where(self.fw, "publisher"), f"publisher {given!r} is not an organization CTID or "
                       "registry URI: " + ("--owner used" if self.ctx.owner else "left out"))
         if self.ctx.owner:
             return [self.ctx.uri(self.ctx.owner)]
-        creator = self._registry_creator()
-        if creator:  # OSMT names the organization behind a collection this way (a registry URI)
-            ctid = ctid_in_uri(creator) or ""
-            self.ctx.link(self.fw.where, repr(creator), ctid)
-            self.warn(self.fw.where, f"no publisher given: its creator {creator} is taken as the publisher "
-                      "(--owner names another)")
-            return [self.ctx.uri(ctid)]
+        for creator in self.fw.extra.get("ceasn:creator") or ():
+            ctid = ctid_in_uri(creator) if isinstance(creator, str) else None
+            if ctid:  # OSMT names the organization behind a collection this way (a registry URI)
+                self.warn(self.fw.where, f"no publisher given: its creator {creator} is taken as the publisher "
+                          "(--owner names another)")
+                return self._linked(self.fw.where, creator, ctid)
         self.warn(self.fw.where, "no publisher: the Registry requires ceasn:publisher (use --owner)")
         return None
 
-    def _registry_creator(self) -> str | None:
-        """The framework's first ceasn:creator that is a registry organization URI, if any."""
-        creators = self.fw.extra.get("ceasn:creator") or ()
-        return next((c for c in creators if isinstance(c, str) and ctid_in_uri(c)), None)
+    def _linked(self, where: Where, written: str, ctid: str) -> list[str]:
+        self.ctx.link(where, repr(written), ctid)
+        return [self.ctx.uri(ctid)]
 
     def competency(self, index: int) -> dict[str, Any]:
         c = self.fw.competencies[index]

@@ -605,8 +605,8 @@ def version_identifier(cell: str, language: str) -> dict:
     """A Version Identifier cell: its value, or CE's bulk-upload ``IdentifierTypeName~Value`` (``Catalog
     Version~2025-2026 Catalog``: the type's name, then the version)."""
     type_name, tilde, code = cell.strip().partition("~")
-    if not tilde:
-        type_name, code = "", type_name
+    if not tilde or not type_name.strip()[:1].isalpha():  # "1.0~beta", "2025~2026": a version, not a type name
+        type_name, code = "", cell.strip()
     if not code.strip():
         raise ValueError(f"{cell.strip()!r} has no version after '~': write IdentifierTypeName~Value "
                          "(Catalog Version~2025-2026) or the version alone")

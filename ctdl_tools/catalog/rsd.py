@@ -101,7 +101,7 @@ def _fill(fw: SkillFramework, skills: list, base: str | None) -> SkillFramework:
         if not isinstance(skill, dict):
             raise InputError(fw.where.at(path=path), "each skill must be an RSD object")
         competency = _competency(fw, skill, fw.where.at(path=path))
-        if competency.text:  # else an error is noted: the framework will not be written
+        if competency.text:  # else it is left out, said (COMPETENCY_ERROR)
             fw.competencies.append(competency)
         unconverted.update(k for k in UNCONVERTED if skill.get(k))
     if unconverted:
@@ -121,10 +121,11 @@ def _warn_localhost(fw: SkillFramework) -> None:
 
 def _competency(fw: SkillFramework, skill: dict, where: Where) -> Competency:
     statement, name = clean(skill.get("skillStatement")), clean(skill.get("skillName"))
-    if not statement:
-        severity = "warning" if name else "error"
-        note(fw, severity, where.at(path=f"{where.path}.skillStatement"),
-             "the RSD has no skillStatement" + (": its skillName is the competency text" if name else ""))
+    if not statement:  # as in OSMT's CSV (read_rsd_csv): a skill with no text at all is left out, not the file
+        note(fw, "warning" if name else COMPETENCY_ERROR, where.at(path=f"{where.path}.skillStatement"),
+             "the RSD has no skillStatement" + (": its skillName is the competency text" if name else
+                                                " or skillName: it is left out, the rest of the framework is "
+                                                "written without it"))
     canonical = clean(skill.get("id"))
     alignments = [clean(a.get("id")) if isinstance(a, dict) else clean(a) for a in _list(skill.get("alignments"))]
     c = Competency(key=clean(skill.get("uuid")) or canonical or name or statement, text=statement or name,

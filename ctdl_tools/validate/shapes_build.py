@@ -443,11 +443,14 @@ def _code_form(vocab: Vocabulary, prop: PropertyInfo, scheme: str) -> Shape:
         f"{scheme} stands for an external code list; checked by form only.")
 
 
+MISSPELT_CRITERION_LEVEL = "ceasn:CrtiterionLevel"  # so the vocabulary spells it in ceterms:ctid's domain
+
+
 def record_classes(vocab: Vocabulary) -> set[str]:
     """The classes a record (a node with a CTID) may have: the domain of ceterms:ctid with subclasses. The
     vocabulary spells one of them ceasn:CrtiterionLevel; the class it defines is ceasn:CriterionLevel."""
     domain = set(vocab.properties["ceterms:ctid"].domain)
-    if "ceasn:CrtiterionLevel" in domain and "ceasn:CriterionLevel" in vocab.classes:
+    if MISSPELT_CRITERION_LEVEL in domain and "ceasn:CriterionLevel" in vocab.classes:
         domain.add("ceasn:CriterionLevel")
     return class_closure(vocab, domain)
 
@@ -470,7 +473,7 @@ def named_classes(vocab: Vocabulary) -> set[str]:
     named = {cls for info in vocab.classes.values() for cls in info.superclasses}
     for prop in vocab.properties.values():
         named |= prop.domain | prop.range
-    named -= LITERAL_RANGES | OPEN_RANGES | {"ceasn:CrtiterionLevel"}  # the vocabulary's misspelling (record_classes)
+    named -= LITERAL_RANGES | OPEN_RANGES | {MISSPELT_CRITERION_LEVEL}
     return {cls for cls in named if cls.partition(":")[0] not in ("xsd", "rdf", "rdfs")} | QDATA_CLASSES
 
 
