@@ -139,10 +139,11 @@ def test_test_data_readme_hashes_match_the_copied_files() -> None:
 def test_loader_serves_official_urls_and_refuses_the_rest() -> None:
     load_doc = ler_loader()
     for url in ("https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
-                "https://purl.imsglobal.org/spec/ob/v3p0/context/ob_v3p0.jsonld", "https://w3id.org/openbadges/v2"):
+                "https://purl.imsglobal.org/spec/ob/v3p0/context/ob_v3p0.jsonld", "https://w3id.org/openbadges/v2",
+                "https://w3id.org/security/data-integrity/v2"):
         assert "@context" in load_doc(url)["document"]
-    with pytest.raises(ValueError, match=re.escape("https://w3id.org/security/data-integrity/v2")):
-        load_doc("https://w3id.org/security/data-integrity/v2")
+    with pytest.raises(ValueError, match=re.escape("https://w3id.org/security/multikey/v1")):
+        load_doc("https://w3id.org/security/multikey/v1")
 
 
 def test_unknown_context_is_refused_with_its_url() -> None:

@@ -18,12 +18,13 @@ PINNED_SHA256 = {
     "obv2x.json": "393a890d7d95eb3a86f5f12309648a64c2d0676e5270e2967b5341a2dcea13d2",
     "credentials-examples-v2.json": "57393fbc69d6efb9b9b5dc9cb6b9880b0944360abfe2eaf459c9e58cf2279d7c",
     "citizenship-v4rc1.json": "3edaa0fef94223eeb863d71ebd550c45d74143db14911d606f36d579d2dd46af",
+    "data-integrity-v2.json": "0f77743daf5b4e8fc067fc5ba5b21044283053aa717fc6b0219843bed3b00363",
 }
 
 OB_303_URL = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 
 # Official URL -> vendored file. Only URLs whose content we hold are listed: context-3.0.1.json,
-# data-integrity/v2, multikey/v1 and the like are refused rather than guessed (a wrong context silently
+# w3id.org/dcc/v1, multikey/v1 and the like are refused rather than guessed (a wrong context silently
 # changes what a proof covers). The legacy 3.0.0 context answers for both of its published URLs, as in
 # the 1EdTech validator's CachingDocumentLoader.
 CONTEXT_URLS = {
@@ -37,6 +38,7 @@ CONTEXT_URLS = {
     "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json": "clr-v2p0-2.0.1.json",
     "https://w3id.org/security/suites/ed25519-2020/v1": "security-suites-ed25519-2020-v1.json",
     "https://w3id.org/security/data-integrity/v1": "data-integrity-v1.json",
+    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.json",
     "https://w3id.org/openbadges/v2": "obv2x.json",
     # Used by the W3C vc-di-ecdsa test vectors (ecdsa-rdfc-2019, ecdsa-sd-2023) that the ECDSA suites are
     # tested against; examples/v2 is also the context of every VC 2.0 specification example.
