@@ -107,11 +107,16 @@ def test_same_as_owner_leaves_the_derived_ctid_as_the_owners(tmp_path: Path) -> 
     assert graphs(tmp_path / "a").keys() == graphs(tmp_path / "b").keys()
 
 
-def test_same_as_owner_in_owned_by_is_refused_at_its_cell(tmp_path: Path) -> None:
-    text = ("External Identifier,Learning Type,Learning Opportunity Name,Description,Owned By\n"
-            "C1,Course,Welding I,Intro to welding.,same as owner\n")
-    (tmp_path / "c.csv").write_text(text)
+def convert_course(tmp_path: Path, column: str, cell: str) -> tuple[int, str]:
+    """``ctdl convert`` of a one-course bulk upload with ``cell`` in ``column``: (exit code, stderr)."""
+    (tmp_path / "c.csv").write_text("External Identifier,Learning Type,Learning Opportunity Name,Description,"
+                                    f"{column}\nC1,Course,Welding I,Intro to welding.,{cell}\n")
     code, _, err = run("convert", tmp_path / "c.csv", "--owner", OWNER, "-o", tmp_path / "out")
+    return code, err
+
+
+def test_same_as_owner_in_owned_by_is_refused_at_its_cell(tmp_path: Path) -> None:
+    code, err = convert_course(tmp_path, "Owned By", "same as owner")
     assert code == 1 and "row 2, column 'Owned By': 'same as owner' names the owner in Offered By" in err
 
 
@@ -135,19 +140,13 @@ def test_publisher_version_identifier_type_name_and_value(tmp_path: Path) -> Non
                                "ceterms:identifierValueCode": "2024"}),
 ])
 def test_version_identifier_forms(tmp_path: Path, cell: str, expected: dict) -> None:
-    text = ("External Identifier,Learning Type,Learning Opportunity Name,Description,Version Identifier\n"
-            f"C1,Course,Welding I,Intro to welding.,{cell}\n")
-    (tmp_path / "c.csv").write_text(text)
-    assert run("convert", tmp_path / "c.csv", "--owner", OWNER, "-o", tmp_path / "out")[0] == 0
+    assert convert_course(tmp_path, "Version Identifier", cell)[0] == 0
     (node,) = graphs(tmp_path / "out").values()
     assert node["ceterms:versionIdentifier"] == [{"@type": "ceterms:IdentifierValue", **expected}]
 
 
 def test_version_identifier_without_a_value_is_its_cells_error(tmp_path: Path) -> None:
-    text = ("External Identifier,Learning Type,Learning Opportunity Name,Description,Version Identifier\n"
-            "C1,Course,Welding I,Intro to welding.,Catalog Version~\n")
-    (tmp_path / "c.csv").write_text(text)
-    code, _, err = run("convert", tmp_path / "c.csv", "--owner", OWNER, "-o", tmp_path / "out")
+    code, err = convert_course(tmp_path, "Version Identifier", "Catalog Version~")
     assert code == 1 and "row 2, column 'Version Identifier': 'Catalog Version~' has no version after '~'" in err
 
 

@@ -30,7 +30,7 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -309,13 +309,41 @@ def _timestamp(value: Any) -> datetime | None:
 
 
 def _validity_warnings(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None = None,
-                     *, ob2: bool = False) -> list[str]:
+                       *, ob2: bool = False) -> list[str]:
     """The credential is outside its validity period: not yet valid (VC 2.0 ``validFrom``, VC 1.1
     ``issuanceDate``, OB 2.0 ``issuedOn``, a VC-JWT's ``nbf``) or past its end (VC 2.0 ``validUntil``,
     VC 1.1 ``expirationDate``, OB 2.0 ``expires``, a VC-JWT's ``exp``): the signature still holds, so a
-    warning, not a failure."""
-    return [*_not_yet_valid(credential, now, claims, ob2=ob2), *_expired(credential, now, claims, ob2=ob2),
-            *_status_not_checked(credential)]
+    warning, not a failure; and its revocation status, which is never fetched."""
+    bounds = [_bound_passed(credential, now, claims, ob2, *bound) for bound in _VALIDITY_BOUNDS]
+    return [*(said for said in bounds if said), *_status_not_checked(credential)]
+
+
+# (OB 2.0 member, VC members, VC-JWT claim, whether ``now`` is past the bound, what to say of it)
+_Passed = Callable[[datetime, datetime], bool]
+_VALIDITY_BOUNDS: tuple[tuple[tuple[str, ...], tuple[str, ...], str, _Passed, str], ...] = (
+    (("issuedOn",), ("validFrom", "issuanceDate"), "nbf", lambda now, when: now < when,
+     "the credential is not valid yet: not before {} ({})"),
+    (("expires",), ("validUntil", "expirationDate"), "exp", lambda now, when: now > when,
+     "the credential expired on {} ({})"),
+)
+
+
+def _bound_passed(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None, ob2: bool,
+                  ob2_names: tuple[str, ...], names: tuple[str, ...], claim: str,
+                  passed: _Passed, message: str) -> str | None:
+    for name in ob2_names if ob2 else names:
+        when = _timestamp(credential.get(name))
+        if when is not None and passed(now, when):
+            return message.format(credential[name], name)
+    value = claims.get(claim) if claims is not None else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            when = datetime.fromtimestamp(value, UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
+        if passed(now, when):
+            return message.format(when.strftime("%Y-%m-%dT%H:%M:%SZ"), f"JWT claim {claim}")
+    return None
 
 
 def _status_not_checked(credential: Mapping[str, Any]) -> list[str]:
@@ -328,41 +356,6 @@ def _status_not_checked(credential: Mapping[str, Any]) -> list[str]:
                     if isinstance(s, dict) and s.get("type")})
     return [f"its credentialStatus ({', '.join(kinds) or 'no type'}) is not checked: revocation and suspension "
             "lists are never fetched, so a revoked credential still verifies here"]
-
-
-def _not_yet_valid(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None,
-                   *, ob2: bool) -> list[str]:
-    for name in ("issuedOn",) if ob2 else ("validFrom", "issuanceDate"):
-        start = _timestamp(credential.get(name))
-        if start is not None and now < start:
-            return [f"the credential is not valid yet: not before {credential[name]} ({name})"]
-    nbf = claims.get("nbf") if claims is not None else None
-    if isinstance(nbf, int | float) and not isinstance(nbf, bool):
-        try:
-            start = datetime.fromtimestamp(nbf, UTC)
-        except (ValueError, OverflowError, OSError):
-            return []
-        if now < start:
-            return [f"the credential is not valid yet: not before {start.strftime('%Y-%m-%dT%H:%M:%SZ')} "
-                    "(JWT claim nbf)"]
-    return []
-
-
-def _expired(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None,
-             *, ob2: bool) -> list[str]:
-    for name in ("expires",) if ob2 else ("validUntil", "expirationDate"):
-        end = _timestamp(credential.get(name))
-        if end is not None and now > end:
-            return [f"the credential expired on {credential[name]} ({name})"]
-    exp = claims.get("exp") if claims is not None else None
-    if isinstance(exp, int | float) and not isinstance(exp, bool):
-        try:
-            end = datetime.fromtimestamp(exp, UTC)
-        except (ValueError, OverflowError, OSError):
-            return []
-        if now > end:
-            return [f"the credential expired on {end.strftime('%Y-%m-%dT%H:%M:%SZ')} (JWT claim exp)"]
-    return []
 
 
 def _ob2_document(credential: dict, format: str, nested: list[ProofResult]) -> VerifyResult:
