@@ -182,6 +182,13 @@ def test_ra_coffeyville_credential_matches_what_ce_published(tmp_path: Path) -> 
     published = json.loads((DATA.parent.parent / "real_records" / "ra_kansas_associatedegree_aggregatedata_output.json")
                            .read_text(encoding="utf-8"))["@graph"][0]
     assert node["ceterms:aggregateData"] == published["ceterms:aggregateData"]
+    # ... which meets the earnings, employment-outcome and holders benchmarks (CTDL recommends aggregateData
+    # instead of those three properties): no benchmark Warning asks for them.
+    from ctdl_tools.validate import validate
+
+    fired = {f.rule_id for f in validate([tmp_path / "out"]).findings}
+    assert fired and not fired & {"MDP-CREDENTIAL-BENCHMARK-EARNINGS", "MDP-CREDENTIAL-BENCHMARK-EMPLOYMENTOUTCOME",
+                                  "MDP-CREDENTIAL-BENCHMARK-HOLDERS"}
     assert node["@type"] == "ceterms:AssociateDegree"
     assert node["ceterms:ownedBy"] == node["ceterms:offeredBy"] == [REG + "ce-3382bacb-2f29-4037-874e-9a53e2398661"]
     assert node["ceterms:estimatedDuration"][0]["ceterms:exactDuration"] == "P2Y"
