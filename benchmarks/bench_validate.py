@@ -1,6 +1,6 @@
 """Benchmark ``ctdl_tools.validate.validate`` against pySHACL on generated catalogs.
 
-    python benchmarks/bench_validate.py                    # 1k and 10k, pyshacl at 1k and 10k (~15 min)
+    python benchmarks/bench_validate.py                    # 1k, 10k and 100k; pyshacl at 1k and 10k (~15 min)
     python benchmarks/bench_validate.py --sizes 1000,10000,100000 --pyshacl-sizes 1000,10000
     python benchmarks/bench_validate.py --quick            # 1k only
 

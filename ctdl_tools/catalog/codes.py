@@ -253,7 +253,7 @@ def _occupation_checks(system: str, code: str) -> list[str]:
         return [f"{label} {code} is not in the O*NET-SOC 2019 taxonomy (kept as is)"]
     if f"{code[:2]}-0000" not in _soc_titles():
         return [f"{label} {code} is not in SOC 2018 ({code[:2]} is not a SOC major group)"]
-    return [f"{label} {code} is not in SOC 2018 (a SOC 2010 code?)"]
+    return [f"{label} {code} is not in SOC 2018 (a retired SOC 2010 code, or a typo?)"]
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
