@@ -29,6 +29,12 @@ _CE_URI = re.compile(_CE_HOSTS + r"(?:/ce-registry|/ce_registry)?/(resources|gra
 NAME_KEYS = ("ceterms:name", "ceasn:name", "skos:prefLabel", "ceasn:competencyLabel", "ceasn:competencyText")
 DESCRIPTION_KEYS = ("ceterms:description", "ceasn:description", "skos:definition", "ceasn:comment")
 LANGUAGES = ("en-US", "en", "en-us")
+# What search finds besides the display name and description: the name in every language, other names, and the
+# codes people search by (a course code, CIP / SOC / NAICS codes, an identifier).
+TERM_KEYS = (*NAME_KEYS, "ceterms:alternateName", "ceasn:altCodedNotation", "ceterms:codedNotation",
+             "ceasn:codedNotation")
+CODE_KEYS = ("ceterms:occupationType", "ceterms:instructionalProgramType", "ceterms:industryType", "ceterms:naics",
+             "ceterms:identifier")
 
 
 class SchemaError(Exception):
@@ -168,6 +174,30 @@ def first_text(node: dict, keys: tuple[str, ...]) -> str:
     return ""
 
 
+def all_texts(value: Any) -> list[str]:
+    """Every string in a plain string, a language map (all its languages) or a list of either."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in all_texts(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in all_texts(v)]
+    return []
+
+
+def search_terms(node: dict) -> str:
+    """Names in every language, alternate names and codes, one per line, for the search page."""
+    terms = [t for key in TERM_KEYS for t in all_texts(node.get(key))]
+    for key in CODE_KEYS:
+        for item in node.get(key) if isinstance(node.get(key), list) else [node.get(key)]:
+            if isinstance(item, str):
+                terms.append(item)
+            elif isinstance(item, dict):
+                terms += all_texts(item.get("ceterms:codedNotation"))
+                terms += all_texts(item.get("ceterms:identifierValueCode"))
+    return "\n".join(dict.fromkeys(t.strip() for t in terms if t.strip()))[:4000]
+
+
 @dataclass(frozen=True)
 class IndexedNode:
     position: int
@@ -176,6 +206,7 @@ class IndexedNode:
     type: str
     name: str
     description: str
+    terms: str = ""
 
 
 def index_nodes(graph: list[dict]) -> list[IndexedNode]:
@@ -185,7 +216,8 @@ def index_nodes(graph: list[dict]) -> list[IndexedNode]:
         raw_ctid = node.get("ceterms:ctid")
         ctid = raw_ctid.strip().lower() if isinstance(raw_ctid, str) and CTID_ANY_CASE.match(raw_ctid.strip()) else None
         rows.append(IndexedNode(position, str(node["@id"]), ctid, str(node["@type"]),
-                                first_text(node, NAME_KEYS)[:500], first_text(node, DESCRIPTION_KEYS)[:2000]))
+                                first_text(node, NAME_KEYS)[:500], first_text(node, DESCRIPTION_KEYS)[:2000],
+                                search_terms(node)))
     return rows
 
 

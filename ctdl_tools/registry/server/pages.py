@@ -27,6 +27,9 @@ from ctdl_tools.vocab import vocabulary
 
 TEMPLATES = Path(__file__).parent / "templates"
 INDEX_PER_PAGE = 20
+OWNED_SHOWN = 100  # records listed on an organization's page (the index's search lists them all)
+PLACE_PARTS = ("ceterms:streetAddress", "ceterms:addressLocality", "ceterms:addressRegion", "ceterms:postalCode",
+               "ceterms:addressCountry")
 COMPETENCY_PROPERTIES = (("ceterms:teaches", "Competencies taught"), ("ceterms:assesses", "Competencies assessed"),
                          ("ceterms:targetCompetency", "Target competencies"))
 CONDITION_PROPERTIES = (("ceterms:requires", "Requires"), ("ceterms:entryCondition", "Entry requirements"),
@@ -38,7 +41,13 @@ CODE_PROPERTIES = {"ceterms:occupationType": "Occupation (SOC / O*NET)",
 STATUS_PROPERTIES = ("ceterms:credentialStatusType", "ceterms:lifeCycleStatusType", "adms:status")
 OWNER_PROPERTIES = (("ceterms:ownedBy", "Owned by"), ("ceterms:offeredBy", "Offered by"),
                     ("ceasn:publisher", "Publisher"), ("ceasn:creator", "Creator"))
-SHOWN = {"@id", "@type", "ceterms:ctid", "ceterms:subjectWebpage", "ceasn:hasTopChild", "ceasn:hasChild",
+# Outcome data (Registry Assistant ``AggregateData`` and the older earnings / holders / employment profiles): embedded
+# profiles, so the related-records list (references only) would leave them out of the page entirely.
+OUTCOME_PROPERTIES = ("ceterms:aggregateData", "ceterms:earnings", "ceterms:holders", "ceterms:employmentOutcome")
+_OUTCOME_SKIPPED = {"@type", "@id", "ceterms:name", "ceterms:description", "ceterms:currency"}
+_EARNINGS = {"ceterms:medianEarnings", "ceterms:highEarnings", "ceterms:lowEarnings"}  # amounts in its currency
+SHOWN = {"@id", "@type", "ceterms:ctid", "ceterms:subjectWebpage", *OUTCOME_PROPERTIES,
+         "ceasn:hasTopChild", "ceasn:hasChild",
          "ceasn:isChildOf", "ceasn:isTopChildOf", "ceasn:isPartOf", "ceterms:estimatedCost",
          "ceterms:estimatedDuration",
          *(p for p, _ in COMPETENCY_PROPERTIES), *(p for p, _ in CONDITION_PROPERTIES), *CODE_PROPERTIES,
@@ -73,6 +82,13 @@ class TreeItem:
 
 
 @dataclass
+class OutcomeView:
+    title: str
+    description: str
+    facts: list[tuple[str, list[Link]]] = field(default_factory=list)
+
+
+@dataclass
 class ResourceView:
     name: str
     type_label: str
@@ -87,6 +103,9 @@ class ResourceView:
     durations: list[str] = field(default_factory=list)
     related: list[tuple[str, list[Link]]] = field(default_factory=list)
     tree: list[TreeItem] = field(default_factory=list)
+    outcomes: list[OutcomeView] = field(default_factory=list)
+    owned: list[Link] = field(default_factory=list)
+    owned_total: int = 0
 
 
 @cache
@@ -156,8 +175,10 @@ class _Resolver:
         ctid = ctid_of(value)
         if ctid is None:
             return Link(value, safe_href(value))
-        if ctid in self.by_ctid:
-            return Link(first_text(self.by_ctid[ctid], NAME_KEYS) or ctid, local_href(ctid))
+        if ctid in self.by_ctid:  # a data set profile has no name: its description says what it is
+            node = self.by_ctid[ctid]
+            label = first_text(node, NAME_KEYS) or first_text(node, DESCRIPTION_KEYS)[:120] or ctid
+            return Link(label, local_href(ctid))
         if ctid in self.names:
             name, type_ = self.names[ctid]
             if not type_:  # a registered publisher without a published record: nothing to link to
@@ -250,6 +271,62 @@ def _duration(profile: Any) -> str:
     return " — ".join(p for p in (shown, description) if p)
 
 
+def _number(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return f"{value:,.2f}".removesuffix(".00") if isinstance(value, float) else f"{value:,}"
+
+
+def _quantity(item: Any, currency: str) -> str:
+    """A QuantitativeValue / MonetaryAmount (or a plain number) as one line: amount, unit, what it counts."""
+    if not isinstance(item, dict) or "@type" not in item:  # a number, or a language map (demographic information)
+        shown = _number(item)
+        return f"{shown} {currency}".strip() if shown is not None else text_of(item)
+    unit = str(item.get("schema:currency") or currency or "").strip()
+    low, high = _number(item.get("schema:minValue")), _number(item.get("schema:maxValue"))
+    amount = _number(item.get("schema:value")) or _number(item.get("schema:median"))
+    if amount is not None:
+        shown = f"{amount} {unit}".strip()
+    elif low is not None or high is not None:
+        shown = (f"{low or '?'} to {high or '?'} {unit}").strip()
+    else:
+        shown = ""
+    percentage = _number(item.get("qdata:percentage"))
+    if percentage is not None:
+        shown = f"{shown} ({percentage}%)" if shown else f"{percentage}%"
+    description = text_of(item.get("schema:description")) or text_of(item.get("ceterms:description"))
+    return " — ".join(p for p in (shown, description) if p)
+
+
+def _outcomes(resolver: _Resolver, node: dict) -> list[OutcomeView]:
+    """Outcome data profiles (earnings, jobs obtained, numbers awarded…) with every value they hold."""
+    views = []
+    for prop in OUTCOME_PROPERTIES:
+        for profile in _as_list(node.get(prop)):
+            if not isinstance(profile, dict):
+                continue
+            currency = str(profile.get("ceterms:currency") or "")
+            name, description = text_of(profile.get("ceterms:name")), text_of(profile.get("ceterms:description"))
+            view = OutcomeView(name or description or vocabulary().label(prop), description if name else "")
+            for key, value in profile.items():
+                if key in _OUTCOME_SKIPPED:
+                    continue
+                links: list[Link] = []
+                for item in _as_list(value):
+                    if isinstance(item, str) and (item.startswith("_:") or ctid_of(item)):
+                        links += resolver.links([item])
+                    elif isinstance(item, str):
+                        links.append(Link(item, safe_href(item)))
+                    else:
+                        shown = _quantity(item, currency if key in _EARNINGS else "")
+                        if shown:
+                            links.append(Link(shown))
+                if links:
+                    view.facts.append((vocabulary().label(key), links))
+            views.append(view)
+    return views
+
+
 def _codes(node: dict) -> list[Code]:
     codes = []
     for prop, scheme in CODE_PROPERTIES.items():
@@ -321,6 +398,13 @@ def _facts(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
         values = [text_of(v.get("ceterms:targetNodeName")) for v in _as_list(node.get(prop)) if isinstance(v, dict)]
         if any(values):
             facts.append((vocabulary().label(prop), [Link(v) for v in values if v]))
+    places = [", ".join(t for t in (text_of(place.get(p)) for p in PLACE_PARTS) if t)
+              for place in _as_list(node.get("ceterms:address")) if isinstance(place, dict)]
+    if any(places):
+        facts.append(("Address", [Link(p) for p in places if p]))
+    emails = [e for e in _as_list(node.get("ceterms:email")) if isinstance(e, str)]
+    if emails:
+        facts.append(("Email", [Link(e) for e in emails]))
     parent = resolver.links(node.get("ceasn:isPartOf"))
     if parent:
         facts.append(("Part of framework", parent))
@@ -361,8 +445,10 @@ def competency_tree(resolver: _Resolver, framework: dict, graph: list[dict]) -> 
         n = competencies[i]
         ctid = n.get("ceterms:ctid")
         kids = [c for c in (item(k, depth + 1) for k in children.get(i, [])) if c]
-        return TreeItem(text_of(n.get("ceasn:competencyText")) or first_text(n, NAME_KEYS),
-                        text_of(n.get("ceasn:competencyLabel")), text_of(n.get("ceasn:codedNotation")),
+        text = text_of(n.get("ceasn:competencyText")) or first_text(n, NAME_KEYS)
+        label = text_of(n.get("ceasn:competencyLabel"))
+        # ESCO without descriptions: the label is the text; "show initiative: show initiative" says it twice
+        return TreeItem(text, "" if label.strip() == text.strip() else label, text_of(n.get("ceasn:codedNotation")),
                         local_href(ctid.lower()) if isinstance(ctid, str) else None, kids)
 
     return [t for t in (item(r, 0) for r in roots) if t]
@@ -381,7 +467,10 @@ def build_view(request: Request, document: dict, position: int) -> ResourceView:
         conditions=_conditions(resolver, node), codes=_codes(node),
         costs=[c for c in map(_cost, _as_list(node.get("ceterms:estimatedCost"))) if c],
         durations=[d for d in map(_duration, _as_list(node.get("ceterms:estimatedDuration"))) if d],
-        related=_related(resolver, node))
+        related=_related(resolver, node), outcomes=_outcomes(resolver, node))
+    if vocabulary().is_a(type_, "ceterms:Organization") and view.ctid:
+        view.owned_total, rows = resolver.ctx.service.owned(view.ctid, OWNED_SHOWN)
+        view.owned = [Link(r["name"] or r["ctid"], local_href(r["ctid"]), vocabulary().label(r["type"])) for r in rows]
     if type_ == "ceasn:CompetencyFramework":
         view.tree = competency_tree(resolver, node, graph)
     elif type_ == "ceasn:Competency":

@@ -122,6 +122,12 @@ _ENVELOPE_COLUMNS = """e.id, e.envelope_id, e.ctid, e.ctdl_type, o.ctid AS owned
 _ENVELOPE_FROM = "envelopes e JOIN organizations o ON o.id = e.owner_id"
 
 
+# An organization registered without a name (``ctdl publish`` registers each owner by its CTID) is called by the
+# name of its published record, when there is one: the index listed its records as owned by "ce-08c7…".
+_OWNER_NAME = ("CASE WHEN o.name != o.ctid THEN o.name ELSE COALESCE((SELECT NULLIF(p.name, '') FROM resources p "
+               "WHERE p.community = e.community AND p.ctid = o.ctid), o.name) END")
+
+
 class RegistryService:
     def __init__(self, store: Store, base_url: str) -> None:
         self.store = store
@@ -292,25 +298,40 @@ class RegistryService:
                 result[ctid] = (row[0], row[1])
                 continue
             org = self.organization(ctid)
-            if org is not None:
+            if org is not None and org.name != org.ctid:  # registered without a name: says nothing more
                 result[ctid] = (org.name, "")  # registered to publish; no published record to type it
         return result
 
+    def owned(self, org_ctid: str, limit: int) -> tuple[int, list[sqlite3.Row]]:
+        """The records an organization owns in this registry (its envelopes' main resources), newest first."""
+        ctid = org_ctid.strip().lower()
+        with self.store.read() as db:
+            total = db.execute(f"SELECT COUNT(*) FROM {_ENVELOPE_FROM} WHERE e.community = ? AND o.ctid = ? "
+                               "AND e.ctid != o.ctid", (COMMUNITY, ctid)).fetchone()[0]
+            rows = db.execute(f"SELECT r.ctid, r.type, r.name FROM {_ENVELOPE_FROM} JOIN resources r "
+                              "ON r.envelope_pk = e.id AND r.position = 0 WHERE e.community = ? AND o.ctid = ? "
+                              "AND e.ctid != o.ctid ORDER BY r.name, r.ctid LIMIT ?",
+                              (COMMUNITY, ctid, limit)).fetchall()
+        return total, rows
+
     def search(self, query: str, page: int, per_page: int) -> tuple[int, list[sqlite3.Row]]:
-        """Main resources and competencies whose name, description or CTID contains ``query``."""
+        """Main resources and competencies whose name (in any language), other names, codes, description or CTID
+        contains ``query``; a registry URI finds the record it names."""
+        query = graphdoc.ctid_of(query) or query
         pattern = "%" + query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where = "r.community = ? AND r.ctid IS NOT NULL"
         args: list = [COMMUNITY]
         if query:
             where += (" AND (casefold(r.name) LIKE ? ESCAPE '\\' OR casefold(r.description) LIKE ? ESCAPE '\\'"
-                      " OR r.ctid LIKE ? ESCAPE '\\')")
-            args += [pattern, pattern, pattern]
+                      " OR casefold(r.terms) LIKE ? ESCAPE '\\' OR r.ctid LIKE ? ESCAPE '\\')")
+            args += [pattern, pattern, pattern, pattern]
         else:
             where += " AND r.position = 0"  # without a query, list what was published, not every competency
         with self.store.read() as db:
             total = db.execute(f"SELECT COUNT(*) FROM resources r WHERE {where}", args).fetchone()[0]
             rows = db.execute(
-                f"SELECT r.ctid, r.type, r.name, r.description, r.position, o.ctid AS owner, o.name AS owner_name, "
+                f"SELECT r.ctid, r.type, r.name, r.description, r.position, o.ctid AS owner, "
+                f"{_OWNER_NAME} AS owner_name, "
                 f"e.updated_at FROM resources r JOIN envelopes e ON e.id = r.envelope_pk "
                 f"JOIN organizations o ON o.id = e.owner_id WHERE {where} "
                 f"ORDER BY e.updated_at DESC, r.envelope_pk DESC, r.position LIMIT ? OFFSET ?",
@@ -367,9 +388,10 @@ def _update_envelope(db: sqlite3.Connection, pk: int, doc: _Prepared, published_
 
 def _replace_nodes(db: sqlite3.Connection, pk: int, nodes: list[graphdoc.IndexedNode]) -> None:
     db.execute("DELETE FROM resources WHERE envelope_pk = ?", (pk,))
-    db.executemany("INSERT INTO resources (envelope_pk, community, position, node_id, ctid, type, name, description) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   [(pk, COMMUNITY, n.position, n.node_id, n.ctid, n.type, n.name, n.description) for n in nodes])
+    db.executemany("INSERT INTO resources (envelope_pk, community, position, node_id, ctid, type, name, description, "
+                   "terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [(pk, COMMUNITY, n.position, n.node_id, n.ctid, n.type, n.name, n.description, n.terms)
+                    for n in nodes])
 
 
 def _add_revision(db: sqlite3.Connection, pk: int, event: str, actor: str | None, now: str) -> None:

@@ -119,9 +119,26 @@ def _m2_envelope_lookup(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX envelopes_lookup ON envelopes(community, resource_key, owner_id)")
 
 
+def _m3_search_terms(db: sqlite3.Connection) -> None:
+    # Search found a record by its display name, description or CTID only: not by its course code, its CIP / SOC
+    # codes or its name in another language. Existing rows are indexed from the stored documents.
+    import json
+
+    from ctdl_tools.registry.server.graphdoc import search_terms
+
+    db.execute("ALTER TABLE resources ADD COLUMN terms TEXT NOT NULL DEFAULT ''")
+    for pk, text in db.execute("SELECT id, resource FROM envelopes").fetchall():
+        graph = json.loads(text).get("@graph")
+        for position, node in enumerate(graph if isinstance(graph, list) else []):
+            if isinstance(node, dict):
+                db.execute("UPDATE resources SET terms = ? WHERE envelope_pk = ? AND position = ?",
+                           (search_terms(node), pk, position))
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (1, _m1_initial),
     (2, _m2_envelope_lookup),
+    (3, _m3_search_terms),
 )
 
 

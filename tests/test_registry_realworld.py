@@ -1,0 +1,177 @@
+"""The local registry as a state agency's staging area for providers' real data: Registry Assistant outputs with
+outcome data, multi-language records, codes and organizations, published as ``ctdl publish`` publishes them (each
+owner registered by its CTID, without a name), then read back as pages and searches."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from ctdl_tools.ctid import mint_ctid
+from ctdl_tools.registry.server import start_embedded
+from ctdl_tools.registry.server.store import Store
+from tests._registry_server_support import KEY, ORG, Client, credential, framework, main_ctid
+
+DATA = Path(__file__).parent / "data"
+KANSAS = DATA / "real_records" / "ra_kansas_associatedegree_aggregatedata_output.json"  # AggregateData, earnings
+CAREERBRIDGE = DATA / "real_records" / "ra_careerbridge_certificate_aggregatedata_output.json"  # + DataSetProfile
+PROPATH = DATA / "real_records" / "ra_propath_license_published.json"  # O*NET 53-3032.00
+LANGUAGES = DATA / "registry" / "CredentialWithMultipleLanguages_Api_output.json"  # name in English and Arabic
+KANSAS_OWNER = "ce-3382bacb-2f29-4037-874e-9a53e2398661"
+ORG_CTID = "ce-7e000000-0000-4000-8000-00000000a9e1"
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text("utf-8-sig"))
+
+
+def _owner(document: dict) -> str:
+    owner = document["@graph"][0]["ceterms:ownedBy"]
+    return str(owner[0] if isinstance(owner, list) else owner).rsplit("/", 1)[-1]
+
+
+def _organization() -> dict:
+    return {"@context": "https://credreg.net/ctdl/schema/context/json",
+            "@id": f"https://credentialengineregistry.org/graph/{ORG_CTID}",
+            "@graph": [{"@id": f"https://credentialengineregistry.org/resources/{ORG_CTID}",
+                        "@type": "ceterms:CredentialOrganization", "ceterms:ctid": ORG_CTID,
+                        "ceterms:name": {"en-US": "Prairie View Technical Institute"},
+                        "ceterms:description": {"en-US": "A technical institute."},
+                        "ceterms:email": ["registrar@prairieview.example.edu"],
+                        "ceterms:address": [{"@type": "ceterms:Place",
+                                             "ceterms:streetAddress": {"en-US": "12 Main Street"},
+                                             "ceterms:addressLocality": {"en-US": "Salina"},
+                                             "ceterms:addressRegion": {"en-US": "KS"}}]}]}
+
+
+def _course() -> dict:
+    course = credential(type_="ceterms:Course", name="Managerial Accounting",
+                        **{"ceterms:codedNotation": "ACCT 122",
+                           "ceterms:instructionalProgramType": [{"@type": "ceterms:CredentialAlignmentObject",
+                                                                 "ceterms:codedNotation": "52.0301",
+                                                                 "ceterms:targetNodeName": {"en-US": "Accounting."}}]})
+    course["@graph"][0]["ceterms:ownedBy"] = [f"https://credentialengineregistry.org/resources/{ORG_CTID}"]
+    return course
+
+
+@pytest.fixture(scope="module")
+def staged() -> Iterator[tuple[str, Path, dict]]:
+    documents = {"kansas": _load(KANSAS), "careerbridge": _load(CAREERBRIDGE), "propath": _load(PROPATH),
+                 "languages": _load(LANGUAGES), "org": _organization(), "course": _course()}
+    owners = {_owner(d) for k, d in documents.items() if k != "org"} | {ORG_CTID}
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "registry.sqlite"
+        # As `ctdl publish` starts its embedded registry: every owner registered by its CTID alone.
+        with start_embedded(db, KEY, orgs=[(o, None) for o in sorted(owners)]) as registry:
+            client = Client(registry.url)
+            for key, document in documents.items():
+                org = ORG_CTID if key == "org" else _owner(document)
+                assert client.publish(document, org).status_code == 201, key
+            yield registry.url, db, documents
+
+
+def _page(url: str, path: str, **params: str) -> str:
+    response = Client(url).get(path, headers={"Accept": "text/html"}, params=params)
+    assert response.status_code == 200, (path, response.status_code)
+    return unescape(response.text)
+
+
+def _section(html: str, section_id: str, end: str = "</section>") -> str:
+    start = html.index(f'id="{section_id}"')
+    return html[start:html.index(end, start)]
+
+
+def test_credential_page_shows_aggregate_data(staged: tuple[str, Path, dict]) -> None:
+    url, _, docs = staged
+    outcomes = _section(_page(url, f"/resources/{docs['kansas']['@graph'][0]['ceterms:ctid']}"), "outcomes")
+    assert "Median Earnings of Program Graduates in Region upon entry" in outcomes
+    assert "44,439 USD" in outcomes and "49,333 USD" in outcomes
+    assert "88% — % of Program Graduates Employed in the Region" in outcomes
+    assert "Post Receipt Months" in outcomes and ">60<" in outcomes
+
+
+def test_outcome_profile_links_its_data_set_by_what_it_is(staged: tuple[str, Path, dict]) -> None:
+    url, _, docs = staged
+    main = docs["careerbridge"]["@graph"][0]
+    outcomes = _section(_page(url, f"/resources/{main['ceterms:ctid']}"), "outcomes")
+    assert "My Aggregate Data Profile for a particular outcome." in outcomes
+    assert "Number Awarded" in outcomes and ">234<" in outcomes
+    assert "188 — Program graduates employed in the region." in outcomes
+    assert "Description of Demographic Information" in outcomes
+    data_set = docs["careerbridge"]["@graph"][1]["ceterms:ctid"]
+    assert f'<a href="/resources/{data_set}">Consumer Report Card for A+/MCP Certification Training' in outcomes
+
+
+def test_search_finds_codes_other_languages_and_registry_uris(staged: tuple[str, Path, dict]) -> None:
+    url, _, docs = staged
+
+    def found(query: str) -> str:
+        html = _page(url, "/", q=query)
+        return _section(html, "results", "</ol>") if 'id="results"' in html else ""
+
+    course_ctid = docs["course"]["@graph"][0]["ceterms:ctid"]
+    assert course_ctid in found("ACCT 122") and course_ctid in found("acct 122")  # a course code
+    assert course_ctid in found("52.0301")  # its CIP code
+    assert docs["propath"]["@graph"][0]["ceterms:ctid"] in found("53-3032")  # an O*NET code
+    languages = docs["languages"]["@graph"][0]
+    assert languages["ceterms:ctid"] in found(languages["ceterms:name"]["ar-sa"])  # the Arabic name
+    kansas = docs["kansas"]["@graph"][0]
+    assert kansas["ceterms:ctid"] in found(kansas["@id"])  # a sandbox URI pasted from a badge
+
+
+def test_index_names_owners_by_their_published_record(staged: tuple[str, Path, dict]) -> None:
+    url, _, _ = staged
+    results = _section(_page(url, "/", q="ACCT 122"), "results", "</ol>")
+    assert "Prairie View Technical Institute" in results
+    assert ORG_CTID not in results.split('class="ctid"')[0]
+
+
+def test_owner_not_in_the_registry_is_said_so(staged: tuple[str, Path, dict]) -> None:
+    url, _, docs = staged
+    facts = _section(_page(url, f"/resources/{docs['kansas']['@graph'][0]['ceterms:ctid']}") + "</section>", "facts")
+    assert f"{KANSAS_OWNER}</a> <span class=\"note\">(not in this registry)</span>" in facts
+
+
+def test_organization_page_lists_its_records_and_address(staged: tuple[str, Path, dict]) -> None:
+    url, _, docs = staged
+    html = _page(url, f"/resources/{ORG_CTID}")
+    assert "12 Main Street, Salina, KS" in html and "registrar@prairieview.example.edu" in html
+    owned = _section(html, "owned")
+    assert f'<a href="/resources/{docs["course"]["@graph"][0]["ceterms:ctid"]}">Managerial Accounting</a>' in owned
+    assert "1 record" in owned
+
+
+def test_an_older_database_gets_its_search_terms(tmp_path: Path) -> None:
+    """A registry database written before codes were searchable finds them once opened again."""
+    db = tmp_path / "registry.sqlite"
+    course = _course()
+    with start_embedded(db, KEY, orgs=[(ORG_CTID, None)]) as registry:
+        assert Client(registry.url).publish(course, ORG_CTID).status_code == 201
+    raw = sqlite3.connect(db)
+    raw.execute("ALTER TABLE resources DROP COLUMN terms")  # as schema version 2 left it
+    raw.execute("DELETE FROM schema_migrations WHERE version = 3")
+    raw.commit()
+    raw.close()
+    Store(db).close()
+    with start_embedded(db, KEY) as registry:
+        assert course["@graph"][0]["ceterms:ctid"] in _page(registry.url, "/", q="ACCT 122")
+        assert mint_ctid() not in _page(registry.url, "/", q="ACCT 122")
+
+
+def test_competency_label_equal_to_its_text_is_shown_once(tmp_path: Path) -> None:
+    """ESCO files without a description column: each competency's label is its text (``ctdl convert`` warns)."""
+    document, ctids = framework(competencies=2)
+    for node in document["@graph"][1:]:
+        node["ceasn:competencyLabel"] = node["ceasn:competencyText"]
+    document["@graph"][2]["ceasn:competencyLabel"] = {"en-US": "Joints"}
+    with start_embedded(tmp_path / "r.sqlite", KEY, orgs=[(ORG, None)]) as registry:
+        assert Client(registry.url).publish(document, ORG).status_code == 201
+        tree = _section(_page(registry.url, f"/resources/{main_ctid(document)}"), "competencies", "</section>")
+    assert "<strong>Read blueprints</strong>" not in tree and f'/resources/{ctids[0]}">Read blueprints</a>' in tree
+    assert "<strong>Joints</strong>: " in tree  # a label of its own stays
