@@ -192,3 +192,18 @@ def test_show_lays_out_every_date_label() -> None:
     assert out.exit_code == 0
     assert "Valid until: 9999-01-02T00:00:00Z" in out.output and "Valid from: 2010-01-01T00:00:00Z" in out.output
     assert "1 embedded proof also verified" in out.output
+
+
+def test_show_gives_the_warnings_verify_gives(tmp_path: Path) -> None:
+    # Found in the docs round: show said VERIFIED of a credential that expired in 2010 and whose revocation
+    # status was not checked, with none of the warnings verify prints.
+    source = DATA / "dcc-v2-di-twooidf-expired.json"
+    text = cli("show", source)
+    assert text.exit_code == 0
+    assert "Warning:    the credential expired on 2010-01-02T00:00:00Z (validUntil)" in text.output
+    assert "Warning:    its credentialStatus (BitstringStatusListEntry) is not checked" in text.output
+    page = tmp_path / "page.html"
+    assert cli("show", source, "--html", "-o", page).exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    assert '<ul class="warnings" id="proof-warnings"><li>the credential expired on 2010-01-02T00:00:00Z' in html
+    assert "Warning:" not in cli("show", DATA / "dcc-v2-di-identityhash.json").output  # none to give

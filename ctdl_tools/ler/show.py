@@ -80,6 +80,8 @@ class CredentialView:
     display_copy: bool
     resolved_with: str
     achievements: list[AchievementView] = field(default_factory=list)
+    # What `ctdl ler verify` warns of besides its verdict: expired, not yet valid, status not checked…
+    proof_warnings: tuple[str, ...] = ()
 
     @property
     def link_count(self) -> int:
@@ -98,14 +100,14 @@ def build_view(cred: Credential, resolver: Resolver, keys: tuple[IssuerKey, ...]
     issuer = document.get("issuer") if cred.kind != OB2_ASSERTION else _ob2_issuer(document)
     if cred.kind == OB2_BADGECLASS:
         issuer = document.get("issuer")
-    status, detail = _proof(cred, keys)
+    status, detail, warnings = _proof(cred, keys)
     view = CredentialView(
         title=text_of(document.get("name")) or _first_name(cred) or "(untitled credential)",
         format=cred.format, issuer_name=_name(issuer), issuer_id=_id(issuer), recipient=_recipient(document),
         valid_from=_text(document.get("validFrom") or document.get("issuanceDate") or document.get("issuedOn")),
         awarded=_text(document.get("awardedDate")),
         valid_until=_text(document.get("validUntil") or document.get("expirationDate") or document.get("expires")),
-        proof_status=status, proof_detail=detail, display_copy=is_display_copy(document),
+        proof_status=status, proof_detail=detail, proof_warnings=warnings, display_copy=is_display_copy(document),
         resolved_with=resolver.description)
     view.achievements = list(_achievements(cred, resolver))
     return view
@@ -146,14 +148,14 @@ def _recipient(document: dict[str, Any]) -> str:
     return ""
 
 
-def _proof(cred: Credential, keys: tuple[IssuerKey, ...]) -> tuple[str, str]:
+def _proof(cred: Credential, keys: tuple[IssuerKey, ...]) -> tuple[str, str, tuple[str, ...]]:
     result = verify(cred.token if cred.carrier == "jws" else cred.document, keys=[k.public_only() for k in keys])
-    status, reason = result.verdict()  # the same verdict as `ctdl ler verify`
+    status, reason = result.verdict()  # the same verdict and warnings as `ctdl ler verify`
     if status == "verified":
         count = len(result.nested)
         nested = f"; {count} embedded proof{'s' if count > 1 else ''} also verified" if count else ""
-        return "verified", f"{result.suite} signature by {result.verification_method}{nested}"
-    return status, reason
+        return "verified", f"{result.suite} signature by {result.verification_method}{nested}", result.warnings
+    return status, reason, result.warnings
 
 
 def _achievements(cred: Credential, resolver: Resolver) -> list[AchievementView]:
@@ -275,6 +277,7 @@ def terminal(view: CredentialView) -> str:
              ("Valid until:", view.valid_until))
     lines += [f"{label + ' ':<12}{value}" for label, value in dates if value]  # "Valid until:" fills all 12
     lines.append(f"Proof:      {view.proof_status.upper()} — {view.proof_detail}")
+    lines += [f"Warning:    {warning}" for warning in view.proof_warnings]
     if view.display_copy:
         lines.append("WARNING:    unsigned display copy — not a verifiable credential")
     lines.append(f"Links:      {view.resolved_count} of {view.link_count} resolved via {view.resolved_with}")
