@@ -198,3 +198,20 @@ def test_an_rsd_without_text_is_left_out_in_json_as_in_csv(tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "$.skills[2].skillStatement: the RSD has no skillStatement or skillName: it is left out" in result.stderr
     assert len(graphs) == 1 and len(graphs[0]) == 3  # the framework and its two other skills
+
+
+def test_an_osmt_csv_of_one_collection_keeps_its_ctids_when_the_file_is_renamed(tmp_path: Path) -> None:
+    # Found in the docs round: the framework's identity (and, without Canonical URLs, its skills' CTIDs) came
+    # from the file name, so a renamed export of the same collection published a second framework.
+    rows = ('"RSD Name","Skill Statement","Collections"\n'
+            '"Weld Safety","Work safely in a weld shop.","Welding Collection"\n'
+            '"Flat Welds","Weld in the flat position.","Welding Collection"\n')
+    ctids = []
+    for name in ("export-2025-01.csv", "renamed.csv"):
+        source = tmp_path / name
+        source.write_text(rows, encoding="utf-8")
+        result, graphs = convert(tmp_path / name.removesuffix(".csv"), str(source))
+        assert result.exit_code == 0, result.stderr
+        assert graphs[0][0]["ceasn:name"] == {"en-US": "Welding Collection"}
+        ctids.append([node["ceterms:ctid"] for node in graphs[0]])
+    assert ctids[0] == ctids[1] and len(ctids[0]) == 3

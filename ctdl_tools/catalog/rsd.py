@@ -266,8 +266,10 @@ def read_rsd_csv(path: Path) -> list[SkillFramework]:
         return sheet.cell(row, cols.get(name))
 
     collections = unique(v for _, row in sheet.rows for v in split_values(get(row, "collections"), ";"))
-    fw = SkillFramework(key=f"rsd-csv:{path.stem}", name=collections[0] if len(collections) == 1
-                        else framework_name_from(path), where=sheet.where())
+    # The one collection its rows name is the framework, whatever the export file is called; else the file is.
+    collection = collections[0] if len(collections) == 1 else None
+    fw = SkillFramework(key=f"rsd-collection:{collection}" if collection else f"rsd-csv:{path.stem}",
+                        name=collection or framework_name_from(path), where=sheet.where())
     statement_header = sheet.header[cols["statement"]] if "statement" in cols else None
     unconverted: set[str] = set()
     for number, row in sheet.rows:
