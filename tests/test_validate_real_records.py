@@ -77,3 +77,4 @@ def test_a_domain_finding_names_the_general_classes_not_fifty_subclasses() -> No
     assert _class_summary(vocab, ["ceterms:Credential", "ceterms:Badge", "ceterms:Course"]) == \
         "ceterms:Course, ceterms:Credential and their subclasses"
     assert _class_summary(vocab, ["ceterms:Course", "ceterms:Badge"]) == "ceterms:Badge, ceterms:Course"
+    assert _class_summary(vocab, ["ceterms:Credential", "ceterms:Badge"]) == "ceterms:Credential and its subclasses"

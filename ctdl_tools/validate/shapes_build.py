@@ -233,7 +233,8 @@ def _class_summary(vocab: Vocabulary, classes: Iterable[str], most: int = 6) -> 
     given = set(classes)
     general = sorted(c for c in given if not any(c != d and c in class_closure(vocab, [d]) for d in given))
     shown = ", ".join(general[:most]) + (", …" if len(general) > most else "")
-    return shown + (" and their subclasses" if len(general) < len(given) else "")
+    subclasses = " and their subclasses" if len(general) > 1 else " and its subclasses"
+    return shown + (subclasses if len(general) < len(given) else "")
 
 
 def _kind(vocab: Vocabulary, prop: PropertyInfo) -> str:
