@@ -131,6 +131,11 @@ def test_helpers_digest_org_shape_entity_and_error_text() -> None:
     assert publishing_org({"@type": "ceterms:CredentialOrganization", "ceterms:ctid": ORG}) == ORG
     assert shape_problems(doc) == []
     assert shape_problems({"@graph": []})[0].startswith("graph-shape: @id is required")
+    # A registry envelope or a /resources body given to publish: said what it is (was "@graph is required").
+    envelope = {"envelope_type": "resource_data", "decoded_resource": doc}
+    assert shape_problems(envelope) == ["graph-shape: this is a registry envelope: publish the graph document it "
+                                        "holds (its decoded_resource), not the envelope"]
+    assert "a single resource (a /resources/<ctid> body)" in shape_problems(doc["@graph"][0])[0]
     assert assistant_entity("ceterms:MasterDegree") == "credential"
     assert assistant_entity("ceterms:LearningProgram") == "learningprogram"
     assert assistant_entity("ceasn:CompetencyFramework") == "competencyframework"

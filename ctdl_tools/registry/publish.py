@@ -78,6 +78,12 @@ def _shape(document: Any) -> tuple[list[str], str | None]:
     if not isinstance(document, dict):
         return ["graph-shape: not a JSON object with @id and @graph (is this `ctdl convert` output?)"], None
     graph = document.get("@graph")
+    if "@graph" not in document and ("decoded_resource" in document or "envelope_type" in document):
+        return ["graph-shape: this is a registry envelope: publish the graph document it holds "
+                "(its decoded_resource), not the envelope"], None
+    if "@graph" not in document and "ceterms:ctid" in document:
+        return ["graph-shape: this is a single resource (a /resources/<ctid> body), not a graph document: publish "
+                "its graph (/graph/<ctid>) or the output of `ctdl convert`"], None
     problems = [f"graph-shape: {key} is required" for key in ("@id", "@graph") if key not in document]
     if "@graph" in document and (not isinstance(graph, list) or not graph):
         problems.append("graph-shape: @graph must be a non-empty array")
