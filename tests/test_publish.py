@@ -664,6 +664,21 @@ def test_records_deleted_from_the_registry_are_sent_again_with_resend(tmp_path: 
     assert run(status_command, tmp_path / "out", "--registry", url).exit_code == 0
 
 
+
+def test_records_the_registry_already_has_are_unchanged_from_a_new_journal(tmp_path: Path,
+                                                                           fake: tuple[FakeRegistry, str]) -> None:
+    # Found in acceptance testing: the same files published from a copy of the folder (its own, new journal)
+    # were reported "3 published" though the registry already had every one of them as it is.
+    import shutil
+
+    _, url = fake
+    write_documents(tmp_path / "out", 3)
+    assert "3 published" in run(publish_command, tmp_path / "out", "--registry", url).stdout
+    shutil.copytree(tmp_path / "out", tmp_path / "copy", ignore=shutil.ignore_patterns(".ctdl"))
+    again = run(publish_command, tmp_path / "copy", "--registry", url)
+    assert again.exit_code == 0 and "3 unchanged" in again.stdout, again.stdout
+    assert "published" not in again.stdout.replace("0 published", "")
+
 def test_unpublish_without_a_journal_here_starts_none(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
     # Found in acceptance testing: unpublish (it takes CTIDs, not paths) started a journal in the working
     # directory, so the one beside the published files never heard of the deletion, silently.

@@ -147,7 +147,8 @@ def test_kill_9_mid_run_then_resume_publishes_everything_exactly_once(tmp_path: 
         published = {c for c, (s, _, _) in at_kill.items() if s == "published"}
         assert 150 <= len(published) < 1000, "the run was not interrupted in the middle"
         assert set(at_kill.values()) and {s for s, _, _ in at_kill.values()} <= {"pending", "published"}
-        assert published <= set(registry.ctids())  # "published" only after the registry confirmed it
+        had = set(registry.ctids())
+        assert published <= had  # "published" only after the registry confirmed it
         with closing(sqlite3.connect(journal)) as db:
             assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
@@ -155,7 +156,10 @@ def test_kill_9_mid_run_then_resume_publishes_everything_exactly_once(tmp_path: 
                                capture_output=True, text=True, timeout=120)
         assert rerun.returncode == 0, rerun.stderr
         counts = json.loads(rerun.stdout)["counts"]
-        assert counts["unchanged"] == len(published) and sum(counts.values()) == 1000
+        # Unchanged: what the journal confirmed (not sent again), and what was in flight at the kill (sent again:
+        # the registry already had it as it is, and says so).
+        # (At most the 4 requests in flight can land after ``had`` was read.)
+        assert len(had) <= counts["unchanged"] <= len(had) + 4 and sum(counts.values()) == 1000
 
         in_registry = registry.ctids()
         assert sorted(in_registry) == sorted(ctid_for(n) for n in range(1000))  # each exactly once

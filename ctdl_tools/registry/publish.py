@@ -600,9 +600,10 @@ def _record(item: Item, future: Future, journal: Journal, target: str) -> Outcom
         journal.mark_published(target, item.ctid, item.digest, result.envelope_id, result.attempts)
         item.document = None
         action = PUBLISHED_NEW if item.action == NEW else item.action
-        if action == UPDATED and result.changed is False and result.attempts == 1:
-            # The registry had this content already (a --resend of what is there). After a retry, "not
-            # changed" may only mean that the attempt whose answer was lost had changed it.
+        if result.changed is False and result.attempts == 1:
+            # The registry had this content already (a --resend of what is there, or a new journal: the same
+            # files published from a copy of the folder). After a retry, "not changed" may only mean that the
+            # attempt whose answer was lost had changed it.
             action = UNCHANGED
         return Outcome(item.ctid, str(item.path), action, item.messages, result.envelope_id)
     if not isinstance(error, RegistryError):
