@@ -526,6 +526,7 @@ def test_jwk_and_pem_loading(rsa_key: IssuerKey) -> None:
     ({"kty": "oct", "k": "AA"}, "unsupported kty 'oct'"),
     ({"kty": "OKP", "crv": "X25519", "x": "AA"}, "curve 'X25519' is not supported"),
     ({"kty": "EC", "crv": "P-521", "x": "AA", "y": "AA"}, "curve 'P-521' is not supported (only P-256, P-384)"),
+    ({"kty": "EC", "crv": ["P-256"], "x": "AA", "y": "AA"}, "curve ['P-256'] is not supported"),  # found by fuzzing
     ({"kty": "OKP", "crv": "Ed25519", "x": "AA=="}, "invalid base64url character '='"),
     ({"kty": "OKP", "crv": "Ed25519"}, "missing or non-string member 'x'"),
     ({"publicKeyMultibase": "uAAAA"}, "only base58btc"),

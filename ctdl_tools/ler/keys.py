@@ -270,7 +270,7 @@ def _check_rsa_size(public: rsa.RSAPublicKey) -> None:
 
 def _ec_from_jwk(jwk: Mapping[str, Any]) -> IssuerKey:
     kind = jwk.get("crv")
-    if kind not in EC_CURVES:
+    if not isinstance(kind, str) or kind not in EC_CURVES:  # "crv" is attacker-given: a list is not hashable
         raise ValueError(f"JWK: EC curve {kind!r} is not supported (only {', '.join(EC_CURVES)})")
     curve, _, _, size = EC_CURVES[kind]
     x, y = _jwk_bytes(jwk, "x", size), _jwk_bytes(jwk, "y", size)
