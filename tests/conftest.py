@@ -11,6 +11,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Fuzz tests run the same examples every time (the suite is a gate: a run must not pass or fail by chance, and a
+# failure must reproduce). A longer, random hunt: `pytest --hypothesis-profile=hunt`.
+settings.register_profile("repeatable", derandomize=True, database=None)
+settings.register_profile("hunt", max_examples=2000, database=None)
+settings.load_profile("repeatable")
 
 # The shapes cache (ctdl_tools.validate.shapes) goes to a directory of this run, not the user's ~/.cache.
 if "CTDL_TOOLS_CACHE" not in os.environ:
