@@ -678,6 +678,11 @@ def test_records_the_registry_already_has_are_unchanged_from_a_new_journal(tmp_p
     again = run(publish_command, tmp_path / "copy", "--registry", url)
     assert again.exit_code == 0 and "3 unchanged" in again.stdout, again.stdout
     assert "published" not in again.stdout.replace("0 published", "")
+    # Sent and found as they are: listed in the JSON summary with their envelope ids (skipped ones are not).
+    shutil.copytree(tmp_path / "out", tmp_path / "copy2", ignore=shutil.ignore_patterns(".ctdl"))
+    summary = json.loads(run(publish_command, tmp_path / "copy2", "--registry", url, "--format", "json").stdout)
+    assert summary["counts"]["unchanged"] == 3
+    assert [(r["action"], bool(r["envelope_id"])) for r in summary["records"]] == [("unchanged", True)] * 3
 
 def test_unpublish_without_a_journal_here_starts_none(tmp_path: Path, fake: tuple[FakeRegistry, str]) -> None:
     # Found in acceptance testing: unpublish (it takes CTIDs, not paths) started a journal in the working

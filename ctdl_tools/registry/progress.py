@@ -10,8 +10,11 @@ from typing import TextIO
 
 from ctdl_tools.registry.publish import Outcome
 
-_SHORT = {"published": "pub", "updated": "upd", "refused": "ref", "failed": "fail", "deleted": "del",
-          "current": "ok", "stale": "stale", "missing": "miss", "unconfirmed": "unconf", "fetched": "got"}
+# "unchanged" among the outcomes is a record sent and found as it is (the skipped ones, not sent, have their own
+# label), so it is shown as "same", not a second "unchanged".
+_SHORT = {"published": "pub", "updated": "upd", "unchanged": "same", "refused": "ref", "failed": "fail",
+          "deleted": "del", "current": "ok", "stale": "stale", "missing": "miss", "unconfirmed": "unconf",
+          "fetched": "got"}
 
 
 class TerminalProgress:

@@ -306,7 +306,9 @@ class Summary:
                 "counts": dict(sorted(self.counts.items())), "elapsed_s": round(self.elapsed, 3),
                 "rate_per_s": round(sent / self.elapsed, 1) if self.elapsed and sent else None,
                 "validated": self.validated, "fatal": self.fatal, "stopped": self.stopped, "gone": self.gone,
-                "records": [vars(o) for o in self.outcomes if o.action != UNCHANGED or o.messages]}
+                # unchanged records are left out unless there is something to say: a message, or an envelope id
+                # (sent, and found as it is)
+                "records": [vars(o) for o in self.outcomes if o.action != UNCHANGED or o.messages or o.envelope_id]}
 
 
 class Reporter(Protocol):

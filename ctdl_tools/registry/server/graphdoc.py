@@ -186,7 +186,8 @@ def all_texts(value: Any) -> list[str]:
 
 
 def search_terms(node: dict) -> str:
-    """Names in every language, alternate names and codes, one per line, for the search page."""
+    """Names in every language, alternate names and codes, one per line and case-folded (search compares them
+    without folding each row again), for the search page."""
     terms = [t for key in TERM_KEYS for t in all_texts(node.get(key))]
     for key in CODE_KEYS:
         for item in node.get(key) if isinstance(node.get(key), list) else [node.get(key)]:
@@ -195,7 +196,7 @@ def search_terms(node: dict) -> str:
             elif isinstance(item, dict):
                 terms += all_texts(item.get("ceterms:codedNotation"))
                 terms += all_texts(item.get("ceterms:identifierValueCode"))
-    return "\n".join(dict.fromkeys(t.strip() for t in terms if t.strip()))[:4000]
+    return "\n".join(dict.fromkeys(t.strip().casefold() for t in terms if t.strip()))[:4000]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from ctdl_tools.vocab import vocabulary
 
 TEMPLATES = Path(__file__).parent / "templates"
 INDEX_PER_PAGE = 20
-OWNED_SHOWN = 100  # records listed on an organization's page (the index's search lists them all)
+OWNED_SHOWN = 100  # records listed on an organization's page, with their total (the first by name)
 PLACE_PARTS = ("ceterms:streetAddress", "ceterms:addressLocality", "ceterms:addressRegion", "ceterms:postalCode",
                "ceterms:addressCountry")
 COMPETENCY_PROPERTIES = (("ceterms:teaches", "Competencies taught"), ("ceterms:assesses", "Competencies assessed"),

@@ -323,7 +323,7 @@ class RegistryService:
         args: list = [COMMUNITY]
         if query:
             where += (" AND (casefold(r.name) LIKE ? ESCAPE '\\' OR casefold(r.description) LIKE ? ESCAPE '\\'"
-                      " OR casefold(r.terms) LIKE ? ESCAPE '\\' OR r.ctid LIKE ? ESCAPE '\\')")
+                      " OR r.terms LIKE ? ESCAPE '\\' OR r.ctid LIKE ? ESCAPE '\\')")
             args += [pattern, pattern, pattern, pattern]
         else:
             where += " AND r.position = 0"  # without a query, list what was published, not every competency

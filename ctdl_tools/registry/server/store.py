@@ -129,10 +129,13 @@ def _m3_search_terms(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE resources ADD COLUMN terms TEXT NOT NULL DEFAULT ''")
     for pk, text in db.execute("SELECT id, resource FROM envelopes").fetchall():
         graph = json.loads(text).get("@graph")
-        for position, node in enumerate(graph if isinstance(graph, list) else []):
-            if isinstance(node, dict):
-                db.execute("UPDATE resources SET terms = ? WHERE envelope_pk = ? AND position = ?",
-                           (search_terms(node), pk, position))
+        nodes = graph if isinstance(graph, list) else []
+        # By row id: an update per (envelope, position) scanned the envelope's rows each time (a 14k-competency
+        # framework took 30 s, inside the start-up lock).
+        rows = db.execute("SELECT position, id FROM resources WHERE envelope_pk = ?", (pk,)).fetchall()
+        db.executemany("UPDATE resources SET terms = ? WHERE id = ?",
+                       [(search_terms(nodes[position]), row_id) for position, row_id in rows
+                        if position < len(nodes) and isinstance(nodes[position], dict)])
 
 
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
