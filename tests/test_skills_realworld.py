@@ -215,3 +215,14 @@ def test_an_osmt_csv_of_one_collection_keeps_its_ctids_when_the_file_is_renamed(
         assert graphs[0][0]["ceasn:name"] == {"en-US": "Welding Collection"}
         ctids.append([node["ceterms:ctid"] for node in graphs[0]])
     assert ctids[0] == ctids[1] and len(ctids[0]) == 3
+
+
+def test_an_osmt_csv_of_several_collections_is_named_after_its_file(tmp_path: Path) -> None:
+    rows = ('"RSD Name","Skill Statement","Collections"\n'
+            '"Weld Safety","Work safely in a weld shop.","Welding Collection"\n'
+            '"Flat Welds","Weld in the flat position.","Fabrication Collection"\n')
+    source = tmp_path / "shop-skills.csv"
+    source.write_text(rows, encoding="utf-8")
+    result, graphs = convert(tmp_path / "out", str(source))
+    assert result.exit_code == 0, result.stderr
+    assert graphs[0][0]["ceasn:name"] == {"en-US": "Shop skills"} and len(graphs[0]) == 3
