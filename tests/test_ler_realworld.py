@@ -92,7 +92,9 @@ CASES = {
                                        ("the credential expired on 2010-01-01T00:00:00Z (validUntil)",)),
     "ob3-validator-did-key-method.json": ((), "unverified", ()),
     "ob3-validator-endorsement-valid.json": ((), "unverified", ()),
-    "ob3-validator-multiple-proofs.json": ((KEY_876543_A,), "unsupported", ()),
+    # A proof set: any one proof may be used (OB 3.0); the unknown type is said, not a verdict.
+    "ob3-validator-multiple-proofs.json": ((KEY_876543_A,), "verified", (
+        "$.proof[0]: not checked (unsupported proof type SomeProofType); the credential's other proof verified",)),
     "ob3-validator-velocity.jwt": ((), "unchecked", (_status_note("VelocityRevocationListJan2021"),)),
     "ob3-validator-simple-vcjwt-nokid.jwt": ((), "failed", ()),
     "w3c-eddsa-rdfc-2022-alumni.json": ((), "unverified", ()),
@@ -185,6 +187,21 @@ def test_proof_chain_and_https_keys_verify_with_the_issuers_key() -> None:
     assert [(p.suite, p.ok, p.undecided) for p in chained.proofs] == [
         ("SomeProofType", False, "unsupported"), ("Ed25519Signature2020", True, "")]
 
+
+
+def test_an_unchecked_proof_beside_a_verified_one(tmp_path: Path) -> None:
+    # Found in acceptance testing: one proof of a type not implemented here made a credential UNSUPPORTED though
+    # its other proof verified with the issuer's key (the 1EdTech validator: valid; OB 3.0: any one proof).
+    # Without a trusted key for the other proof, nothing changes; link still refuses to re-sign what it cannot.
+    source = DATA / "ob3-validator-multiple-proofs.json"
+    assert _verify("ob3-validator-multiple-proofs.json").verdict()[0] == "unsupported"  # the other is UNVERIFIED
+    key_file = tmp_path / "key.json"
+    key_file.write_text(json.dumps(KEY_876543_A), encoding="utf-8")
+    out = cli("verify", source, "--key", key_file)
+    assert out.exit_code == 0 and "VERIFIED" in out.output and "not checked (unsupported proof type" in out.output
+    tampered = json.loads(source.read_text(encoding="utf-8"))
+    tampered["name"] = "Something else"
+    assert verify(tampered, keys=[load_key(KEY_876543_A)], now=NOW).status == "failed"
 
 def test_show_lays_out_every_date_label() -> None:
     """`Valid until:` is 12 characters: it ran into its value ("Valid until:9999-01-02…")."""

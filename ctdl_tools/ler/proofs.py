@@ -180,13 +180,20 @@ class HashData:
 
 def _summarise(format: str, proofs: list[ProofResult], nested: list[ProofResult],
                warnings: Iterable[str] = ()) -> VerifyResult:
-    failed = next((result for result in proofs if result.failed), None)
-    undecided = next((result for result in proofs if result.undecided), None)
-    untrusted = next((result for result in proofs if not result.trusted), None)
+    # A proof set: "the verifier MAY use any one proof" (OB 3.0 §8.3.1, VC Data Integrity proof sets). A proof of a
+    # suite not implemented here does not stand in the way of another that verified with a trusted key; said.
+    unchecked = [r for r in proofs if r.undecided == UNSUPPORTED]
+    counted = [r for r in proofs if r not in unchecked]
+    if not unchecked or not counted or not all(r.ok and r.trusted for r in counted):
+        counted, unchecked = proofs, []
+    failed = next((result for result in counted if result.failed), None)
+    undecided = next((result for result in counted if result.undecided), None)
+    untrusted = next((result for result in counted if not result.trusted), None)
     status = "failed" if failed else undecided.undecided if undecided else "unverified" if untrusted else "verified"
     first = failed or undecided or untrusted
     reason = first.reason if first else ""
     warnings = [*warnings, *(warning for result in proofs for warning in result.warnings),
+                *(f"{r.path}: not checked ({r.reason}); the credential's other proof verified" for r in unchecked),
                 *_nested_warnings(nested)]
     return VerifyResult(status, format, tuple(proofs), tuple(nested), reason, tuple(dict.fromkeys(warnings)))
 
