@@ -181,6 +181,17 @@ def is_utf8(name: str) -> bool:
     return True
 
 
+def texts_of(value: Any) -> list[str]:
+    """Every string of a text value: a plain string, a language map (all its languages) or a list of either."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [t for v in value for t in texts_of(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in texts_of(v)]
+    return []
+
+
 def main_ctid(document: Any) -> str | None:
     """The CTID of a document's main resource (the first node of its ``@graph``, or the document itself),
     lower-cased; None when it has none. How publish files a record and how status finds its file."""

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from ctdl_tools.ctdl_files import texts_of
 from ctdl_tools.ctid import ctid_in_uri, is_ctid, resource_uri
 from ctdl_tools.errors import InputError, Where
 from ctdl_tools.jsonio import read_json
@@ -82,17 +83,6 @@ def text_of(value: Any) -> str:
                 return text_of(value[lang])
         return next((text_of(v) for v in value.values() if text_of(v)), "")
     return ""
-
-
-def texts_of(value: Any) -> list[str]:
-    """Every string in a language map (all languages), for matching."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [t for v in value for t in texts_of(v)]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in texts_of(v)]
-    return []
 
 
 def _uris(value: Any) -> list[str]:

@@ -15,9 +15,9 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from ctdl_tools.jsonio import JsonProblem, loads, unpaired_surrogate
+from ctdl_tools.ler.ecdsa import p1363_valid, sign_p1363
 from ctdl_tools.ler.keys import ED25519, P256, RSA, IssuerKey
 from ctdl_tools.ler.multibase import b64url_decode, b64url_encode
 
@@ -163,9 +163,8 @@ def _sign(key: IssuerKey, alg: str, data: bytes) -> bytes:
     private: Any = key.private_key
     if alg == "RS256":
         return private.sign(data, padding.PKCS1v15(), hashes.SHA256())
-    if alg == "ES256":  # JWS wants r||s, 32 bytes each (RFC 7518 §3.4), not DER
-        r, s = decode_dss_signature(private.sign(data, ec.ECDSA(hashes.SHA256())))
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    if alg == "ES256":  # JWS wants r||s, 32 bytes each (RFC 7518 §3.4), not DER: as the ECDSA Data Integrity suites
+        return sign_p1363(key, data)
     return private.sign(data)
 
 
@@ -176,12 +175,8 @@ def signature_valid(jws: Jws, key: IssuerKey) -> bool:
     try:
         if isinstance(public, rsa.RSAPublicKey):
             public.verify(jws.signature, jws.signing_input, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(public, ec.EllipticCurvePublicKey):
-            if len(jws.signature) != 64:
-                return False
-            der = encode_dss_signature(int.from_bytes(jws.signature[:32], "big"),
-                                       int.from_bytes(jws.signature[32:], "big"))
-            public.verify(der, jws.signing_input, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(public, ec.EllipticCurvePublicKey):  # ES256: a P-256 key (_require_kind), r||s
+            return p1363_valid(key, jws.signature, jws.signing_input)
         elif isinstance(public, ed25519.Ed25519PublicKey):
             public.verify(jws.signature, jws.signing_input)
     except InvalidSignature:

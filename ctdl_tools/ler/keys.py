@@ -302,10 +302,15 @@ def _public_jwk(public: PublicKey) -> dict[str, str]:
         numbers = public.public_numbers()
         return {"kty": "RSA", "e": b64url_encode(_int_bytes(numbers.e)), "n": b64url_encode(_int_bytes(numbers.n))}
     numbers = public.public_numbers()
-    kind = P384 if isinstance(public.curve, ec.SECP384R1) else P256
+    kind = _ec_kind(public) or P256  # only P-256 / P-384 keys are ever loaded
     size = EC_CURVES[kind][3]
     return {"kty": "EC", "crv": kind, "x": b64url_encode(numbers.x.to_bytes(size, "big")),
             "y": b64url_encode(numbers.y.to_bytes(size, "big"))}
+
+
+def _ec_kind(public: ec.EllipticCurvePublicKey) -> str | None:
+    """P-256 / P-384 (EC_CURVES) for a key on one of those curves, else None."""
+    return next((kind for kind, (curve, *_) in EC_CURVES.items() if public.curve.name == curve.name), None)
 
 
 def _int_bytes(value: int) -> bytes:
@@ -409,10 +414,9 @@ def _from_crypto(loaded: Any) -> IssuerKey:
     if isinstance(public, rsa.RSAPublicKey):
         _check_rsa_size(public)
         return IssuerKey(RSA, public, private)
-    if isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP256R1):
-        return IssuerKey(P256, public, private)
-    if isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP384R1):
-        return IssuerKey(P384, public, private)
+    kind = _ec_kind(public) if isinstance(public, ec.EllipticCurvePublicKey) else None
+    if kind is not None:
+        return IssuerKey(kind, public, private)
     raise ValueError(f"unsupported key type {type(public).__name__} (Ed25519, RSA or EC P-256 / P-384 only)")
 
 

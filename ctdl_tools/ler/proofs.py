@@ -463,7 +463,7 @@ def _proof_expires(proof: Mapping[str, Any]) -> datetime | None:
 def _check_eddsa(document: dict, proof: dict, suite: str, vm: str | None,
                  keys: tuple[IssuerKey, ...]) -> tuple[ResolvedKey, list[str]]:
     signature = _decode_proof_value(proof.get("proofValue"))
-    resolved = _resolve_key(proof.get("verificationMethod"), vm, document, keys, suite)
+    resolved = _resolve_key(proof, vm, document, keys, suite)
     unsecured, options = _verify_inputs(document, proof)
     return resolved, _check_signature(resolved.key, signature, unsecured, options, suite)
 
@@ -474,7 +474,7 @@ def _check_ecdsa_rdfc(document: dict, proof: dict, suite: str, vm: str | None,
         signature = ecdsa.decode_rdfc_proof_value(proof.get("proofValue"))
     except ValueError as exc:
         raise _ProofError(str(exc)) from None
-    resolved = _resolve_key(proof.get("verificationMethod"), vm, document, keys, suite)
+    resolved = _resolve_key(proof, vm, document, keys, suite)
     if len(signature) != ecdsa.signature_size(resolved.key.kind):  # a P-384 length with a P-256 key, or back
         raise _ProofError(f"proofValue decodes to {len(signature)} bytes, a {resolved.key.kind} signature has "
                           f"{ecdsa.signature_size(resolved.key.kind)}")
@@ -506,7 +506,7 @@ def _check_ecdsa_sd(document: dict, proof: dict, suite: str, vm: str | None,
         raise _ProofError(f"unsupported verification of {exc}", UNSUPPORTED) from None
     except ValueError as exc:
         raise _ProofError(str(exc)) from None
-    resolved = _resolve_key(proof.get("verificationMethod"), vm, document, keys, suite)
+    resolved = _resolve_key(proof, vm, document, keys, suite)
     document_rdf, options_rdf, warnings = _expanded(*_verify_inputs(document, proof), suite)
     try:
         notes = ecdsa.verify_derived_proof(resolved.key, derived, document_rdf.quads, options_rdf.quads)
@@ -525,8 +525,9 @@ def _decode_proof_value(value: Any) -> bytes:
     return signature
 
 
-def _resolve_key(vm_value: Any, vm: str | None, document: dict, keys: tuple[IssuerKey, ...],
+def _resolve_key(proof: dict, vm: str | None, document: dict, keys: tuple[IssuerKey, ...],
                  suite: str) -> ResolvedKey:
+    vm_value, proof_type = proof.get("verificationMethod"), proof.get("type")
     if isinstance(vm_value, dict):  # an embedded verification method object: self-asserted key
         try:
             resolved = ResolvedKey(load_key(vm_value).public_only(), "embedded")
@@ -539,7 +540,7 @@ def _resolve_key(vm_value: Any, vm: str | None, document: dict, keys: tuple[Issu
             raise _ProofError(str(exc), UNCHECKED) from None
         except ValueError as exc:
             raise _ProofError(str(exc)) from None
-    kinds = next(kinds for (_, name), kinds in _VERIFIED.items() if name == suite)
+    kinds = _VERIFIED[(proof_type, suite)]
     if resolved.key.kind not in kinds:
         article = "an" if resolved.key.kind in (ED25519, RSA) else "a"
         raise _ProofError(f"verification method {vm} holds {article} {resolved.key.kind} key; this suite needs "

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ctdl_tools.ctdl_files import main_ctid
+from ctdl_tools.ctdl_files import main_ctid, texts_of
 from ctdl_tools.ctid import ctid_in_uri
 
 CTID_ANY_CASE = re.compile(r"^ce-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -174,28 +174,17 @@ def first_text(node: dict, keys: tuple[str, ...]) -> str:
     return ""
 
 
-def all_texts(value: Any) -> list[str]:
-    """Every string in a plain string, a language map (all its languages) or a list of either."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in all_texts(v)]
-    if isinstance(value, list):
-        return [t for v in value for t in all_texts(v)]
-    return []
-
-
 def search_terms(node: dict) -> str:
     """Names in every language, alternate names and codes, one per line and case-folded (search compares them
     without folding each row again), for the search page."""
-    terms = [t for key in TERM_KEYS for t in all_texts(node.get(key))]
+    terms = [t for key in TERM_KEYS for t in texts_of(node.get(key))]
     for key in CODE_KEYS:
         for item in node.get(key) if isinstance(node.get(key), list) else [node.get(key)]:
             if isinstance(item, str):
                 terms.append(item)
             elif isinstance(item, dict):
-                terms += all_texts(item.get("ceterms:codedNotation"))
-                terms += all_texts(item.get("ceterms:identifierValueCode"))
+                terms += texts_of(item.get("ceterms:codedNotation"))
+                terms += texts_of(item.get("ceterms:identifierValueCode"))
     return "\n".join(dict.fromkeys(t.strip().casefold() for t in terms if t.strip()))[:4000]
 
 

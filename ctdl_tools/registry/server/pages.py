@@ -242,9 +242,8 @@ def _cost(profile: Any) -> str:
     if not isinstance(profile, dict):
         return ""
     parts = []
-    price = profile.get("ceterms:price")
-    if isinstance(price, (int, float)) and not isinstance(price, bool):
-        amount = f"{price:,.2f}".removesuffix(".00")
+    amount = _number(profile.get("ceterms:price"))
+    if amount is not None:
         parts.append(f"{amount} {profile.get('ceterms:currency') or ''}".strip())
     kind = profile.get("ceterms:directCostType")
     kinds = [_concept_name(k) for k in _as_list(kind) if isinstance(k, dict)]
