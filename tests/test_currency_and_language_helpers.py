@@ -3,11 +3,20 @@ language-tag shape."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from importlib import resources
 
 import pytest
 
-from ctdl_tools.build.currencies import resolve_currency, split_currency_sign
+from ctdl_tools.build.currencies import (
+    ISO_4217,
+    currency_advice,
+    currency_code,
+    currency_name,
+    resolve_currency,
+    split_currency_sign,
+)
 from ctdl_tools.build.languages import check_language_tag, is_language_tag
 from ctdl_tools.build.nodes import price_and_sign, price_of_amount
 
@@ -52,3 +61,42 @@ def test_is_language_tag(text: str, shaped: bool) -> None:
     else:
         with pytest.raises(ValueError):
             check_language_tag(text)
+
+
+# --- ISO 4217 codes and names ----------------------------------------------------------------------------------
+def test_bundled_iso_4217_list_is_the_one_recorded() -> None:
+    folder = resources.files("ctdl_tools.build.data")
+    digest = hashlib.sha256(folder.joinpath("iso4217.csv").read_bytes()).hexdigest()
+    assert digest in folder.joinpath("README.md").read_text("utf-8")
+    assert len(ISO_4217) == 178 and {"USD", "EUR", "ZWG", "XCG"} <= ISO_4217
+    assert not ISO_4217 & {"HRK", "SLL", "CUC", "ANG"}  # withdrawn by the edition bundled
+    assert currency_name("USD") == "US Dollar" and currency_name("GBP") == "Pound Sterling"
+    assert currency_name("XYZ") is None
+
+
+@pytest.mark.parametrize(("written", "code"), [
+    ("USD", "USD"), (" usd ", "USD"), ("US Dollar", "USD"), ("us  dollar", "USD"), ("Euro", "EUR"),
+    ("Pound Sterling", "GBP"), ("Canadian Dollar", "CAD"), ("US Dollar (Next day)", "USN"), ("zloty", "PLN"),
+])
+def test_a_currency_is_its_code_or_its_iso_4217_name(written: str, code: str) -> None:
+    assert currency_code(written) == code
+
+
+@pytest.mark.parametrize(("written", "message"), [
+    ("US Dollars", "'US Dollars' is not an ISO 4217 currency code: CTDL takes ISO 4217 codes such as USD, EUR or "
+                   "GBP (did you mean USD, 'US Dollar'?)"),
+    ("Dollars", "'Dollars' is not an ISO 4217 currency code: CTDL takes ISO 4217 codes such as USD, EUR or GBP"),
+    ("Bolívar Soberano", "'Bolívar Soberano' is ISO 4217's name of VED and VES: write the code"),
+    ("$", "'$' is a currency sign: write its ISO 4217 code (USD or CAD or AUD)"),
+])
+def test_a_currency_that_is_neither_says_what_to_write(written: str, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        currency_code(written)
+    assert str(caught.value) == message
+
+
+def test_currency_advice_for_the_validator() -> None:
+    assert currency_advice("US Dollar") == ": write USD ('US Dollar' is ISO 4217's name of USD)"
+    assert currency_advice("usd") == ": write USD"
+    assert currency_advice("Euros") == " (did you mean EUR, 'Euro'?)"
+    assert currency_advice("Dollars") == ""

@@ -73,3 +73,18 @@ def test_a_rule_many_shapes_share_is_cited_as_a_whole() -> None:
     [finding] = [f for f in report.findings if f.rule_id == "STRUCT-LANGSTRING"]
     assert report.rules["STRUCT-LANGSTRING"].see_also == "https://credreg.net/ctdl/terms"
     assert "ceterms/name" in (finding.source or "") or "name" in (finding.shape or "")  # the finding's own shape
+
+
+@pytest.mark.parametrize("engine", ["native", "pyshacl"])
+def test_a_currency_written_by_name_is_told_its_code(engine: str) -> None:
+    # Credential Engine's registry holds "US Dollar" (WGU's records): VALUE-CURRENCY says what to write instead.
+    docs = copy.deepcopy(LEARNING)
+    costs = [{"@type": "ceterms:CostProfile", "ceterms:currency": currency, "ceterms:price": 10,
+              "ceterms:costDetails": "https://example.org/costs", "ceterms:description": {"en-US": "Tuition fees"}}
+             for currency in ("US Dollar", "usd", "Euros", "Dollars")]
+    main(docs, 2)["ceterms:estimatedCost"] = costs
+    found = validate(docs, engine=engine).findings
+    said = {f.value: f.message.partition("other text cannot be read as a currency")[2]
+            for f in found if f.rule_id == "VALUE-CURRENCY"}
+    assert said == {"US Dollar": ": write USD ('US Dollar' is ISO 4217's name of USD)", "usd": ": write USD",
+                    "Euros": " (did you mean EUR, 'Euro'?)", "Dollars": ""}

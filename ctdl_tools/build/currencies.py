@@ -1,28 +1,55 @@
 """Currencies: ISO 4217 codes for ``ceterms:currency``, and the signs a price may be typed with (a catalog's
 price cell, a Registry Assistant request's ``Price``), checked the same way on both paths.
 
-``ceterms:currency`` takes an ISO 4217 alphabetic code. :data:`ISO_4217` is ISO 4217 "List One" (current
-currencies and funds) as published by its maintenance agency, SIX Financial Information
-(https://www.six-group.com/en/products-services/financial-information/data-standards.html), in the
-edition that has ZWG and XCG and no longer has HRK, SLL, CUC or ANG; it was copied from, and matches code
-for code, the ``iso_4217.json`` of Debian's iso-codes (https://salsa.debian.org/iso-codes-team/iso-codes)
-as shipped in pycountry 26.2.16. A currency added to ISO 4217 later is refused until it is added here.
+``ceterms:currency`` takes an ISO 4217 alphabetic code. ``data/iso4217.csv`` is ISO 4217 "List One"
+(current currencies and funds) with each code's English name, as published by its maintenance agency, SIX
+Financial Information (https://www.six-group.com/en/products-services/financial-information/data-standards.html),
+in the edition that has ZWG and XCG and no longer has HRK, SLL, CUC or ANG; it was copied from Debian's
+iso-codes (https://salsa.debian.org/iso-codes-team/iso-codes) as shipped in pycountry 26.2.16 (provenance in
+``data/README.md``). A currency added to ISO 4217 later is refused until it is added there.
+
+A currency may be written by its ISO 4217 name, in any case: ``US Dollar`` (what Credential Engine's own
+Registry Assistant requests and registry records carry) is USD. A name two codes share (``Bolívar Soberano``:
+VED and VES) needs the code.
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
+import io
 from collections.abc import Sequence
+from functools import cache
+from importlib import resources
 
-_LIST_ONE = """
-AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF
-CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD
-HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD
-MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
-PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD
-TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAD XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD
-XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG
-"""
-ISO_4217 = frozenset(_LIST_ONE.split())
+
+@cache
+def _list_one() -> tuple[tuple[str, str], ...]:
+    text = resources.files("ctdl_tools.build.data").joinpath("iso4217.csv").read_text(encoding="utf-8")
+    return tuple((row["code"], row["name"]) for row in csv.DictReader(io.StringIO(text)))
+
+
+ISO_4217 = frozenset(code for code, _ in _list_one())
+
+
+@cache
+def _codes_by_name() -> dict[str, tuple[str, ...]]:
+    """Case-folded ISO 4217 name, spaces collapsed → its codes (one, but for a name two codes share)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for code, name in _list_one():
+        key = _name_key(name)
+        out[key] = (*out.get(key, ()), code)
+    return out
+
+
+def _name_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def currency_name(code: str) -> str | None:
+    """ISO 4217's English name of ``code`` (``USD`` → ``US Dollar``), or None."""
+    return next((name for known, name in _list_one() if known == code), None)
+
 
 # The currencies written with "$": the dollars, and the pesos that use the sign.
 _DOLLAR_SIGN = ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "TWD", "BBD", "BMD", "BND", "BSD", "BZD", "FJD", "GYD",
@@ -46,15 +73,45 @@ _SIGNS_LONGEST_FIRST = sorted(CURRENCY_SIGNS, key=len, reverse=True)  # "US$" be
 
 
 def currency_code(text: object) -> str:
-    """An ISO 4217 alphabetic code, in any case (``usd`` → ``USD``); ValueError for anything else."""
-    code = str(text).strip().upper()
+    """An ISO 4217 alphabetic code, given in any case (``usd`` → ``USD``) or by its ISO 4217 name (``US Dollar``
+    → ``USD``); ValueError for anything else, naming the closest ISO 4217 name when there is one."""
+    written = str(text).strip()
+    code = written.upper()
     if code in ISO_4217:
         return code
-    sign = CURRENCY_SIGNS.get(str(text).strip())
+    named = _codes_by_name().get(_name_key(written))
+    if named is not None and len(named) == 1:
+        return named[0]
+    if named is not None:
+        raise ValueError(f"{text!r} is ISO 4217's name of {' and '.join(named)}: write the code")
+    sign = CURRENCY_SIGNS.get(written)
     if sign is not None:
         raise ValueError(f"{text!r} is a currency sign: write its ISO 4217 code ({' or '.join(sign[1][:3])})")
     raise ValueError(f"{text!r} is not an ISO 4217 currency code: CTDL takes ISO 4217 codes such as USD, EUR "
-                     "or GBP")
+                     f"or GBP{currency_hint(written)}")
+
+
+def currency_hint(text: str) -> str:
+    """`` (did you mean USD, "US Dollar"?)`` for text close to an ISO 4217 name (``US Dollars``), else ""."""
+    names = _codes_by_name()
+    close = difflib.get_close_matches(_name_key(text), list(names), n=1, cutoff=0.85)
+    if not close:
+        return ""
+    codes = names[close[0]]
+    name = currency_name(codes[0])
+    return f" (did you mean {' or '.join(codes)}, {name!r}?)"
+
+
+def currency_advice(text: str) -> str:
+    """What to write instead of ``text`` in ``ceterms:currency``, for the validator's VALUE-CURRENCY finding:
+    ``: write USD ('US Dollar' is ISO 4217's name of USD)``, the code in capitals, the closest name's code, or ""."""
+    written = text.strip()
+    if written.upper() in ISO_4217:
+        return f": write {written.upper()}"
+    named = _codes_by_name().get(_name_key(written))
+    if named is not None:
+        return f": write {' or '.join(named)} ({written!r} is ISO 4217's name of {' and '.join(named)})"
+    return currency_hint(written)
 
 
 def split_currency_sign(text: str) -> tuple[str | None, str]:

@@ -573,6 +573,8 @@ class Checker:
                 text += _undefined_prefix(value) or _concept_hint(prop, value)
             elif special is _DATATYPE and value is not None and prop:  # a big number JSON-LD made a double
                 text += big_number_note(obj.get(prop), value_plain)
+            elif special is _CURRENCY and value is not None:
+                text += _currency_advice(value)
             elif special is _LENGTH and value is not None:  # of the text as given (value may be shortened)
                 given = value_plain or value
                 padded = ", not counting the spaces around it" if given != given.strip() else ""
@@ -590,7 +592,7 @@ class Checker:
                    message: str | None) -> tuple:
         """(rule id, message, property, citation, shape, is a policy rule, message is a template, what needs
         saying per result: _OF_CLASS (the value is the node's class), _LANGUAGE_MAP, _UNKNOWN_CLASS, _CONCEPT,
-        _LENGTH, _DATATYPE or None) of results of one shape."""
+        _LENGTH, _DATATYPE, _CURRENCY or None) of results of one shape."""
         rules, messages = self.shapes.rules, self.shapes.messages
         # A blank-node shape (`sh:property [ … ]`) comes under an IRI the loader gave it, the same on every
         # engine; its results are those of the shapes holding it, up to the nearest named one: the first of
@@ -708,9 +710,17 @@ _SPARQL = "SPARQLConstraintComponent"
 _OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
 _UNKNOWN_CLASS, _CONCEPT, _DATATYPE = "STRUCT-UNKNOWN-CLASS", "STRUCT-CONCEPT-SCHEME", "STRUCT-DATATYPE"
 _MIN_COUNT, _LENGTH = "MinCountConstraintComponent", "RA-DESCRIPTION-MIN-LENGTH"
+_CURRENCY = "VALUE-CURRENCY"
 # Rules whose findings say something per result (_from_results): rule id → the note.
 _NOTES = {"STRUCT-LANGSTRING": _LANGUAGE_MAP, _UNKNOWN_CLASS: _UNKNOWN_CLASS, _CONCEPT: _CONCEPT, _LENGTH: _LENGTH,
-          _DATATYPE: _DATATYPE}
+          _DATATYPE: _DATATYPE, _CURRENCY: _CURRENCY}
+
+
+@lru_cache(maxsize=1024)
+def _currency_advice(value: str) -> str:
+    from ctdl_tools.build.currencies import currency_advice  # here: only a run with this finding reads the table
+
+    return currency_advice(value)
 
 
 @lru_cache(maxsize=1024)
