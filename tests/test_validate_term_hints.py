@@ -88,3 +88,18 @@ def test_a_currency_written_by_name_is_told_its_code(engine: str) -> None:
             for f in found if f.rule_id == "VALUE-CURRENCY"}
     assert said == {"US Dollar": ": write USD ('US Dollar' is ISO 4217's name of USD)", "usd": ": write USD",
                     "Euros": " (did you mean EUR, 'Euro'?)", "Dollars": ""}
+
+
+@pytest.mark.parametrize(("written", "meant"), [
+    ("qdata:DataSetProfle", "qdata:DataSetProfile"),  # a letter lost
+    ("qdata:dataSetTimeFrame", "qdata:DataSetTimeFrame"),  # the case
+    ("ceterms:DataSetProfile", "qdata:DataSetProfile"),  # the prefix: QData's classes are not CTDL's
+])
+@pytest.mark.parametrize("engine", ["native", "pyshacl"])
+def test_a_misspelt_qdata_class_is_told_the_class(engine: str, written: str, meant: str) -> None:
+    # QData's classes are known though the bundled vocabulary only names them (shapes_build.QDATA_CLASSES).
+    docs = copy.deepcopy(LEARNING)
+    main(docs, 2)["ceterms:aggregateData"] = [{"@type": "ceterms:AggregateDataProfile",
+                                                "qdata:relevantDataSet": [{"@type": written}]}]
+    [cls] = [f for f in validate(docs, engine=engine).findings if f.rule_id == "STRUCT-UNKNOWN-CLASS"]
+    assert cls.message.endswith(f": did you mean {meant}?"), cls.message

@@ -769,8 +769,16 @@ def _concept_hint(prop: str | None, value: str) -> str:
 def _did_you_mean(iri: str, classes: bool) -> str:
     """": did you mean ceterms:name?" for an unknown property or class the vocabulary has a close match for
     (its case, its prefix or a letter or two wrong), else ""."""
-    close = vocabulary().closest(iri, classes=classes)
+    close = vocabulary().closest(iri, classes=classes, also=_named_classes() if classes else ())
     return f": did you mean {close}?" if close else ""
+
+
+@lru_cache(maxsize=1)
+def _named_classes() -> frozenset[str]:
+    """The classes STRUCT-UNKNOWN-CLASS knows besides the vocabulary's own (QData's): a misspelt one is told too."""
+    from ctdl_tools.validate.shapes_build import named_classes  # here: only a run with such a finding needs it
+
+    return frozenset(named_classes(vocabulary()))
 
 
 def _records_without_ctid(doc: Document) -> int:

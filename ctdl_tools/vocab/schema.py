@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -199,11 +200,12 @@ class Vocabulary:
                 best = prefix
         return f"{best}:{iri[len(self.prefixes[best]):]}" if best else iri
 
-    def closest(self, term: str, classes: bool = False) -> str | None:
+    def closest(self, term: str, classes: bool = False, also: Iterable[str] = ()) -> str | None:
         """The property (or class) a misspelt, mis-cased or mis-prefixed term most likely means, or None:
         ``ceterms:SubjectWebpage`` → ``ceterms:subjectWebpage``, ``ceasn:subjectWebpage`` →
-        ``ceterms:subjectWebpage``, ``ceterms:nmae`` → ``ceterms:name``. A compact IRI or a full one."""
-        known = self.classes if classes else self.properties
+        ``ceterms:subjectWebpage``, ``ceterms:nmae`` → ``ceterms:name``. A compact IRI or a full one.
+        ``also``: more compact terms to choose from (the QData classes the vocabulary only names)."""
+        known = {*(self.classes if classes else self.properties), *also}
         term = self.compact(term)
         prefix, sep, local = term.rpartition(":")
         if term in known or not sep or not local:
