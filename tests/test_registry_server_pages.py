@@ -15,8 +15,8 @@ from typing import ClassVar
 import pytest
 
 from ctdl_tools.ctid import REGISTRY_BASE, mint_ctid
-from ctdl_tools.registry.server import start_embedded
-from tests._registry_server_support import KEY, ORG, ORG_NAME, Client, credential, framework, main_ctid
+from ctdl_tools.registry.server import pages, start_embedded
+from tests._registry_server_support import KEY, ORG, ORG2, ORG2_NAME, ORG_NAME, Client, credential, framework, main_ctid
 
 CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
@@ -277,3 +277,191 @@ def test_browser_tests_skip_cleanly_without_chromium() -> None:
     """The skip reason must say what to install (checked even where chromium exists)."""
     assert "apt-get install -y chromium" in needs_chromium.kwargs["reason"]
     assert shutil.which("chromium") is None or CHROMIUM.exists()
+
+
+# --- outcome data, credit values and numbers ---------------------------------------------------------------------
+REAL = Path(__file__).parent / "data" / "real_records"
+OUTCOME_DATA = REAL / "ra_certification_outcomedata_output.json"  # a Certification + a named qdata:DataSetProfile
+CAREERBRIDGE = REAL / "ra_careerbridge_certificate_aggregatedata_output.json"  # + a DataSetProfile without a name
+LANGUAGES = Path(__file__).parent / "data" / "registry" / "CredentialWithMultipleLanguages_Api_output.json"
+
+
+def _owner(document: dict) -> str:
+    return str(document["@graph"][0]["ceterms:ownedBy"][0]).rsplit("/", 1)[-1]
+
+
+def _numbers_credential() -> dict:
+    """Outcome numbers and prices with more than two decimals, cents, thousands; credit values in either spelling."""
+    values = {"@type": "ceterms:AggregateDataProfile", "ceterms:name": {"en-US": "Graduates of 2024"},
+              "ceterms:currency": "USD", "ceterms:medianEarnings": 52000.5, "ceterms:numberAwarded": 1234567,
+              "ceterms:jobsObtained": [{"@type": "schema:QuantitativeValue", "schema:value": 0.8765,
+                                        "schema:description": {"en-US": "Share employed"}},
+                                       {"@type": "schema:QuantitativeValue", "qdata:percentage": 12.005,
+                                        "schema:description": {"en-US": "Employed out of state"}},
+                                       {"@type": "schema:QuantitativeValue", "schema:value": 188.0}]}
+    cost = [{"@type": "ceterms:CostProfile", "ceterms:price": 4695.5, "ceterms:currency": "USD"},
+            {"@type": "ceterms:CostProfile", "ceterms:price": 19.125, "ceterms:currency": "USD"}]
+    credits = [{"@type": "ceterms:ConditionProfile",
+                "ceterms:description": {"en-US": "Earn the general education credits"},
+                "ceterms:creditValue": [{"@type": "ceterms:QuantitativeValue", "ceterms:minValue": 3,
+                                         "ceterms:maxValue": 6.5, "ceterms:creditUnitType": ["creditUnit:QuarterHour"],
+                                         "ceterms:description": {"en-US": "Any humanities course"}}]},
+               {"@type": "ceterms:ConditionProfile", "ceterms:name": {"en-US": "Capstone"},
+                "ceterms:creditValue": {"@type": "schema:QuantitativeValue", "schema:value": 1,
+                                        "ceterms:creditUnitType": [{"@type": "ceterms:CredentialAlignmentObject",
+                                                                    "ceterms:targetNode": "creditUnit:SemesterHour"}]}}]
+    return credential(name="Certificate in Data Analysis",
+                      **{"ceterms:aggregateData": [values], "ceterms:estimatedCost": cost, "ceterms:requires": credits})
+
+
+@pytest.fixture(scope="module")
+def outcomes_site() -> Iterator[tuple[str, dict]]:
+    documents = {"outcome": json.loads(OUTCOME_DATA.read_text("utf-8")),
+                 "careerbridge": json.loads(CAREERBRIDGE.read_text("utf-8")),
+                 "languages": json.loads(LANGUAGES.read_text("utf-8")), "numbers": _numbers_credential()}
+    owners = sorted({_owner(d) for d in documents.values()})
+    with tempfile.TemporaryDirectory() as tmp, \
+            start_embedded(Path(tmp) / "r.sqlite", KEY, orgs=[(o, None) for o in owners]) as registry:
+        client = Client(registry.url)
+        for key, document in documents.items():
+            assert client.publish(document, _owner(document)).status_code == 201, key
+        yield registry.url, documents
+
+
+def fetch(url: str) -> Dom:
+    """The page as the server sends it (for what needs no layout)."""
+    response = Client(url).get("", headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    return Dom(response.text)
+
+
+def test_condition_credit_values_are_shown(outcomes_site: tuple[str, dict]) -> None:
+    url, docs = outcomes_site
+    real = fetch(f"{url}/resources/{main_ctid(docs['languages'])}").text("conditions")
+    assert ("To earn this credential the following conditions must be met; "
+            "Credit: 10 Semester Hours — Credit unit is in semester hours.") in real  # schema:ValueProfile, the RA's
+    conditions = fetch(f"{url}/resources/{main_ctid(docs['numbers'])}").text("conditions")
+    assert ("Requires: Earn the general education credits; Credit: 3 to 6.5 Quarter Hours — Any humanities course"
+            in conditions)  # ceterms: spelling, a range, a concept given by its term
+    assert "Requires: Capstone; Credit: 1 Semester Hour" in conditions  # one of it, and the concept's own label
+
+
+def test_outcome_numbers_and_prices_keep_every_digit(outcomes_site: tuple[str, dict]) -> None:
+    url, docs = outcomes_site
+    dom = fetch(f"{url}/resources/{main_ctid(docs['numbers'])}")
+    facts = dom.facts()
+    assert facts["Jobs Obtained"] == "0.8765 — Share employed; 12.005% — Employed out of state; 188"
+    assert facts["Median earnings"] == "52,000.50 USD" and facts["Number Awarded"] == "1,234,567"
+    # Cents as prices are written; a third decimal kept (a <br> between the two costs).
+    assert dom.text("cost") == "4,695.50 USD" + "19.125 USD"
+
+
+@pytest.mark.parametrize(("value", "money", "shown"), [
+    (0.8765, False, "0.8765"), (12.005, False, "12.005"), (1e-07, False, "0.0000001"), (44439, True, "44,439"),
+    (52000.0, False, "52,000"), (1234567.891, False, "1,234,567.891"), (19.5, True, "19.50"), (19.5, False, "19.5"),
+    (True, False, None), ("12", False, None)])
+def test_numbers_are_shown_as_published(value: object, money: bool, shown: str | None) -> None:
+    assert pages._number(value, money) == shown
+
+
+@needs_chromium
+def test_data_set_profile_page_says_what_it_is(outcomes_site: tuple[str, dict]) -> None:
+    url, docs = outcomes_site
+    unnamed = docs["careerbridge"]["@graph"][1]
+    dom = render(f"{url}/resources/{unnamed['ceterms:ctid']}")
+    assert dom.headings[0] == (1, "Data Set Profile for A+/MCP Certification Training")  # not its CTID
+    assert dom.text("type") == "Data Set Profile"
+    facts = dom.facts()
+    assert facts["Relevant Data Set For"] == "A+/MCP Certification Training"
+    assert facts["Total WIOA Completers"] == "415 — All Completers"  # QData terms the vocabulary does not bundle
+    assert facts["Earnings Amount"] == "15.91 USD — Average Wage"
+    assert all(":" not in term and term[:1].isupper() for term in facts), sorted(facts)
+    assert_accessible_and_self_contained(dom)
+
+    named = docs["outcome"]["@graph"][1]
+    dom = render(f"{url}/resources/{named['ceterms:ctid']}")
+    assert dom.text("name") == "Dataset profile for AggregateDataProfileprofile"
+    assert (3, "AggregateDataProfile Profile DataSetTimeFrame") in dom.headings
+    assert (4, "Training related employment") in dom.headings  # each data profile of the time frame
+    facts = dom.facts()
+    assert facts["Start Date"] == "2017-01-11" and facts["Data Source Coverage Type"] == "Global"
+    assert facts["Administrative Record Type"] == "United States 1099 Tax Document"
+    low, high = "10th percentile 29,000 USD; 25th percentile 36,000 USD", "75th percentile 58,000 USD"
+    assert facts["Earnings Distribution"] == f"{low}; median 52,000 USD; {high}; 90th percentile 67,000 USD"
+    assert facts["Demographic Employment Rate"] == "8.4% — Employment rate for a demographic category."
+    assert dom.link("My Credential With Outcome data, using: Aggregate Data Profile") == \
+        f"/resources/{main_ctid(docs['outcome'])}"
+    assert_accessible_and_self_contained(dom)
+
+
+# --- an organization's records, a page at a time ------------------------------------------------------------------
+OWNED_COUNT = 205  # three pages of 100
+
+
+@pytest.fixture(scope="module")
+def big_owner() -> Iterator[str]:
+    """An organization's record and 205 certificates it owns, published in an order other than by name."""
+    org = {"@context": "https://credreg.net/ctdl/schema/context/json", "@id": f"{REGISTRY_BASE}/graph/{ORG2}",
+           "@graph": [{"@id": f"{REGISTRY_BASE}/resources/{ORG2}", "@type": "ceterms:CredentialOrganization",
+                       "ceterms:ctid": ORG2, "ceterms:name": {"en-US": ORG2_NAME}}]}
+    with tempfile.TemporaryDirectory() as tmp, \
+            start_embedded(Path(tmp) / "r.sqlite", KEY, orgs=[f"{ORG2}={ORG2_NAME}"]) as registry:
+        client = Client(registry.url)
+        assert client.publish(org, ORG2).status_code == 201
+        for i in reversed(range(1, OWNED_COUNT + 1)):
+            record = credential(name=f"Record {i:03}", **{"ceterms:ownedBy": [f"{REGISTRY_BASE}/resources/{ORG2}"]})
+            assert client.publish(record, ORG2).status_code == 201
+        yield registry.url
+
+
+def _owned_names(dom: Dom) -> list[str]:
+    return [label for href, label in dom.links if label.startswith("Record ")]
+
+
+@needs_chromium
+def test_organization_page_pages_through_its_records(big_owner: str) -> None:
+    url = big_owner
+    first = render(f"{url}/resources/{ORG2}")
+    assert first.text("owned-count") == "205 records · 1–100 by name · page 1 of 3"
+    assert _owned_names(first) == [f"Record {i:03}" for i in range(1, 101)]
+    assert "Previous records" not in {label for _, label in first.links}
+    assert first.link("Next records") == f"/resources/{ORG2}?page=2#owned"
+    assert_accessible_and_self_contained(first)
+
+    second = render(f"{url}{first.link('Next records')}")  # the link as a person follows it
+    assert second.text("owned-count") == "205 records · 101–200 by name · page 2 of 3"
+    assert _owned_names(second) == [f"Record {i:03}" for i in range(101, 201)]
+    assert second.link("Previous records") == f"/resources/{ORG2}?page=1#owned"
+    last = render(f"{url}{second.link('Next records')}")
+    assert last.text("owned-count") == "205 records · 201–205 by name · page 3 of 3"
+    assert _owned_names(last) == [f"Record {i:03}" for i in range(201, 206)]
+    assert "Next records" not in {label for _, label in last.links}
+    assert last.link("Previous records") == f"/resources/{ORG2}?page=2#owned"
+
+
+@needs_chromium
+def test_organization_page_past_the_last_or_not_a_page(big_owner: str) -> None:
+    url = big_owner
+    beyond = render(f"{url}/resources/{ORG2}?page=9")
+    assert beyond.text("owned-count") == "205 records · page 9 of 3" and _owned_names(beyond) == []
+    assert beyond.link("Previous records") == f"/resources/{ORG2}?page=3#owned"  # back to the last page
+    bad = render(f"{url}/resources/{ORG2}?page=0")
+    assert bad.headings[0] == (1, "Bad request") and "page must be at least 1" in bad.text("main")
+
+
+def test_owned_records_are_read_a_page_at_a_time(big_owner: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page asks the database for its 100 rows (LIMIT / OFFSET), not for every record the organization owns."""
+    from ctdl_tools.registry.server.service import RegistryService
+
+    asked: list[tuple] = []
+    owned = RegistryService.owned
+
+    def spy(self: RegistryService, org_ctid: str, limit: int, offset: int = 0) -> tuple[int, list]:
+        total, rows = owned(self, org_ctid, limit, offset)
+        asked.append((limit, offset, total, len(rows)))
+        return total, rows
+
+    monkeypatch.setattr(RegistryService, "owned", spy)
+    response = Client(big_owner).get(f"/resources/{ORG2}", params={"page": 3}, headers={"Accept": "text/html"})
+    assert response.status_code == 200 and "Record 205" in response.text and "Record 200" not in response.text
+    assert asked == [(100, 200, 205, 5)]

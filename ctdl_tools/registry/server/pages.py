@@ -9,8 +9,10 @@ name, type, owner, description, status, skills, codes, cost, duration and links 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from ctdl_tools.vocab import vocabulary
 
 TEMPLATES = Path(__file__).parent / "templates"
 INDEX_PER_PAGE = 20
-OWNED_SHOWN = 100  # records listed on an organization's page, with their total (the first by name)
+OWNED_PER_PAGE = 100  # records listed on an organization's page, by name; ?page=N for the others
 PLACE_PARTS = ("ceterms:streetAddress", "ceterms:addressLocality", "ceterms:addressRegion", "ceterms:postalCode",
                "ceterms:addressCountry")
 COMPETENCY_PROPERTIES = (("ceterms:teaches", "Competencies taught"), ("ceterms:assesses", "Competencies assessed"),
@@ -46,12 +48,23 @@ OWNER_PROPERTIES = (("ceterms:ownedBy", "Owned by"), ("ceterms:offeredBy", "Offe
 OUTCOME_PROPERTIES = ("ceterms:aggregateData", "ceterms:earnings", "ceterms:holders", "ceterms:employmentOutcome")
 _OUTCOME_SKIPPED = {"@type", "@id", "ceterms:name", "ceterms:description", "ceterms:currency"}
 _EARNINGS = {"ceterms:medianEarnings", "ceterms:highEarnings", "ceterms:lowEarnings"}  # amounts in its currency
+# A QData data set profile (the Registry Assistant publishes one per AggregateDataProfile's relevantDataSet) has no
+# name as a rule: its heading says what it is and whom it is about. Its numbers sit in time frames of data profiles.
+DATA_SET = "qdata:DataSetProfile"
+ABOUT_PROPERTIES = ("schema:about", "qdata:relevantDataSetFor")
+_TIME_FRAME_SKIPPED = _OUTCOME_SKIPPED | {"qdata:dataAttributes"}
+DISTRIBUTION_KEYS = (("qdata:percentile10", "10th percentile"), ("qdata:percentile25", "25th percentile"),
+                     ("qdata:median", "median"), ("schema:median", "median"), ("qdata:percentile75", "75th percentile"),
+                     ("qdata:percentile90", "90th percentile"))
+_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")  # dataSetTimePeriod, totalWIOACompleters, percentile10
 SHOWN = {"@id", "@type", "ceterms:ctid", "ceterms:subjectWebpage", *OUTCOME_PROPERTIES,
          "ceasn:hasTopChild", "ceasn:hasChild",
          "ceasn:isChildOf", "ceasn:isTopChildOf", "ceasn:isPartOf", "ceterms:estimatedCost",
          "ceterms:estimatedDuration",
          *(p for p, _ in COMPETENCY_PROPERTIES), *(p for p, _ in CONDITION_PROPERTIES), *CODE_PROPERTIES,
          *(p for p, _ in OWNER_PROPERTIES)}
+# A data set profile's other values (text, concepts, links out) are facts; what has its own place is left out.
+_DATA_SET_SKIPPED = {*SHOWN, *NAME_KEYS, *DESCRIPTION_KEYS, *STATUS_PROPERTIES, "qdata:dataSetTimePeriod"}
 _DURATION = re.compile(r"^P(?:(?P<years>\d+(?:\.\d+)?)Y)?(?:(?P<months>\d+(?:\.\d+)?)M)?(?:(?P<weeks>\d+(?:\.\d+)?)W)?"
                        r"(?:(?P<days>\d+(?:\.\d+)?)D)?(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
                        r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$")
@@ -86,6 +99,7 @@ class OutcomeView:
     title: str
     description: str
     facts: list[tuple[str, list[Link]]] = field(default_factory=list)
+    parts: list[OutcomeView] = field(default_factory=list)  # a data set time frame's data profiles
 
 
 @dataclass
@@ -106,6 +120,11 @@ class ResourceView:
     outcomes: list[OutcomeView] = field(default_factory=list)
     owned: list[Link] = field(default_factory=list)
     owned_total: int = 0
+    owned_first: int = 1  # the number of the first record listed, of owned_total
+    owned_page: int = 1
+    owned_pages: int = 1
+    owned_prev: str | None = None
+    owned_next: str | None = None
 
 
 @cache
@@ -126,6 +145,17 @@ def safe_href(value: Any) -> str | None:
 
 def local_href(ctid: str) -> str:
     return f"/resources/{quote(ctid)}"
+
+
+def term_label(term: str) -> str:
+    """The vocabulary's label of a term; for a term it does not bundle (most of QData), its local name in words:
+    ``qdata:dataSetTimePeriod`` is "Data Set Time Period", not "dataSetTimePeriod"."""
+    shown = vocabulary().label(term)
+    local = term.partition(":")[2]
+    if shown != local or not local.isalnum():  # a label, or not a compact term (a full IRI stays as it is)
+        return shown
+    words = _WORDS.findall(local)
+    return " ".join(w[0].upper() + w[1:] for w in words) if words else local
 
 
 def human_duration(value: str) -> str:
@@ -170,7 +200,7 @@ class _Resolver:
             node = self.by_id.get(value)
             if node is None:
                 return None
-            label = first_text(node, NAME_KEYS) or vocabulary().label(str(node.get("@type", "")))
+            label = first_text(node, NAME_KEYS) or term_label(str(node.get("@type", "")))
             return Link(label, safe_href(node.get("ceterms:subjectWebpage")))
         ctid = ctid_of(value)
         if ctid is None:
@@ -183,7 +213,7 @@ class _Resolver:
             name, type_ = self.names[ctid]
             if not type_:  # a registered publisher without a published record: nothing to link to
                 return Link(name)
-            return Link(name, local_href(ctid), vocabulary().label(type_))
+            return Link(name, local_href(ctid), term_label(type_))
         return Link(ctid, safe_href(value), "not in this registry")
 
     def links(self, values: Any) -> list[Link]:
@@ -225,7 +255,7 @@ def _alignment_link(resolver: _Resolver, alignment: Any) -> Link | None:
 
 def _concept_name(alignment: dict) -> str:
     name = text_of(alignment.get("ceterms:targetNodeName"))
-    return name or vocabulary().label(str(alignment.get("ceterms:targetNode")))
+    return name or term_label(str(alignment.get("ceterms:targetNode")))
 
 
 def _status(node: dict) -> str:
@@ -234,7 +264,7 @@ def _status(node: dict) -> str:
         if isinstance(value, dict):
             return _concept_name(value)
         if isinstance(value, str) and value:
-            return vocabulary().label(value)
+            return term_label(value)
     return ""
 
 
@@ -242,7 +272,7 @@ def _cost(profile: Any) -> str:
     if not isinstance(profile, dict):
         return ""
     parts = []
-    amount = _number(profile.get("ceterms:price"))
+    amount = _number(profile.get("ceterms:price"), money=True)
     if amount is not None:
         parts.append(f"{amount} {profile.get('ceterms:currency') or ''}".strip())
     kind = profile.get("ceterms:directCostType")
@@ -270,26 +300,52 @@ def _duration(profile: Any) -> str:
     return " — ".join(p for p in (shown, description) if p)
 
 
-def _number(value: Any) -> str | None:
+def _number(value: Any, money: bool = False) -> str | None:
+    """A number as published, every digit kept (an employment rate of 0.8765 is not 0.88), thousands grouped and
+    a whole number without ".0"; an amount of money with cents keeps two decimals, as prices are written."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return f"{value:,.2f}".removesuffix(".00") if isinstance(value, float) else f"{value:,}"
+    if isinstance(value, int) or value.is_integer():
+        return f"{int(value):,}"
+    if not math.isfinite(value):
+        return str(value)
+    shown = format(Decimal(repr(value)), ",f")  # repr: the shortest digits that read back as this number
+    return shown + "0" if money and len(shown.partition(".")[2]) == 1 else shown
+
+
+def _value(item: dict, key: str) -> Any:
+    """A value profile's ``value``, ``minValue``… as schema.org names it (CTDL now) or ceterms (older records)."""
+    return item[f"schema:{key}"] if f"schema:{key}" in item else item.get(f"ceterms:{key}")
+
+
+def _amount(item: dict, unit: str, money: bool = False) -> str:
+    """A value profile's amount, or its range, with its unit."""
+    amount = _number(_value(item, "value"), money)
+    low, high = _number(_value(item, "minValue"), money), _number(_value(item, "maxValue"), money)
+    if amount is not None:
+        return f"{amount} {unit}".strip()
+    if low is not None or high is not None:
+        return f"{low or '?'} to {high or '?'} {unit}".strip()
+    return ""
+
+
+def _distribution(item: dict, unit: str) -> str:
+    """An earnings distribution (``schema:MonetaryAmountDistribution``): its percentiles and median, in order."""
+    shown = [f"{name} {amount} {unit}".strip() for key, name in DISTRIBUTION_KEYS
+             if (amount := _number(item.get(key), money=bool(unit))) is not None]
+    return "; ".join(shown)
 
 
 def _quantity(item: Any, currency: str) -> str:
-    """A QuantitativeValue / MonetaryAmount (or a plain number) as one line: amount, unit, what it counts."""
+    """A QuantitativeValue / MonetaryAmount (or a plain number, or a concept) as one line: amount, unit, what it
+    counts."""
+    if isinstance(item, dict) and item.get("@type") == "ceterms:CredentialAlignmentObject":
+        return _concept_name(item)
     if not isinstance(item, dict) or "@type" not in item:  # a number, or a language map (demographic information)
-        shown = _number(item)
+        shown = _number(item, money=bool(currency))
         return f"{shown} {currency}".strip() if shown is not None else text_of(item)
     unit = str(item.get("schema:currency") or currency or "").strip()
-    low, high = _number(item.get("schema:minValue")), _number(item.get("schema:maxValue"))
-    amount = _number(item.get("schema:value")) or _number(item.get("schema:median"))
-    if amount is not None:
-        shown = f"{amount} {unit}".strip()
-    elif low is not None or high is not None:
-        shown = (f"{low or '?'} to {high or '?'} {unit}").strip()
-    else:
-        shown = ""
+    shown = _amount(item, unit, money=bool(unit)) or _distribution(item, unit)
     percentage = _number(item.get("qdata:percentage"))
     if percentage is not None:
         shown = f"{shown} ({percentage}%)" if shown else f"{percentage}%"
@@ -297,33 +353,85 @@ def _quantity(item: Any, currency: str) -> str:
     return " — ".join(p for p in (shown, description) if p)
 
 
+def _credit_unit(unit: Any, plural: bool) -> str:
+    """A credit unit type (a concept, or its alignment object) named as a unit: "3 Semester Hours"."""
+    term = unit.get("ceterms:targetNode") if isinstance(unit, dict) else unit
+    if isinstance(term, str) and term in vocabulary().concepts:  # CTDL's credit units are English nouns
+        name = vocabulary().label(term)
+        return f"{name}s" if plural and not name.endswith("s") else name
+    return _concept_name(unit) if isinstance(unit, dict) else ""
+
+
+def _credit(item: Any) -> str:
+    """A credit value (a value profile: amount or range, credit unit, description) as amounts are shown: "10
+    Semester Hours — Credit unit is in semester hours."."""
+    if not isinstance(item, dict):
+        return _number(item) or text_of(item)
+    plural = _value(item, "value") not in (1, 1.0)
+    units = ", ".join(u for u in (_credit_unit(x, plural) for x in _as_list(item.get("ceterms:creditUnitType"))) if u)
+    parts = (_amount(item, units), text_of(item.get("ceterms:creditUnitTypeDescription")),
+             text_of(_value(item, "description")))
+    return " — ".join(p for p in parts if p)
+
+
+def _profile_facts(resolver: _Resolver, profile: dict, skipped: set[str], *,
+                   references: bool = True) -> list[tuple[str, list[Link]]]:
+    """Every value of an outcome profile, by property: numbers with what they count, text, concepts, links.
+    ``references=False`` leaves out references to records (a record page lists them as related records)."""
+    currency = str(profile.get("ceterms:currency") or "")
+    facts = []
+    for key, value in profile.items():
+        if key in skipped:
+            continue
+        links: list[Link] = []
+        for item in _as_list(value):
+            if isinstance(item, str) and (item.startswith("_:") or ctid_of(item)):
+                links += resolver.links([item]) if references else []
+            elif isinstance(item, str):
+                links.append(Link(term_label(item) if item in vocabulary().concepts else item, safe_href(item)))
+            else:
+                shown = _quantity(item, currency if key in _EARNINGS else "")
+                if shown:
+                    links.append(Link(shown))
+        if links:
+            facts.append((term_label(key), links))
+    return facts
+
+
+def _profile_view(resolver: _Resolver, profile: dict, fallback: str, skipped: set[str]) -> OutcomeView:
+    name, description = text_of(profile.get("ceterms:name")), text_of(profile.get("ceterms:description"))
+    return OutcomeView(name or description or fallback, description if name else "",
+                       _profile_facts(resolver, profile, skipped))
+
+
 def _outcomes(resolver: _Resolver, node: dict) -> list[OutcomeView]:
     """Outcome data profiles (earnings, jobs obtained, numbers awarded…) with every value they hold."""
+    return [_profile_view(resolver, profile, term_label(prop), _OUTCOME_SKIPPED)
+            for prop in OUTCOME_PROPERTIES for profile in _as_list(node.get(prop)) if isinstance(profile, dict)]
+
+
+def _time_frames(resolver: _Resolver, node: dict) -> list[OutcomeView]:
+    """A data set profile's time frames, each with the data profiles that hold its numbers."""
     views = []
-    for prop in OUTCOME_PROPERTIES:
-        for profile in _as_list(node.get(prop)):
-            if not isinstance(profile, dict):
-                continue
-            currency = str(profile.get("ceterms:currency") or "")
-            name, description = text_of(profile.get("ceterms:name")), text_of(profile.get("ceterms:description"))
-            view = OutcomeView(name or description or vocabulary().label(prop), description if name else "")
-            for key, value in profile.items():
-                if key in _OUTCOME_SKIPPED:
-                    continue
-                links: list[Link] = []
-                for item in _as_list(value):
-                    if isinstance(item, str) and (item.startswith("_:") or ctid_of(item)):
-                        links += resolver.links([item])
-                    elif isinstance(item, str):
-                        links.append(Link(item, safe_href(item)))
-                    else:
-                        shown = _quantity(item, currency if key in _EARNINGS else "")
-                        if shown:
-                            links.append(Link(shown))
-                if links:
-                    view.facts.append((vocabulary().label(key), links))
-            views.append(view)
+    for frame in _as_list(node.get("qdata:dataSetTimePeriod")):
+        if not isinstance(frame, dict):
+            continue
+        period = " to ".join(t for t in (text_of(frame.get(k)) for k in ("ceterms:startDate", "ceterms:endDate")) if t)
+        view = _profile_view(resolver, frame, period or term_label("qdata:DataSetTimeFrame"), _TIME_FRAME_SKIPPED)
+        view.parts = [_profile_view(resolver, p, term_label("qdata:DataProfile"), _OUTCOME_SKIPPED)
+                      for p in _as_list(frame.get("qdata:dataAttributes")) if isinstance(p, dict)]
+        views.append(view)
     return views
+
+
+def _untitled(resolver: _Resolver, node: dict, type_label: str) -> str:
+    """A heading for a record without a name (a data set profile, as a rule): what it is and whom it is about."""
+    about = next((links for links in (resolver.links(node.get(p)) for p in ABOUT_PROPERTIES) if links), [])
+    if not about:
+        return type_label
+    names = ", ".join(link.label for link in about[:3])
+    more = f" and {len(about) - 3} more" if len(about) > 3 else ""
+    return f"{type_label} for {names}{more}"
 
 
 def _codes(node: dict) -> list[Code]:
@@ -361,7 +469,8 @@ def _conditions(resolver: _Resolver, node: dict) -> list[tuple[str, str, list[Li
         for profile in _as_list(node.get(prop)):
             if not isinstance(profile, dict):
                 continue
-            parts = (text_of(profile.get(p)) for p in ("ceterms:name", "ceterms:description", "ceterms:condition"))
+            parts = [text_of(profile.get(p)) for p in ("ceterms:name", "ceterms:description", "ceterms:condition")]
+            parts += [f"Credit: {c}" for c in map(_credit, _as_list(profile.get("ceterms:creditValue"))) if c]
             text = "; ".join(t for t in parts if t)
             targets = [link for p in CONDITION_TARGETS for link in resolver.links(profile.get(p))]
             if text or targets:
@@ -377,7 +486,7 @@ def _related(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
         refs = [v for v in _as_list(value) if isinstance(v, str) and (v.startswith("_:") or ctid_of(v))]
         links = resolver.links(refs)
         if links:
-            related.append((vocabulary().label(prop), links))
+            related.append((term_label(prop), links))
     return related
 
 
@@ -396,7 +505,7 @@ def _facts(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
     for prop in ("ceterms:deliveryType", "ceterms:learningMethodType", "ceterms:audienceLevelType"):
         values = [text_of(v.get("ceterms:targetNodeName")) for v in _as_list(node.get(prop)) if isinstance(v, dict)]
         if any(values):
-            facts.append((vocabulary().label(prop), [Link(v) for v in values if v]))
+            facts.append((term_label(prop), [Link(v) for v in values if v]))
     places = [", ".join(t for t in (text_of(place.get(p)) for p in PLACE_PARTS) if t)
               for place in _as_list(node.get("ceterms:address")) if isinstance(place, dict)]
     if any(places):
@@ -459,22 +568,44 @@ def build_view(request: Request, document: dict, position: int) -> ResourceView:
     resolver = _Resolver(request, graph)
     resolver.prefetch(_references(node))
     type_ = str(node.get("@type", ""))
+    type_label = term_label(type_)
     view = ResourceView(
-        name=first_text(node, NAME_KEYS) or str(node.get("ceterms:ctid") or node.get("@id")),
-        type_label=vocabulary().label(type_), type=type_, ctid=str(node.get("ceterms:ctid") or "").lower(),
+        name=first_text(node, NAME_KEYS) or _untitled(resolver, node, type_label)
+        or str(node.get("ceterms:ctid") or node.get("@id")),
+        type_label=type_label, type=type_, ctid=str(node.get("ceterms:ctid") or "").lower(),
         description=first_text(node, DESCRIPTION_KEYS), facts=_facts(resolver, node), skills=_skills(resolver, node),
         conditions=_conditions(resolver, node), codes=_codes(node),
         costs=[c for c in map(_cost, _as_list(node.get("ceterms:estimatedCost"))) if c],
         durations=[d for d in map(_duration, _as_list(node.get("ceterms:estimatedDuration"))) if d],
         related=_related(resolver, node), outcomes=_outcomes(resolver, node))
     if vocabulary().is_a(type_, "ceterms:Organization") and view.ctid:
-        view.owned_total, rows = resolver.ctx.service.owned(view.ctid, OWNED_SHOWN)
-        view.owned = [Link(r["name"] or r["ctid"], local_href(r["ctid"]), vocabulary().label(r["type"])) for r in rows]
+        _owned(request, view)
+    if type_ == DATA_SET:
+        view.facts += _profile_facts(resolver, node, _DATA_SET_SKIPPED, references=False)
+        view.outcomes += _time_frames(resolver, node)
     if type_ == "ceasn:CompetencyFramework":
         view.tree = competency_tree(resolver, node, graph)
     elif type_ == "ceasn:Competency":
         view.tree = _competency_children(resolver, node, graph)
     return view
+
+
+def _owned(request: Request, view: ResourceView) -> None:
+    """One page (``?page=N``) of the records an organization owns, by name, and links to the pages either side."""
+    page = int_param(request, "page", 1, 1)
+    first = (page - 1) * OWNED_PER_PAGE
+    view.owned_total, rows = ctx_of(request).service.owned(view.ctid, OWNED_PER_PAGE, first)
+    view.owned = [Link(r["name"] or r["ctid"], local_href(r["ctid"]), term_label(r["type"])) for r in rows]
+    view.owned_first, view.owned_page = first + 1, page
+    view.owned_pages = max(1, -(-view.owned_total // OWNED_PER_PAGE))
+
+    def href(n: int) -> str:
+        return f"{local_href(view.ctid)}?page={n}#owned"
+
+    if page > 1:  # from past the last page, back to the last
+        view.owned_prev = href(min(page - 1, view.owned_pages))
+    if page < view.owned_pages:
+        view.owned_next = href(page + 1)
 
 
 def _competency_children(resolver: _Resolver, node: dict, graph: list[dict]) -> list[TreeItem]:
@@ -522,7 +653,7 @@ async def index(request: Request) -> HTMLResponse:
     total, rows = ctx.service.search(query, page, INDEX_PER_PAGE)
     pages = max(1, -(-total // INDEX_PER_PAGE))
     items = [{"name": r["name"] or r["ctid"], "href": local_href(r["ctid"]), "ctid": r["ctid"],
-              "type": vocabulary().label(r["type"]), "owner": r["owner_name"] if r["position"] == 0 else "",
+              "type": term_label(r["type"]), "owner": r["owner_name"] if r["position"] == 0 else "",
               "description": (r["description"][:240] + "…") if len(r["description"]) > 240 else r["description"],
               "updated": r["updated_at"][:10]} for r in rows]
 

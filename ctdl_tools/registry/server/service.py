@@ -302,16 +302,17 @@ class RegistryService:
                 result[ctid] = (org.name, "")  # registered to publish; no published record to type it
         return result
 
-    def owned(self, org_ctid: str, limit: int) -> tuple[int, list[sqlite3.Row]]:
-        """The records an organization owns in this registry (its envelopes' main resources), newest first."""
+    def owned(self, org_ctid: str, limit: int, offset: int = 0) -> tuple[int, list[sqlite3.Row]]:
+        """The records an organization owns in this registry (its envelopes' main resources), by name: ``limit`` of
+        them from ``offset`` on, and how many there are."""
         ctid = org_ctid.strip().lower()
         with self.store.read() as db:
             total = db.execute(f"SELECT COUNT(*) FROM {_ENVELOPE_FROM} WHERE e.community = ? AND o.ctid = ? "
                                "AND e.ctid != o.ctid", (COMMUNITY, ctid)).fetchone()[0]
             rows = db.execute(f"SELECT r.ctid, r.type, r.name FROM {_ENVELOPE_FROM} JOIN resources r "
                               "ON r.envelope_pk = e.id AND r.position = 0 WHERE e.community = ? AND o.ctid = ? "
-                              "AND e.ctid != o.ctid ORDER BY r.name, r.ctid LIMIT ?",
-                              (COMMUNITY, ctid, limit)).fetchall()
+                              "AND e.ctid != o.ctid ORDER BY r.name, r.ctid LIMIT ? OFFSET ?",
+                              (COMMUNITY, ctid, limit, offset)).fetchall()
         return total, rows
 
     def search(self, query: str, page: int, per_page: int) -> tuple[int, list[sqlite3.Row]]:
