@@ -314,11 +314,18 @@ def _numbers_credential() -> dict:
                       **{"ceterms:aggregateData": [values], "ceterms:estimatedCost": cost, "ceterms:requires": credits})
 
 
+def _course_with_credits() -> dict:
+    own = {"@type": "ceterms:QuantitativeValue", "schema:value": 30, "ceterms:creditUnitType": ["creditUnit:ClockHour"],
+           "schema:description": {"en-US": "Lab hours included"}}
+    return credential(name="Data Analysis Lab", type_="ceterms:Course", **{"ceterms:creditValue": [own]})
+
+
 @pytest.fixture(scope="module")
 def outcomes_site() -> Iterator[tuple[str, dict]]:
     documents = {"outcome": json.loads(OUTCOME_DATA.read_text("utf-8")),
                  "careerbridge": json.loads(CAREERBRIDGE.read_text("utf-8")),
-                 "languages": json.loads(LANGUAGES.read_text("utf-8")), "numbers": _numbers_credential()}
+                 "languages": json.loads(LANGUAGES.read_text("utf-8")), "numbers": _numbers_credential(),
+                 "course": _course_with_credits()}
     owners = sorted({_owner(d) for d in documents.values()})
     with tempfile.TemporaryDirectory() as tmp, \
             start_embedded(Path(tmp) / "r.sqlite", KEY, orgs=[(o, None) for o in owners]) as registry:
@@ -344,6 +351,9 @@ def test_condition_credit_values_are_shown(outcomes_site: tuple[str, dict]) -> N
     assert ("Requires: Earn the general education credits; Credit: 3 to 6.5 Quarter Hours — Any humanities course"
             in conditions)  # ceterms: spelling, a range, a concept given by its term
     assert "Requires: Capstone; Credit: 1 Semester Hour" in conditions  # one of it, and the concept's own label
+    # A course's own credit value, beside its cost and duration.
+    assert fetch(f"{url}/resources/{main_ctid(docs['course'])}").text("credit") == (
+        "30 Clock Hours — Lab hours included")
 
 
 def test_outcome_numbers_and_prices_keep_every_digit(outcomes_site: tuple[str, dict]) -> None:

@@ -60,7 +60,7 @@ _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")  # dataSetTimePeriod, t
 SHOWN = {"@id", "@type", "ceterms:ctid", "ceterms:subjectWebpage", *OUTCOME_PROPERTIES,
          "ceasn:hasTopChild", "ceasn:hasChild",
          "ceasn:isChildOf", "ceasn:isTopChildOf", "ceasn:isPartOf", "ceterms:estimatedCost",
-         "ceterms:estimatedDuration",
+         "ceterms:estimatedDuration", "ceterms:creditValue",
          *(p for p, _ in COMPETENCY_PROPERTIES), *(p for p, _ in CONDITION_PROPERTIES), *CODE_PROPERTIES,
          *(p for p, _ in OWNER_PROPERTIES)}
 # A data set profile's other values (text, concepts, links out) are facts; what has its own place is left out.
@@ -115,6 +115,7 @@ class ResourceView:
     codes: list[Code] = field(default_factory=list)
     costs: list[str] = field(default_factory=list)
     durations: list[str] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)  # the record's own credit value (a course's 3 credit hours)
     related: list[tuple[str, list[Link]]] = field(default_factory=list)
     tree: list[TreeItem] = field(default_factory=list)
     outcomes: list[OutcomeView] = field(default_factory=list)
@@ -577,6 +578,7 @@ def build_view(request: Request, document: dict, position: int) -> ResourceView:
         conditions=_conditions(resolver, node), codes=_codes(node),
         costs=[c for c in map(_cost, _as_list(node.get("ceterms:estimatedCost"))) if c],
         durations=[d for d in map(_duration, _as_list(node.get("ceterms:estimatedDuration"))) if d],
+        credits=[c for c in map(_credit, _as_list(node.get("ceterms:creditValue"))) if c],
         related=_related(resolver, node), outcomes=_outcomes(resolver, node))
     if vocabulary().is_a(type_, "ceterms:Organization") and view.ctid:
         _owned(request, view)
