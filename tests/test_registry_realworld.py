@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ctdl_tools.registry.server import start_embedded
+from ctdl_tools.registry.server import graphdoc, start_embedded
 from ctdl_tools.registry.server.store import Store
 from tests._registry_server_support import KEY, ORG, Client, credential, framework, main_ctid
 
@@ -166,6 +166,32 @@ def test_an_older_database_gets_its_search_terms(tmp_path: Path) -> None:
         assert course["@graph"][0]["ceterms:ctid"] in found and skill_ctids[2] not in found
         found = _page(registry.url, "/", q="weld-3.1")  # in any case
         assert skill_ctids[2] in found and course["@graph"][0]["ceterms:ctid"] not in found
+
+
+def test_search_terms_of_an_older_version_are_written_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change to what search indexes (graphdoc.SEARCH_TERMS_VERSION) reaches the rows already stored."""
+    db = tmp_path / "registry.sqlite"
+    course = _course()
+    with start_embedded(db, KEY, orgs=[(ORG_CTID, None)]) as registry:
+        assert Client(registry.url).publish(course, ORG_CTID).status_code == 201
+    raw = sqlite3.connect(db)
+    raw.execute("UPDATE resources SET terms = ''")  # as an older search_terms might have left them
+    raw.commit()
+    raw.close()
+    Store(db).close()  # the same version: nothing is written again
+    assert _terms(db) == [""]
+    monkeypatch.setattr(graphdoc, "SEARCH_TERMS_VERSION", graphdoc.SEARCH_TERMS_VERSION + 1)
+    Store(db).close()
+    assert "acct 122" in _terms(db)[0].splitlines()
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT terms_version FROM search_index").fetchall() == [(graphdoc.SEARCH_TERMS_VERSION,)]
+    with start_embedded(db, KEY) as registry:
+        assert course["@graph"][0]["ceterms:ctid"] in _page(registry.url, "/", q="ACCT 122")
+
+
+def _terms(db: Path) -> list[str]:
+    with sqlite3.connect(db) as raw:
+        return [row[0] for row in raw.execute("SELECT terms FROM resources ORDER BY id")]
 
 
 def test_competency_label_equal_to_its_text_is_shown_once(tmp_path: Path) -> None:

@@ -174,6 +174,10 @@ def first_text(node: dict, keys: tuple[str, ...]) -> str:
     return ""
 
 
+# Bump when search_terms changes what it indexes: a registry opened later writes its stored rows' terms again.
+SEARCH_TERMS_VERSION = 1
+
+
 def search_terms(node: dict) -> str:
     """Names in every language, alternate names and codes, one per line and case-folded (search compares them
     without folding each row again), for the search page."""

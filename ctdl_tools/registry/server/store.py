@@ -122,11 +122,23 @@ def _m2_envelope_lookup(db: sqlite3.Connection) -> None:
 def _m3_search_terms(db: sqlite3.Connection) -> None:
     # Search found a record by its display name, description or CTID only: not by its course code, its CIP / SOC
     # codes or its name in another language. Existing rows are indexed from the stored documents.
+    db.execute("ALTER TABLE resources ADD COLUMN terms TEXT NOT NULL DEFAULT ''")
+    index_search_terms(db)
+
+
+def _m4_search_terms_version(db: sqlite3.Connection) -> None:
+    # Which version of graphdoc.search_terms the terms column was written with (migration 3 wrote version 1): a
+    # later change to what search finds re-indexes the stored rows when the registry is next opened (Store.migrate).
+    db.execute("CREATE TABLE search_index (id INTEGER PRIMARY KEY CHECK (id = 1), terms_version INTEGER NOT NULL)")
+    db.execute("INSERT INTO search_index VALUES (1, 1)")
+
+
+def index_search_terms(db: sqlite3.Connection) -> None:
+    """Every stored node's search terms, written again from the stored documents."""
     import json
 
     from ctdl_tools.registry.server.graphdoc import search_terms
 
-    db.execute("ALTER TABLE resources ADD COLUMN terms TEXT NOT NULL DEFAULT ''")
     for pk, text in db.execute("SELECT id, resource FROM envelopes").fetchall():
         graph = json.loads(text).get("@graph")
         nodes = graph if isinstance(graph, list) else []
@@ -142,6 +154,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (1, _m1_initial),
     (2, _m2_envelope_lookup),
     (3, _m3_search_terms),
+    (4, _m4_search_terms_version),
 )
 
 
@@ -210,6 +223,7 @@ class Store:
                 if version not in done:
                     migration(db)
                     db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, utcnow()))
+            _index_if_stale(db)
 
     @property
     def schema_version(self) -> int:
@@ -221,6 +235,15 @@ class Store:
                 db.close()
             self._all.clear()
         self._local = threading.local()
+
+
+def _index_if_stale(db: sqlite3.Connection) -> None:
+    """Search terms written by an older graphdoc.search_terms are written again (in the migration's transaction)."""
+    from ctdl_tools.registry.server.graphdoc import SEARCH_TERMS_VERSION
+
+    if db.execute("SELECT terms_version FROM search_index").fetchone()[0] != SEARCH_TERMS_VERSION:
+        index_search_terms(db)
+        db.execute("UPDATE search_index SET terms_version = ?", (SEARCH_TERMS_VERSION,))
 
 
 def _casefold(text: str | None) -> str | None:
