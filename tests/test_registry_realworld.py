@@ -120,6 +120,8 @@ def test_search_finds_codes_other_languages_and_registry_uris(staged: tuple[str,
     assert docs["propath"]["@graph"][0]["ceterms:ctid"] in found("53-3032")  # an O*NET code
     languages = docs["languages"]["@graph"][0]
     assert languages["ceterms:ctid"] in found(languages["ceterms:name"]["ar-sa"])  # the Arabic name
+    assert languages["ceterms:ctid"] in found("المحاسب الإداري المعتمد")  # in its Arabic description (shown in English)
+    assert languages["ceterms:ctid"] in found("VERSATILE DEGREES")  # its description, in any case
     kansas = docs["kansas"]["@graph"][0]
     assert kansas["ceterms:ctid"] in found(kansas["@id"])  # a sandbox URI pasted from a badge
 

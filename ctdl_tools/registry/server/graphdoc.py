@@ -29,8 +29,8 @@ _CE_URI = re.compile(_CE_HOSTS + r"(?:/ce-registry|/ce_registry)?/(resources|gra
 NAME_KEYS = ("ceterms:name", "ceasn:name", "skos:prefLabel", "ceasn:competencyLabel", "ceasn:competencyText")
 DESCRIPTION_KEYS = ("ceterms:description", "ceasn:description", "skos:definition", "ceasn:comment")
 LANGUAGES = ("en-US", "en", "en-us")
-# What search finds besides the display name and description: the name in every language, other names, and the
-# codes people search by (a course code, CIP / SOC / NAICS codes, an identifier).
+# What search finds: the name in every language, other names, the codes people search by (a course code, CIP /
+# SOC / NAICS codes, an identifier), and the description in every language (search_terms).
 TERM_KEYS = (*NAME_KEYS, "ceterms:alternateName", "ceasn:altCodedNotation", "ceterms:codedNotation",
              "ceasn:codedNotation")
 CODE_KEYS = ("ceterms:occupationType", "ceterms:instructionalProgramType", "ceterms:industryType", "ceterms:naics",
@@ -175,12 +175,15 @@ def first_text(node: dict, keys: tuple[str, ...]) -> str:
 
 
 # Bump when search_terms changes what it indexes: a registry opened later writes its stored rows' terms again.
-SEARCH_TERMS_VERSION = 1
+# 2: descriptions are terms too (search compared each row's name and description, case-folded per query).
+SEARCH_TERMS_VERSION = 2
 
 
 def search_terms(node: dict) -> str:
-    """Names in every language, alternate names and codes, one per line and case-folded (search compares them
-    without folding each row again), for the search page."""
+    """Names in every language, alternate names, codes and descriptions, one per line and case-folded, for the
+    search page: the one column search reads. Folded here, once: SQLite's LIKE folds ASCII letters only
+    ("évaluation" missed "Évaluation"), and folding each row's name and description in every query, in a Python
+    function SQLite calls per row, made searching 14k competencies take 3× as long."""
     terms = [t for key in TERM_KEYS for t in texts_of(node.get(key))]
     for key in CODE_KEYS:
         for item in node.get(key) if isinstance(node.get(key), list) else [node.get(key)]:
@@ -189,7 +192,8 @@ def search_terms(node: dict) -> str:
             elif isinstance(item, dict):
                 terms += texts_of(item.get("ceterms:codedNotation"))
                 terms += texts_of(item.get("ceterms:identifierValueCode"))
-    return "\n".join(dict.fromkeys(t.strip().casefold() for t in terms if t.strip()))[:4000]
+    terms += [t for key in DESCRIPTION_KEYS for t in texts_of(node.get(key))]  # last: the longest, cut first
+    return "\n".join(dict.fromkeys(t.strip().casefold() for t in terms if t.strip()))[:8000]
 
 
 @dataclass(frozen=True)

@@ -323,9 +323,9 @@ class RegistryService:
         where = "r.community = ? AND r.ctid IS NOT NULL"
         args: list = [COMMUNITY]
         if query:
-            where += (" AND (casefold(r.name) LIKE ? ESCAPE '\\' OR casefold(r.description) LIKE ? ESCAPE '\\'"
-                      " OR r.terms LIKE ? ESCAPE '\\' OR r.ctid LIKE ? ESCAPE '\\')")
-            args += [pattern, pattern, pattern, pattern]
+            # terms holds the names, codes and descriptions, case-folded (graphdoc.search_terms).
+            where += " AND (r.terms LIKE ? ESCAPE '\\' OR r.ctid LIKE ? ESCAPE '\\')"
+            args += [pattern, pattern]
         else:
             where += " AND r.position = 0"  # without a query, list what was published, not every competency
         with self.store.read() as db:

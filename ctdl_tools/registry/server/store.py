@@ -174,8 +174,6 @@ class Store:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                              timeout=BUSY_TIMEOUT_MS / 1000)
         db.row_factory = sqlite3.Row
-        # Search compares case-folded text: SQLite's LIKE folds ASCII letters only ("évaluation" missed "Évaluation").
-        db.create_function("casefold", 1, _casefold, deterministic=True)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes; WAL + NORMAL is SQLite's advice
@@ -244,7 +242,3 @@ def _index_if_stale(db: sqlite3.Connection) -> None:
     if db.execute("SELECT terms_version FROM search_index").fetchone()[0] != SEARCH_TERMS_VERSION:
         index_search_terms(db)
         db.execute("UPDATE search_index SET terms_version = ?", (SEARCH_TERMS_VERSION,))
-
-
-def _casefold(text: str | None) -> str | None:
-    return text.casefold() if isinstance(text, str) else text
