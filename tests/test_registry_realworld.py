@@ -157,11 +157,7 @@ def test_an_older_database_gets_its_search_terms(tmp_path: Path) -> None:
     with start_embedded(db, KEY, orgs=[(ORG_CTID, None), (ORG, None)]) as registry:
         assert Client(registry.url).publish(course, ORG_CTID).status_code == 201
         assert Client(registry.url).publish(skills, ORG).status_code == 201
-    raw = sqlite3.connect(db)
-    raw.execute("ALTER TABLE resources DROP COLUMN terms")  # as schema version 2 left it
-    raw.execute("DELETE FROM schema_migrations WHERE version = 3")
-    raw.commit()
-    raw.close()
+    _back_to_schema(db, 2)
     Store(db).close()
     with start_embedded(db, KEY) as registry:
         found = _page(registry.url, "/", q="ACCT 122")
@@ -186,9 +182,45 @@ def test_search_terms_of_an_older_version_are_written_again(tmp_path: Path, monk
     Store(db).close()
     assert "acct 122" in _terms(db)[0].splitlines()
     with sqlite3.connect(db) as raw:
-        assert raw.execute("SELECT terms_version FROM search_index").fetchall() == [(graphdoc.SEARCH_TERMS_VERSION,)]
+        assert raw.execute("SELECT DISTINCT terms_version FROM resources").fetchall() == [
+            (graphdoc.SEARCH_TERMS_VERSION,)]
     with start_embedded(db, KEY) as registry:
         assert course["@graph"][0]["ceterms:ctid"] in _page(registry.url, "/", q="ACCT 122")
+
+
+def test_a_schema_3_database_and_rows_an_older_build_writes_later_are_indexed(tmp_path: Path) -> None:
+    """Descriptions became searchable with terms version 2: a database at schema 3 (terms without them) gets them
+    when opened; so do rows an older build writes into it after that (they carry no terms version)."""
+    db = tmp_path / "registry.sqlite"
+    first, second = _course(), _course()  # two CTIDs
+    first["@graph"][0]["ceterms:description"] = {"en-US": "Ledgers and the zebrafish method of costing."}
+    second["@graph"][0]["ceterms:description"] = {"en-US": "Ledgers and the okapi method of costing."}
+    with start_embedded(db, KEY, orgs=[(ORG_CTID, None)]) as registry:
+        assert Client(registry.url).publish(first, ORG_CTID).status_code == 201
+    _back_to_schema(db, 3)
+    with sqlite3.connect(db) as raw:  # schema 3's terms: names and codes, no description
+        raw.execute("UPDATE resources SET terms = 'managerial accounting\nacct 122'")
+    Store(db).close()
+    assert "ledgers and the zebrafish method of costing." in _terms(db)[0].splitlines()
+    with start_embedded(db, KEY) as registry:
+        assert Client(registry.url).publish(second, ORG_CTID).status_code == 201
+    with sqlite3.connect(db) as raw:  # as an older build writes a row: no description, no terms version
+        raw.execute("UPDATE resources SET terms = 'managerial accounting', terms_version = 0 WHERE ctid = ?",
+                    (second["@graph"][0]["ceterms:ctid"],))
+    with start_embedded(db, KEY) as registry:
+        assert second["@graph"][0]["ceterms:ctid"] in _page(registry.url, "/", q="okapi")
+        assert first["@graph"][0]["ceterms:ctid"] in _page(registry.url, "/", q="Zebrafish")
+
+
+def _back_to_schema(db: Path, version: int) -> None:
+    """The database as that schema version left it (the later migrations undone)."""
+    with sqlite3.connect(db) as raw:
+        if version < 4:
+            raw.execute("DROP INDEX resources_terms_version")
+            raw.execute("ALTER TABLE resources DROP COLUMN terms_version")
+        if version < 3:
+            raw.execute("ALTER TABLE resources DROP COLUMN terms")
+        raw.execute("DELETE FROM schema_migrations WHERE version > ?", (version,))
 
 
 def _terms(db: Path) -> list[str]:
@@ -207,3 +239,12 @@ def test_competency_label_equal_to_its_text_is_shown_once(tmp_path: Path) -> Non
         tree = _section(_page(registry.url, f"/resources/{main_ctid(document)}"), "competencies", "</section>")
     assert "<strong>Read blueprints</strong>" not in tree and f'/resources/{ctids[0]}">Read blueprints</a>' in tree
     assert "<strong>Joints</strong>: " in tree  # a label of its own stays
+
+
+def test_search_terms_put_what_the_page_shows_first() -> None:
+    # A long text in another language, or hundreds of codes, cannot push the shown description out of the terms.
+    node = {"ceterms:name": 2024, "ceterms:description": {"es": "x" * 8_800, "en-US": "Zebrafish husbandry"},
+            "ceterms:occupationType": [{"ceterms:codedNotation": f"{n:02}-1011"} for n in range(900)]}
+    terms = graphdoc.search_terms(node).splitlines()
+    assert terms[:2] == ["2024", "zebrafish husbandry"]  # a number as the page shows it, the English description
+    assert "00-1011" in terms

@@ -175,7 +175,8 @@ def first_text(node: dict, keys: tuple[str, ...]) -> str:
 
 
 # Bump when search_terms changes what it indexes: a registry opened later writes its stored rows' terms again.
-# 2: descriptions are terms too (search compared each row's name and description, case-folded per query).
+# 2: the shown name and description come first, and descriptions in every language are terms too (search
+# compared each row's name and description columns, case-folded per query).
 SEARCH_TERMS_VERSION = 2
 
 
@@ -184,7 +185,10 @@ def search_terms(node: dict) -> str:
     search page: the one column search reads. Folded here, once: SQLite's LIKE folds ASCII letters only
     ("évaluation" missed "Évaluation"), and folding each row's name and description in every query, in a Python
     function SQLite calls per row, made searching 14k competencies take 3× as long."""
-    terms = [t for key in TERM_KEYS for t in texts_of(node.get(key))]
+    # What the page shows first (as text_of reads it: a name that is a number too), so a long text elsewhere
+    # cannot push them past the end.
+    terms = [first_text(node, NAME_KEYS), first_text(node, DESCRIPTION_KEYS)]
+    terms += [t for key in TERM_KEYS for t in texts_of(node.get(key))]
     for key in CODE_KEYS:
         for item in node.get(key) if isinstance(node.get(key), list) else [node.get(key)]:
             if isinstance(item, str):

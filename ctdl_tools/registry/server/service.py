@@ -390,9 +390,9 @@ def _update_envelope(db: sqlite3.Connection, pk: int, doc: _Prepared, published_
 def _replace_nodes(db: sqlite3.Connection, pk: int, nodes: list[graphdoc.IndexedNode]) -> None:
     db.execute("DELETE FROM resources WHERE envelope_pk = ?", (pk,))
     db.executemany("INSERT INTO resources (envelope_pk, community, position, node_id, ctid, type, name, description, "
-                   "terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   [(pk, COMMUNITY, n.position, n.node_id, n.ctid, n.type, n.name, n.description, n.terms)
-                    for n in nodes])
+                   "terms, terms_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [(pk, COMMUNITY, n.position, n.node_id, n.ctid, n.type, n.name, n.description, n.terms,
+                     graphdoc.SEARCH_TERMS_VERSION) for n in nodes])
 
 
 def _add_revision(db: sqlite3.Connection, pk: int, event: str, actor: str | None, now: str) -> None:

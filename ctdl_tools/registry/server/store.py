@@ -122,31 +122,37 @@ def _m2_envelope_lookup(db: sqlite3.Connection) -> None:
 def _m3_search_terms(db: sqlite3.Connection) -> None:
     # Search found a record by its display name, description or CTID only: not by its course code, its CIP / SOC
     # codes or its name in another language. Existing rows are indexed from the stored documents.
+    # The rows are indexed after migration 4, in the same transaction (Store.migrate): what this migration did
+    # itself, until migration 4 made every row's terms carry the version that wrote them.
     db.execute("ALTER TABLE resources ADD COLUMN terms TEXT NOT NULL DEFAULT ''")
-    index_search_terms(db)
 
 
 def _m4_search_terms_version(db: sqlite3.Connection) -> None:
-    # Which version of graphdoc.search_terms the terms column was written with (migration 3 wrote version 1): a
-    # later change to what search finds re-indexes the stored rows when the registry is next opened (Store.migrate).
-    db.execute("CREATE TABLE search_index (id INTEGER PRIMARY KEY CHECK (id = 1), terms_version INTEGER NOT NULL)")
-    db.execute("INSERT INTO search_index VALUES (1, 1)")
+    # Which version of graphdoc.search_terms wrote each row's terms: a later change to what search finds is written
+    # into the stored rows when the registry is next opened (Store.migrate), and so are rows an older build writes
+    # afterwards (they get the default, 0). Per row: one number for the database would say "current" for those.
+    db.execute("ALTER TABLE resources ADD COLUMN terms_version INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX resources_terms_version ON resources(terms_version)")
 
 
-def index_search_terms(db: sqlite3.Connection) -> None:
-    """Every stored node's search terms, written again from the stored documents."""
+def index_stale_search_terms(db: sqlite3.Connection) -> None:
+    """The search terms of every envelope with a row the current graphdoc.search_terms did not write, written
+    again from the stored document, an envelope at a time."""
     import json
 
-    from ctdl_tools.registry.server.graphdoc import search_terms
+    from ctdl_tools.registry.server.graphdoc import SEARCH_TERMS_VERSION, search_terms
 
-    for pk, text in db.execute("SELECT id, resource FROM envelopes").fetchall():
+    envelopes = [row[0] for row in db.execute(
+        "SELECT DISTINCT envelope_pk FROM resources WHERE terms_version != ?", (SEARCH_TERMS_VERSION,))]
+    for pk in envelopes:
+        (text,) = db.execute("SELECT resource FROM envelopes WHERE id = ?", (pk,)).fetchone()
         graph = json.loads(text).get("@graph")
         nodes = graph if isinstance(graph, list) else []
         # By row id: an update per (envelope, position) scanned the envelope's rows each time (a 14k-competency
         # framework took 30 s, inside the start-up lock).
         rows = db.execute("SELECT position, id FROM resources WHERE envelope_pk = ?", (pk,)).fetchall()
-        db.executemany("UPDATE resources SET terms = ? WHERE id = ?",
-                       [(search_terms(nodes[position]), row_id) for position, row_id in rows
+        db.executemany("UPDATE resources SET terms = ?, terms_version = ? WHERE id = ?",
+                       [(search_terms(nodes[position]), SEARCH_TERMS_VERSION, row_id) for position, row_id in rows
                         if position < len(nodes) and isinstance(nodes[position], dict)])
 
 
@@ -221,7 +227,7 @@ class Store:
                 if version not in done:
                     migration(db)
                     db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, utcnow()))
-            _index_if_stale(db)
+            index_stale_search_terms(db)
 
     @property
     def schema_version(self) -> int:
@@ -233,12 +239,3 @@ class Store:
                 db.close()
             self._all.clear()
         self._local = threading.local()
-
-
-def _index_if_stale(db: sqlite3.Connection) -> None:
-    """Search terms written by an older graphdoc.search_terms are written again (in the migration's transaction)."""
-    from ctdl_tools.registry.server.graphdoc import SEARCH_TERMS_VERSION
-
-    if db.execute("SELECT terms_version FROM search_index").fetchone()[0] != SEARCH_TERMS_VERSION:
-        index_search_terms(db)
-        db.execute("UPDATE search_index SET terms_version = ?", (SEARCH_TERMS_VERSION,))
