@@ -146,6 +146,8 @@ def test_organization_page_lists_its_records_and_address(staged: tuple[str, Path
     owned = _section(html, "owned")
     assert f'<a href="/resources/{docs["course"]["@graph"][0]["ceterms:ctid"]}">Managerial Accounting</a>' in owned
     assert "1 record" in owned
+    beyond = _section(_page(url, f"/resources/{ORG_CTID}", page="2"), "owned")
+    assert "1 record · page 2 of 1" in beyond and "Previous records" in beyond  # not just "1 record", and nothing
 
 
 def test_an_older_database_gets_its_search_terms(tmp_path: Path) -> None:

@@ -369,7 +369,9 @@ def test_outcome_numbers_and_prices_keep_every_digit(outcomes_site: tuple[str, d
 @pytest.mark.parametrize(("value", "money", "shown"), [
     (0.8765, False, "0.8765"), (12.005, False, "12.005"), (1e-07, False, "0.0000001"), (44439, True, "44,439"),
     (52000.0, False, "52,000"), (1234567.891, False, "1,234,567.891"), (19.5, True, "19.50"), (19.5, False, "19.5"),
-    (True, False, None), ("12", False, None)])
+    (True, False, None), ("12", False, None),
+    (1e23, True, "1e+23"), (1e-300, False, "1e-300"),  # not 24 binary digits, not 300 zeros
+    (999999999999999.0, False, "999,999,999,999,999")])
 def test_numbers_are_shown_as_published(value: object, money: bool, shown: str | None) -> None:
     assert pages._number(value, money) == shown
 
@@ -475,3 +477,14 @@ def test_owned_records_are_read_a_page_at_a_time(big_owner: str, monkeypatch: py
     response = Client(big_owner).get(f"/resources/{ORG2}", params={"page": 3}, headers={"Accept": "text/html"})
     assert response.status_code == 200 and "Record 205" in response.text and "Record 200" not in response.text
     assert asked == [(100, 200, 205, 5)]
+
+
+def test_labels_and_credit_units_not_in_the_vocabulary_are_named_as_written() -> None:
+    assert pages.term_label("qdata:totalWIOACompleters") == "Total WIOA Completers"
+    assert pages.term_label("qdata:donnéesÉté") == "donnéesÉté"  # not "Donn Es T"
+    assert pages.term_label("https://example.org/Foo") == "//example.org/Foo"  # not a compact term: as the vocabulary
+    assert pages._credit({"schema:value": 3, "ceterms:creditUnitType": ["creditUnit:Nope"]}) == "3 Nope"
+    unit = {"ceterms:targetNode": ["creditUnit:SemesterHour"]}  # a list where one term belongs
+    assert pages._credit({"schema:value": 3, "ceterms:creditUnitType": [unit]}) == "3 Semester Hours"
+    named = {"ceterms:targetNodeName": {"en-US": "Lab credits"}}
+    assert pages._credit({"schema:value": 2, "ceterms:creditUnitType": [named]}) == "2 Lab credits"

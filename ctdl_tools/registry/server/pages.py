@@ -156,7 +156,9 @@ def term_label(term: str) -> str:
     if shown != local or not local.isalnum():  # a label, or not a compact term (a full IRI stays as it is)
         return shown
     words = _WORDS.findall(local)
-    return " ".join(w[0].upper() + w[1:] for w in words) if words else local
+    if "".join(words) != local:  # letters the pattern does not split (é, ß): the name as it is
+        return local
+    return " ".join(w[0].upper() + w[1:] for w in words)
 
 
 def human_duration(value: str) -> str:
@@ -306,11 +308,13 @@ def _number(value: Any, money: bool = False) -> str | None:
     a whole number without ".0"; an amount of money with cents keeps two decimals, as prices are written."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if isinstance(value, int) or value.is_integer():
-        return f"{int(value):,}"
-    if not math.isfinite(value):
-        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if not math.isfinite(value) or (value and not 1e-9 <= abs(value) < 1e15):
+        return repr(value)  # 1e+23, not its 24 binary digits; 1e-300, not 300 zeros
     shown = format(Decimal(repr(value)), ",f")  # repr: the shortest digits that read back as this number
+    if shown.endswith(".0"):
+        return shown[:-2]
     return shown + "0" if money and len(shown.partition(".")[2]) == 1 else shown
 
 
@@ -357,10 +361,14 @@ def _quantity(item: Any, currency: str) -> str:
 def _credit_unit(unit: Any, plural: bool) -> str:
     """A credit unit type (a concept, or its alignment object) named as a unit: "3 Semester Hours"."""
     term = unit.get("ceterms:targetNode") if isinstance(unit, dict) else unit
+    if isinstance(term, list):
+        term = next((t for t in term if isinstance(t, str)), None)
     if isinstance(term, str) and term in vocabulary().concepts:  # CTDL's credit units are English nouns
         name = vocabulary().label(term)
         return f"{name}s" if plural and not name.endswith("s") else name
-    return _concept_name(unit) if isinstance(unit, dict) else ""
+    if isinstance(unit, dict) and text_of(unit.get("ceterms:targetNodeName")):
+        return text_of(unit.get("ceterms:targetNodeName"))
+    return term_label(term) if isinstance(term, str) else ""  # a unit not in CTDL's scheme: named as written
 
 
 def _credit(item: Any) -> str:
