@@ -77,6 +77,8 @@ def test_bundled_iso_4217_list_is_the_one_recorded() -> None:
 @pytest.mark.parametrize(("written", "code"), [
     ("USD", "USD"), (" usd ", "USD"), ("US Dollar", "USD"), ("us  dollar", "USD"), ("Euro", "EUR"),
     ("Pound Sterling", "GBP"), ("Canadian Dollar", "CAD"), ("US Dollar (Next day)", "USN"), ("zloty", "PLN"),
+    ("Pa'anga", "TOP"), ("Pa’anga", "TOP"),  # either apostrophe
+    ("Cabo Verde Escudo", "CVE"), ("XAU", "XAU"),  # a metal's code is a code
 ])
 def test_a_currency_is_its_code_or_its_iso_4217_name(written: str, code: str) -> None:
     assert currency_code(written) == code
@@ -87,6 +89,8 @@ def test_a_currency_is_its_code_or_its_iso_4217_name(written: str, code: str) ->
                    "GBP (did you mean USD, 'US Dollar'?)"),
     ("Dollars", "'Dollars' is not an ISO 4217 currency code: CTDL takes ISO 4217 codes such as USD, EUR or GBP"),
     ("Bolívar Soberano", "'Bolívar Soberano' is ISO 4217's name of VED and VES: write the code"),
+    ("Boli\u0301var Soberano", "'Boli\u0301var Soberano' is ISO 4217's name of VED and VES: write the code"),  # NFD
+    ("Gold", "'Gold' is not an ISO 4217 currency code: CTDL takes ISO 4217 codes such as USD, EUR or GBP"),
     ("$", "'$' is a currency sign: write its ISO 4217 code (USD or CAD or AUD)"),
 ])
 def test_a_currency_that_is_neither_says_what_to_write(written: str, message: str) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import unicodedata
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -32,18 +33,26 @@ def _list_one() -> tuple[tuple[str, str], ...]:
 ISO_4217 = frozenset(code for code, _ in _list_one())
 
 
+# Codes of List One that are no money a price is paid in: precious metals, bond market units, the IMF's SDR, the
+# Sucre, the ADB unit of account, the testing code and "no currency". Their codes are accepted as written; their
+# names ("Gold", "Silver") are not read as them: a price "in Gold" is a mistake, not XAU.
+_NOT_BY_NAME = frozenset({"XAG", "XAU", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX"})
+
+
 @cache
 def _codes_by_name() -> dict[str, tuple[str, ...]]:
     """Case-folded ISO 4217 name, spaces collapsed → its codes (one, but for a name two codes share)."""
     out: dict[str, tuple[str, ...]] = {}
     for code, name in _list_one():
-        key = _name_key(name)
-        out[key] = (*out.get(key, ()), code)
+        if code not in _NOT_BY_NAME:
+            key = _name_key(name)
+            out[key] = (*out.get(key, ()), code)
     return out
 
 
 def _name_key(text: str) -> str:
-    return " ".join(text.split()).casefold()
+    """A name as compared: composed (NFKC: "é" typed as e + accent), either apostrophe, spaces collapsed, folded."""
+    return " ".join(unicodedata.normalize("NFKC", text).replace("\u2019", "'").split()).casefold()
 
 
 def currency_name(code: str) -> str | None:
