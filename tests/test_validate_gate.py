@@ -761,3 +761,15 @@ def _count_references(monkeypatch) -> Callable[[], int]:
 
     monkeypatch.setattr(crossref, "_reference", counted)
     return lambda: calls[0]
+
+
+@pytest.mark.parametrize("engine", ["native", "shacl", "pyshacl"])
+def test_a_value_of_a_class_ctdl_only_names_is_still_range_checked(engine: str) -> None:
+    # Found in acceptance testing (Credential Engine's 2018 test payloads): ceterms:FinancialAlignmentObject, a class
+    # CTDL no longer defines but still names in some domains, as a ceterms:financialAssistance (range:
+    # FinancialAssistanceProfile) passed every rule: the range shape left it to STRUCT-UNKNOWN-CLASS, which knows it.
+    record = wgu()
+    main([record])["ceterms:financialAssistance"] = [{"@type": "ceterms:FinancialAlignmentObject",
+                                                       "ceterms:targetNodeName": {"en-US": "Federal Pell Grant"}}]
+    before = keys(validate([wgu()], engine=engine))
+    assert keys(validate([record], engine=engine)) - before == Counter({("STRUCT-RANGE", VIOLATION): 1})

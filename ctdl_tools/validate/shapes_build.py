@@ -342,7 +342,7 @@ def _range(vocab: Vocabulary, prop: PropertyInfo) -> Shape | None:
     return Shape(f"P_{ident(prop.id)}_range", "sh:PropertyShape", [
         f"sh:path {iri(vocab, prop.id)}",
         f"sh:node [ sh:property [ sh:path [ sh:alternativePath ( rdf:type ctshapes:describedType ) ] ; "
-        f"sh:or ( [ sh:in {in_list(vocab, allowed)} ] ctshapes:UnknownClass ) ] ]",
+        f"sh:or ( [ sh:in {in_list(vocab, allowed)} ] ctshapes:UnlistedClass ) ] ]",
         *annotations("STRUCT-RANGE", f"{prop.id} range",
                      f"The object given for {prop.id} is of a class it does not take "
                      f"(schema:rangeIncludes: {_class_summary(vocab, classes)})",
@@ -480,12 +480,18 @@ def named_classes(vocab: Vocabulary) -> set[str]:
 
 def term_shapes(vocab: Vocabulary, known_props: set[str]) -> list[Shape]:
     classes = set(vocab.classes)
-    # STRUCT-UNKNOWN-CLASS knows the classes the vocabulary only names too; the helper does not, so domain and
-    # range shapes (which only the vocabulary's own definitions can drive) leave such classes alone.
+    # STRUCT-UNKNOWN-CLASS knows the classes the vocabulary only names too. The domain shapes leave those alone
+    # (UnknownClass: what properties a class it does not define may have, only its definition could say); the range
+    # shapes do not (UnlistedClass): a value of a class the range does not name is wrong whether or not the
+    # vocabulary defines that class (ceterms:FinancialAlignmentObject, which CTDL no longer has, as a
+    # ceterms:financialAssistance in Credential Engine's 2018 test payloads).
     known_classes = classes | named_classes(vocab)
     unknown = Shape("UnknownClass", "sh:NodeShape", ["sh:not [ sh:in " + in_list(vocab, classes) + " ]"],
                     "Helper (no target): a class the vocabulary does not define. Used inside the domain "
-                    "and range shapes so an unknown @type is reported once, by STRUCT-UNKNOWN-CLASS.")
+                    "shapes so an unknown @type is reported once, by STRUCT-UNKNOWN-CLASS.")
+    unlisted = Shape("UnlistedClass", "sh:NodeShape", ["sh:not [ sh:in " + in_list(vocab, known_classes) + " ]"],
+                     "Helper (no target): a class the vocabulary neither defines nor names (what "
+                     "STRUCT-UNKNOWN-CLASS reports). Used inside the range shapes so such a @type is reported once.")
     cls = Shape("unknown_class", "sh:PropertyShape", [
         "sh:path rdf:type", f"sh:in {in_list(vocab, known_classes)}",
         *annotations("STRUCT-UNKNOWN-CLASS", "Known class",
@@ -517,7 +523,7 @@ def term_shapes(vocab: Vocabulary, known_props: set[str]) -> list[Shape]:
                      f"{VOCAB_SOURCE}: rdf:Property nodes, and the terms of the bundled contexts",
                      "https://credreg.net/ctdl/terms")],
         "Closed over every property the vocabulary or the bundled contexts define.")
-    return [unknown, prop, cls, record]
+    return [unknown, unlisted, prop, cls, record]
 
 
 # --- files ------------------------------------------------------------------------------------------------
