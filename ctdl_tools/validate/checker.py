@@ -550,6 +550,9 @@ class Checker:
                     elsewhere = notes[focus_term, file] = _described_elsewhere(chunk.also[focus_term], file)
             if prop and prop in obj:
                 pointer = f"{pointer}/{escape_pointer(prop)}"
+                if value_term and value_term != focus_term and isinstance(obj[prop], list):
+                    # Which of the property's values: a finding about the second of two should not point at both.
+                    pointer = _value_pointer(obj[prop], pointer, value_term, value_plain, conv)
                 if policy and component == _MIN_COUNT:
                     # Written, but none of its values could be read (a bad language tag, an invalid URL: the
                     # finding about that value says why); "requires" alone read as if it had been left out.
@@ -579,6 +582,11 @@ class Checker:
                 given = value_plain or value
                 padded = ", not counting the spaces around it" if given != given.strip() else ""
                 text += f" (this one has {len(given.strip())} characters{padded})"
+            elif special is _LANGUAGE_MAP and value_term and is_skolem(value_term):
+                # An object, not text: a language map put in a list ([{"en-US": …}]) reads as one (the finding about
+                # its key says how to write it).
+                text = (f"{prop} must be a language map such as {{\"en-US\": \"…\"}}: this value is an object JSON-LD "
+                        "does not read as one")
             elif special is _LANGUAGE_MAP and isinstance(obj.get(prop), dict):
                 # A language map that still gave a plain string: its "@none" entry (text with no language).
                 pointer += "/@none"
@@ -779,6 +787,33 @@ def _named_classes() -> frozenset[str]:
     from ctdl_tools.validate.shapes_build import named_classes  # here: only a run with such a finding needs it
 
     return frozenset(named_classes(vocabulary()))
+
+
+def _value_pointer(values: list, pointer: str, term: str, plain_value: str | None, conv: Conversion) -> str:
+    """The pointer of the one item of ``values`` (at ``pointer``) a finding's value came from: a node by where the
+    converter found it, a string or an object's ``@id`` / ``@value`` / ``ceterms:targetNode`` (a concept in an
+    alignment object) by its text, a compact IRI by its local name. ``pointer`` itself when no item, or several,
+    match."""
+    node = conv.pointers.get(term)
+    if node is not None and node.startswith(pointer + "/"):
+        return node
+    if plain_value is None:
+        return pointer
+    found = []
+    for index, item in enumerate(values):
+        for key in ("@id", "@value", "ceterms:targetNode") if isinstance(item, dict) else (None,):
+            written = item.get(key) if key else item
+            if isinstance(written, str) and _same_value(written, plain_value):
+                found.append(f"{pointer}/{index}" + (f"/{escape_pointer(key)}" if key == "ceterms:targetNode" else ""))
+    return found[0] if len(found) == 1 else pointer
+
+
+def _same_value(written: str, value: str) -> bool:
+    """Whether ``written`` (as in the JSON) is ``value`` (as in the RDF: an expanded IRI or a lexical form)."""
+    if written == value or written.strip() == value:
+        return True
+    _, sep, local = written.partition(":")
+    return bool(sep) and bool(local) and not local.startswith("//") and value.endswith(("/" + local, "#" + local))
 
 
 def _records_without_ctid(doc: Document) -> int:

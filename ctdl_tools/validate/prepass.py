@@ -228,7 +228,9 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
         rule_id, template = _DROPPED_RULES[dropped.kind]
         message = template.format(value=dropped.value, shown=_shown(dropped))
         if dropped.kind == "iri" and any(ch.isspace() for ch in dropped.value):
-            message += " (a URL cannot hold white space: write a space as %20)"
+            message += (" (a URL cannot hold white space: write a space as %20)"
+                        if any(ch.isspace() for ch in dropped.value.strip())
+                        else " (white space before or after it: remove it)")
         above = property_at(dropped.pointer)
         if dropped.kind == "relative" and (term := _vocabulary_term(dropped.value)):
             message += f" (a CTDL term is written with its prefix: {term})"
@@ -236,10 +238,15 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
             message = _not_a_reference(above, dropped.value) or message
         prop = dropped.value if dropped.kind == "key" else above
         if dropped.kind == "key" and above and _is_language_tag(dropped.value):
-            # {"en-US": …} under a property the context does not declare a language map: a misspelt property
-            # (ceterms:keywrd) more often than a wrong tag.
-            message += (f"; if this object is meant as a language map, check the name of {above}: only "
-                        "properties CTDL defines as text take one")
+            if _in_a_list(dropped.pointer) and _takes_language_map(above):
+                # [{"en-us": …}]: JSON-LD reads a language map only as the property's value itself.
+                message += (f"; a language map is not put in a list: write {above} as one map, {{\"{dropped.value}\": "
+                            "…}, with a list inside it for several texts")
+            else:
+                # {"en-US": …} under a property the context does not declare a language map: a misspelt property
+                # (ceterms:keywrd) more often than a wrong tag.
+                message += (f"; if this object is meant as a language map, check the name of {above}: only "
+                            "properties CTDL defines as text take one")
         out.append(finding(doc, rule_id, dropped.pointer, message, prop=prop, value=dropped.value))
     for pointer, label in conv.bnode_refs:
         if label not in conv.bnode_defined:
@@ -277,6 +284,18 @@ def _not_a_reference(prop: str | None, value: str) -> str | None:
         return (f"{value!r} is text where {prop} takes a {' or a '.join(classes)}: an object with its properties, "
                 "or the URL of one")
     return None
+
+
+def _in_a_list(pointer: str) -> bool:
+    """Whether the object holding the key at ``pointer`` is an item of an array (``…/prop/0/en-us``)."""
+    parent = pointer.rpartition("/")[0]
+    return parent.rpartition("/")[2].isdigit()
+
+
+def _takes_language_map(prop: str) -> bool:
+    from ctdl_tools.vocab import vocabulary
+
+    return prop in vocabulary().language_maps
 
 
 def _is_language_tag(text: str) -> bool:
