@@ -79,3 +79,22 @@ def test_a_concept_of_the_wrong_scheme_says_what_to_write(value: str, said: str)
     main(docs, 2)["ceterms:lifeCycleStatusType"] = value
     [found] = [f for f in validate(docs).findings if f.rule_id == "STRUCT-CONCEPT-SCHEME"]
     assert said in found.message
+
+
+@pytest.mark.parametrize(("prop", "value", "said"), [
+    ("ceterms:submissionOf", "First submission item",
+     "'First submission item' is text where ceterms:submissionOf takes a URL: text goes in "
+     "ceterms:submissionOfDescription"),
+    ("ceterms:framework", "Delivery",
+     "'Delivery' is text where ceterms:framework takes a URL: text goes in ceterms:frameworkName"),
+])
+def test_text_where_a_url_belongs_is_told_where_text_goes(prop: str, value: str, said: str) -> None:
+    # Found in acceptance testing: "'Delivery' is a relative IRI; use an absolute URL" (27 times in CE's payloads).
+    docs = copy.deepcopy(LEARNING)
+    holder = ({"@type": "ceterms:ConditionProfile", "ceterms:description": {"en-US": "Submit a portfolio"}}
+              if prop == "ceterms:submissionOf" else
+              {"@type": "ceterms:CredentialAlignmentObject", "ceterms:targetNode": "deliveryType:InPerson"})
+    holder[prop] = [value] if prop == "ceterms:submissionOf" else value
+    main(docs, 2)["ceterms:requires" if prop == "ceterms:submissionOf" else "ceterms:deliveryType"] = [holder]
+    [relative] = [f for f in validate(docs).findings if f.rule_id == "JSONLD-RELATIVE-IRI"]
+    assert relative.message == said

@@ -80,3 +80,4 @@ def test_white_space_in_a_url_is_told_what_to_do(url: str, said: str) -> None:
     main(docs, 2)["ceterms:subjectWebpage"] = url
     [invalid] = [f for f in validate(docs).findings if f.rule_id == "JSONLD-INVALID-IRI"]
     assert invalid.message == f"{url!r} is not a valid IRI {said}"
+

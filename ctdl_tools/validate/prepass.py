@@ -280,9 +280,13 @@ def _not_a_reference(prop: str | None, value: str) -> str | None:
         return (f"{value!r} is not a reference: {prop} takes a concept of {', '.join(info.target_schemes)}, "
                 + (f"here {named}" if named else f"such as {concepts[0]}"))
     classes = sorted(r for r in info.range if r in vocab.classes)
-    if classes and (any(ch.isspace() for ch in value.strip()) or not any(ch in value for ch in "/.")):
+    text = any(ch.isspace() for ch in value.strip()) or not any(ch in value for ch in "/.")
+    if classes and text:
         return (f"{value!r} is text where {prop} takes a {' or a '.join(classes)}: an object with its properties, "
                 "or the URL of one")
+    siblings = [f"{prop}{suffix}" for suffix in ("Name", "Description") if f"{prop}{suffix}" in vocab.properties]
+    if text and siblings:  # ceterms:framework "Delivery", ceterms:submissionOf "First submission item"
+        return f"{value!r} is text where {prop} takes a URL: text goes in {' or '.join(siblings)}"
     return None
 
 
