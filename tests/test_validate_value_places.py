@@ -81,3 +81,21 @@ def test_white_space_in_a_url_is_told_what_to_do(url: str, said: str) -> None:
     [invalid] = [f for f in validate(docs).findings if f.rule_id == "JSONLD-INVALID-IRI"]
     assert invalid.message == f"{url!r} is not a valid IRI {said}"
 
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ctid_findings_say_what_is_wrong_with_this_one(engine: str) -> None:
+    # Found in acceptance testing: 49 upper-case CTIDs were told "a lower-case UUID, 39 characters" (they had 39),
+    # and a CTID that differs from its @id's left the provider to compare 32 hex digits by hand.
+    docs = copy.deepcopy(LEARNING)
+    course = main(docs, 2)
+    upper = course["ceterms:ctid"].upper().replace("CE-", "ce-")
+    course["ceterms:ctid"], course["@id"] = upper, course["@id"].rsplit("/", 1)[0] + "/" + upper
+    program = main(docs, 1)
+    tail = program["@id"].rsplit("/", 1)[1]
+    program["ceterms:ctid"] = "ce-" + "0" * 8 + tail[11:]
+    found = {f.rule_id: f.message for f in validate(docs, engine=engine).findings
+             if f.rule_id in ("STRUCT-CTID-FORM", "STRUCT-CTID-MATCHES-ID")}
+    assert found["STRUCT-CTID-FORM"].endswith(
+        f"(this one has capital letters or spaces around it: write it as {upper.lower()}, in the @id too)")
+    assert found["STRUCT-CTID-MATCHES-ID"].endswith(f"(its @id ends in {tail!r})")

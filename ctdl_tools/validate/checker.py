@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ctdl_tools.ctid import is_ctid
 from ctdl_tools.jsonio import TooDeep, too_deep, too_deep_message
 from ctdl_tools.jsonscan import escape_pointer, pointer_tokens
 from ctdl_tools.validate import crossref
@@ -578,6 +579,10 @@ class Checker:
                 text += big_number_note(obj.get(prop), value_plain)
             elif special is _CURRENCY and value is not None:
                 text += _currency_advice(value)
+            elif special is _CTID_FORM and value is not None:
+                text += _ctid_form_note(value)
+            elif special is _CTID_MATCH and focus:
+                text += f" (its @id ends in {focus.rstrip('/').rpartition('/')[2]!r})"
             elif special is _LENGTH and value is not None:  # of the text as given (value may be shortened)
                 given = value_plain or value
                 padded = ", not counting the spaces around it" if given != given.strip() else ""
@@ -718,10 +723,18 @@ _SPARQL = "SPARQLConstraintComponent"
 _OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
 _UNKNOWN_CLASS, _CONCEPT, _DATATYPE = "STRUCT-UNKNOWN-CLASS", "STRUCT-CONCEPT-SCHEME", "STRUCT-DATATYPE"
 _MIN_COUNT, _LENGTH = "MinCountConstraintComponent", "RA-DESCRIPTION-MIN-LENGTH"
-_CURRENCY = "VALUE-CURRENCY"
+_CURRENCY, _CTID_FORM, _CTID_MATCH = "VALUE-CURRENCY", "STRUCT-CTID-FORM", "STRUCT-CTID-MATCHES-ID"
 # Rules whose findings say something per result (_from_results): rule id → the note.
 _NOTES = {"STRUCT-LANGSTRING": _LANGUAGE_MAP, _UNKNOWN_CLASS: _UNKNOWN_CLASS, _CONCEPT: _CONCEPT, _LENGTH: _LENGTH,
-          _DATATYPE: _DATATYPE, _CURRENCY: _CURRENCY}
+          _DATATYPE: _DATATYPE, _CURRENCY: _CURRENCY, _CTID_FORM: _CTID_FORM, _CTID_MATCH: _CTID_MATCH}
+
+
+def _ctid_form_note(value: str) -> str:
+    """What is wrong with a CTID, where the shape's message only says what a CTID is."""
+    if is_ctid(value.strip().lower()):
+        return (" (this one has capital letters or spaces around it: write it as "
+                f"{value.strip().lower()}, in the @id too)")
+    return f" (this one has {len(value)} characters)" if len(value) != 39 else ""
 
 
 @lru_cache(maxsize=1024)
