@@ -773,3 +773,23 @@ def test_a_value_of_a_class_ctdl_only_names_is_still_range_checked(engine: str) 
                                                        "ceterms:targetNodeName": {"en-US": "Federal Pell Grant"}}]
     before = keys(validate([wgu()], engine=engine))
     assert keys(validate([record], engine=engine)) - before == Counter({("STRUCT-RANGE", VIOLATION): 1})
+
+
+def test_a_child_link_to_a_framework_is_a_range_error_not_a_missing_inverse() -> None:
+    # Found in acceptance testing (Credential Engine's 2018 test framework): a competency's isChildOf naming its
+    # framework also told the framework to add ceasn:hasChild, which a framework cannot have.
+    def child_of_framework(docs: list[dict]) -> None:
+        competency = docs[0]["@graph"][1]
+        competency["ceasn:isChildOf"] = competency.pop("ceasn:isTopChildOf")
+
+    new = new_findings([load("competency_framework")], child_of_framework)
+    assert new == Counter({("STRUCT-RANGE", VIOLATION): 1, ("XREF-INVERSE", "Warning"): 1})
+    [inverse] = [f for f in validate([_changed(load("competency_framework"), child_of_framework)]).findings
+                 if f.rule_id == "XREF-INVERSE"]
+    assert inverse.property == "ceasn:isTopChildOf"  # the competency lacks the link back, not hasChild on the framework
+
+
+def _changed(doc: dict, change: Callable[[list[dict]], None]) -> dict:
+    docs = [copy.deepcopy(doc)]
+    change(docs)
+    return docs[0]

@@ -400,6 +400,24 @@ def _walk_listed(framework: dict, index: Index) -> set[str]:
     return seen
 
 
+def _may_have(data: dict, prop: str) -> bool:
+    """Whether a node of its @type may have ``prop`` (its domain, with subclasses). A competency's isChildOf
+    naming a framework (which has hasTopChild, not hasChild) is a wrong link, which STRUCT-RANGE reports: asking
+    the framework for hasChild would be wrong advice."""
+    types = data.get("@type")
+    types = [types] if isinstance(types, str) else [t for t in types if isinstance(t, str)] if isinstance(
+        types, list) else []
+    domain = _domain_closure(prop)
+    return not types or not domain or any(t in domain for t in types)
+
+
+@cache
+def _domain_closure(prop: str) -> frozenset[str]:
+    vocab = vocabulary()
+    info = vocab.properties.get(prop)
+    return frozenset(c for cls in (info.domain if info else ()) for c in vocab.subclasses(cls))
+
+
 def inverses(documents: list[Document], index: Index) -> Iterator[Finding]:
     """A P B with both described here: B must say P⁻¹ A. Reported on the node that lacks the link."""
     inverse_of: dict[str, list[str]] = {}  # both directions of every pair
@@ -424,7 +442,7 @@ def inverses(documents: list[Document], index: Index) -> Iterator[Finding]:
                 for target in sorted(ids(node.data, prop)):
                     for other in index.nodes.get(target, []):
                         for inverse in inverse_of[prop]:
-                            if node.id not in ids(other.data, inverse):
+                            if node.id not in ids(other.data, inverse) and _may_have(other.data, inverse):
                                 yield finding(other.doc, "XREF-INVERSE", other.pointer,
                                               f"{node.id} says {prop} {target}, but {target} has no "
                                               f"{inverse} {node.id}", prop=inverse, value=node.id)
