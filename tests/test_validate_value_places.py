@@ -47,6 +47,8 @@ def test_an_object_of_the_wrong_class_in_a_list(engine: str) -> None:
         {"@type": "ceterms:DurationProfile", "ceterms:exactDuration": "P2W"}]
     [(pointer, _)] = _found(docs, engine, "STRUCT-RANGE")
     assert pointer == "/@graph/0/ceterms:estimatedCost/1"
+    [message] = [f.message for f in validate(docs, engine=engine).findings if f.rule_id == "STRUCT-RANGE"]
+    assert message.endswith("(this one is a ceterms:DurationProfile)")  # the class given, not only those taken
 
 
 @pytest.mark.parametrize("engine", ENGINES)

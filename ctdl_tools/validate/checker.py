@@ -579,6 +579,8 @@ class Checker:
                 text += big_number_note(obj.get(prop), value_plain)
             elif special is _CURRENCY and value is not None:
                 text += _currency_advice(value)
+            elif special is _RANGE and value_term:
+                text += _given_class(value_term, chunk)
             elif special is _CTID_FORM and value is not None:
                 text += _ctid_form_note(value)
             elif special is _CTID_MATCH and focus:
@@ -724,9 +726,21 @@ _OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
 _UNKNOWN_CLASS, _CONCEPT, _DATATYPE = "STRUCT-UNKNOWN-CLASS", "STRUCT-CONCEPT-SCHEME", "STRUCT-DATATYPE"
 _MIN_COUNT, _LENGTH = "MinCountConstraintComponent", "RA-DESCRIPTION-MIN-LENGTH"
 _CURRENCY, _CTID_FORM, _CTID_MATCH = "VALUE-CURRENCY", "STRUCT-CTID-FORM", "STRUCT-CTID-MATCHES-ID"
+_RANGE = "STRUCT-RANGE"
 # Rules whose findings say something per result (_from_results): rule id → the note.
 _NOTES = {"STRUCT-LANGSTRING": _LANGUAGE_MAP, _UNKNOWN_CLASS: _UNKNOWN_CLASS, _CONCEPT: _CONCEPT, _LENGTH: _LENGTH,
-          _DATATYPE: _DATATYPE, _CURRENCY: _CURRENCY, _CTID_FORM: _CTID_FORM, _CTID_MATCH: _CTID_MATCH}
+          _DATATYPE: _DATATYPE, _CURRENCY: _CURRENCY, _CTID_FORM: _CTID_FORM, _CTID_MATCH: _CTID_MATCH, _RANGE: _RANGE}
+
+
+def _given_class(term: str, chunk: Chunk) -> str:
+    """`` (this one is a ceterms:DurationProfile)``: the class of a value a range rule refused, where it is described
+    in this chunk (the rule's message names the classes the property takes, not the one given)."""
+    located = chunk.focus.get(term)
+    node = _resolve(located[0].data, located[1]) if located else None
+    given = node.get("@type") if isinstance(node, dict) else None
+    names = [given] if isinstance(given, str) else [t for t in given if isinstance(t, str)] if isinstance(
+        given, list) else []
+    return f" (this one is a {' and a '.join(names)})" if names else ""
 
 
 def _ctid_form_note(value: str) -> str:
