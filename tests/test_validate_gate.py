@@ -793,3 +793,14 @@ def _changed(doc: dict, change: Callable[[list[dict]], None]) -> dict:
     docs = [copy.deepcopy(doc)]
     change(docs)
     return docs[0]
+
+
+def test_a_duplicate_ctid_is_shown_as_written() -> None:
+    # Found in acceptance testing: the finding's value was the lower-cased CTID the index compares, not the file's.
+    course = load("course")
+    twin = copy.deepcopy(main([course]))
+    twin["@id"] = "https://www.riverbend.example.edu/ctdl/wld-102"
+    twin["ceterms:ctid"] = main([course])["ceterms:ctid"].upper().replace("CE-", "ce-")
+    found = [f.value for f in validate([*LEARNING, {"@context": course["@context"], **twin}]).findings
+             if f.rule_id == "XREF-CTID-DUPLICATE"]
+    assert found == [twin["ceterms:ctid"]]

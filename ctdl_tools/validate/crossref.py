@@ -205,9 +205,11 @@ def duplicate_ctids(index: Index) -> Iterator[Finding]:
                 # Where, not only what: two files may describe the same @id with the CTID.
                 others = sorted(f"{n.id or 'a blank node'} ({n.doc.file} at {n.doc.base}{n.pointer or '/'})"
                                 for n in nodes if n is not node)
+                written = node.data.get("ceterms:ctid")  # as this node writes it (the index compares lower case)
                 yield finding(node.doc, "XREF-CTID-DUPLICATE", f"{node.pointer}/ceterms:ctid",
                               f"CTID {ctid} is also used by {', '.join(others[:3])}"
-                              + (" …" if len(others) > 3 else ""), prop="ceterms:ctid", value=ctid)
+                              + (" …" if len(others) > 3 else ""), prop="ceterms:ctid",
+                              value=written if isinstance(written, str) else ctid)
 
 
 def _charged(nodes: list[Node], ctid: str) -> list[Node]:
