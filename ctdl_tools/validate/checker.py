@@ -580,7 +580,7 @@ class Checker:
             elif special is _CURRENCY and value is not None:
                 text += _currency_advice(value)
             elif special is _RANGE and value_term:
-                text += _given_class(value_term, chunk)
+                text += _given_class(value_term, chunk, self.types)
             elif special is _CTID_FORM and value is not None:
                 text += _ctid_form_note(value)
             elif special is _CTID_MATCH and focus:
@@ -732,14 +732,18 @@ _NOTES = {"STRUCT-LANGSTRING": _LANGUAGE_MAP, _UNKNOWN_CLASS: _UNKNOWN_CLASS, _C
           _DATATYPE: _DATATYPE, _CURRENCY: _CURRENCY, _CTID_FORM: _CTID_FORM, _CTID_MATCH: _CTID_MATCH, _RANGE: _RANGE}
 
 
-def _given_class(term: str, chunk: Chunk) -> str:
-    """`` (this one is a ceterms:DurationProfile)``: the class of a value a range rule refused, where it is described
-    in this chunk (the rule's message names the classes the property takes, not the one given)."""
-    located = chunk.focus.get(term)
-    node = _resolve(located[0].data, located[1]) if located else None
-    given = node.get("@type") if isinstance(node, dict) else None
-    names = [given] if isinstance(given, str) else [t for t in given if isinstance(t, str)] if isinstance(
-        given, list) else []
+def _given_class(term: str, chunk: Chunk, types: dict[str, list[tuple[str, str, str]]]) -> str:
+    """`` (this one is a ceterms:DurationProfile)``: the class of a value a range rule refused (the rule's message
+    names the classes the property takes, not the one given). An IRI's classes as pass 1 collected them from
+    every document, whichever chunk describes it; a blank node's from its own object, which is in this chunk."""
+    if not is_skolem(term):
+        names = sorted({name for _, _, cls in types.get(term, ()) if (name := _compact(cls))})
+    else:
+        located = chunk.focus.get(term)
+        node = _resolve(located[0].data, located[1]) if located else None
+        given = node.get("@type") if isinstance(node, dict) else None
+        names = [given] if isinstance(given, str) else [t for t in given if isinstance(t, str)] if isinstance(
+            given, list) else []
     return f" (this one is a {' and a '.join(names)})" if names else ""
 
 
