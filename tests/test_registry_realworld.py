@@ -217,6 +217,11 @@ def test_a_schema_3_database_and_rows_an_older_build_writes_later_are_indexed(tm
 def _back_to_schema(db: Path, version: int) -> None:
     """The database as that schema version left it (the later migrations undone)."""
     with sqlite3.connect(db) as raw:
+        if version < 5:
+            raw.execute("ALTER TABLE resources DROP COLUMN copy")
+            raw.execute("DROP INDEX resources_community_ctid")
+            raw.execute("CREATE UNIQUE INDEX resources_community_ctid ON resources(community, ctid) "
+                        "WHERE ctid IS NOT NULL")
         if version < 4:
             raw.execute("DROP INDEX resources_terms_version")
             raw.execute("ALTER TABLE resources DROP COLUMN terms_version")

@@ -165,16 +165,44 @@ def test_same_org_other_id_same_ctid_is_a_clash(server: tuple[Client, Path, str]
     assert client.publish(other).json() == {"errors": [["Resource CTID must be unique"]]}
 
 
-def test_competency_ctids_are_unique_too(server: tuple[Client, Path, str]) -> None:
+def test_a_ctid_in_one_graph_twice_is_a_clash(server: tuple[Client, Path, str]) -> None:
     client, db, _ = server
-    first, ctids = framework()
-    assert client.publish(first).status_code == 201
-    second, _ = framework()
-    second["@graph"][1]["ceterms:ctid"] = ctids[1]  # steals a competency CTID of the first framework
+    document, ctids = framework()
+    document["@graph"][2]["ceterms:ctid"] = ctids[0]  # two competencies of one framework, one CTID
     before = table_counts(db)
-    response = client.publish(second, org=ORG2)
+    response = client.publish(document)
     assert response.status_code == 422 and response.json() == {"errors": [["Resource CTID must be unique"]]}
     assert table_counts(db) == before
+
+
+@pytest.mark.parametrize("course_first", [True, False])
+def test_a_record_described_in_full_in_another_graph_is_published_both_ways(
+        server: tuple[Client, Path, str], course_first: bool) -> None:
+    # Found in acceptance testing: Credential Engine's credential-registry-ingest-examples describe a program's
+    # courses in full in its graph and publish each course on its own; the registry keeps a main CTID unique
+    # (db/structure.sql), not every node's, and this registry refused the second with "CTID must be unique".
+    client, _, _ = server
+    course = credential(type_="ceterms:Course", name="Managerial Accounting")
+    program = credential(type_="ceterms:LearningProgram", name="Accounting Program")
+    embedded = {**course["@graph"][0], "ceterms:name": {"en-US": "Managerial Accounting (as the program says)"}}
+    program["@graph"][0]["ceterms:hasPart"] = [embedded["@id"]]
+    program["@graph"].append(embedded)
+    for document in ((course, program) if course_first else (program, course)):
+        assert client.publish(document).status_code == 201
+    ctid = main_ctid(course)
+    found = client.get(f"/resources/{ctid}").json()  # the course's own record, not the program's copy
+    assert found["ceterms:name"] == {"en-US": "Managerial Accounting"}
+    assert client.get(f"/graph/{ctid}").json()["@graph"][0]["ceterms:ctid"] == ctid
+    page = client.get("/", params={"q": "managerial accounting"}, headers={"Accept": "text/html"}).text
+    assert page.count(f'href="/resources/{ctid}"') == 1  # listed once
+    assert client.publish(credential(ctid, type_="ceterms:Course"), org=ORG2).json() == {  # its main CTID is taken
+        "errors": [["Resource CTID must be unique"]]}
+    # The course's own record deleted: the program's description of it is what the registry has of it.
+    assert client.delete(f"/resources/documents/{ctid}", headers=AUTH).status_code == 204
+    described = client.get(f"/resources/{ctid}").json()["ceterms:name"]
+    assert described == {"en-US": "Managerial Accounting (as the program says)"}
+    page = client.get("/", params={"q": "managerial accounting"}, headers={"Accept": "text/html"}).text
+    assert page.count(f'href="/resources/{ctid}"') == 1
 
 
 @pytest.mark.parametrize(("mutate", "errors"), [

@@ -125,7 +125,11 @@ _ENVELOPE_FROM = "envelopes e JOIN organizations o ON o.id = e.owner_id"
 # An organization registered without a name (``ctdl publish`` registers each owner by its CTID) is called by the
 # name of its published record, when there is one: the index listed its records as owned by "ce-08c7…".
 _OWNER_NAME = ("CASE WHEN o.name != o.ctid THEN o.name ELSE COALESCE((SELECT NULLIF(p.name, '') FROM resources p "
-               "WHERE p.community = e.community AND p.ctid = o.ctid), o.name) END")
+               "WHERE p.community = e.community AND p.ctid = o.ctid ORDER BY p.position != 0, p.id LIMIT 1), o.name) "
+               "END")
+# A CTID may be a node of several envelopes (store._m5_embedded_ctids): the one that is an envelope's main resource
+# is the record, else the first stored; the others are marked ``copy`` (_mark_copies).
+_MAIN_FIRST = "r.position != 0, r.id"
 
 
 class RegistryService:
@@ -185,14 +189,16 @@ class RegistryService:
             existing = db.execute("SELECT id, digest FROM envelopes WHERE community = ? AND resource_key = ? "
                                   "AND owner_id = ?", (COMMUNITY, doc.key, owner)).fetchone()
             pk: int | None = existing["id"] if existing else None
-            _check_ctid_clash(db, [n.ctid for n in doc.nodes if n.ctid], pk)
+            _check_ctid_clash(db, doc.ctid, pk)
             now, changed = utcnow(), existing is None or existing["digest"] != doc.digest
             if pk is None:
                 pk = _insert_envelope(db, doc, owner, published_by, publish_type, now)
             elif changed:
                 _update_envelope(db, pk, doc, published_by, publish_type, now)
             if changed:
+                before = _node_ctids(db, pk)
                 _replace_nodes(db, pk, doc.nodes)
+                _mark_copies(db, before | {n.ctid for n in doc.nodes if n.ctid})
                 _add_revision(db, pk, "create" if existing is None else "update", actor, now)
             state = self._state(db, "e.id = ?", (pk,))
         assert state is not None
@@ -211,7 +217,9 @@ class RegistryService:
                 raise Unprocessable([f"{state.ctid} is not owned or published by {by_org}"])
             pk = db.execute("SELECT id FROM envelopes WHERE envelope_id = ?", (state.envelope_id,)).fetchone()[0]
             _add_revision(db, pk, "delete", actor, utcnow())
+            before = _node_ctids(db, pk)
             db.execute("DELETE FROM envelopes WHERE id = ?", (pk,))
+            _mark_copies(db, before)
         return state
 
     # --- envelopes -------------------------------------------------------------------------------------
@@ -271,7 +279,7 @@ class RegistryService:
             sql, args = "r.node_id = ?", (ident.strip(),)  # type: ignore[assignment]
         row = self.store.db.execute(
             f"SELECT r.envelope_pk, r.position, e.digest FROM resources r JOIN envelopes e ON e.id = r.envelope_pk "
-            f"WHERE {sql} ORDER BY r.id LIMIT 1", args).fetchone()
+            f"WHERE {sql} ORDER BY {_MAIN_FIRST} LIMIT 1", args).fetchone()
         return NodeHit(row[0], row[1], row[2]) if row else None
 
     def resource_text(self, envelope_pk: int) -> str | None:
@@ -282,8 +290,8 @@ class RegistryService:
         wanted = [c for c in (graphdoc.ctid_of(str(x)) for x in ctids) if c]
         found = []
         for ctid in dict.fromkeys(wanted):
-            row = self.store.db.execute("SELECT type FROM resources WHERE community = ? AND ctid = ?",
-                                        (COMMUNITY, ctid)).fetchone()
+            row = self.store.db.execute(f"SELECT type FROM resources r WHERE community = ? AND ctid = ? "
+                                        f"ORDER BY {_MAIN_FIRST} LIMIT 1", (COMMUNITY, ctid)).fetchone()
             if row is not None and (types is None or row[0] in types):
                 found.append(ctid)
         return found
@@ -292,8 +300,8 @@ class RegistryService:
         """CTID → (name, type) for the registry's nodes, and registered organizations' names."""
         result: dict[str, tuple[str, str]] = {}
         for ctid in dict.fromkeys(ctids):
-            row = self.store.db.execute("SELECT name, type FROM resources WHERE community = ? AND ctid = ?",
-                                        (COMMUNITY, ctid)).fetchone()
+            row = self.store.db.execute(f"SELECT name, type FROM resources r WHERE community = ? AND ctid = ? "
+                                        f"ORDER BY {_MAIN_FIRST} LIMIT 1", (COMMUNITY, ctid)).fetchone()
             if row is not None and row[0]:
                 result[ctid] = (row[0], row[1])
                 continue
@@ -324,7 +332,7 @@ class RegistryService:
         args: list = [COMMUNITY]
         if query:
             # terms holds the names, codes and descriptions, case-folded (graphdoc.search_terms).
-            where += " AND (r.terms LIKE ? ESCAPE '\\' OR r.ctid LIKE ? ESCAPE '\\')"
+            where += " AND (r.terms LIKE ? ESCAPE '\\' OR r.ctid LIKE ? ESCAPE '\\') AND r.copy = 0"  # each CTID once
             args += [pattern, pattern]
         else:
             where += " AND r.position = 0"  # without a query, list what was published, not every competency
@@ -358,14 +366,14 @@ def _org_id(db: sqlite3.Connection, ctid: str) -> int:
     return int(row[0])
 
 
-def _check_ctid_clash(db: sqlite3.Connection, ctids: list[str], own_pk: int | None) -> None:
-    for ctid in ctids:
-        row = db.execute("SELECT envelope_pk FROM resources WHERE community = ? AND ctid = ?",
-                         (COMMUNITY, ctid)).fetchone()
-        other = db.execute("SELECT id FROM envelopes WHERE community = ? AND ctid = ?", (COMMUNITY, ctid)).fetchone()
-        if (row is not None and row[0] != own_pk) or (other is not None and other[0] != own_pk):
-            # The model's error list inside "errors", as the registry's publish endpoint renders it.
-            raise Unprocessable([[CTID_NOT_UNIQUE]])
+def _check_ctid_clash(db: sqlite3.Connection, main_ctid: str, own_pk: int | None) -> None:
+    """Another envelope's main resource has this CTID. Other nodes' CTIDs may recur in other envelopes (a course
+    described in full in its program's graph and published on its own), as in Credential Engine's registry
+    (store._m5_embedded_ctids)."""
+    other = db.execute("SELECT id FROM envelopes WHERE community = ? AND ctid = ?", (COMMUNITY, main_ctid)).fetchone()
+    if other is not None and other[0] != own_pk:
+        # The model's error list inside "errors", as the registry's publish endpoint renders it.
+        raise Unprocessable([[CTID_NOT_UNIQUE]])
 
 
 def _insert_envelope(db: sqlite3.Connection, doc: _Prepared, owner: int, published_by: str | None,
@@ -393,6 +401,22 @@ def _replace_nodes(db: sqlite3.Connection, pk: int, nodes: list[graphdoc.Indexed
                    "terms, terms_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [(pk, COMMUNITY, n.position, n.node_id, n.ctid, n.type, n.name, n.description, n.terms,
                      graphdoc.SEARCH_TERMS_VERSION) for n in nodes])
+
+
+def _node_ctids(db: sqlite3.Connection, pk: int) -> set[str]:
+    return {row[0] for row in db.execute("SELECT ctid FROM resources WHERE envelope_pk = ? AND ctid IS NOT NULL",
+                                         (pk,))}
+
+
+def _mark_copies(db: sqlite3.Connection, ctids: Iterable[str]) -> None:
+    """For each CTID, every node but the record (an envelope's main node, else the first stored) is a copy: a
+    course described in full in its program's graph as well as in its own (store._m5_embedded_ctids)."""
+    for ctid in ctids:
+        rows = db.execute(f"SELECT r.id, r.copy FROM resources r WHERE r.community = ? AND r.ctid = ? "
+                          f"ORDER BY {_MAIN_FIRST}", (COMMUNITY, ctid)).fetchall()
+        if len(rows) > 1 or (rows and rows[0][1]):  # several, or a copy left alone by its record's removal
+            db.execute("UPDATE resources SET copy = (id != ?) WHERE community = ? AND ctid = ?",
+                       (rows[0][0], COMMUNITY, ctid))
 
 
 def _add_revision(db: sqlite3.Connection, pk: int, event: str, actor: str | None, now: str) -> None:

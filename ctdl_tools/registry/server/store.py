@@ -135,6 +135,18 @@ def _m4_search_terms_version(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX resources_terms_version ON resources(terms_version)")
 
 
+def _m5_embedded_ctids(db: sqlite3.Connection) -> None:
+    # One CTID per community is unique only as an envelope's main resource, as in Credential Engine's registry
+    # (CredentialRegistry db/structure.sql: a unique index on envelopes (community, lower(envelope_ceterms_ctid)),
+    # and on envelope_resources only (envelope_id, resource_id)). A learning program's graph that describes its
+    # courses in full, each course also published on its own (CE's credential-registry-ingest-examples), was
+    # refused here with "Resource CTID must be unique". Lookups by CTID prefer the node that is an envelope's main.
+    # ``copy``: 1 on every node of a CTID but the record (service.mark_copies), so search lists each CTID once.
+    db.execute("DROP INDEX resources_community_ctid")
+    db.execute("CREATE INDEX resources_community_ctid ON resources(community, ctid) WHERE ctid IS NOT NULL")
+    db.execute("ALTER TABLE resources ADD COLUMN copy INTEGER NOT NULL DEFAULT 0")
+
+
 def index_stale_search_terms(db: sqlite3.Connection) -> None:
     """The search terms of every envelope with a row the current graphdoc.search_terms did not write, written
     again from the stored document, an envelope at a time."""
@@ -161,6 +173,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (2, _m2_envelope_lookup),
     (3, _m3_search_terms),
     (4, _m4_search_terms_version),
+    (5, _m5_embedded_ctids),
 )
 
 
