@@ -28,6 +28,7 @@ from ctdl_tools.registry.server.web import ctx_of, int_param
 from ctdl_tools.vocab import vocabulary
 
 TEMPLATES = Path(__file__).parent / "templates"
+NOT_HERE = "not in this registry"
 INDEX_PER_PAGE = 20
 OWNED_PER_PAGE = 100  # records listed on an organization's page, by name; ?page=N for the others
 PLACE_PARTS = ("ceterms:streetAddress", "ceterms:addressLocality", "ceterms:addressRegion", "ceterms:postalCode",
@@ -189,10 +190,21 @@ class _Resolver:
         self.by_ctid = {str(n["ceterms:ctid"]).lower(): n for n in graph
                         if isinstance(n, dict) and isinstance(n.get("ceterms:ctid"), str)}
         self.names: dict[str, tuple[str, str]] = {}
+        self.by_node_id: dict[str, tuple[str, str, str]] = {}  # a record's own @id (not a registry URI) → it
 
     def prefetch(self, values: list[Any]) -> None:
-        ctids = [c for c in (ctid_of(v) for v in values if isinstance(v, str)) if c and c not in self.by_ctid]
+        strings = [v for v in values if isinstance(v, str)]
+        ctids = [c for c in (ctid_of(v) for v in strings) if c and c not in self.by_ctid]
         self.names.update(self.ctx.service.names(ctids))
+        others = [v for v in strings if v.startswith(("http://", "https://")) and not ctid_of(v)
+                  and v not in self.by_id]
+        self.by_node_id.update(self.ctx.service.nodes_by_id(others))
+
+    def is_record(self, value: str) -> bool:
+        """A reference this page can name and link: a blank node, a CTID, or a record's own @id."""
+        node = self.by_id.get(value)
+        return (value.startswith("_:") or ctid_of(value) is not None or value in self.by_node_id
+                or (node is not None and isinstance(node.get("ceterms:ctid"), str)))
 
     def link(self, value: Any) -> Link | None:
         if isinstance(value, dict):
@@ -207,7 +219,7 @@ class _Resolver:
             return Link(label, safe_href(node.get("ceterms:subjectWebpage")))
         ctid = ctid_of(value)
         if ctid is None:
-            return Link(value, safe_href(value))
+            return self._by_own_id(value)
         if ctid in self.by_ctid:  # a data set profile has no name: its description says what it is
             node = self.by_ctid[ctid]
             label = first_text(node, NAME_KEYS) or first_text(node, DESCRIPTION_KEYS)[:120] or ctid
@@ -217,7 +229,18 @@ class _Resolver:
             if not type_:  # a registered publisher without a published record: nothing to link to
                 return Link(name)
             return Link(name, local_href(ctid), term_label(type_))
-        return Link(ctid, safe_href(value), "not in this registry")
+        return Link(ctid, safe_href(value), NOT_HERE)
+
+    def _by_own_id(self, value: str) -> Link:
+        """A record referred to by an @id that is not a registry URI: in this graph, or stored in this registry."""
+        node = self.by_id.get(value)
+        if node is not None and isinstance(node.get("ceterms:ctid"), str):
+            label = first_text(node, NAME_KEYS) or value
+            return Link(label, local_href(node["ceterms:ctid"].lower()), term_label(str(node.get("@type", ""))))
+        if value in self.by_node_id:
+            ctid, name, type_ = self.by_node_id[value]
+            return Link(name or value, local_href(ctid), term_label(type_))
+        return Link(value, safe_href(value))
 
     def links(self, values: Any) -> list[Link]:
         return [link for link in (self.link(v) for v in _as_list(values)) if link is not None]
@@ -492,7 +515,7 @@ def _related(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
     for prop, value in node.items():
         if prop in SHOWN or prop.startswith("@"):
             continue
-        refs = [v for v in _as_list(value) if isinstance(v, str) and (v.startswith("_:") or ctid_of(v))]
+        refs = [v for v in _as_list(value) if isinstance(v, str) and resolver.is_record(v)]
         links = resolver.links(refs)
         if links:
             related.append((term_label(prop), links))
@@ -503,6 +526,10 @@ def _facts(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
     facts: list[tuple[str, list[Link]]] = []
     for prop, title in OWNER_PROPERTIES:
         links = resolver.links(node.get(prop))
+        named = [text_of(n) for n in _as_list(node.get(f"{prop}Name"))]  # ceasn:publisherName beside publisher
+        if len(named) == len(links) and all(named):
+            links = [Link(name, link.href, link.note) if link.note == NOT_HERE else link
+                     for link, name in zip(links, named, strict=True)]
         if links:
             facts.append((title, links))
     status = _status(node)
@@ -511,14 +538,27 @@ def _facts(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
     webpage = safe_href(node.get("ceterms:subjectWebpage"))
     if webpage:
         facts.append(("Webpage", [Link(webpage, webpage)]))
-    for prop in ("ceterms:deliveryType", "ceterms:learningMethodType", "ceterms:audienceLevelType"):
+    for prop in ("ceterms:deliveryType", "ceterms:learningDeliveryType", "ceterms:learningMethodType",
+                 "ceterms:audienceLevelType"):
         values = [text_of(v.get("ceterms:targetNodeName")) for v in _as_list(node.get(prop)) if isinstance(v, dict)]
         if any(values):
             facts.append((term_label(prop), [Link(v) for v in values if v]))
-    places = [", ".join(t for t in (text_of(place.get(p)) for p in PLACE_PARTS) if t)
-              for place in _as_list(node.get("ceterms:address")) if isinstance(place, dict)]
-    if any(places):
-        facts.append(("Address", [Link(p) for p in places if p]))
+    for prop, title in (("ceterms:address", "Address"), ("ceterms:availableAt", "Available at")):
+        # Where it is offered is named by its place ("Main campus, 1700 Mishawaka Ave, South Bend…").
+        parts = PLACE_PARTS if prop == "ceterms:address" else ("ceterms:name", *PLACE_PARTS)
+        places = [", ".join(t for t in (text_of(place.get(p)) for p in parts) if t)
+                  for place in _as_list(node.get(prop)) if isinstance(place, dict)]
+        if any(places):
+            facts.append((title, [Link(p) for p in places if p]))
+    languages = [v for v in _as_list(node.get("ceterms:inLanguage")) if isinstance(v, str)]
+    if languages:
+        facts.append(("Language", [Link(v) for v in languages]))
+    effective = node.get("ceterms:dateEffective")
+    if isinstance(effective, str) and effective:
+        facts.append(("Date effective", [Link(effective)]))
+    details = safe_href(node.get("ceterms:costDetails"))  # a cost manifest's whole point
+    if details:
+        facts.append(("Cost details", [Link(details, details)]))
     emails = [e for e in _as_list(node.get("ceterms:email")) if isinstance(e, str)]
     if emails:
         facts.append(("Email", [Link(e) for e in emails]))

@@ -296,6 +296,18 @@ class RegistryService:
                 found.append(ctid)
         return found
 
+    def nodes_by_id(self, ids: Iterable[str]) -> dict[str, tuple[str, str, str]]:
+        """``@id`` → (CTID, name, type) of records stored under an ``@id`` that is not a registry URI (a
+        self-published one, such as https://credentialengine.github.io/…/Organization-1.json)."""
+        found: dict[str, tuple[str, str, str]] = {}
+        for ident in dict.fromkeys(ids):
+            row = self.store.db.execute(
+                f"SELECT r.ctid, r.name, r.type FROM resources r WHERE r.node_id = ? AND r.community = ? "
+                f"AND r.ctid IS NOT NULL ORDER BY {_MAIN_FIRST} LIMIT 1", (ident, COMMUNITY)).fetchone()
+            if row is not None:
+                found[ident] = (row[0], row[1], row[2])
+        return found
+
     def names(self, ctids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """CTID → (name, type) for the registry's nodes, and registered organizations' names."""
         result: dict[str, tuple[str, str]] = {}
