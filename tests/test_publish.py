@@ -236,9 +236,14 @@ def test_malformed_graphs_are_refused_and_unreadable_json_stops_everything(
     no_owner = make_document(8)
     del no_owner["@graph"][0]["ceterms:ownedBy"], no_owner["@graph"][0]["ceterms:offeredBy"]
     (out / "no-owner.json").write_text(json.dumps(no_owner))
+    whole = make_document(9)
+    single = whole["@graph"][0]  # a /resources body: refused, named by the CTID it gives
+    (out / "single.json").write_text(json.dumps({"@context": whole["@context"], **single}))
     result = run(publish_command, out, "--registry", url)
     assert result.exit_code == 1
-    assert "2 published, 0 updated, 0 unchanged, 0 failed, 3 refused" in result.stdout
+    assert "2 published, 0 updated, 0 unchanged, 0 failed, 4 refused" in result.stdout
+    assert f"refused: {single['ceterms:ctid']} (" in result.stderr
+    assert "(no CTID) (" not in result.stderr.replace(f"(no CTID) ({out / 'not-a-graph.json'}", "")
     assert "graph-shape: @graph[1] needs @id and @type" in result.stderr and "no-type.json" in result.stderr
     assert "no-publisher" in result.stderr
     assert len(registry.documents) == 2

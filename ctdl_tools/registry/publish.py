@@ -133,10 +133,11 @@ class Item:
     ctdl_type: str = ""
     action: str = NEW
     messages: list[str] = field(default_factory=list)
+    stated_ctid: str = ""  # the CTID a refused document gives (a single resource, an envelope's), for messages
 
     @property
     def label(self) -> str:
-        return self.ctid or "(no CTID)"
+        return self.ctid or self.stated_ctid or "(no CTID)"
 
     @property
     def source(self) -> str:
@@ -195,6 +196,8 @@ def _parsed(path: Path, data: bytes, file_digest: str, org_override: str | None,
     item.messages, ctid = _shape(document)
     if ctid is None:
         item.action = REFUSED
+        envelope = document.get("decoded_resource") if isinstance(document, dict) else None
+        item.stated_ctid = main_ctid(envelope if isinstance(envelope, dict) else document) or ""
         return item
     main = document["@graph"][0]
     item.ctid, item.ctdl_type = ctid, str(main["@type"])
