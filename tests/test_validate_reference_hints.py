@@ -98,3 +98,26 @@ def test_text_where_a_url_belongs_is_told_where_text_goes(prop: str, value: str,
     main(docs, 2)["ceterms:requires" if prop == "ceterms:submissionOf" else "ceterms:deliveryType"] = [holder]
     [relative] = [f for f in validate(docs).findings if f.rule_id == "JSONLD-RELATIVE-IRI"]
     assert relative.message == said
+
+
+@pytest.mark.parametrize(("key", "said"), [
+    # Found in acceptance testing (Credential Engine's pathways drafts): unprefixed keys got no hint.
+    ("type", " (did you mean @type?)"),
+    ("id", " (did you mean @id?)"),
+    ("hasDestinationComponent", " (a CTDL term is written with its prefix: ceterms:hasDestinationComponent)"),
+    ("name", " (a CTDL term is written with its prefix: ceasn:name or ceterms:name)"),
+    ("fooBar", ""),
+])
+def test_a_dropped_key_is_told_what_it_most_likely_is(key: str, said: str) -> None:
+    docs = copy.deepcopy(LEARNING)
+    main(docs, 2)[key] = "x"
+    [dropped] = [f for f in validate(docs).findings if f.rule_id == "JSONLD-DROPPED-KEY"]
+    assert dropped.message == f"key {key!r} is not a CTDL term or IRI: JSON-LD drops it and everything under it{said}"
+
+
+def test_a_misspelt_concept_is_told_the_closest_of_the_scheme() -> None:
+    docs = copy.deepcopy(LEARNING)
+    main(docs, 2)["ceterms:audienceLevelType"] = ["audLevel:BachelorDegreeLevel"]  # the concept is BachelorsDegreeLevel
+    [wrong] = [f for f in validate(docs).findings if f.rule_id == "STRUCT-CONCEPT-SCHEME"]
+    assert wrong.message.endswith(
+        "(no concept is audLevel:BachelorDegreeLevel: did you mean audLevel:BachelorsDegreeLevel?)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import gc
 import itertools
 import os
@@ -797,9 +798,14 @@ def _concept_hint(prop: str | None, value: str) -> str:
     term = vocab.compact(value)
     concept = vocab.concepts.get(term)
     said = f"{term} is a concept of {', '.join(concept.schemes)}" if concept else f"no concept is {term}"
-    same = vocab.concept_named(prop or "", term.rpartition(":")[2].rpartition("/")[2])
+    local = term.rpartition(":")[2].rpartition("/")[2]
+    same = vocab.concept_named(prop or "", local)
     if same:
         return f" ({said}; for this property, write {same})"
+    by_local = {c.rpartition(":")[2].lower(): c for c in allowed}
+    close = difflib.get_close_matches(local.lower(), list(by_local), n=1, cutoff=0.85)
+    if close:  # audLevel:BachelorDegreeLevel for audLevel:BachelorsDegreeLevel
+        return f" ({said}: did you mean {by_local[close[0]]}?)"
     shown = ", ".join(allowed[:8]) + (f" and {len(allowed) - 8} more" if len(allowed) > 8 else "")
     return f" ({said}; this property takes {shown})"
 

@@ -236,6 +236,8 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
             message += f" (a CTDL term is written with its prefix: {term})"
         elif dropped.kind == "relative":
             message = _not_a_reference(above, dropped.value) or message
+        if dropped.kind == "key":
+            message += _key_hint(dropped.value)
         prop = dropped.value if dropped.kind == "key" else above
         if dropped.kind == "key" and above and _is_language_tag(dropped.value):
             if _in_a_list(dropped.pointer) and _takes_language_map(above):
@@ -290,6 +292,15 @@ def _not_a_reference(prop: str | None, value: str) -> str | None:
     return None
 
 
+def _key_hint(key: str) -> str:
+    """What a key JSON-LD drops most likely means: a keyword without its @ (``id``, ``type``), or a CTDL term
+    without its prefix (``name`` → ceterms:name, ``hasDestinationComponent``)."""
+    if key in ("id", "type", "context", "graph", "value", "language"):
+        return f" (did you mean @{key}?)"
+    terms = _vocabulary_terms(key)
+    return f" (a CTDL term is written with its prefix: {' or '.join(terms)})" if 0 < len(terms) <= 3 else ""
+
+
 def _in_a_list(pointer: str) -> bool:
     """Whether the object holding the key at ``pointer`` is an item of an array (``…/prop/0/en-us``)."""
     parent = pointer.rpartition("/")[0]
@@ -311,14 +322,20 @@ def _is_language_tag(text: str) -> bool:
 def _vocabulary_term(name: str) -> str | None:
     """The prefixed class or property a bare local name stands for ("MasterDegree" → ceterms:MasterDegree),
     when exactly one vocabulary defines it."""
+
+    found = _vocabulary_terms(name)
+    return found[0] if len(found) == 1 else None
+
+
+def _vocabulary_terms(name: str) -> list[str]:
+    """Every prefixed class or property whose local name is ``name`` (``name``: ceasn:name, ceterms:name)."""
     from ctdl_tools.vocab import vocabulary
 
     if not name.isidentifier():
-        return None
+        return []
     vocab = vocabulary()
-    found = [term for prefix in sorted(vocab.prefixes) if (term := f"{prefix}:{name}") in vocab.classes
-             or term in vocab.properties]
-    return found[0] if len(found) == 1 else None
+    return [term for prefix in sorted(vocab.prefixes) if (term := f"{prefix}:{name}") in vocab.classes
+            or term in vocab.properties]
 
 
 def _shown(dropped: Any) -> str:
