@@ -101,3 +101,14 @@ def test_ctid_findings_say_what_is_wrong_with_this_one(engine: str) -> None:
     assert found["STRUCT-CTID-FORM"].endswith(
         f"(this one has capital letters or spaces around it: write it as {upper.lower()}, in the @id too)")
     assert found["STRUCT-CTID-MATCHES-ID"].endswith(f"(its @id ends in {tail!r})")
+
+
+def test_a_relative_id_is_shown_as_written() -> None:
+    # Found in acceptance testing: a finding's focus showed the base pyld resolves relative IRIs against
+    # ("http://example.org/base/f1a08dc6-…"), an address the file never wrote.
+    docs = copy.deepcopy(LEARNING)
+    course = main(docs, 2)
+    course["@id"] = "wld-101"
+    course["ceterms:name"] = "WLD 101"  # a plain string: a finding on this node
+    focus = {f.focus for f in validate(docs).findings if f.rule_id == "STRUCT-LANGSTRING"}
+    assert focus == {"wld-101"}

@@ -683,9 +683,9 @@ class Checker:
         lines = chunk.lines.get(doc.file)
         if lines is None:
             lines = chunk.lines[doc.file] = Lines(chunk.text(doc.file), doc.source.unique_keys)
+        focus = conv.bnode_labels.get(term) if skolem else term.strip("<>").removeprefix(PYLD_BASE)  # as written
         return (obj if isinstance(obj, dict) else {}, _ctid_at([doc], doc.base + node_pointer),
-                doc.base + node_pointer, conv.bnode_labels.get(term) if skolem else term.strip("<>"), doc.file,
-                lines, skolem, conv)
+                doc.base + node_pointer, focus, doc.file, lines, skolem, conv)
 
     # --- places ----------------------------------------------------------------------------------------
     def _place(self, findings: list[Finding], text_of: Callable[[str], str | None],
