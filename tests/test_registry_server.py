@@ -678,3 +678,21 @@ def test_a_browser_asking_for_a_bad_page_gets_a_page_and_machines_json(server: t
     assert "<h1>Bad request</h1>" in page.text
     machine = client.get("/envelopes", params={"page": "abc"})
     assert machine.status_code == 400 and machine.headers["content-type"].startswith("application/json")
+
+
+def test_which_copy_is_the_record_does_not_change_when_an_envelope_is_updated(server: tuple[Client, Path, str]) -> None:
+    # Found in review: an envelope's rows are written again on every update, so choosing "the first stored" by row
+    # id handed a CTID's record to the other copy (another organization's) whenever the first envelope changed.
+    client, _, _ = server
+    course = credential(type_="ceterms:Course", name="Managerial Accounting")["@graph"][0]
+    programs = []
+    for owner, wording in ((ORG, "as P describes it"), (ORG2, "as Q describes it")):
+        program = credential(type_="ceterms:LearningProgram", name=f"Program {wording}")
+        program["@graph"].append({**course, "ceterms:name": {"en-US": f"Managerial Accounting ({wording})"}})
+        assert client.publish(program, org=owner).status_code == 201
+        programs.append((program, owner))
+    first = client.get(f"/resources/{course['ceterms:ctid']}").json()["ceterms:name"]
+    for program, owner in reversed(programs):  # each program edited and published again
+        program["@graph"][0]["ceterms:description"] = {"en-US": "A new description of this program."}
+        assert client.publish(program, org=owner).json()["changed"] is True
+        assert client.get(f"/resources/{course['ceterms:ctid']}").json()["ceterms:name"] == first

@@ -115,6 +115,14 @@ def test_a_dropped_key_is_told_what_it_most_likely_is(key: str, said: str) -> No
     assert dropped.message == f"key {key!r} is not a CTDL term or IRI: JSON-LD drops it and everything under it{said}"
 
 
+def test_a_keyword_without_its_at_inside_a_property_is_not_taken_for_a_language_map() -> None:
+    # Found in review: "id" is also a language tag (Indonesian), so {"id": …, "type": …} as an owner got both hints.
+    docs = copy.deepcopy(LEARNING)
+    main(docs, 2)["ceterms:ownedBy"] = [{"id": main(docs, 0)["@id"], "type": "ceterms:CredentialOrganization"}]
+    said = {f.value: f.message for f in validate(docs).findings if f.rule_id == "JSONLD-DROPPED-KEY"}
+    assert said["id"].endswith("(did you mean @id?)") and said["type"].endswith("(did you mean @type?)")
+
+
 def test_a_misspelt_concept_is_told_the_closest_of_the_scheme() -> None:
     docs = copy.deepcopy(LEARNING)
     main(docs, 2)["ceterms:audienceLevelType"] = ["audLevel:BachelorDegreeLevel"]  # the concept is BachelorsDegreeLevel

@@ -197,7 +197,8 @@ def _parsed(path: Path, data: bytes, file_digest: str, org_override: str | None,
     if ctid is None:
         item.action = REFUSED
         envelope = document.get("decoded_resource") if isinstance(document, dict) else None
-        item.stated_ctid = main_ctid(envelope if isinstance(envelope, dict) else document) or ""
+        stated = main_ctid(envelope if isinstance(envelope, dict) else document)
+        item.stated_ctid = stated if stated and is_ctid(stated) else ""  # never arbitrary text in a message
         return item
     main = document["@graph"][0]
     item.ctid, item.ctdl_type = ctid, str(main["@type"])

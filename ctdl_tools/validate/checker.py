@@ -525,6 +525,7 @@ class Checker:
         hundred rules); what is left per result is its pointer, line and value."""
         rule_parts, node_parts = self._rule_parts, chunk.nodes
         notes: dict[tuple[str, str], str] = {}  # (node, file) → what it says of the other files describing it
+        places: dict[int, dict[str, list[str]]] = {}  # see _value_pointer
         out: list[Finding] = []
         for focus_term, source, severity, component, path, value_term, value_plain, message, root in raws:
             part = rule_parts.get((source, root, component, path, message))
@@ -554,7 +555,7 @@ class Checker:
                 pointer = f"{pointer}/{escape_pointer(prop)}"
                 if value_term and value_term != focus_term and isinstance(obj[prop], list):
                     # Which of the property's values: a finding about the second of two should not point at both.
-                    pointer = _value_pointer(obj[prop], pointer, value_term, value_plain, conv)
+                    pointer = _value_pointer(obj[prop], pointer, value_term, value_plain, conv, places)
                 if policy and component == _MIN_COUNT:
                     # Written, but none of its values could be read (a bad language tag, an invalid URL: the
                     # finding about that value says why); "requires" alone read as if it had been left out.
@@ -683,7 +684,10 @@ class Checker:
         lines = chunk.lines.get(doc.file)
         if lines is None:
             lines = chunk.lines[doc.file] = Lines(chunk.text(doc.file), doc.source.unique_keys)
-        focus = conv.bnode_labels.get(term) if skolem else term.strip("<>").removeprefix(PYLD_BASE)  # as written
+        focus = conv.bnode_labels.get(term) if skolem else term.strip("<>")
+        written = obj.get("@id") if isinstance(obj, dict) else None
+        if isinstance(written, str) and focus == PYLD_BASE + written:  # a relative @id, as written
+            focus = written
         return (obj if isinstance(obj, dict) else {}, _ctid_at([doc], doc.base + node_pointer),
                 doc.base + node_pointer, focus, doc.file, lines, skolem, conv)
 
@@ -826,31 +830,42 @@ def _named_classes() -> frozenset[str]:
     return frozenset(named_classes(vocabulary()))
 
 
-def _value_pointer(values: list, pointer: str, term: str, plain_value: str | None, conv: Conversion) -> str:
+def _value_pointer(values: list, pointer: str, term: str, plain_value: str | None, conv: Conversion,
+                   places: dict[int, dict[str, list[str]]]) -> str:
     """The pointer of the one item of ``values`` (at ``pointer``) a finding's value came from: a node by where the
     converter found it, a string or an object's ``@id`` / ``@value`` / ``ceterms:targetNode`` (a concept in an
     alignment object) by its text, a compact IRI by its local name. ``pointer`` itself when no item, or several,
-    match."""
+    match. ``places``: each list's items by text, made once per list (a 4,000-keyword list has 4,000 findings)."""
     node = conv.pointers.get(term)
     if node is not None and node.startswith(pointer + "/"):
         return node
     if plain_value is None:
         return pointer
-    found = []
+    index = places.get(id(values))
+    if index is None:
+        index = places[id(values)] = _item_places(values, pointer)
+    tail = plain_value.rpartition("#")[2] if "#" in plain_value else plain_value.rpartition("/")[2]
+    found = dict.fromkeys([*index.get(plain_value, ()), *index.get(f"\x00{tail}", ())])
+    return next(iter(found)) if len(found) == 1 else pointer
+
+
+def _item_places(values: list, pointer: str) -> dict[str, list[str]]:
+    """Text → the pointers of the items written so: as given, trimmed, and (``\x00`` + local name) for a compact
+    IRI ("audLevel:GraduateLevel"), which the RDF value gives expanded."""
+    places: dict[str, list[str]] = {}
     for index, item in enumerate(values):
         for key in ("@id", "@value", "ceterms:targetNode") if isinstance(item, dict) else (None,):
             written = item.get(key) if key else item
-            if isinstance(written, str) and _same_value(written, plain_value):
-                found.append(f"{pointer}/{index}" + (f"/{escape_pointer(key)}" if key == "ceterms:targetNode" else ""))
-    return found[0] if len(found) == 1 else pointer
-
-
-def _same_value(written: str, value: str) -> bool:
-    """Whether ``written`` (as in the JSON) is ``value`` (as in the RDF: an expanded IRI or a lexical form)."""
-    if written == value or written.strip() == value:
-        return True
-    _, sep, local = written.partition(":")
-    return bool(sep) and bool(local) and not local.startswith("//") and value.endswith(("/" + local, "#" + local))
+            if not isinstance(written, str):
+                continue
+            at = f"{pointer}/{index}" + (f"/{escape_pointer(key)}" if key == "ceterms:targetNode" else "")
+            keys = {written, written.strip()}
+            _, sep, local = written.partition(":")
+            if sep and local and not local.startswith("//"):
+                keys.add(f"\x00{local}")
+            for text in keys:
+                places.setdefault(text, []).append(at)
+    return places
 
 
 def _records_without_ctid(doc: Document) -> int:

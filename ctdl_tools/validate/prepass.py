@@ -236,10 +236,12 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
             message += f" (a CTDL term is written with its prefix: {term})"
         elif dropped.kind == "relative":
             message = _not_a_reference(above, dropped.value) or message
-        if dropped.kind == "key":
-            message += _key_hint(dropped.value)
+        hint = _key_hint(dropped.value) if dropped.kind == "key" else ""
+        message += hint
         prop = dropped.value if dropped.kind == "key" else above
-        if dropped.kind == "key" and above and _is_language_tag(dropped.value):
+        # "id" is Indonesian's tag too: a keyword without its @ is not taken for a language map as well.
+        if dropped.kind == "key" and above and not hint.startswith(" (did you mean @") \
+                and _is_language_tag(dropped.value):
             if _in_a_list(dropped.pointer) and _takes_language_map(above):
                 # [{"en-us": …}]: JSON-LD reads a language map only as the property's value itself.
                 message += (f"; a language map is not put in a list: write {above} as one map, {{\"{dropped.value}\": "

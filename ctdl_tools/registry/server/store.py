@@ -3,8 +3,8 @@
 Why SQLite: a registry a state stands up for itself (or a test, or ``ctdl publish`` on a laptop) must
 need no database server. WAL mode lets readers run while one writer commits; every write runs inside
 ``BEGIN IMMEDIATE`` so two publishers never both read "CTID is free" and then both insert (the write
-lock is taken before the first read of the transaction), and unique indexes on the CTID columns are the
-backstop should a code path ever forget. ``busy_timeout`` makes a waiting writer queue instead of fail.
+lock is taken before the first read of the transaction), and the unique index on envelopes' main CTIDs is
+the backstop should a code path ever forget. ``busy_timeout`` makes a waiting writer queue instead of fail.
 
 Connections: one per thread (``threading.local``). The event-loop thread answers reads on its own
 connection; writes run in worker threads, each with its own. SQLite connections must not be shared
@@ -141,7 +141,7 @@ def _m5_embedded_ctids(db: sqlite3.Connection) -> None:
     # and on envelope_resources only (envelope_id, resource_id)). A learning program's graph that describes its
     # courses in full, each course also published on its own (CE's credential-registry-ingest-examples), was
     # refused here with "Resource CTID must be unique". Lookups by CTID prefer the node that is an envelope's main.
-    # ``copy``: 1 on every node of a CTID but the record (service.mark_copies), so search lists each CTID once.
+    # ``copy``: 1 on every node of a CTID but the record (service._mark_copies), so search lists each CTID once.
     db.execute("DROP INDEX resources_community_ctid")
     db.execute("CREATE INDEX resources_community_ctid ON resources(community, ctid) WHERE ctid IS NOT NULL")
     db.execute("ALTER TABLE resources ADD COLUMN copy INTEGER NOT NULL DEFAULT 0")
