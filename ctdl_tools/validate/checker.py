@@ -608,8 +608,8 @@ class Checker:
     def _rule_part(self, source: str | None, root: str | None, component: str, path: str | None,
                    message: str | None) -> tuple:
         """(rule id, message, property, citation, shape, is a policy rule, message is a template, what needs
-        saying per result: _OF_CLASS (the value is the node's class), _LANGUAGE_MAP, _UNKNOWN_CLASS, _CONCEPT,
-        _LENGTH, _DATATYPE, _CURRENCY or None) of results of one shape."""
+        saying per result: _OF_CLASS (the value is the node's class), one of the _NOTES (by rule id) or None) of
+        results of one shape."""
         rules, messages = self.shapes.rules, self.shapes.messages
         # A blank-node shape (`sh:property [ … ]`) comes under an IRI the loader gave it, the same on every
         # engine; its results are those of the shapes holding it, up to the nearest named one: the first of
