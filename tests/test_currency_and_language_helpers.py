@@ -104,3 +104,16 @@ def test_currency_advice_for_the_validator() -> None:
     assert currency_advice("usd") == ": write USD"
     assert currency_advice("Euros") == " (did you mean EUR, 'Euro'?)"
     assert currency_advice("Dollars") == ""
+
+
+def test_the_validators_currency_list_is_the_bundled_iso_4217_list() -> None:
+    # One list in two places (shapes/values/values.ttl is plain Turtle an agency reads): kept equal here.
+    from rdflib import Graph, Namespace
+    from rdflib.collection import Collection
+
+    from ctdl_tools.validate.shapes import bundled_shapes_dir
+
+    sh, ctshapes = Namespace("http://www.w3.org/ns/shacl#"), Namespace("https://purl.org/ctdl_tools/shapes/")
+    graph = Graph().parse(bundled_shapes_dir() / "values" / "values.ttl")
+    listed = Collection(graph, graph.value(ctshapes.CurrencyCode, sh["in"]))
+    assert sorted(str(code) for code in listed) == sorted(ISO_4217)

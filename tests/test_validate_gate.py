@@ -126,6 +126,8 @@ COST = {"@type": "ceterms:CostProfile", "ceterms:directCostType": "costType:Tuit
 @pytest.mark.parametrize(("index", "prop", "value", "expected"), [
     # Found in acceptance testing: none of these was checked.
     (2, "ceterms:estimatedCost", [{**COST, "ceterms:currency": "Dollars"}], ("VALUE-CURRENCY", WARNING)),
+    # Found in review: three capitals that are no ISO 4217 code passed, while `ctdl convert` refuses them.
+    (2, "ceterms:estimatedCost", [{**COST, "ceterms:currency": "XYZ"}], ("VALUE-CURRENCY", WARNING)),
     (2, "ceterms:estimatedCost", [{**COST, "ceterms:price": -4200}], ("VALUE-PRICE", WARNING)),
     (0, "ceterms:email", ["mailto:info@riverbend.example.edu"], ("VALUE-EMAIL", WARNING)),
     (0, "ceterms:email", ["info at riverbend.example.edu"], ("VALUE-EMAIL", WARNING)),
