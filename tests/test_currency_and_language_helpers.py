@@ -10,10 +10,10 @@ from importlib import resources
 import pytest
 
 from ctdl_tools.build.currencies import (
-    ISO_4217,
     currency_advice,
     currency_code,
     currency_name,
+    iso_4217_codes,
     resolve_currency,
     split_currency_sign,
 )
@@ -64,6 +64,9 @@ def test_is_language_tag(text: str, shaped: bool) -> None:
 
 
 # --- ISO 4217 codes and names ----------------------------------------------------------------------------------
+ISO_4217 = iso_4217_codes()
+
+
 def test_bundled_iso_4217_list_is_the_one_recorded() -> None:
     folder = resources.files("ctdl_tools.build.data")
     digest = hashlib.sha256(folder.joinpath("iso4217.csv").read_bytes()).hexdigest()

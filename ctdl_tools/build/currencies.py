@@ -25,12 +25,14 @@ from importlib import resources
 
 
 @cache
-def _list_one() -> tuple[tuple[str, str], ...]:
+def _names() -> dict[str, str]:
+    """ISO 4217 code → English name, in the file's order (read when first asked: not every convert has a cost)."""
     text = resources.files("ctdl_tools.build.data").joinpath("iso4217.csv").read_text(encoding="utf-8")
-    return tuple((row["code"], row["name"]) for row in csv.DictReader(io.StringIO(text)))
+    return {row["code"]: row["name"] for row in csv.DictReader(io.StringIO(text))}
 
 
-ISO_4217 = frozenset(code for code, _ in _list_one())
+def iso_4217_codes() -> frozenset[str]:
+    return frozenset(_names())
 
 
 # Codes of List One that are no money a price is paid in: precious metals, bond market units, the IMF's SDR, the
@@ -43,7 +45,7 @@ _NOT_BY_NAME = frozenset({"XAG", "XAU", "XPD", "XPT", "XBA", "XBB", "XBC", "XBD"
 def _codes_by_name() -> dict[str, tuple[str, ...]]:
     """Case-folded ISO 4217 name, spaces collapsed → its codes (one, but for a name two codes share)."""
     out: dict[str, tuple[str, ...]] = {}
-    for code, name in _list_one():
+    for code, name in _names().items():
         if code not in _NOT_BY_NAME:
             key = _name_key(name)
             out[key] = (*out.get(key, ()), code)
@@ -57,7 +59,7 @@ def _name_key(text: str) -> str:
 
 def currency_name(code: str) -> str | None:
     """ISO 4217's English name of ``code`` (``USD`` → ``US Dollar``), or None."""
-    return next((name for known, name in _list_one() if known == code), None)
+    return _names().get(code)
 
 
 # The currencies written with "$": the dollars, and the pesos that use the sign.
@@ -86,7 +88,7 @@ def currency_code(text: object) -> str:
     → ``USD``); ValueError for anything else, naming the closest ISO 4217 name when there is one."""
     written = str(text).strip()
     code = written.upper()
-    if code in ISO_4217:
+    if code in _names():
         return code
     named = _codes_by_name().get(_name_key(written))
     if named is not None and len(named) == 1:
@@ -115,7 +117,7 @@ def currency_advice(text: str) -> str:
     """What to write instead of ``text`` in ``ceterms:currency``, for the validator's VALUE-CURRENCY finding:
     ``: write USD ('US Dollar' is ISO 4217's name of USD)``, the code in capitals, the closest name's code, or ""."""
     written = text.strip()
-    if written.upper() in ISO_4217:
+    if written.upper() in _names():
         return f": write {written.upper()}"
     named = _codes_by_name().get(_name_key(written))
     if named is not None:

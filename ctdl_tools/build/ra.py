@@ -584,6 +584,10 @@ class _Builder:
         value = self.one(o, key, number)
         return None if skip_zero and value == 0 else value
 
+    def currency(self, o: _Obj) -> str | None:
+        """``Currency`` as an ISO 4217 code (a code in any case, or its ISO 4217 name)."""
+        return self.one(o, "Currency", lambda v: currency_code(_scalar(v)))
+
     def date(self, o: _Obj, key: str) -> str | None:
         return self.one(o, key, lambda v: iso_date(_scalar(v)))
 
@@ -804,7 +808,7 @@ class _Builder:
         agree with Currency; without a Currency, the one currency the signs stand for is the cost's. A price
         whose sign does not fit is dropped with a warning at its path; an unreadable Currency (reported)
         leaves the signs unchecked."""
-        code = self.one(cost, "Currency", lambda v: currency_code(_scalar(v)))
+        code = self.currency(cost)
         typed = [(text, *(split_currency_sign(text) if isinstance(text, str) else (None, text)))
                  for text in (item.get("Price") for item in items)]  # each Price, its sign and amount
         amounts = [self.one(item, "Price", lambda v, amount=amount: price_of_amount(v, amount))
@@ -889,7 +893,7 @@ class _Builder:
             self.put_text(node, data, "Description", "ceterms:description")
             self.put_text(node, data, "DemographicInformation", "ceterms:demographicInformation")
             _put(node, "ceterms:dateEffective", self.date(data, "DateEffective"))
-            _put(node, "ceterms:currency", self.one(data, "Currency", lambda v: currency_code(_scalar(v))))
+            _put(node, "ceterms:currency", self.currency(data))
             for item_key, prop in (("HighEarnings", "ceterms:highEarnings"), ("LowEarnings", "ceterms:lowEarnings"),
                                    ("MedianEarnings", "ceterms:medianEarnings")):
                 _put(node, prop, self.number(data, item_key))

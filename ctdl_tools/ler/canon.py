@@ -42,6 +42,11 @@ class ContextNotBundled(ValueError):
         self.url = url
 
 
+def is_context_not_bundled(reason: str) -> bool:
+    """Whether a proof's reason is a :class:`ContextNotBundled`'s message (the credential is UNCHECKED for it)."""
+    return reason.startswith("context ") and reason.endswith(" not bundled")
+
+
 @dataclass(frozen=True)
 class Expanded:
     """A document's RDF quads, and what JSON-LD expansion dropped on the way."""

@@ -288,6 +288,8 @@ def _verify_head(report: dict[str, Any]) -> str:
 
 def _undecided_text(report: dict[str, Any]) -> str:
     """Why a proof could not be checked, and what to do: not a failure (the proof may well be good)."""
+    from ctdl_tools.ler.canon import is_context_not_bundled  # here: verify has imported it already
+
     proof = next((p for p in report["proofs"] if p["undecided"] == report["status"]), None)
     if proof is None:
         return ""
@@ -295,7 +297,7 @@ def _undecided_text(report: dict[str, Any]) -> str:
     embedded = "" if own else f" (embedded credential {proof['path']})"
     if proof["undecided"] == "unsupported":
         return f"{proof['reason'].removeprefix('unsupported ')} is not implemented{embedded}"
-    if proof["reason"].startswith("context ") and proof["reason"].endswith(" not bundled"):
+    if is_context_not_bundled(proof["reason"]):
         return (f"cannot be verified offline ({proof['reason']}: JSON-LD contexts are never fetched, and a "
                 f"key does not help){embedded}")
     vm = proof["verificationMethod"] or ""

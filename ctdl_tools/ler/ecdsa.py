@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
@@ -101,16 +102,21 @@ def sign_p1363(key: IssuerKey, data: bytes) -> bytes:
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
-def decode_rdfc_proof_value(value: Any) -> bytes:
-    """The signature bytes of an ecdsa-rdfc-2019 proofValue (``z`` + base58btc of r||s)."""
+def decode_signature_value(value: Any, sizes: Iterable[int], what: str) -> bytes:
+    """The signature bytes of a proofValue (``z`` + base58btc), of one of ``sizes``; ``what`` says, in the
+    ValueError, which sizes the suite's signatures have ("an Ed25519 signature has 64")."""
     try:
         signature = multibase_decode(value)
     except ValueError as exc:
         raise ValueError(f"proofValue is not a base58btc multibase value: {exc}") from None
-    if len(signature) not in (64, 96):
-        raise ValueError(f"proofValue decodes to {len(signature)} bytes, an ECDSA signature has 64 (P-256) "
-                         "or 96 (P-384)")
+    if len(signature) not in sizes:
+        raise ValueError(f"proofValue decodes to {len(signature)} bytes, {what}")
     return signature
+
+
+def decode_rdfc_proof_value(value: Any) -> bytes:
+    """The signature bytes of an ecdsa-rdfc-2019 proofValue (``z`` + base58btc of r||s)."""
+    return decode_signature_value(value, (64, 96), "an ECDSA signature has 64 (P-256) or 96 (P-384)")
 
 
 # ================================================================== canonical forms a signer may have used
@@ -315,7 +321,7 @@ class DerivedProof:
     label_map: dict[str, str]  # verifier's canonical label ("c14n0") -> issuer's label ("u…")
     mandatory_indexes: tuple[int, ...]  # which disclosed statements (sorted N-Quads) are mandatory
 
-    @property
+    @cached_property  # used once per canonical form tried
     def proof_scoped_key(self) -> IssuerKey:
         return ec_public_key(split_multicodec(self.public_key)[1], P256)
 
@@ -498,6 +504,7 @@ __all__ = [
     "create_verify_data",
     "decode_cbor",
     "decode_rdfc_proof_value",
+    "decode_signature_value",
     "encode_cbor",
     "hash_name",
     "p1363_valid",

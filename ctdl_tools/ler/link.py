@@ -40,7 +40,7 @@ import orjson
 
 from ctdl_tools.errors import InputError, Where
 from ctdl_tools.ler import canon
-from ctdl_tools.ler.canon import ContextNotBundled
+from ctdl_tools.ler.canon import ContextNotBundled, is_context_not_bundled
 from ctdl_tools.ler.formats import (
     DISPLAY_COPY,
     JWT_CLAIMS,
@@ -396,7 +396,7 @@ def _undecided_reason(verified: VerifyResult) -> str:
     if proof.undecided == UNSUPPORTED:
         return (f"its proof at {proof.path} ({proof.reason}) cannot be verified here, and link re-signs only what "
                 "it has verified; --unsigned-copy writes a display-only copy")
-    if proof.reason.startswith("context ") and proof.reason.endswith(" not bundled"):
+    if is_context_not_bundled(proof.reason):
         return (f"its proof at {proof.path} cannot be verified offline ({proof.reason}: JSON-LD contexts are "
                 "never fetched), and link re-signs only what it has verified; --unsigned-copy writes a "
                 "display-only copy")

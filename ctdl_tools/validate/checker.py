@@ -746,9 +746,7 @@ def _given_class(term: str, chunk: Chunk, types: dict[str, list[tuple[str, str, 
     else:
         located = chunk.focus.get(term)
         node = _resolve(located[0].data, located[1]) if located else None
-        given = node.get("@type") if isinstance(node, dict) else None
-        names = [given] if isinstance(given, str) else [t for t in given if isinstance(t, str)] if isinstance(
-            given, list) else []
+        names = sorted(crossref.node_types(node)) if isinstance(node, dict) else []
     return f" (this one is a {' and a '.join(names)})" if names else ""
 
 

@@ -312,9 +312,11 @@ def _other_uri(ref: str, record: str) -> str:
     return f"{what}; the record is in this submission as {record}: refer to records by their own URI"
 
 
-def _types(node: dict) -> set[str]:
+def node_types(node: dict) -> set[str]:
+    """The node's @type values that are strings (one, or a list)."""
     value = node.get("@type")
-    return set(value) if isinstance(value, list) else {value} if isinstance(value, str) else set()
+    return {t for t in value if isinstance(t, str)} if isinstance(value, list) else (
+        {value} if isinstance(value, str) else set())
 
 
 def _ids(node: dict, key: str) -> set[str]:
@@ -325,9 +327,9 @@ def frameworks(doc: Document, index: Index) -> Iterator[Finding]:
     """Competencies name, with ceasn:isPartOf, the framework whose graph holds them (or that lists them)."""
     nodes = doc.nodes
     first = nodes[0][1] if doc.kind == GRAPH and nodes else {}
-    framework = first if "ceasn:CompetencyFramework" in _types(first) else None
+    framework = first if "ceasn:CompetencyFramework" in node_types(first) else None
     for pointer, node in nodes:
-        if "ceasn:Competency" not in _types(node):
+        if "ceasn:Competency" not in node_types(node):
             continue
         parts = _ids(node, "ceasn:isPartOf")
         if framework is not None and isinstance(framework.get("@id"), str):
@@ -352,12 +354,12 @@ def _listed_but_not_part(doc: Document, index: Index) -> Iterator[Finding]:
     list the competency is reported above)."""
     for _, node in doc.nodes:
         fid = node.get("@id")
-        if "ceasn:CompetencyFramework" not in _types(node) or not isinstance(fid, str):
+        if "ceasn:CompetencyFramework" not in node_types(node) or not isinstance(fid, str):
             continue
         for cid in sorted(_listed(node, index)):
             for competency in index.nodes.get(cid, []):
                 parts = _ids(competency.data, "ceasn:isPartOf")
-                if (competency.doc is doc or "ceasn:Competency" not in _types(competency.data) or not parts
+                if (competency.doc is doc or "ceasn:Competency" not in node_types(competency.data) or not parts
                         or fid in parts or any(_framework(p, index) for p in parts)):
                     continue
                 yield finding(competency.doc, "XREF-COMPETENCY-FRAMEWORK", f"{competency.pointer}/ceasn:isPartOf",
@@ -366,7 +368,7 @@ def _listed_but_not_part(doc: Document, index: Index) -> Iterator[Finding]:
 
 
 def _framework(iri: str, index: Index) -> Node | None:
-    return next((n for n in index.nodes.get(iri, []) if "ceasn:CompetencyFramework" in _types(n.data)), None)
+    return next((n for n in index.nodes.get(iri, []) if "ceasn:CompetencyFramework" in node_types(n.data)), None)
 
 
 def _lists(framework: Node, competency: dict, index: Index) -> bool:
@@ -406,9 +408,7 @@ def _may_have(data: dict, prop: str) -> bool:
     """Whether a node of its @type may have ``prop`` (its domain, with subclasses). A competency's isChildOf
     naming a framework (which has hasTopChild, not hasChild) is a wrong link, which STRUCT-RANGE reports: asking
     the framework for hasChild would be wrong advice."""
-    types = data.get("@type")
-    types = [types] if isinstance(types, str) else [t for t in types if isinstance(t, str)] if isinstance(
-        types, list) else []
+    types = node_types(data)
     domain = _domain_closure(prop)
     return not types or not domain or any(t in domain for t in types)
 

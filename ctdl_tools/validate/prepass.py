@@ -240,7 +240,7 @@ def conversion_findings(doc: Document, conv: Conversion) -> list[Finding]:
         message += hint
         prop = dropped.value if dropped.kind == "key" else above
         # "id" is Indonesian's tag too: a keyword without its @ is not taken for a language map as well.
-        if dropped.kind == "key" and above and not hint.startswith(" (did you mean @") \
+        if dropped.kind == "key" and above and dropped.value not in _BARE_KEYWORDS \
                 and _is_language_tag(dropped.value):
             if _in_a_list(dropped.pointer) and _takes_language_map(above):
                 # [{"en-us": …}]: JSON-LD reads a language map only as the property's value itself.
@@ -294,10 +294,13 @@ def _not_a_reference(prop: str | None, value: str) -> str | None:
     return None
 
 
+_BARE_KEYWORDS = frozenset({"id", "type", "context", "graph", "value", "language"})  # JSON-LD keywords without "@"
+
+
 def _key_hint(key: str) -> str:
     """What a key JSON-LD drops most likely means: a keyword without its @ (``id``, ``type``), or a CTDL term
     without its prefix (``name`` → ceterms:name, ``hasDestinationComponent``)."""
-    if key in ("id", "type", "context", "graph", "value", "language"):
+    if key in _BARE_KEYWORDS:
         return f" (did you mean @{key}?)"
     terms = _vocabulary_terms(key)
     return f" (a CTDL term is written with its prefix: {' or '.join(terms)})" if 0 < len(terms) <= 3 else ""

@@ -205,7 +205,7 @@ class Vocabulary:
         ``ceterms:SubjectWebpage`` → ``ceterms:subjectWebpage``, ``ceasn:subjectWebpage`` →
         ``ceterms:subjectWebpage``, ``ceterms:nmae`` → ``ceterms:name``. A compact IRI or a full one.
         ``also``: more compact terms to choose from (the QData classes the vocabulary only names)."""
-        known = {*(self.classes if classes else self.properties), *also}
+        known = dict.fromkeys([*(self.classes if classes else self.properties), *also])  # ordered: ties decide alike
         term = self.compact(term)
         prefix, sep, local = term.rpartition(":")
         if term in known or not sep or not local:

@@ -647,7 +647,7 @@ def _owned(request: Request, view: ResourceView) -> None:
     view.owned_total, rows = ctx_of(request).service.owned(view.ctid, OWNED_PER_PAGE, first)
     view.owned = [Link(r["name"] or r["ctid"], local_href(r["ctid"]), term_label(r["type"])) for r in rows]
     view.owned_first, view.owned_page = first + 1, page
-    view.owned_pages = max(1, -(-view.owned_total // OWNED_PER_PAGE))
+    view.owned_pages = _page_count(view.owned_total, OWNED_PER_PAGE)
 
     def href(n: int) -> str:
         return f"{local_href(view.ctid)}?page={n}#owned"
@@ -656,6 +656,10 @@ def _owned(request: Request, view: ResourceView) -> None:
         view.owned_prev = href(min(page - 1, view.owned_pages))
     if page < view.owned_pages:
         view.owned_next = href(page + 1)
+
+
+def _page_count(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
 
 
 def _competency_children(resolver: _Resolver, node: dict, graph: list[dict]) -> list[TreeItem]:
@@ -701,7 +705,7 @@ async def index(request: Request) -> HTMLResponse:
     query = (request.query_params.get("q") or "").strip()[:200]
     page = int_param(request, "page", 1, 1)
     total, rows = ctx.service.search(query, page, INDEX_PER_PAGE)
-    pages = max(1, -(-total // INDEX_PER_PAGE))
+    pages = _page_count(total, INDEX_PER_PAGE)
     items = [{"name": r["name"] or r["ctid"], "href": local_href(r["ctid"]), "ctid": r["ctid"],
               "type": term_label(r["type"]), "owner": r["owner_name"] if r["position"] == 0 else "",
               "description": (r["description"][:240] + "…") if len(r["description"]) > 240 else r["description"],
