@@ -21,6 +21,10 @@ import re
 
 CONTROLS = "\x00-\x1f\x7f-\x9f"  # C0 (tab, LF and CR among them), DEL, C1
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # marks, embeddings, overrides, isolates
+# The bidi controls that reorder strong characters too (embeddings, overrides, isolates): in a page, one of
+# them in a name shows "ytisrevinU" as "University" and runs on into what follows. The marks (ALM, LRM, RLM)
+# only place neutral characters, and right-to-left text uses them: pages keep those.
+BIDI_REORDERING = "\u202a-\u202e\u2066-\u2069"
 LINE_SEPARATORS = "\u2028\u2029"
 # Zero-width and other format characters: soft hyphen, Mongolian vowel separator, ZWSP/ZWNJ/ZWJ, word joiner
 # and invisible operators (with the unassigned U+2065 between them), deprecated format controls, BOM.
@@ -40,3 +44,18 @@ HIDDEN = (CONTROLS + BIDI_CONTROLS + LINE_SEPARATORS + FORMAT_CHARACTERS + OTHER
 def character_class(*parts: str) -> re.Pattern[str]:
     """A pattern matching one character of any of ``parts``."""
     return re.compile(f"[{''.join(parts)}]")
+
+
+_REORDERING = character_class(BIDI_REORDERING)
+
+
+def page_text(value: object) -> object:
+    """A value as an HTML page shows it (a Jinja ``finalize``): in text, each bidi control that would reorder
+    letters written as ``\\u202e`` (as the validation report shows it), so a page cannot be made to show a
+    name other than the one written; anything else unchanged. Markup stays markup (the escape adds no
+    character HTML treats specially)."""
+    if isinstance(value, str) and _REORDERING.search(value):
+        shown = _REORDERING.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+        return shown if type(value) is str else type(value)(shown)
+    return value
+
