@@ -517,6 +517,105 @@ def test_html_sorts_and_filters_when_a_person_clicks_and_types(run: Run) -> None
         assert browser.until(lambda s: s["visible"] == 0)["visible"] == 0
         assert browser.js("document.getElementById('empty').hidden") is False
 
+LONG_RULE = "MDP-LEARNINGOPPORTUNITY-BENCHMARK-AVAILABLEAT-OR-AVAILABLEONLINEAT-OR-AVAILABILITYLISTING"
+LONG_URL = "https://www.example-community-college.edu/programs/advanced-manufacturing/welding-technology-2024"
+POLICY = ("Credential Engine Minimum Data Policy, policy-browser data of March 2022 "
+          "(philbarker/CredRegSHACL:inputData/policyBrowserData.json) <https://credreg.net/registry/policy#mindata>")
+
+
+def long_values_report() -> Report:
+    """Findings with a long rule id, a long URL as the value and in the message, a long path and source."""
+    findings = [Finding(LONG_RULE if i % 2 else "MDP-ORGANIZATION-BENCHMARK-AGENTPURPOSE-OR-AGENTPURPOSEDESCRIPTION",
+                        (VIOLATION, WARNING, INFO)[i % 3],
+                        f"The value must be the address of a page that answers; this one ({LONG_URL}) did not",
+                        f"catalog/learning-opportunities/ce-08c7e580-b007-4004-b1de-6bfd9c5bbebc-{i}.json",
+                        f"/@graph/{i}/ceterms:subjectWebpage", 10 + i, ORG_CTID, property="ceterms:subjectWebpage",
+                        value=f"{LONG_URL}?page={i}", source=POLICY)
+                for i in range(12)]
+    return Report(findings, sorted({f.file for f in findings}), 12, 12, "native")
+
+
+@needs_chromium
+def test_html_fits_the_window_with_long_values_on_a_laptop_and_a_phone(tmp_path: Path) -> None:
+    # Found in a browser review: `overflow-wrap: anywhere` on the code cells let the Rule column shrink to ~54 px
+    # (a rule id wrapped every 4 characters, a row ~500 px tall) while a long URL value made the table 1,719 px
+    # wide in a 1,280 px window; on a phone (390 px) the page was 1,255 px wide.
+    pytest.importorskip("websockets", reason="pip install websockets (test extra) for the DevTools protocol")
+    page = tmp_path / "long.html"
+    page.write_bytes(render("html", long_values_report()))
+    measure = """(() => {
+      const root = document.documentElement;
+      const row = document.querySelector('#findings tbody tr');
+      const headers = Array.from(document.querySelectorAll('#findings th'));
+      const width = (key) => row.cells[headers.findIndex((h) => h.dataset.key === key)].getBoundingClientRect().width;
+      const info = document.getElementById('sev-Info').getBoundingClientRect();
+      const label = document.querySelector('label[for=sev-Info]').getBoundingClientRect();
+      return {scroll: root.scrollWidth, client: root.clientWidth, inner: window.innerWidth,
+              rule: width('rule'), location: width('location'), source: width('source'),
+              select: document.getElementById('rule').getBoundingClientRect().right,
+              info_with_label: info.top < label.bottom && label.top < info.bottom && info.right <= label.left};
+    })()"""
+    with DevTools(page.as_uri()) as browser:
+        for width in (1280, 390):
+            browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                         mobile=False)
+            m = browser.js(measure)
+            assert m["inner"] == width, m
+            # The page does not scroll sideways (clientWidth: the window less a scroll bar).
+            assert m["scroll"] <= m["inner"] and m["scroll"] <= m["client"], (width, m)
+            assert m["select"] <= m["client"], (width, m)  # the rule chooser fits too
+            assert m["info_with_label"], (width, m)  # a checkbox and its label stay on one line
+            if width == 1280:
+                # Rule ids and file:line stay readable (they break at hyphens, not every few characters); the
+                # source, which every finding of a rule shares, takes less room.
+                assert m["rule"] >= 120 and m["location"] >= 120, m
+                assert m["source"] <= 240, m
+
+
+@needs_chromium
+def test_html_text_filter_searches_what_its_label_says_not_the_source(tmp_path: Path) -> None:
+    # Found in a browser review: "policy" matched every row, from the Source column ("…Minimum Data Policy…").
+    findings = [Finding("MDP-X-NAME", WARNING, "a name is recommended", "a.json", "/@graph/0", 3, ORG_CTID,
+                        source=POLICY),
+                Finding("RA-X-POLICY", VIOLATION, "the policy needs a date", "a.json", "/@graph/0", 4, ORG_CTID,
+                        property="ceterms:dateEffective", value="yesterday", source=POLICY)]
+    page = tmp_path / "report.html"
+    page.write_bytes(render("html", Report(findings, ["a.json"], 1, 1, "native")))
+    dom = Dom(dump_dom(page.as_uri() + "?q=policy"))
+    assert [r.cells[5] for r in dom.rows if not r.hidden] == ["RA-X-POLICY"]  # its rule and message, not the source
+    assert dom.text("shown") == "1 of 2 findings shown"
+    dom = Dom(dump_dom(page.as_uri() + "?q=yesterday"))  # the value is searched, and the label says so
+    assert [r.cells[5] for r in dom.rows if not r.hidden] == ["RA-X-POLICY"]
+    label = re.search(r'<label for="q">([^<]*)</label>', page.read_text(encoding="utf-8"))
+    assert label and "value" in label[1] and "source" not in label[1].lower(), label
+
+
+def test_html_writes_every_count_with_thousands_separators(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Found in a browser review: the summary said "6915" where the note on a capped page said "5,000 of 6,915".
+    from ctdl_tools.validate.reporters import html
+
+    findings = [Finding("MDP-X-NAME", WARNING, "m", "a.json", f"/@graph/{i}", i + 1, f"ce-{i}") for i in range(1234)]
+    report = Report([*findings, Finding("RA-X", VIOLATION, "m", "a.json", "/@graph/0", 1, "ce-0")], ["a.json"],
+                    2345, 5678, "native")
+    page = html.render(report)
+    dom = Dom(page)
+    assert [dom.text(f"count-{key}") for key in ("files", "documents", "records", VIOLATION, WARNING, INFO)] == \
+        ["1", "2,345", "5,678", "1", "1,234", "0"]
+    assert dom.text("verdict") == "FAILED: 1 violation in 1 record (1,234 warnings, 0 infos)"
+    assert "<p>1 file, 5,678 records: 1 violation, 1,234 warnings, 0 infos</p>" in page
+    assert dom.text("shown") == "1,235 of 1,235 findings shown"
+    assert "Warning (1,234)" in page and "MDP-X-NAME (1,234)" in page  # the severity filter, the rule chooser
+    assert '<td class="num">1,234</td>' in page  # the rule table
+    monkeypatch.setattr(html, "MAX_ROWS", 1100)
+    capped = html.render(report)
+    assert "Warning (1,234; 1,099 listed)" in capped and "MDP-X-NAME (1,234; 1,099 listed)" in capped
+    assert Dom(capped).text("capped").startswith("This page lists 1,100 of the report's 1,235 findings")
+    if CHROMIUM.exists():  # what the script writes once it has filtered
+        path = tmp_path / "report.html"
+        path.write_text(page, encoding="utf-8")
+        assert Dom(dump_dom(path.as_uri() + "?severity=Warning")).text("shown") == "1,234 of 1,235 findings shown"
+
+
 # --- helpers --------------------------------------------------------------------------------------------------
 SUPPORTED_KEYWORDS = {"$schema", "$id", "$ref", "$defs", "title", "description", "type", "required", "properties",
                       "additionalProperties", "propertyNames", "items", "minItems", "enum", "const", "minimum",

@@ -1,13 +1,17 @@
 """One self-contained HTML page (inline CSS and JS, nothing fetched) to read, sort and filter a report.
 
 The rows are rendered on the server side, so the page reads without JavaScript; the script only sorts
-(column header buttons, ``aria-sort``) and filters (severity checkboxes, a text box over rule, file,
-CTID, message…). The page applies ``?severity=Violation,Warning&q=text&sort=rule&dir=desc`` on load and
-keeps the address in step, so a filtered view can be bookmarked or linked from a CI summary.
+(column header buttons, ``aria-sort``) and filters (severity checkboxes, a text box over rule, file, CTID,
+record name, property, value and message: not the source, which every finding of a rule shares). The page
+applies ``?severity=Violation,Warning&q=text&sort=rule&dir=desc`` on load and keeps the address in step, so a
+filtered view can be bookmarked or linked from a CI summary. Every count is written with thousands separators.
+The page is never wider than the window: long values break anywhere, and under 64rem (a phone) each row of a
+table is shown as a card of labelled fields.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import replace
 from functools import lru_cache
@@ -44,6 +48,8 @@ COLUMNS = (  # (key, header, numeric sort): the keys are what ?sort= takes
     ("source", "Source", False),
 )
 
+RULE_COLUMNS = ("Rule", "Severity", "Findings", "Name", "Source")  # of the table of the rules that fired
+
 
 # Rows a page lists. A page is for people: 12,800 rows (a 1k-record catalog with every benchmark Warning)
 # took 9 s to open in headless Chromium and 127,000 (10k records) never finished within two minutes.
@@ -58,15 +64,17 @@ def render(report: Report, options: Options | None = None) -> str:
 def context(report: Report, options: Options) -> dict[str, Any]:
     return {
         "version": __version__,
-        "verdict": verdict(report, options.fail_on),
+        "verdict": separated(verdict(report, options.fail_on)),
         "passed": not failed(report, options.fail_on),
-        "totals": totals(report),
+        "totals": separated(totals(report)),
         "skipped": visible(skipped_note(report, options.base)),
         "counts": report.counts,
         "severities": SEVERITIES,
         "report": report,
         "fail_on": options.fail_on,
         "columns": COLUMNS,
+        "rule_columns": RULE_COLUMNS,
+        "column": {key: i for i, (key, _, _) in enumerate(COLUMNS, start=1)},  # for the CSS's :nth-child()
         "rules": [{"rule": _visible_rule(rule), "count": count, "url": web_url(rule.see_also)}
                   for rule, count in fired_rules(report)],
         **_listing(report, options),
@@ -129,6 +137,19 @@ def _visible_rule(rule: Rule) -> Rule:
     return replace(rule, id=shown[0], name=shown[1], source=shown[2])
 
 
+_COUNT = re.compile(r"(?<![\d.,])\d{4,}(?![\d.,])")
+
+
+def separated(text: str) -> str:
+    """``text`` (a verdict or totals line: only counts in it) with thousands separators, as the page writes
+    every count: "1,383 warnings", like "5,000 of 6,915" in the note on a capped page."""
+    return _COUNT.sub(lambda m: f"{int(m[0]):,}", text)
+
+
+def thousands(n: int) -> str:
+    return f"{n:,}"
+
+
 def web_url(url: str) -> str:
     """``url`` when it is http(s), else "": a shape's rdfs:seeAlso must not become a ``javascript:`` link."""
     return url if url.lower().startswith(("https://", "http://")) else ""
@@ -141,4 +162,5 @@ def _template() -> jinja2.Template:
     env = jinja2.Environment(loader=jinja2.PackageLoader("ctdl_tools.validate.reporters", "templates"),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["thousands"] = thousands
     return env.get_template("report.html")
