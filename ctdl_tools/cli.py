@@ -67,6 +67,21 @@ class _StageGroup(click.Group):
         except KeyboardInterrupt:
             click.echo(f"\n{INTERRUPTED}", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            # The file system refused (a folder that cannot be searched, an output folder that cannot be
+            # made, a full disk) somewhere a command had no message of its own for it: a problem with the
+            # paths given or the machine, not a bug; said in one line (exit 2, as for bad input).
+            click.echo(f"error: {os_problem(exc)}", err=True)
+            ctx.exit(EXIT_INPUT_ERROR)
+
+
+def os_problem(exc: OSError) -> str:
+    """``path: Permission denied`` (both paths for a rename), or the reason alone when no path is known."""
+    reason = exc.strerror or str(exc)
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{' → '.join(paths)}: {reason}" if paths else reason
 
 
 INTERRUPTED = "ctdl: interrupted; files are written whole or not at all, and a publish run resumes where it stopped"

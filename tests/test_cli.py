@@ -77,3 +77,25 @@ def test_ctrl_c_sent_to_the_validator_alone_stops_its_workers_at_once(tmp_path: 
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130 and time.monotonic() - started < 3, err
+
+
+@pytest.mark.parametrize("command", [["validate"], ["convert", "-o", "OUT"], ["publish", "--dry-run"]])
+def test_a_path_the_file_system_refuses_is_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            command: list[str]) -> None:
+    # Found in a robustness sweep: a path through a folder that cannot be searched (EACCES on stat) was an
+    # "internal error" with a traceback (exit 3) in validate, convert and publish. Root ignores permissions,
+    # so the refusal is simulated where every command first looks at its input.
+    refused = tmp_path / "locked" / "catalog.json"
+    real_stat = os.stat
+
+    def stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        if str(path).startswith(str(refused.parent)):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", stat)
+    args = [a.replace("OUT", str(tmp_path / "out")) for a in command]
+    result = CliRunner().invoke(main, [args[0], str(refused), *args[1:]])
+    assert result.exit_code == 2, result.output
+    assert f"error: {refused}: Permission denied" in result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
