@@ -321,8 +321,15 @@ def parse_yaml(text: str, name: str) -> Any:
     recursively, and its int constructor raises a bare ValueError past 4300 digits)."""
     import yaml
 
+    loader = _yaml_loader()(text)  # a SafeLoader with YAML 1.2 booleans and numbers
     try:
-        data = yaml.load(text, Loader=_yaml_loader())  # a SafeLoader with YAML 1.2 booleans and numbers
+        node = loader.get_single_node()
+        expanded, distinct = _expanded_size(node) if node is not None else (0, 0)
+        if expanded - distinct > YAML_EXPANSION_LIMIT + 10 * distinct:
+            raise InputError(Where(name), f"its aliases (*name) would repeat their anchors' values into more than "
+                             f"{YAML_EXPANSION_LIMIT:,} values that are not in the file (a YAML \"billion laughs\"): "
+                             "write the values out, or use fewer levels of aliases")
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(Where(name, row=mark.line + 1 if mark else None),
@@ -334,6 +341,8 @@ def parse_yaml(text: str, name: str) -> Any:
             raise InputError(Where(name), f"a number has more digits than can be read "
                              f"({sys.get_int_max_str_digits()})") from None
         raise InputError(Where(name), f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
     deep = too_deep(data)
     if deep is not None:
         raise InputError(Where(name, path=json_path(deep)), too_deep_message("YAML"))
@@ -344,6 +353,35 @@ def parse_yaml(text: str, name: str) -> Any:
 
 
 HALF_PAIR = "half of a UTF-16 surrogate pair, not a character"
+# Values a YAML document's aliases may add (besides ten per value written): an alias is the node of its
+# anchor, so nine levels of nine aliases in 300 bytes ("billion laughs") would build 387 million values
+# (minutes and gigabytes before any other check could speak). A catalog repeating a block of defaults in
+# every one of its credentials stays far below; a large catalog without aliases adds nothing.
+YAML_EXPANSION_LIMIT = 1_000_000
+_FAR_TOO_MANY = 10**15  # sizes are capped here: a bomb's would be a number of hundreds of digits
+
+
+def _expanded_size(root: Any) -> tuple[int, int]:
+    """(the number of values a composed YAML node makes with every alias expanded, the number of distinct
+    nodes): memoised by node, linear in the distinct nodes however large the first number."""
+    sizes: dict[int, int] = {}
+    todo: list[tuple[Any, bool]] = [(root, False)]
+    while todo:
+        node, children_done = todo.pop()
+        if id(node) in sizes:
+            continue
+        value = node.value
+        if isinstance(value, str):  # a scalar
+            sizes[id(node)] = 1
+            continue
+        # A mapping's value is a list of (key node, value node), a sequence's a list of nodes.
+        children = [part for item in value for part in (item if isinstance(item, tuple) else (item,))]
+        if children_done:
+            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), _FAR_TOO_MANY)
+            continue
+        todo.append((node, True))
+        todo.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)], len(sizes)
 
 
 @functools.cache

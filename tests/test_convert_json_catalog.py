@@ -207,3 +207,36 @@ def test_a_language_map_with_one_language_under_two_spellings(tmp_path: Path, na
     assert exit_code == code
     said = "$.credentials[0].Credential Name: two texts in en-US (one under 'en-US'): a language map holds one text"
     assert (said in err) == (code == 1)
+
+
+BILLION_LAUGHS = ('a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+                  + "".join(f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n"
+                            for a, b in zip("abcdefgh", "bcdefghi", strict=True))
+                  + "credentials: *i\n")
+
+
+@pytest.mark.parametrize("as_mapping", [False, True])
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path, as_mapping: bool) -> None:
+    # Found in a robustness sweep: 300 bytes of nested aliases ("billion laughs", 387 million values once
+    # expanded) ran for minutes and took 4.7 GB before any message, as a catalog or as a --mapping file.
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(BILLION_LAUGHS, encoding="utf-8")
+    args = (["convert", str(SAMPLES / "college" / "organization.csv"), "--mapping", str(bomb)] if as_mapping
+            else ["convert", str(bomb)])
+    code, out, err = run(*args, "-o", str(tmp_path / "out"))
+    assert code == 2, out + err
+    assert "bomb.yaml" in err and "aliases" in err and "billion laughs" in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_yaml_anchors_within_reason_and_large_files_without_aliases_are_read() -> None:
+    from ctdl_tools.jsonio import parse_yaml
+
+    # A block of defaults merged into every credential (YAML's `<<: *defaults`) is ordinary use.
+    defaults = "defaults: &d\n  Credential Status Type: Active\n  Language: en\ncredentials:\n"
+    many = defaults + "".join(f"  - <<: *d\n    Credential Name: C{i}\n" for i in range(20_000))
+    data = parse_yaml(many, "many.yaml")
+    assert len(data["credentials"]) == 20_000 and data["credentials"][-1]["Language"] == "en"
+    # Half a million values written out: nothing repeated, nothing refused.
+    flat = "credentials:\n" + "".join(f"  - {{a: {i}, b: x{i}, c: y, d: z, e: w}}\n" for i in range(50_000))
+    assert len(parse_yaml(flat, "flat.yaml")["credentials"]) == 50_000
