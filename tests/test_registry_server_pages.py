@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -140,7 +147,9 @@ def assert_accessible_and_self_contained(dom: Dom) -> None:
     levels = [level for level, _ in dom.headings]
     assert all(b - a <= 1 for a, b in pairwise(levels)), levels  # no skipped heading level
     for tag, attrs in dom.tags:
-        assert tag not in ("script", "img", "iframe", "link"), (tag, attrs)  # nothing fetched from elsewhere
+        assert tag not in ("script", "img", "iframe"), (tag, attrs)  # nothing fetched from elsewhere
+        if tag == "link":  # only the page's icon, inline: no other resource, and no request for /favicon.ico
+            assert attrs.get("rel") == "icon" and str(attrs.get("href")).startswith("data:"), (tag, attrs)
         if tag == "input" and attrs.get("type") != "hidden":
             assert attrs.get("id") in dom.labels_for
     assert any(tag == "main" for tag, _ in dom.tags)
@@ -488,3 +497,330 @@ def test_labels_and_credit_units_not_in_the_vocabulary_are_named_as_written() ->
     assert pages._credit({"schema:value": 3, "ceterms:creditUnitType": [unit]}) == "3 Semester Hours"
     named = {"ceterms:targetNodeName": {"en-US": "Lab credits"}}
     assert pages._credit({"schema:value": 2, "ceterms:creditUnitType": [named]}) == "2 Lab credits"
+
+
+# --- bidi controls, right-to-left text, the envelope link, wrapping, paging, focus, facts (a browser review) -------
+class Browser:
+    """Headless Chromium driven over the DevTools protocol, for what a DOM dump cannot tell: layout at a width a
+    window cannot have (headless windows are at least 500 px wide; device metrics make the viewport 390 px) and
+    computed styles."""
+
+    def __init__(self) -> None:
+        self._profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
+        self._stack = contextlib.ExitStack()
+        self._id = 0
+
+    def __enter__(self) -> Browser:
+        from websockets.sync.client import connect
+
+        self.process = subprocess.Popen(
+            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={self._profile.name}", "--remote-debugging-port=0", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            marker = Path(self._profile.name) / "DevToolsActivePort"
+            deadline = time.monotonic() + 30
+            while not (marker.exists() and marker.read_text().strip()):
+                assert self.process.poll() is None, "chromium exited"
+                assert time.monotonic() < deadline, "chromium did not open its DevTools port"
+                time.sleep(0.05)
+            port = int(marker.read_text().split()[0])
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+            targets = json.loads(opener.open(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
+            page = next(t for t in targets if t["type"] == "page")
+            self._socket = self._stack.enter_context(
+                connect(page["webSocketDebuggerUrl"], max_size=None, proxy=None, open_timeout=10))
+            self.call("Emulation.setFocusEmulationEnabled", enabled=True)  # :focus as in a window that has it
+        except BaseException:
+            self._stop()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        self._stack.close()
+        for number in (signal.SIGTERM, signal.SIGKILL):  # the browser and its helpers (its own session)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, number)
+            try:
+                self.process.wait(10)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        self._profile.cleanup()
+
+    def call(self, method: str, **params: Any) -> dict:
+        self._id += 1
+        self._socket.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self._socket.recv(timeout=30))
+            if message.get("id") == self._id:
+                assert "error" not in message, message
+                return message["result"]  # type: ignore[no-any-return]
+
+    def js(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        assert "exceptionDetails" not in result, result["exceptionDetails"]
+        return result["result"].get("value")
+
+    def open(self, url: str, width: int = 1280, height: int = 900) -> None:
+        """The page, loaded in a viewport ``width`` px wide."""
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        self.call("Page.navigate", url=url)
+        deadline = time.monotonic() + 30
+        while not self.js(f"location.href === {json.dumps(url)} && document.readyState === 'complete'"):
+            assert time.monotonic() < deadline, url
+            time.sleep(0.05)
+
+    WIDTH = """(() => ({scroll: document.documentElement.scrollWidth, viewport: window.innerWidth,
+      past: Array.from(document.querySelectorAll('body *'))
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}: ${e.textContent.trim().slice(0, 60)}`)
+        .slice(0, 8)}))()"""
+
+    def width(self, url: str, width: int) -> dict:
+        """How wide the page is laid out at ``width``, and the elements that reach past the viewport's right edge."""
+        self.open(url, width)
+        return self.js(self.WIDTH)  # type: ignore[no-any-return]
+
+
+LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 3
+LONG_URL = "https://www.riverbend.example.edu/catalog/" + "phlebotomytechniciancertificate" * 6  # nowhere to break
+ARABIC_NAME = "شهادة في المحاسبة"
+ARABIC_DESCRIPTION = "برنامج أكاديميّ شامل في الدراسات المحاسبية."
+
+
+def _organization_record() -> dict:
+    """The publishing organization's own record: types, sector, a telephone, social media."""
+    concept = {"@type": "ceterms:CredentialAlignmentObject"}
+    return {"@context": "https://credreg.net/ctdl/schema/context/json", "@id": f"{REGISTRY_BASE}/graph/{ORG}",
+            "@graph": [{"@id": f"{REGISTRY_BASE}/resources/{ORG}", "@type": "ceterms:CredentialOrganization",
+                        "ceterms:ctid": ORG, "ceterms:name": {"en-US": ORG_NAME},
+                        "ceterms:description": {"en-US": "A public two-year college."},
+                        "ceterms:agentType": [concept | {"ceterms:targetNode": "orgType:Postsecondary",
+                                                         "ceterms:targetNodeName": {"en-US": "Postsecondary"}},
+                                              concept | {"ceterms:targetNode": "orgType:TwoYear"}],
+                        "ceterms:agentSectorType": concept | {"ceterms:targetNode": "agentSector:Public",
+                                                              "ceterms:targetNodeName": {"en-US": "Public"}},
+                        "ceterms:address": [{"@type": "ceterms:Place",
+                                             "ceterms:streetAddress": {"en-US": "2400 College Parkway"},
+                                             "ceterms:addressLocality": {"en-US": "Riverbend"},
+                                             "ceterms:postalCode": "45601",
+                                             "ceterms:targetContactPoint": [{
+                                                 "@type": "ceterms:ContactPoint",
+                                                 "ceterms:name": {"en-US": "Admissions"},
+                                                 "ceterms:telephone": ["555-0142"],
+                                                 "ceterms:email": ["admissions@northwind.example.edu"]}]}],
+                        "ceterms:socialMedia": ["https://social.example.org/@northwind", "javascript:alert(1)"]}]}
+
+
+@pytest.fixture(scope="module")
+def review_site() -> Iterator[tuple[str, dict]]:
+    """Records with what a browser review found shown wrongly: a bidi override in a name, Arabic text, long
+    unbroken values, the values providers look for (course codes, versions, keywords…)."""
+    uri = f"{REGISTRY_BASE}/resources/{{}}".format
+    docs = {
+        "org": _organization_record(),
+        "bidi": credential(name="Phlebotomy \u202eetacifitreC",
+                           **{"ceterms:alternateName": {"en-US": ["Phleb \u2067Cert\u2069"]}}),
+        "arabic": credential(**{"ceterms:name": {"ar": ARABIC_NAME},
+                                "ceterms:description": {"ar": ARABIC_DESCRIPTION},
+                                "ceterms:keyword": {"ar": ["محاسبة", "ضرائب"]}}),
+        "long": credential(name=f"Certificate in {LONG_WORD}",
+                           **{"ceterms:description": {"en-US": f"See {LONG_URL} and {LONG_WORD} for details."},
+                              "ceterms:subjectWebpage": LONG_URL, "ceterms:inCatalog": LONG_URL,
+                              "ceterms:keyword": {"en-US": [LONG_WORD]}}),
+        "course": credential(type_="ceterms:Course", name="Heating Systems",
+                             **{"ceterms:codedNotation": "HVA 120",
+                                "ceterms:versionIdentifier": [{"@type": "ceterms:IdentifierValue",
+                                                               "ceterms:identifierValueCode": "2025-2026 Catalog",
+                                                               "ceterms:identifierTypeName": {
+                                                                   "en-US": "Catalog version"}}],
+                                "ceterms:keyword": {"en-US": ["furnaces", "heat pumps"]},
+                                "ceterms:alternateName": {"en-US": ["HVAC Heating"]},
+                                "ceterms:inCatalog": "https://www.northwind.example.edu/catalog",
+                                "ceterms:availableOnlineAt": ["https://online.northwind.example.edu/hva-120",
+                                                              "javascript:alert(2)"]}),
+    }
+    with tempfile.TemporaryDirectory() as tmp, \
+            start_embedded(Path(tmp) / "r.sqlite", KEY, orgs=[f"{ORG}={ORG_NAME}"]) as registry:
+        client = Client(registry.url)
+        docs["framework"], docs["competencies"] = framework()
+        for key, document in docs.items():
+            if key != "competencies":
+                assert client.publish(document).status_code == 201, key
+        for i in range(25):  # two pages of the index
+            assert client.publish(credential(name=f"Filler record {i:02}", **{"ceterms:ownedBy": [uri(ORG)]})
+                                  ).status_code == 201
+        yield registry.url, docs
+
+
+def _page(url: str) -> str:
+    response = Client(url).get("", headers={"Accept": "text/html"})
+    assert response.status_code == 200, (url, response.status_code)
+    return response.text
+
+
+@needs_chromium
+def test_a_bidi_override_in_a_name_is_shown_not_obeyed(review_site: tuple[str, dict]) -> None:
+    url, docs = review_site
+    page = f"{url}/resources/{main_ctid(docs['bidi'])}"
+    html = _page(page)
+    assert "\u202e" not in html and "\u2067" not in html  # nowhere: text, attributes, <title>
+    assert "<title>Phlebotomy \\u202eetacifitreC · Credential Registry</title>" in html
+    dom = render(page)
+    assert dom.text("name") == "Phlebotomy \\u202eetacifitreC"  # as written, not "Phlebotomy Certificate"
+    assert dom.facts()["Other names"] == "Phleb \\u2067Cert\\u2069"
+    found = _page(f"{url}/?q=phlebotomy")  # the search page's results, its <title> and the search box
+    assert "\u202e" not in found and "Phlebotomy \\u202eetacifitreC" in found
+    assert "\u202e" not in _page(f"{url}/?q=%E2%80%AEx")
+
+
+def _attributes(dom: Dom, element_id: str) -> dict[str, str | None]:
+    return next(attrs for _, attrs in dom.tags if attrs.get("id") == element_id)
+
+
+@needs_chromium
+def test_arabic_text_is_laid_out_right_to_left_in_its_language(review_site: tuple[str, dict]) -> None:
+    url, docs = review_site
+    page = f"{url}/resources/{main_ctid(docs['arabic'])}"
+    dom = render(page)
+    assert _attributes(dom, "name").items() >= {"dir": "auto", "lang": "ar"}.items()
+    assert dom.text("name") == ARABIC_NAME
+    with Browser() as browser:
+        browser.open(page)
+        shown = browser.js("""(() => {
+          const style = (e) => [getComputedStyle(e).direction, e.closest('[lang]').lang];
+          const keyword = Array.from(document.querySelectorAll('#facts dd span'))
+            .find((e) => e.textContent === 'محاسبة');
+          return {name: style(document.getElementById('name')),
+                  description: style(document.getElementById('description')),
+                  keyword: style(keyword), type: style(document.getElementById('type'))};
+        })()""")
+        assert shown == {"name": ["rtl", "ar"], "description": ["rtl", "ar"], "keyword": ["rtl", "ar"],
+                         "type": ["ltr", "en"]}  # the page's own words stay English, left to right
+        browser.open(f"{url}/?{urllib.parse.urlencode({'q': ARABIC_NAME})}")
+        assert browser.js(f"""getComputedStyle(Array.from(document.querySelectorAll('#results a'))
+            .find((a) => a.textContent === {json.dumps(ARABIC_NAME)})).direction""") == "rtl"
+
+
+@needs_chromium
+def test_the_envelope_link_of_a_competency_and_a_data_set_resolves(review_site: tuple[str, dict],
+                                                                   outcomes_site: tuple[str, dict]) -> None:
+    url, docs = review_site
+    competency = render(f"{url}/resources/{docs['competencies'][1]}")
+    envelope = competency.link("Registry envelope and revision history")
+    assert envelope == f"/envelopes/{main_ctid(docs['framework'])}"  # the framework's, which holds it
+    response = Client(url).get(envelope)
+    assert response.status_code == 200 and response.json()["envelope_ceterms_ctid"] == main_ctid(docs["framework"])
+    assert Client(url).get(competency.link("The whole published graph")).status_code == 200
+    data_url, data_docs = outcomes_site
+    unnamed = data_docs["careerbridge"]["@graph"][1]  # a data set profile in its credential's graph
+    link = render(f"{data_url}/resources/{unnamed['ceterms:ctid']}").link("Registry envelope and revision history")
+    assert Client(data_url).get(link).status_code == 200
+
+
+@needs_chromium
+def test_a_browser_asking_for_what_is_not_here_gets_a_not_found_page(review_site: tuple[str, dict]) -> None:
+    url, docs = review_site
+    for path in (f"/envelopes/{docs['competencies'][1]}", f"/envelopes/{mint_ctid()}/revisions/1",
+                 f"/metadata/organizations/{mint_ctid()}", "/no/such/page"):
+        response = Client(url).get(path, headers={"Accept": "text/html"})
+        assert response.status_code == 404 and response.headers["content-type"].startswith("text/html"), path
+        dom = render(f"{url}{path}")
+        assert dom.headings[0] == (1, "Not found"), path  # not "Bad request"
+        assert_accessible_and_self_contained(dom)
+    assert Client(url).get("/no/such/page").json() == {"errors": ["Not Found"]}  # machines still get JSON
+    assert Client(url).get(f"/envelopes/{mint_ctid()}").json() == {"errors": ["Envelope not found"]}
+
+
+@needs_chromium
+def test_no_page_scrolls_sideways_on_a_phone_or_a_desktop(review_site: tuple[str, dict]) -> None:
+    url, docs = review_site
+    pages_ = [f"/resources/{main_ctid(docs['long'])}", f"/resources/{main_ctid(docs['course'])}",
+              f"/resources/{ORG}", f"/resources/{main_ctid(docs['framework'])}", "/",
+              f"/?q={LONG_WORD[:20]}", f"/envelopes/{mint_ctid()}"]
+    with Browser() as browser:
+        for path in pages_:
+            for width in (390, 1280):
+                shown = browser.width(f"{url}{path}", width)
+                assert shown["viewport"] == width, shown
+                assert shown["scroll"] <= shown["viewport"], (path, width, shown)
+        browser.open(f"{url}/resources/{main_ctid(docs['long'])}", 390)
+        # The long values are all there, wrapped: the webpage link whole, the name on several lines.
+        assert browser.js("document.querySelector('#facts a[href^=\"https://www.riverbend\"]').textContent") == LONG_URL
+        assert browser.js("document.getElementById('name').getBoundingClientRect().height") > 100
+
+
+@needs_chromium
+def test_a_page_past_the_last_says_so_and_leads_back(review_site: tuple[str, dict]) -> None:
+    url, _ = review_site
+    dom = render(f"{url}/?page=999")
+    assert dom.text("count") == "31 resources · page 999 of 2"
+    assert "Nothing has been published yet" not in dom.text("main")
+    assert dom.text("past-the-end") == "There is no page 999: the last is page 2."
+    assert dom.link("Previous page") == "/?page=2" and "Next page" not in {label for _, label in dom.links}
+    found = render(f"{url}/?q=filler&page=3")
+    assert found.text("count") == "25 resources · page 3 of 2" and found.link("Previous page") == "/?q=filler&page=2"
+    one = render(f"{url}/?q=heating&page=2")  # one page of results: its number is said, and the way back
+    assert one.text("count") == "1 resource · page 2 of 1" and one.link("Previous page") == "/?q=heating&page=1"
+
+
+def _contrast(a: str, b: str) -> float:
+    def luminance(color: str) -> float:
+        channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@needs_chromium
+def test_focus_is_visible_and_no_icon_is_requested(review_site: tuple[str, dict]) -> None:
+    url, docs = review_site
+    with Browser() as browser:
+        browser.open(f"{url}/resources/{main_ctid(docs['course'])}")
+        browser.js("document.querySelector('#facts a').focus()")
+        outline = browser.js("(() => { const s = getComputedStyle(document.activeElement);"
+                             " return [s.outlineStyle, s.outlineWidth, s.outlineColor]; })()")
+        red, green, blue = (int(n) for n in re.findall(r"\d+", outline[2])[:3])
+        color = f"#{red:02x}{green:02x}{blue:02x}"
+        assert outline[0] == "solid" and outline[1] == "3px"
+        assert _contrast(color, "#ffffff") >= 3 and _contrast(color, "#f3f5f8") >= 3, color  # WCAG 1.4.11
+        icon = browser.js("document.querySelector('link[rel=icon]')?.getAttribute('href')")
+        assert icon is not None and icon.startswith("data:")  # the page's icon: no request for /favicon.ico
+
+
+def test_record_pages_show_codes_versions_keywords_and_contacts(review_site: tuple[str, dict]) -> None:
+    url, docs = review_site
+    course = fetch(f"{url}/resources/{main_ctid(docs['course'])}")
+    facts = course.facts()
+    assert facts["Code"] == "HVA 120"
+    assert facts["Version"] == "2025-2026 Catalog (Catalog version)"
+    assert facts["Keywords"] == "furnaces; heat pumps" and facts["Other names"] == "HVAC Heating"
+    assert facts["In catalog"] == "https://www.northwind.example.edu/catalog"
+    assert course.link("https://www.northwind.example.edu/catalog") == "https://www.northwind.example.edu/catalog"
+    assert facts["Available online at"] == "https://online.northwind.example.edu/hva-120; javascript:alert(2)"
+    assert not any(href.lower().startswith("javascript:") for href, _ in course.links)  # shown, not linked
+    org = fetch(f"{url}/resources/{ORG}").facts()
+    assert org["Agent Type"] == "Postsecondary; Two-Year College"  # a concept without its name: the vocabulary's
+    assert org["Agent Sector Type"] == "Public"
+    assert org["Telephone"] == "555-0142 (Admissions)"
+    assert org["Email"] == "admissions@northwind.example.edu"
+    assert org["Social media"] == "https://social.example.org/@northwind; javascript:alert(1)"
+    assert org["Address"] == "2400 College Parkway, Riverbend, 45601"
+    competency = fetch(f"{url}/resources/{docs['competencies'][1]}")
+    assert "Code" not in competency.facts()  # it has none: no empty fact
+
+
+def test_languages_of_shown_values() -> None:
+    assert pages.lang_of({"en-US": "Welding", "ar": "لحام"}) == "en-US"
+    assert pages.lang_of({"ar-sa": "لحام"}) == "ar-sa" and pages.lang_of("Welding") == ""
+    assert pages.lang_of({"@none": "x"}) == "" and pages.lang_of({'en" onclick="x': "y"}) == ""  # no tag: none
+    assert pages.lang_of([{"ar": "a"}, {"ar": "b"}]) == "ar" and pages.lang_of([{"ar": "a"}, "b"]) == ""
+    assert pages.safe_href("https://example.org/\u202egnp.exe") is None  # leads elsewhere than it reads
+    assert pages.safe_href("https://example.org/a") == "https://example.org/a"

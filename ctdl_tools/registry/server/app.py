@@ -70,6 +70,8 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     if path.startswith("/assistant/"):  # the Assistant's clients read its response shape, even on errors
         return assistant.refusal(exc)
     if request.method == "GET" and wants_html(request):  # a browser asked for a page: answer with one
+        if exc.status == 404:  # an envelope, a revision, an organization that is not here: not a bad request
+            return pages.not_found(request, request.path_params.get("ident", ""), tuple(exc.errors))
         return pages.bad_request(exc.status, tuple(exc.errors))
     return errors_response(exc.status, *exc.errors)
 
@@ -85,6 +87,8 @@ async def _unprocessable(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and request.method == "GET" and wants_html(request):  # no such page: say so, as a page
+        return pages.not_found(request, "", (f"There is no page at {request.url.path}",))
     headers = dict(exc.headers or {})
     return Response(errors_response(exc.status_code, exc.detail).body, exc.status_code, headers,
                     media_type="application/json")

@@ -22,9 +22,11 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ctdl_tools.registry.server.graphdoc import DESCRIPTION_KEYS, NAME_KEYS, ctid_of, first_text, text_of
+from ctdl_tools.ctdl_files import main_ctid
+from ctdl_tools.registry.server.graphdoc import DESCRIPTION_KEYS, LANGUAGES, NAME_KEYS, ctid_of, text_of
 from ctdl_tools.registry.server.service import NodeHit
 from ctdl_tools.registry.server.web import ctx_of, int_param
+from ctdl_tools.textchars import CONTROLS, INVISIBLE_IN_LINKS, character_class, page_text
 from ctdl_tools.vocab import vocabulary
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -42,6 +44,15 @@ CODE_PROPERTIES = {"ceterms:occupationType": "Occupation (SOC / O*NET)",
                    "ceterms:instructionalProgramType": "Instructional program (CIP)",
                    "ceterms:industryType": "Industry (NAICS)", "ceterms:naics": "Industry (NAICS)"}
 STATUS_PROPERTIES = ("ceterms:credentialStatusType", "ceterms:lifeCycleStatusType", "adms:status")
+# Concepts shown as facts by their labels ("Online Only", "Private Not-For-Profit").
+CONCEPT_FACTS = ("ceterms:deliveryType", "ceterms:learningDeliveryType", "ceterms:learningMethodType",
+                 "ceterms:audienceLevelType", "ceterms:agentType", "ceterms:agentSectorType")
+# Values a provider looks for on its record's page, each a fact (_facts): codes, versions, other names, catalogs…
+FACT_PROPERTIES = ("ceterms:codedNotation", "ceasn:codedNotation", "ceterms:versionIdentifier", "ceterms:identifier",
+                   "ceterms:alternateName", "ceterms:keyword", "ceterms:inCatalog", "ceterms:availableOnlineAt",
+                   "ceterms:socialMedia", "ceterms:email", "ceterms:address", "ceterms:availableAt",
+                   "ceterms:targetContactPoint", "ceterms:inLanguage", "ceterms:dateEffective", "ceterms:costDetails",
+                   *CONCEPT_FACTS)
 OWNER_PROPERTIES = (("ceterms:ownedBy", "Owned by"), ("ceterms:offeredBy", "Offered by"),
                     ("ceasn:publisher", "Publisher"), ("ceasn:creator", "Creator"))
 # Outcome data (Registry Assistant ``AggregateData`` and the older earnings / holders / employment profiles): embedded
@@ -65,7 +76,12 @@ SHOWN = {"@id", "@type", "ceterms:ctid", "ceterms:subjectWebpage", *OUTCOME_PROP
          *(p for p, _ in COMPETENCY_PROPERTIES), *(p for p, _ in CONDITION_PROPERTIES), *CODE_PROPERTIES,
          *(p for p, _ in OWNER_PROPERTIES)}
 # A data set profile's other values (text, concepts, links out) are facts; what has its own place is left out.
-_DATA_SET_SKIPPED = {*SHOWN, *NAME_KEYS, *DESCRIPTION_KEYS, *STATUS_PROPERTIES, "qdata:dataSetTimePeriod"}
+_DATA_SET_SKIPPED = {*SHOWN, *NAME_KEYS, *DESCRIPTION_KEYS, *STATUS_PROPERTIES, *FACT_PROPERTIES,
+                     "qdata:dataSetTimePeriod"}
+# A language-map key that can be a page's lang attribute (BCP 47's shape: "en-US", "ar-sa", "zh-Hant-TW").
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*$")
+# What makes a URL lead elsewhere than it reads, or is no URL at all: such a value is shown as text, not linked.
+_NOT_IN_LINKS = character_class(INVISIBLE_IN_LINKS, CONTROLS)
 _DURATION = re.compile(r"^P(?:(?P<years>\d+(?:\.\d+)?)Y)?(?:(?P<months>\d+(?:\.\d+)?)M)?(?:(?P<weeks>\d+(?:\.\d+)?)W)?"
                        r"(?:(?P<days>\d+(?:\.\d+)?)D)?(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
                        r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$")
@@ -76,6 +92,7 @@ class Link:
     label: str
     href: str | None = None
     note: str = ""
+    lang: str = ""  # the language-map key of the label, where it came from one
 
 
 @dataclass
@@ -84,6 +101,7 @@ class Code:
     code: str
     title: str
     href: str | None = None
+    lang: str = ""  # the title's
 
 
 @dataclass
@@ -93,6 +111,8 @@ class TreeItem:
     notation: str
     href: str | None
     children: list[TreeItem] = field(default_factory=list)
+    lang: str = ""  # the text's
+    label_lang: str = ""
 
 
 @dataclass
@@ -101,6 +121,8 @@ class OutcomeView:
     description: str
     facts: list[tuple[str, list[Link]]] = field(default_factory=list)
     parts: list[OutcomeView] = field(default_factory=list)  # a data set time frame's data profiles
+    title_lang: str = ""
+    description_lang: str = ""
 
 
 @dataclass
@@ -127,12 +149,19 @@ class ResourceView:
     owned_pages: int = 1
     owned_prev: str | None = None
     owned_next: str | None = None
+    name_lang: str = ""  # the language-map keys of the name and description shown ("" when not known)
+    description_lang: str = ""
+    conditions_lang: list[str] = field(default_factory=list)  # each condition's text's
+    envelope_ctid: str = ""  # the envelope that holds the record (a competency's is its framework's)
 
 
 @cache
 def environment() -> jinja2.Environment:
+    # finalize: every value a template writes (text, attributes, the <title>) shows a bidi control that reorders
+    # letters as "\u202e", so a published name cannot read as another on the page.
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                              finalize=page_text)
 
 
 def render(template: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -141,8 +170,39 @@ def render(template: str, status: int = 200, **values: Any) -> HTMLResponse:
 
 
 def safe_href(value: Any) -> str | None:
-    """Only http(s) links reach a page: a ``javascript:`` URL in published data must not become a link."""
-    return value if isinstance(value, str) and value.lower().startswith(("http://", "https://")) else None
+    """Only http(s) links reach a page: a ``javascript:`` URL in published data must not become a link, nor one
+    with a bidi control or a zero-width character in it (it leads elsewhere than it reads)."""
+    if not isinstance(value, str) or not value.lower().startswith(("http://", "https://")):
+        return None
+    return None if _NOT_IN_LINKS.search(value) else value
+
+
+def lang_of(value: Any) -> str:
+    """The language-map key of the text :func:`text_of` shows of ``value`` ("ar-sa"), for the element's ``lang``;
+    "" for a plain string, for texts of several languages, or for a key that is no language tag."""
+    if isinstance(value, dict):
+        key = next((lang for lang in LANGUAGES if lang in value), next(iter(value), ""))
+        return key if isinstance(key, str) and _LANGUAGE_TAG.match(key) else ""
+    if isinstance(value, list):  # one text of them all: their language when each has that one
+        langs = {lang_of(v) for v in value if text_of(v)}
+        return langs.pop() if len(langs) == 1 else ""
+    return ""
+
+
+def common_lang(texts: list[tuple[str, str]]) -> str:
+    """The language of texts joined into one (an address from its parts): theirs when those of a known language
+    (in a language map, not a plain string: a postal code) all have the same."""
+    langs = {lang for text, lang in texts if text and lang}
+    return langs.pop() if len(langs) == 1 else ""
+
+
+def first_text_lang(node: dict, keys: tuple[str, ...]) -> tuple[str, str]:
+    """:func:`first_text` and its language."""
+    for key in keys:
+        text = text_of(node.get(key))
+        if text:
+            return text, lang_of(node.get(key))
+    return "", ""
 
 
 def local_href(ctid: str) -> str:
@@ -215,15 +275,19 @@ class _Resolver:
             node = self.by_id.get(value)
             if node is None:
                 return None
-            label = first_text(node, NAME_KEYS) or term_label(str(node.get("@type", "")))
-            return Link(label, safe_href(node.get("ceterms:subjectWebpage")))
+            label, lang = first_text_lang(node, NAME_KEYS)
+            return Link(label or term_label(str(node.get("@type", ""))), safe_href(node.get("ceterms:subjectWebpage")),
+                        lang=lang)
         ctid = ctid_of(value)
         if ctid is None:
             return self._by_own_id(value)
         if ctid in self.by_ctid:  # a data set profile has no name: its description says what it is
             node = self.by_ctid[ctid]
-            label = first_text(node, NAME_KEYS) or first_text(node, DESCRIPTION_KEYS)[:120] or ctid
-            return Link(label, local_href(ctid))
+            label, lang = first_text_lang(node, NAME_KEYS)
+            if not label:
+                label, lang = first_text_lang(node, DESCRIPTION_KEYS)
+                label = label[:120]
+            return Link(label or ctid, local_href(ctid), lang=lang if label else "")
         if ctid in self.names:
             name, type_ = self.names[ctid]
             if not type_:  # a registered publisher without a published record: nothing to link to
@@ -235,8 +299,9 @@ class _Resolver:
         """A record referred to by an @id that is not a registry URI: in this graph, or stored in this registry."""
         node = self.by_id.get(value)
         if node is not None and isinstance(node.get("ceterms:ctid"), str):
-            label = first_text(node, NAME_KEYS) or value
-            return Link(label, local_href(node["ceterms:ctid"].lower()), term_label(str(node.get("@type", ""))))
+            label, lang = first_text_lang(node, NAME_KEYS)
+            return Link(label or value, local_href(node["ceterms:ctid"].lower()),
+                        term_label(str(node.get("@type", ""))), lang)
         if value in self.by_node_id:
             ctid, name, type_ = self.by_node_id[value]
             return Link(name or value, local_href(ctid), term_label(type_))
@@ -266,16 +331,18 @@ def _alignment_link(resolver: _Resolver, alignment: Any) -> Link | None:
     """A competency (or framework) alignment as a link: its name, to its target where that resolves."""
     if not isinstance(alignment, dict):
         return resolver.link(alignment)
-    name = text_of(alignment.get("ceterms:targetNodeName"))
+    name, lang = text_of(alignment.get("ceterms:targetNodeName")), lang_of(alignment.get("ceterms:targetNodeName"))
     framework_name = text_of(alignment.get("ceterms:frameworkName"))
     target = resolver.link(alignment.get("ceterms:targetNode"))
     if target is not None:
-        return Link(name or target.label, target.href, framework_name)
+        return Link(name or target.label, target.href, framework_name, lang if name else target.lang)
     framework = resolver.link(alignment.get("ceterms:framework"))
     if name:
-        return Link(name, framework.href if framework else None, framework_name)
+        return Link(name, framework.href if framework else None, framework_name, lang)
     if framework is not None:
-        return Link(framework_name or framework.label, framework.href, "competency framework")
+        shown = framework_name or framework.label
+        return Link(shown, framework.href, "competency framework",
+                    lang_of(alignment.get("ceterms:frameworkName")) if framework_name else framework.lang)
     return None
 
 
@@ -432,8 +499,11 @@ def _profile_facts(resolver: _Resolver, profile: dict, skipped: set[str], *,
 
 def _profile_view(resolver: _Resolver, profile: dict, fallback: str, skipped: set[str]) -> OutcomeView:
     name, description = text_of(profile.get("ceterms:name")), text_of(profile.get("ceterms:description"))
+    name_lang, description_lang = lang_of(profile.get("ceterms:name")), lang_of(profile.get("ceterms:description"))
+    title_lang = name_lang if name else description_lang if description else ""
     return OutcomeView(name or description or fallback, description if name else "",
-                       _profile_facts(resolver, profile, skipped))
+                       _profile_facts(resolver, profile, skipped), title_lang=title_lang,
+                       description_lang=description_lang if name else "")
 
 
 def _outcomes(resolver: _Resolver, node: dict) -> list[OutcomeView]:
@@ -476,7 +546,8 @@ def _codes(node: dict) -> list[Code]:
                 codes.append(Code(text_of(item.get("ceterms:frameworkName")) or scheme,
                                   str(item.get("ceterms:codedNotation") or ""),
                                   text_of(item.get("ceterms:targetNodeName")),
-                                  safe_href(item.get("ceterms:targetNode"))))
+                                  safe_href(item.get("ceterms:targetNode")),
+                                  lang_of(item.get("ceterms:targetNodeName"))))
     return codes
 
 
@@ -495,18 +566,23 @@ def _skills(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
     return skills
 
 
-def _conditions(resolver: _Resolver, node: dict) -> list[tuple[str, str, list[Link]]]:
+def _conditions(resolver: _Resolver, node: dict, langs: list[str] | None = None) -> list[tuple[str, str, list[Link]]]:
+    """Each condition profile: its title, its text, the records it names; ``langs`` gets each text's language."""
     conditions = []
     for prop, title in CONDITION_PROPERTIES:
         for profile in _as_list(node.get(prop)):
             if not isinstance(profile, dict):
                 continue
-            parts = [text_of(profile.get(p)) for p in ("ceterms:name", "ceterms:description", "ceterms:condition")]
+            texts = [(text_of(profile.get(p)), lang_of(profile.get(p)))
+                     for p in ("ceterms:name", "ceterms:description", "ceterms:condition")]
+            parts = [t for t, _ in texts]
             parts += [f"Credit: {c}" for c in map(_credit, _as_list(profile.get("ceterms:creditValue"))) if c]
             text = "; ".join(t for t in parts if t)
             targets = [link for p in CONDITION_TARGETS for link in resolver.links(profile.get(p))]
             if text or targets:
                 conditions.append((title, text, targets))
+                if langs is not None:
+                    langs.append(common_lang(texts) if len(parts) == len(texts) else "")
     return conditions
 
 
@@ -522,46 +598,127 @@ def _related(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
     return related
 
 
+def _texts(value: Any) -> list[Link]:
+    """Each text of a plain string, a list, or a language map (of one text or a list: keywords): those of the
+    language :func:`text_of` shows, with it."""
+    if isinstance(value, list):
+        return [link for item in value for link in _texts(item)]
+    if isinstance(value, dict):
+        lang = next((key for key in LANGUAGES if key in value), next(iter(value), None))
+        shown = lang_of(value)
+        return [Link(link.label, lang=shown) for link in _texts(value.get(lang))] if lang is not None else []
+    if isinstance(value, str) and value.strip():
+        return [Link(value)]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [Link(str(value))]
+    return []
+
+
+def _concept(value: Any) -> Link | None:
+    """A concept (an alignment object, or its term) by its label: "Online Only", "Private Not-For-Profit"."""
+    if isinstance(value, dict):
+        name = value.get("ceterms:targetNodeName")
+        if text_of(name):
+            return Link(text_of(name), lang=lang_of(name))
+        value = value.get("ceterms:targetNode")
+    if isinstance(value, str) and value in vocabulary().concepts:
+        return Link(term_label(value))
+    return None
+
+
+def _identifiers(value: Any) -> list[Link]:
+    """Identifier values (``ceterms:IdentifierValue``) as their codes, each with what kind of identifier it is."""
+    links = []
+    for item in _as_list(value):
+        if isinstance(item, dict):
+            code = text_of(item.get("ceterms:identifierValueCode"))
+            kind = text_of(item.get("ceterms:identifierTypeName"))
+            if code:
+                links.append(Link(code, note=kind if kind != code else ""))
+        else:
+            links += _texts(item)
+    return links
+
+
+def _urls(value: Any) -> list[Link]:
+    """Web addresses as links (http(s) only: anything else is shown as text)."""
+    return [Link(v, safe_href(v)) for v in _as_list(value) if isinstance(v, str) and v.strip()]
+
+
+def _unique(links: list[Link]) -> list[Link]:
+    """Each value once (a telephone number every campus gives)."""
+    seen: dict[str, Link] = {}
+    for link in links:
+        seen.setdefault(link.label, link)
+    return list(seen.values())
+
+
+def _contact_name(contact: dict) -> str:
+    """Whom a contact point reaches: its name ("Admissions office"), else its type."""
+    return text_of(contact.get("ceterms:name")) or text_of(contact.get("ceterms:contactType"))
+
+
+def _contact_points(node: dict) -> list[dict]:
+    """The record's contact points: its own and those of its addresses and the places it is offered at."""
+    places = [p for prop in ("ceterms:address", "ceterms:availableAt") for p in _as_list(node.get(prop))
+              if isinstance(p, dict)]
+    return [c for holder in (node, *places) for c in _as_list(holder.get("ceterms:targetContactPoint"))
+            if isinstance(c, dict)]
+
+
 def _facts(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
     facts: list[tuple[str, list[Link]]] = []
-    for prop, title in OWNER_PROPERTIES:
-        links = resolver.links(node.get(prop))
-        named = [text_of(n) for n in _as_list(node.get(f"{prop}Name"))]  # ceasn:publisherName beside publisher
-        if len(named) == len(links) and all(named):
-            links = [Link(name, link.href, link.note) if link.note == NOT_HERE else link
-                     for link, name in zip(links, named, strict=True)]
+
+    def add(title: str, links: list[Link]) -> None:
         if links:
             facts.append((title, links))
+
+    for prop, title in OWNER_PROPERTIES:
+        links = resolver.links(node.get(prop))
+        values = _as_list(node.get(f"{prop}Name"))  # ceasn:publisherName beside publisher
+        named = [text_of(n) for n in values]
+        if len(named) == len(links) and all(named):
+            links = [Link(name, link.href, link.note, lang_of(value)) if link.note == NOT_HERE else link
+                     for link, name, value in zip(links, named, values, strict=True)]
+        add(title, links)
     status = _status(node)
     if status:
         facts.append(("Status", [Link(status)]))
     webpage = safe_href(node.get("ceterms:subjectWebpage"))
     if webpage:
         facts.append(("Webpage", [Link(webpage, webpage)]))
-    for prop in ("ceterms:deliveryType", "ceterms:learningDeliveryType", "ceterms:learningMethodType",
-                 "ceterms:audienceLevelType"):
-        values = [text_of(v.get("ceterms:targetNodeName")) for v in _as_list(node.get(prop)) if isinstance(v, dict)]
-        if any(values):
-            facts.append((term_label(prop), [Link(v) for v in values if v]))
+    add("Other names", _texts(node.get("ceterms:alternateName")))
+    add("Code", _texts(node.get("ceterms:codedNotation")) + _texts(node.get("ceasn:codedNotation")))
+    add("Version", _identifiers(node.get("ceterms:versionIdentifier")))
+    add("Identifier", _identifiers(node.get("ceterms:identifier")))
+    add("In catalog", _urls(node.get("ceterms:inCatalog")))
+    add("Available online at", _urls(node.get("ceterms:availableOnlineAt")))
+    for prop in CONCEPT_FACTS:
+        add(term_label(prop), [c for c in map(_concept, _as_list(node.get(prop))) if c])
     for prop, title in (("ceterms:address", "Address"), ("ceterms:availableAt", "Available at")):
         # Where it is offered is named by its place ("Main campus, 1700 Mishawaka Ave, South Bend…").
         parts = PLACE_PARTS if prop == "ceterms:address" else ("ceterms:name", *PLACE_PARTS)
-        places = [", ".join(t for t in (text_of(place.get(p)) for p in parts) if t)
+        places = [[(text_of(place.get(p)), lang_of(place.get(p))) for p in parts]
                   for place in _as_list(node.get(prop)) if isinstance(place, dict)]
-        if any(places):
-            facts.append((title, [Link(p) for p in places if p]))
+        add(title, [Link(", ".join(t for t, _ in place if t), lang=common_lang(place))
+                    for place in places if any(t for t, _ in place)])
+    contacts = _contact_points(node)
+    add("Telephone", _unique([Link(phone.label, note=_contact_name(c))
+                              for c in contacts for phone in _texts(c.get("ceterms:telephone"))]))
     languages = [v for v in _as_list(node.get("ceterms:inLanguage")) if isinstance(v, str)]
     if languages:
         facts.append(("Language", [Link(v) for v in languages]))
+    add("Keywords", _texts(node.get("ceterms:keyword")))
     effective = node.get("ceterms:dateEffective")
     if isinstance(effective, str) and effective:
         facts.append(("Date effective", [Link(effective)]))
     details = safe_href(node.get("ceterms:costDetails"))  # a cost manifest's whole point
     if details:
         facts.append(("Cost details", [Link(details, details)]))
-    emails = [e for e in _as_list(node.get("ceterms:email")) if isinstance(e, str)]
-    if emails:
-        facts.append(("Email", [Link(e) for e in emails]))
+    emails = [e for holder in (node, *contacts) for e in _as_list(holder.get("ceterms:email")) if isinstance(e, str)]
+    add("Email", _unique([Link(e) for e in emails]))
+    add("Social media", _unique([link for holder in (node, *contacts)
+                                 for link in _urls(holder.get("ceterms:socialMedia"))]))
     parent = resolver.links(node.get("ceasn:isPartOf"))
     if parent:
         facts.append(("Part of framework", parent))
@@ -602,11 +759,12 @@ def competency_tree(resolver: _Resolver, framework: dict, graph: list[dict]) -> 
         n = competencies[i]
         ctid = n.get("ceterms:ctid")
         kids = [c for c in (item(k, depth + 1) for k in children.get(i, [])) if c]
-        text = text_of(n.get("ceasn:competencyText")) or first_text(n, NAME_KEYS)
+        text, lang = first_text_lang(n, ("ceasn:competencyText", *NAME_KEYS))
         label = text_of(n.get("ceasn:competencyLabel"))
         # ESCO without descriptions: the label is the text; "show initiative: show initiative" says it twice
         return TreeItem(text, "" if label.strip() == text.strip() else label, text_of(n.get("ceasn:codedNotation")),
-                        local_href(ctid.lower()) if isinstance(ctid, str) else None, kids)
+                        local_href(ctid.lower()) if isinstance(ctid, str) else None, kids, lang,
+                        lang_of(n.get("ceasn:competencyLabel")))
 
     return [t for t in (item(r, 0) for r in roots) if t]
 
@@ -618,16 +776,20 @@ def build_view(request: Request, document: dict, position: int) -> ResourceView:
     resolver.prefetch(_references(node))
     type_ = str(node.get("@type", ""))
     type_label = term_label(type_)
+    name, name_lang = first_text_lang(node, NAME_KEYS)
+    description, description_lang = first_text_lang(node, DESCRIPTION_KEYS)
+    conditions_lang: list[str] = []
     view = ResourceView(
-        name=first_text(node, NAME_KEYS) or _untitled(resolver, node, type_label)
-        or str(node.get("ceterms:ctid") or node.get("@id")),
+        name=name or _untitled(resolver, node, type_label) or str(node.get("ceterms:ctid") or node.get("@id")),
+        name_lang=name_lang, description_lang=description_lang,
         type_label=type_label, type=type_, ctid=str(node.get("ceterms:ctid") or "").lower(),
-        description=first_text(node, DESCRIPTION_KEYS), facts=_facts(resolver, node), skills=_skills(resolver, node),
-        conditions=_conditions(resolver, node), codes=_codes(node),
+        description=description, facts=_facts(resolver, node), skills=_skills(resolver, node),
+        conditions=_conditions(resolver, node, conditions_lang), conditions_lang=conditions_lang, codes=_codes(node),
         costs=[c for c in map(_cost, _as_list(node.get("ceterms:estimatedCost"))) if c],
         durations=[d for d in map(_duration, _as_list(node.get("ceterms:estimatedDuration"))) if d],
         credits=[c for c in map(_credit, _as_list(node.get("ceterms:creditValue"))) if c],
-        related=_related(resolver, node), outcomes=_outcomes(resolver, node))
+        related=_related(resolver, node), outcomes=_outcomes(resolver, node),
+        envelope_ctid=main_ctid(document) or "")  # the envelope is filed under its main resource's CTID
     if vocabulary().is_a(type_, "ceterms:Organization") and view.ctid:
         _owned(request, view)
     if type_ == DATA_SET:
@@ -691,8 +853,10 @@ def resource_page(request: Request, hit: NodeHit) -> HTMLResponse:
     return render("resource.html", view=view, title=view.name)
 
 
-def not_found(request: Request, ident: str) -> HTMLResponse:
-    return render("not_found.html", status=404, ident=ident, title="Not found")
+def not_found(request: Request, ident: str, errors: tuple[object, ...] = ()) -> HTMLResponse:
+    """A page for what is not here: a resource by its identifier, or whatever ``errors`` say (an envelope, a
+    revision, an organization a browser asked for)."""
+    return render("not_found.html", status=404, ident=ident, errors=errors, title="Not found")
 
 
 def bad_request(status: int, errors: tuple[object, ...]) -> HTMLResponse:
@@ -716,5 +880,5 @@ async def index(request: Request) -> HTMLResponse:
 
     return render("index.html", title="Published resources" if not query else f"Search: {query}", query=query,
                   items=items, total=total, page=page, pages=pages,
-                  prev_href=page_href(page - 1) if page > 1 else None,
+                  prev_href=page_href(min(page - 1, pages)) if page > 1 else None,  # from past the last: the last
                   next_href=page_href(page + 1) if page < pages else None)
