@@ -275,11 +275,13 @@ def test_show_html_renders_in_chromium(tmp_path: Path, sample_ctdl: Path, linked
     assert "<script" not in source and "http-equiv=\"Content-Security-Policy\"" in source
     assert not any(f'{attr}="http' in source for attr in ("src", "srcset")) and "@import" not in source
     dom = _render(page, tmp_path / "profile")
-    assert "<h1>Welding Technology, A.A.S.</h1>" in dom
+    # every value from the data is its own bidi island (dir="auto"), with the language the record gives
+    assert '<h1 dir="auto">Welding Technology, A.A.S.</h1>' in dom
     assert '<span class="status verified" id="proof-status">Verified</span>' in dom
-    assert "<h4>Associate of Applied Science Degree: Welding Technology, A.A.S.</h4>" in dom
-    assert "<h4>Competency: Welding Safety</h4>" in dom
-    assert "<li>Welders, Cutters, Solderers, and Brazers (51-4121)</li>" in dom
+    assert ('<h4>Associate of Applied Science Degree: <span dir="auto" lang="en-US">Welding Technology, A.A.S.</span>'
+            '</h4>') in dom
+    assert '<h4>Competency: <span dir="auto" lang="en-US">Welding Safety</span></h4>' in dom
+    assert '<li dir="auto" lang="en-US">Welders, Cutters, Solderers, and Brazers (51-4121)</li>' in dom
     assert "Riverbend Community College</dd>" in dom and 'lang="en"' in dom
 
 
