@@ -770,3 +770,22 @@ def test_records_whose_files_are_gone_are_named_until_unpublished(tmp_path: Path
     broken.write_text(json.dumps(document))
     refused = run(publish_command, tmp_path / "out", "--registry", url, "--format", "json")
     assert summary(refused)["gone"] == [] and summary(refused)["counts"].get("refused") == 1
+
+
+def test_a_child_registry_takes_the_organizations_of_a_whole_state(tmp_path: Path) -> None:
+    # Found in a robustness sweep: publishing 3,500 organizations failed with "could not start the local
+    # registry: [Errno 7] Argument list too long": every CTID went into one environment variable, and
+    # Linux takes 128 KiB at most in one. The settings now come on the child's standard input.
+    import uuid
+
+    import requests
+
+    from ctdl_tools.registry.server.child import start_child
+
+    orgs = sorted(f"ce-{uuid.UUID(int=i)}" for i in range(5_000))  # ~205 KB of CTIDs
+    registry = start_child(tmp_path / "r.db", KEY, orgs, REGISTRY_BASE)
+    try:
+        listed = requests.get(f"{registry.url}/metadata/organizations", timeout=30).json()
+        assert {o["ctid"] for o in listed} >= set(orgs)
+    finally:
+        registry.stop()

@@ -2,13 +2,15 @@
 
 In the publisher's process the server (asyncio) and the client (8 request threads) share one interpreter
 lock, so a 10k-record run used one core; in a child process each side has one. The child is this module
-run as ``python -m``: it takes its settings from the environment (the API key never on a command line,
-where ``ps`` would show it), prints the bound URL as its first line, and leaves when its standard input
-closes — when the publisher stops, however it stops (even ``kill -9``), the child does not outlive it.
+run as ``python -m``: it reads its settings as the first line of its standard input (the API key from the
+environment: never on a command line, where ``ps`` would show it), prints the bound URL as its first line,
+and leaves when its standard input closes — when the publisher stops, however it stops (even ``kill -9``),
+the child does not outlive it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,7 +22,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-_SETTINGS = "CTDL_CHILD_REGISTRY"  # JSON: db, orgs, base_url
 # Longer than SQLite's wait for a locked database, so that its own message ("database is locked") comes
 # back, as it does from the registry in a thread.
 CHILD_READY_TIMEOUT = 60.0
@@ -31,12 +32,14 @@ class ChildRegistry:
     """``start_child`` 's running registry: ``url``, and a context manager that stops it."""
 
     def __init__(self, db_path: Path | str, api_key: str, orgs: Iterable[str], base_url: str) -> None:
+        # On standard input, not in the environment: a state's providers (3,000 organizations) made one
+        # variable longer than Linux takes (128 KiB: "Argument list too long").
         settings = json.dumps({"db": str(db_path), "orgs": sorted(orgs), "base_url": base_url})
         # The child imports the ctdl_tools this process runs, wherever that comes from, and nothing from the
         # working directory (`python -m` would put it first: a checkout's ctdl_tools/ or a stray uvicorn.py).
         here = str(Path(__file__).resolve().parents[3])
         path = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
-        env = {**os.environ, _SETTINGS: settings, _KEY: api_key, "PYTHONPATH": path, "PYTHONSAFEPATH": "1"}
+        env = {**os.environ, _KEY: api_key, "PYTHONPATH": path, "PYTHONSAFEPATH": "1"}
         # stderr to a file, not a pipe nobody reads while publishing: a full pipe would block the server.
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
         # Its own session: Ctrl-C in the terminal reaches the publisher only, which finishes the requests in
@@ -44,6 +47,10 @@ class ChildRegistry:
         self._process = subprocess.Popen([sys.executable, "-m", "ctdl_tools.registry.server.child"], env=env,
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._errors,
                                          start_new_session=True)
+        assert self._process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # it stopped already: _first_line says why
+            self._process.stdin.write(settings.encode("utf-8") + b"\n")
+            self._process.stdin.flush()
         self.url = self._first_line()
 
     def _first_line(self) -> str:
@@ -123,7 +130,7 @@ def _leave_when_stdin_closes() -> None:
 def main() -> None:
     from ctdl_tools.registry.server.runner import serve
 
-    settings = json.loads(os.environ[_SETTINGS])
+    settings = json.loads(sys.stdin.buffer.readline())
     _leave_when_stdin_closes()
     try:
         serve("127.0.0.1", 0, db_path=settings["db"], base_url=settings["base_url"],
