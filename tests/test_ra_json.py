@@ -931,3 +931,23 @@ def test_a_cost_currency_must_be_an_iso_4217_code(tmp_path: Path) -> None:
             "'Dollars' is not an ISO 4217 currency code: CTDL takes ISO 4217 codes such as USD, EUR or GBP; value "
             "ignored"
             ) in messages(problems)
+
+
+def test_convert_refuses_to_write_a_record_over_its_own_input(tmp_path: Path) -> None:
+    # Found in a robustness sweep: a Registry Assistant request saved as <its CTID>.json and converted into its
+    # own folder was replaced by its CTDL (exit 0, "1 written"); the next run found no catalog.
+    from click.testing import CliRunner
+
+    from ctdl_tools.cli import main
+
+    source = DATA / "catalogs" / "ra_learningopportunity_160-driving-academy_input.json"
+    given = tmp_path / "ce-f8885b28-134d-4188-8c86-063aadff14ea.json"
+    given.write_bytes(source.read_bytes())
+    result = CliRunner().invoke(main, ["convert", str(tmp_path), "-o", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert f"error: {given}: the CTDL of record ce-f8885b28-134d-4188-8c86-063aadff14ea would be written over" \
+        in result.output
+    assert given.read_bytes() == source.read_bytes() and sorted(tmp_path.iterdir()) == [given]
+    # Into another folder it converts as before.
+    assert CliRunner().invoke(main, ["convert", str(tmp_path), "-o", str(tmp_path / "out")]).exit_code == 0
+    assert (tmp_path / "out" / given.name).is_file()

@@ -7,6 +7,7 @@ written. Pass 2 streams the inputs again, builds each document and writes it ato
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from collections import Counter
@@ -19,7 +20,7 @@ from ctdl_tools.build.document import GraphDocument
 from ctdl_tools.build.languages import check_language_tag
 from ctdl_tools.catalog.mapping import load_mapping
 from ctdl_tools.catalog.model import ORGANIZATION, PrebuiltInput, Record, SkillFramework
-from ctdl_tools.catalog.sources import Source, open_sources
+from ctdl_tools.catalog.sources import Source, expand_inputs, open_sources
 from ctdl_tools.ctid import REGISTRY_BASE, is_ctid, namespace_from, normalize_ctid
 from ctdl_tools.errors import InputError, Problem, Problems, Where
 from ctdl_tools.jsonio import write_atomic
@@ -232,6 +233,7 @@ def convert(paths: list[Path], outdir: Path, options: ConvertOptions,
     if progress:
         progress.start(total)
     _make_outdir(outdir)
+    _refuse_writing_over_an_input(paths, outdir, ctx.by_ctid.keys())
     before = _documents_in(outdir)
     outcomes = _build_all(sources, ctx, outdir, workers or _worker_count(total), progress)
     pass1_problems = list(result.problems.items)
@@ -286,6 +288,18 @@ def _warn_stale(outdir: Path, stale: set[str], problems: Problems) -> None:
     problems.warn(Where(str(outdir)), f"{len(names)} document(s) here were not written by this run ({shown}): "
                   "left from an earlier conversion (a record since removed from the catalog, or one that failed "
                   "this time), they would be published with the folder; convert into a fresh output folder")
+
+
+def _refuse_writing_over_an_input(paths: list[Path], outdir: Path, ctids: Any) -> None:
+    """An input named ``<ctid>.json`` in the output folder, for a record of this conversion (a Registry
+    Assistant request saved under its CTID, converted with ``-o`` its own folder), would be replaced by that
+    record's CTDL, and the next run would not find its catalog: refused before anything is written."""
+    for path in expand_inputs(paths):
+        if path.suffix == ".json" and path.stem in ctids:
+            with contextlib.suppress(OSError):
+                if os.path.samefile(path.parent, outdir):
+                    raise InputError(Where(str(path)), f"the CTDL of record {path.stem} would be written over this "
+                                     f"input (the output folder is {outdir}): convert into another folder")
 
 
 def _make_outdir(outdir: Path) -> None:
