@@ -789,3 +789,15 @@ def test_a_child_registry_takes_the_organizations_of_a_whole_state(tmp_path: Pat
         assert {o["ctid"] for o in listed} >= set(orgs)
     finally:
         registry.stop()
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "-nan"])
+def test_timeout_nan_is_refused_on_the_command_line(tmp_path: Path, value: str) -> None:
+    # Found in a robustness sweep: click's FloatRange let NaN through (every comparison with it is false), and
+    # every request then failed; the same value in ctdl.toml was already refused.
+    from click.testing import CliRunner
+
+    from ctdl_tools.cli import main
+
+    result = CliRunner().invoke(main, ["publish", str(tmp_path), "--timeout", value])
+    assert result.exit_code == 2 and "is not a number of seconds" in result.output

@@ -35,6 +35,17 @@ from ctdl_tools.registry.publish import (
 from ctdl_tools.registry.status import CURRENT, MISSING, STALE, UNCONFIRMED
 
 
+class _Seconds(click.FloatRange):
+    """click's FloatRange, without NaN: every comparison with it is false, so "nan" passed the range and every
+    request then failed ("Invalid value NaN", found in a robustness sweep); a config file's nan is refused."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:  # NaN
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return number
+
+
 def _target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options every registry command shares."""
     options = [
@@ -52,7 +63,7 @@ def _target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="Database of the embedded local registry (default registry.sqlite beside the journal)."),
         click.option("--concurrency", type=click.IntRange(*config.CONCURRENCY_RANGE),
                      help="Requests in parallel (default 8)."),
-        click.option("--timeout", type=click.FloatRange(*config.TIMEOUT_RANGE),
+        click.option("--timeout", type=_Seconds(*config.TIMEOUT_RANGE),
                      help="Seconds per request (default 30)."),
         click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                      help="Summary format on stdout."),
@@ -250,4 +261,3 @@ def status_command(published: Path | None, fmt: str, **cli: Any) -> None:
         click.echo(f"hint: `{command}` sends the missing records again (a plain publish skips files the journal "
                    "says are unchanged)", err=True)
     sys.exit(EXIT_RECORD_ERRORS if drift else EXIT_OK)
-
