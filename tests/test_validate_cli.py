@@ -575,6 +575,18 @@ def test_the_report_never_replaces_a_file_being_validated(tmp_path: Path, monkey
         assert ctdl("validate", "catalog", "--format", fmt, "-o", "catalog/report.json").exit_code == 0
 
 
+def test_the_report_never_replaces_the_file_standard_input_reads(tmp_path: Path) -> None:
+    # Found in a robustness sweep: `ctdl validate - -o cat.json < cat.json` replaced the catalog with its report.
+    catalog = tmp_path / "cat.json"
+    before = (DATA / "validate" / "course.json").read_bytes()
+    catalog.write_bytes(before)
+    with catalog.open("rb") as stdin:
+        result = subprocess.run([sys.executable, "-m", "ctdl_tools", "validate", "-", "-o", str(catalog)], stdin=stdin,
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and f"{catalog}: is one of the files being validated" in result.stderr
+    assert catalog.read_bytes() == before
+
+
 def test_a_named_pipe_is_read_once_and_its_findings_placed(tmp_path: Path) -> None:
     # Found in acceptance testing: the text of a file with findings was read a second time for line numbers,
     # which blocks forever on a named pipe (and reads nothing from <(…) or /dev/stdin: every line was 1).

@@ -221,10 +221,13 @@ def _refuse_writing_over_an_input(output: Path | None, inputs: list[str]) -> Non
     catalog still passing. A report from an earlier run is not an input (the loader skips it)."""
     if output is None or str(output) == "-" or not output.is_file():
         return
+    from ctdl_tools.validate.loader import STDIN_NAME  # read by now (the command's start stays light)
+
     target = output.stat()
     for name in inputs:
-        with contextlib.suppress(OSError):
-            found = os.stat(name)
+        with contextlib.suppress(OSError, ValueError):
+            # Standard input ("-", listed as <stdin>): the file it reads (`ctdl validate - -o cat.json < cat.json`).
+            found = os.fstat(sys.stdin.fileno()) if name == STDIN_NAME else os.stat(name)
             if (found.st_dev, found.st_ino) == (target.st_dev, target.st_ino) and not _holds_a_report(output):
                 _fail(f"{output}: is one of the files being validated; the report would replace it. Write the "
                       "report to another file")

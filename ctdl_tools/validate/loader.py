@@ -70,6 +70,9 @@ class Source:
             return None
 
 
+STDIN_NAME = "<stdin>"  # how standard input ("-") is named in findings and reports
+
+
 def graph_items(graph: Any) -> list[tuple[str, Any]]:
     """(pointer, item) of a document's @graph: an array's items, or the one object JSON-LD also takes there
     (GRAPH-NODES says it should be an array; its findings still point where it is)."""
@@ -251,7 +254,7 @@ def _given(item: dict | list, name: str, loaded: Loaded) -> tuple[Source, Any]:
 
 
 def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
-    display = "<stdin>" if name == "-" else display_name(name)
+    display = STDIN_NAME if name == "-" else display_name(name)
     try:
         if name == "-":
             raw, once = sys.stdin.buffer.read(), True
