@@ -650,7 +650,7 @@ class _Plan:
         clr_subject = _get(self.document, clr_path)
         entries = clr_subject.get("achievement")
         if isinstance(entries, dict):
-            if _same_achievement(entries, achievement):
+            if same_achievement(entries, achievement):
                 return (*clr_path, "achievement"), 0
             if not create:
                 return None
@@ -660,7 +660,7 @@ class _Plan:
             if not create:
                 return None
             entries = clr_subject["achievement"] = []
-        position = next((i for i, a in enumerate(entries) if _same_achievement(a, achievement)), None)
+        position = next((i for i, a in enumerate(entries) if same_achievement(a, achievement)), None)
         if position is None:
             if not create:
                 return None
@@ -730,7 +730,7 @@ def _up_to_date(node: Any, entry: Entry, ob2: bool) -> bool:
                for a in as_list(node.get("alignment")))
 
 
-def _same_achievement(candidate: Any, achievement: dict[str, Any]) -> bool:
+def same_achievement(candidate: Any, achievement: dict[str, Any]) -> bool:
     """The CLR's copy of a nested achievement: the same ``id``; without an id, the same achievement but for
     its alignments (so a second run finds the copy the first one made instead of adding another)."""
     if not isinstance(candidate, dict):

@@ -28,7 +28,7 @@ from ctdl_tools.ler.formats import CLR2, OB2_ASSERTION, OB2_BADGECLASS, Credenti
 from ctdl_tools.ler.index import LANGUAGES, IndexUnavailable, RegistryIndex, text_of
 from ctdl_tools.ler.jws import parse_jws
 from ctdl_tools.ler.keys import IssuerKey
-from ctdl_tools.ler.link import _same_achievement
+from ctdl_tools.ler.link import same_achievement
 from ctdl_tools.ler.match import ce_url_ctid, hides_host, misleading, subjects, web_url
 from ctdl_tools.ler.outputs import printable
 from ctdl_tools.ler.proofs import VerifyResult, verify
@@ -320,7 +320,7 @@ def _achievements(cred: Credential, resolver: Resolver, proof: VerifyResult) -> 
         if cred.kind == CLR2 and subject.nested is None:
             # `ctdl ler link` puts the links of an embedded credential it may not re-sign on a copy of its
             # achievement in the CLR's own list (the same rule finds it here): one achievement, shown once.
-            twin = next((view for original, view in embedded if _same_achievement(node, original)), None)
+            twin = next((view for original, view in embedded if same_achievement(node, original)), None)
             if twin is not None:
                 _merge_listing(twin, node, links, _name(document.get("issuer")))
                 continue
