@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -17,15 +14,15 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 
 from ctdl_tools.ctid import REGISTRY_BASE, mint_ctid
 from ctdl_tools.registry.server import pages, start_embedded
+from tests._browser_support import CHROMIUM, DevToolsPage
 from tests._registry_server_support import KEY, ORG, ORG2, ORG2_NAME, ORG_NAME, Client, credential, framework, main_ctid
 
-CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
                                     reason="Debian's chromium is not installed (/usr/bin/chromium); "
                                            "apt-get install -y chromium to run the browser tests")
@@ -500,71 +497,13 @@ def test_labels_and_credit_units_not_in_the_vocabulary_are_named_as_written() ->
 
 
 # --- bidi controls, right-to-left text, the envelope link, wrapping, paging, focus, facts (a browser review) -------
-class Browser:
+class Browser(DevToolsPage):
     """Headless Chromium driven over the DevTools protocol, for what a DOM dump cannot tell: layout at a width a
     window cannot have (headless windows are at least 500 px wide; device metrics make the viewport 390 px) and
     computed styles."""
 
-    def __init__(self) -> None:
-        self._profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
-        self._stack = contextlib.ExitStack()
-        self._id = 0
-
-    def __enter__(self) -> Browser:
-        from websockets.sync.client import connect
-
-        self.process = subprocess.Popen(
-            [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={self._profile.name}", "--remote-debugging-port=0", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        try:
-            marker = Path(self._profile.name) / "DevToolsActivePort"
-            deadline = time.monotonic() + 30
-            while not (marker.exists() and marker.read_text().strip()):
-                assert self.process.poll() is None, "chromium exited"
-                assert time.monotonic() < deadline, "chromium did not open its DevTools port"
-                time.sleep(0.05)
-            port = int(marker.read_text().split()[0])
-            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
-            targets = json.loads(opener.open(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-            page = next(t for t in targets if t["type"] == "page")
-            self._socket = self._stack.enter_context(
-                connect(page["webSocketDebuggerUrl"], max_size=None, proxy=None, open_timeout=10))
-            self.call("Emulation.setFocusEmulationEnabled", enabled=True)  # :focus as in a window that has it
-        except BaseException:
-            self._stop()
-            raise
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop()
-
-    def _stop(self) -> None:
-        self._stack.close()
-        for number in (signal.SIGTERM, signal.SIGKILL):  # the browser and its helpers (its own session)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, number)
-            try:
-                self.process.wait(10)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        self._profile.cleanup()
-
-    def call(self, method: str, **params: Any) -> dict:
-        self._id += 1
-        self._socket.send(json.dumps({"id": self._id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self._socket.recv(timeout=30))
-            if message.get("id") == self._id:
-                assert "error" not in message, message
-                return message["result"]  # type: ignore[no-any-return]
-
-    def js(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        assert "exceptionDetails" not in result, result["exceptionDetails"]
-        return result["result"].get("value")
+    def ready(self) -> None:
+        self.call("Emulation.setFocusEmulationEnabled", enabled=True)  # :focus as in a window that has it
 
     def open(self, url: str, width: int = 1280, height: int = 900) -> None:
         """The page, loaded in a viewport ``width`` px wide."""

@@ -9,19 +9,14 @@ shipped one; a compact subset of SARIF's), JUnit by parsing it, HTML statically 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
-import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -34,10 +29,10 @@ from ctdl_tools.validate import validate
 from ctdl_tools.validate.reporters import FORMATS, Options, index_records, json_report, junit, render, sarif, text
 from ctdl_tools.validate.reporters.common import display_path, record_pointer, verdict
 from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report
+from tests._browser_support import CHROMIUM, DevToolsPage, chromium
 
 from .conftest import DATA
 
-CHROMIUM = Path("/usr/bin/chromium")
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
                                     reason="Debian's chromium is not installed (/usr/bin/chromium); "
                                            "apt-get install -y chromium to run the browser tests")
@@ -774,12 +769,6 @@ class Dom(HTMLParser):
         return " ".join(self._texts.get(element_id, "").split())
 
 
-def chromium(profile: str) -> list[str]:
-    return [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}"]
-
-
 def dump_dom(url: str) -> str:
     """The DOM after Chromium loaded the page and ran its script."""
     # Chromium's helper processes can still be writing to the profile when it exits: cleaning up may race.
@@ -790,7 +779,7 @@ def dump_dom(url: str) -> str:
     return result.stdout
 
 
-class DevTools:
+class DevTools(DevToolsPage):
     """A page in headless Chromium driven over the DevTools protocol: real mouse clicks and typing."""
 
     STATE = """(() => {
@@ -803,75 +792,8 @@ class DevTools:
               shown: document.getElementById('shown').textContent, search: location.search};
     })()"""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
-        self._stack = ExitStack()
-        self._id = 0
-
-    def __enter__(self) -> DevTools:
-        from websockets.sync.client import connect
-
-        self.process = subprocess.Popen([*chromium(self._profile.name), "--remote-debugging-port=0", self.url],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        try:
-            port = self._port()
-            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
-            targets = json.loads(opener.open(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-            page = next(t for t in targets if t["type"] == "page")
-            self._socket = self._stack.enter_context(
-                connect(page["webSocketDebuggerUrl"], max_size=None, proxy=None, open_timeout=10))
-            self._wait("document.readyState === 'complete' && document.getElementById('controls')?.hidden === false")
-        except BaseException:
-            self._stop()
-            raise
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop()
-
-    def _stop(self) -> None:
-        self._stack.close()
-        self._signal(signal.SIGTERM)  # the browser and its helper processes (its own session)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self._signal(signal.SIGKILL)
-            self.process.wait(10)
-        self._profile.cleanup()
-
-    def _signal(self, number: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, number)
-
-    def _port(self) -> int:
-        marker = Path(self._profile.name) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (marker.exists() and marker.read_text().strip()):
-            assert self.process.poll() is None, "chromium exited"
-            assert time.monotonic() < deadline, "chromium did not open its DevTools port"
-            time.sleep(0.05)
-        return int(marker.read_text().split()[0])
-
-    def _wait(self, condition: str) -> None:
-        deadline = time.monotonic() + 30
-        while not self.js(condition):
-            assert time.monotonic() < deadline, condition
-            time.sleep(0.05)
-
-    def call(self, method: str, **params: Any) -> dict:
-        self._id += 1
-        self._socket.send(json.dumps({"id": self._id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self._socket.recv(timeout=30))
-            if message.get("id") == self._id:
-                assert "error" not in message, message
-                return message["result"]
-
-    def js(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        assert "exceptionDetails" not in result, result["exceptionDetails"]
-        return result["result"].get("value")
+    def ready(self) -> None:
+        self.wait("document.readyState === 'complete' && document.getElementById('controls')?.hidden === false")
 
     def state(self) -> dict:
         return self.js(self.STATE)
