@@ -321,8 +321,9 @@ def parse_yaml(text: str, name: str) -> Any:
     recursively, and its int constructor raises a bare ValueError past 4300 digits)."""
     import yaml
 
-    loader = _yaml_loader()(text)  # a SafeLoader with YAML 1.2 booleans and numbers
+    loader = None
     try:
+        loader = _yaml_loader()(text)  # a SafeLoader with YAML 1.2 booleans and numbers (reads the text: may raise)
         node = loader.get_single_node()
         expanded, distinct = _expanded_size(node) if node is not None else (0, 0)
         if expanded - distinct > YAML_EXPANSION_LIMIT + 10 * distinct:
@@ -342,7 +343,8 @@ def parse_yaml(text: str, name: str) -> Any:
                              f"({sys.get_int_max_str_digits()})") from None
         raise InputError(Where(name), f"invalid YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     deep = too_deep(data)
     if deep is not None:
         raise InputError(Where(name, path=json_path(deep)), too_deep_message("YAML"))
