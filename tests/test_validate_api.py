@@ -599,3 +599,21 @@ def test_huge_values_are_shortened_in_findings() -> None:
         assert len(f.value or "") <= 1_000 and len(f.message) <= 2_000, (f.rule_id, len(f.value or ""))
     shown = next(f.value for f in long if f.rule_id == "STRUCT-CTID-FORM")
     assert shown.startswith("ce-xxx") and "characters left out" in shown
+
+
+def test_building_the_shapes_again_leaves_files_that_are_up_to_date(tmp_path: Path) -> None:
+    # Found in a robustness sweep: `ctdl shapes build` rewrote identical files, changing their times (which
+    # keys the parsed-shapes cache); a changed file is replaced whole.
+    import os
+
+    first = build_structural_shapes(tmp_path)
+    for path in first:
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+    stale = first[0]
+    stale.write_text("# an older version\n", encoding="utf-8")
+    os.utime(stale, (1_000_000_000, 1_000_000_000))
+    again = build_structural_shapes(tmp_path)
+    assert again == first
+    assert [p.stat().st_mtime != 1_000_000_000 for p in again] == [True] + [False] * (len(again) - 1)
+    assert stale.read_text(encoding="utf-8") != "# an older version\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in first)  # no temporary left

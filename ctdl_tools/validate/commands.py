@@ -322,7 +322,8 @@ def all_rules(shapes_dirs: tuple[Path, ...] = ()) -> list[Rule]:
 def shapes_build(outdir: Path | None, check: bool) -> None:
     """Regenerate the structural shapes (shapes/structure) from the vendored CTDL vocabulary.
 
-    OUTDIR defaults to the checkout's shapes/structure when run from a clone of ctdl_tools.
+    OUTDIR defaults to shapes/structure of the ctdl_tools checkout the command runs in, else of the checkout
+    an editable install runs from. Files already up to date are not rewritten.
     """
     import tempfile
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ctdl_tools.jsonio import write_atomic
 from ctdl_tools.vocab import vocabulary
 from ctdl_tools.vocab.schema import PropertyInfo, Vocabulary
 
@@ -556,7 +557,9 @@ def render(name: str, shapes: list[Shape]) -> str:
 
 
 def build_structural_shapes(out_dir: Path | str) -> list[Path]:
-    """Write the generated structural shapes into ``out_dir``; returns the files written."""
+    """Write the generated structural shapes into ``out_dir``; returns the files generated. A file whose
+    content is already what would be written is left alone (its time unchanged: the parsed-shapes cache,
+    keyed by the files' times, stays valid); others are written whole or not at all."""
     vocab = vocabulary()
     known = known_properties(vocab)
     files = {
@@ -570,7 +573,9 @@ def build_structural_shapes(out_dir: Path | str) -> list[Path]:
     written = []
     for name, shapes in files.items():
         path = out / name
-        path.write_text(render(name, shapes), encoding="utf-8")
+        content = render(name, shapes).encode("utf-8")
+        if not (path.is_file() and path.read_bytes() == content):
+            write_atomic(path, content)
         written.append(path)
     return written
 
