@@ -237,8 +237,39 @@ def test_a_sandbox_link_gets_the_warning_check_gives(tmp_path: Path, index: Path
     assert "sandbox or test registry" in warning
     html = _page(tmp_path, source, "--index", index)
     assert html.count('<p class="link-warning"><strong>Warning:</strong>') == 1
-    assert warning.replace("'", "&#39;").replace("<", "&lt;").replace(">", "&gt;") in html
+    # the page says what check says, but not its advice to the command-line user (an employer reads it)
+    message, hint = warning.removesuffix(f" ({CLI_HINT})"), CLI_HINT
+    assert message != warning and message.endswith("sandbox or test registry, not the production one")
+    assert f"<strong>Warning:</strong> {_escaped(message)}</p>" in html
+    assert "ctdl ler link" not in html and _escaped(hint) not in html
+    assert f"warning: {warning}" in cli("show", source, "--index", index).output  # the terminal keeps it
     assert f'<dt>Link in the credential</dt><dd><a href="{sandbox}">{sandbox}</a></dd>' in html  # still visible
+
+
+CLI_HINT = "`ctdl ler link` writes https://credentialengineregistry.org/resources/<ctid>"
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("'", "&#39;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_the_page_leaves_out_only_the_hint_of_checks_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link's warnings reach the page as check.LinkWarning data: the message, never the hint; the terminal
+    prints check's text. No warning text is parsed: a reworded hint stays off the page all the same."""
+    from ctdl_tools.ler import check
+
+    warned = check.LinkWarning(check.NOT_THE_RESOURCE_URI, "targetUrl 'x' is not the registry", "run something else")
+    assert warned.text == "targetUrl 'x' is not the registry (run something else)"
+    assert check.LinkWarning(check.OTHER_NAME, "targetName 'a' differs").text == "targetName 'a' differs"
+    link = show.LinkView("Teamwork", "ceterms:Credential", TEAMWORK, "x", False, reason="no CTID in this link",
+                         warnings=[warned])
+    view = show.CredentialView(show.Text("C"), "VC 2.0", show.Text("I"), "did:example:i", "", "", "", "",
+                               "unsigned", "no proof", False, "nothing", [show.AchievementView(
+                                   show.Text("A"), show.Text(), "", show.Text(), "this credential", [link])])
+    html = show.html(view)
+    assert "<strong>Warning:</strong> targetUrl &#39;x&#39; is not the registry</p>" in html
+    assert "run something else" not in html
+    assert "warning: targetUrl 'x' is not the registry (run something else)" in show.terminal(view)
 
 
 @pytest.mark.usefixtures("loopback_only")
@@ -281,3 +312,53 @@ def test_an_expired_embedded_credential_is_a_notice_at_the_top(tmp_path: Path) -
     top = html[:html.index('<section aria-labelledby="about">')]
     assert "An embedded credential has expired." in top and "30 June 2020" in top and ">Keystone</span>" in top
     assert 'id="validity-notice"' not in html  # the record itself is valid
+
+
+def _clr_with(*embedded: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"@context": [VC_V2, CLR, OB3], "id": "urn:uuid:0b0e8c1c-7a39-4f0e-9d7e-4f3f4e7d6c13",
+            "type": ["VerifiableCredential", "ClrCredential"], "name": "Record",
+            "issuer": {"id": "did:example:riverbend", "type": ["Profile"], "name": "Riverbend"},
+            "validFrom": "2021-01-01T00:00:00Z", **extra,
+            "credentialSubject": {"type": ["ClrSubject"], "verifiableCredential": list(embedded)}}
+
+
+@pytest.mark.usefixtures("no_network")
+def test_validity_notices_come_from_verifys_data_not_its_wording(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reworded warnings (proofs._VALIDITY_MESSAGES) change what the page lists, never its notices: they are
+    made from VerifyResult.validity and EmbeddedResult, not read back out of the text."""
+    from ctdl_tools.ler import proofs
+
+    keystone, other = did_key_pair("keystone"), did_key_pair("other")
+    badge = ob3_credential(keystone, name="Shop Safety", issuer_name="Keystone")
+    badge["validUntil"] = "2020-06-30T00:00:00Z"
+    ahead = ob3_credential(other, name="Future", issuer_name="Futures")
+    ahead["validFrom"] = "2099-01-01T00:00:00Z"
+    source = write_json(tmp_path / "clr.json", _clr_with(signed(badge, keystone), signed(ahead, other),
+                                                         validUntil="2020-01-01T00:00:00Z"))
+    monkeypatch.setattr(proofs, "_VALIDITY_MESSAGES", {proofs.EXPIRED: "EXPIRY {1}={0}",
+                                                       proofs.NOT_YET_VALID: "NOT BEFORE {1}={0}"})
+    html = _page(tmp_path, source)
+    top = html[:html.index('<section aria-labelledby="about">')]
+    assert "the credential expired" not in html and "EXPIRY validUntil=2020-01-01T00:00:00Z" in html  # reworded
+    assert '<p class="alert validity" role="alert" id="validity-notice"><strong>Expired.</strong>' in top
+    assert 'was valid until <time datetime="2020-01-01T00:00:00Z"' in top
+    assert "An embedded credential has expired." in top and "30 June 2020" in top and ">Keystone</span>" in top
+    assert "An embedded credential is not valid yet." in top and "1 January 2099" in top
+    assert html.count('<span class="flag bad">expired</span>') == 2  # the record's own and Shop Safety's
+    assert html.count('<span class="flag ahead">not yet valid</span>') == 1
+    assert "<li>EXPIRY validUntil=2020-06-30T00:00:00Z</li>" in html  # Shop Safety's own list, its own words
+
+
+@pytest.mark.usefixtures("no_network")
+def test_an_embedded_credential_with_an_empty_proof_list_keeps_its_own_expiry(tmp_path: Path) -> None:
+    """An embedded credential with "proof": [] (unsigned) that has expired: said under its own path, and on
+    the page (verify used to hand its warnings to the first proof of another credential, or drop them)."""
+    keystone = did_key_pair("keystone")
+    unsigned = {**ob3_credential(keystone, name="Unsigned", issuer_name="Keystone"), "proof": []}
+    unsigned["validUntil"] = "2018-01-01T00:00:00Z"
+    html = _page(tmp_path, write_json(tmp_path / "clr.json", _clr_with(unsigned)))
+    top = html[:html.index('<section aria-labelledby="about">')]
+    assert "An embedded credential has expired." in top and "1 January 2018" in top
+    assert ("<li>embedded credential $.credentialSubject.verifiableCredential[0]: the credential expired on "
+            "2018-01-01T00:00:00Z (validUntil)</li>") in html

@@ -14,6 +14,8 @@ Credential Engine's (``credentialengineregistry.org.evil.com``): whoever follows
 
 Warnings (exit 0): a ``targetUrl`` that is not the registry resource URI (a Finder page, another site, the
 registry over http), a ``targetName`` that differs from the record's name, a ``targetCode`` that is not a CTID.
+Each is a :class:`LinkWarning`: its kind, what is wrong, and apart from that any advice for the command-line
+user (what `ctdl ler show` puts on a page for someone else leaves the advice out).
 """
 
 from __future__ import annotations
@@ -137,6 +139,27 @@ def _nested_token(token: str) -> Any:
 # =========================================================================================== checking
 
 
+# LinkWarning kinds
+NOT_A_CTID = "not-a-ctid"  # targetCode is not a CTID
+NOT_THE_RESOURCE_URI = "not-the-resource-uri"  # targetUrl is not the registry resource URI of the CTID
+OTHER_NAME = "other-name"  # targetName differs from the record's name
+
+
+@dataclass(frozen=True)
+class LinkWarning:
+    """A warning about a link: what is wrong (``message``, for anyone who reads about the credential) and,
+    apart, what the command-line user can do about it (``hint``)."""
+
+    kind: str  # NOT_A_CTID | NOT_THE_RESOURCE_URI | OTHER_NAME
+    message: str
+    hint: str = ""  # e.g. "`ctdl ler link` writes https://credentialengineregistry.org/resources/<ctid>"
+
+    @property
+    def text(self) -> str:
+        """As `ctdl ler check` prints it: the message, the hint after it in parentheses."""
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
 @dataclass
 class LinkCheck:
     credential: str
@@ -149,19 +172,26 @@ class LinkCheck:
     record_type: str | None = None
     record_name: str | None = None
     problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    link_warnings: list[LinkWarning] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """The warnings as `ctdl ler check` prints them (hints included)."""
+        return [warning.text for warning in self.link_warnings]
 
     def fail(self, message: str) -> None:
         self.status = FAILED
         self.problems.append(message)
 
-    def warn(self, message: str) -> None:
+    def warn(self, kind: str, message: str, hint: str = "") -> None:
         if self.status == OK:
             self.status = WARNING
-        self.warnings.append(message)
+        self.link_warnings.append(LinkWarning(kind, message, hint))
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        said = asdict(self)
+        del said["link_warnings"]
+        return {**said, "warnings": self.warnings}  # last, as ever
 
 
 def check_credential(cred: Credential, resolver: Resolver) -> list[LinkCheck]:
@@ -194,7 +224,7 @@ def _link_ctid(result: LinkCheck, alignment: dict[str, Any]) -> str | None:
     code, url = alignment.get("targetCode"), alignment.get("targetUrl")
     in_code = code_ctid(alignment)
     if isinstance(code, str) and in_code is None:
-        result.warn(f"targetCode {code!r} is not a CTID")
+        result.warn(NOT_A_CTID, f"targetCode {code!r} is not a CTID")
     conflict = alignment_conflict(alignment)
     if conflict is not None:
         result.fail(f"targetCode {conflict[0]} does not match the CTID in targetUrl ({conflict[1]})")
@@ -218,8 +248,8 @@ def _check_url(result: LinkCheck, url: Any, ctid: str) -> None:
         return
     off = _off_resource_uri(url, ctid)
     if off:
-        result.warn(f"targetUrl {url!r} is not the registry resource URI of {ctid}: {off} "
-                    "(`ctdl ler link` writes https://credentialengineregistry.org/resources/<ctid>)")
+        result.warn(NOT_THE_RESOURCE_URI, f"targetUrl {url!r} is not the registry resource URI of {ctid}: {off}",
+                    "`ctdl ler link` writes https://credentialengineregistry.org/resources/<ctid>")
 
 
 _PRODUCTION_HOST = urlsplit(REGISTRY_BASE).hostname or ""
@@ -257,7 +287,7 @@ def _compare(result: LinkCheck, entry: Entry, record: dict[str, Any] | None) -> 
     if isinstance(ctid_there, str) and ctid_there.lower() != result.ctid:
         result.fail(f"the record answering for {result.ctid} carries ceterms:ctid {ctid_there}")
     if result.target_name and entry.name and normalize_name(result.target_name) != normalize_name(entry.name):
-        result.warn(f"targetName {result.target_name!r} differs from the record's name {entry.name!r}")
+        result.warn(OTHER_NAME, f"targetName {result.target_name!r} differs from the record's name {entry.name!r}")
 
 
 def type_satisfies(record_type: str, target_type: str) -> bool:

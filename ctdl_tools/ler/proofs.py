@@ -10,8 +10,13 @@ canonicalized with RDFC-1.0 and hashed with SHA-256; the signature is Ed25519 ov
 is checked by :mod:`ctdl_tools.ler.ecdsa` (a ``bbs-2023`` proof stays unsupported).
 
 What ``ok`` means: every proof on the credential itself is a valid signature by the key its
-``verificationMethod`` names. Proofs of embedded credentials (CLR ``verifiableCredential``,
-endorsements) are reported in ``nested`` and summarised by ``all_ok``.
+``verificationMethod`` names. Embedded credentials (CLR ``verifiableCredential``, endorsements) are each
+verified on their own and listed in ``embedded`` (:class:`EmbeddedResult`: its JSON path, its own result);
+their proofs are also listed flat in ``nested`` and summarised by ``all_ok``.
+
+The warnings are data first: a credential outside its validity period is a :class:`ValidityProblem`
+(``validity``, ``expired``, ``not_yet_valid``), an embedded credential's warnings are its own
+(``EmbeddedResult.warnings``); ``warnings`` is the text `ctdl ler verify` prints, made from them.
 
 What ``verified`` means (``status``, ``trusted``, :meth:`VerifyResult.verdict`): the signature is valid
 *and* its key comes from outside the credential: the issuer is a did:key and the proof's verification
@@ -107,6 +112,30 @@ class ProofResult:
 UNCHECKED, UNSUPPORTED = "unchecked", "unsupported"
 UNDECIDED = (UNCHECKED, UNSUPPORTED)
 
+EXPIRED, NOT_YET_VALID = "expired", "not yet valid"
+_VALIDITY_MESSAGES = {NOT_YET_VALID: "the credential is not valid yet: not before {} ({})",
+                      EXPIRED: "the credential expired on {} ({})"}
+
+
+@dataclass(frozen=True)
+class ValidityProblem:
+    """The credential is outside its validity period: a warning, not a failure (the signature still holds)."""
+
+    kind: str  # NOT_YET_VALID (before its start) | EXPIRED (past its end)
+    when: datetime  # the bound, in UTC
+    written: str  # the bound as the credential writes it; a JWT claim's (seconds) as "2020-01-01T00:00:00Z"
+    source: str  # where it is written: "validFrom", "issuanceDate", "issuedOn", "validUntil", "expirationDate",
+    # "expires" (OB 2.0), "JWT claim nbf", "JWT claim exp"
+
+    @property
+    def message(self) -> str:
+        """The warning `ctdl ler verify` prints."""
+        return _VALIDITY_MESSAGES[self.kind].format(self.written, self.source)
+
+
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
 
 @dataclass(frozen=True)
 class VerifyResult:
@@ -114,9 +143,42 @@ class VerifyResult:
     # "unsigned" | "unchecked" (a key not found offline) | "unsupported" (a suite not implemented here)
     format: str  # "VC 2.0" | "VC 1.1" | "VC-JWT" | "OB 2.0 JWS" | "OB 2.0 hosted" | "JSON-LD" | "unknown"
     proofs: tuple[ProofResult, ...] = ()  # the credential's own proofs
-    nested: tuple[ProofResult, ...] = ()  # proofs of embedded credentials
+    # every credential embedded in it, at any depth, each followed by those embedded in it (document order)
+    embedded: tuple[EmbeddedResult, ...] = ()
     reason: str = ""
-    warnings: tuple[str, ...] = ()
+    validity: tuple[ValidityProblem, ...] = ()  # outside its validity period: not yet valid, expired (in that order)
+    # its other warnings: revocation status not checked, its proofs' own (data not signed…), a proof not checked
+    notes: tuple[str, ...] = ()
+
+    @property
+    def nested(self) -> tuple[ProofResult, ...]:
+        """The proofs of embedded credentials, paths in this credential (each credential's first proof carries
+        that credential's warnings)."""
+        return tuple(proof for found in self.embedded for proof in found.proofs)
+
+    @property
+    def expired(self) -> ValidityProblem | None:
+        return next((problem for problem in self.validity if problem.kind == EXPIRED), None)
+
+    @property
+    def not_yet_valid(self) -> ValidityProblem | None:
+        return next((problem for problem in self.validity if problem.kind == NOT_YET_VALID), None)
+
+    @property
+    def own_warnings(self) -> tuple[str, ...]:
+        """What it warns of itself, not of its embedded credentials."""
+        return _unique([*(problem.message for problem in self.validity), *self.notes])
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every warning as `ctdl ler verify` prints it: its own, then each embedded credential's, naming its
+        JSON path ("embedded credential $.credentialSubject.verifiableCredential[0]: …")."""
+        return _unique([*self.own_warnings, *(f"embedded credential {found.path}: {warning}"
+                                              for found in self.embedded for warning in found.warnings)])
+
+    def embedded_at(self, path: str) -> EmbeddedResult | None:
+        """The embedded credential at the JSON ``path`` ("$.credentialSubject.verifiableCredential[1]")."""
+        return next((found for found in self.embedded if found.path == path), None)
 
     @property
     def ok(self) -> bool:
@@ -157,6 +219,25 @@ class VerifyResult:
 
 
 @dataclass(frozen=True)
+class EmbeddedResult:
+    """A credential embedded in the one verified (CLR ``verifiableCredential``, an endorsement, a nested
+    VC-JWT), verified on its own."""
+
+    path: str  # its JSON path in the credential verified ("$.credentialSubject.verifiableCredential[0]")
+    result: VerifyResult  # its own result: paths in it are its own ("$.proof"), as are those of its embedded ones
+    # its own proofs as VerifyResult.nested lists them (paths in the credential verified; the first carries its
+    # warnings); one failed result when it could not be verified at all; none when it is unsigned
+    proofs: tuple[ProofResult, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What it warns of itself (expired, not yet valid, status not checked, its proofs' warnings), not of the
+        credentials embedded in it: its first proof's warnings first."""
+        first = self.result.proofs[0].warnings if self.result.proofs else ()
+        return _unique([*first, *self.result.own_warnings])
+
+
+@dataclass(frozen=True)
 class HashData:
     """The canonical forms and hashes a Data Integrity EdDSA or ecdsa-rdfc-2019 signature is computed over
     (``algorithm``: a hashlib name; "sha384" for ecdsa-rdfc-2019 with a P-384 key)."""
@@ -178,8 +259,8 @@ class HashData:
         return self.proof_hash + self.document_hash
 
 
-def _summarise(format: str, proofs: list[ProofResult], nested: list[ProofResult],
-               warnings: Iterable[str] = ()) -> VerifyResult:
+def _summarise(format: str, proofs: list[ProofResult], embedded: Iterable[EmbeddedResult],
+               validity: Iterable[ValidityProblem] = (), notes: Iterable[str] = ()) -> VerifyResult:
     # A proof set: "the verifier MAY use any one proof" (OB 3.0 §8.3.1, VC Data Integrity proof sets). A proof of a
     # suite not implemented here does not stand in the way of another that verified with a trusted key; said.
     unchecked = [r for r in proofs if r.undecided == UNSUPPORTED]
@@ -192,10 +273,9 @@ def _summarise(format: str, proofs: list[ProofResult], nested: list[ProofResult]
     status = "failed" if failed else undecided.undecided if undecided else "unverified" if untrusted else "verified"
     first = failed or undecided or untrusted
     reason = first.reason if first else ""
-    warnings = [*warnings, *(warning for result in proofs for warning in result.warnings),
-                *(f"{r.path}: not checked ({r.reason}); the credential's other proof verified" for r in unchecked),
-                *_nested_warnings(nested)]
-    return VerifyResult(status, format, tuple(proofs), tuple(nested), reason, tuple(dict.fromkeys(warnings)))
+    notes = [*notes, *(warning for result in proofs for warning in result.warnings),
+             *(f"{r.path}: not checked ({r.reason}); the credential's other proof verified" for r in unchecked)]
+    return VerifyResult(status, format, tuple(proofs), tuple(embedded), reason, tuple(validity), _unique(notes))
 
 
 UNTRUSTED_KEY = "the signature is valid, but its key is named only in the credential"
@@ -278,21 +358,21 @@ def verify(credential: dict | str, *, keys: Iterable[IssuerKey] = (), now: datet
 
 def _verify_document(credential: dict, keys: tuple[IssuerKey, ...], now: datetime) -> VerifyResult:
     format = _document_format(credential)
-    nested = list(_nested_results(credential, "$", keys, 0, now))
-    expiry = _validity_warnings(credential, now, ob2=_is_ob2(credential))
-    document_warnings = tuple(dict.fromkeys([*expiry, *_nested_warnings(nested)]))
+    embedded = tuple(_nested_results(credential, "$", keys, 0, now))
+    validity = _validity(credential, now, ob2=_is_ob2(credential))
+    notes = _status_not_checked(credential)
     if _is_ob2(credential):
-        return replace(_ob2_document(credential, format, nested), warnings=document_warnings)
+        return replace(_ob2_document(credential, format), embedded=embedded, validity=validity, notes=notes)
     if "proof" not in credential:
-        return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof", warnings=document_warnings)
+        return VerifyResult("unsigned", format, embedded=embedded, reason="no proof", validity=validity, notes=notes)
     proofs = credential["proof"] if isinstance(credential["proof"], list) else [credential["proof"]]
     if not proofs:
-        return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof (empty proof list)",
-                            warnings=document_warnings)
+        return VerifyResult("unsigned", format, embedded=embedded, reason="no proof (empty proof list)",
+                            validity=validity, notes=notes)
     single = not isinstance(credential["proof"], list)
     results = [_verify_di(credential, proof, "$.proof" if single else f"$.proof[{i}]", keys, now)
                for i, proof in enumerate(proofs)]
-    return _summarise(format, results, nested, expiry)
+    return _summarise(format, results, embedded, validity, notes)
 
 
 def has_proof(document: Mapping[str, Any]) -> bool:
@@ -315,33 +395,31 @@ def _timestamp(value: Any) -> datetime | None:
         return None
 
 
-def _validity_warnings(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None = None,
-                       *, ob2: bool = False) -> list[str]:
+def _validity(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None = None,
+              *, ob2: bool = False) -> tuple[ValidityProblem, ...]:
     """The credential is outside its validity period: not yet valid (VC 2.0 ``validFrom``, VC 1.1
     ``issuanceDate``, OB 2.0 ``issuedOn``, a VC-JWT's ``nbf``) or past its end (VC 2.0 ``validUntil``,
     VC 1.1 ``expirationDate``, OB 2.0 ``expires``, a VC-JWT's ``exp``): the signature still holds, so a
-    warning, not a failure; and its revocation status, which is never fetched."""
-    bounds = [_bound_passed(credential, now, claims, ob2, *bound) for bound in _VALIDITY_BOUNDS]
-    return [*(said for said in bounds if said), *_status_not_checked(credential)]
+    warning, not a failure."""
+    bounds = (_bound_passed(credential, now, claims, ob2, *bound) for bound in _VALIDITY_BOUNDS)
+    return tuple(problem for problem in bounds if problem is not None)
 
 
-# (OB 2.0 member, VC members, VC-JWT claim, whether ``now`` is past the bound, what to say of it)
+# (OB 2.0 member, VC members, VC-JWT claim, whether ``now`` is past the bound, the problem if it is)
 _Passed = Callable[[datetime, datetime], bool]
 _VALIDITY_BOUNDS: tuple[tuple[tuple[str, ...], tuple[str, ...], str, _Passed, str], ...] = (
-    (("issuedOn",), ("validFrom", "issuanceDate"), "nbf", lambda now, when: now < when,
-     "the credential is not valid yet: not before {} ({})"),
-    (("expires",), ("validUntil", "expirationDate"), "exp", lambda now, when: now > when,
-     "the credential expired on {} ({})"),
+    (("issuedOn",), ("validFrom", "issuanceDate"), "nbf", lambda now, when: now < when, NOT_YET_VALID),
+    (("expires",), ("validUntil", "expirationDate"), "exp", lambda now, when: now > when, EXPIRED),
 )
 
 
 def _bound_passed(credential: Mapping[str, Any], now: datetime, claims: Mapping[str, Any] | None, ob2: bool,
                   ob2_names: tuple[str, ...], names: tuple[str, ...], claim: str,
-                  passed: _Passed, message: str) -> str | None:
+                  passed: _Passed, kind: str) -> ValidityProblem | None:
     for name in ob2_names if ob2 else names:
         when = _timestamp(credential.get(name))
         if when is not None and passed(now, when):
-            return message.format(credential[name], name)
+            return ValidityProblem(kind, when, credential[name], name)
     value = claims.get(claim) if claims is not None else None
     if isinstance(value, int | float) and not isinstance(value, bool):
         try:
@@ -349,31 +427,31 @@ def _bound_passed(credential: Mapping[str, Any], now: datetime, claims: Mapping[
         except (ValueError, OverflowError, OSError):
             return None
         if passed(now, when):
-            return message.format(when.strftime("%Y-%m-%dT%H:%M:%SZ"), f"JWT claim {claim}")
+            return ValidityProblem(kind, when, when.strftime("%Y-%m-%dT%H:%M:%SZ"), f"JWT claim {claim}")
     return None
 
 
-def _status_not_checked(credential: Mapping[str, Any]) -> list[str]:
+def _status_not_checked(credential: Mapping[str, Any]) -> tuple[str, ...]:
     """A credentialStatus (a revocation or suspension list entry) is a URL to fetch: never fetched here, so
     a revoked credential still verifies; said, so that a verifier does not read VERIFIED as 'not revoked'."""
     status = credential.get("credentialStatus")
     if not status:
-        return []
+        return ()
     kinds = sorted({str(s.get("type")) for s in (status if isinstance(status, list) else [status])
                     if isinstance(s, dict) and s.get("type")})
-    return [f"its credentialStatus ({', '.join(kinds) or 'no type'}) is not checked: revocation and suspension "
-            "lists are never fetched, so a revoked credential still verifies here"]
+    return (f"its credentialStatus ({', '.join(kinds) or 'no type'}) is not checked: revocation and suspension "
+            "lists are never fetched, so a revoked credential still verifies here",)
 
 
-def _ob2_document(credential: dict, format: str, nested: list[ProofResult]) -> VerifyResult:
+def _ob2_document(credential: dict, format: str) -> VerifyResult:
     verification = credential.get("verification")
     kind = verification.get("type") if isinstance(verification, dict) else None
     if kind in ("hosted", "HostedBadge"):
-        return VerifyResult("unsigned", "OB 2.0 hosted", nested=tuple(nested), reason=(
+        return VerifyResult("unsigned", "OB 2.0 hosted", reason=(
             "OB 2.0 hosted assertion: no signature; the issuer's hosted copy is the source of truth"))
     if kind in ("signed", "SignedBadge"):
         return _failed(format, "OB 2.0 signed assertion given as JSON; its signature is in the compact JWS")
-    return VerifyResult("unsigned", format, nested=tuple(nested), reason="no proof")
+    return VerifyResult("unsigned", format, reason="no proof")
 
 
 def _document_format(credential: Mapping[str, Any]) -> str:
@@ -641,8 +719,9 @@ def verify_data(unsecured_document: Mapping[str, Any], proof_options: Mapping[st
 
 
 def _nested_results(node: Any, path: str, keys: tuple[IssuerKey, ...], depth: int,
-                    now: datetime) -> Iterator[ProofResult]:
-    """Proof results of credentials embedded anywhere below ``node`` (not ``node``'s own proofs)."""
+                    now: datetime) -> Iterator[EmbeddedResult]:
+    """The credentials embedded anywhere below ``node`` (not ``node`` itself), each followed by those embedded
+    in it."""
     if depth > _MAX_DEPTH:
         return
     items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
@@ -653,7 +732,7 @@ def _nested_results(node: Any, path: str, keys: tuple[IssuerKey, ...], depth: in
         if isinstance(value, dict) and "proof" in value:
             yield from _embedded(value, child, keys, now)
         elif isinstance(value, str) and _parent_embeds(path, key) and looks_like_jws(value):
-            yield from _prefixed(_verify_token(value, keys, now), child)
+            yield from _embedded_at(child, _verify_token(value, keys, now))
         else:
             yield from _nested_results(value, child, keys, depth + 1, now)
 
@@ -663,30 +742,32 @@ def _parent_embeds(path: str, key: Any) -> bool:
     return (isinstance(key, int) and last in _EMBEDDING_KEYS) or key in _EMBEDDING_KEYS
 
 
-def _embedded(credential: dict, path: str, keys: tuple[IssuerKey, ...], now: datetime) -> Iterator[ProofResult]:
+def _embedded(credential: dict, path: str, keys: tuple[IssuerKey, ...], now: datetime) -> Iterator[EmbeddedResult]:
     if "@context" not in credential:
-        yield ProofResult(path + ".proof", False, "unknown", None, "embedded credential has no @context")
+        reason = "embedded credential has no @context"
+        yield EmbeddedResult(path, _failed("unknown", reason),
+                             (ProofResult(path + ".proof", False, "unknown", None, reason),))
         return
-    yield from _prefixed(_verify_document(credential, keys, now), path)
+    yield from _embedded_at(path, _verify_document(credential, keys, now))
 
 
-def _prefixed(result: VerifyResult, path: str) -> Iterator[ProofResult]:
-    if not result.proofs and result.status == "failed":
-        yield ProofResult(path, False, "unknown", None, result.reason)
-    for i, item in enumerate((*result.proofs, *result.nested)):
-        # the embedded credential's own warnings (expired, not yet valid) travel with its first proof
-        own = (w for w in result.warnings if not w.startswith("embedded credential "))  # nested: theirs
-        warnings = tuple(dict.fromkeys((*item.warnings, *own))) if i == 0 else item.warnings
-        yield replace(item, path=path + item.path[1:], warnings=warnings)
+def _embedded_at(path: str, result: VerifyResult) -> Iterator[EmbeddedResult]:
+    """The credential at ``path`` (verified on its own: ``result``), then those embedded in it, with paths
+    in the credential that embeds it. A credential that could not be verified at all counts as one failed proof."""
+    own = result.proofs or ((ProofResult("$", False, "unknown", None, result.reason),)
+                            if result.status == "failed" else ())
+    found = EmbeddedResult(path, result)
+    # its own warnings (expired, not yet valid…) travel with its first proof
+    yield replace(found, proofs=tuple(_moved(proof, path, found.warnings if i == 0 else proof.warnings)
+                                      for i, proof in enumerate(own)))
+    for inner in result.embedded:
+        yield replace(inner, path=path + inner.path[1:],
+                      proofs=tuple(_moved(proof, path, proof.warnings) for proof in inner.proofs))
 
 
-def _nested_warnings(nested: Iterable[ProofResult]) -> list[str]:
-    """Warnings about embedded credentials, each naming the credential's JSON path."""
-    return [f"embedded credential {_PROOF_SUFFIX.sub('', result.path) or '$'}: {warning}"
-            for result in nested for warning in result.warnings]
-
-
-_PROOF_SUFFIX = re.compile(r"\.proof(\[\d+\])?$")
+def _moved(proof: ProofResult, path: str, warnings: tuple[str, ...]) -> ProofResult:
+    """``proof`` of a credential embedded at ``path``, its path made one in the credential that embeds it."""
+    return replace(proof, path=path + proof.path[1:], warnings=warnings)
 
 
 # ========================================================================================= JWS forms
@@ -702,11 +783,12 @@ def _verify_token(token: str, keys: tuple[IssuerKey, ...], now: datetime) -> Ver
         return _failed("unknown", f"malformed JWS: {exc}")
     if _is_ob2(payload):
         return _summarise("OB 2.0 JWS", [_check_ob2_jws(jws, payload, keys)], [],
-                          _validity_warnings(payload, now, ob2=True))
+                          _validity(payload, now, ob2=True), _status_not_checked(payload))
     credential = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
     result = _check_vc_jwt(jws, payload, credential, keys)
-    nested = list(_nested_results(credential, "$.vc" if credential is not payload else "$", keys, 0, now))
-    return _summarise("VC-JWT", [result], nested, _validity_warnings(credential, now, payload))
+    embedded = list(_nested_results(credential, "$.vc" if credential is not payload else "$", keys, 0, now))
+    return _summarise("VC-JWT", [result], embedded, _validity(credential, now, payload),
+                      _status_not_checked(credential))
 
 
 def _check_vc_jwt(jws: Jws, payload: dict, credential: dict, keys: tuple[IssuerKey, ...]) -> ProofResult:
@@ -1031,10 +1113,14 @@ __all__ = [
     "ECDSA_SD_2023",
     "ED25519_SIGNATURE_2020",
     "EDDSA_RDFC_2022",
+    "EXPIRED",
     "LEGACY_ESCAPING_WARNING",
+    "NOT_YET_VALID",
     "SIGNING_SUITES",
+    "EmbeddedResult",
     "HashData",
     "ProofResult",
+    "ValidityProblem",
     "VerifyResult",
     "key_matches",
     "proof_suites",

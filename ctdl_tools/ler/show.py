@@ -23,7 +23,15 @@ from functools import cache
 from typing import Any
 
 from ctdl_tools.ctid import ctid_in_uri, is_ctid, resource_uri
-from ctdl_tools.ler.check import FoundLink, Resolver, check_link, registry_links, type_satisfies
+from ctdl_tools.ler.check import (
+    NOT_THE_RESOURCE_URI,
+    FoundLink,
+    LinkWarning,
+    Resolver,
+    check_link,
+    registry_links,
+    type_satisfies,
+)
 from ctdl_tools.ler.formats import CLR2, OB2_ASSERTION, OB2_BADGECLASS, Credential, as_list, is_display_copy
 from ctdl_tools.ler.index import LANGUAGES, IndexUnavailable, RegistryIndex, text_of
 from ctdl_tools.ler.jws import parse_jws
@@ -63,11 +71,6 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 # An HTML "valid date string" or "valid (global or local) date and time string": what <time datetime> takes.
 _HTML_DATETIME = re.compile(r"\d{4,}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:?\d\d)?)?")
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
-# What `ctdl ler verify` says of a credential outside its validity period (proofs._VALIDITY_BOUNDS).
-_EXPIRED = re.compile(r"the credential expired on (\S+) \((.+)\)")
-_NOT_YET_VALID = re.compile(r"the credential is not valid yet: not before (\S+) \((.+)\)")
-_EMBEDDED = re.compile(r"embedded credential (\$\S*): (.*)", re.S)  # proofs._nested_warnings
-_PROOF_PATH = re.compile(r"\.proof(\[\d+\])?$")
 
 
 class Text(str):
@@ -110,7 +113,8 @@ class LinkView:
     record: RecordView | None = None
     href: str = ""  # ``url`` if it is http(s), else "": a javascript: URL is never made clickable
     registry_url: str = ""  # where the record was resolved (never taken from the credential)
-    warnings: list[str] = field(default_factory=list)  # what `ctdl ler check` warns of this link
+    # what `ctdl ler check` warns of this link: the terminal prints its text, the page its message (no CLI hint)
+    warnings: list[LinkWarning] = field(default_factory=list)
     given_by: str = ""  # a CLR's own copy of an embedded credential's achievement: the CLR issuer added it
 
 
@@ -206,7 +210,7 @@ def build_view(cred: Credential, resolver: Resolver, keys: tuple[IssuerKey, ...]
     if cred.kind == OB2_BADGECLASS:
         issuer = document.get("issuer")
     status, detail, warnings, result = _proof(cred, keys)
-    expired, not_yet_valid = _validity(warnings)
+    expired, not_yet_valid = _validity(result)
     title = _localized(document.get("name"))
     view = CredentialView(
         title=title or _first_name(cred) or Text("(untitled credential)"),
@@ -286,11 +290,10 @@ def _proof(cred: Credential, keys: tuple[IssuerKey, ...]) -> tuple[str, str, tup
     return status, reason, result.warnings, result
 
 
-def _validity(warnings: tuple[str, ...]) -> tuple[str, str]:
-    """(end, start) of the validity period as written, when verify's warnings say it is past / ahead."""
-    expired = next((m.group(1) for m in map(_EXPIRED.fullmatch, warnings) if m), "")
-    ahead = next((m.group(1) for m in map(_NOT_YET_VALID.fullmatch, warnings) if m), "")
-    return expired, ahead
+def _validity(result: VerifyResult) -> tuple[str, str]:
+    """(end, start) of the validity period as written, when verify found it past / ahead."""
+    expired, ahead = result.expired, result.not_yet_valid
+    return expired.written if expired else "", ahead.written if ahead else ""
 
 
 def _checked_at(resolver: Resolver) -> str:
@@ -398,7 +401,8 @@ def _embedded(document: dict[str, Any], path: tuple[str | int, ...], proof: Veri
                         _text(nested.get("awardedDate")),
                         _text(nested.get("validUntil") or nested.get("expirationDate")))
     # Its own proofs (not those of credentials embedded in it), judged as `verify` judges a credential's.
-    own = [r for r in proof.nested if _PROOF_PATH.sub("", r.path) == where]
+    found = proof.embedded_at(where)
+    own = found.proofs if found is not None else ()
     worst = next((r for r in own if r.failed), None) or next((r for r in own if r.undecided), None) \
         or next((r for r in own if not r.trusted), None)
     if not own:
@@ -408,9 +412,9 @@ def _embedded(document: dict[str, Any], path: tuple[str | int, ...], proof: Veri
     else:
         view.proof_status = "verified"
         view.proof_detail = f"{own[0].suite} signature by {own[0].verification_method}"
-    said = [m.group(2) for m in map(_EMBEDDED.fullmatch, proof.warnings) if m and m.group(1) == where]
-    view.warnings = tuple(said)
-    view.expired, view.not_yet_valid = _validity(view.warnings)
+    if found is not None:
+        view.warnings = found.warnings
+        view.expired, view.not_yet_valid = _validity(found.result)
     return view
 
 
@@ -479,7 +483,7 @@ def _link_view(found: FoundLink, resolver: Resolver) -> LinkView:
                     href=safe)
     # What `ctdl ler check` warns of (a sandbox registry, a Finder page, another name…): the page says it too.
     checked = check_link("", found, resolver)
-    view.warnings = list(checked.warnings)
+    view.warnings = list(checked.link_warnings)
     if not ctid:
         view.reason = "no CTID in this link"
         return view
@@ -507,7 +511,7 @@ def _link_view(found: FoundLink, resolver: Resolver) -> LinkView:
         notes.append(f"the link claims {view.target_type}, the registry says {entry.type}")
     if url and url != entry.uri and ce_url_ctid(url) != ctid:
         notes.append(f"the credential's own link goes to {url}, not to this registry record")
-        view.warnings = [w for w in view.warnings if not w.startswith("targetUrl ")]  # said just above
+        view.warnings = [w for w in view.warnings if w.kind != NOT_THE_RESOURCE_URI]  # said just above
     view.reason = "; ".join(notes)
     return view
 
@@ -618,7 +622,7 @@ def _terminal_achievement(achievement: AchievementView) -> list[str]:
         lines.append("    no registry links")
     for link in achievement.links:
         head = f"    -> {link.target_name or link.ctid} {link.ctid} [{link.target_type or 'alignment'}]"
-        warnings = [f"       warning: {warning}" for warning in link.warnings]
+        warnings = [f"       warning: {warning.text}" for warning in link.warnings]
         if not link.resolved or link.record is None:
             lines += [f"{head}: NOT RESOLVED ({link.reason})", *warnings]
             continue
