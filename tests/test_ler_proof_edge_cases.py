@@ -313,3 +313,16 @@ def test_a_vc_jwt_past_its_exp_verifies_with_a_warning() -> None:
     result = verify(token(claims, issuer, kid=issuer.id))
     assert result.status == "verified"
     assert result.warnings == ("the credential expired on 2001-01-01T00:00:00Z (JWT claim exp)",)
+
+
+def test_a_json_ld_error_is_said_in_its_own_words() -> None:
+    # Found in review: a VC 1.1 credential inside a VC 2.0 one (a protected term redefined) made pyld raise a
+    # JsonLdError, whose words were read from a `.message` it does not have: an AttributeError (a traceback in
+    # `ctdl ler link`) instead of the reason.
+    from ctdl_tools.ler.canon import expand_to_quads
+
+    document = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                "credentialSubject": {"@context": ["https://www.w3.org/2018/credentials/v1"], "id": "did:example:1"}}
+    said = r"JSON-LD processing failed: .*protected term.*\(protected term redefinition\)"
+    with pytest.raises(ValueError, match=said):
+        expand_to_quads(document)

@@ -173,8 +173,9 @@ def _innermost_message(exc: BaseException) -> str:
     message, seen, current = str(exc), set(), exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, JsonLdError):
-            message = f"{current.message}" + (f" ({current.code})" if current.code else "")
+        if isinstance(current, JsonLdError):  # pyld's: its message is its first argument (no .message)
+            said = str(current.args[0]) if current.args else type(current).__name__
+            message = said + (f" ({current.code})" if current.code else "")
         current = current.__cause__ or getattr(current, "cause", None)
     return message.splitlines()[0] if message else type(exc).__name__
 
