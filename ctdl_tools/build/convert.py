@@ -8,19 +8,22 @@ written. Pass 2 streams the inputs again, builds each document and writes it ato
 from __future__ import annotations
 
 import contextlib
+import errno
 import multiprocessing
 import os
+import signal
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ctdl_tools.build.context import BuildContext, Link
 from ctdl_tools.build.document import GraphDocument
-from ctdl_tools.build.languages import check_language_tag
+from ctdl_tools.build.languages import run_language
 from ctdl_tools.catalog.mapping import load_mapping
 from ctdl_tools.catalog.model import ORGANIZATION, PrebuiltInput, Record, SkillFramework
-from ctdl_tools.catalog.sources import Source, expand_inputs, open_sources
+from ctdl_tools.catalog.sources import Source, expand_inputs, open_sources, read_once
 from ctdl_tools.ctid import REGISTRY_BASE, is_ctid, namespace_from, normalize_ctid
 from ctdl_tools.errors import InputError, Problem, Problems, Where
 from ctdl_tools.jsonio import write_atomic
@@ -93,9 +96,11 @@ def make_context(options: ConvertOptions, problems: Problems) -> BuildContext:
         except ValueError as exc:
             raise InputError(Where("--owner"), str(exc)) from None
     try:
-        language = check_language_tag(options.language)
+        language, note = run_language(options.language)
     except ValueError as exc:
         raise InputError(Where("--language"), str(exc)) from None
+    if note:  # `eng`: written `en`, said as a catalog cell's is
+        problems.warn(Where("--language"), note)
     return BuildContext(namespace=namespace_from(options.ctid_namespace), language=language,
                         owner=owner, base=options.base, problems=problems)
 
@@ -161,9 +166,11 @@ def _build_share(sources: list[Source], ctx: BuildContext, outdir: Path, share: 
 def _build_and_write(item: Any, ctx: BuildContext, outdir: Path) -> str | None:
     """Build one item and write its document; the file written, or None when it failed (said in ``ctx``).
 
-    An unexpected failure (a bug, a full disk) fails this item with one message, not the run: raised, it
-    was a traceback (from a worker, re-raised in the parent) that stopped the run midway, leaving the
-    documents built so far and none of the others.
+    An unexpected failure (a bug) fails this item with one message, not the run: raised, it was a traceback
+    (from a worker, re-raised in the parent) that stopped the run midway, leaving the documents built so far
+    and none of the others. A write that fails for a reason of the output folder's (a full disk, a read-only
+    file system, a folder that refuses new files) would fail every item alike, one message each: it stops the
+    run (:class:`_FolderFailed`).
     """
     try:
         document = _build(item, ctx)
@@ -178,9 +185,35 @@ def _build_and_write(item: Any, ctx: BuildContext, outdir: Path) -> str | None:
     try:
         write_atomic(path, data)
     except OSError as exc:
-        ctx.problems.error(item.where, f"cannot write {path}: {exc.strerror or exc}")
+        if exc.errno in _FOLDER_ERRNOS or _probe_outdir(outdir) is not None:
+            raise _FolderFailed(str(path), exc.strerror or str(exc)) from None
+        ctx.problems.error(item.where, f"cannot write {path}: {exc.strerror or exc}")  # this file's own problem
         return None
     return str(path)
+
+
+# Write failures that are the file system's, whatever the file: no space, no quota left, mounted read-only.
+_FOLDER_ERRNOS = frozenset(code for code in (errno.ENOSPC, getattr(errno, "EDQUOT", None), errno.EROFS) if code)
+
+
+class _FolderFailed(Exception):
+    """A document could not be written for a reason of the output folder's: ``(path, reason)``. Plain
+    arguments: raised in a forked worker, it is pickled to the parent."""
+
+
+def _probe_outdir(outdir: Path) -> OSError | None:
+    """Why no file can be made in ``outdir`` (a file made and removed there), or None when one can.
+    ``os.access`` is not enough: root passes it where the file system still refuses (``/sys``, a read-only
+    bind mount, an NFS export that squashes root)."""
+    probe = outdir / f".ctdl-convert-probe.{os.getpid()}.tmp"
+    try:
+        with open(probe, "wb"):
+            pass
+    except OSError as exc:
+        return exc
+    with contextlib.suppress(OSError):
+        probe.unlink()
+    return None
 
 
 def _worker_count(total: int) -> int:
@@ -197,15 +230,61 @@ def _build_all(sources: list[Source], ctx: BuildContext, outdir: Path, workers: 
         return _build_share(sources, ctx, outdir, 0, 1, progress)
     global _FORKED_STATE
     _FORKED_STATE = (sources, ctx, outdir)  # inherited by the forked workers, never pickled
+    pool = None
     try:
-        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
-            pending = [pool.apply_async(_forked_share, (share, workers)) for share in range(1, workers)]
-            outcomes = _build_share(sources, ctx, outdir, 0, workers, progress)
-            for job in pending:
-                outcomes += job.get()
+        with _sigint_held():  # a Ctrl-C meanwhile is this process's, once the workers ignore it
+            pool = multiprocessing.get_context("fork").Pool(workers - 1, initializer=_worker_signals,
+                                                            initargs=(os.getpid(),))
+        pending = [pool.apply_async(_forked_share, (share, workers)) for share in range(1, workers)]
+        outcomes = _build_share(sources, ctx, outdir, 0, workers, progress)
+        for job in pending:
+            outcomes += job.get()
     finally:
+        if pool is not None:
+            pool.terminate()
         _FORKED_STATE = None
     return outcomes
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """SIGINT held back from this thread, and so from the workers forked meanwhile until they ignore it: a
+    Ctrl-C in that moment is delivered to this process when it ends."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _worker_signals(parent: int) -> None:
+    """A forked worker's signals. Ctrl-C (SIGINT to the terminal's process group) is the parent's to handle:
+    it stops its own share, terminates the pool and says "interrupted" once; a worker that took it too printed
+    "Process ForkPoolWorker-1:" and a traceback ending in KeyboardInterrupt. The parent's terminate() is a
+    SIGTERM, raised here as SystemExit wherever the worker is, so a document being written leaves no temporary
+    file (write_atomic removes it on the way out) and nothing is printed. The parent's death (a SIGTERM sent to
+    it alone, as `timeout` sends it) is one too: the worker went on writing its share, then printed a
+    BrokenPipeError traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _leave)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held back by the parent while forking
+    try:
+        import ctypes  # here: only a worker pays for it
+
+        # The process's own symbols: libc is linked in. Where there is no prctl (not Linux), nothing is asked.
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        raise SystemExit(128 + signal.SIGTERM)
+
+
+def _leave(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 _FORKED_STATE: tuple[list[Source], BuildContext, Path] | None = None
@@ -224,6 +303,12 @@ def convert(paths: list[Path], outdir: Path, options: ConvertOptions,
     Pass 2 only starts once pass 1 has read every input to the end, so an unreadable file stops the run
     before anything is written; each document is then written atomically as soon as it is built.
     """
+    with read_once(paths):  # a named pipe's bytes, read once: the readers open an input several times
+        return _convert(paths, outdir, options, progress, workers)
+
+
+def _convert(paths: list[Path], outdir: Path, options: ConvertOptions, progress: Progress | None,
+             workers: int | None) -> ConvertResult:
     result = ConvertResult()
     mapping = load_mapping(options.mapping)
     ctx = make_context(options, result.problems)
@@ -235,7 +320,13 @@ def convert(paths: list[Path], outdir: Path, options: ConvertOptions,
     _make_outdir(outdir)
     _refuse_writing_over_an_input(paths, outdir, ctx.by_ctid.keys())
     before = _documents_in(outdir)
-    outcomes = _build_all(sources, ctx, outdir, workers or _worker_count(total), progress)
+    try:
+        outcomes = _build_all(sources, ctx, outdir, workers or _worker_count(total), progress)
+    except _FolderFailed as exc:
+        path, reason = exc.args
+        raise InputError(Where(str(outdir)), f"cannot write {Path(path).name} here: {reason}; the conversion "
+                         "stopped (every document would fail alike): the documents written so far are whole, the "
+                         "others were not written") from None
     pass1_problems = list(result.problems.items)
     result.problems = Problems()
     for problem in pass1_problems:
@@ -316,6 +407,9 @@ def _make_outdir(outdir: Path) -> None:
                          ) from None
     if not os.access(outdir, os.W_OK | os.X_OK):  # else every document would fail on its own
         raise InputError(Where(str(outdir)), "the output directory is not writable")
+    refused = _probe_outdir(outdir)
+    if refused is not None:
+        raise InputError(Where(str(outdir)), f"the output directory is not writable: {refused.strerror or refused}")
 
 
 def _count_problems(result: ConvertResult) -> None:

@@ -165,3 +165,26 @@ def check_language_tag(tag: str) -> str:
         return _conventional_case(text)
     hint = f"; did you mean {text.replace('_', '-')!r}?" if _BCP47.match(text.replace("_", "-")) else ""
     raise ValueError(f"{tag!r} is not a BCP-47 language tag (e.g. en-US, es, fr-CA){hint}")
+
+
+def run_language(tag: str) -> tuple[str, str | None]:
+    """The run's ``--language``, checked as a catalog cell's language code is (:func:`registered_tag`), and what
+    was rewritten when the command should warn about it. A BCP-47 tag (:func:`check_language_tag`: private-use
+    and extension subtags too) in the conventional case; a three-letter code of a language that has a
+    two-letter one becomes that (``eng`` → ``en``, with the cell's note); two letters no ISO 639-1 code has
+    (``zz``, ``xx-YY``) are refused, as in a cell: every text of the run would carry the tag, and
+    ``ctdl validate`` would report LANG-UNKNOWN on each."""
+    text = tag.strip()
+    try:
+        check_language_tag(text)
+    except ValueError:
+        code = code_for_name(text)
+        if code is None:
+            raise
+        raise ValueError(f"{tag!r} is not a BCP-47 language tag (e.g. en-US, es, fr-CA); did you mean "
+                         f"{code!r}?") from None
+    primary = text.partition("-")[0].lower()
+    if primary_subtag(primary)[0] == UNKNOWN_CODE:
+        raise ValueError(f"unknown language {tag!r}: no ISO 639-1 language code is {primary!r} (use a BCP-47 tag "
+                         "such as en-US, es, fr-CA)")
+    return registered_tag(text)

@@ -34,9 +34,10 @@ from ctdl_tools.catalog.fields import (
 )
 from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Competency, Record, SkillFramework
+from ctdl_tools.catalog.sources import read_input_text
 from ctdl_tools.catalog.tabular import CONTROL, control_message, list_value
 from ctdl_tools.errors import InputError, Problems, Where
-from ctdl_tools.jsonio import parse_json, parse_yaml, read_text
+from ctdl_tools.jsonio import parse_json, parse_yaml
 
 SECTIONS = {"organizations": ORGANIZATION, "credentials": CREDENTIAL, "learning_opportunities": LEARNING}
 FRAMEWORKS = "competency_frameworks"
@@ -56,7 +57,7 @@ _COMPETENCY_KEYS = {
 
 def load_catalog(path: Path) -> dict[str, Any]:
     parse = parse_yaml if path.suffix.lower() in (".yaml", ".yml") else parse_json
-    return check_catalog(parse(read_text(path), str(path)), str(path))
+    return check_catalog(parse(read_input_text(path), str(path)), str(path))
 
 
 def looks_like_catalog(data: object) -> bool:

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ctdl_tools.catalog.model import PrebuiltInput
+from ctdl_tools.catalog.sources import read_input_text
 from ctdl_tools.errors import InputError, Where
-from ctdl_tools.jsonio import parse_json, read_text
+from ctdl_tools.jsonio import parse_json
 
 FORMAT = "registry-assistant"
 # Request body key -> input class name (the profile describing its shape).
@@ -250,7 +251,7 @@ def looks_like_ra_request(data: object) -> bool:
 def read_ra_request(path: Path) -> list[PrebuiltInput]:
     """Every request in ``path``, shape-checked and with keys spelled as the RA classes spell them."""
     name = str(path)
-    data = parse_json(read_text(path), name)
+    data = parse_json(read_input_text(path), name)
     if isinstance(data, list):
         if not data:
             raise InputError(Where(name, path="$"), "empty list: expected Registry Assistant requests")

@@ -33,9 +33,9 @@ from typing import Any
 from ctdl_tools.catalog.csvrows import csv_rows
 from ctdl_tools.catalog.fields import header_key
 from ctdl_tools.catalog.model import Competency, SkillFramework
+from ctdl_tools.catalog.sources import read_input_json, read_input_text
 from ctdl_tools.ctid import ctid_in_uri, is_ctid
 from ctdl_tools.errors import InputError, Where
-from ctdl_tools.jsonio import read_json, read_text
 
 # --- shared by the skill readers and build/framework.py --------------------------------------------
 _NOTES = "_ctdl_reader_notes"
@@ -77,7 +77,7 @@ def field_where(item: Competency | SkillFramework, name: str) -> Where:
 def load_json(path: Path) -> Any:
     """``jsonio.read_json``: every way the file fails to be read (syntax, NaN, nesting, over-long integers,
     lone surrogates) is one located InputError."""
-    return read_json(path)
+    return read_input_json(path)
 
 
 def is_uuid(text: str) -> bool:
@@ -189,7 +189,7 @@ def _delimiter(text: str, suffix: str) -> str:
 
 
 def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
-    text = read_text(path)
+    text = read_input_text(path)
     return list(csv_rows(lambda: io.StringIO(text, newline=""), _delimiter(text, path.suffix.lower()), str(path)))
 
 

@@ -5,6 +5,11 @@ A :class:`Source` can stream its items twice (conversion indexes everything befo
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +18,7 @@ from typing import Any
 from ctdl_tools.catalog.fields import header_key
 from ctdl_tools.catalog.mapping import KIND_NAMES, Mapping
 from ctdl_tools.errors import InputError, Problems, Where
+from ctdl_tools.jsonio import decode_utf8, parse_json, read_bytes
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".tsv")
 JSON_SUFFIXES = (".json", ".jsonld", ".yaml", ".yml")
@@ -41,6 +47,75 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+# An input that cannot be read twice, as given → the regular file its bytes were read into (:func:`read_once`).
+_READ_ONCE: dict[str, str] = {}
+
+
+def input_file(path: Path | str) -> str:
+    """Where to read input ``path`` from: the copy :func:`read_once` made of a named pipe's bytes, else ``path``
+    itself. Every reader opens an input through it (messages still name ``path``)."""
+    name = str(path)
+    return _READ_ONCE.get(name, name)
+
+
+@contextlib.contextmanager
+def read_once(paths: Iterable[Path]) -> Iterator[None]:
+    """Read each of ``paths`` that is not a regular file or a folder (a named pipe, ``/dev/stdin``, ``<(…)``)
+    now, once, into a private temporary folder that :func:`input_file` reads from, removed on the way out. The
+    readers open an input several times (to tell its format, then in each pass, in forked workers too), and a
+    pipe gives its bytes to the first only: the second open waited for a writer that never came. Regular files
+    cost a ``stat``."""
+    folder: str | None = None
+    copied: list[str] = []
+    try:
+        for path in paths:
+            try:
+                mode = os.stat(path).st_mode
+            except OSError:  # said by the reader (expand_inputs), as for any input
+                continue
+            if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or str(path) in _READ_ONCE:
+                continue
+            folder = folder or tempfile.mkdtemp(prefix="ctdl-convert-")
+            copy = Path(folder, str(len(copied)), path.name or "input")  # its name: openpyxl looks at the suffix
+            _copy_once(path, copy)
+            _READ_ONCE[str(path)] = str(copy)
+            copied.append(str(path))
+        yield
+    finally:
+        for name in copied:
+            _READ_ONCE.pop(name, None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _copy_once(path: Path, copy: Path) -> None:
+    copy.parent.mkdir()
+    given = Path(path)
+    try:
+        source = given.open("rb")  # not in the with below: a failure to write the copy is not the input's
+    except OSError as exc:
+        raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
+    with source, open(copy, "wb") as target:
+        while True:
+            try:
+                chunk = source.read(1024 * 1024)
+            except OSError as exc:
+                raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
+            if not chunk:
+                break
+            target.write(chunk)
+
+
+def read_input_text(path: Path) -> str:
+    """``jsonio.read_text`` of an input (:func:`input_file`)."""
+    return decode_utf8(read_bytes(input_file(path)), str(path))
+
+
+def read_input_json(path: Path) -> Any:
+    """``jsonio.read_json`` of an input (:func:`input_file`)."""
+    return parse_json(read_input_text(path), str(path))
 
 
 def open_sources(paths: Iterable[Path], kind: str, mapping: Mapping, problems: Problems) -> list[Source]:
@@ -141,12 +216,7 @@ def _data_tables(tables: list[Any], forced: str | None, mapping: Mapping,
 def _json_source(path: Path, kind: str, mapping: Mapping, problems: Problems) -> Source:
     from ctdl_tools.catalog import jsoncat
 
-    if path.suffix.lower() in (".yaml", ".yml"):
-        data = jsoncat.load_catalog(path)
-    else:
-        from ctdl_tools.jsonio import read_json
-
-        data = read_json(path)
+    data = jsoncat.load_catalog(path) if path.suffix.lower() in (".yaml", ".yml") else read_input_json(path)
     if isinstance(data, dict) and ("CFDocument" in data or "CFItems" in data):
         return _skill_source(path, "case")
     if isinstance(data, dict) and str(data.get("type", "")).startswith("Rich"):

@@ -26,6 +26,7 @@ from ctdl_tools.catalog.fields import (
 from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Record
 from ctdl_tools.catalog.numformat import shown_digits
+from ctdl_tools.catalog.sources import input_file
 from ctdl_tools.errors import InputError, Problems, Where
 from ctdl_tools.jsonio import decode_utf8
 
@@ -90,7 +91,7 @@ def _csv_encoding(path: Path) -> str:
     when the bytes read as that (said with a warning); else the UTF-8 error naming the line. Read whole
     once, in C: a second reading of a 100k-row file costs a few tens of milliseconds."""
     try:
-        data = path.read_bytes()
+        data = Path(input_file(path)).read_bytes()
     except OSError as exc:
         raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
     try:
@@ -110,8 +111,9 @@ def _csv_encoding(path: Path) -> str:
 def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
     """Stream a CSV's rows in the encoding :func:`_csv_encoding` found (so no byte fails to decode); the
     file is never held whole as rows (100k-row catalogs)."""
+    file = Path(input_file(path))  # a named pipe's copy (messages name the input as given)
     try:
-        handle = path.open(encoding=encoding, newline="")
+        handle = file.open(encoding=encoding, newline="")
     except OSError as exc:
         raise InputError(Where(str(path)), f"cannot read: {exc.strerror or exc}") from None
     with handle:
@@ -149,7 +151,7 @@ def open_workbook(path: Path) -> tuple[Any, dict[str, SheetXml]]:
     import openpyxl  # imported here: only workbooks pay for it
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(input_file(path), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
         raise InputError(Where(str(path)), f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
     sheets = {sheet: _scan_sheet(path, workbook[sheet]) for sheet in workbook.sheetnames}
@@ -257,7 +259,7 @@ def _sheet_xml(path: Path, sheet: Any) -> bytes | None:
     if not part:
         return None
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(input_file(path)) as archive:
             return archive.read(part.lstrip("/"))
     except (OSError, zipfile.BadZipFile, KeyError):
         return None
@@ -273,7 +275,7 @@ def refuse_uncomputed_formulas(path: Path, computed: Any, sheets: dict[str, Shee
         return
     import openpyxl
 
-    formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    formulas = openpyxl.load_workbook(input_file(path), read_only=True, data_only=False)
     try:
         for sheet in with_formulas:
             rows = zip(formulas[sheet].iter_rows(), computed[sheet].iter_rows(values_only=True), strict=False)
@@ -308,7 +310,7 @@ def first_sheet_header(path: Path) -> list[str]:
     import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(input_file(path), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
         raise InputError(Where(str(path)), f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
     try:
@@ -348,7 +350,7 @@ class SheetRows:
     def __call__(self) -> Iterator[tuple[int, list[str]]]:
         import openpyxl
 
-        workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(input_file(self.path), read_only=True, data_only=True)
         try:
             worksheet = workbook[self.sheet]
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
@@ -554,6 +556,8 @@ def table_records(table: Table, mapping: Mapping, problems: Problems,
     for merge in table.merged if only is None else ():
         merges.setdefault(merge.first_row, []).append(merge)
     in_guidance, pending_empty = True, []
+    # A CSV row with fewer cells than the header (a sheet's rows are as wide as the sheet): counted, said once.
+    width, short = (len(table.header) if table.sheet is None else 0), _ShortRows()
     for number, row in table.rows():
         if number <= table.header_row:
             continue
@@ -566,6 +570,8 @@ def table_records(table: Table, mapping: Mapping, problems: Problems,
         for empty in pending_empty:  # an empty row between records is worth a word; trailing ones are not
             problems.warn(table.where.at(row=empty), "empty row skipped")
         pending_empty = []
+        if len(row) < width:
+            short.add(number, len(row))
         unnamed = _warn_about_row(table, number, row, merges.get(number, ()), unnamed, problems)
         filled, invalid = _row_values(row, wanted)
         for name in [n for n, text in filled.items() if "\n" in text or "\r" in text]:
@@ -573,6 +579,35 @@ def table_records(table: Table, mapping: Mapping, problems: Problems,
                                         problems)
         values = {**defaults, **mapping.translate(table.kind, filled)}
         yield Record(table.kind, values, table.where.at(row=number), headers, invalid)
+    if short.count:
+        short.warn(table, problems)
+
+
+@dataclass
+class _ShortRows:
+    """A CSV's record rows with fewer cells than the header. Their missing cells are read as empty (a spreadsheet
+    program may leave out a row's trailing empty cells, so not an error), but a row cut short or shifted reads
+    the same way, so it is worth a word: once per file, at the first such row, with how many more there are
+    (not one line per row: 10k lines for a 10k-row file)."""
+
+    count: int = 0
+    first: int = 0  # the first one's row number
+    cells: int = 0  # and its number of cells
+    last: int = 0
+
+    def add(self, number: int, cells: int) -> None:
+        if not self.count:
+            self.first, self.cells = number, cells
+        self.count += 1
+        self.last = number
+
+    def warn(self, table: Table, problems: Problems) -> None:
+        message = (f"the row has {self.cells} cell(s), the header {len(table.header)}: the missing ones are read as "
+                   "empty")
+        if self.count > 1:
+            message += (f"; so are those of {self.count - 1:,} more row(s) with fewer cells than the header (the "
+                        f"last: row {self.last})")
+        problems.warn(table.where.at(row=self.first), message)
 
 
 def _warn_about_row(table: Table, number: int, row: list[str], merges: Iterable[Merge], unnamed: list[int],
