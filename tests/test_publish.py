@@ -510,7 +510,8 @@ def test_unreachable_registry_stops_the_run_early(tmp_path: Path) -> None:
     options.retry = RetryPolicy(attempts=2, base=0.01)
     result = publish.publish([tmp_path / "out"], options)
     assert result.stopped and "did not accept connections" in result.stopped
-    assert result.counts == {"failed": 40} and result.exit_code == 1
+    # Exit 2: the target, not the records (the cause is said once; unsent records are not journalled).
+    assert result.counts == {"failed": 40} and result.exit_code == 2
     assert sum("not sent: run stopped" in o.messages for o in result.outcomes) >= 30
     rows = journal_rows(tmp_path / "out" / ".ctdl" / "journal.sqlite")
     assert len(rows) < 40 and {r[0] for r in rows.values()} == {"failed"}
@@ -607,7 +608,7 @@ def test_a_local_registry_process_that_dies_is_named_as_why_the_run_stopped(tmp_
                               retry=RetryPolicy(attempts=2, base=0.01))
     result = publish.publish([tmp_path / "out"], options)
     assert result.stopped == "stopped: the local registry's process was killed by signal 9; run again"
-    assert result.exit_code == 1 and result.counts == {"failed": publish.CHILD_REGISTRY_RECORDS}
+    assert result.exit_code == 2 and result.counts == {"failed": publish.CHILD_REGISTRY_RECORDS}
     assert {r[0] for r in journal_rows(journal).values()} == {"failed"}  # the journal says what happened
 
 

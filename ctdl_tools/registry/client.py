@@ -60,8 +60,14 @@ class RegistryError(Exception):
 
 
 class Cancelled(RegistryError):
-    def __init__(self) -> None:
-        super().__init__("cancelled", kind="cancelled")
+    """The run stopped this request: before its first attempt (``attempts`` 0: nothing left), or while it
+    waited to try again (``problem``: what went wrong with the last attempt)."""
+
+    def __init__(self, attempts: int = 0, problem: str | None = None) -> None:
+        said = f"the run stopped after {attempts} attempt{'s' if attempts != 1 else ''} ({problem})" if attempts \
+            else "cancelled"
+        super().__init__(said, kind="cancelled", attempts=attempts)
+        self.problem = problem
 
 
 @dataclass
@@ -128,17 +134,19 @@ class Http:
 
     def _send(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> Reply:
         deadline = time.monotonic() + self.retry.total
+        problem = None  # what went wrong with the last attempt
         for attempt in range(1, self.retry.attempts + 1):
             if self.cancel.is_set():
-                raise Cancelled()
+                raise Cancelled(attempt - 1, problem)
             outcome = self._attempt(method, url, data, headers, attempt)
             if isinstance(outcome, Reply):
                 return outcome
             if attempt == self.retry.attempts or time.monotonic() + outcome.wait > deadline:
                 why = outcome.problem + self._asked_too_long(outcome)
                 raise RegistryError(f"gave up after {attempt} attempts: {why}", kind=outcome.kind, attempts=attempt)
+            problem = outcome.problem
             if self.cancel.wait(outcome.wait):
-                raise Cancelled()
+                raise Cancelled(attempt, problem)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, method: str, url: str, data: bytes | None, headers: dict[str, str],

@@ -2,7 +2,8 @@
 
 Thin by design: parse options, resolve settings, call :mod:`ctdl_tools.registry.publish`, print.
 Exit codes: 0 all good; 1 a record failed or was refused (or status found drift); 2 unreadable input,
-bad usage/config, missing or rejected API key.
+bad usage/config, missing or rejected API key, a registry that cannot be reached (the run stops: what was not
+sent is said once, not record by record).
 """
 
 from __future__ import annotations
@@ -112,20 +113,31 @@ def _report(summary: Summary, fmt: str, order: tuple[str, ...]) -> None:
         click.echo(json.dumps(summary.to_json(), indent=2, ensure_ascii=False))
     else:
         _problems(summary)
-        counts = summary.counts
-        parts = ", ".join(f"{counts[k]} {k}" for k in order) + _rate(summary)
+        parts = ", ".join(_count(summary, k) for k in order) + _rate(summary)
         prefix = "dry run, would publish: " if summary.dry_run else ""
         click.echo(f"{prefix}{parts} — {summary.target}")
+    _stop_reason(summary)
+
+
+def _stop_reason(summary: Summary) -> None:
+    """Why the run stopped, once."""
     if summary.fatal:
         click.echo(f"error: {summary.fatal}", err=True)
     if summary.stopped:
         click.echo(f"error: {summary.stopped}", err=True)
 
 
+def _count(summary: Summary, action: str) -> str:
+    """``3 failed``; ``119 failed (118 not sent)`` when a stopped run did not send some."""
+    unsent = f" ({summary.not_sent} not sent)" if action == FAILED and summary.not_sent else ""
+    return f"{summary.counts[action]} {action}{unsent}"
+
+
 def _problems(summary: Summary) -> None:
-    """Per-record problems on stderr; after MAX_LISTED records, a count (JSON output has them all)."""
+    """Per-record problems on stderr; after MAX_LISTED records, a count (JSON output has them all). The records
+    a stopped run did not get through for the reason it stopped are not listed: that reason is said once."""
     noisy = [o for o in summary.outcomes
-             if o.action not in (*_QUIET, "deleted", "fetched", "current") or o.messages]
+             if (o.action not in (*_QUIET, "deleted", "fetched", "current") or o.messages) and not summary.halted(o)]
     for outcome in noisy[:MAX_LISTED]:
         where = f" ({outcome.file})" if outcome.file else ""
         for message in outcome.messages or [""]:
@@ -142,8 +154,16 @@ def _rate(summary: Summary) -> str:
     return f" in {summary.elapsed:.1f}s" + (f" ({sent / summary.elapsed:.0f}/s)" if sent else "")
 
 
+def _paths(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[Path, ...]:
+    """The paths given; an empty one (an unset variable) names no file, though ``Path("")`` is the current
+    folder: publishing that instead is refused (exit 2)."""
+    if "" in values:
+        raise click.BadParameter("an empty path names no file or folder")
+    return tuple(Path(value) for value in values)
+
+
 @click.command("publish")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(), callback=_paths)
 @_target_options
 @click.option("--force", is_flag=True, help="Publish records even if the validator reports Violations.")
 @click.option("--dry-run", is_flag=True, help="Show what would be new/updated/unchanged; write and send nothing.")
@@ -196,11 +216,15 @@ def unpublish_command(ctids: tuple[str, ...], fmt: str, **cli: Any) -> None:
 @click.command("fetch")
 @click.argument("ctids", nargs=-1, required=True)
 @click.option("-o", "--output", "outdir", type=click.Path(path_type=Path, file_okay=False),
-              help="Write <ctid>.json files here (default: print the documents).")
+              help="Write <ctid>.json files here (default: print the document; for several CTIDs, one JSON "
+                   "array of the documents found, in the order given).")
 @_target_options
 @_guarded
 def fetch_command(ctids: tuple[str, ...], outdir: Path | None, fmt: str, **cli: Any) -> None:
-    """Download graph documents (GET /graph/{ctid}) from a registry."""
+    """Download graph documents (GET /graph/{ctid}) from a registry.
+
+    Without -o, standard output is one JSON text: the document of one CTID, or a JSON array of the documents
+    of several CTIDs (those found, in the order given; `jq '.[]'` lists them). Failures go to stderr."""
     from ctdl_tools.registry import publish
 
     def emit(data: bytes) -> None:
@@ -217,12 +241,11 @@ def fetch_command(ctids: tuple[str, ...], outdir: Path | None, fmt: str, **cli: 
                 click.echo(json.dumps(summary.to_json(), indent=2), file=out)
             else:
                 for o in summary.outcomes:
-                    if o.action == FAILED:
+                    if o.action == FAILED and not summary.halted(o):
                         click.echo(f"failed: {o.ctid}: {'; '.join(o.messages)}", err=True)
                 if outdir is not None:
-                    click.echo(f"{summary.counts['fetched']} fetched, {summary.counts[FAILED]} failed — {outdir}")
-    if summary.fatal:
-        click.echo(f"error: {summary.fatal}", err=True)
+                    click.echo(f"{summary.counts['fetched']} fetched, {_count(summary, FAILED)} — {outdir}")
+    _stop_reason(summary)
     sys.exit(summary.exit_code)
 
 
@@ -260,4 +283,6 @@ def status_command(published: Path | None, fmt: str, **cli: Any) -> None:
         command = " ".join(["ctdl publish --resend", shlex.quote(str(published)) if published else "PATH", *given])
         click.echo(f"hint: `{command}` sends the missing records again (a plain publish skips files the journal "
                    "says are unchanged)", err=True)
+    if summary.fatal or summary.unreachable:  # the registry could not be asked: exit 2, as publish
+        sys.exit(summary.exit_code)
     sys.exit(EXIT_RECORD_ERRORS if drift else EXIT_OK)

@@ -21,6 +21,7 @@ Targets (registry.md §4):
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -202,9 +203,26 @@ def _url_target(name: str, url: str, api: str) -> Target:
 
 
 def url_problem(url: str) -> str | None:
-    """Why the HTTP client cannot use ``url`` (a bad port or bracket was a traceback), or None."""
+    """Why the HTTP client cannot use ``url`` (a bad port or bracket was a traceback), or None.
+
+    A user name or password in it (``http://user:secret@host``) is refused, shown as ``***``: it would be printed
+    in every summary and stored in the journal (which names targets by URL), and the registry takes the API key
+    in a header anyway. So are a query string and a fragment (``?api_key=…``): the client adds paths to the base
+    URL, which would land in the query (``…?api_key=X/resources/…``); they are not shown either."""
     from urllib.parse import urlsplit
 
+    scheme, sep, rest = url.partition("://")
+    authority_and_path = re.split(r"[?#]", rest, maxsplit=1)[0]
+    if sep and "@" in authority_and_path:
+        shown = f"{scheme}://***@{rest.rpartition('@')[2]}"
+        return (f"{shown!r}: a user name or password in the registry URL is not used, and would be shown and "
+                f"stored with the URL; remove it, and give the API key in ${DEFAULT_KEY_ENV} (or the variable "
+                "--api-key-env names, or api_key in config)")
+    cut = re.search(r"[?#]", url)
+    if cut:
+        shown = url[:cut.end()] + "…"
+        return (f"{shown!r}: a registry URL takes no query string (?…) or fragment (#…): give its base "
+                f"URL only (an API key goes in ${DEFAULT_KEY_ENV}, --api-key-env or api_key in config)")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (parses the port: ValueError when it is not a number in range)

@@ -10,8 +10,10 @@ framework that is already out).
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ctdl_tools.ctdl_files import display_name
@@ -21,12 +23,31 @@ class ValidatorUnavailable(RuntimeError):
     """``ctdl_tools.validate`` cannot be imported (a broken install): nothing can be checked."""
 
 
-def violations(paths: Sequence[str]) -> dict[str, list[Any]]:
-    """``{absolute path: [Finding, ...]}`` for every file with Violation findings."""
+def violations(paths: Sequence[str], contents: Mapping[str, bytes] | None = None) -> dict[str, list[Any]]:
+    """``{absolute path: [Finding, ...]}`` for every file with Violation findings. ``contents``: the bytes
+    already read of given paths that cannot be read again (a named pipe, ``<(…)``: a second open would wait
+    for a writer that is gone); they are validated from a copy and reported under their own path."""
     try:
-        from ctdl_tools.validate import PYTHON_RULES, load_shapes, validate
+        from ctdl_tools.validate import PYTHON_RULES, load_shapes, validate  # noqa: F401
     except ImportError as exc:
         raise ValidatorUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    if not contents:
+        return _violations(paths)
+    with tempfile.TemporaryDirectory(prefix="ctdl-publish-") as folder:
+        copies = {}
+        for number, (path, data) in enumerate(contents.items()):
+            copy = Path(folder, str(number), os.path.basename(path) or "input.json")  # its name, for the reports
+            copy.parent.mkdir()
+            copy.write_bytes(data)
+            copies[path] = str(copy)
+        found = _violations([copies.get(p, p) for p in paths])
+        back = {os.path.abspath(copy): os.path.abspath(path) for path, copy in copies.items()}
+        return {back.get(path, path): findings for path, findings in found.items()}
+
+
+def _violations(paths: Sequence[str]) -> dict[str, list[Any]]:
+    from ctdl_tools.validate import PYTHON_RULES, load_shapes, validate
+
     # Only Violations refuse a record: the rules that can only warn or inform are not run at all (a catalog's
     # recommended-benchmark Warnings are most of what validation finds, and of what it costs).
     rules = [*load_shapes().rules.values(), *PYTHON_RULES.values()]

@@ -98,6 +98,7 @@ class Journal:
         """``path`` None: a journal that keeps nothing past the run (in memory)."""
         self.path = path
         self._lock: int | None = None
+        self._made: list[Path] = []  # the folders this journal created, deepest first (discard removes them)
         try:
             if path is None:
                 self.db = sqlite3.connect(":memory:", isolation_level=None)
@@ -105,14 +106,17 @@ class Journal:
                 self._select = ", ".join(_COLUMNS)
                 return
             if not readonly:
+                self._made = _missing_folders(path.parent)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._lock = _hold(path)
             self._open(path, readonly)
         except (OSError, sqlite3.Error) as exc:  # a folder that is a file, a file that is not a database
             self.close()
+            self._remove_made()
             raise InputError(Where(str(path)), f"cannot open the publish journal: {exc}") from None
         except InputError:
             self.close()
+            self._remove_made()
             raise
 
     def _open(self, path: Path, readonly: bool) -> None:
@@ -167,6 +171,16 @@ class Journal:
                 assert self.path is not None
                 _release(self._lock, self.path)
                 self._lock = None
+        self._remove_made()
+
+    def _remove_made(self) -> None:
+        """The folders this journal created (``.ctdl/``), if nothing else was put in them."""
+        for folder in self._made:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (the local registry's database, another file): it stays
+                break
+        self._made = []
 
     def __enter__(self) -> Journal:
         return self
@@ -182,6 +196,13 @@ class Journal:
         except sqlite3.OperationalError:  # a read-only journal created by a newer/older schema
             return {}
         return {row[1]: _loaded(Entry(*row)) for row in rows}
+
+    def is_empty(self) -> bool:
+        """No record for any target."""
+        try:
+            return self.db.execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
+        except sqlite3.OperationalError:  # an empty read-only journal: no table
+            return True
 
     def targets(self) -> dict[str, int]:
         """Every target the journal has records for, with how many."""
@@ -227,10 +248,30 @@ class Journal:
                  last_error = NULL, updated_at = excluded.updated_at""",
             (target, ctid, org, _now()))
 
+    def restore(self, target: str, ctid: str, previous: Entry | None) -> None:
+        """Undo :meth:`mark_pending` for a request that never left: the row as it was (``previous``), or none."""
+        if previous is None:
+            self.db.execute("DELETE FROM records WHERE target = ? AND ctid = ?", (target, ctid))
+            return
+        values = [getattr(previous, c) for c in _COLUMNS]
+        values[_COLUMNS.index("source")] = _stored_path(previous.source)
+        self.db.execute(f"INSERT OR REPLACE INTO records ({', '.join(_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(_COLUMNS))})", values)
+
     def note_error(self, target: str, ctid: str, error: str) -> None:
         """A failed unpublish: keep the status, remember why."""
         self.db.execute("UPDATE records SET last_error = ?, updated_at = ? WHERE target = ? AND ctid = ?",
                         (error, _now(), target, ctid))
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    for each in (folder, *folder.parents):
+        if each.exists() or each.is_symlink():
+            break
+        missing.append(each)
+    return missing
 
 
 def _lock_file(path: Path) -> Path:

@@ -18,6 +18,7 @@ import queue
 import re
 import secrets
 import sqlite3
+import stat
 import threading
 import time
 from collections import Counter
@@ -134,6 +135,7 @@ class Item:
     action: str = NEW
     messages: list[str] = field(default_factory=list)
     stated_ctid: str = ""  # the CTID a refused document gives (a single resource, an envelope's), for messages
+    data: bytes | None = None  # the bytes read, kept only of a file that cannot be read again (a named pipe)
 
     @property
     def label(self) -> str:
@@ -168,6 +170,7 @@ def scan(files: list[Path], org_override: str | None, entries: dict[str, Entry],
     by_source = {e.source: e for e in entries.values() if e.source}
     items, seen = [], {}
     for path in files:
+        once = not _regular(path)
         data = read_bytes(path)
         file_digest = hashlib.sha256(data).hexdigest()
         entry = by_source.get(os.path.abspath(path))
@@ -179,12 +182,22 @@ def scan(files: list[Path], org_override: str | None, entries: dict[str, Entry],
             item = _parsed(path, data, file_digest, org_override, entries, resend)
             if item is None:
                 continue  # a validation report kept beside the catalog: ctdl validate does not read it either
+        if once:  # the validator gets these bytes: a second open of a named pipe waits for a writer that is gone
+            item.data = data
         if item.ctid and item.ctid in seen and item.action != REFUSED:
             item.action, item.messages = REFUSED, [f"duplicate-ctid: {item.ctid} is also in {seen[item.ctid]}"]
         if item.ctid:
             seen.setdefault(item.ctid, path)
         items.append(item)
     return items
+
+
+def _regular(path: Path) -> bool:
+    """A regular file (or one that cannot be looked at: reading it says why)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
 
 
 def _parsed(path: Path, data: bytes, file_digest: str, org_override: str | None,
@@ -231,7 +244,8 @@ def apply_gate(items: list[Item], force: bool) -> bool:
     if not candidates:
         return True
     try:
-        found = gate.violations([str(i.path) for i in items])
+        found = gate.violations([str(i.path) for i in items],
+                                {str(i.path): i.data for i in items if i.data is not None})
     except gate.ValidatorUnavailable as exc:
         if force:
             return False
@@ -279,6 +293,12 @@ class Outcome:
     action: str
     messages: list[str] = field(default_factory=list)
     envelope_id: str | None = None
+    # A failure's RegistryError kind ("cancelled" for a record a stopped run did not send): tells the failures
+    # that are the target's (said once) from the record's own. Not part of the JSON report.
+    kind: str | None = field(default=None, repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "kind"}
 
 
 @dataclass
@@ -289,7 +309,10 @@ class Summary:
     dry_run: bool = False
     elapsed: float = 0.0
     fatal: str | None = None  # a problem that stopped the whole run (rejected API key): exit 2
-    stopped: str | None = None  # the run gave up early (registry unreachable): exit 1
+    # The run gave up early: the registry did not accept connections (exit 2: ``unreachable``), or accepted them
+    # and did not answer (exit 1: the requests may have landed; those records failed and are sent again).
+    stopped: str | None = None
+    unreachable: bool = False
     validated: bool | None = None
     unrecorded: Path | None = None  # unpublish without a journal: the one it looked for
     gone: list[str] = field(default_factory=list)  # CTIDs published from files no longer under the inputs
@@ -300,19 +323,34 @@ class Summary:
 
     @property
     def exit_code(self) -> int:
-        if self.fatal:
+        if self.fatal or self.unreachable:
             return EXIT_INPUT_ERROR
         return EXIT_RECORD_ERRORS if self.counts[FAILED] or self.counts[REFUSED] else EXIT_OK
+
+    @property
+    def not_sent(self) -> int:
+        """Records a stopped run never sent (failed, with nothing recorded for them in the journal)."""
+        return sum(o.action == FAILED and NOT_SENT in o.messages for o in self.outcomes)
+
+    def halted(self, outcome: Outcome) -> bool:
+        """Whether ``outcome`` is a record the run did not get through for the reason it stopped (a rejected key,
+        a registry down): that reason is said once for the run, not once per record."""
+        if outcome.action != FAILED or not (self.fatal or self.stopped):
+            return False
+        return (outcome.kind == "cancelled" or (self.fatal is not None and outcome.kind in _FATAL)
+                or (self.stopped is not None and outcome.kind in _SILENT))
 
     def to_json(self) -> dict[str, Any]:
         sent = self.counts[PUBLISHED_NEW] + self.counts[UPDATED]
         return {"command": self.command, "target": self.target, "dry_run": self.dry_run,
                 "counts": dict(sorted(self.counts.items())), "elapsed_s": round(self.elapsed, 3),
                 "rate_per_s": round(sent / self.elapsed, 1) if self.elapsed and sent else None,
-                "validated": self.validated, "fatal": self.fatal, "stopped": self.stopped, "gone": self.gone,
+                "validated": self.validated, "fatal": self.fatal, "stopped": self.stopped, "not_sent": self.not_sent,
+                "gone": self.gone,
                 # unchanged records are left out unless there is something to say: a message, or an envelope id
                 # (sent, and found as it is)
-                "records": [vars(o) for o in self.outcomes if o.action != UNCHANGED or o.messages or o.envelope_id]}
+                "records": [o.to_json() for o in self.outcomes
+                            if o.action != UNCHANGED or o.messages or o.envelope_id]}
 
 
 class Reporter(Protocol):
@@ -483,12 +521,18 @@ def publish(inputs: list[Path], options: Options, reporter: Reporter | None = No
             summary.outcomes += [_settled(i) for i in todo]
         elif todo:
             assert journal is not None
-            reporter.start(len(items), len(items) - len(todo))
-            summary.outcomes += _send_all(todo, options, journal, reporter, summary)
+            summary.outcomes += [_settled(i) for i in todo if i.action == REFUSED]  # by the gate
+            sendable = [i for i in todo if i.action != REFUSED]
+            if sendable:  # else no registry is started (nor the embedded one's database made) for nothing
+                reporter.start(len(items), len(items) - len(sendable))
+                summary.outcomes += _send_all(sendable, options, journal, reporter, summary, entries)
     finally:
         reporter.close()
         if journal:
-            journal.close()
+            if new_journal and journal.is_empty():  # nothing recorded: leave no journal (nor its folder)
+                journal.discard()
+            else:
+                journal.close()
     summary.elapsed = time.monotonic() - started
     return summary
 
@@ -511,26 +555,15 @@ def _settled(item: Item) -> Outcome:
 
 
 def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Reporter,
-              summary: Summary) -> list[Outcome]:
+              summary: Summary, entries: dict[str, Entry]) -> list[Outcome]:
     cancel, target = threading.Event(), options.target.identity
     outcomes: list[Outcome] = []
-
-    silent: list[str] = []  # kinds of the records in a row that got no answer at all (refused, timed out)
     embedded: list[Any] = []  # the local registry this run started, if any
+    watch = Watch(options, cancel, summary, embedded)
 
     def settle(item: Item, future: Future) -> None:
-        outcome = _record(item, future, journal, target)
-        kind = _error_kind(future)
-        silent[:] = [*silent, kind] if kind in _SILENT else []
-        _stop_on_fatal(future.exception(), options, cancel, summary)  # sets cancel when it is fatal
-        if len(silent) >= max(4, options.settings.concurrency) and not cancel.is_set():
-            # Each of these took the whole retry budget: waiting it out for every record helps nobody.
-            cancel.set()
-            gone = embedded[0].exited() if embedded and hasattr(embedded[0], "exited") else None
-            why = gone or f"{_silence(silent, options.settings.timeout)} ({future.exception()})"
-            # A registry this command started is not "back" on its own: say so only of one run elsewhere.
-            again = "run again" if embedded else "run again when it is back"
-            summary.stopped = f"stopped: {why}; {again}"
+        outcome = _record(item, future, journal, target, entries.get(item.ctid))
+        watch.saw(future.exception())  # sets cancel when the target, not the record, is at fault
         outcomes.append(outcome)
         reporter.advance(outcome)
 
@@ -539,14 +572,14 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
         pool = Pool(options.settings.concurrency)
         try:
             for item in todo:
-                if item.action == REFUSED or cancel.is_set():
-                    outcome = _settled(item) if item.action == REFUSED else \
-                        Outcome(item.ctid, str(item.path), FAILED, [NOT_SENT])
+                if not cancel.is_set():
+                    for done_item, future in pool.room():
+                        settle(done_item, future)
+                if cancel.is_set():  # never marked pending: the journal keeps what it had for this record
+                    outcome = Outcome(item.ctid, str(item.path), FAILED, [NOT_SENT], kind="cancelled")
                     outcomes.append(outcome)
                     reporter.advance(outcome)
                     continue
-                for done_item, future in pool.room():
-                    settle(done_item, future)
                 # Pending before the request leaves: a crash after this line means "maybe landed".
                 journal.mark_pending(target, item.ctid, item.digest, org=item.org, ctdl_type=item.ctdl_type,
                                      source=item.source, file_digest=item.file_digest)
@@ -562,6 +595,42 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
 
 
 _SILENT = ("unreachable", "unanswered")  # RegistryError kinds of a registry that is down or hangs
+_FATAL = ("auth", "unsendable")  # kinds that fail every further request the same way
+
+
+class Watch:
+    """Stops a run (sets ``cancel``, says why in ``summary``) at a failure that is the target's, not the
+    record's: every further request would fail the same way, so none is sent.
+
+    * a rejected key (401/403) or a request that cannot be made: at the first (``summary.fatal``, exit 2);
+    * ``max(4, concurrency)`` records in a row that got no answer at all, each after its whole retry budget
+      (``summary.stopped``): connections refused or names not found, or the local registry's process gone
+      (``summary.unreachable``, exit 2), or a registry that accepts connections and never answers (exit 1: those
+      requests may have landed)."""
+
+    def __init__(self, options: Options, cancel: threading.Event, summary: Summary,
+                 embedded: list[Any] | None = None) -> None:
+        self.options, self.cancel, self.summary = options, cancel, summary
+        self.embedded = embedded if embedded is not None else []
+        self.silent: list[str] = []  # kinds of the failures in a row that got no answer at all
+
+    def saw(self, error: BaseException | None) -> None:
+        kind = error.kind if isinstance(error, RegistryError) else None
+        if kind == "cancelled":  # a consequence of a stop, not a new failure
+            return
+        self.silent = [*self.silent, kind] if kind in _SILENT else []
+        if _stop_on_fatal(error, self.options, self.cancel, self.summary) or self.cancel.is_set():
+            return
+        if len(self.silent) >= max(4, self.options.settings.concurrency):
+            # Each of these took the whole retry budget: waiting it out for every record helps nobody.
+            self.cancel.set()
+            registry = self.embedded[0] if self.embedded else None
+            gone = registry.exited() if registry is not None and hasattr(registry, "exited") else None
+            why = gone or f"{_silence(self.silent, self.options.settings.timeout)} ({error})"
+            # A registry this command started is not "back" on its own: say so only of one run elsewhere.
+            again = "run again" if self.embedded else "run again when it is back"
+            self.summary.stopped = f"stopped: {why}; {again}"
+            self.summary.unreachable = bool(gone) or "unanswered" not in self.silent
 
 
 def _silence(kinds: list[str], timeout: float) -> str:
@@ -579,7 +648,7 @@ def _stop_on_fatal(error: BaseException | None, options: Options, cancel: thread
                    summary: Summary) -> bool:
     """A rejected key (or a request that cannot be made) fails every further request the same way: stop the
     run (exit 2) at the first. True if ``error`` is such a failure."""
-    if not isinstance(error, RegistryError) or error.kind not in ("auth", "unsendable"):
+    if not isinstance(error, RegistryError) or error.kind not in _FATAL:
         return False
     if not cancel.is_set():
         cancel.set()
@@ -593,13 +662,10 @@ def _send_one(api: Api, item: Item) -> Published:
     return api.publish(item.document, item.org, item.ctdl_type)
 
 
-def _error_kind(future: Future) -> str | None:
-    error = future.exception()
-    return error.kind if isinstance(error, RegistryError) else None
-
-
-def _record(item: Item, future: Future, journal: Journal, target: str) -> Outcome:
-    """Write the result of one request to the journal; ``published`` only on the registry's word."""
+def _record(item: Item, future: Future, journal: Journal, target: str, previous: Entry | None) -> Outcome:
+    """Write the result of one request to the journal; ``published`` only on the registry's word. A request
+    the run stopped before it left gives the record back the row it had (``previous``): it was not tried, so it
+    did not fail."""
     error = future.exception()
     if error is None:
         result: Published = future.result()
@@ -614,9 +680,11 @@ def _record(item: Item, future: Future, journal: Journal, target: str) -> Outcom
         return Outcome(item.ctid, str(item.path), action, item.messages, result.envelope_id)
     if not isinstance(error, RegistryError):
         raise error
-    message = NOT_SENT if isinstance(error, Cancelled) else error.message
-    journal.mark_failed(target, item.ctid, message, error.attempts)
-    return Outcome(item.ctid, str(item.path), FAILED, [*item.messages, message])
+    if isinstance(error, Cancelled) and not error.attempts:
+        journal.restore(target, item.ctid, previous)
+        return Outcome(item.ctid, str(item.path), FAILED, [NOT_SENT], kind=error.kind)
+    journal.mark_failed(target, item.ctid, error.message, error.attempts)
+    return Outcome(item.ctid, str(item.path), FAILED, [*item.messages, error.message], kind=error.kind)
 
 
 # --- unpublish / fetch -------------------------------------------------------------------------------
@@ -645,13 +713,13 @@ def unpublish(ctid_args: Iterable[str], options: Options, reporter: Reporter | N
             options, cancel, _orgs_for(journal, target, ctids, options), existing=True) as api:
         entries = journal.entries(target)
         reporter.start(len(ctids))
-        pool = Pool(options.settings.concurrency)
+        pool, watch = Pool(options.settings.concurrency), Watch(options, cancel, summary)
         try:
             jobs = ((c, api.delete, (c, *_org_and_type(c, entries, options))) for c in ctids)
-            for tag, future in pool.run(_until(cancel, jobs)):
+            for tag, future in pool.run(until_cancelled(cancel, jobs)):
                 summary.outcomes.append(_deleted(tag, future, journal, target, entries, reporter))
-                _stop_on_fatal(future.exception(), options, cancel, summary)
-            summary.outcomes += _not_sent(ctids, summary, reporter)
+                watch.saw(future.exception())
+            summary.outcomes += unsent_outcomes(ctids, summary, reporter)
         finally:
             cancel.set()
             pool.close()
@@ -660,7 +728,7 @@ def unpublish(ctid_args: Iterable[str], options: Options, reporter: Reporter | N
     return summary
 
 
-def _until(cancel: threading.Event, jobs: Iterable[Any]) -> Iterator[Any]:
+def until_cancelled(cancel: threading.Event, jobs: Iterable[Any]) -> Iterator[Any]:
     """``jobs`` until ``cancel`` is set: the pool takes them one by one, so none is sent after it is."""
     for job in jobs:
         if cancel.is_set():
@@ -668,10 +736,11 @@ def _until(cancel: threading.Event, jobs: Iterable[Any]) -> Iterator[Any]:
         yield job
 
 
-def _not_sent(ctids: list[str], summary: Summary, reporter: Reporter) -> list[Outcome]:
+def unsent_outcomes(ctids: list[str], summary: Summary, reporter: Reporter) -> list[Outcome]:
     """An outcome for each CTID a stopped run never sent."""
     settled = {o.ctid for o in summary.outcomes}
-    outcomes = [Outcome(c, None, FAILED, [NOT_SENT]) for c in dict.fromkeys(ctids) if c not in settled]
+    outcomes = [Outcome(c, None, FAILED, [NOT_SENT], kind="cancelled") for c in dict.fromkeys(ctids)
+                if c not in settled]
     for outcome in outcomes:
         reporter.advance(outcome)
     return outcomes
@@ -693,16 +762,16 @@ def _deleted(ctid: str, future: Future, journal: Journal, target: str, entries: 
     if error is None:
         journal.mark_deleted(target, ctid, org=entries[ctid].org if ctid in entries else None)
         outcome = Outcome(ctid, None, "deleted")
-    elif isinstance(error, Cancelled):
-        outcome = Outcome(ctid, None, FAILED, [NOT_SENT])
+    elif isinstance(error, Cancelled) and not error.attempts:  # never left: nothing to note
+        outcome = Outcome(ctid, None, FAILED, [NOT_SENT], kind=error.kind)
     elif isinstance(error, RegistryError) and error.kind == "notfound":
         if ctid in entries:  # it is not there: the journal should not claim otherwise
             journal.mark_deleted(target, ctid)
-        outcome = Outcome(ctid, None, FAILED, [f"not in the registry ({error.message})"])
+        outcome = Outcome(ctid, None, FAILED, [f"not in the registry ({error.message})"], kind=error.kind)
     elif isinstance(error, RegistryError):
         if ctid in entries:
             journal.note_error(target, ctid, error.message)
-        outcome = Outcome(ctid, None, FAILED, [error.message])
+        outcome = Outcome(ctid, None, FAILED, [error.message], kind=error.kind)
     else:
         raise error
     reporter.advance(outcome)
@@ -711,18 +780,25 @@ def _deleted(ctid: str, future: Future, journal: Journal, target: str, entries: 
 
 def fetch(ctid_args: Iterable[str], options: Options, outdir: Path | None,
           emit: Callable[[bytes], None]) -> Summary:
-    """GET /graph/{ctid} for each CTID: ``<ctid>.json`` in ``outdir`` (atomically), or ``emit`` the bytes."""
+    """GET /graph/{ctid} for each CTID: ``<ctid>.json`` in ``outdir`` (atomically), or ``emit`` the bytes: one
+    CTID's document as it is, several CTIDs' as one JSON array (in the order given, each once; the ones found),
+    so that what is printed is always one JSON text."""
     started, ctids = time.monotonic(), _ctids(ctid_args)
+    several = len(ctids) > 1
+    ctids = list(dict.fromkeys(ctids))
     summary, cancel = Summary("fetch", options.target.identity), threading.Event()
     if outdir is not None:
         _make_folder(outdir)  # before any request: a folder that cannot be made is bad usage
+    kept: dict[str, Any] | None = {} if outdir is None and several else None
     with connect(options, cancel, existing=True) as api:
-        pool = Pool(options.settings.concurrency)
+        pool, watch = Pool(options.settings.concurrency), Watch(options, cancel, summary)
         try:
-            for tag, future in pool.run(_until(cancel, ((c, api.fetch, (c,)) for c in ctids))):
-                summary.outcomes.append(_fetched(tag, future, outdir, emit))
-                _stop_on_fatal(future.exception(), options, cancel, summary)
-            summary.outcomes += _not_sent(ctids, summary, NullReporter())
+            for tag, future in pool.run(until_cancelled(cancel, ((c, api.fetch, (c,)) for c in ctids))):
+                summary.outcomes.append(_fetched(tag, future, outdir, emit, kept))
+                watch.saw(future.exception())
+            summary.outcomes += unsent_outcomes(ctids, summary, NullReporter())
+            if kept is not None:
+                emit(dumps([kept[c] for c in ctids if c in kept]))
         finally:
             cancel.set()
             pool.close()
@@ -739,17 +815,23 @@ def _make_folder(folder: Path) -> None:
         raise InputError(Where(str(folder)), f"cannot create the output folder: {exc.strerror or exc}") from None
 
 
-def _fetched(ctid: str, future: Future, outdir: Path | None, emit: Callable[[bytes], None]) -> Outcome:
+def _fetched(ctid: str, future: Future, outdir: Path | None, emit: Callable[[bytes], None],
+             kept: dict[str, Any] | None = None) -> Outcome:
+    """One CTID's document: written to ``outdir``, else kept in ``kept`` (to be printed with the others), else
+    printed."""
     error = future.exception()
-    if isinstance(error, Cancelled):
-        return Outcome(ctid, None, FAILED, [NOT_SENT])
+    if isinstance(error, Cancelled) and not error.attempts:
+        return Outcome(ctid, None, FAILED, [NOT_SENT], kind=error.kind)
     if isinstance(error, RegistryError):
-        return Outcome(ctid, None, FAILED, [error.message])
+        return Outcome(ctid, None, FAILED, [error.message], kind=error.kind)
     if error is not None:
         raise error
     document = future.result()
     if document is None:
-        return Outcome(ctid, None, FAILED, ["not in the registry"])
+        return Outcome(ctid, None, FAILED, ["not in the registry"], kind="notfound")
+    if kept is not None:
+        kept[ctid] = document
+        return Outcome(ctid, None, "fetched")
     if outdir is None:
         emit(dumps(document))
         return Outcome(ctid, None, "fetched")

@@ -22,10 +22,11 @@ from typing import Any
 from ctdl_tools.ctdl_files import main_ctid
 from ctdl_tools.errors import InputError, Where
 from ctdl_tools.jsonio import read_json
-from ctdl_tools.registry.client import AssistantApi, RegistryError
+from ctdl_tools.registry.client import AssistantApi, Cancelled, RegistryError
 from ctdl_tools.registry.journal import DELETED, PUBLISHED, Entry, Journal
 from ctdl_tools.registry.publish import (
     FAILED,
+    NOT_SENT,
     Api,
     NullReporter,
     Options,
@@ -33,10 +34,13 @@ from ctdl_tools.registry.publish import (
     Pool,
     Reporter,
     Summary,
+    Watch,
     canonical_digest,
     comparable_digest,
     connect,
     input_files,
+    unsent_outcomes,
+    until_cancelled,
 )
 
 CURRENT, STALE, MISSING, UNCONFIRMED = "current", "stale", "missing", "unconfirmed"
@@ -56,11 +60,15 @@ def status(options: Options, published: list[Path] | None = None, reporter: Repo
         read_base = _read_base(api)
         files = _files_by_ctid(paths, {e.ctid for e in entries}, read_base) if paths is not None else None
         reporter.start(len(entries))
-        pool = Pool(options.settings.concurrency)
+        pool, watch = Pool(options.settings.concurrency), Watch(options, cancel, summary)
         try:
-            for tag, future in pool.run((e, api.fetch, (e.ctid,)) for e in entries):
+            # A rejected key or a registry that is down stops the run: the records not asked about are not sent.
+            for tag, future in pool.run(until_cancelled(cancel, ((e, api.fetch, (e.ctid,)) for e in entries))):
                 summary.outcomes.append(_compared(tag, future, read_base, files, reporter))
+                watch.saw(future.exception())
+            summary.outcomes += unsent_outcomes([e.ctid for e in entries], summary, reporter)
         finally:
+            cancel.set()
             pool.close()
             reporter.close()
     summary.outcomes.sort(key=lambda o: o.ctid)
@@ -122,8 +130,10 @@ def _compared(entry: Entry, future: Future, read_base: str, files: dict[str, _Lo
     found = files.get(entry.ctid) if files is not None else None
     source = found.path if found else entry.source
     error = future.exception()
-    if isinstance(error, RegistryError):
-        outcome = Outcome(entry.ctid, source, FAILED, [error.message])
+    if isinstance(error, Cancelled) and not error.attempts:
+        outcome = Outcome(entry.ctid, source, FAILED, [NOT_SENT], kind=error.kind)
+    elif isinstance(error, RegistryError):
+        outcome = Outcome(entry.ctid, source, FAILED, [error.message], kind=error.kind)
     elif error is not None:
         raise error
     else:
