@@ -252,3 +252,20 @@ def test_many_rows_with_fewer_cells_than_the_header_are_one_warning(tmp_path: Pa
                                 "are read as empty; so are those of 2,997 more row(s) with fewer cells than the "
                                 "header (the last: row 3001)"]
     assert "3000 written, 0 failed, 1 warnings" in stdout
+
+
+def test_a_link_that_leads_nowhere_is_said_so(tmp_path: Path) -> None:
+    # Found in a robustness sweep: a symlink loop (and a dangling link) was "file not found".
+    from click.testing import CliRunner
+
+    from ctdl_tools.cli import main
+
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    (tmp_path / "dangling.csv").symlink_to(tmp_path / "gone.csv")
+    said = {name: CliRunner().invoke(main, ["convert", str(tmp_path / name), "-o", str(tmp_path / "out")])
+            for name in ("loop1", "dangling.csv", "absent.csv")}
+    assert {name: r.exit_code for name, r in said.items()} == {"loop1": 2, "dangling.csv": 2, "absent.csv": 2}
+    assert f"{tmp_path / 'loop1'}: cannot read: a loop of symbolic links" in said["loop1"].output
+    assert f"a symbolic link to {tmp_path / 'gone.csv'}, which does not exist" in said["dangling.csv"].output
+    assert f"{tmp_path / 'absent.csv'}: file not found" in said["absent.csv"].output

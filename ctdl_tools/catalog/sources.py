@@ -6,6 +6,7 @@ A :class:`Source` can stream its items twice (conversion indexes everything befo
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -32,6 +33,21 @@ class Source:
     record_kind: str | None = None    # the one kind of record it holds (a bulk-upload table), if known
 
 
+def _missing(path: Path) -> str:
+    """Why a path given does not exist as a file: a link that leads nowhere (or round in a loop) is said so."""
+    if not path.is_symlink():
+        return "file not found"
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 and 3.12: a symlink loop
+        return "cannot read: a loop of symbolic links"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "cannot read: a loop of symbolic links"
+        return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    return "file not found"
+
+
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
     """Files as given; directories contribute their catalog files (sorted, recursively)."""
     files: list[Path] = []
@@ -43,7 +59,7 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
                 raise InputError(Where(str(path)), "directory holds no .csv, .xlsx, .json or .yaml catalog")
             files.extend(found)
         elif not path.exists():
-            raise InputError(Where(str(path)), "file not found")
+            raise InputError(Where(str(path)), _missing(path))
         else:
             files.append(path)
     return files
