@@ -581,8 +581,8 @@ def test_the_report_never_replaces_the_file_standard_input_reads(tmp_path: Path)
     before = (DATA / "validate" / "course.json").read_bytes()
     catalog.write_bytes(before)
     with catalog.open("rb") as stdin:
-        result = subprocess.run([sys.executable, "-m", "ctdl_tools", "validate", "-", "-o", str(catalog)], stdin=stdin,
-                                capture_output=True, text=True, timeout=120)
+        command = [sys.executable, "-m", "ctdl_tools", "validate", "-", "--format", "json", "-o", str(catalog)]
+        result = subprocess.run(command, stdin=stdin, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and f"{catalog}: is one of the files being validated" in result.stderr
     assert catalog.read_bytes() == before
 
@@ -616,3 +616,12 @@ def test_a_glob_that_matches_folders_walks_them(tmp_path: Path, monkeypatch: pyt
         result = ctdl("validate", pattern, "--format", "json")
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["files"] == ["catalog/a/course.json", "catalog/b/organization.json"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "junit", "html"])
+def test_a_report_that_is_no_json_is_not_named_json(tmp_path: Path, fmt: str) -> None:
+    # Found in a robustness sweep: a text or JUnit report written as catalog/report.json made the next
+    # validate (and publish) of the folder fail on it (only JSON reports and SARIF logs are skipped as reports).
+    result = ctdl("validate", str(DATA / "validate"), "--format", fmt, "-o", str(tmp_path / "report.json"))
+    assert result.exit_code == 2 and "would be read as CTDL by the next validate" in result.stderr
+    assert not (tmp_path / "report.json").exists()

@@ -83,6 +83,12 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     patterns = rule_patterns(disabled)
     if output is not None and str(output) in ("", "."):  # click makes -o '' the Path "."
         raise click.BadParameter("needs a file name (or - for standard output)", param_hint="'-o' / '--output'")
+    if output is not None and output.suffix.lower() in (".json", ".jsonld") and fmt not in ("json", "sarif"):
+        # Only JSON reports and SARIF logs are known as reports when the folder is validated again: a text,
+        # JUnit or HTML report under a .json name would be read as a broken catalog file next time.
+        suffix = {"text": ".txt", "junit": ".xml", "html": ".html"}.get(fmt, "")
+        raise click.BadParameter(f"a {fmt} report named {output.name} would be read as CTDL by the next validate of "
+                                 f"its folder: give it a {suffix} name", param_hint="'-o' / '--output'")
     paths = paths or (".",)  # a pre-commit hook's `args: [--disable, …]` names no path
     to_file = output is not None and str(output) != "-"
     _check_paths(paths, to_file)
