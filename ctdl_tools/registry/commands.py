@@ -166,7 +166,9 @@ def _paths(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(), callback=_paths)
 @_target_options
 @click.option("--force", is_flag=True, help="Publish records even if the validator reports Violations.")
-@click.option("--dry-run", is_flag=True, help="Show what would be new/updated/unchanged; write and send nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Show what would be new/updated/unchanged by the journal (without one, every record is new, "
+                   "though the registry may answer unchanged); write and send nothing.")
 @click.option("--resend", is_flag=True, help="Send every record, also those the journal says are unchanged (to "
                                             "restore records deleted from the registry: `ctdl registry status` "
                                             "lists them as missing).")
