@@ -241,7 +241,7 @@ def test_sarif_max_results_is_described_as_it_behaves(catalog: Path) -> None:
     assert "shown in report order" in run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
 
 
-@pytest.mark.parametrize("args", [[""], ["", "."], ["", ".", "-o", "r.json"]])
+@pytest.mark.parametrize("args", [[""], ["", "."], ["", ".", "--format", "json", "-o", "r.json"]])
 def test_an_empty_path_is_a_usage_error_not_a_crash(catalog: Path, args: list[str]) -> None:
     # Found in acceptance testing: `ctdl validate ""` ("$CATALOG_DIR" with the variable unset) was a traceback
     # and exit 3: Path("") is the working directory, and scanning "" failed.
