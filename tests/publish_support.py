@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,6 +35,14 @@ OTHER_ORG = "ce-00000000-0000-4000-8000-0000000000bb"
 REGISTRY = "https://credentialengineregistry.org"
 ASN_CONTEXT = "https://credreg.net/ctdlasn/schema/context/json"
 NAMESPACE = uuid.UUID("0f0e0d0c-0b0a-4908-8706-050403020100")
+
+
+@pytest.fixture(autouse=True)
+def isolated_from_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Autouse where imported. Config is found by walking up from the current directory: keep the
+    repository's out of it, and the user's API key."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CTDL_API_KEY", raising=False)
 
 
 def ctid_for(n: int) -> str:

@@ -34,6 +34,7 @@ from tests.publish_support import (
     FakeRegistry,
     Faults,
     ctid_for,
+    isolated_from_config,  # noqa: F401 (autouse: keeps config out)
     make_document,
     serve,
     write_documents,
@@ -47,13 +48,6 @@ def fake() -> Iterator[tuple[FakeRegistry, str]]:
     registry = FakeRegistry(KEY)
     with serve(registry.app) as running:
         yield registry, running.url
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Config is found by walking up from the current directory: keep the repository's out of it.
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CTDL_API_KEY", raising=False)
 
 
 def run(command: Any, *args: str | Path, key: str | None = KEY, env_name: str = "CTDL_API_KEY") -> Result:

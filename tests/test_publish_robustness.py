@@ -32,18 +32,19 @@ from ctdl_tools.registry import publish
 from ctdl_tools.registry.client import Cancelled, RetryPolicy
 from ctdl_tools.registry.commands import fetch_command, publish_command, status_command, unpublish_command
 from ctdl_tools.registry.journal import Journal
-from tests.publish_support import ORG, FakeRegistry, ctid_for, make_document, serve, write_documents
+from tests.publish_support import (
+    ORG,
+    FakeRegistry,
+    ctid_for,
+    isolated_from_config,  # noqa: F401 (autouse: keeps config out)
+    make_document,
+    serve,
+    write_documents,
+)
 
 KEY = "robust-key-4e8a1c2b9d3f5a7e"
 WRONG = "wrong-key-6b1d9e3a7c5f2048"
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Config is found by walking up from the current directory: keep the repository's out of it.
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CTDL_API_KEY", raising=False)
 
 
 @pytest.fixture

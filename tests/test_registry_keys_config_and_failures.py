@@ -32,19 +32,20 @@ from ctdl_tools.registry import config, publish
 from ctdl_tools.registry.client import Http, RegistryError, RetryPolicy, Scrubber, error_text
 from ctdl_tools.registry.commands import fetch_command, publish_command, status_command, unpublish_command
 from ctdl_tools.registry.journal import Journal
-from tests.publish_support import FakeRegistry, Faults, ctid_for, make_document, serve, write_documents
+from tests.publish_support import (
+    FakeRegistry,
+    Faults,
+    ctid_for,
+    isolated_from_config,  # noqa: F401 (autouse: keeps config out)
+    make_document,
+    serve,
+    write_documents,
+)
 
 KEY = "s8-key-7e1f0a2b9c3d4e5f"
 # A key with characters that JSON, HTML and URLs each escape, to show every escaped form is scrubbed.
 ODD_KEY = 'S8"odd\\key<&>-9f3a7c1e5b2d8046'
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Config is found by walking up from the current directory: keep the repository's out of it.
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("CTDL_API_KEY", raising=False)
 
 
 class Counting:

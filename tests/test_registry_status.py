@@ -8,8 +8,11 @@ import shutil
 from pathlib import Path
 
 from ctdl_tools.registry.commands import publish_command, status_command
-from tests.publish_support import make_document
-from tests.test_publish import _isolated, fake, run, summary, write_documents  # noqa: F401 (fixtures)
+from tests.publish_support import (
+    isolated_from_config,  # noqa: F401 (autouse: keeps config out)
+    make_document,
+)
+from tests.test_publish import fake, run, summary, write_documents  # noqa: F401 (fixtures)
 
 
 def test_a_journal_for_another_target_is_an_error_not_a_pass(tmp_path: Path, fake) -> None:  # noqa: F811
