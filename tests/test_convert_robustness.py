@@ -254,6 +254,51 @@ def test_many_rows_with_fewer_cells_than_the_header_are_one_warning(tmp_path: Pa
     assert "3000 written, 0 failed, 1 warnings" in stdout
 
 
+def _cut(source: Path, path: Path, short: list[int], cells: int) -> Path:
+    """``source``'s rows, those numbered in ``short`` (data rows, 1-based) cut to ``cells`` cells."""
+    with source.open(encoding="utf-8-sig", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(row[:cells] if n in short else row for n, row in enumerate(rows, start=1))
+    return path
+
+
+def _short_row_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "cell(s), the header" in line]
+
+
+# The skill readers' CSVs (skills, OSMT RSD, ESCO, OpenSALT CASE) are said the same way as a bulk-upload CSV.
+@pytest.mark.parametrize(("source", "name", "short", "cells", "said"), [
+    (SAMPLES / "college" / "skills.csv", "skills.csv", [4], 8,
+     "row 5: the row has 8 cell(s), the header 11: the missing ones are read as empty"),
+    (SAMPLES / "college" / "skills.csv", "skills.csv", [4, 7, 20], 10,
+     "row 5: the row has 10 cell(s), the header 11: the missing ones are read as empty; so are those of 2 more "
+     "row(s) with fewer cells than the header (the last: row 21)"),
+    (DATA / "catalogs" / "realworld" / "osmt_Skills-Import.csv", "osmt.csv", [1, 2], 4,
+     "row 2: the row has 4 cell(s), the header 14: the missing ones are read as empty; so are those of 1 more "
+     "row(s) with fewer cells than the header (the last: row 3)"),
+    (DATA / "catalogs" / "esco_transversalSkillsCollection_en.csv", "esco_transversalSkillsCollection_en.csv",
+     [2, 3, 5], 7, "row 3: the row has 7 cell(s), the header 9: the missing ones are read as empty; so are those of "
+     "2 more row(s) with fewer cells than the header (the last: row 6)"),
+    (DATA / "catalogs" / "case_opensalt_spreadsheet_import_sample.csv", "case.csv", [3], 8,
+     "row 4: the row has 8 cell(s), the header 13: the missing ones are read as empty"),
+], ids=["skills", "skills-rows", "rsd", "esco", "case"])
+def test_a_skill_csv_row_with_fewer_cells_than_the_header_is_one_warning(
+        tmp_path: Path, source: Path, name: str, short: list[int], cells: int, said: str) -> None:
+    # Found in a robustness sweep: a bulk-upload CSV's short rows were warned about, a skills CSV's were not.
+    _, before, _ = run("convert", str(source), "-o", str(tmp_path / "whole"))
+    path = _cut(source, tmp_path / name, short, cells)
+    code, stdout, err = run("convert", str(path), "-o", str(tmp_path / "out"))
+    assert code == 0, err
+    assert _short_row_lines(err) == [f"warning: {path}, {said}"], err
+    assert "1 written, 0 failed" in stdout, stdout
+    if source.name != "osmt_Skills-Import.csv":  # cutting its rows also empties a column said not converted
+        warnings = int(before.split(" warnings")[0].rsplit(" ", 1)[1])
+        assert f" {warnings + 1} warnings" in stdout, (before, stdout)
+
+
 def test_a_link_that_leads_nowhere_is_said_so(tmp_path: Path) -> None:
     # Found in a robustness sweep: a symlink loop (and a dangling link) was "file not found".
     from click.testing import CliRunner

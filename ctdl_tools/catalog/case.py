@@ -42,6 +42,7 @@ from ctdl_tools.catalog.skills_csv import (
     load_json,
     locate,
     note,
+    note_short_rows,
     publication_status,
     read_sheet,
     split_values,
@@ -357,6 +358,7 @@ def read_case_csv(path: Path) -> list[SkillFramework]:
     reader = _CaseSheet(sheet, cols, fw)
     for number, row in sheet.rows:
         reader.row(number, row)
+    note_short_rows(sheet, fw)
     reader.finish()
     return [fw]
 

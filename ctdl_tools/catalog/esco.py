@@ -28,6 +28,7 @@ from ctdl_tools.catalog.skills_csv import (
     is_http_url,
     locate,
     note,
+    note_short_rows,
     publication_status,
     read_sheet,
     split_values,
@@ -63,6 +64,7 @@ def read_esco_csv(path: Path, name: str | None = None) -> list[SkillFramework]:
     rows = _EscoRows(sheet, cols, fw)
     for number, row in sheet.rows:
         rows.row(number, row)
+    note_short_rows(sheet, fw)
     rows.hierarchy()
     return [fw]
 

@@ -42,6 +42,7 @@ from ctdl_tools.catalog.skills_csv import (
     load_json,
     locate,
     note,
+    note_short_rows,
     publication_status,
     read_sheet,
     split_values,
@@ -305,6 +306,7 @@ def read_rsd_csv(path: Path) -> list[SkillFramework]:
         fw.competencies.append(c)
         unconverted.update(sheet.header[i] for i, k in enumerate(keys)
                            if i not in used and sheet.cell(row, i))
+    note_short_rows(sheet, fw)
     known = {header_key(h) for h in CSV_UNCONVERTED}
     for header in sorted(unconverted, key=sheet.header.index):
         key = header_key(header)

@@ -34,6 +34,7 @@ from ctdl_tools.catalog.csvrows import csv_rows
 from ctdl_tools.catalog.fields import header_key
 from ctdl_tools.catalog.model import Competency, SkillFramework
 from ctdl_tools.catalog.sources import read_input_json, read_input_text
+from ctdl_tools.catalog.tabular import ShortRows
 from ctdl_tools.ctid import ctid_in_uri, is_ctid
 from ctdl_tools.errors import InputError, Where
 
@@ -139,6 +140,10 @@ class Sheet:
     name: str
     header: list[str]
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
+    # A CSV's rows with fewer cells than its header (up to its last named cell), as a bulk-upload CSV's: a
+    # workbook's rows are as wide as the sheet. A reader says them once, with :func:`note_short_rows`.
+    width: int = 0
+    short: ShortRows = field(default_factory=ShortRows)
 
     def where(self, row: int | None = None, column: str | None = None) -> Where:
         return Where(self.name, row=row, column=column)
@@ -161,22 +166,32 @@ class Sheet:
 def read_sheet(path: Path) -> Sheet:
     """A CSV (UTF-8, BOM allowed; ``,`` ``;`` or tab) or the first sheet of an XLSX workbook."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _sheet(str(path), _xlsx_rows(path))
+        return _sheet(str(path), _xlsx_rows(path), workbook=True)
     return _sheet(str(path), _csv_rows(path))
 
 
-def _sheet(name: str, rows: Iterable[tuple[int, list[str]]]) -> Sheet:
+def _sheet(name: str, rows: Iterable[tuple[int, list[str]]], workbook: bool = False) -> Sheet:
     sheet: Sheet | None = None
     for number, row in rows:
         if not any(cell.strip() for cell in row):
             continue
         if sheet is None:
             sheet = Sheet(name, [cell.strip() for cell in row])
+            if not workbook:
+                sheet.width = max((i + 1 for i, cell in enumerate(sheet.header) if cell), default=0)
         else:
+            if len(row) < sheet.width:
+                sheet.short.add(number, len(row))
             sheet.rows.append((number, row))
     if sheet is None:
         raise InputError(Where(name), "the file is empty (no header row)")
     return sheet
+
+
+def note_short_rows(sheet: Sheet, fw: SkillFramework) -> None:
+    """The sheet's rows with fewer cells than its header, one warning on ``fw`` (worded as a bulk-upload CSV's)."""
+    if sheet.short.count:
+        note(fw, "warning", sheet.where(row=sheet.short.first), sheet.short.message(sheet.width))
 
 
 def _delimiter(text: str, suffix: str) -> str:
@@ -356,6 +371,7 @@ class _PlainReader:
             self.competency(self.framework(number, row), number, row)
         if not self.frameworks:
             raise InputError(self.sheet.where(), "no competency rows under the header")
+        note_short_rows(self.sheet, self.frameworks[0])
         for index, column in enumerate(self.sheet.header):
             if column and index not in self.cols.values():
                 note(self.frameworks[0], "warning", self.sheet.where(row=1, column=column),
@@ -439,6 +455,7 @@ def _read_ctdlasn(sheet: Sheet, path: Path) -> list[SkillFramework]:
     if not frameworks:
         raise InputError(sheet.where(), f"no {FRAMEWORK_TYPE} or {COMPETENCY_TYPE} rows (No @type in CSV)")
     first = next(iter(frameworks.values()))
+    note_short_rows(sheet, first)
     for severity, where, message in pending:
         note(first, severity, where, message)
     return list(frameworks.values())

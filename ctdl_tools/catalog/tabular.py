@@ -557,7 +557,7 @@ def table_records(table: Table, mapping: Mapping, problems: Problems,
         merges.setdefault(merge.first_row, []).append(merge)
     in_guidance, pending_empty = True, []
     # A CSV row with fewer cells than the header (a sheet's rows are as wide as the sheet): counted, said once.
-    width, short = (len(table.header) if table.sheet is None else 0), _ShortRows()
+    width, short = (len(table.header) if table.sheet is None else 0), ShortRows()
     for number, row in table.rows():
         if number <= table.header_row:
             continue
@@ -584,7 +584,7 @@ def table_records(table: Table, mapping: Mapping, problems: Problems,
 
 
 @dataclass
-class _ShortRows:
+class ShortRows:
     """A CSV's record rows with fewer cells than the header. Their missing cells are read as empty (a spreadsheet
     program may leave out a row's trailing empty cells, so not an error), but a row cut short or shifted reads
     the same way, so it is worth a word: once per file, at the first such row, with how many more there are
@@ -602,12 +602,16 @@ class _ShortRows:
         self.last = number
 
     def warn(self, table: Table, problems: Problems) -> None:
-        message = (f"the row has {self.cells} cell(s), the header {len(table.header)}: the missing ones are read as "
+        problems.warn(table.where.at(row=self.first), self.message(len(table.header)))
+
+    def message(self, header: int) -> str:
+        """The one warning (``header``: the header's number of cells); the skill readers say it too."""
+        message = (f"the row has {self.cells} cell(s), the header {header}: the missing ones are read as "
                    "empty")
         if self.count > 1:
             message += (f"; so are those of {self.count - 1:,} more row(s) with fewer cells than the header (the "
                         f"last: row {self.last})")
-        problems.warn(table.where.at(row=self.first), message)
+        return message
 
 
 def _warn_about_row(table: Table, number: int, row: list[str], merges: Iterable[Merge], unnamed: list[int],
