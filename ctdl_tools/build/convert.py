@@ -27,6 +27,7 @@ from ctdl_tools.catalog.sources import Source, expand_inputs, open_sources, read
 from ctdl_tools.ctid import REGISTRY_BASE, is_ctid, namespace_from, normalize_ctid
 from ctdl_tools.errors import InputError, Problem, Problems, Where
 from ctdl_tools.jsonio import write_atomic
+from ctdl_tools.workers import die_with_parent
 
 
 @dataclass
@@ -272,14 +273,7 @@ def _worker_signals(parent: int) -> None:
     signal.signal(signal.SIGTERM, _leave)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held back by the parent while forking
-    try:
-        import ctypes  # here: only a worker pays for it
-
-        # The process's own symbols: libc is linked in. Where there is no prctl (not Linux), nothing is asked.
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before the request was made
+    if not die_with_parent(parent, signal.SIGTERM):
         raise SystemExit(128 + signal.SIGTERM)
 
 
@@ -312,13 +306,14 @@ def _convert(paths: list[Path], outdir: Path, options: ConvertOptions, progress:
     result = ConvertResult()
     mapping = load_mapping(options.mapping)
     ctx = make_context(options, result.problems)
-    sources = open_sources(paths, options.kind, mapping, result.problems)
+    files = expand_inputs(paths)  # once: directories are walked here, not again for the overwrite check
+    sources = open_sources(files, options.kind, mapping, result.problems)
     result.inputs = [InputSummary(s.name) for s in sources]
     total = index_sources(sources, ctx)
     if progress:
         progress.start(total)
     _make_outdir(outdir)
-    _refuse_writing_over_an_input(paths, outdir, ctx.by_ctid.keys())
+    _refuse_writing_over_an_input(files, outdir, ctx.by_ctid.keys())
     before = _documents_in(outdir)
     try:
         outcomes = _build_all(sources, ctx, outdir, workers or _worker_count(total), progress)
@@ -381,11 +376,11 @@ def _warn_stale(outdir: Path, stale: set[str], problems: Problems) -> None:
                   "this time), they would be published with the folder; convert into a fresh output folder")
 
 
-def _refuse_writing_over_an_input(paths: list[Path], outdir: Path, ctids: Any) -> None:
+def _refuse_writing_over_an_input(files: list[Path], outdir: Path, ctids: Any) -> None:
     """An input named ``<ctid>.json`` in the output folder, for a record of this conversion (a Registry
     Assistant request saved under its CTID, converted with ``-o`` its own folder), would be replaced by that
     record's CTDL, and the next run would not find its catalog: refused before anything is written."""
-    for path in expand_inputs(paths):
+    for path in files:
         if path.suffix == ".json" and path.stem in ctids:
             with contextlib.suppress(OSError):
                 if os.path.samefile(path.parent, outdir):

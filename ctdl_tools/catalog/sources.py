@@ -134,9 +134,10 @@ def read_input_json(path: Path) -> Any:
     return parse_json(read_input_text(path), str(path))
 
 
-def open_sources(paths: Iterable[Path], kind: str, mapping: Mapping, problems: Problems) -> list[Source]:
+def open_sources(files: Iterable[Path], kind: str, mapping: Mapping, problems: Problems) -> list[Source]:
+    """The sources of input files (:func:`expand_inputs`' list: directories already walked)."""
     kind = mapping_kind(kind, mapping)
-    return [source for path in expand_inputs(paths) for source in _open(path, kind, mapping, problems)]
+    return [source for path in files for source in _open(path, kind, mapping, problems)]
 
 
 def mapping_kind(kind: str, mapping: Mapping) -> str:

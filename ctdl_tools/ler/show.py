@@ -22,6 +22,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from ctdl_tools.build.languages import is_language_tag
 from ctdl_tools.ctid import ctid_in_uri, is_ctid, resource_uri
 from ctdl_tools.ler.check import (
     NOT_THE_RESOURCE_URI,
@@ -70,7 +71,6 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "November", "December")
 # An HTML "valid date string" or "valid (global or local) date and time string": what <time datetime> takes.
 _HTML_DATETIME = re.compile(r"\d{4,}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,3})?)?(?:Z|[+-]\d\d:?\d\d)?)?")
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
 
 
 class Text(str):
@@ -82,7 +82,7 @@ class Text(str):
 
     def __new__(cls, text: str = "", lang: str = "", direction: str = "") -> Text:
         made = super().__new__(cls, text)
-        made.lang = lang if _LANGUAGE_TAG.fullmatch(lang) else ""
+        made.lang = lang if is_language_tag(lang) else ""
         made.direction = direction if direction in ("ltr", "rtl") else ""
         return made
 

@@ -51,6 +51,7 @@ from ctdl_tools.validate.result import LONGEST_VALUE, Finding, Record, Report, R
 from ctdl_tools.validate.rules import PYTHON_RULES, UNREADABLE_RULES, all_rules, rule_matches, rule_patterns
 from ctdl_tools.validate.shapes import ShapeSet, load_shapes
 from ctdl_tools.vocab import vocabulary
+from ctdl_tools.workers import die_with_parent
 
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 DESCRIBED_TYPE = "<https://purl.org/ctdl_tools/shapes/describedType>"
@@ -969,19 +970,12 @@ def _input_bytes(items: list) -> int:
 
 
 def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this worker when its parent dies (SIGTERM, a `timeout`, kill -9): a worker blocked
-    on its pipe would otherwise live on, adopted by init (its siblings hold copies of the parent's ends, so
-    the pipe never closes), and keep open the pipe the command wrote to (a `ctdl validate … | wc` never
-    ended). Where there is no prctl (not Linux), nothing is asked."""
-    import ctypes
+    """Killed when the parent dies: a worker blocked on its pipe would otherwise live on (its siblings hold
+    copies of the parent's ends, so the pipe never closes) and keep open the pipe the command wrote to (a
+    `ctdl validate … | wc` never ended)."""
     import signal
 
-    try:
-        # The process's own symbols: libc is linked in (find_library would run ldconfig in every worker).
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before the request was made
+    if not die_with_parent(parent, signal.SIGKILL):
         os._exit(1)
 
 

@@ -150,15 +150,18 @@ def ctid_of(value: str) -> str | None:
     return ctid_in_uri(text)
 
 
+def shown_language(value: dict) -> Any:
+    """The key of a language map whose text is shown: the first of LANGUAGES it has, else its first key (None
+    for an empty map)."""
+    return next((lang for lang in LANGUAGES if lang in value), next(iter(value), None))
+
+
 def text_of(value: Any) -> str:
     """A display string from a plain string, a language map or a list of either."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
-        for lang in LANGUAGES:
-            if lang in value:
-                return text_of(value[lang])
-        return text_of(next(iter(value.values()), "")) if value else ""
+        return text_of(value[shown_language(value)]) if value else ""
     if isinstance(value, list):
         return "; ".join(t for t in (text_of(v) for v in value) if t)
     if isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -22,8 +22,9 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from ctdl_tools.build.languages import is_language_tag
 from ctdl_tools.ctdl_files import main_ctid
-from ctdl_tools.registry.server.graphdoc import DESCRIPTION_KEYS, LANGUAGES, NAME_KEYS, ctid_of, text_of
+from ctdl_tools.registry.server.graphdoc import DESCRIPTION_KEYS, NAME_KEYS, ctid_of, shown_language, text_of
 from ctdl_tools.registry.server.service import NodeHit
 from ctdl_tools.registry.server.web import ctx_of, int_param
 from ctdl_tools.textchars import CONTROLS, INVISIBLE_IN_LINKS, character_class, page_text
@@ -78,8 +79,6 @@ SHOWN = {"@id", "@type", "ceterms:ctid", "ceterms:subjectWebpage", *OUTCOME_PROP
 # A data set profile's other values (text, concepts, links out) are facts; what has its own place is left out.
 _DATA_SET_SKIPPED = {*SHOWN, *NAME_KEYS, *DESCRIPTION_KEYS, *STATUS_PROPERTIES, *FACT_PROPERTIES,
                      "qdata:dataSetTimePeriod"}
-# A language-map key that can be a page's lang attribute (BCP 47's shape: "en-US", "ar-sa", "zh-Hant-TW").
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*$")
 # What makes a URL lead elsewhere than it reads, or is no URL at all: such a value is shown as text, not linked.
 _NOT_IN_LINKS = character_class(INVISIBLE_IN_LINKS, CONTROLS)
 _DURATION = re.compile(r"^P(?:(?P<years>\d+(?:\.\d+)?)Y)?(?:(?P<months>\d+(?:\.\d+)?)M)?(?:(?P<weeks>\d+(?:\.\d+)?)W)?"
@@ -181,8 +180,8 @@ def lang_of(value: Any) -> str:
     """The language-map key of the text :func:`text_of` shows of ``value`` ("ar-sa"), for the element's ``lang``;
     "" for a plain string, for texts of several languages, or for a key that is no language tag."""
     if isinstance(value, dict):
-        key = next((lang for lang in LANGUAGES if lang in value), next(iter(value), ""))
-        return key if isinstance(key, str) and _LANGUAGE_TAG.match(key) else ""
+        key = shown_language(value)
+        return key if isinstance(key, str) and is_language_tag(key) else ""
     if isinstance(value, list):  # one text of them all: their language when each has that one
         langs = {lang_of(v) for v in value if text_of(v)}
         return langs.pop() if len(langs) == 1 else ""
@@ -604,7 +603,7 @@ def _texts(value: Any) -> list[Link]:
     if isinstance(value, list):
         return [link for item in value for link in _texts(item)]
     if isinstance(value, dict):
-        lang = next((key for key in LANGUAGES if key in value), next(iter(value), None))
+        lang = shown_language(value)
         shown = lang_of(value)
         return [Link(link.label, lang=shown) for link in _texts(value.get(lang))] if lang is not None else []
     if isinstance(value, str) and value.strip():
