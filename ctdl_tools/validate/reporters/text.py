@@ -12,6 +12,7 @@ only when ``Options.color`` (the command sets it for a terminal): a file or a CI
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import click
@@ -33,6 +34,7 @@ from ctdl_tools.validate.result import INFO, VIOLATION, WARNING, Finding, Report
 COLOURS = {VIOLATION: "red", WARNING: "yellow", INFO: "cyan"}
 SEVERITY_WIDTH = max(len(s) for s in COLOURS)
 VALUE_WIDTH = 60
+_LINE_BREAKING = re.compile("[\r\n\t\v\f]")
 Paint = Callable[..., str]  # click.style's signature: (text, fg=…, bold=…)
 
 
@@ -42,10 +44,11 @@ def render(report: Report, options: Options | None = None) -> str:
     line_of = FindingLines(report, options, paint)
     lines: list[str] = []
     for file_group in group(report, options):
-        lines.append(paint(line_of.path(file_group.file), bold=True))
+        path = line_of.path(file_group.file)
+        lines.append(paint(path, bold=True))
         for record in file_group.records:
             lines.append("  " + paint(_one_line(record.label), bold=True))
-            lines.extend("    " + line_of(f) for f in record.findings)
+            lines += ["    " + line_of.line(path, f) for f in record.findings]
         lines.append("")
     rules = fired_rules(report)
     if rules:
@@ -75,6 +78,7 @@ class FindingLines:
         self.report, self.options, self.paint = report, options, paint or _painter(False)
         self._paths: dict[str, str] = {}
         self._rules: dict[tuple, tuple[str, str]] = {}
+        self._properties: dict[tuple[str | None, str | None], str] = {}  # most findings name a missing property
 
     def path(self, file: str) -> str:
         found = self._paths.get(file)
@@ -83,26 +87,33 @@ class FindingLines:
         return found
 
     def __call__(self, f: Finding) -> str:
-        path = self.path(f.file)
-        key = (f.severity, f.rule_id, f.message, f.source)
-        parts = self._rules.get(key)
-        if parts is None:
-            severity = self.paint(f"{f.severity:<{SEVERITY_WIDTH}}", fg=COLOURS.get(f.severity))
-            source = short_source(self.report, f)
-            parts = self._rules[key] = (f"{severity}  {_one_line(f.rule_id)}",
-                                        _one_line(f.message) + (f"  ({source})" if source else ""))
+        return self.line(self.path(f.file), f)
+
+    def line(self, path: str, f: Finding) -> str:
+        """The line of a finding in the file shown as ``path`` (``self.path(f.file)``)."""
+        parts = self._rules.get((f.severity, f.rule_id, f.message, f.source)) or self._rule_parts(f)
         where = f"{path}:{f.line}" if f.line else path
         if f.property or f.value is not None:
-            return f"{where}  {parts[0]}  {_property(f)}  {parts[1]}"
+            prop = self._properties.get((f.property, f.value))
+            if prop is None:
+                prop = self._properties[f.property, f.value] = _property(f.property, f.value)
+            return f"{where}  {parts[0]}  {prop}  {parts[1]}"
         return f"{where}  {parts[0]}  {parts[1]}"
 
+    def _rule_parts(self, f: Finding) -> tuple[str, str]:
+        severity = self.paint(f"{f.severity:<{SEVERITY_WIDTH}}", fg=COLOURS.get(f.severity))
+        source = short_source(self.report, f)
+        parts = (f"{severity}  {_one_line(f.rule_id)}", _one_line(f.message) + (f"  ({source})" if source else ""))
+        self._rules[f.severity, f.rule_id, f.message, f.source] = parts
+        return parts
 
-def _property(f: Finding) -> str:
-    prop = _one_line(f.property) if f.property else ""
-    if f.value is None:
-        return prop
-    value = shown_value(f.value, VALUE_WIDTH)  # escaped when it holds what cannot be seen ("P16W\n")
-    return f"{prop}={value}" if prop else value
+
+def _property(prop: str | None, value: str | None) -> str:
+    shown = _one_line(prop) if prop else ""
+    if value is None:
+        return shown
+    value = shown_value(value, VALUE_WIDTH)  # escaped when it holds what cannot be seen ("P16W\n")
+    return f"{shown}={value}" if shown else value
 
 
 def _one_line(text: str) -> str:
@@ -112,7 +123,7 @@ def _one_line(text: str) -> str:
     catalog is untrusted input) must not reach the terminal as an escape sequence, a bidi control would
     show the rest of the line reversed, and a zero-width space in a name hides a difference.
     """
-    if any(ch in text for ch in "\r\n\t\v\f"):
+    if _LINE_BREAKING.search(text):
         text = " ".join(text.split())
     return visible(text)
 
