@@ -14,10 +14,12 @@ import pytest
 pytest.importorskip("cryptography", reason="ctdl ler needs the 'cryptography' package")
 
 from ctdl_tools.ler import show
+from ctdl_tools.registry.journal import Journal
 from ctdl_tools.textchars import page_text
 from tests._ler_support import (
     CREDS,
     DEMO_KEY,
+    EXAMPLE_CORP,
     REGISTRY,
     SAMPLE_LER,
     TEAMWORK,
@@ -226,6 +228,20 @@ def test_the_page_names_no_local_path(tmp_path: Path, index: Path) -> None:
     assert "1 of 2 resolved (against a local copy of the registry records, not at a live registry)" in html
     assert "Not resolved: not found in the local copy of the registry records" in html
     assert f"directory {index}" in cli("show", source, "--index", index).output  # the operator's terminal says it
+
+
+@pytest.mark.usefixtures("no_network")
+def test_a_journal_index_is_named_as_one(tmp_path: Path, index: Path) -> None:
+    # Which words the page uses comes from the index's kind, not from reading its description.
+    journal = tmp_path / "journal.sqlite"
+    with Journal(journal) as writer:
+        writer.mark_pending("local", TEAMWORK, "d", org=EXAMPLE_CORP, ctdl_type="ceterms:DigitalBadge",
+                            source=str(index / f"{TEAMWORK}.json"))
+        writer.mark_published("local", TEAMWORK, "d", "envelope", 1)
+    source = write_json(tmp_path / "in" / "c.json", ob3_credential(did_key_pair("j"), alignment=_teamwork_link()))
+    html = _page(tmp_path, source, "--index", journal)
+    assert "against the records a publish journal says the registry confirmed (a local copy)" in html
+    assert str(journal) not in html
 
 
 @pytest.mark.usefixtures("no_network")

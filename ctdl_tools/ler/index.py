@@ -56,8 +56,13 @@ class Entry:
         return normalize_name(self.name)
 
 
+# What an index reads: pages say where links were checked by this, never by parsing the description.
+DIRECTORY, JOURNAL, REGISTRY = "directory", "publish journal", "registry"
+
+
 class Index(Protocol):
     description: str
+    kind: str  # DIRECTORY, JOURNAL or REGISTRY
     lists_names: bool  # can answer "which records are named X?"
 
     def get(self, ctid: str) -> Entry | None: ...
@@ -169,8 +174,8 @@ def _node_names(node: dict[str, Any]) -> tuple[str, ...]:
 class _OfflineIndex:
     lists_names = True
 
-    def __init__(self, description: str, records: _Records, keep: set[str] | None = None) -> None:
-        self.description = description
+    def __init__(self, kind: str, description: str, records: _Records, keep: set[str] | None = None) -> None:
+        self.kind, self.description = kind, description
         self._records = records
         entries = records.entries()
         self._entries = {c: e for c, e in entries.items() if keep is None or c in keep}
@@ -197,7 +202,7 @@ def directory_index(folder: Path) -> _OfflineIndex:
     records = _Records()
     for path in _json_files(folder):
         records.add_document(read_json(path))
-    index = _OfflineIndex(f"directory {folder}", records)
+    index = _OfflineIndex(DIRECTORY, f"directory {folder}", records)
     if not len(index):
         raise InputError(Where(str(folder)), "no CTDL graph documents with a ceterms:ctid here "
                                              "(expected `ctdl convert` output)")
@@ -225,7 +230,7 @@ def journal_index(path: Path) -> _OfflineIndex:
     keep = published | {c for c, node in records.nodes.items() if _ctids(node.get("ceasn:isPartOf"))
                         and set(_ctids(node.get("ceasn:isPartOf"))) & published}
     note = f" ({len(missing)} without their source document: no names)" if missing else ""
-    return _OfflineIndex(f"publish journal {path}{note}", records, keep)
+    return _OfflineIndex(JOURNAL, f"publish journal {path}{note}", records, keep)
 
 
 def _published_rows(path: Path) -> list[tuple[str, str | None, str | None]]:
@@ -248,6 +253,7 @@ class RegistryIndex:
     """Records fetched from a registry by CTID, on demand, cached for the run."""
 
     lists_names = False
+    kind = REGISTRY
 
     def __init__(self, url: str, timeout: float = FETCH_TIMEOUT) -> None:
         import requests  # only a URL index needs it

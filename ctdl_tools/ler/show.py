@@ -34,7 +34,7 @@ from ctdl_tools.ler.check import (
     type_satisfies,
 )
 from ctdl_tools.ler.formats import CLR2, OB2_ASSERTION, OB2_BADGECLASS, Credential, as_list, is_display_copy
-from ctdl_tools.ler.index import LANGUAGES, IndexUnavailable, RegistryIndex, text_of
+from ctdl_tools.ler.index import JOURNAL, LANGUAGES, IndexUnavailable, RegistryIndex, text_of
 from ctdl_tools.ler.jws import parse_jws
 from ctdl_tools.ler.keys import IssuerKey
 from ctdl_tools.ler.link import same_achievement
@@ -304,7 +304,7 @@ def _checked_at(resolver: Resolver) -> str:
     if index is None:
         return "at the registry each link names" if resolver.online else \
             "not looked up: no registry or index was given when this page was made"
-    if index.description.startswith("publish journal"):
+    if index.kind == JOURNAL:
         return "against the records a publish journal says the registry confirmed (a local copy)"
     return "against a local copy of the registry records, not at a live registry"
 
@@ -523,7 +523,7 @@ def _where(resolver: Resolver) -> str:
         return f"the registry {index.base}"
     if index is None:
         return resolver.description
-    if index.description.startswith("publish journal"):
+    if index.kind == JOURNAL:
         return "the records the publish journal says the registry confirmed"
     return "the local copy of the registry records"
 
