@@ -18,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ctdl_tools.jsonio import unpaired_surrogate
-from ctdl_tools.validate import PYTHON_RULES, bundled_shapes_dir, load_documents, load_shapes, validate
+from ctdl_tools.validate import (
+    PYTHON_RULES,
+    NamedContent,
+    bundled_shapes_dir,
+    load_documents,
+    load_shapes,
+    validate,
+)
 from ctdl_tools.validate.reporters import render
 from ctdl_tools.validate.result import VIOLATION, WARNING
 from ctdl_tools.validate.shapes_build import build_structural_shapes, main
@@ -44,6 +51,26 @@ def test_a_file_named_twice_is_read_once(tmp_path: Path, monkeypatch: pytest.Mon
     report = validate(["course.json", str(COURSE), ".", "./course.json"])
     assert report.files.count("course.json") == 1 and len(report.files) == len(set(report.files))
     assert not any(f.rule_id == "XREF-CTID-DUPLICATE" for f in report.findings)
+
+
+def test_content_already_read_is_reported_as_its_file_would_be(tmp_path: Path) -> None:
+    # A caller that read a named pipe (publish's gate) hands over its bytes under the pipe's name: the report is
+    # the one the file would get, line numbers and order among the other files included.
+    broken = json.loads(COURSE.read_text(encoding="utf-8"))
+    del broken["@graph"][0]["ceterms:name"]
+    text = json.dumps(broken, indent=2).encode()
+    (tmp_path / "b.json").write_bytes(text)
+    other = tmp_path / "a.json"
+    other.write_bytes(COURSE.read_bytes())
+    from_file = validate([tmp_path / "b.json", other])
+    given = validate([NamedContent(str(tmp_path / "b.json"), text), other])
+    assert given.files == from_file.files == [str(other), str(tmp_path / "b.json")]
+    assert given.findings == from_file.findings and not given.conforms
+    assert any(f.file == str(tmp_path / "b.json") and f.line for f in given.findings)
+    alone = validate(NamedContent(str(tmp_path / "b.json"), text))
+    assert alone.findings == validate(tmp_path / "b.json").findings
+    with pytest.raises(TypeError, match="NamedContent"):
+        validate([NamedContent(str(other), "not bytes")])  # type: ignore[arg-type]
 
 
 def test_arrays_envelopes_and_publish_requests(tmp_path: Path) -> None:

@@ -10,10 +10,8 @@ framework that is already out).
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from ctdl_tools.ctdl_files import display_name
@@ -26,34 +24,19 @@ class ValidatorUnavailable(RuntimeError):
 def violations(paths: Sequence[str], contents: Mapping[str, bytes] | None = None) -> dict[str, list[Any]]:
     """``{absolute path: [Finding, ...]}`` for every file with Violation findings. ``contents``: the bytes
     already read of given paths that cannot be read again (a named pipe, ``<(…)``: a second open would wait
-    for a writer that is gone); they are validated from a copy and reported under their own path."""
+    for a writer that is gone); they are validated as given, under their own path."""
     try:
-        from ctdl_tools.validate import PYTHON_RULES, load_shapes, validate  # noqa: F401
+        from ctdl_tools.validate import PYTHON_RULES, NamedContent, load_shapes, validate
     except ImportError as exc:
         raise ValidatorUnavailable(f"{type(exc).__name__}: {exc}") from exc
-    if not contents:
-        return _violations(paths)
-    with tempfile.TemporaryDirectory(prefix="ctdl-publish-") as folder:
-        copies = {}
-        for number, (path, data) in enumerate(contents.items()):
-            copy = Path(folder, str(number), os.path.basename(path) or "input.json")  # its name, for the reports
-            copy.parent.mkdir()
-            copy.write_bytes(data)
-            copies[path] = str(copy)
-        found = _violations([copies.get(p, p) for p in paths])
-        back = {os.path.abspath(copy): os.path.abspath(path) for path, copy in copies.items()}
-        return {back.get(path, path): findings for path, findings in found.items()}
-
-
-def _violations(paths: Sequence[str]) -> dict[str, list[Any]]:
-    from ctdl_tools.validate import PYTHON_RULES, load_shapes, validate
-
+    contents = contents or {}
     # Only Violations refuse a record: the rules that can only warn or inform are not run at all (a catalog's
     # recommended-benchmark Warnings are most of what validation finds, and of what it costs).
     rules = [*load_shapes().rules.values(), *PYTHON_RULES.values()]
     quiet = sorted({r.id for r in rules if r.severity != "Violation"})
+    inputs = [NamedContent(path, contents[path]) if path in contents else path for path in paths]
     # Worker processes are forked: only from a process that runs no other thread yet.
-    report = validate(list(paths), disabled_rules=quiet, jobs=0 if threading.active_count() == 1 else 1)
+    report = validate(inputs, disabled_rules=quiet, jobs=0 if threading.active_count() == 1 else 1)
     # Reports name files as display_name shows them; map back to the paths given.
     shown = {display_name(path): path for path in paths}
     found: dict[str, list[Any]] = {}

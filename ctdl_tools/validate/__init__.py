@@ -4,8 +4,8 @@
     report = validate(["out/ctdl"], disabled_rules=["MDP-*-BENCHMARK-*"])
     report.conforms, report.counts, report.findings[0].rule_id, report.findings[0].line
 
-Pipeline (one module each): :mod:`~ctdl_tools.validate.loader` reads files, directories, globs, "-" and
-Python objects into documents; :mod:`~ctdl_tools.validate.prepass` checks the JSON itself;
+Pipeline (one module each): :mod:`~ctdl_tools.validate.loader` reads files, directories, globs, "-",
+Python objects and bytes into documents; :mod:`~ctdl_tools.validate.prepass` checks the JSON itself;
 :mod:`~ctdl_tools.validate.rdf` converts to N-Triples terms without pyld; :mod:`~ctdl_tools.validate.engine`
 runs the SHACL shapes (``shapes/policy``, ``shapes/structure``, plus the user's) on the compiled
 :mod:`~ctdl_tools.validate.native` engine, ``shacl`` (Rust) or ``pyshacl`` (the reference);
@@ -16,7 +16,7 @@ runs the SHACL shapes (``shapes/policy``, ``shapes/structure``, plus the user's)
 
 from ctdl_tools.validate.checker import validate
 from ctdl_tools.validate.engine import RawResult, compile_engine
-from ctdl_tools.validate.loader import Document, Loaded, load_documents
+from ctdl_tools.validate.loader import Document, Loaded, NamedContent, load_documents
 from ctdl_tools.validate.result import INFO, SEVERITIES, VIOLATION, WARNING, Finding, Report, Rule
 from ctdl_tools.validate.rules import PYTHON_RULES
 from ctdl_tools.validate.shapes import ShapeSet, bundled_shapes_dir, load_shapes
@@ -30,6 +30,7 @@ __all__ = [
     "Document",
     "Finding",
     "Loaded",
+    "NamedContent",
     "RawResult",
     "Report",
     "Rule",

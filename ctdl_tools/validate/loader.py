@@ -1,8 +1,10 @@
 """Find and read what the user asked to validate, and split it into CTDL documents.
 
 Accepted: files, directories (every ``*.json`` / ``*.jsonld`` below, sorted), glob patterns, ``-`` for
-standard input, already-parsed Python objects (a dict or list) and a file's content as ``bytes`` or
-``bytearray`` (read as the file would be: UTF-8, a BOM allowed, with line numbers; named ``<document N>``).
+standard input, already-parsed Python objects (a dict or list), a file's content as ``bytes`` or
+``bytearray`` (read as the file would be: UTF-8, a BOM allowed, with line numbers; named ``<document N>``)
+and :class:`NamedContent`, a file's content under the file's own name (what a caller read from a named pipe,
+which cannot be opened twice, is reported as that file would be).
 A parsed object is read as its JSON text would be (jsonio.plain_json): a Decimal is a number, a tuple an
 array; what no JSON text could hold (a key that is not a string, a set, bytes, a date, NaN, an object that
 contains itself) is a JSON-UNREADABLE finding at its pointer and left out. Any other kind of input (an int,
@@ -140,8 +142,16 @@ class Unmatched:
         return "no file matches this pattern"
 
 
-Item = str | Path | dict | list | bytes | bytearray
-_GIVEN = (dict, list, bytes, bytearray)  # inputs that are their content, not a name
+@dataclass(frozen=True)
+class NamedContent:
+    """A file's bytes, already read, validated and reported under the file's name (``name``: its path)."""
+
+    name: str
+    data: bytes
+
+
+Item = str | Path | dict | list | bytes | bytearray | NamedContent
+_GIVEN = (dict, list, bytes, bytearray, NamedContent)  # inputs that are their content, not a name to look up
 
 
 def iter_inputs(items: Iterable[Item]) -> Iterator[str | dict | list | bytes | bytearray | Unmatched]:
@@ -161,16 +171,19 @@ def iter_inputs(items: Iterable[Item]) -> Iterator[str | dict | list | bytes | b
     for number in unmatched:
         names[paths[number][0]] = [Unmatched(paths[number][1])]
     files = [name for found in names.values() for name in found]
+    files += [item for item in items if isinstance(item, NamedContent)]  # files too, only read already
     yield from sorted(files, key=_name_order)
-    yield from (item for item in items if isinstance(item, _GIVEN))
+    yield from (item for item in items if isinstance(item, _GIVEN) and not isinstance(item, NamedContent))
 
 
-def _name_order(name: str | Unmatched) -> tuple[str, str]:
-    path = name.path if isinstance(name, Unmatched) else name
+def _name_order(name: str | Unmatched | NamedContent) -> tuple[str, str]:
+    path = name.path if isinstance(name, Unmatched) else name.name if isinstance(name, NamedContent) else name
     return display_name(path), path
 
 
 def _check_item(number: int, item: object) -> None:
+    if isinstance(item, NamedContent) and not (isinstance(item.name, str) and isinstance(item.data, bytes)):
+        raise TypeError(f"input {number + 1} is a NamedContent that is not a file name (str) and its bytes")
     if isinstance(item, (str, os.PathLike, *_GIVEN)):
         if isinstance(item, os.PathLike) and not isinstance(os.fspath(item), str):
             raise TypeError(f"input {number + 1} is a path given as bytes ({item!r}): give it as a str or Path")
@@ -183,7 +196,8 @@ def _check_item(number: int, item: object) -> None:
                     f"or a list) or a file's content (bytes){hint}")
 
 
-def read_input(item: str | dict | list | bytes | bytearray | Unmatched, number: int, first_index: int = 0) -> Loaded:
+def read_input(item: str | dict | list | bytes | bytearray | NamedContent | Unmatched, number: int,
+               first_index: int = 0) -> Loaded:
     """One input: its source, its documents (numbered from ``first_index``) and any reading findings."""
     loaded = Loaded()
     if isinstance(item, Unmatched):
@@ -195,6 +209,8 @@ def read_input(item: str | dict | list | bytes | bytearray | Unmatched, number: 
         source, data = _given(item, f"<document {number + 1}>", loaded)
     elif isinstance(item, (bytes, bytearray)):
         source, data = _parse(bytes(item), f"<document {number + 1}>", None, loaded)
+    elif isinstance(item, NamedContent):  # its text is kept, as standard input's: there is no reading it again
+        source, data = _parse(item.data, display_name(item.name), None, loaded)
     else:
         source, data = _read(item, loaded)
     if data is not _UNREADABLE and is_report(data):  # `-o catalog/report.json` from an earlier run
