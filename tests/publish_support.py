@@ -45,6 +45,35 @@ def isolated_from_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("CTDL_API_KEY", raising=False)
 
 
+@pytest.fixture
+def silent_registry() -> Iterator[str]:
+    """A loopback port that accepts every connection and never sends a byte (a registry that hangs)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
 def ctid_for(n: int) -> str:
     return f"ce-{uuid.uuid5(NAMESPACE, str(n))}"
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 import html
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -41,6 +39,7 @@ from tests.publish_support import (
     serve,
     write_documents,
 )
+from tests.publish_support import silent_registry as silent_registry
 
 KEY = "s8-key-7e1f0a2b9c3d4e5f"
 # A key with characters that JSON, HTML and URLs each escape, to show every escaped form is scrubbed.
@@ -341,33 +340,6 @@ def test_unpublish_stops_at_a_rejected_key_with_exit_2(tmp_path: Path,
 
 
 # --- 6. a registry that accepts connections and never answers ------------------------------------------
-@pytest.fixture
-def silent_registry() -> Iterator[str]:
-    """A loopback port that accepts every connection and never answers a byte."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        for connection in held:
-            connection.close()
-        listener.close()
 
 
 def test_a_registry_that_never_answers_stops_the_run_early(tmp_path: Path, silent_registry: str) -> None:
@@ -379,8 +351,8 @@ def test_a_registry_that_never_answers_stops_the_run_early(tmp_path: Path, silen
     started = time.monotonic()
     result = publish.publish([tmp_path / "out"], options)
     assert result.stopped and result.stopped.startswith(
-        "stopped: the registry did not answer for 4 records in a row (no reply within the 0.2s timeout")
-    assert result.counts == {"failed": 40} and result.exit_code == 1
+        "stopped: the registry did not answer 4 requests in a row (no reply within the 0.2s timeout")
+    assert result.counts == {"failed": 40} and result.exit_code == 2  # as for one that refuses connections
     assert sum("not sent: run stopped" in o.messages for o in result.outcomes) >= 30
     assert time.monotonic() - started < 15
     with sqlite3.connect(tmp_path / "out" / ".ctdl" / "journal.sqlite") as db:

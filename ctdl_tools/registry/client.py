@@ -70,6 +70,32 @@ class Cancelled(RegistryError):
         self.problem = problem
 
 
+class Silence:
+    """Attempts in a row, across every request of a run, that got no reply at all within the timeout.
+
+    A registry that accepts connections and never answers (or whose connections hang) costs each request its
+    whole retry budget, and every request the same: at ``limit`` such attempts with no reply to any request in
+    between, ``cancel`` is set (no request is tried again, none is sent after) and ``tripped`` says how many
+    there were. Any reply, even an error status, starts the count again; a run already stopped is left alone."""
+
+    def __init__(self, limit: int, cancel: threading.Event) -> None:
+        self.limit, self.cancel = max(1, limit), cancel
+        self.count = 0
+        self.tripped = 0  # the attempts in a row that stopped the run; 0 while it has not
+        self._lock = threading.Lock()
+
+    def answered(self) -> None:
+        with self._lock:
+            self.count = 0
+
+    def unanswered(self) -> None:
+        with self._lock:
+            self.count += 1
+            if self.count >= self.limit and not self.tripped and not self.cancel.is_set():
+                self.tripped = self.count
+                self.cancel.set()
+
+
 @dataclass
 class Reply:
     status: int
@@ -98,13 +124,15 @@ class Http:
     """One registry base URL: thread-local sessions, JSON bodies, retries, key scrubbing."""
 
     def __init__(self, base_url: str, key: str | None, scheme: str = "Token", *, timeout: float = 30.0,
-                 retry: RetryPolicy | None = None, cancel: threading.Event | None = None) -> None:
+                 retry: RetryPolicy | None = None, cancel: threading.Event | None = None,
+                 silence: Silence | None = None) -> None:
         self.base = base_url.rstrip("/") + "/"
         self._auth = f"{scheme} {key}" if key else None
         self.scrub = Scrubber(key)
         self.timeout = (min(timeout, 10.0), timeout)  # (connect, read)
         self.retry = retry or RetryPolicy()
         self.cancel = cancel or threading.Event()
+        self.silence = silence
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
@@ -155,10 +183,14 @@ class Http:
         try:
             response = self._session().request(method, url, data=data, headers=headers, timeout=self.timeout)
         except _TRANSIENT as exc:
+            if self.silence is not None and isinstance(exc, requests.Timeout):
+                self.silence.unanswered()
             return _Failure(_describe_exception(exc), self.retry.backoff(attempt), _failure_kind(exc))
         except Exception as exc:  # requests and http.client quote header values (the key) in their messages
             raise RegistryError(f"the request could not be sent ({type(exc).__name__}: {self.scrub(str(exc))})",
                                 kind="unsendable", attempts=attempt) from None
+        if self.silence is not None:
+            self.silence.answered()
         status = response.status_code
         if not _retryable(status):
             return Reply(status, _json_or_text(response) if status < 400 else self._error_body(response), attempt)

@@ -2,8 +2,10 @@
 
 Thin by design: parse options, resolve settings, call :mod:`ctdl_tools.registry.publish`, print.
 Exit codes: 0 all good; 1 a record failed or was refused (or status found drift); 2 unreadable input,
-bad usage/config, missing or rejected API key, a registry that cannot be reached (the run stops: what was not
-sent is said once, not record by record).
+bad usage/config, missing or rejected API key, a registry that cannot be reached or does not answer within
+--timeout (the run stops: what was not sent is said once, not record by record, and is not journalled); 130
+Ctrl-C (``ctdl_tools.cli``: one line; a publish run journals what the registry answered, and not the records it
+never sent).
 """
 
 from __future__ import annotations

@@ -12,11 +12,16 @@ A journal open for writing is held by one run at a time (an advisory lock on ``<
 by the system when the process ends, however it ends): two runs of one folder at once would both find
 every record new and both send it all (a CI job triggered twice). The second one stops before it sends.
 A run that ends normally removes the lock file; one left by a killed run is unlocked and blocks nothing.
+
+Older versions took a registry URL with a user name and password (``https://user:secret@host/``), and named the
+target by it: such a target (or an error message quoting it) is read back as ``https://***@host/``, and stored so
+the first time the journal is opened for writing.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -88,7 +93,19 @@ def _stored_path(path: str | None) -> str | None:
 def _loaded(entry: Entry) -> Entry:
     if entry.source and entry.source.startswith(_BYTES):
         entry.source = os.fsdecode(bytes.fromhex(entry.source[len(_BYTES):]))
+    entry.target = redact_userinfo(entry.target)
+    entry.last_error = redact_userinfo(entry.last_error)
     return entry
+
+
+# A URL's user name and password: from the scheme to the last "@" before white space, a quote, "?" or "#" (as
+# config.url_problem finds it, so a password holding "@" or "/" is covered whole).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s?#'\"<>]*@")
+
+
+def redact_userinfo(text: str | None) -> str | None:
+    """``text`` with the user name and password of every URL in it replaced by ``***``."""
+    return _USERINFO.sub(r"\1***@", text) if text and "@" in text else text
 
 
 class Journal:
@@ -142,6 +159,28 @@ class Journal:
         present = {row[1] for row in self.db.execute("PRAGMA table_info(records)")}
         if "file_digest" not in present:
             self.db.execute("ALTER TABLE records ADD COLUMN file_digest TEXT")
+        self._redact_stored()
+
+    def _redact_stored(self) -> None:
+        """Store redacted the targets (and errors) an older version wrote with a URL's user name and password.
+        Two such targets that differ only there become one: the row updated last is kept. ``secure_delete``
+        overwrites the old text in the file, not only in the table."""
+        rows = self.db.execute("SELECT target, ctid, last_error FROM records WHERE target LIKE '%@%' "
+                               "OR last_error LIKE '%@%' ORDER BY updated_at").fetchall()
+        changed = [(redact_userinfo(t), redact_userinfo(e), t, c) for t, c, e in rows
+                   if (redact_userinfo(t), redact_userinfo(e)) != (t, e)]
+        if not changed:
+            return
+        self.db.execute("PRAGMA secure_delete = ON")
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany("UPDATE OR REPLACE records SET target = ?, last_error = ? "
+                                "WHERE target = ? AND ctid = ?", changed)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+        self.db.execute("PRAGMA secure_delete = OFF")
 
     @classmethod
     def open_for_reading(cls, path: Path) -> Journal | None:
@@ -207,9 +246,14 @@ class Journal:
     def targets(self) -> dict[str, int]:
         """Every target the journal has records for, with how many."""
         try:
-            return dict(self.db.execute("SELECT target, COUNT(*) FROM records GROUP BY target"))
+            rows = self.db.execute("SELECT target, COUNT(*) FROM records GROUP BY target").fetchall()
         except sqlite3.OperationalError:  # an empty read-only journal: no table
             return {}
+        counts: dict[str, int] = {}
+        for target, count in rows:
+            shown = str(redact_userinfo(target))
+            counts[shown] = counts.get(shown, 0) + count
+        return counts
 
     # --- state changes: one transaction each ---------------------------------------------------------
     def mark_pending(self, target: str, ctid: str, digest: str, *, org: str | None, ctdl_type: str | None,

@@ -34,7 +34,16 @@ from ctdl_tools.ctid import REGISTRY_BASE, ctid_in_uri, is_ctid
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError, Where
 from ctdl_tools.jsonio import decode_utf8, dumps, parse_json, read_bytes, write_output
 from ctdl_tools.registry import gate
-from ctdl_tools.registry.client import AssistantApi, Cancelled, DirectApi, Http, Published, RegistryError, RetryPolicy
+from ctdl_tools.registry.client import (
+    AssistantApi,
+    Cancelled,
+    DirectApi,
+    Http,
+    Published,
+    RegistryError,
+    RetryPolicy,
+    Silence,
+)
 from ctdl_tools.registry.config import Settings, Target, api_key_source
 from ctdl_tools.registry.journal import DELETED, PUBLISHED, Entry, Journal
 from ctdl_tools.vocab.schema import vocabulary
@@ -309,8 +318,9 @@ class Summary:
     dry_run: bool = False
     elapsed: float = 0.0
     fatal: str | None = None  # a problem that stopped the whole run (rejected API key): exit 2
-    # The run gave up early: the registry did not accept connections (exit 2: ``unreachable``), or accepted them
-    # and did not answer (exit 1: the requests may have landed; those records failed and are sent again).
+    # The run gave up early: the registry did not accept connections, or accepted them and did not answer
+    # (``unreachable``, exit 2 either way). Records whose request went out are journalled failed (they may have
+    # landed: they are sent again next time); those never sent are not journalled.
     stopped: str | None = None
     unreachable: bool = False
     validated: bool | None = None
@@ -405,14 +415,16 @@ Api = DirectApi | AssistantApi
 
 @contextmanager
 def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = (), records: int = 0,
-            started: Callable[[Any], None] | None = None, existing: bool = False) -> Iterator[Api]:
+            started: Callable[[Any], None] | None = None, existing: bool = False,
+            silence: Silence | None = None) -> Iterator[Api]:
     """An API client for the target; the embedded registry is started here and stopped on exit: in a thread
     of this process, or for ``CHILD_REGISTRY_RECORDS`` records or more in a process of its own, so that
     server and client each have a core (10k records: ~1.35× the rate). ``existing``: only on a database
-    that is there (reading or deleting from a new, empty one would only say "not in the registry")."""
+    that is there (reading or deleting from a new, empty one would only say "not in the registry").
+    ``silence``: told of every attempt's reply or timeout (a :class:`Watch`'s, to stop a run nothing answers)."""
     target = options.target
     if not target.embedded:
-        yield _api(target, str(target.url), options, cancel)
+        yield _api(target, str(target.url), options, cancel, silence)
         return
     if existing and not options.db.exists():
         raise InputError(Where(str(options.db)), "no local registry database here: pass --db (the registry.sqlite "
@@ -436,14 +448,15 @@ def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = (),
     if started is not None:  # the caller watches it: a child process can die under a run
         started(registry)
     with registry:
-        yield _api(target, registry.url, local, cancel)
+        yield _api(target, registry.url, local, cancel, silence)
 
 
-def _api(target: Target, url: str, options: Options, cancel: threading.Event) -> Api:
+def _api(target: Target, url: str, options: Options, cancel: threading.Event,
+         silence: Silence | None = None) -> Api:
     timeout = float(options.settings.timeout)
 
     def http(base: str, scheme: str) -> Http:
-        return Http(base, options.key, scheme, timeout=timeout, retry=options.retry, cancel=cancel)
+        return Http(base, options.key, scheme, timeout=timeout, retry=options.retry, cancel=cancel, silence=silence)
 
     if target.api != "assistant":
         return DirectApi(http(url, "Token"))
@@ -469,10 +482,11 @@ class Pool:
         while len(self.inflight) >= self.limit * 2:
             yield self._next()
 
-    def submit(self, tag: Any, fn: Callable[..., Any], *args: Any) -> None:
+    def submit(self, tag: Any, fn: Callable[..., Any], *args: Any) -> Future:
         future = self.executor.submit(fn, *args)
         self.inflight[future] = tag
         future.add_done_callback(self.finished.put)
+        return future
 
     def run(self, jobs: Iterable[tuple[Any, Callable[..., Any], tuple]]) -> Iterator[tuple[Any, Future]]:
         """Every job's (tag, future) as it finishes."""
@@ -559,16 +573,19 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
     cancel, target = threading.Event(), options.target.identity
     outcomes: list[Outcome] = []
     embedded: list[Any] = []  # the local registry this run started, if any
-    watch = Watch(options, cancel, summary, embedded)
+    watch = Watch(options, cancel, summary, embedded, requests=len(todo))
+    # Records marked pending whose result is not written yet: CTID → (item, its request; None until submitted).
+    unsettled: dict[str, tuple[Item, Future | None]] = {}
 
     def settle(item: Item, future: Future) -> None:
         outcome = _record(item, future, journal, target, entries.get(item.ctid))
+        unsettled.pop(item.ctid, None)
         watch.saw(future.exception())  # sets cancel when the target, not the record, is at fault
         outcomes.append(outcome)
         reporter.advance(outcome)
 
     with connect(options, cancel, orgs={i.org for i in todo if i.org}, records=len(todo),
-                 started=embedded.append) as api:
+                 started=embedded.append, silence=watch.silence) as api:
         pool = Pool(options.settings.concurrency)
         try:
             for item in todo:
@@ -580,18 +597,48 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
                     outcomes.append(outcome)
                     reporter.advance(outcome)
                     continue
+                unsettled[item.ctid] = (item, None)  # before the mark: an interrupt between the two undoes nothing
                 # Pending before the request leaves: a crash after this line means "maybe landed".
                 journal.mark_pending(target, item.ctid, item.digest, org=item.org, ctdl_type=item.ctdl_type,
                                      source=item.source, file_digest=item.file_digest)
-                pool.submit(item, _send_one, api, item)
+                unsettled[item.ctid] = (item, pool.submit(item, _send_one, api, item))
             for done_item, future in pool.drain():
                 settle(done_item, future)
+        except KeyboardInterrupt:
+            cancel.set()  # Ctrl-C: stop retrying, send nothing more
+            _wind_down(unsettled, settle, journal, target, entries)
+            raise
         except BaseException:
-            cancel.set()  # Ctrl-C: stop retrying, let requests in flight finish, journal stays truthful
+            cancel.set()
             raise
         finally:
             pool.close()
     return outcomes
+
+
+def _wind_down(unsettled: dict[str, tuple[Item, Future | None]], settle: Callable[[Item, Future], None],
+               journal: Journal, target: str, entries: dict[str, Entry]) -> None:
+    """After Ctrl-C: the journal as if the records that never left had not been tried, and what the registry
+    answered to the requests in flight recorded.
+
+    First every record whose request has not started (still queued in the pool, or not submitted yet) gets back
+    the row it had, as for a run stopped by a rejected key or a registry that is down; then the requests in
+    flight (``cancel`` is set: none is tried again) are waited for and their results written, so that nothing
+    the registry confirmed is lost. A second Ctrl-C stops that wait: the rows of the requests still in flight
+    stay ``pending`` (they may have landed), and are sent again next time."""
+    in_flight: list[tuple[Item, Future]] = []
+    for ctid, (item, future) in list(unsettled.items()):
+        if future is None or future.cancel():  # cancel(): True only for a call that has not started
+            journal.restore(target, ctid, entries.get(ctid))
+            del unsettled[ctid]
+        else:
+            in_flight.append((item, future))
+    try:
+        for item, future in in_flight:
+            future.exception()  # waits for it to finish
+            settle(item, future)
+    except KeyboardInterrupt:
+        pass
 
 
 _SILENT = ("unreachable", "unanswered")  # RegistryError kinds of a registry that is down or hangs
@@ -603,18 +650,29 @@ class Watch:
     record's: every further request would fail the same way, so none is sent.
 
     * a rejected key (401/403) or a request that cannot be made: at the first (``summary.fatal``, exit 2);
-    * ``max(4, concurrency)`` records in a row that got no answer at all, each after its whole retry budget
-      (``summary.stopped``): connections refused or names not found, or the local registry's process gone
-      (``summary.unreachable``, exit 2), or a registry that accepts connections and never answers (exit 1: those
-      requests may have landed)."""
+    * a registry that accepts connections and never answers (or whose connections hang): ``max(4, concurrency)``
+      attempts in a row, across all requests, with no reply within the timeout (``silence``, counted as they
+      happen: the run stops after about one timeout, not each record's whole retry budget; fewer when fewer
+      requests are to be made, but never under 4);
+    * ``max(4, concurrency)`` records in a row that got no answer at all, each after its whole retry budget:
+      connections refused or names not found, or the local registry's process gone.
+
+    The last two set ``summary.stopped`` and ``summary.unreachable`` (exit 2)."""
 
     def __init__(self, options: Options, cancel: threading.Event, summary: Summary,
-                 embedded: list[Any] | None = None) -> None:
+                 embedded: list[Any] | None = None, requests: int = 0) -> None:
         self.options, self.cancel, self.summary = options, cancel, summary
         self.embedded = embedded if embedded is not None else []
         self.silent: list[str] = []  # kinds of the failures in a row that got no answer at all
+        concurrency = options.settings.concurrency
+        # Handed to the HTTP client (connect(silence=…)), which counts every attempt's timeout or reply.
+        self.silence = Silence(max(4, min(concurrency, requests or concurrency)), cancel)
 
     def saw(self, error: BaseException | None) -> None:
+        if self.silence.tripped and not (self.summary.fatal or self.summary.stopped):
+            self._stop(f"the registry did not answer {self.silence.tripped} requests in a row (no reply within "
+                       f"the {self.options.settings.timeout:g}s timeout)")
+            return
         kind = error.kind if isinstance(error, RegistryError) else None
         if kind == "cancelled":  # a consequence of a stop, not a new failure
             return
@@ -624,13 +682,15 @@ class Watch:
         if len(self.silent) >= max(4, self.options.settings.concurrency):
             # Each of these took the whole retry budget: waiting it out for every record helps nobody.
             self.cancel.set()
-            registry = self.embedded[0] if self.embedded else None
-            gone = registry.exited() if registry is not None and hasattr(registry, "exited") else None
-            why = gone or f"{_silence(self.silent, self.options.settings.timeout)} ({error})"
-            # A registry this command started is not "back" on its own: say so only of one run elsewhere.
-            again = "run again" if self.embedded else "run again when it is back"
-            self.summary.stopped = f"stopped: {why}; {again}"
-            self.summary.unreachable = bool(gone) or "unanswered" not in self.silent
+            self._stop(f"{_silence(self.silent, self.options.settings.timeout)} ({error})")
+
+    def _stop(self, why: str) -> None:
+        registry = self.embedded[0] if self.embedded else None
+        gone = registry.exited() if registry is not None and hasattr(registry, "exited") else None
+        # A registry this command started is not "back" on its own: say so only of one run elsewhere.
+        again = "run again" if self.embedded else "run again when it is back"
+        self.summary.stopped = f"stopped: {gone or why}; {again}"
+        self.summary.unreachable = True
 
 
 def _silence(kinds: list[str], timeout: float) -> str:
@@ -709,11 +769,13 @@ def unpublish(ctid_args: Iterable[str], options: Options, reporter: Reporter | N
     # the records were published with, beside their files, would never hear of the deletion).
     unrecorded = options.settings.journal is None and not options.journal.exists()
     summary.unrecorded = options.journal if unrecorded else None
+    watch = Watch(options, cancel, summary, requests=len(ctids))
     with Journal(None if unrecorded else options.journal) as journal, connect(
-            options, cancel, _orgs_for(journal, target, ctids, options), existing=True) as api:
+            options, cancel, _orgs_for(journal, target, ctids, options), existing=True,
+            silence=watch.silence) as api:
         entries = journal.entries(target)
         reporter.start(len(ctids))
-        pool, watch = Pool(options.settings.concurrency), Watch(options, cancel, summary)
+        pool = Pool(options.settings.concurrency)
         try:
             jobs = ((c, api.delete, (c, *_org_and_type(c, entries, options))) for c in ctids)
             for tag, future in pool.run(until_cancelled(cancel, jobs)):
@@ -790,8 +852,9 @@ def fetch(ctid_args: Iterable[str], options: Options, outdir: Path | None,
     if outdir is not None:
         _make_folder(outdir)  # before any request: a folder that cannot be made is bad usage
     kept: dict[str, Any] | None = {} if outdir is None and several else None
-    with connect(options, cancel, existing=True) as api:
-        pool, watch = Pool(options.settings.concurrency), Watch(options, cancel, summary)
+    watch = Watch(options, cancel, summary, requests=len(ctids))
+    with connect(options, cancel, existing=True, silence=watch.silence) as api:
+        pool = Pool(options.settings.concurrency)
         try:
             for tag, future in pool.run(until_cancelled(cancel, ((c, api.fetch, (c,)) for c in ctids))):
                 summary.outcomes.append(_fetched(tag, future, outdir, emit, kept))

@@ -56,11 +56,12 @@ def status(options: Options, published: list[Path] | None = None, reporter: Repo
                          "(the demo's is out/registry.sqlite)")
     paths = input_files(published) if published else None  # before connecting: a bad path is a usage error
     summary, cancel = Summary("status", options.target.identity), threading.Event()
-    with connect(options, cancel, {e.org for e in entries if e.org}) as api:
+    watch = Watch(options, cancel, summary, requests=len(entries))
+    with connect(options, cancel, {e.org for e in entries if e.org}, silence=watch.silence) as api:
         read_base = _read_base(api)
         files = _files_by_ctid(paths, {e.ctid for e in entries}, read_base) if paths is not None else None
         reporter.start(len(entries))
-        pool, watch = Pool(options.settings.concurrency), Watch(options, cancel, summary)
+        pool = Pool(options.settings.concurrency)
         try:
             # A rejected key or a registry that is down stops the run: the records not asked about are not sent.
             for tag, future in pool.run(until_cancelled(cancel, ((e, api.fetch, (e.ctid,)) for e in entries))):
