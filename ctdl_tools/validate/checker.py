@@ -568,36 +568,9 @@ class Checker:
                 # A SPARQL constraint's unbound ?value is the focus node (SHACL §5.3.2), as pySHACL fills it.
                 shown = focus if value is None and component == _SPARQL else value
                 text = shortened(_fill(text, shown, focus), 2 * LONGEST_VALUE)
-            elif special is _OF_CLASS and value is not None:  # the value is the node's class, not the property's
-                text, value = text.replace("this class", _compact(f"<{value}>") or value, 1), None
-            elif special is _UNKNOWN_CLASS and value is not None:
-                text += _did_you_mean(value, classes=True)
-            elif special is _CONCEPT and value is not None:
-                text += _undefined_prefix(value) or _concept_hint(prop, value)
-            elif special is _DATATYPE and value is not None and prop:  # a big number JSON-LD made a double
-                text += big_number_note(obj.get(prop), value_plain)
-            elif special is _CURRENCY and value is not None:
-                text += _currency_advice(value)
-            elif special is _RANGE and value_term:
-                text += _given_class(value_term, chunk, self.types)
-            elif special is _CTID_FORM and value is not None:
-                text += _ctid_form_note(value)
-            elif special is _CTID_MATCH and focus:
-                text += f" (its @id ends in {focus.rstrip('/').rpartition('/')[2]!r})"
-            elif special is _LENGTH and value is not None:  # of the text as given (value may be shortened)
-                given = value_plain or value
-                padded = ", not counting the spaces around it" if given != given.strip() else ""
-                text += f" (this one has {len(given.strip())} characters{padded})"
-            elif special is _LANGUAGE_MAP and value_term and is_skolem(value_term):
-                # An object, not text: a language map put in a list ([{"en-US": …}]) reads as one (the finding about
-                # its key says how to write it).
-                text = (f"{prop} must be a language map such as {{\"en-US\": \"…\"}}: this value is an object JSON-LD "
-                        "does not read as one")
-            elif special is _LANGUAGE_MAP and isinstance(obj.get(prop), dict):
-                # A language map that still gave a plain string: its "@none" entry (text with no language).
-                pointer += "/@none"
-                text = (f"{prop} gives this text under \"@none\", with no language: put it under its language "
-                        "tag instead, as in {\"en-US\": \"…\"}")
+            elif special is not None:
+                text, value, pointer = special(text, value, pointer, _Result(
+                    value_term, value_plain, prop, obj, focus, chunk, self.types))
             out.append(Finding(rule_id, severity, f"{text}{elsewhere}" if elsewhere else text, file, pointer,
                                lines(pointer), ctid, focus, prop, value, citation, shape))
         return out
@@ -605,7 +578,7 @@ class Checker:
     def _rule_part(self, source: str | None, root: str | None, component: str, path: str | None,
                    message: str | None) -> tuple:
         """(rule id, message, property, citation, shape, is a policy rule, message is a template, what needs
-        saying per result: _OF_CLASS (the value is the node's class), one of the _NOTES (by rule id) or None) of
+        saying per result: _of_class (the value is the node's class), one of the _NOTES (by rule id) or None) of
         results of one shape."""
         rules, messages = self.shapes.rules, self.shapes.messages
         # A blank-node shape (`sh:property [ … ]`) comes under an IRI the loader gave it, the same on every
@@ -618,7 +591,7 @@ class Checker:
             rule = rules.get(root or "")
         if rule is not None and rule.origin != "user":  # ours: the shape's own words, whichever engine ran
             # A rule about a property whose path is rdf:type (STRUCT-DOMAIN) has the node's class as value.
-            special = _OF_CLASS if rule.about and path == RDF_TYPE else _NOTES.get(rule.id)
+            special = _of_class if rule.about and path == RDF_TYPE else _NOTES.get(rule.id)
             text = rule.message or message or component
             if rule.id == "STRUCT-UNKNOWN-PROPERTY" and path:  # the path is the property: a typo's likely term
                 text += _did_you_mean(path.strip("<>"), classes=False)
@@ -724,14 +697,95 @@ class Checker:
 _TEMPLATE = re.compile(r"\{[?$](value|this)\}")
 _ANY_TEMPLATE = re.compile(r"\{[?$]\w+\}")
 _SPARQL = "SPARQLConstraintComponent"
-_OF_CLASS, _LANGUAGE_MAP = "of class", "language map"  # see Checker._rule_part
-_UNKNOWN_CLASS, _CONCEPT, _DATATYPE = "STRUCT-UNKNOWN-CLASS", "STRUCT-CONCEPT-SCHEME", "STRUCT-DATATYPE"
-_MIN_COUNT, _LENGTH = "MinCountConstraintComponent", "RA-DESCRIPTION-MIN-LENGTH"
-_CURRENCY, _CTID_FORM, _CTID_MATCH = "VALUE-CURRENCY", "STRUCT-CTID-FORM", "STRUCT-CTID-MATCHES-ID"
-_RANGE = "STRUCT-RANGE"
-# Rules whose findings say something per result (_from_results): rule id → the note.
-_NOTES = {"STRUCT-LANGSTRING": _LANGUAGE_MAP, _UNKNOWN_CLASS: _UNKNOWN_CLASS, _CONCEPT: _CONCEPT, _LENGTH: _LENGTH,
-          _DATATYPE: _DATATYPE, _CURRENCY: _CURRENCY, _CTID_FORM: _CTID_FORM, _CTID_MATCH: _CTID_MATCH, _RANGE: _RANGE}
+_MIN_COUNT = "MinCountConstraintComponent"
+
+
+@dataclass(slots=True)
+class _Result:
+    """What a note on one SHACL result may need besides its message, value and pointer (_NOTES)."""
+
+    value_term: str | None
+    value_plain: str | None
+    prop: str | None
+    obj: dict
+    focus: str | None
+    chunk: Chunk
+    types: dict[str, list[tuple[str, str, str]]]
+
+
+# What a rule's findings say per result, beyond the rule's message: (message, value, pointer) → the same, noted.
+Note = Callable[[str, "str | None", str, _Result], "tuple[str, str | None, str]"]
+
+
+def _of_class(text: str, value: str | None, pointer: str, r: _Result) -> tuple[str, str | None, str]:
+    """A rule about a property whose path is rdf:type (STRUCT-DOMAIN): the value is the node's class, named in
+    the message instead."""
+    if value is None:
+        return text, value, pointer
+    return text.replace("this class", _compact(f"<{value}>") or value, 1), None, pointer
+
+
+def _unknown_class(text: str, value: str | None, pointer: str, r: _Result) -> tuple[str, str | None, str]:
+    return (text + _did_you_mean(value, classes=True) if value is not None else text), value, pointer
+
+
+def _concept(text: str, value: str | None, pointer: str, r: _Result) -> tuple[str, str | None, str]:
+    if value is None:
+        return text, value, pointer
+    return text + (_undefined_prefix(value) or _concept_hint(r.prop, value)), value, pointer
+
+
+def _datatype(text: str, value: str | None, pointer: str, r: _Result) -> tuple[str, str | None, str]:
+    if value is None or not r.prop:
+        return text, value, pointer
+    return text + big_number_note(r.obj.get(r.prop), r.value_plain), value, pointer  # JSON-LD made a double
+
+
+def _currency(text: str, value: str | None, pointer: str, r: _Result) -> tuple[str, str | None, str]:
+    return (text + _currency_advice(value) if value is not None else text), value, pointer
+
+
+def _range(text: str, value: str | None, pointer: str, r: _Result) -> tuple[str, str | None, str]:
+    return (text + _given_class(r.value_term, r.chunk, r.types) if r.value_term else text), value, pointer
+
+
+def _ctid_form(text: str, value: str | None, pointer: str, r: _Result) -> tuple[str, str | None, str]:
+    return (text + _ctid_form_note(value) if value is not None else text), value, pointer
+
+
+def _ctid_match(text: str, value: str | None, pointer: str, r: _Result) -> tuple[str, str | None, str]:
+    if not r.focus:
+        return text, value, pointer
+    return f"{text} (its @id ends in {r.focus.rstrip('/').rpartition('/')[2]!r})", value, pointer
+
+
+def _length(text: str, value: str | None, pointer: str, r: _Result) -> tuple[str, str | None, str]:
+    if value is None:
+        return text, value, pointer
+    given = r.value_plain or value  # the text as given (the value may be shortened)
+    padded = ", not counting the spaces around it" if given != given.strip() else ""
+    return f"{text} (this one has {len(given.strip())} characters{padded})", value, pointer
+
+
+def _language_map(text: str, value: str | None, pointer: str, r: _Result) -> tuple[str, str | None, str]:
+    if r.value_term and is_skolem(r.value_term):
+        # An object, not text: a language map put in a list ([{"en-US": …}]) reads as one (the finding about its
+        # key says how to write it).
+        return (f"{r.prop} must be a language map such as {{\"en-US\": \"…\"}}: this value is an object JSON-LD "
+                "does not read as one"), value, pointer
+    if isinstance(r.obj.get(r.prop or ""), dict):
+        # A language map that still gave a plain string: its "@none" entry (text with no language).
+        return (f"{r.prop} gives this text under \"@none\", with no language: put it under its language tag "
+                "instead, as in {\"en-US\": \"…\"}"), value, pointer + "/@none"
+    return text, value, pointer
+
+
+# Rules whose findings say something per result (_from_results), by rule id.
+_NOTES: dict[str, Note] = {
+    "STRUCT-LANGSTRING": _language_map, "STRUCT-UNKNOWN-CLASS": _unknown_class, "STRUCT-CONCEPT-SCHEME": _concept,
+    "RA-DESCRIPTION-MIN-LENGTH": _length, "STRUCT-DATATYPE": _datatype, "VALUE-CURRENCY": _currency,
+    "STRUCT-CTID-FORM": _ctid_form, "STRUCT-CTID-MATCHES-ID": _ctid_match, "STRUCT-RANGE": _range,
+}
 
 
 def _given_class(term: str, chunk: Chunk, types: dict[str, list[tuple[str, str, str]]]) -> str:
