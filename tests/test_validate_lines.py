@@ -94,3 +94,35 @@ def test_syntax_errors_are_located_in_cr_only_files() -> None:
     problem = json_problem(broken)
     assert (problem.line, problem.column) == (4, 11)
     assert json_problem(broken.replace("\r", "\r\n")).line == json_problem(broken.replace("\r", "\n")).line == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\r\n", max_size=60), st.data())
+def test_lines_looked_up_in_long_texts_are_the_lines_counted(text: str, data: st.DataObject) -> None:
+    # Past Lines.COUNTED characters a line is looked up in the offsets where lines start, listed once (a 20 MB
+    # framework file with a finding per competency counted newlines from its start for each: 97 s at 14k).
+    positions = data.draw(st.lists(st.integers(0, len(text)), max_size=8))
+    counted, listed = Lines(text), Lines(text)
+    listed.COUNTED = 0
+    for position in positions:
+        assert listed._line_at(position) == counted._line_at(position) == line_column(text, position)[0]
+
+
+def test_a_large_file_s_lines_are_found_without_counting_from_its_start(monkeypatch) -> None:
+    competencies = [{"@id": f"_:c{i}", "ceasn:competencyText": {"en": f"Skill {i}"}} for i in range(3000)]
+    text = json.dumps({"@context": "x", "@graph": competencies}, indent=2)
+    assert len(text) > Lines.COUNTED
+    lines = Lines(text, unique_keys=True)
+    counted = []
+    real_count = str.count
+
+    class Text(str):
+        def count(self, *args):  # type: ignore[override]
+            counted.append(args)
+            return real_count(self, *args)
+
+    lines.text = Text(text)
+    found = [lines(f"/@graph/{i}/ceasn:competencyText") for i in range(0, 3000, 7)]
+    index = pointer_lines(text)
+    assert found == [index[f"/@graph/{i}/ceasn:competencyText"] for i in range(0, 3000, 7)]
+    assert not counted  # looked up, not counted from the start for each finding
