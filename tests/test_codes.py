@@ -212,13 +212,14 @@ def test_occupation_repairs_always_warn(text: str, system: str, expected: str, s
 
 
 def test_soc_2010_codes_are_kept_and_flagged() -> None:
+    why = "(a retired SOC 2010 code, a BLS wage-survey (OEWS) aggregate, or a typo?)"
     onet = normalize_occupation("15-1122.00")            # CE's own sample; SOC 2018 has 15-1212
     assert (onet.system, onet.code, onet.title) == ("onet", "15-1122.00", None)
-    assert onet.warnings == ("O*NET-SOC 15-1122.00 is not in SOC 2018 (a retired SOC 2010 code, or a typo?)",)
+    assert onet.warnings == (f"O*NET-SOC 15-1122.00 is not in SOC 2018 {why}",)
     soc = normalize_occupation("15-1122")
     assert (soc.system, soc.code, soc.title) == ("soc", "15-1122", None)
-    assert soc.warnings == ("SOC 15-1122 is not in SOC 2018 (a retired SOC 2010 code, or a typo?)",)
-    assert "not in SOC 2018 (a retired SOC 2010 code, or a typo?)" in joined(normalize_occupation("151122"))
+    assert soc.warnings == (f"SOC 15-1122 is not in SOC 2018 {why}",)
+    assert f"not in SOC 2018 {why}" in joined(normalize_occupation("151122"))
 
 
 def test_other_unknown_occupation_codes() -> None:

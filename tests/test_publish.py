@@ -796,3 +796,17 @@ def test_timeout_nan_is_refused_on_the_command_line(tmp_path: Path, value: str) 
 
     result = CliRunner().invoke(main, ["publish", str(tmp_path), "--timeout", value])
     assert result.exit_code == 2 and "is not a number of seconds" in result.output
+
+
+def test_the_rate_of_a_short_run_is_not_rounded_to_nothing() -> None:
+    # Found in acceptance testing: one record published in 2.3 s said "(0/s)".
+    from ctdl_tools.registry.commands import _rate
+    from ctdl_tools.registry.publish import PUBLISHED_NEW, Outcome, Summary
+
+    def rate(records: int, elapsed: float) -> str:
+        outcomes = [Outcome(f"ce-{i}", None, PUBLISHED_NEW) for i in range(records)]
+        return _rate(Summary("publish", "local", outcomes, elapsed=elapsed))
+
+    assert rate(1, 2.3) == " in 2.3s (0.4/s)"
+    assert rate(500, 2.0) == " in 2.0s (250/s)"
+    assert rate(0, 2.0) == " in 2.0s"

@@ -253,7 +253,9 @@ def _occupation_checks(system: str, code: str) -> list[str]:
         return [f"{label} {code} is not in the O*NET-SOC 2019 taxonomy (kept as is)"]
     if f"{code[:2]}-0000" not in _soc_titles():
         return [f"{label} {code} is not in SOC 2018 ({code[:2]} is not a SOC major group)"]
-    return [f"{label} {code} is not in SOC 2018 (a retired SOC 2010 code, or a typo?)"]
+    # Not only old codes: BLS wage tables (OEWS) list aggregates such as 15-1245 that no SOC edition defines.
+    return [f"{label} {code} is not in SOC 2018 (a retired SOC 2010 code, a BLS wage-survey (OEWS) aggregate, or "
+            "a typo?)"]
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

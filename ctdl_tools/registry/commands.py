@@ -153,7 +153,8 @@ def _rate(summary: Summary) -> str:
     sent = summary.counts[PUBLISHED_NEW] + summary.counts[UPDATED]
     if summary.dry_run or not summary.elapsed:
         return ""
-    return f" in {summary.elapsed:.1f}s" + (f" ({sent / summary.elapsed:.0f}/s)" if sent else "")
+    rate = sent / summary.elapsed
+    return f" in {summary.elapsed:.1f}s" + (f" ({rate:.0f}/s)" if rate >= 10 else f" ({rate:.1f}/s)" if sent else "")
 
 
 def _paths(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[Path, ...]:
