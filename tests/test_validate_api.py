@@ -486,6 +486,63 @@ ex:S a sh:NodeShape ; sh:targetClass <https://purl.org/ctdl/terms/Course> ;
     assert len(list((tmp_path / "cache").glob("shapes-*.pickle"))) == 2
 
 
+def _cached_shapes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from ctdl_tools.validate import shapes as shapes_module
+
+    monkeypatch.setenv("CTDL_TOOLS_CACHE", str(tmp_path / "cache"))
+    shapes_module._load.cache_clear()
+    load_shapes()
+    shapes_module._load.cache_clear()
+    (cache,) = (tmp_path / "cache").glob("shapes-*.pickle")
+    return cache
+
+
+class _Planted:
+    def __reduce__(self) -> tuple:
+        return (os.system, ("touch planted-by-the-cache",))
+
+
+@pytest.mark.parametrize("tampered", ["writable by others", "wrong object", "a list", "truncated"])
+def test_a_cache_file_others_could_write_or_of_another_form_is_not_used(tmp_path: Path, tampered: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found in acceptance testing: the parsed-shapes cache is a pickle, and a shared or restored cache directory
+    # could hold anyone's (unpickling runs what it names); a well-formed pickle of something else was exit 3.
+    import pickle
+
+    cache = _cached_shapes(tmp_path, monkeypatch)
+    expected = load_shapes().ntriples
+    monkeypatch.chdir(tmp_path)
+    from ctdl_tools.validate import shapes as shapes_module
+
+    if tampered == "writable by others":
+        cache.write_bytes(pickle.dumps(_Planted()))
+        cache.chmod(0o666)
+    elif tampered == "wrong object":
+        cache.write_bytes(pickle.dumps((1, 2, 3)))
+    elif tampered == "a list":
+        cache.write_bytes(pickle.dumps([1, 2]))
+    else:
+        cache.write_bytes(cache.read_bytes()[:100])
+    shapes_module._load.cache_clear()
+    assert load_shapes().ntriples == expected  # parsed again
+    assert not (tmp_path / "planted-by-the-cache").exists()
+
+
+def test_no_home_directory_means_no_cache_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found in acceptance testing: `docker run --user N` without HOME (no passwd entry): Path.home() raised.
+    from ctdl_tools.validate import shapes as shapes_module
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    for name in ("CTDL_TOOLS_CACHE", "XDG_CACHE_HOME", "HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert shapes_module.cache_dir() is None
+    shapes_module._load.cache_clear()
+    assert validate(COURSE).files
+
+
 FAILING_CHILD = """
 import sys
 import time
@@ -508,6 +565,46 @@ def test_a_failing_worker_is_reported_not_hung() -> None:
     out = subprocess.run([sys.executable, "-c", FAILING_CHILD, str(DATA / "validate"), str(DATA / "registry")],
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "RuntimeError True"
+
+
+NO_PROCESS_CHILD = """
+import json, sys, threading
+import multiprocessing.process
+import ctdl_tools.validate.checker as checker
+from ctdl_tools.validate import validate
+checker.CHUNK_DOCS, checker.PARALLEL_MIN_DOCS = 2, 1
+inputs, limit = sys.argv[2:], sys.argv[1]
+expected = validate(inputs, jobs=1)
+started = []
+def refuse_fork(self):
+    if len(started) >= (1 if limit == "second-fork" else 0):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+    started.append(self)
+    real_start(self)
+def refuse_thread(self):
+    raise RuntimeError("can't start new thread")
+if limit == "thread":
+    threading.Thread.start = refuse_thread
+else:
+    real_start = multiprocessing.process.BaseProcess.start
+    multiprocessing.process.BaseProcess.start = refuse_fork
+report = validate(inputs, jobs=2)
+print(json.dumps({"same": report.findings == expected.findings, "findings": len(report.findings)}))
+"""
+
+
+@pytest.mark.parametrize("limit", ["first-fork", "second-fork", "thread"])
+def test_a_limit_on_processes_or_threads_gives_the_same_report_in_one_process(limit: str) -> None:
+    # Found in acceptance testing: under `ulimit -u` (a container's pids limit) validate said "error: input: Resource
+    # temporarily unavailable" (no fork) or crashed with "can't start new thread" (exit 3).
+    import subprocess
+
+    inputs = [str(DATA / "validate"), str(DATA / "registry")]
+    out = subprocess.run([sys.executable, "-c", NO_PROCESS_CHILD, limit, *inputs], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["same"] is True and result["findings"] > 100
 
 
 def test_a_rule_many_shapes_share_is_named_by_what_they_share() -> None:

@@ -625,3 +625,27 @@ def test_a_report_that_is_no_json_is_not_named_json(tmp_path: Path, fmt: str) ->
     result = ctdl("validate", str(DATA / "validate"), "--format", fmt, "-o", str(tmp_path / "report.json"))
     assert result.exit_code == 2 and "would be read as CTDL by the next validate" in result.stderr
     assert not (tmp_path / "report.json").exists()
+
+
+def _ctdl(*args: str, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "ctdl_tools", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=120, **kwargs)
+
+
+def test_standard_input_closed_is_an_unreadable_input_not_a_crash() -> None:
+    # Found in acceptance testing: `ctdl validate - <&-` was an internal error (sys.stdin is None).
+    done = _ctdl("validate", "-", stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))
+    assert done.returncode == 2, done.stderr
+    assert "standard input is closed" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_deleted_working_directory_shows_paths_as_given(tmp_path: Path) -> None:
+    # Found in acceptance testing: the report's relative paths needed the working directory, and its absence was
+    # said as "cannot write the report to standard output".
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    course = DATA / "validate" / "course.json"
+    done = _ctdl("validate", str(course), cwd=gone, preexec_fn=lambda: os.rmdir(gone))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{course}\n") and "Traceback" not in done.stderr

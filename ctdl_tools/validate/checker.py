@@ -169,8 +169,11 @@ class Checker:
             self.jobs = _cpus() if size <= PARALLEL_MAX_BYTES else 1
         shards = self._shards(items)
         if len(shards) > 1:
-            self._run_in_shards(shards)
-        else:
+            try:
+                self._run_in_shards(shards)
+            except _NoWorkers:  # the system would not start another process (a pids limit): do it here
+                shards = [(0, items)]
+        if len(shards) == 1:
             self._read_all(items)
             self._cross_record()  # before pass 2, so the pruned copies are freed before its findings come
             self._shacl()
@@ -229,16 +232,20 @@ class Checker:
 
         context = multiprocessing.get_context("fork")
         pipes, workers = [], []
-        for first, part in shards:
-            mine, theirs = context.Pipe()
-            worker = context.Process(target=_shard_worker, args=(self, first, part, theirs, os.getpid()),
-                                     daemon=True)
-            worker.start()
-            theirs.close()
-            pipes.append(mine)
-            workers.append(worker)
         finished = False
         try:
+            for first, part in shards:
+                mine, theirs = context.Pipe()
+                pipes.append(mine)
+                worker = context.Process(target=_shard_worker, args=(self, first, part, theirs, os.getpid()),
+                                         daemon=True)
+                try:
+                    worker.start()
+                except OSError as exc:  # EAGAIN: a limit on processes (ulimit -u, a container's pids limit)
+                    theirs.close()
+                    raise _NoWorkers from exc
+                theirs.close()
+                workers.append(worker)
             shard_of = self._merge_reading(pipes)
             plans = self._plan(shard_of, len(pipes))
             held = [_hold_back(plan) for plan in plans]
@@ -1040,6 +1047,10 @@ class WorkerFailed(RuntimeError):
     """A validation worker process died or raised: the run cannot give a whole report."""
 
 
+class _NoWorkers(Exception):
+    """A worker process could not be started: the run is made in one process instead."""
+
+
 def _receive(conn: Any) -> Any:
     try:
         status, payload = conn.recv()
@@ -1074,14 +1085,21 @@ class _Drain:
         self.pipes, self.held = pipes, held
         self.runs: list[list[Finding]] = []
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="ctdl-validate-findings", daemon=True)
+        self.thread: threading.Thread | None = threading.Thread(target=self._run, name="ctdl-validate-findings",
+                                                                daemon=True)
 
     def start(self) -> None:
-        self.thread.start()
+        try:
+            self.thread.start()
+        except RuntimeError:  # no thread to be had (a limit on processes): taken in finish(), after the rest
+            self.thread = None
 
     def finish(self) -> list[list[Finding]]:
         """Every worker's findings (sorted runs), once all have finished; a worker's failure is raised here."""
-        self.thread.join()
+        if self.thread is None:
+            self._run()
+        else:
+            self.thread.join()
         if self.error is not None:
             raise self.error
         return self.runs

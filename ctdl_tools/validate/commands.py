@@ -233,6 +233,8 @@ def _refuse_writing_over_an_input(output: Path | None, inputs: list[str]) -> Non
     for name in inputs:
         with contextlib.suppress(OSError, ValueError):
             # Standard input ("-", listed as <stdin>): the file it reads (`ctdl validate - -o cat.json < cat.json`).
+            if name == STDIN_NAME and sys.stdin is None:
+                continue
             found = os.fstat(sys.stdin.fileno()) if name == STDIN_NAME else os.stat(name)
             if (found.st_dev, found.st_ino) == (target.st_dev, target.st_ino) and not _holds_a_report(output):
                 _fail(f"{output}: is one of the files being validated; the report would replace it. Write the "

@@ -273,6 +273,8 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
     display = STDIN_NAME if name == "-" else display_name(name)
     try:
         if name == "-":
+            if sys.stdin is None:  # `<&-`: nothing to read is not an empty catalog
+                raise OSError("standard input is closed")
             raw, once = sys.stdin.buffer.read(), True
         else:
             with open(name, "rb") as handle:  # not Path.read_bytes: 10k Path objects cost 0.1 s

@@ -22,6 +22,7 @@ import hashlib
 import os
 import pickle
 import re
+import stat
 import sys
 import tempfile
 from collections import defaultdict
@@ -193,11 +194,9 @@ def _parsed_shapes(files: tuple[str, ...], cache: Path | None) -> tuple[list[Tri
     """The shapes' triples (sorted, unique, blank-node shapes given IRIs), rules and the holders of the
     blank-node shapes (see _skolemised); from ``cache`` (see _cache_file) when it holds them."""
     if cache is not None:
-        try:
-            with cache.open("rb") as handle:
-                return pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-            pass
+        cached = _load_cached(cache)
+        if cached is not None:
+            return cached
     bundled = bundled_shapes_dir()
     triples: list[tuple[str, str, str]] = []
     origins: dict[str, str] = {}
@@ -227,6 +226,40 @@ def _parsed_shapes(files: tuple[str, ...], cache: Path | None) -> tuple[list[Tri
     return parsed
 
 
+def _load_cached(cache: Path) -> tuple[list[Triple], dict[str, Rule], dict[str, str]] | None:
+    """What _store kept, or None. Unpickling runs code the file names: only a file this user wrote (its owner)
+    and no one else can write is read (a shared or restored cache directory could hold anyone's), and what it
+    holds must have the parsed shapes' form. Anything else is a cache miss: the shapes are parsed again."""
+    try:
+        with cache.open("rb") as handle:
+            if not _private(os.fstat(handle.fileno())):
+                return None
+            parsed = pickle.load(handle)
+    except Exception:  # a broken or foreign file, whatever it raises, only costs the parse it would have saved
+        return None
+    return parsed if _parsed_form(parsed) else None
+
+
+def _private(found: os.stat_result) -> bool:
+    owner = os.getuid() if hasattr(os, "getuid") else found.st_uid
+    return found.st_uid == owner and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _parsed_form(parsed: object) -> bool:
+    """Whether ``parsed`` looks like what _store wrote (the ownership check is what keeps foreign code out; this
+    keeps out another version's or program's well-formed pickle: a look at the containers and a first item,
+    not a walk of 50k triples, which would cost more than the load)."""
+    if not (isinstance(parsed, tuple) and len(parsed) == 3):
+        return False
+    triples, rules, holders = parsed
+    if not (isinstance(triples, list) and isinstance(rules, dict) and isinstance(holders, dict)):
+        return False
+    first = triples[0] if triples else ("", "", "")
+    rule = next(iter(rules.values()), None)
+    return (isinstance(first, tuple) and len(first) == 3 and all(isinstance(term, str) for term in first)
+            and (rule is None or isinstance(rule, Rule)))
+
+
 def _cache_file(files: tuple[str, ...]) -> Path | None:
     """Parsing 2 MB of Turtle is a quarter of a second a run: the result is kept, keyed by each file's path,
     size and modification time and by the ctdl_tools version. ``CTDL_TOOLS_CACHE=off`` turns it off; the
@@ -240,8 +273,8 @@ def _cache_file(files: tuple[str, ...]) -> Path | None:
                          "\nblank shapes named".encode())
     try:
         for name in files:
-            stat = os.stat(name)
-            key.update(f"\n{os.path.abspath(name)}\t{stat.st_size}\t{stat.st_mtime_ns}".encode())
+            found = os.stat(name)
+            key.update(f"\n{os.path.abspath(name)}\t{found.st_size}\t{found.st_mtime_ns}".encode())
     except OSError:
         return None
     return root / f"shapes-{key.hexdigest()[:32]}.pickle"
@@ -252,7 +285,14 @@ def cache_dir() -> Path | None:
     setting = os.environ.get("CTDL_TOOLS_CACHE", "")
     if setting.lower() in ("off", "0", "no", "false"):
         return None
-    return Path(setting) if setting else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ctdl_tools"
+    if setting:
+        return Path(setting)
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "ctdl_tools"
+    try:
+        return Path.home() / ".cache" / "ctdl_tools"
+    except (RuntimeError, KeyError):  # no HOME and no passwd entry (`docker run --user N`): nothing is kept
+        return None
 
 
 def _store(cache: Path, parsed: object) -> None:

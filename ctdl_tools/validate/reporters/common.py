@@ -379,7 +379,11 @@ def display_path(file: str, base: str | None = None) -> str:
     """``file`` relative to ``base`` (default: the working directory) when it is under it, POSIX slashes."""
     if file.startswith("<"):  # "<stdin>", "<document 1>": not a path
         return file
-    base = base or os.getcwd()
+    if not base:
+        try:
+            base = os.getcwd()
+        except OSError:  # the working directory was deleted: paths are shown as given
+            base = "\0"  # no path is under it
     folder, slash, name = file.rpartition("/")
     if not slash or name in ("", ".", "..") or file.startswith("//"):  # POSIX keeps a leading "//"
         return _display(file, base)
