@@ -5,8 +5,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib
+import io
 import json
 import os
+import stat
 import sys
 import threading
 import traceback
@@ -17,12 +19,15 @@ import click
 from ctdl_tools import __version__
 from ctdl_tools.catalog.kinds import KINDS
 from ctdl_tools.errors import (
+    CWD_GONE,
+    CWD_GONE_HINT,
     EXIT_INPUT_ERROR,
     EXIT_INTERNAL_ERROR,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_RECORD_ERRORS,
     InputError,
+    cwd_gone,
 )
 
 
@@ -67,24 +72,101 @@ class _StageGroup(click.Group):
         except KeyboardInterrupt:
             click.echo(f"\n{INTERRUPTED}", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # The reader of stdout left (`ctdl shapes list | head -1`) where the command had no handling of its
+            # own (the installed command's streams do not raise it: _tolerate_closed_pipes). It had what it
+            # wanted: not click's exit 1 ("records failed"), nor "error: Broken pipe"; the rest goes nowhere.
+            _silence_stdout()
+            ctx.exit(EXIT_OK)
         except OSError as exc:
-            if isinstance(exc, BrokenPipeError):
-                raise
             # The file system refused (a folder that cannot be searched, an output folder that cannot be
             # made, a full disk) somewhere a command had no message of its own for it: a problem with the
             # paths given or the machine, not a bug; said in one line (exit 2, as for bad input).
             click.echo(f"error: {os_problem(exc)}", err=True)
             ctx.exit(EXIT_INPUT_ERROR)
+        except MemoryError:
+            pass  # only this reaches the lines below: said there, once the frames holding the memory are gone
+        click.echo(OUT_OF_MEMORY, err=True)
+        ctx.exit(EXIT_INPUT_ERROR)
 
 
 def os_problem(exc: OSError) -> str:
-    """``path: Permission denied`` (both paths for a rename), or the reason alone when no path is known."""
+    """``path: Permission denied`` (both paths for a rename), or the reason alone when no path is known; a
+    missing file in a current directory that has been removed says so (``os.getcwd()`` names no path)."""
     reason = exc.strerror or str(exc)
     paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    if isinstance(exc, FileNotFoundError) and cwd_gone() and all(not os.path.isabs(p) for p in paths):
+        return f"{' → '.join(paths) + ': ' if paths else ''}{CWD_GONE}: {CWD_GONE_HINT}"
     return f"{' → '.join(paths)}: {reason}" if paths else reason
 
 
 INTERRUPTED = "ctdl: interrupted; files are written whole or not at all, and a publish run resumes where it stopped"
+# The machine's limit (or `ulimit -v`), not a bug: exit 2 as for an input too large, with what to do.
+OUT_OF_MEMORY = ("ctdl: out of memory: give a smaller input (split the catalog or the folder of documents), run "
+                 "`ctdl validate` with --jobs 1 (each worker holds its own share), or allow the process more memory "
+                 "(ulimit -v)")
+
+
+# The dynamic loader's words for a compiled module (pyoxigraph's, lxml's) it had no memory to map.
+_NO_MEMORY_TO_LOAD = "failed to map segment from shared object"
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null: its reader has gone, and a flush at exit would fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+class _ReaderMayLeave(io.RawIOBase):
+    """A standard stream's file descriptor (a pipe) whose reader may leave early (`| head -1`): what is written
+    after that goes to /dev/null instead of raising BrokenPipeError in whatever command was printing. The
+    command runs to its end and exits with its own code (`ctdl ler check … | head -1` still exits 1 for a link
+    that does not resolve): a reader that had all it wanted is neither a failure (click's exit 1) nor an error."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def isatty(self) -> bool:
+        return False  # a pipe
+
+    def write(self, data: bytes) -> int | None:  # type: ignore[override]
+        try:
+            return os.write(self.fd, data)
+        except BlockingIOError:  # a non-blocking pipe that is full: as io.FileIO says it to io.BufferedWriter
+            return None
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.fd)
+            os.close(devnull)
+            return memoryview(data).nbytes
+
+
+def _tolerate_closed_pipes() -> None:
+    """Standard output and error that are pipes, rewrapped over :class:`_ReaderMayLeave` (same encoding, error
+    handler and buffering); files, terminals and closed streams (None: `>&-`) are left as they are."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            fd = stream.fileno()
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISFIFO(mode) and not stat.S_ISSOCK(mode):
+                continue
+            stream.flush()
+        except (AttributeError, OSError, ValueError):  # None, or not a real file
+            continue
+        wrapped = io.TextIOWrapper(io.BufferedWriter(_ReaderMayLeave(fd)), encoding=stream.encoding,
+                                   errors=stream.errors, line_buffering=stream.line_buffering,
+                                   write_through=getattr(stream, "write_through", False))
+        setattr(sys, name, wrapped)
 
 
 @click.group(cls=_StageGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -103,6 +185,8 @@ def entry() -> None:
     Tests call :func:`main` itself.
     """
     code: int = EXIT_OK
+    _tolerate_closed_pipes()
+    out_of_memory = False
     try:
         main()
     except SystemExit as exc:
@@ -110,15 +194,23 @@ def entry() -> None:
     except KeyboardInterrupt:  # before a command runs (while its modules are imported)
         _say(f"\n{INTERRUPTED}")
         code = EXIT_INTERRUPTED
+    except MemoryError:  # outside a command (_StageGroup.invoke says it for one): said below, memory freed
+        out_of_memory = True
     except ImportError as exc:  # stages import their dependencies on first use: a broken install shows here
-        _say(f"error: a module ctdl_tools needs cannot be imported ({type(exc).__name__}: {exc}); the "
-             "installation is incomplete: reinstall it (pip install --force-reinstall ctdl_tools)")
-        code = EXIT_INPUT_ERROR
+        if _NO_MEMORY_TO_LOAD in str(exc):  # a compiled module the memory limit left no room for (ulimit -v)
+            out_of_memory = True
+        else:
+            _say(f"error: a module ctdl_tools needs cannot be imported ({type(exc).__name__}: {exc}); the "
+                 "installation is incomplete: reinstall it (pip install --force-reinstall ctdl_tools)")
+            code = EXIT_INPUT_ERROR
     except Exception:  # a bug: not exit 1, which CI reads as "records failed"
         if sys.stderr is not None:
             traceback.print_exc()
         _say(f"ctdl: internal error (a bug in ctdl_tools {__version__}): please report it with the traceback above")
         code = EXIT_INTERNAL_ERROR
+    if out_of_memory:
+        _say(OUT_OF_MEMORY)
+        code = EXIT_INPUT_ERROR
     if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         sys.exit(code)  # a thread is still at work: leave through the interpreter, which waits for it
     atexit._run_exitfuncs()

@@ -8,11 +8,26 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 EXIT_OK, EXIT_RECORD_ERRORS, EXIT_INPUT_ERROR = 0, 1, 2
 EXIT_INTERNAL_ERROR = 3  # an unexpected exception: a bug, told apart from 1 (records failed) and 2 (input)
 EXIT_INTERRUPTED = 130  # Ctrl-C: the shell's 128 + SIGINT
+
+# The shell's folder was removed while it stood in it (`mkdir d && cd d && rmdir ../d`): the OS then gives no
+# current directory, and every relative path (and os.getcwd) fails with a bare "No such file or directory".
+CWD_GONE = "the current directory no longer exists (it was removed)"
+CWD_GONE_HINT = "cd to a folder that exists, or give absolute paths"
+
+
+def cwd_gone() -> bool:
+    """Whether the current directory has been removed (relative paths lead nowhere)."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True
+    return False
 
 
 @dataclass(frozen=True)

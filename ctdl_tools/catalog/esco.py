@@ -33,6 +33,7 @@ from ctdl_tools.catalog.skills_csv import (
     read_sheet,
     split_values,
 )
+from ctdl_tools.catalog.sources import input_suffix
 from ctdl_tools.errors import InputError, Where
 
 ESCO_SOURCE = "https://esco.ec.europa.eu"
@@ -49,7 +50,7 @@ _LANGUAGE_SUFFIX = re.compile(r"^(?P<base>.+?)_(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9
 def read_esco_csv(path: Path, name: str | None = None) -> list[SkillFramework]:
     """One framework holding every skill/competence/knowledge concept of an ESCO CSV file."""
     path = Path(path)
-    if path.suffix.lower() in (".json", ".jsonld", ".yaml", ".yml"):
+    if input_suffix(path) in (".json", ".jsonld", ".yaml", ".yml"):
         raise InputError(Where(str(path), path="$"), "ESCO API JSON is not read: convert an ESCO CSV download "
                          "(skills_en.csv, a *SkillsCollection_en.csv …) from esco.ec.europa.eu instead")
     sheet = read_sheet(path)

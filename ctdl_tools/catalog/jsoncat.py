@@ -34,7 +34,7 @@ from ctdl_tools.catalog.fields import (
 )
 from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Competency, Record, SkillFramework
-from ctdl_tools.catalog.sources import read_input_text
+from ctdl_tools.catalog.sources import input_suffix, read_input_text
 from ctdl_tools.catalog.tabular import CONTROL, control_message, list_value
 from ctdl_tools.errors import InputError, Problems, Where
 from ctdl_tools.jsonio import parse_json, parse_yaml
@@ -56,7 +56,7 @@ _COMPETENCY_KEYS = {
 
 
 def load_catalog(path: Path) -> dict[str, Any]:
-    parse = parse_yaml if path.suffix.lower() in (".yaml", ".yml") else parse_json
+    parse = parse_yaml if input_suffix(path) in (".yaml", ".yml") else parse_json
     return check_catalog(parse(read_input_text(path), str(path)), str(path))
 
 

@@ -33,7 +33,7 @@ from typing import Any
 from ctdl_tools.catalog.csvrows import csv_rows
 from ctdl_tools.catalog.fields import header_key
 from ctdl_tools.catalog.model import Competency, SkillFramework
-from ctdl_tools.catalog.sources import read_input_json, read_input_text
+from ctdl_tools.catalog.sources import input_suffix, read_input_json, read_input_text
 from ctdl_tools.catalog.tabular import ShortRows
 from ctdl_tools.ctid import ctid_in_uri, is_ctid
 from ctdl_tools.errors import InputError, Where
@@ -165,7 +165,7 @@ class Sheet:
 
 def read_sheet(path: Path) -> Sheet:
     """A CSV (UTF-8, BOM allowed; ``,`` ``;`` or tab) or the first sheet of an XLSX workbook."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if input_suffix(path) in (".xlsx", ".xlsm"):
         return _sheet(str(path), _xlsx_rows(path), workbook=True)
     return _sheet(str(path), _csv_rows(path))
 
@@ -205,7 +205,7 @@ def _delimiter(text: str, suffix: str) -> str:
 
 def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
     text = read_input_text(path)
-    return list(csv_rows(lambda: io.StringIO(text, newline=""), _delimiter(text, path.suffix.lower()), str(path)))
+    return list(csv_rows(lambda: io.StringIO(text, newline=""), _delimiter(text, input_suffix(path)), str(path)))
 
 
 def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:

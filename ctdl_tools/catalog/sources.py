@@ -1,13 +1,20 @@
 """Which reader reads which input: by ``--kind``, else by extension, headers and content.
 
+An input whose name has no extension (``/dev/stdin``, ``<(…)``'s ``/dev/fd/63``, a pipe or file named
+``catalog``) is read by its content (:func:`content_suffix`): a ZIP archive is an XLSX workbook, text starting
+with ``{`` or ``[`` is JSON, text whose first line is ``---`` or a ``key:`` is YAML, anything else CSV; the
+readers then see it as a file of that extension (:func:`input_suffix`).
+
 A :class:`Source` can stream its items twice (conversion indexes everything before it builds).
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -18,7 +25,7 @@ from typing import Any
 
 from ctdl_tools.catalog.fields import header_key
 from ctdl_tools.catalog.mapping import KIND_NAMES, Mapping
-from ctdl_tools.errors import InputError, Problems, Where
+from ctdl_tools.errors import CWD_GONE, CWD_GONE_HINT, InputError, Problems, Where, cwd_gone
 from ctdl_tools.jsonio import decode_utf8, parse_json, read_bytes
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".tsv")
@@ -35,6 +42,8 @@ class Source:
 
 def _missing(path: Path) -> str:
     """Why a path given does not exist as a file: a link that leads nowhere (or round in a loop) is said so."""
+    if not path.is_absolute() and cwd_gone():
+        return f"{CWD_GONE}, and this path is relative to it: {CWD_GONE_HINT}"
     if not path.is_symlink():
         return "file not found"
     try:
@@ -76,13 +85,53 @@ def input_file(path: Path | str) -> str:
     return _READ_ONCE.get(name, name)
 
 
+def input_suffix(path: Path | str) -> str:
+    """The extension (lower case) that decides how input ``path`` is read: its own, else that of the name
+    :func:`read_once` gave it from its content, else (outside :func:`read_once`) what its content says."""
+    suffix = Path(path).suffix.lower()
+    if suffix:
+        return suffix
+    copy = _READ_ONCE.get(str(path))
+    if copy is not None:
+        return Path(copy).suffix.lower()
+    return content_suffix(str(path))
+
+
+_YAML_START = re.compile(rb"(---|%YAML)(\s|$)|[A-Za-z_][\w-]*[ \t]*:(\s|$)")
+
+
+def content_suffix(file: str) -> str:
+    """The extension a file's content calls for: ``.xlsx`` for a ZIP archive (a workbook), ``.json`` for text
+    starting with ``{`` or ``[`` (after a byte order mark and white space), ``.yaml`` when the first line that is
+    not blank or a ``#`` comment is ``---``, ``%YAML …`` or a mapping key (``credentials:``), else ``.csv``.
+    A file that cannot be read is ``.csv``: its reader says why."""
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(64 * 1024)
+    except OSError:
+        return ".csv"
+    if head.startswith(b"PK\x03\x04"):
+        return ".xlsx"
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    if text[:1] in (b"{", b"["):
+        return ".json"
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(b"#"):
+            return ".yaml" if _YAML_START.match(line) else ".csv"
+    return ".csv"
+
+
 @contextlib.contextmanager
 def read_once(paths: Iterable[Path]) -> Iterator[None]:
     """Read each of ``paths`` that is not a regular file or a folder (a named pipe, ``/dev/stdin``, ``<(…)``)
     now, once, into a private temporary folder that :func:`input_file` reads from, removed on the way out. The
     readers open an input several times (to tell its format, then in each pass, in forked workers too), and a
     pipe gives its bytes to the first only: the second open waited for a writer that never came. Regular files
-    cost a ``stat``."""
+    cost a ``stat``.
+
+    An input whose name has no extension gets one from its content (:func:`content_suffix`) in the name it is
+    read by (the copy's, or for a regular file a symbolic link's): the readers, and openpyxl, go by the name."""
     folder: str | None = None
     copied: list[str] = []
     try:
@@ -91,11 +140,19 @@ def read_once(paths: Iterable[Path]) -> Iterator[None]:
                 mode = os.stat(path).st_mode
             except OSError:  # said by the reader (expand_inputs), as for any input
                 continue
-            if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or str(path) in _READ_ONCE:
+            regular = stat.S_ISREG(mode)
+            if (regular and Path(path).suffix) or stat.S_ISDIR(mode) or str(path) in _READ_ONCE:
                 continue
             folder = folder or tempfile.mkdtemp(prefix="ctdl-convert-")
             copy = Path(folder, str(len(copied)), path.name or "input")  # its name: openpyxl looks at the suffix
-            _copy_once(path, copy)
+            if regular:  # no extension: read where it is, by a name with the one its content calls for
+                copy.parent.mkdir()
+                copy = copy.with_name(copy.name + content_suffix(str(path)))
+                copy.symlink_to(Path(path).absolute())
+            else:
+                _copy_once(path, copy)
+                if not copy.suffix:
+                    copy = copy.rename(copy.with_name(copy.name + content_suffix(str(copy))))
             _READ_ONCE[str(path)] = str(copy)
             copied.append(str(path))
         yield
@@ -147,7 +204,7 @@ def mapping_kind(kind: str, mapping: Mapping) -> str:
 
 
 def _open(path: Path, kind: str, mapping: Mapping, problems: Problems) -> list[Source]:
-    suffix = path.suffix.lower()
+    suffix = input_suffix(path)
     if kind in ("case", "rsd", "esco", "competencies"):
         return [_skill_source(path, kind)]
     if suffix in TABLE_SUFFIXES:
@@ -161,7 +218,7 @@ def _open(path: Path, kind: str, mapping: Mapping, problems: Problems) -> list[S
 def _skill_source(path: Path, kind: str) -> Source:
     from ctdl_tools.catalog import case, esco, rsd, skills_csv
 
-    table = path.suffix.lower() in TABLE_SUFFIXES
+    table = input_suffix(path) in TABLE_SUFFIXES
     if kind == "case":
         reader = case.read_case_csv if table else case.read_case_package
     elif kind == "rsd" and table:
@@ -174,7 +231,7 @@ def _skill_source(path: Path, kind: str) -> Source:
 
 def _sniff_header(path: Path) -> set[str]:
     """The first non-empty row of a CSV, or of a workbook's first sheet, as header keys."""
-    if path.suffix.lower() in (".csv", ".tsv"):
+    if input_suffix(path) in (".csv", ".tsv"):
         from ctdl_tools.catalog.tabular import read_tables
 
         return {header_key(h) for h in read_tables(path)[0].header}
@@ -233,7 +290,7 @@ def _data_tables(tables: list[Any], forced: str | None, mapping: Mapping,
 def _json_source(path: Path, kind: str, mapping: Mapping, problems: Problems) -> Source:
     from ctdl_tools.catalog import jsoncat
 
-    data = jsoncat.load_catalog(path) if path.suffix.lower() in (".yaml", ".yml") else read_input_json(path)
+    data = jsoncat.load_catalog(path) if input_suffix(path) in (".yaml", ".yml") else read_input_json(path)
     if isinstance(data, dict) and ("CFDocument" in data or "CFItems" in data):
         return _skill_source(path, "case")
     if isinstance(data, dict) and str(data.get("type", "")).startswith("Rich"):

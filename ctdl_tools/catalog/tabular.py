@@ -26,7 +26,7 @@ from ctdl_tools.catalog.fields import (
 from ctdl_tools.catalog.mapping import Mapping
 from ctdl_tools.catalog.model import CREDENTIAL, LEARNING, ORGANIZATION, Record
 from ctdl_tools.catalog.numformat import shown_digits
-from ctdl_tools.catalog.sources import input_file
+from ctdl_tools.catalog.sources import input_file, input_suffix
 from ctdl_tools.errors import InputError, Problems, Where
 from ctdl_tools.jsonio import decode_utf8
 
@@ -80,7 +80,7 @@ class Table:
 
 # --- reading files -----------------------------------------------------------------------------------
 def read_tables(path: Path) -> list[Table]:
-    suffix = path.suffix.lower()
+    suffix = input_suffix(path)
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_tables(path)
     return [_csv_table(path)]

@@ -22,7 +22,15 @@ from typing import Any
 
 import click
 
-from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError, Where
+from ctdl_tools.errors import (
+    CWD_GONE,
+    EXIT_INPUT_ERROR,
+    EXIT_OK,
+    EXIT_RECORD_ERRORS,
+    InputError,
+    Where,
+    cwd_gone,
+)
 from ctdl_tools.registry import config
 from ctdl_tools.registry.progress import TerminalProgress
 from ctdl_tools.registry.publish import (
@@ -83,6 +91,9 @@ def _options(first_input: Path | None, *, force: bool = False, dry_run: bool = F
         timeout=cli.get("timeout"))
     journal = config.journal_path(settings, first_input)
     db = config.db_path(settings, journal)
+    if cwd_gone():  # no config was looked for (config.find_config); relative paths lead nowhere
+        config.require_cwd([first_input, journal, db])
+        click.echo(f"warning: {CWD_GONE}: no ctdl.toml or pyproject.toml settings were looked for", err=True)
     target = config.resolve_target(settings, db)
     if target.embedded and db.resolve() == journal.resolve():
         # The registry's tables would be mixed into the journal's database.
@@ -180,6 +191,7 @@ def publish_command(inputs: tuple[Path, ...], fmt: str, force: bool, dry_run: bo
     """Publish CTDL graph documents (files or directories from `ctdl convert`) to a registry."""
     from ctdl_tools.registry import publish
 
+    config.require_cwd(list(inputs))
     options = _options(inputs[0], force=force, dry_run=dry_run, **cli)
     options.resend = resend
     summary = publish.publish(list(inputs), options, TerminalProgress("publishing"))
@@ -232,6 +244,10 @@ def fetch_command(ctids: tuple[str, ...], outdir: Path | None, fmt: str, **cli: 
     of several CTIDs (those found, in the order given; `jq '.[]'` lists them). Failures go to stderr."""
     from ctdl_tools.registry import publish
 
+    if outdir is None and sys.stdout is None:  # `>&-`: documents asked for and lost are not a fetch
+        click.echo("error: cannot write the documents to standard output: it is closed (use -o DIR)", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
+
     def emit(data: bytes) -> None:
         with _writing_stdout():
             sys.stdout.buffer.write(data)
@@ -243,7 +259,8 @@ def fetch_command(ctids: tuple[str, ...], outdir: Path | None, fmt: str, **cli: 
         out = sys.stdout if outdir is not None else sys.stderr
         with _writing_stdout():
             if fmt == "json":
-                click.echo(json.dumps(summary.to_json(), indent=2), file=out)
+                if out is not None:  # None: closed by the shell; click.echo(file=None) would use stdout instead
+                    click.echo(json.dumps(summary.to_json(), indent=2), file=out)
             else:
                 for o in summary.outcomes:
                     if o.action == FAILED and not summary.halted(o):

@@ -1,8 +1,9 @@
 """Where to publish, how, and as whom: ``[tool.ctdl]`` / ``ctdl.toml`` settings, CLI overrides, targets.
 
 Settings are looked up in the nearest ``ctdl.toml`` (top-level keys) or ``pyproject.toml`` (the
-``[tool.ctdl]`` table), walking up from the current directory; command-line options win. Relative
-paths in a config file are relative to that file.
+``[tool.ctdl]`` table), walking up from the current directory (none when the current directory has been
+removed: :func:`find_config`); command-line options win. Relative paths in a config file are relative to
+that file.
 
 Targets (registry.md §4):
 
@@ -29,7 +30,7 @@ from typing import Any
 
 from ctdl_tools.ctdl_files import display_name
 from ctdl_tools.ctid import REGISTRY_BASE, SANDBOX_BASE, normalize_ctid
-from ctdl_tools.errors import InputError
+from ctdl_tools.errors import CWD_GONE, CWD_GONE_HINT, InputError, Where, cwd_gone
 
 SANDBOX_ASSISTANT = "https://sandbox.credentialengine.org/assistant/"
 PRODUCTION_ASSISTANT = "https://apps.credentialengine.org/assistant/"
@@ -85,8 +86,13 @@ class Target:
 
 
 def find_config(start: Path | None = None) -> Path | None:
-    """The nearest ``ctdl.toml``, or ``pyproject.toml`` that has a ``[tool.ctdl]`` table."""
-    here = (start or Path.cwd()).resolve()
+    """The nearest ``ctdl.toml``, or ``pyproject.toml`` that has a ``[tool.ctdl]`` table; None, too, when there
+    is no current directory to look from (it was removed: ``Path.cwd()`` fails)."""
+    if start is None:
+        if cwd_gone():
+            return None
+        start = Path.cwd()
+    here = start.resolve()
     for folder in (here, *here.parents):
         if (folder / "ctdl.toml").is_file():
             return folder / "ctdl.toml"
@@ -297,3 +303,11 @@ def journal_path(settings: Settings, first_input: Path | None) -> Path:
 
 def db_path(settings: Settings, journal: Path) -> Path:
     return settings.db or journal.parent / "registry.sqlite"
+
+
+def require_cwd(paths: list[Path | None]) -> None:
+    """In a current directory that has been removed, a relative path among ``paths`` leads nowhere: an
+    InputError naming it (a command given absolute paths goes on)."""
+    if any(p is not None and not p.is_absolute() for p in paths) and cwd_gone():
+        relative = next(p for p in paths if p is not None and not p.is_absolute())
+        raise InputError(Where(str(relative)), f"{CWD_GONE}, and this path is relative to it: {CWD_GONE_HINT}")
