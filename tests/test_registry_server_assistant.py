@@ -130,8 +130,8 @@ def test_transport_failures_use_status_codes_with_the_assistant_shape(server: tu
         (client.post("/assistant/spaceship/publishGraph", json=body, headers=ASSISTANT_AUTH), 404),
         (client.post("/assistant/credential/publish", json=body, headers=ASSISTANT_AUTH), 404),
         (client.post("/assistant/credential/publishGraph", data=b"{oops", headers=ASSISTANT_AUTH), 400),
-        (client.post("/assistant/credential/publishGraph", data=b"x" * (17 * 1024 * 1024), headers=ASSISTANT_AUTH),
-         413),
+        (client.post("/assistant/credential/publishGraph", data=b"x" * (65 * 1024 * 1024), headers=ASSISTANT_AUTH),
+         413),  # over the default limit, 64 MiB
     ]
     for response, status in cases:
         assert response.status_code == status

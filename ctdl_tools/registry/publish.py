@@ -416,12 +416,14 @@ Api = DirectApi | AssistantApi
 @contextmanager
 def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = (), records: int = 0,
             started: Callable[[Any], None] | None = None, existing: bool = False,
-            silence: Silence | None = None) -> Iterator[Api]:
+            silence: Silence | None = None, largest: int = 0) -> Iterator[Api]:
     """An API client for the target; the embedded registry is started here and stopped on exit: in a thread
     of this process, or for ``CHILD_REGISTRY_RECORDS`` records or more in a process of its own, so that
     server and client each have a core (10k records: ~1.35× the rate). ``existing``: only on a database
     that is there (reading or deleting from a new, empty one would only say "not in the registry").
-    ``silence``: told of every attempt's reply or timeout (a :class:`Watch`'s, to stop a run nothing answers)."""
+    ``silence``: told of every attempt's reply or timeout (a :class:`Watch`'s, to stop a run nothing answers).
+    ``largest``: the size of the largest file about to be sent: the embedded registry takes a body of twice that and
+    1 MiB more (the client writes JSON with a space after each separator), or of its default limit if that is more."""
     target = options.target
     if not target.embedded:
         yield _api(target, str(target.url), options, cancel, silence)
@@ -436,13 +438,18 @@ def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = (),
     # user has none), and the organizations we publish for are registered with it. Its base URL is
     # Credential Engine's, the one `ctdl convert` writes, so documents read back (fetch) keep their
     # @ids instead of naming a loopback port that is gone when the command ends.
+    from ctdl_tools.registry.server.web import MAX_BODY_BYTES
+
     key = options.key or secrets.token_hex(32)
     local = Options(options.settings, target, options.journal, options.db, key, options.org, retry=options.retry)
     registered = sorted(set(orgs))
+    # A framework of 14k competencies is 17 MB and more: never refused by the registry this run starts for itself.
+    limit = max(MAX_BODY_BYTES, 2 * largest + 1024 * 1024)
     try:
         options.db.parent.mkdir(parents=True, exist_ok=True)
-        registry = (start_child(options.db, key, registered, REGISTRY_BASE) if records >= CHILD_REGISTRY_RECORDS
-                    else start_embedded(options.db, key, orgs=[(o, None) for o in registered], base_url=REGISTRY_BASE))
+        registry = (start_child(options.db, key, registered, REGISTRY_BASE, limit) if records >= CHILD_REGISTRY_RECORDS
+                    else start_embedded(options.db, key, orgs=[(o, None) for o in registered], base_url=REGISTRY_BASE,
+                                        max_body_bytes=limit))
     except (OSError, RuntimeError, sqlite3.Error) as exc:  # sqlite3: a file that is not a database
         raise InputError(Where(str(options.db)), f"could not start the local registry: {exc}") from None
     if started is not None:  # the caller watches it: a child process can die under a run
@@ -585,7 +592,7 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
         reporter.advance(outcome)
 
     with connect(options, cancel, orgs={i.org for i in todo if i.org}, records=len(todo),
-                 started=embedded.append, silence=watch.silence) as api:
+                 started=embedded.append, silence=watch.silence, largest=max(map(_sent_size, todo), default=0)) as api:
         pool = Pool(options.settings.concurrency)
         try:
             for item in todo:
@@ -715,6 +722,16 @@ def _stop_on_fatal(error: BaseException | None, options: Options, cancel: thread
         summary.fatal = (f"the registry rejected the API key from {api_key_source(options.settings)}: {error}"
                          if error.kind == "auth" else str(error))
     return True
+
+
+def _sent_size(item: Item) -> int:
+    """The size of the file an item was read from (the embedded registry's body limit is made to fit the largest)."""
+    if item.data is not None:
+        return len(item.data)
+    try:
+        return os.path.getsize(item.path)
+    except OSError:
+        return 0
 
 
 def _send_one(api: Api, item: Item) -> Published:

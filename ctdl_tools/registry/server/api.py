@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +13,7 @@ from starlette.responses import Response
 from ctdl_tools.ctid import mint_ctid
 from ctdl_tools.registry.server import graphdoc, pages
 from ctdl_tools.registry.server.entity import display_time, envelope_entity
-from ctdl_tools.registry.server.service import ORG_NOT_FOUND, NodeHit, Organization
+from ctdl_tools.registry.server.service import ORG_NOT_FOUND, EnvelopeState, NodeHit, Organization
 from ctdl_tools.registry.server.web import (
     ApiError,
     Context,
@@ -20,6 +21,7 @@ from ctdl_tools.registry.server.web import (
     ctx_of,
     dumps,
     errors_response,
+    in_document_worker,
     int_param,
     json_response,
     pagination_headers,
@@ -50,13 +52,19 @@ async def publish(request: Request) -> Response:
         if ctid is not None and ctx.service.organization(ctid) is None:
             raise ApiError(404, ORG_NOT_FOUND)
     document = await read_json(request)
+    return await run_in_threadpool(_publish_sync, ctx, document, org_ctid, published_by, publish_type,
+                                   200 if update_if_exists else 201)
+
+
+def _publish_sync(ctx: Context, document: Any, org_ctid: str, published_by: str | None, publish_type: str,
+                  status: int) -> Response:
+    """Check, store and answer (the envelope holds the whole document: 20 MB to write out), in a worker thread."""
     try:
         graphdoc.check_publish_schema(document)
     except graphdoc.SchemaError as exc:
         raise ApiError(422, *exc.errors) from None
-    result = await run_in_threadpool(ctx.service.publish, document, org_ctid, published_by=published_by,
-                                     publish_type=publish_type)
-    return json_response(envelope_entity(result.state, changed=result.changed), 200 if update_if_exists else 201)
+    result = ctx.service.publish(document, org_ctid, published_by=published_by, publish_type=publish_type)
+    return json_response(envelope_entity(result.state, changed=result.changed), status)
 
 
 async def delete_document(request: Request) -> Response:
@@ -76,24 +84,47 @@ def _graph(ctx: Context, hit: NodeHit) -> dict:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
+def _resource_key(hit: NodeHit, depth: int) -> tuple:
+    return (hit.digest, hit.position, min(depth, 1), "resource")
+
+
+def _graph_key(hit: NodeHit) -> tuple:
+    return (hit.digest, "graph")
+
+
 def resource_bytes(ctx: Context, hit: NodeHit, depth: int = 0) -> bytes:
-    """``/resources`` JSON of one node: its properties plus the graph's ``@context``, registry URIs rebased."""
+    """``/resources`` JSON of one node: its properties plus the graph's ``@context``, registry URIs rebased.
+    Blocking (a graph may be 20 MB): call it in a worker thread, or through :func:`cached`."""
 
     def render() -> bytes:
-        document = _graph(ctx, hit)
-        node = document["@graph"][hit.position]
-        body: dict[str, Any] = {"@context": document.get("@context")}
+        row = ctx.service.node_row(hit) if depth == 0 else None
+        if row is not None:  # the node's own row, not its whole graph (a competency of a 14k framework)
+            node, context, included = json.loads(row.node), row.context, None
+        else:
+            document = _graph(ctx, hit)
+            node, context = document["@graph"][hit.position], document.get("@context")
+            included = [n for n in document["@graph"] if str(n.get("@id", "")).startswith("_:")] if depth else None
+        body: dict[str, Any] = {"@context": context}
         body |= {k: v for k, v in node.items() if k != "@context"}
-        if depth > 0:
-            body["@included"] = [n for n in document["@graph"] if str(n.get("@id", "")).startswith("_:")]
+        if included is not None:
+            body["@included"] = included
         return dumps(ctx.rebase.document(body))
 
-    return ctx.cache.get((hit.digest, hit.position, min(depth, 1), "resource"), render)
+    return ctx.cache.get(_resource_key(hit, depth), render)
 
 
 def graph_bytes(ctx: Context, hit: NodeHit) -> bytes:
-    return ctx.cache.get((hit.digest, "graph"),
-                         lambda: dumps(ctx.rebase.document(_graph(ctx, hit))))
+    """The whole graph document, rebased. Blocking: call it in a worker thread, or through :func:`cached`."""
+    return ctx.cache.get(_graph_key(hit), lambda: dumps(ctx.rebase.document(_graph(ctx, hit))))
+
+
+async def cached(ctx: Context, key: tuple, make: Callable[[], bytes], *, whole: bool = False) -> bytes:
+    """A rendered body from the cache, on the event loop; else made in a worker thread (``whole``: one that holds a
+    whole graph document), so that parsing and writing out a large graph never holds up the other requests."""
+    body = ctx.cache.peek(key)
+    if body is not None:
+        return body
+    return await (in_document_worker(make) if whole else run_in_threadpool(make))
 
 
 async def get_resource(request: Request) -> Response:
@@ -110,9 +141,12 @@ async def get_resource(request: Request) -> Response:
         if html:
             return pages.not_found(request, ident)
         raise ApiError(404, "Resource not found")
-    if html:
-        return pages.resource_page(request, hit)
-    return raw_json(resource_bytes(ctx, hit, depth), headers={"Vary": "Accept"})
+    if html:  # parsing, database reads and rendering: in a worker thread
+        if hit.position == 0:  # the main resource's page may hold its whole graph (a framework's tree)
+            return await in_document_worker(pages.resource_page, request, hit)
+        return await run_in_threadpool(pages.resource_page, request, hit)  # its own row and those it shows
+    body = await cached(ctx, _resource_key(hit, depth), lambda: resource_bytes(ctx, hit, depth))
+    return raw_json(body, headers={"Vary": "Accept"})
 
 
 async def get_graph(request: Request) -> Response:
@@ -120,7 +154,7 @@ async def get_graph(request: Request) -> Response:
     hit = ctx.service.find_node(request.path_params["ident"])
     if hit is None:
         raise ApiError(404, "Resource not found")
-    return raw_json(graph_bytes(ctx, hit))
+    return raw_json(await cached(ctx, _graph_key(hit), lambda: graph_bytes(ctx, hit), whole=True))
 
 
 async def _ctid_list(request: Request, key: str = "ctids", required: bool = True) -> tuple[list[str], dict]:
@@ -147,10 +181,14 @@ def _hits(ctx: Context, idents: list[str]) -> list[NodeHit]:
 async def graph_search(request: Request) -> Response:
     ctx = ctx_of(request)
     ctids, _ = await _ctid_list(request)
-    envelopes: dict[int, NodeHit] = {}
-    for hit in _hits(ctx, ctids):
-        envelopes.setdefault(hit.envelope_pk, hit)  # a competency's CTID finds its framework's graph, once
-    return raw_json(b"[" + b",".join(graph_bytes(ctx, h) for h in envelopes.values()) + b"]")
+
+    def found() -> bytes:
+        envelopes: dict[int, NodeHit] = {}
+        for hit in _hits(ctx, ctids):
+            envelopes.setdefault(hit.envelope_pk, hit)  # a competency's CTID finds its framework's graph, once
+        return b"[" + b",".join(graph_bytes(ctx, h) for h in envelopes.values()) + b"]"
+
+    return raw_json(await in_document_worker(found))
 
 
 async def resource_search(request: Request) -> Response:
@@ -161,8 +199,13 @@ async def resource_search(request: Request) -> Response:
         raise ApiError(400, "bnodes is invalid")
     if "ctids" not in body and "bnodes" not in body:
         raise ApiError(400, "ctids, bnodes are missing, at least one parameter must be provided")
-    hits = _hits(ctx, [c for c in ctids if graphdoc.ctid_of(c)]) + _hits(ctx, [b for b in bnodes if b.startswith("_:")])
-    return raw_json(b"[" + b",".join(resource_bytes(ctx, h) for h in hits) + b"]")
+
+    def found() -> bytes:
+        hits = _hits(ctx, [c for c in ctids if graphdoc.ctid_of(c)]) + _hits(ctx, [b for b in bnodes
+                                                                                  if b.startswith("_:")])
+        return b"[" + b",".join(resource_bytes(ctx, h) for h in hits) + b"]"
+
+    return raw_json(await in_document_worker(found))
 
 
 async def check_existence(request: Request) -> Response:
@@ -183,16 +226,25 @@ async def list_envelopes(request: Request) -> Response:
     if provisional not in ("include", "exclude", "only"):
         raise ApiError(400, "provisional does not have a valid value")
     metadata_only = bool_param(request, "metadata_only")
-    total, states = ctx.service.envelopes(page, per_page, provisional)
-    body = [envelope_entity(s, metadata_only=metadata_only) for s in states]
-    return json_response(body, headers=pagination_headers(request, ctx.base_url, total, page, per_page))
+
+    def listed() -> Response:
+        total, states = ctx.service.envelopes(page, per_page, provisional)
+        body = [envelope_entity(s, metadata_only=metadata_only) for s in states]
+        return json_response(body, headers=pagination_headers(request, ctx.base_url, total, page, per_page))
+
+    return await in_document_worker(listed)
+
+
+def _envelope_response(state: EnvelopeState | None, missing: str) -> Response:
+    if state is None:
+        raise ApiError(404, missing)
+    return json_response(envelope_entity(state))
 
 
 async def get_envelope(request: Request) -> Response:
-    state = ctx_of(request).service.envelope(request.path_params["ident"])
-    if state is None:
-        raise ApiError(404, "Envelope not found")
-    return json_response(envelope_entity(state))
+    service = ctx_of(request).service
+    ident = request.path_params["ident"]
+    return await in_document_worker(lambda: _envelope_response(service.envelope(ident), "Envelope not found"))
 
 
 async def get_revision(request: Request) -> Response:
@@ -203,10 +255,9 @@ async def get_revision(request: Request) -> Response:
         raise ApiError(404, "Revision not found") from None
     if not 0 < number < 2**63:  # SQLite integers are 64-bit
         raise ApiError(404, "Revision not found")
-    state = ctx.service.envelope_at(request.path_params["ident"], number)
-    if state is None:
-        raise ApiError(404, "Revision not found")
-    return json_response(envelope_entity(state))
+    ident = request.path_params["ident"]
+    return await in_document_worker(lambda: _envelope_response(ctx.service.envelope_at(ident, number),
+                                                               "Revision not found"))
 
 
 async def new_ctid(request: Request) -> Response:
@@ -257,9 +308,13 @@ async def organization_envelopes(request: Request) -> Response:
     if ctx.service.organization(ctid) is None:
         raise ApiError(404, ORG_NOT_FOUND)
     page, per_page = paging(request)
-    total, states = ctx.service.envelopes(page, per_page, owner=ctid)
-    return json_response([envelope_entity(s) for s in states],
-                         headers=pagination_headers(request, ctx.base_url, total, page, per_page))
+
+    def listed() -> Response:
+        total, states = ctx.service.envelopes(page, per_page, owner=ctid)
+        return json_response([envelope_entity(s) for s in states],
+                             headers=pagination_headers(request, ctx.base_url, total, page, per_page))
+
+    return await in_document_worker(listed)
 
 
 def error_response(exc: ApiError) -> Response:

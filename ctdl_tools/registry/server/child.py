@@ -31,10 +31,12 @@ _KEY = "CTDL_CHILD_REGISTRY_KEY"
 class ChildRegistry:
     """``start_child`` 's running registry: ``url``, and a context manager that stops it."""
 
-    def __init__(self, db_path: Path | str, api_key: str, orgs: Iterable[str], base_url: str) -> None:
+    def __init__(self, db_path: Path | str, api_key: str, orgs: Iterable[str], base_url: str,
+                 max_body_bytes: int | None = None) -> None:
         # On standard input, not in the environment: a state's providers (3,000 organizations) made one
         # variable longer than Linux takes (128 KiB: "Argument list too long").
-        settings = json.dumps({"db": str(db_path), "orgs": sorted(orgs), "base_url": base_url})
+        settings = json.dumps({"db": str(db_path), "orgs": sorted(orgs), "base_url": base_url,
+                               "max_body_bytes": max_body_bytes})
         # The child imports the ctdl_tools this process runs, wherever that comes from, and nothing from the
         # working directory (`python -m` would put it first: a checkout's ctdl_tools/ or a stray uvicorn.py).
         here = str(Path(__file__).resolve().parents[3])
@@ -112,10 +114,12 @@ class ChildRegistry:
         self.stop()
 
 
-def start_child(db_path: Path | str, api_key: str, orgs: Iterable[str], base_url: str) -> ChildRegistry:
+def start_child(db_path: Path | str, api_key: str, orgs: Iterable[str], base_url: str,
+                max_body_bytes: int | None = None) -> ChildRegistry:
     """Start the registry in a child process on a free loopback port; returns once its URL is known (the
-    socket is listening by then: requests wait in its backlog until the server takes them)."""
-    return ChildRegistry(db_path, api_key, orgs, base_url)
+    socket is listening by then: requests wait in its backlog until the server takes them). ``max_body_bytes``:
+    the largest request body it takes (None: the server's default)."""
+    return ChildRegistry(db_path, api_key, orgs, base_url, max_body_bytes)
 
 
 def _leave_when_stdin_closes() -> None:
@@ -129,13 +133,14 @@ def _leave_when_stdin_closes() -> None:
 
 def main() -> None:
     from ctdl_tools.registry.server.runner import serve
+    from ctdl_tools.registry.server.web import MAX_BODY_BYTES
 
     settings = json.loads(sys.stdin.buffer.readline())
     _leave_when_stdin_closes()
     try:
         serve("127.0.0.1", 0, db_path=settings["db"], base_url=settings["base_url"],
               api_keys=[os.environ[_KEY]], orgs=[(org, None) for org in settings["orgs"]], log_level="warning",
-              access_log=False)
+              access_log=False, max_body_bytes=settings.get("max_body_bytes") or MAX_BODY_BYTES)
     except Exception as exc:  # one line for the publisher to show (a database that is not one, a locked file)
         print(f"error: {exc}", file=sys.stderr, flush=True)
         os._exit(2)

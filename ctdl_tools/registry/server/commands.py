@@ -13,6 +13,8 @@ import click
 
 from ctdl_tools.errors import EXIT_INPUT_ERROR
 
+DEFAULT_MAX_BODY_MB = 64  # web.MAX_BODY_BYTES, in MiB (not imported: the CLI loads without Starlette)
+
 
 def _org(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str | None]]:
     from ctdl_tools.registry.server.app import parse_org
@@ -54,9 +56,13 @@ def registry() -> None:
               help="A key that may publish (repeatable; also $CTDL_REGISTRY_API_KEY). Kept hashed, in memory.")
 @click.option("--org", "orgs", multiple=True, callback=_org, metavar="CTID[=NAME]",
               help="Register a publishing organization at start (repeatable).")
+@click.option("--max-body-mb", type=click.FloatRange(0, 4096, min_open=True), default=DEFAULT_MAX_BODY_MB,
+              show_default=True, metavar="MIB",
+              help="Largest request body taken, in MiB (a bigger publish is refused with 413). A 14k-competency "
+                   "framework is about 17 MiB.")
 @click.option("--quiet", is_flag=True, help="Log warnings only, no access log.")
 def serve(db_path: Path, host: str, port: int, base_url: str | None, api_keys: tuple[str, ...],
-          orgs: list[tuple[str, str | None]], quiet: bool) -> None:
+          orgs: list[tuple[str, str | None]], max_body_mb: float, quiet: bool) -> None:
     """Serve the registry API, the Assistant API and the HTML pages until interrupted."""
     from ctdl_tools.registry.server.runner import serve as run
 
@@ -70,7 +76,8 @@ def serve(db_path: Path, host: str, port: int, base_url: str | None, api_keys: t
                    err=True)
     try:
         run(host, port, db_path=db_path, base_url=base_url, api_keys=api_keys, orgs=orgs,
-            log_level="warning" if quiet else "info", access_log=not quiet)
+            log_level="warning" if quiet else "info", access_log=not quiet,
+            max_body_bytes=max(1, round(max_body_mb * 1024 * 1024)))
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown: a normal stop
         click.echo("registry stopped", err=True)
     except OSError as exc:

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,18 +213,82 @@ class IndexedNode:
     name: str
     description: str
     terms: str = ""
+    node: str = ""  # the node's own JSON (node_json), so that its page need not parse the whole graph
+    children: str = "[]"  # JSON array of the positions of its narrower competencies (competency_children)
+
+
+def node_json(node: Any) -> str:
+    """One node as stored on its own row: compact, as published (stored_form's way of writing JSON)."""
+    return json.dumps(node, ensure_ascii=False, separators=(",", ":"))
 
 
 def index_nodes(graph: list[dict]) -> list[IndexedNode]:
-    """One row per node, for lookups by CTID / ``@id`` and for the search page."""
+    """One row per node, for lookups by CTID / ``@id``, for the search page, and for a node's own page (its JSON
+    and its narrower competencies, read without the rest of the graph)."""
     rows = []
+    children = competency_children(graph)
     for position, node in enumerate(graph):
         raw_ctid = node.get("ceterms:ctid")
         ctid = raw_ctid.strip().lower() if isinstance(raw_ctid, str) and CTID_ANY_CASE.match(raw_ctid.strip()) else None
         rows.append(IndexedNode(position, str(node["@id"]), ctid, str(node["@type"]),
                                 first_text(node, NAME_KEYS)[:500], first_text(node, DESCRIPTION_KEYS)[:2000],
-                                search_terms(node)))
+                                search_terms(node), node_json(node), json.dumps(children.get(position, []))))
     return rows
+
+
+COMPETENCY = "ceasn:Competency"
+
+
+def _competency_positions(graph: list[Any]) -> tuple[list[int], Callable[[Any], int | None]]:
+    """The positions of a graph's competencies (the main node is never one), and a function from a reference
+    (an ``@id``, a registry URI, a CTID, or ``{"@id": …}``) to the position of the competency it names."""
+    positions = [p for p, n in enumerate(graph) if p > 0 and isinstance(n, dict) and n.get("@type") == COMPETENCY]
+    key = {str(graph[p].get("@id")): p for p in positions}
+    for p in positions:
+        ctid = graph[p].get("ceterms:ctid")
+        if isinstance(ctid, str):
+            key.setdefault(ctid.lower(), p)
+
+    def position(ref: Any) -> int | None:
+        ref = ref.get("@id") if isinstance(ref, dict) else ref
+        if not isinstance(ref, str):
+            return None
+        found = key.get(ref)
+        return found if found is not None else key.get(ctid_of(ref) or "")
+
+    return positions, position
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def competency_children(graph: list[Any]) -> dict[int, list[int]]:
+    """Position of each competency → positions of its narrower competencies, in order: those its ``hasChild``
+    lists, then those that name it in ``isChildOf`` and that no competency lists in ``hasChild`` (a framework
+    that gives only ``isChildOf``). Linear in the size of the graph."""
+    positions, position = _competency_positions(graph)
+    children = {p: [k for k in map(position, _as_list(graph[p].get("ceasn:hasChild"))) if k is not None]
+                for p in positions}
+    listed = {k for kids in children.values() for k in kids}
+    for p in positions:
+        if p in listed:
+            continue
+        for parent in map(position, _as_list(graph[p].get("ceasn:isChildOf"))):
+            if parent is not None:
+                children[parent].append(p)
+    return {p: kids for p, kids in children.items() if kids}
+
+
+def competency_roots(framework: dict, graph: list[Any], children: dict[int, list[int]]) -> list[int]:
+    """The top of a framework's tree: its ``hasTopChild`` competencies, then every competency that is no other's
+    narrower one, in graph order."""
+    positions, position = _competency_positions(graph)
+    roots = list(dict.fromkeys(k for k in map(position, _as_list(framework.get("ceasn:hasTopChild"))) if k is not None))
+    taken = set(roots) | {k for kids in children.values() for k in kids}
+    return roots + [p for p in positions if p not in taken]
 
 
 def is_provisional(document: dict) -> bool:

@@ -19,12 +19,22 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ctdl_tools.build.languages import is_language_tag
 from ctdl_tools.ctdl_files import main_ctid
-from ctdl_tools.registry.server.graphdoc import DESCRIPTION_KEYS, NAME_KEYS, ctid_of, shown_language, text_of
+from ctdl_tools.registry.server.graphdoc import (
+    COMPETENCY,
+    DESCRIPTION_KEYS,
+    NAME_KEYS,
+    competency_children,
+    competency_roots,
+    ctid_of,
+    shown_language,
+    text_of,
+)
 from ctdl_tools.registry.server.service import NodeHit
 from ctdl_tools.registry.server.web import ctx_of, int_param
 from ctdl_tools.textchars import CONTROLS, INVISIBLE_IN_LINKS, character_class, page_text
@@ -70,7 +80,19 @@ DISTRIBUTION_KEYS = (("qdata:percentile10", "10th percentile"), ("qdata:percenti
                      ("qdata:median", "median"), ("schema:median", "median"), ("qdata:percentile75", "75th percentile"),
                      ("qdata:percentile90", "90th percentile"))
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")  # dataSetTimePeriod, totalWIOACompleters, percentile10
+FRAMEWORK = "ceasn:CompetencyFramework"
+# A competency's own description: its text, when its label is its name (competencyText is last of NAME_KEYS, so a
+# labelled competency's heading is its label); ceasn:comment is a fact of its own (COMPETENCY_TEXT_FACTS).
+COMPETENCY_DESCRIPTION_KEYS = ("ceasn:competencyText", "ceterms:description", "ceasn:description", "skos:definition")
+COMPETENCY_TEXT_FACTS = (("ceasn:competencyCategory", "Category"), ("ceasn:conceptKeyword", "Concept keywords"),
+                         ("ceasn:comment", "Comment"))
+ALIGNMENT_PROPERTIES = (("ceasn:exactAlignment", "Exact alignment"), ("ceasn:broadAlignment", "Broad alignment"),
+                        ("ceasn:narrowAlignment", "Narrow alignment"), ("ceasn:majorAlignment", "Major alignment"),
+                        ("ceasn:minorAlignment", "Minor alignment"),
+                        ("ceasn:prerequisiteAlignment", "Prerequisite alignment"),
+                        ("ceasn:crossSubjectReference", "Cross-subject reference"))
 SHOWN = {"@id", "@type", "ceterms:ctid", "ceterms:subjectWebpage", *OUTCOME_PROPERTIES,
+         *(p for p, _ in COMPETENCY_TEXT_FACTS), *(p for p, _ in ALIGNMENT_PROPERTIES),
          "ceasn:hasTopChild", "ceasn:hasChild",
          "ceasn:isChildOf", "ceasn:isTopChildOf", "ceasn:isPartOf", "ceterms:estimatedCost",
          "ceterms:estimatedDuration", "ceterms:creditValue",
@@ -724,59 +746,73 @@ def _facts(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
     return facts
 
 
-def competency_tree(resolver: _Resolver, framework: dict, graph: list[dict]) -> list[TreeItem]:
-    """The framework's competencies nested by ``hasTopChild`` / ``hasChild`` (``isChildOf`` as fallback)."""
-    competencies = [n for n in graph[1:] if isinstance(n, dict) and n.get("@type") == "ceasn:Competency"]
-    key = {str(n.get("@id")): i for i, n in enumerate(competencies)}
-    for i, n in enumerate(competencies):
-        if isinstance(n.get("ceterms:ctid"), str):
-            key.setdefault(n["ceterms:ctid"].lower(), i)
+def _competency_facts(resolver: _Resolver, node: dict) -> list[tuple[str, list[Link]]]:
+    """What a competency page shows besides its text: the broader competency, its category, keywords and comment,
+    and the competencies it aligns with (in this framework, another, or elsewhere on the web)."""
+    facts: list[tuple[str, list[Link]]] = []
+    broader = resolver.links(node.get("ceasn:isChildOf"))
+    if broader:
+        facts.append(("Broader competency", broader))
+    for prop, title in COMPETENCY_TEXT_FACTS:
+        texts = _texts(node.get(prop))
+        if texts:
+            facts.append((title, texts))
+    for prop, title in ALIGNMENT_PROPERTIES:
+        links = resolver.links(node.get(prop))
+        if links:
+            facts.append((title, links))
+    return facts
 
-    def index(ref: Any) -> int | None:
-        ref = ref.get("@id") if isinstance(ref, dict) else ref
-        if not isinstance(ref, str):
-            return None
-        return key.get(ref, key.get(ctid_of(ref) or ""))
 
-    children: dict[int, list[int]] = {}
-    for i, n in enumerate(competencies):
-        kids = [k for k in (index(r) for r in _as_list(n.get("ceasn:hasChild"))) if k is not None]
-        children[i] = kids
-    for i, n in enumerate(competencies):  # isChildOf only where the parent lists no children
-        for parent in (index(r) for r in _as_list(n.get("ceasn:isChildOf"))):
-            if parent is not None and not any(i in kids for kids in children.values()):
-                children[parent].append(i)
-    roots = [k for k in (index(r) for r in _as_list(framework.get("ceasn:hasTopChild"))) if k is not None]
-    has_parent = {k for kids in children.values() for k in kids}
-    roots += [i for i in range(len(competencies)) if i not in has_parent and i not in roots]
+def _competency_description(node: dict, heading: str) -> tuple[str, str]:
+    """A competency's text (and its language) when its label is its heading, else its description; never the
+    heading again (ESCO without descriptions: the label is the text)."""
+    for key in COMPETENCY_DESCRIPTION_KEYS:
+        text, lang = first_text_lang(node, (key,))
+        if text and text.strip() != heading.strip():
+            return text, lang
+    return "", ""
+
+
+def _tree_item(node: dict, children: list[TreeItem]) -> TreeItem:
+    ctid = node.get("ceterms:ctid")
+    text, lang = first_text_lang(node, ("ceasn:competencyText", *NAME_KEYS))
+    label = text_of(node.get("ceasn:competencyLabel"))
+    # ESCO without descriptions: the label is the text; "show initiative: show initiative" says it twice
+    return TreeItem(text, "" if label.strip() == text.strip() else label, text_of(node.get("ceasn:codedNotation")),
+                    local_href(ctid.lower()) if isinstance(ctid, str) else None, children, lang,
+                    lang_of(node.get("ceasn:competencyLabel")))
+
+
+def competency_tree(resolver: _Resolver, framework: dict, graph: list[Any]) -> list[TreeItem]:
+    """The framework's competencies nested by ``hasTopChild`` / ``hasChild`` (``isChildOf`` as fallback): each
+    once, where it is first reached."""
+    children = competency_children(graph)
+    roots = competency_roots(framework, graph, children)
     seen: set[int] = set()
 
-    def item(i: int, depth: int) -> TreeItem | None:
-        if i in seen or depth > 30:
+    def item(position: int, depth: int) -> TreeItem | None:
+        if position in seen or depth > 30:
             return None
-        seen.add(i)
-        n = competencies[i]
-        ctid = n.get("ceterms:ctid")
-        kids = [c for c in (item(k, depth + 1) for k in children.get(i, [])) if c]
-        text, lang = first_text_lang(n, ("ceasn:competencyText", *NAME_KEYS))
-        label = text_of(n.get("ceasn:competencyLabel"))
-        # ESCO without descriptions: the label is the text; "show initiative: show initiative" says it twice
-        return TreeItem(text, "" if label.strip() == text.strip() else label, text_of(n.get("ceasn:codedNotation")),
-                        local_href(ctid.lower()) if isinstance(ctid, str) else None, kids, lang,
-                        lang_of(n.get("ceasn:competencyLabel")))
+        seen.add(position)
+        kids = [c for c in (item(k, depth + 1) for k in children.get(position, [])) if c]
+        return _tree_item(graph[position], kids)
 
     return [t for t in (item(r, 0) for r in roots) if t]
 
 
-def build_view(request: Request, document: dict, position: int) -> ResourceView:
-    graph = [n for n in document["@graph"] if isinstance(n, dict)]
-    node = document["@graph"][position]
+def build_view(request: Request, graph: list[dict], node: dict, envelope_ctid: str,
+               narrower: list[dict] | None = None) -> ResourceView:
+    """The page of ``node``. ``graph``: the nodes of its graph that it names (all of them, or only those, as
+    RegistryService.envelope_nodes reads them); ``narrower``: a competency's narrower competencies."""
     resolver = _Resolver(request, graph)
     resolver.prefetch(_references(node))
     type_ = str(node.get("@type", ""))
     type_label = term_label(type_)
     name, name_lang = first_text_lang(node, NAME_KEYS)
     description, description_lang = first_text_lang(node, DESCRIPTION_KEYS)
+    if type_ == COMPETENCY:
+        description, description_lang = _competency_description(node, name)
     conditions_lang: list[str] = []
     view = ResourceView(
         name=name or _untitled(resolver, node, type_label) or str(node.get("ceterms:ctid") or node.get("@id")),
@@ -788,16 +824,17 @@ def build_view(request: Request, document: dict, position: int) -> ResourceView:
         durations=[d for d in map(_duration, _as_list(node.get("ceterms:estimatedDuration"))) if d],
         credits=[c for c in map(_credit, _as_list(node.get("ceterms:creditValue"))) if c],
         related=_related(resolver, node), outcomes=_outcomes(resolver, node),
-        envelope_ctid=main_ctid(document) or "")  # the envelope is filed under its main resource's CTID
+        envelope_ctid=envelope_ctid)  # the envelope is filed under its main resource's CTID
     if vocabulary().is_a(type_, "ceterms:Organization") and view.ctid:
         _owned(request, view)
     if type_ == DATA_SET:
         view.facts += _profile_facts(resolver, node, _DATA_SET_SKIPPED, references=False)
         view.outcomes += _time_frames(resolver, node)
-    if type_ == "ceasn:CompetencyFramework":
+    if type_ == FRAMEWORK:
         view.tree = competency_tree(resolver, node, graph)
-    elif type_ == "ceasn:Competency":
-        view.tree = _competency_children(resolver, node, graph)
+    elif type_ == COMPETENCY:
+        view.facts += _competency_facts(resolver, node)
+        view.tree = [_tree_item(n, []) for n in narrower or []]
     return view
 
 
@@ -823,33 +860,55 @@ def _page_count(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
 
-def _competency_children(resolver: _Resolver, node: dict, graph: list[dict]) -> list[TreeItem]:
-    framework = next((n for n in graph if n.get("@type") == "ceasn:CompetencyFramework"), None)
-    if framework is None:
-        return []
-    tree = competency_tree(resolver, framework, graph)
-    own = local_href(str(node.get("ceterms:ctid", "")).lower())
-
-    def find(items: list[TreeItem]) -> list[TreeItem] | None:
-        for item in items:
-            if item.href == own:
-                return item.children
-            found = find(item.children)
-            if found is not None:
-                return found
-        return None
-
-    return find(tree) or []
-
-
 def resource_page(request: Request, hit: NodeHit) -> HTMLResponse:
-    ctx = ctx_of(request)
-    text = ctx.service.resource_text(hit.envelope_pk)
-    if text is None:
+    """The page of one node. Blocking (database, parsing, rendering): handlers call it in a worker thread."""
+    view = _node_view(request, hit) or _document_view(request, hit)
+    if view is None:  # deleted (or changed) since it was found
         return not_found(request, request.path_params.get("ident", ""))
-    document = json.loads(text)
-    view = build_view(request, document, hit.position)
     return render("resource.html", view=view, title=view.name)
+
+
+def _node_view(request: Request, hit: NodeHit) -> ResourceView | None:
+    """The page of a node that is not its graph's main one (a competency) from its own row, the rows of the nodes it
+    names and of its narrower competencies: what it shows, not its whole graph (a framework of 14k competencies is
+    20 MB). None where a row was stored without its node (an older build's): _document_view reads the graph."""
+    if hit.position == 0:
+        return None
+    service = ctx_of(request).service
+    row = service.node_row(hit)
+    if row is None or row.type == FRAMEWORK:  # a framework inside another graph: its tree is all of it
+        return None
+    node = json.loads(row.node)
+    if not isinstance(node, dict):
+        return None
+    strings = [v for v in _references(node) if isinstance(v, str)]
+    narrower = [p for p in dict.fromkeys(row.children) if p != hit.position]
+    found = service.envelope_nodes(hit.envelope_pk, positions=narrower, ids=strings,
+                                   ctids=[c for c in map(ctid_of, strings) if c])
+    if found is None:
+        return None
+    nodes: dict[int, Any] = {position: json.loads(text) for position, text in found}
+    nodes[hit.position] = node
+    graph = [n for _, n in sorted(nodes.items()) if isinstance(n, dict)]
+    children = [nodes[p] for p in narrower if isinstance(nodes.get(p), dict)]
+    return build_view(request, graph, node, row.envelope_ctid, children)
+
+
+def _document_view(request: Request, hit: NodeHit) -> ResourceView | None:
+    """The page of a node read from its whole graph document."""
+    text = ctx_of(request).service.resource_text(hit.envelope_pk)
+    if text is None:
+        return None
+    document = json.loads(text)
+    nodes = document["@graph"]
+    if hit.position >= len(nodes) or not isinstance(nodes[hit.position], dict):
+        return None
+    node = nodes[hit.position]
+    narrower = None
+    if node.get("@type") == COMPETENCY:
+        kids = competency_children(nodes).get(hit.position, [])
+        narrower = [nodes[p] for p in dict.fromkeys(kids) if p != hit.position]
+    return build_view(request, [n for n in nodes if isinstance(n, dict)], node, main_ctid(document) or "", narrower)
 
 
 def not_found(request: Request, ident: str, errors: tuple[object, ...] = ()) -> HTMLResponse:
@@ -864,6 +923,11 @@ def bad_request(status: int, errors: tuple[object, ...]) -> HTMLResponse:
 
 
 async def index(request: Request) -> HTMLResponse:
+    """The index and search page; searching scans every record's terms (~30 ms at 14k): in a worker thread."""
+    return await run_in_threadpool(index_page, request)
+
+
+def index_page(request: Request) -> HTMLResponse:
     ctx = ctx_of(request)
     query = (request.query_params.get("q") or "").strip()[:200]
     page = int_param(request, "page", 1, 1)

@@ -20,6 +20,7 @@ import uvicorn
 
 from ctdl_tools.registry.server.app import OrgSpec, create_app
 from ctdl_tools.registry.server.gate import Gate
+from ctdl_tools.registry.server.web import MAX_BODY_BYTES
 
 READY_TIMEOUT = 15.0
 
@@ -60,11 +61,12 @@ def _config(app: object, *, log_level: str, access_log: bool, own_logging: bool 
 
 def serve(host: str = "127.0.0.1", port: int = 0, *, db_path: Path | str = "registry.sqlite",
           base_url: str | None = None, api_keys: Iterable[str] = (), orgs: Iterable[OrgSpec] = (),
-          gate: Gate | None = None, log_level: str = "info", access_log: bool = True) -> None:
+          gate: Gate | None = None, log_level: str = "info", access_log: bool = True,
+          max_body_bytes: int = MAX_BODY_BYTES) -> None:
     """Serve until interrupted. Prints the bound URL (the first stdout line) so ``--port 0`` is usable."""
     sock = bind_socket(host, port)
     bound = url_for(host, sock.getsockname()[1])
-    app = create_app(db_path, base_url or bound, api_keys, orgs, gate)
+    app = create_app(db_path, base_url or bound, api_keys, orgs, gate, max_body_bytes)
     print(bound, flush=True)
     if base_url and base_url.rstrip("/") != bound:
         print(f"base URL: {base_url}", file=sys.stderr, flush=True)
@@ -75,12 +77,13 @@ class EmbeddedRegistry:
     """A registry running in a background thread on 127.0.0.1; ``url`` is ready when constructed."""
 
     def __init__(self, db_path: Path | str, api_key: str, orgs: Iterable[OrgSpec] = (),
-                 base_url: str | None = None, gate: Gate | None = None) -> None:
+                 base_url: str | None = None, gate: Gate | None = None,
+                 max_body_bytes: int = MAX_BODY_BYTES) -> None:
         sock = bind_socket("127.0.0.1", 0)
         self.url = url_for("127.0.0.1", sock.getsockname()[1])
         self.base_url = base_url or self.url
         try:
-            app = create_app(db_path, self.base_url, (api_key,) if api_key else (), orgs, gate)
+            app = create_app(db_path, self.base_url, (api_key,) if api_key else (), orgs, gate, max_body_bytes)
         except BaseException:
             sock.close()
             raise
@@ -120,6 +123,8 @@ class EmbeddedRegistry:
 
 
 def start_embedded(db_path: Path | str, api_key: str, orgs: Iterable[OrgSpec] = (),
-                   base_url: str | None = None, gate: Gate | None = None) -> EmbeddedRegistry:
-    """Start a registry on a free loopback port in this process; returns once it answers requests."""
-    return EmbeddedRegistry(db_path, api_key, orgs, base_url, gate)
+                   base_url: str | None = None, gate: Gate | None = None,
+                   max_body_bytes: int = MAX_BODY_BYTES) -> EmbeddedRegistry:
+    """Start a registry on a free loopback port in this process; returns once it answers requests.
+    ``max_body_bytes``: the largest request body it takes."""
+    return EmbeddedRegistry(db_path, api_key, orgs, base_url, gate, max_body_bytes)

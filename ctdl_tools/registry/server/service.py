@@ -108,6 +108,34 @@ class NodeHit:
 
 
 @dataclass(frozen=True)
+class NodeRow:
+    """One stored node on its own (RegistryService.node_row)."""
+
+    position: int
+    node: str  # its JSON
+    children: list[int]  # the positions of its narrower competencies
+    type: str
+    envelope_ctid: str
+    context: object  # the graph document's @context (None when it has none)
+
+
+# The start of a stored document that node_row reads for its @context (stored_form writes it first).
+CONTEXT_PREFIX = 4096
+
+
+def _context(prefix: str) -> tuple[bool, object]:
+    """(True, value) of the ``@context`` at the start of a stored document; (False, None) when it is longer than the
+    prefix read (an inline context), or not first (a document without one): the caller reads the document."""
+    if not prefix.startswith('{"@context":'):
+        return False, None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(prefix, len('{"@context":'))
+    except ValueError:
+        return False, None
+    return True, value
+
+
+@dataclass(frozen=True)
 class Organization:
     uuid: str
     ctid: str
@@ -131,6 +159,9 @@ _OWNER_NAME = ("CASE WHEN o.name != o.ctid THEN o.name ELSE COALESCE((SELECT NUL
                "ORDER BY p.position != 0, p.envelope_pk, p.position LIMIT 1), o.name) END")
 # A CTID may be a node of several envelopes (store._m5_embedded_ctids): the one that is an envelope's main resource
 # is the record, else the first stored; the others are marked ``copy`` (_mark_copies).
+# An envelope's digest by its id from an index (store._m6_node_rows): from the table, SQLite reads the row's
+# document (stored before the digest) to reach it, 3 ms for a 20 MB framework on every lookup.
+_ENVELOPE_DIGESTS = "envelopes e INDEXED BY envelopes_digest"
 # By envelope, not row id: an envelope's rows are written again on every update, so "the first stored" by row
 # id would hand a CTID's record to another organization's copy whenever the first envelope changed.
 _MAIN_FIRST = "r.position != 0, r.envelope_pk, r.position"
@@ -282,13 +313,56 @@ class RegistryService:
         else:
             sql, args = "r.node_id = ?", (ident.strip(),)  # type: ignore[assignment]
         row = self.store.db.execute(
-            f"SELECT r.envelope_pk, r.position, e.digest FROM resources r JOIN envelopes e ON e.id = r.envelope_pk "
-            f"WHERE {sql} ORDER BY {_MAIN_FIRST} LIMIT 1", args).fetchone()
+            f"SELECT r.envelope_pk, r.position, e.digest FROM resources r JOIN {_ENVELOPE_DIGESTS} "
+            f"ON e.id = r.envelope_pk WHERE {sql} ORDER BY {_MAIN_FIRST} LIMIT 1", args).fetchone()
         return NodeHit(row[0], row[1], row[2]) if row else None
 
     def resource_text(self, envelope_pk: int) -> str | None:
         row = self.store.db.execute("SELECT resource FROM envelopes WHERE id = ?", (envelope_pk,)).fetchone()
         return row[0] if row else None
+
+    # A node's page and its JSON read its own row and the rows it needs, not the whole graph document (a 13,939-
+    # competency framework is 20 MB). Each returns None when a row it needs was written without its node JSON (by an
+    # older build, until store.index_missing_nodes fills it): the caller reads the whole document instead.
+
+    def node_row(self, hit: NodeHit) -> NodeRow | None:
+        """The node ``hit`` names: its JSON, its type, its narrower competencies, its envelope's CTID, and the
+        document's ``@context``. None if the row has no node JSON, or the envelope changed since ``hit`` was found
+        (its digest differs: the position may name another node now)."""
+        with self.store.read() as db:
+            row = db.execute(f"SELECT r.node, r.children, r.type, e.ctid, e.digest FROM resources r "
+                             f"JOIN {_ENVELOPE_DIGESTS} ON e.id = r.envelope_pk "
+                             f"WHERE r.envelope_pk = ? AND r.position = ?", (hit.envelope_pk, hit.position)).fetchone()
+            if row is None or row[0] is None or row[1] is None or row[4] != hit.digest:
+                return None
+            # The start of the document only: reading the column would read all of it (20 MB).
+            with db.blobopen("envelopes", "resource", hit.envelope_pk, readonly=True) as blob:
+                prefix = blob.read(CONTEXT_PREFIX).decode("utf-8", "ignore")
+        found, context = _context(prefix)
+        if not found:
+            return None
+        return NodeRow(hit.position, row[0], json.loads(row[1]), row[2], row[3], context)
+
+    def envelope_nodes(self, envelope_pk: int, *, positions: Iterable[int] = (), ids: Iterable[str] = (),
+                       ctids: Iterable[str] = ()) -> list[tuple[int, str]] | None:
+        """(position, node JSON) of the nodes of one envelope at ``positions``, with an ``@id`` in ``ids`` or a CTID
+        in ``ctids`` (lower case), in graph order; None if one of them has no node JSON."""
+        wanted_positions = list(dict.fromkeys(positions))
+        wanted_ids = [i for i in dict.fromkeys(ids) if _json_safe(i)]
+        wanted_ctids = list(dict.fromkeys(ctids))  # CTIDs: all _json_safe
+        rows: dict[int, str | None] = {}
+        # Each by its own index ("+envelope_pk": not by the envelope's, which would read all of its rows).
+        lookups = (("envelope_pk = ? AND position", wanted_positions), ("+envelope_pk = ? AND node_id", wanted_ids),
+                   ("+envelope_pk = ? AND community = ? AND ctid", wanted_ctids))
+        with self.store.read() as db:
+            for where, values in lookups:
+                if values:
+                    args = (envelope_pk, COMMUNITY) if "community" in where else (envelope_pk,)
+                    rows.update(db.execute(f"SELECT position, node FROM resources WHERE {where} "
+                                           f"IN (SELECT value FROM json_each(?))", (*args, json.dumps(values))))
+        if any(node is None for node in rows.values()):
+            return None
+        return [(position, str(rows[position])) for position in sorted(rows)]
 
     # existing, nodes_by_id and names look all their items up in one statement, the items passed as one JSON array
     # read with json_each (as _mark_copies): a query per item was 14k queries for a 14k-competency framework, and
@@ -467,9 +541,9 @@ def _update_envelope(db: sqlite3.Connection, pk: int, doc: _Prepared, published_
 def _replace_nodes(db: sqlite3.Connection, pk: int, nodes: list[graphdoc.IndexedNode]) -> None:
     db.execute("DELETE FROM resources WHERE envelope_pk = ?", (pk,))
     db.executemany("INSERT INTO resources (envelope_pk, community, position, node_id, ctid, type, name, description, "
-                   "terms, terms_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "terms, terms_version, node, children) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    [(pk, COMMUNITY, n.position, n.node_id, n.ctid, n.type, n.name, n.description, n.terms,
-                     graphdoc.SEARCH_TERMS_VERSION) for n in nodes])
+                     graphdoc.SEARCH_TERMS_VERSION, n.node, n.children) for n in nodes])
 
 
 def _node_ctids(db: sqlite3.Connection, pk: int) -> set[str]:

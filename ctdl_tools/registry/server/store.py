@@ -6,9 +6,10 @@ need no database server. WAL mode lets readers run while one writer commits; eve
 lock is taken before the first read of the transaction), and the unique index on envelopes' main CTIDs is
 the backstop should a code path ever forget. ``busy_timeout`` makes a waiting writer queue instead of fail.
 
-Connections: one per thread (``threading.local``). The event-loop thread answers reads on its own
-connection; writes run in worker threads, each with its own. SQLite connections must not be shared
-by threads that use them at the same time, and opening one per request costs more than the query.
+Connections: one per thread (``threading.local``). The event-loop thread answers quick reads (a lookup by
+CTID, a body already rendered) on its own connection; writes, and reads that parse or render (pages, graphs,
+envelopes), run in worker threads, each with its own. SQLite connections must not be shared by threads that use
+them at the same time, and opening one per request costs more than the query.
 """
 
 from __future__ import annotations
@@ -147,6 +148,44 @@ def _m5_embedded_ctids(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE resources ADD COLUMN copy INTEGER NOT NULL DEFAULT 0")
 
 
+def _m6_node_rows(db: sqlite3.Connection) -> None:
+    # A competency's page parsed its whole framework (20 MB for ESCO's 13,939 skills: seconds a page) and built the
+    # whole tree to find its own narrower competencies. Each row now holds its node's JSON and the positions of its
+    # narrower competencies (graphdoc.competency_children), so the page reads its node, the nodes it names and its
+    # children only. NULL: a row written before this migration, or later by an older build; index_missing_nodes
+    # fills them when the registry is next opened, and until then the page reads the whole graph, as before.
+    # Idempotent: a database taken back to an earlier schema version keeps these columns.
+    columns = {row[1] for row in db.execute("PRAGMA table_info(resources)")}
+    for column in ("node", "children"):
+        if column not in columns:
+            db.execute(f"ALTER TABLE resources ADD COLUMN {column} TEXT")
+    # By (envelope, position): a page looks its children up by position in its envelope.
+    db.execute("DROP INDEX IF EXISTS resources_envelope")
+    db.execute("CREATE INDEX IF NOT EXISTS resources_envelope_position ON resources(envelope_pk, position)")
+    db.execute("CREATE INDEX IF NOT EXISTS resources_node_missing ON resources(envelope_pk) WHERE node IS NULL")
+    # An envelope's digest without reading its document, which the table row stores before it (service.find_node).
+    db.execute("CREATE INDEX IF NOT EXISTS envelopes_digest ON envelopes(id, digest)")
+
+
+def index_missing_nodes(db: sqlite3.Connection) -> None:
+    """The node JSON and narrower competencies of every row without them (migration 6), from the stored document,
+    an envelope at a time."""
+    import json
+
+    from ctdl_tools.registry.server.graphdoc import competency_children, node_json
+
+    envelopes = [row[0] for row in db.execute("SELECT DISTINCT envelope_pk FROM resources WHERE node IS NULL")]
+    for pk in envelopes:
+        (text,) = db.execute("SELECT resource FROM envelopes WHERE id = ?", (pk,)).fetchone()
+        graph = json.loads(text).get("@graph")
+        nodes = graph if isinstance(graph, list) else []
+        children = competency_children(nodes)
+        rows = db.execute("SELECT position, id FROM resources WHERE envelope_pk = ?", (pk,)).fetchall()
+        db.executemany("UPDATE resources SET node = ?, children = ? WHERE id = ?",
+                       [(node_json(nodes[position] if position < len(nodes) else None),
+                         json.dumps(children.get(position, [])), row_id) for position, row_id in rows])
+
+
 def index_stale_search_terms(db: sqlite3.Connection) -> None:
     """The search terms of every envelope with a row the current graphdoc.search_terms did not write, written
     again from the stored document, an envelope at a time."""
@@ -174,6 +213,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
     (3, _m3_search_terms),
     (4, _m4_search_terms_version),
     (5, _m5_embedded_ctids),
+    (6, _m6_node_rows),
 )
 
 
@@ -241,6 +281,7 @@ class Store:
                     migration(db)
                     db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, utcnow()))
             index_stale_search_terms(db)
+            index_missing_nodes(db)
 
     @property
     def schema_version(self) -> int:

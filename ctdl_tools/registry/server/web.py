@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
+import anyio.to_thread
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,9 +23,23 @@ from ctdl_tools.registry.server.graphdoc import Rebaser
 from ctdl_tools.registry.server.service import RegistryService
 from ctdl_tools.registry.server.store import Store
 
-# Largest request body accepted. Real catalogs' biggest documents are competency frameworks (a few MB for
-# thousands of competencies); 16 MiB leaves room while keeping one request from exhausting memory.
-MAX_BODY_BYTES = 16 * 1024 * 1024
+# Largest request body accepted by default (``create_app(max_body_bytes=…)``, ``ctdl registry serve
+# --max-body-mb``). Real catalogs' biggest documents are competency frameworks: ESCO's 13,939 skills are 16.9 MB of
+# compact JSON (more as ``ctdl publish`` sends it); 64 MiB leaves room while keeping one request from exhausting
+# memory.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+MIB = 1024 * 1024
+# A body larger than this is parsed in a worker thread: parsing 17 MB takes a quarter of a second, which the event
+# loop would spend not answering anyone else.
+PARSE_INLINE_BYTES = 256 * 1024
+# Work on a whole graph document (a framework's page, a graph or envelope written out) runs in worker threads, at most
+# this many at a time: a 20 MB framework takes ~200 MB parsed, and forty of them at once (the thread pool's size)
+# would exhaust memory; and that work holds the interpreter lock, so more threads render no faster but keep the event
+# loop waiting for it (a small request beside four ESCO framework pages: ~2-20 ms with 2, ~300 ms with 4). Other
+# blocking work uses the pool as before.
+DOCUMENT_WORKERS = 2
+_document_workers: RunVar[CapacityLimiter] = RunVar("ctdl_document_workers")
+T = TypeVar("T")
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 10
 JSON_TYPE = "application/json"
@@ -42,6 +60,14 @@ class LRU:
         self.max_bytes, self.size = max_bytes, 0
         self._items: OrderedDict[tuple, bytes] = OrderedDict()
         self._lock = threading.Lock()
+
+    def peek(self, key: tuple) -> bytes | None:
+        """The cached body, or None (nothing is made)."""
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
 
     def get(self, key: tuple, make: Callable[[], bytes]) -> bytes:
         with self._lock:
@@ -71,6 +97,7 @@ class Context:
     base_url: str
     rebase: Rebaser
     cache: LRU
+    max_body_bytes: int = MAX_BODY_BYTES
 
 
 def ctx_of(request: Request) -> Context:
@@ -94,25 +121,52 @@ def errors_response(status: int, *errors: Any) -> Response:
 
 
 async def read_body(request: Request) -> bytes:
-    """The body, refusing more than ``MAX_BODY_BYTES`` (declared or streamed) with a 413."""
+    """The body, refusing more than the app's limit (``Context.max_body_bytes``; declared or streamed) with a 413."""
+    limit = ctx_of(request).max_body_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, too_large_message())
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, too_large_message(limit, int(declared)))
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ApiError(413, too_large_message())
+        if size > limit:
+            raise ApiError(413, too_large_message(limit))
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def too_large_message() -> str:
-    return f"Request body too large: the limit is {MAX_BODY_BYTES // (1024 * 1024)} MiB"
+def mib(size: int) -> str:
+    """A size in MiB as people read it: "64", "16.9"."""
+    return f"{size / MIB:.1f}".removesuffix(".0")
+
+
+def too_large_message(limit: int = MAX_BODY_BYTES, size: int | None = None) -> str:
+    """The 413 message: the limit, the body's size when it was declared, and how a registry's operator raises it."""
+    sent = f" (this one is {mib(size)} MiB)" if size is not None else ""
+    return (f"Request body too large: the limit is {mib(limit)} MiB{sent}; the registry's operator can raise it "
+            f"(ctdl registry serve --max-body-mb)")
 
 
 async def read_json(request: Request) -> Any:
     body = await read_body(request)
+    if len(body) > PARSE_INLINE_BYTES:
+        return await in_document_worker(parse_body, body)
+    return parse_body(body)
+
+
+async def in_document_worker(func: Callable[..., T], *args: Any) -> T:
+    """``func(*args)`` in a worker thread, at most ``DOCUMENT_WORKERS`` at a time (see there): blocking work that
+    may hold a whole graph document, kept off the event loop so that other requests are answered meanwhile."""
+    try:
+        limiter = _document_workers.get()
+    except LookupError:  # one per event loop
+        limiter = CapacityLimiter(DOCUMENT_WORKERS)
+        _document_workers.set(limiter)
+    return await anyio.to_thread.run_sync(functools.partial(func, *args), limiter=limiter)
+
+
+def parse_body(body: bytes) -> Any:
+    """A request body as JSON, or the 400 that says why it is not."""
     if not body.strip():
         raise ApiError(400, "Request body is empty: expected JSON")
     try:
