@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,3 +118,44 @@ def test_add_key_prints_a_key_that_publishes(tmp_path: Path) -> None:
 
     with start_embedded(db, "", orgs=[ORG]) as running:
         assert Client(running.url).publish(credential(), headers={"Authorization": f"Token {key}"}).status_code == 201
+
+
+def test_serve_with_standard_output_and_error_closed_still_serves(tmp_path: Path) -> None:
+    # Found in acceptance testing: `ctdl registry serve … >&-` failed to start (uvicorn's logging takes sys.stdout).
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def close_streams() -> None:
+        sigint_default()
+        os.close(1)
+        os.close(2)
+
+    process = subprocess.Popen([sys.executable, "-c", RUN, "serve", "--db", str(tmp_path / "r.sqlite"), "--port",
+                                str(port)], stdin=subprocess.DEVNULL, preexec_fn=close_streams)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                assert Client(f"http://127.0.0.1:{port}").get(f"/metadata/organizations/{ORG}").status_code == 404
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert process.poll() is None, f"it stopped with exit {process.returncode}"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_the_child_registry_needs_no_temporary_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found in acceptance testing: with no writable temporary directory (a read-only /tmp), publishing 500 records or
+    # more failed: the child registry's stderr went to a temporary file there. It goes beside the database now.
+    import tempfile
+
+    from ctdl_tools.registry.server.child import start_child
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    with start_child(tmp_path / "r.sqlite", "k", [ORG], "https://credentialengineregistry.org") as registry:
+        assert Client(registry.url).get(f"/metadata/organizations/{ORG}").status_code == 200

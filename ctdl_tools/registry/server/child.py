@@ -43,7 +43,9 @@ class ChildRegistry:
         path = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
         env = {**os.environ, _KEY: api_key, "PYTHONPATH": path, "PYTHONSAFEPATH": "1"}
         # stderr to a file, not a pipe nobody reads while publishing: a full pipe would block the server.
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
+        # Beside the database, which must be writable: a read-only /tmp (a container's) refused every publish of
+        # 500 records or more.
+        self._errors = tempfile.TemporaryFile(dir=Path(db_path).resolve().parent)  # noqa: SIM115 (stop() closes)
         # Its own session: Ctrl-C in the terminal reaches the publisher only, which finishes the requests in
         # flight and then stops the registry, instead of the registry dropping them.
         self._process = subprocess.Popen([sys.executable, "-m", "ctdl_tools.registry.server.child"], env=env,

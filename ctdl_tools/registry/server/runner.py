@@ -64,6 +64,7 @@ def serve(host: str = "127.0.0.1", port: int = 0, *, db_path: Path | str = "regi
           gate: Gate | None = None, log_level: str = "info", access_log: bool = True,
           max_body_bytes: int = MAX_BODY_BYTES) -> None:
     """Serve until interrupted. Prints the bound URL (the first stdout line) so ``--port 0`` is usable."""
+    _open_closed_streams()
     sock = bind_socket(host, port)
     bound = url_for(host, sock.getsockname()[1])
     app = create_app(db_path, base_url or bound, api_keys, orgs, gate, max_body_bytes)
@@ -71,6 +72,16 @@ def serve(host: str = "127.0.0.1", port: int = 0, *, db_path: Path | str = "regi
     if base_url and base_url.rstrip("/") != bound:
         print(f"base URL: {base_url}", file=sys.stderr, flush=True)
     uvicorn.Server(_config(app, log_level=log_level, access_log=access_log)).run(sockets=[sock])
+
+
+def _open_closed_streams() -> None:
+    """A server started with standard output or error closed (``>&-``, a service manager's): its URL line and
+    uvicorn's log go nowhere, rather than failing to start (uvicorn's logging takes sys.stdout/stderr)."""
+    import os
+
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (for the process's life)
 
 
 class EmbeddedRegistry:
