@@ -323,3 +323,51 @@ def test_a_password_in_an_old_journal_target_is_never_shown(tmp_path: Path) -> N
         errors = {row[0] for row in db.execute("SELECT last_error FROM records") if row[0]}
     assert targets == {"direct:https://***@registry.example.org/", f"direct:{running.url}"}
     assert all(PASSWORD not in e for e in errors)
+
+
+# --- limits of the machine ----------------------------------------------------------------------------------
+def test_a_limit_on_threads_stops_the_run_with_one_message_and_journals_only_what_was_sent(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found in acceptance testing: under `ulimit -u` publish crashed with "can't start new thread" (exit 3).
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = tmp_path / "out"
+    write_documents(out, 12)
+    real = ThreadPoolExecutor._adjust_thread_count
+
+    def one_thread_only(self: ThreadPoolExecutor) -> None:
+        if len(self._threads) >= 1:
+            raise RuntimeError("can't start new thread")
+        real(self)
+
+    with slow_registry(0.05) as registry:
+        monkeypatch.setattr(ThreadPoolExecutor, "_adjust_thread_count", one_thread_only)
+        result = publish.publish([out], options_for(out, registry.url, concurrency=4))
+        monkeypatch.undo()
+        stored = dict(registry.stored)
+    assert result.fatal and "refused this process another thread" in result.fatal and result.exit_code == 2
+    assert 1 <= len(stored) < 12
+    rows = journal_rows(out / ".ctdl" / "journal.sqlite")
+    assert {status for status, _ in rows.values()} <= {"published", "failed"}, rows
+    assert {c for c, (status, _) in rows.items() if status == "published"} == set(stored)
+
+
+def test_a_low_soft_limit_on_open_files_is_raised_for_a_publish(tmp_path: Path) -> None:
+    # Found in acceptance testing: `ulimit -n 48` failed records with HTTP 500 and connection errors (the local
+    # registry's database handles and the requests' sockets). The soft limit is raised to the hard one.
+    import resource
+
+    out = tmp_path / "out"
+    write_documents(out, 40)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 1024:
+        pytest.skip(f"the hard limit on open files is {hard}")
+
+    def low_soft_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (40, hard))
+
+    code = "import sys; from ctdl_tools.cli import main; main(['publish', sys.argv[1], '--concurrency', '16'])"
+    done = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=120,
+                          preexec_fn=low_soft_limit, env={**os.environ, "CTDL_API_KEY": KEY})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "40 published" in done.stdout and "Traceback" not in done.stderr

@@ -11,6 +11,7 @@ Run as ``python -m ctdl_tools.registry.publish …`` for the ``ctdl publish`` co
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -424,6 +425,7 @@ def connect(options: Options, cancel: threading.Event, orgs: Iterable[str] = (),
     ``silence``: told of every attempt's reply or timeout (a :class:`Watch`'s, to stop a run nothing answers).
     ``largest``: the size of the largest file about to be sent: the embedded registry takes a body of twice that and
     1 MiB more (the client writes JSON with a space after each separator), or of its default limit if that is more."""
+    _more_open_files()
     target = options.target
     if not target.embedded:
         yield _api(target, str(target.url), options, cancel, silence)
@@ -575,6 +577,25 @@ def _settled(item: Item) -> Outcome:
     return Outcome(item.label, str(item.path), item.action, item.messages)
 
 
+NO_THREAD = ("the system refused this process another thread (a limit on processes or threads: ulimit -u, a "
+             "container's pids limit); run again with a lower --concurrency, or raise the limit")
+
+
+def _more_open_files() -> None:
+    """Raise the soft limit on open files to the hard one (at most 65,536), as servers do: each request in flight
+    holds a socket, and the local registry a database handle per thread, so a low soft limit (ulimit -n 64) failed
+    records with misleading errors (HTTP 500, connection errors)."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return
+    with contextlib.suppress(ValueError, OSError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Reporter,
               summary: Summary, entries: dict[str, Entry]) -> list[Outcome]:
     cancel, target = threading.Event(), options.target.identity
@@ -608,7 +629,20 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
                 # Pending before the request leaves: a crash after this line means "maybe landed".
                 journal.mark_pending(target, item.ctid, item.digest, org=item.org, ctdl_type=item.ctdl_type,
                                      source=item.source, file_digest=item.file_digest)
-                unsettled[item.ctid] = (item, pool.submit(item, _send_one, api, item))
+                try:
+                    unsettled[item.ctid] = (item, pool.submit(item, _send_one, api, item))
+                except RuntimeError as exc:
+                    if "can't start new thread" not in str(exc):
+                        raise
+                    # A limit on threads (ulimit -u, a container's pids limit): this record is not sent (nor are
+                    # the rest; a request the pool queued before it failed finds the run cancelled).
+                    journal.restore(target, item.ctid, entries.get(item.ctid))
+                    del unsettled[item.ctid]
+                    summary.fatal = summary.fatal or NO_THREAD
+                    cancel.set()
+                    outcome = Outcome(item.ctid, str(item.path), FAILED, [NOT_SENT], kind="cancelled")
+                    outcomes.append(outcome)
+                    reporter.advance(outcome)
             for done_item, future in pool.drain():
                 settle(done_item, future)
         except KeyboardInterrupt:
