@@ -5,10 +5,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib
-import io
 import json
 import os
-import stat
 import sys
 import threading
 import traceback
@@ -29,6 +27,7 @@ from ctdl_tools.errors import (
     InputError,
     cwd_gone,
 )
+from ctdl_tools.streams import silence_stdout, tolerate_closed_pipes
 
 
 class _Progress:
@@ -74,9 +73,9 @@ class _StageGroup(click.Group):
             ctx.exit(EXIT_INTERRUPTED)
         except BrokenPipeError:
             # The reader of stdout left (`ctdl shapes list | head -1`) where the command had no handling of its
-            # own (the installed command's streams do not raise it: _tolerate_closed_pipes). It had what it
+            # own (the installed command's streams do not raise it: streams.tolerate_closed_pipes). It had what it
             # wanted: not click's exit 1 ("records failed"), nor "error: Broken pipe"; the rest goes nowhere.
-            _silence_stdout()
+            silence_stdout()
             ctx.exit(EXIT_OK)
         except OSError as exc:
             # The file system refused (a folder that cannot be searched, an output folder that cannot be
@@ -111,64 +110,6 @@ OUT_OF_MEMORY = ("ctdl: out of memory: give a smaller input (split the catalog o
 _NO_MEMORY_TO_LOAD = "failed to map segment from shared object"
 
 
-def _silence_stdout() -> None:
-    """Point standard output at /dev/null: its reader has gone, and a flush at exit would fail again."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-
-
-class _ReaderMayLeave(io.RawIOBase):
-    """A standard stream's file descriptor (a pipe) whose reader may leave early (`| head -1`): what is written
-    after that goes to /dev/null instead of raising BrokenPipeError in whatever command was printing. The
-    command runs to its end and exits with its own code (`ctdl ler check … | head -1` still exits 1 for a link
-    that does not resolve): a reader that had all it wanted is neither a failure (click's exit 1) nor an error."""
-
-    def __init__(self, fd: int) -> None:
-        super().__init__()
-        self.fd = fd
-
-    def writable(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        return self.fd
-
-    def isatty(self) -> bool:
-        return False  # a pipe
-
-    def write(self, data: bytes) -> int | None:  # type: ignore[override]
-        try:
-            return os.write(self.fd, data)
-        except BlockingIOError:  # a non-blocking pipe that is full: as io.FileIO says it to io.BufferedWriter
-            return None
-        except BrokenPipeError:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.fd)
-            os.close(devnull)
-            return memoryview(data).nbytes
-
-
-def _tolerate_closed_pipes() -> None:
-    """Standard output and error that are pipes, rewrapped over :class:`_ReaderMayLeave` (same encoding, error
-    handler and buffering); files, terminals and closed streams (None: `>&-`) are left as they are."""
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        try:
-            fd = stream.fileno()
-            mode = os.fstat(fd).st_mode
-            if not stat.S_ISFIFO(mode) and not stat.S_ISSOCK(mode):
-                continue
-            stream.flush()
-        except (AttributeError, OSError, ValueError):  # None, or not a real file
-            continue
-        wrapped = io.TextIOWrapper(io.BufferedWriter(_ReaderMayLeave(fd)), encoding=stream.encoding,
-                                   errors=stream.errors, line_buffering=stream.line_buffering,
-                                   write_through=getattr(stream, "write_through", False))
-        setattr(sys, name, wrapped)
-
-
 @click.group(cls=_StageGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ctdl")
 def main() -> None:
@@ -185,7 +126,7 @@ def entry() -> None:
     Tests call :func:`main` itself.
     """
     code: int = EXIT_OK
-    _tolerate_closed_pipes()
+    tolerate_closed_pipes()
     out_of_memory = False
     try:
         main()

@@ -247,6 +247,28 @@ def test_rows_stored_without_their_node_are_filled_when_the_registry_opens(tmp_p
         assert next(text for _, text in page.tree) == "Perform task 11 to the standard of the trade."
 
 
+def test_a_node_found_before_its_graph_changed_is_not_read_from_the_new_version(tmp_path: Path) -> None:
+    # Found in review: a page read its node's row, then (separately) its children's, or fell back to the whole
+    # document and took whatever node sat at the old position; an answer cached under the old digest kept it.
+    store = Store(tmp_path / "r.sqlite")
+    try:
+        service = RegistryService(store, REGISTRY_BASE)
+        service.add_organization(ORG, "Northwind")
+        document, ctids = tree_framework(30)
+        service.publish(document, ORG)
+        hit = service.find_node(ctids[1])
+        assert hit is not None and service.resource_text(hit) is not None
+        assert service.envelope_nodes(hit, positions=[2]) is not None
+        changed = json.loads(json.dumps(document))
+        changed["@graph"][1]["ceasn:competencyText"] = {"en": "Reworded."}
+        service.publish(changed, ORG)
+        assert service.resource_text(hit) is None and service.envelope_nodes(hit, positions=[2]) is None
+        again = service.find_node(ctids[1])
+        assert again is not None and again.digest != hit.digest and service.resource_text(again) is not None
+    finally:
+        store.close()
+
+
 # --- 3. the event loop is not held up by pages -----------------------------------------------------------------
 SLOW = 1.5
 PAGES = 6  # framework pages asked for at once: more than the workers that render them
@@ -457,3 +479,22 @@ def test_the_child_registry_takes_the_limit_it_is_given(tmp_path: Path) -> None:
         answer = Client(running.url).post(f"/resources/organizations/{ORG}/documents", data=body, headers=AUTH)
         assert answer.status_code == 413 and "the limit is 1 MiB" in answer.json()["errors"][0]
 
+
+
+def test_connections_of_ended_threads_are_closed(tmp_path: Path) -> None:
+    # Found in review: pages now render in worker threads, which anyio ends when idle and replaces; each new one
+    # opened a connection and the old ones stayed open until shutdown (152 connections, 314 files after a while).
+    import threading
+
+    from ctdl_tools.registry.server.store import Store
+
+    store = Store(tmp_path / "r.sqlite")
+    try:
+        for _ in range(20):
+            worker = threading.Thread(target=lambda: store.db.execute("SELECT 1").fetchone())
+            worker.start()
+            worker.join()
+        store.db.execute("SELECT 1")
+        assert len(store._all) <= 2  # this thread's, and at most the last worker's (closed when the next opens)
+    finally:
+        store.close()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -44,6 +43,7 @@ from ctdl_tools.registry.publish import (
     Summary,
 )
 from ctdl_tools.registry.status import CURRENT, MISSING, STALE, UNCONFIRMED
+from ctdl_tools.streams import silence_stdout
 
 
 class _Seconds(click.FloatRange):
@@ -278,8 +278,7 @@ def _writing_stdout() -> Iterator[None]:
     try:
         yield
     except BrokenPipeError:
-        with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        silence_stdout()  # no second error at exit
     except OSError as exc:
         raise InputError(Where("standard output"), f"cannot write: {exc.strerror or exc}") from None
 

@@ -635,11 +635,12 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
                     if "can't start new thread" not in str(exc):
                         raise
                     # A limit on threads (ulimit -u, a container's pids limit): this record is not sent (nor are
-                    # the rest; a request the pool queued before it failed finds the run cancelled).
+                    # the rest). The pool queued its request before failing: cancelled first, so that a thread
+                    # taking it up now sends nothing, and only then is its journal row given back.
+                    cancel.set()
                     journal.restore(target, item.ctid, entries.get(item.ctid))
                     del unsettled[item.ctid]
                     summary.fatal = summary.fatal or NO_THREAD
-                    cancel.set()
                     outcome = Outcome(item.ctid, str(item.path), FAILED, [NOT_SENT], kind="cancelled")
                     outcomes.append(outcome)
                     reporter.advance(outcome)

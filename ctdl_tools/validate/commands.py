@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, BinaryIO, NoReturn, TextIO, TypeVar
 import click
 
 from ctdl_tools.errors import EXIT_INPUT_ERROR, EXIT_OK, EXIT_RECORD_ERRORS, InputError
+from ctdl_tools.streams import silence_stdout
 from ctdl_tools.validate.rules import UNREADABLE_RULES, rule_matches, rule_patterns
 
 if TYPE_CHECKING:
@@ -267,8 +268,7 @@ def _emit(writer: Callable[[BinaryIO], None], output: Path | None) -> None:
                 writer(sys.stdout.buffer)
                 sys.stdout.buffer.flush()
         except BrokenPipeError:  # `ctdl validate … | head`: the reader has all it wanted
-            with contextlib.suppress(OSError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            silence_stdout()  # no second error at exit
         except OSError as exc:  # a full disk behind a redirection
             _fail(f"cannot write the report to standard output: {exc.strerror or exc}")
         return

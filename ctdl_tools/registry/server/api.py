@@ -52,8 +52,9 @@ async def publish(request: Request) -> Response:
         if ctid is not None and ctx.service.organization(ctid) is None:
             raise ApiError(404, ORG_NOT_FOUND)
     document = await read_json(request)
-    return await run_in_threadpool(_publish_sync, ctx, document, org_ctid, published_by, publish_type,
-                                   200 if update_if_exists else 201)
+    # A whole document, written out and answered: within the limit on such work (web.DOCUMENT_WORKERS).
+    return await in_document_worker(_publish_sync, ctx, document, org_ctid, published_by, publish_type,
+                                    200 if update_if_exists else 201)
 
 
 def _publish_sync(ctx: Context, document: Any, org_ctid: str, published_by: str | None, publish_type: str,
@@ -78,8 +79,8 @@ async def delete_document(request: Request) -> Response:
 
 # --- resources and graphs -----------------------------------------------------------------------------------
 def _graph(ctx: Context, hit: NodeHit) -> dict:
-    text = ctx.service.resource_text(hit.envelope_pk)
-    if text is None:  # deleted between the two queries
+    text = ctx.service.resource_text(hit)
+    if text is None:  # deleted or changed between the two queries
         raise ApiError(404, "Resource not found")
     return json.loads(text)  # type: ignore[no-any-return]
 
@@ -145,7 +146,8 @@ async def get_resource(request: Request) -> Response:
         if hit.position == 0:  # the main resource's page may hold its whole graph (a framework's tree)
             return await in_document_worker(pages.resource_page, request, hit)
         return await run_in_threadpool(pages.resource_page, request, hit)  # its own row and those it shows
-    body = await cached(ctx, _resource_key(hit, depth), lambda: resource_bytes(ctx, hit, depth))
+    # depth > 0 adds the graph's blank nodes: read from the whole document, within the limit on such work.
+    body = await cached(ctx, _resource_key(hit, depth), lambda: resource_bytes(ctx, hit, depth), whole=depth > 0)
     return raw_json(body, headers={"Vary": "Accept"})
 
 

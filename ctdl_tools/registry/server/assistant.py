@@ -18,7 +18,15 @@ from starlette.responses import Response
 from ctdl_tools.jsonio import JsonProblem, json_path, loads, too_deep, too_deep_message
 from ctdl_tools.registry.server import graphdoc
 from ctdl_tools.registry.server.service import EnvelopeState, Unprocessable
-from ctdl_tools.registry.server.web import ApiError, Context, ctx_of, json_response, read_json, require_key
+from ctdl_tools.registry.server.web import (
+    ApiError,
+    Context,
+    ctx_of,
+    in_document_worker,
+    json_response,
+    read_json,
+    require_key,
+)
 from ctdl_tools.vocab import vocabulary
 
 # Assistant entity type (URL segment) → the CTDL classes its graphs may have as main resource
@@ -178,8 +186,8 @@ async def publish_graph(request: Request) -> Response:
     if graph is None:
         return answer(False, [f"{' or '.join(GRAPH_KEYS)} is required"])
     with_payload = not (isinstance(body, dict) and body.get("ExcludingPayloadInResponse") is True)
-    return await run_in_threadpool(_publish_sync, ctx_of(request), entity, publisher.strip().lower(), graph,
-                                   with_payload)
+    return await in_document_worker(_publish_sync, ctx_of(request), entity, publisher.strip().lower(), graph,
+                                    with_payload)  # a whole document: within the limit on such work
 
 
 def _delete_sync(ctx: Context, ctids: list[str], org: str) -> list[str]:

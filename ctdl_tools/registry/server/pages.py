@@ -883,7 +883,7 @@ def _node_view(request: Request, hit: NodeHit) -> ResourceView | None:
         return None
     strings = [v for v in _references(node) if isinstance(v, str)]
     narrower = [p for p in dict.fromkeys(row.children) if p != hit.position]
-    found = service.envelope_nodes(hit.envelope_pk, positions=narrower, ids=strings,
+    found = service.envelope_nodes(hit, positions=narrower, ids=strings,
                                    ctids=[c for c in map(ctid_of, strings) if c])
     if found is None:
         return None
@@ -896,7 +896,7 @@ def _node_view(request: Request, hit: NodeHit) -> ResourceView | None:
 
 def _document_view(request: Request, hit: NodeHit) -> ResourceView | None:
     """The page of a node read from its whole graph document."""
-    text = ctx_of(request).service.resource_text(hit.envelope_pk)
+    text = ctx_of(request).service.resource_text(hit)
     if text is None:
         return None
     document = json.loads(text)

@@ -317,9 +317,12 @@ class RegistryService:
             f"ON e.id = r.envelope_pk WHERE {sql} ORDER BY {_MAIN_FIRST} LIMIT 1", args).fetchone()
         return NodeHit(row[0], row[1], row[2]) if row else None
 
-    def resource_text(self, envelope_pk: int) -> str | None:
-        row = self.store.db.execute("SELECT resource FROM envelopes WHERE id = ?", (envelope_pk,)).fetchone()
-        return row[0] if row else None
+    def resource_text(self, hit: NodeHit) -> str | None:
+        """The graph document ``hit`` was found in; None if it was deleted or changed since (a page or a cached
+        answer made of the new one under the old digest would show, or keep, another version's node)."""
+        row = self.store.db.execute("SELECT resource, digest FROM envelopes WHERE id = ?",
+                                    (hit.envelope_pk,)).fetchone()
+        return row[0] if row is not None and row[1] == hit.digest else None
 
     # A node's page and its JSON read its own row and the rows it needs, not the whole graph document (a 13,939-
     # competency framework is 20 MB). Each returns None when a row it needs was written without its node JSON (by an
@@ -343,10 +346,12 @@ class RegistryService:
             return None
         return NodeRow(hit.position, row[0], json.loads(row[1]), row[2], row[3], context)
 
-    def envelope_nodes(self, envelope_pk: int, *, positions: Iterable[int] = (), ids: Iterable[str] = (),
+    def envelope_nodes(self, hit: NodeHit, *, positions: Iterable[int] = (), ids: Iterable[str] = (),
                        ctids: Iterable[str] = ()) -> list[tuple[int, str]] | None:
-        """(position, node JSON) of the nodes of one envelope at ``positions``, with an ``@id`` in ``ids`` or a CTID
-        in ``ctids`` (lower case), in graph order; None if one of them has no node JSON."""
+        """(position, node JSON) of the nodes of ``hit``'s envelope at ``positions``, with an ``@id`` in ``ids`` or a
+        CTID in ``ctids`` (lower case), in graph order; None if one of them has no node JSON, or the envelope changed
+        since ``hit`` was found (its node and these would be two versions')."""
+        envelope_pk = hit.envelope_pk
         wanted_positions = list(dict.fromkeys(positions))
         wanted_ids = [i for i in dict.fromkeys(ids) if _json_safe(i)]
         wanted_ctids = list(dict.fromkeys(ctids))  # CTIDs: all _json_safe
@@ -355,6 +360,9 @@ class RegistryService:
         lookups = (("envelope_pk = ? AND position", wanted_positions), ("+envelope_pk = ? AND node_id", wanted_ids),
                    ("+envelope_pk = ? AND community = ? AND ctid", wanted_ctids))
         with self.store.read() as db:
+            found = db.execute(f"SELECT e.digest FROM {_ENVELOPE_DIGESTS} WHERE e.id = ?", (envelope_pk,)).fetchone()
+            if found is None or found[0] != hit.digest:
+                return None
             for where, values in lookups:
                 if values:
                     args = (envelope_pk, COMMUNITY) if "community" in where else (envelope_pk,)
@@ -427,31 +435,17 @@ class RegistryService:
                 "SELECT ctid, name FROM organizations WHERE ctid IN (SELECT value FROM json_each(?))",
                 (json.dumps(unnamed),))}
         result: dict[str, tuple[str, str]] = {}
-        for ctid in wanted:
-            if not _json_safe(ctid):
-                found = self._name(ctid)
-            elif ctid in records:
-                found = records[ctid]
-            else:
-                key = ctid.strip().lower()
-                name = organizations.get(key)
-                # Registered without a name (its name is its CTID): says nothing more. Else registered to publish,
-                # with no published record to type it.
-                found = (name, "") if name is not None and name != key else None
-            if found is not None:
-                result[ctid] = found
+        for ctid in grouped:  # a string json_each cannot carry (a NUL in it) is no CTID: nothing is named so
+            if ctid in records:
+                result[ctid] = records[ctid]
+                continue
+            key = ctid.strip().lower()
+            name = organizations.get(key)
+            # Registered without a name (its name is its CTID): says nothing more. Else registered to publish, with
+            # no published record to type it.
+            if name is not None and name != key:
+                result[ctid] = (name, "")
         return result
-
-    def _name(self, ctid: str) -> tuple[str, str] | None:
-        """What names() finds for one CTID, a query at a time."""
-        row = self.store.db.execute(f"SELECT name, type FROM resources r WHERE community = ? AND ctid = ? "
-                                    f"ORDER BY {_MAIN_FIRST} LIMIT 1", (COMMUNITY, ctid)).fetchone()
-        if row is not None and row[0]:
-            return (row[0], row[1])
-        org = self.organization(ctid)
-        if org is not None and org.name != org.ctid:  # registered without a name: says nothing more
-            return (org.name, "")  # registered to publish; no published record to type it
-        return None
 
     def owned(self, org_ctid: str, limit: int, offset: int = 0) -> tuple[int, list[sqlite3.Row]]:
         """The records an organization owns in this registry (its envelopes' main resources), by name: ``limit`` of

@@ -223,7 +223,10 @@ class Store:
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        # Every thread's connection, closed by close(); a thread that has ended has its connection closed when the
+        # next one opens (anyio ends worker threads idle for 10 s and starts new ones: a server browsed for a day
+        # would otherwise hold a connection, and its files, per thread it ever had).
+        self._all: dict[threading.Thread, sqlite3.Connection] = {}
         self._lock = threading.Lock()
         self.migrate()
 
@@ -238,7 +241,9 @@ class Store:
         db.execute("PRAGMA synchronous = NORMAL")  # durable across app crashes; WAL + NORMAL is SQLite's advice
         db.execute("PRAGMA foreign_keys = ON")
         with self._lock:
-            self._all.append(db)
+            for ended in [thread for thread in self._all if not thread.is_alive()]:
+                self._all.pop(ended).close()
+            self._all[threading.current_thread()] = db
         return db
 
     @property
@@ -289,7 +294,7 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
-            for db in self._all:
+            for db in self._all.values():
                 db.close()
             self._all.clear()
         self._local = threading.local()
