@@ -27,7 +27,7 @@ from ctdl_tools.errors import (
     InputError,
     cwd_gone,
 )
-from ctdl_tools.streams import silence_stdout, tolerate_closed_pipes
+from ctdl_tools.streams import silence_stdout, stdout_reader_gone, tolerate_closed_pipes
 
 
 class _Progress:
@@ -71,7 +71,10 @@ class _StageGroup(click.Group):
         except KeyboardInterrupt:
             click.echo(f"\n{INTERRUPTED}", err=True)
             ctx.exit(EXIT_INTERRUPTED)
-        except BrokenPipeError:
+        except BrokenPipeError as exc:
+            if not stdout_reader_gone():  # another pipe (a worker's, a socket's): a failure, said as one below
+                click.echo(f"error: {os_problem(exc)}", err=True)
+                ctx.exit(EXIT_INPUT_ERROR)
             # The reader of stdout left (`ctdl shapes list | head -1`) where the command had no handling of its
             # own (the installed command's streams do not raise it: streams.tolerate_closed_pipes). It had what it
             # wanted: not click's exit 1 ("records failed"), nor "error: Broken pipe"; the rest goes nowhere.

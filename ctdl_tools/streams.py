@@ -24,6 +24,22 @@ def point_at_devnull(fd: int) -> None:
         os.close(devnull)
 
 
+def stdout_reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it (a BrokenPipeError may come from another pipe:
+    a worker process's, a socket's, which is a failure, not a reader that had all it wanted)."""
+    import select
+
+    try:
+        fd = sys.stdout.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode) or not hasattr(select, "poll"):
+            return False
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))  # a pipe with no reader left
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def silence_stdout() -> None:
     """Standard output to /dev/null: its reader has gone."""
     with contextlib.suppress(OSError, ValueError, AttributeError):

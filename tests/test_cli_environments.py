@@ -334,3 +334,19 @@ def test_a_reader_that_leaves_does_not_change_a_decided_exit_code(tmp_path: Path
     good = SAMPLES / "college" / "organization.csv"
     code, _, err = _reader_leaves(["convert", str(good), "-o", str(tmp_path / "good")], tmp_path, first_line=False)
     assert code == 0 and b"Traceback" not in err
+
+
+def test_a_broken_pipe_that_is_not_stdout_s_is_a_failure_not_exit_0(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found in review: every BrokenPipeError reaching the command group ended as exit 0 with stdout silenced, a
+    # worker's or a socket's too: a gate that crashed would have passed.
+    from click.testing import CliRunner
+
+    from ctdl_tools import cli
+    from ctdl_tools.validate import commands
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(commands, "_run", broken)
+    result = CliRunner().invoke(cli.main, ["validate", str(Path(__file__).parent / "data" / "validate")])
+    assert result.exit_code == 2 and "Broken pipe" in result.output

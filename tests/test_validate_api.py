@@ -607,6 +607,29 @@ def test_a_limit_on_processes_or_threads_gives_the_same_report_in_one_process(li
     assert result["same"] is True and result["findings"] > 100
 
 
+DYING_CHILD = """
+import os, sys
+import ctdl_tools.validate.checker as checker
+from ctdl_tools.validate import validate
+checker.CHUNK_DOCS, checker.PARALLEL_MIN_DOCS = 2, 1
+checker.Checker._convert_ahead = lambda self, label, planned: os._exit(1)  # gone before its plan is sent
+try:
+    validate(sys.argv[1:], jobs=2)
+except checker.WorkerFailed as exc:
+    print("WorkerFailed", "died" in str(exc))
+"""
+
+
+def test_a_worker_gone_before_its_plan_is_sent_is_a_failed_worker() -> None:
+    # Found in review: sending to a worker that had died raised BrokenPipeError, which the command took for a reader
+    # of its output that had left.
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", DYING_CHILD, str(DATA / "validate"), str(DATA / "registry")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "WorkerFailed True", out.stderr[-2000:]
+
+
 def test_a_rule_many_shapes_share_is_named_by_what_they_share() -> None:
     # Found by hand: the text summary named STRUCT-LANGSTRING "ceasn:benchmarkLabel language map" (the
     # first shape's) for findings about ceterms:name. Each finding keeps its own shape's message.

@@ -250,7 +250,7 @@ class Checker:
             plans = self._plan(shard_of, len(pipes))
             held = [_hold_back(plan) for plan in plans]
             for conn, plan in zip(pipes, plans, strict=True):
-                conn.send((self.types, plan))
+                _send(conn, (self.types, plan))
             # Findings are taken in by a thread while this one runs the cross-record checks: a worker whose
             # pipe is full waits until they are read (that was ~0.3 s of each worker's time at 10k).
             drain = _Drain(pipes, held)
@@ -1047,6 +1047,9 @@ class WorkerFailed(RuntimeError):
     """A validation worker process died or raised: the run cannot give a whole report."""
 
 
+_WORKER_DIED = "a validation worker process died (out of memory?); try --jobs 1"
+
+
 class _NoWorkers(Exception):
     """A worker process could not be started: the run is made in one process instead."""
 
@@ -1055,10 +1058,17 @@ def _receive(conn: Any) -> Any:
     try:
         status, payload = conn.recv()
     except EOFError:
-        raise WorkerFailed("a validation worker process died (out of memory?); try --jobs 1") from None
+        raise WorkerFailed(_WORKER_DIED) from None
     if status != "ok":
         raise WorkerFailed(f"a validation worker failed:\n{payload}")
     return payload
+
+
+def _send(conn: Any, message: Any) -> None:
+    try:
+        conn.send(message)
+    except (BrokenPipeError, ConnectionResetError):
+        raise WorkerFailed(_WORKER_DIED) from None
 
 
 def _receive_each(pipes: list) -> list:
@@ -1115,7 +1125,7 @@ class _Drain:
                     if packed is None:
                         waiting.remove(conn)  # type: ignore[arg-type]
                     elif packed == _MORE:
-                        conn.send(_next_chunk(self.held, self.pipes.index(conn)))
+                        _send(conn, _next_chunk(self.held, self.pipes.index(conn)))
                     else:
                         self.runs.append([Finding(*fields) for fields in packed])
         except BaseException as exc:  # handed to the main thread by finish()
