@@ -350,3 +350,21 @@ def test_a_broken_pipe_that_is_not_stdout_s_is_a_failure_not_exit_0(monkeypatch:
     monkeypatch.setattr(commands, "_run", broken)
     result = CliRunner().invoke(cli.main, ["validate", str(Path(__file__).parent / "data" / "validate")])
     assert result.exit_code == 2 and "Broken pipe" in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_pipe_is_not_read_to_tell_its_format_outside_read_once(tmp_path: Path) -> None:
+    # Found in review: a library caller asking a suffix-less pipe's format (outside read_once) had its bytes read.
+    from ctdl_tools.catalog import sources
+
+    fifo = tmp_path / "catalog"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b'{"credentials": []}'), daemon=True)
+    writer.start()
+    try:
+        assert sources.input_suffix(fifo) == ""
+    finally:
+        with open(fifo, "rb") as handle:
+            left = handle.read()
+        writer.join(timeout=5)
+    assert left == b'{"credentials": []}'

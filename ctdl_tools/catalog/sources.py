@@ -94,7 +94,11 @@ def input_suffix(path: Path | str) -> str:
     copy = _READ_ONCE.get(str(path))
     if copy is not None:
         return Path(copy).suffix.lower()
-    return content_suffix(str(path))
+    try:  # a pipe is read by read_once only: a look at its content here would take the bytes its reader needs
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        regular = False
+    return content_suffix(str(path)) if regular else ""
 
 
 _YAML_START = re.compile(rb"(---|%YAML)(\s|$)|[A-Za-z_][\w-]*[ \t]*:(\s|$)")
