@@ -203,23 +203,16 @@ def test_a_competency_page_does_not_read_its_whole_framework(site: tuple[str, di
     assert node["@id"] == f"{url}/resources/{ctids[13]}"  # rebased, as the whole graph's are
 
 
-def test_a_large_framework_given_by_is_child_of_only_is_linear() -> None:
+def test_a_large_framework_given_by_is_child_of_only_is_read_whole() -> None:
     """The tree's isChildOf fallback asked, for every competency, whether any competency listed it (quadratic: a
-    10,000-competency framework page took 4 s); roots were checked against a list too."""
-    def seconds(count: int) -> float:  # the best of three: the least disturbed by whatever else runs
-        document, _ = tree_framework(count, has_child=False)
-        graph = document["@graph"]
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            tree = pages.competency_tree(None, graph[0], graph)  # type: ignore[arg-type]
-            times.append(time.perf_counter() - started)
-        assert [t.text for t in tree] == ["Perform task 0 to the standard of the trade."]
-        assert [t.label for t in tree[0].children] == [f"Skill {k}" for k in range(1, 11)]
-        return min(times)
-
-    small, large = seconds(1000), seconds(4000)
-    assert large < 8 * small, (small, large)  # 4 times the competencies: ~4 times the time (it was ~13 times)
+    10,000-competency framework page took 4 s; now linear, see README's registry section). Not timed here (tests
+    stay deterministic): the tree of a large isChildOf-only framework is right."""
+    document, _ = tree_framework(4000, has_child=False)
+    graph = document["@graph"]
+    tree = pages.competency_tree(None, graph[0], graph)  # type: ignore[arg-type]
+    assert [t.text for t in tree] == ["Perform task 0 to the standard of the trade."]
+    assert [t.label for t in tree[0].children] == [f"Skill {k}" for k in range(1, 11)]
+    assert [t.label for t in tree[0].children[0].children] == [f"Skill {k}" for k in children_of(1, 4000)]
 
 
 def test_rows_stored_without_their_node_are_filled_when_the_registry_opens(tmp_path: Path) -> None:
