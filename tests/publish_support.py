@@ -25,10 +25,13 @@ from typing import Any
 
 import pytest
 import uvicorn
+from click.testing import CliRunner, Result
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from ctdl_tools.registry import config, publish
 
 ORG = "ce-00000000-0000-4000-8000-0000000000aa"
 OTHER_ORG = "ce-00000000-0000-4000-8000-0000000000bb"
@@ -72,6 +75,19 @@ def silent_registry() -> Iterator[str]:
         for connection in held:
             connection.close()
         listener.close()
+
+
+def run_cli(command: Any, *args: str | Path, key: str | None, env_name: str = "CTDL_API_KEY") -> Result:
+    """A registry command run in-process with ``key`` as the API key in ``env_name`` (None: no key)."""
+    env = {env_name: key} if key is not None else {}
+    return CliRunner().invoke(command, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+def options_for(inputs: Path, url: str, *, key: str, **settings: Any) -> publish.Options:
+    """publish.Options for ``inputs`` to the registry at ``url``, as the command would make them."""
+    chosen = config.Settings(registry=url, **settings)
+    journal = config.journal_path(chosen, inputs)
+    return publish.Options(chosen, config.resolve_target(chosen, journal), journal, journal, key)
 
 
 def ctid_for(n: int) -> str:

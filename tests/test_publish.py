@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import io
 import json
 import os
@@ -36,11 +37,15 @@ from tests.publish_support import (
     ctid_for,
     isolated_from_config,  # noqa: F401 (autouse: keeps config out)
     make_document,
+    options_for,
+    run_cli,
     serve,
     write_documents,
 )
 
 KEY = "test-key-5f2b9c0e4d1a7b3c"
+run = functools.partial(run_cli, key=KEY)
+publish_options = functools.partial(options_for, key=KEY)
 
 
 @pytest.fixture
@@ -48,17 +53,6 @@ def fake() -> Iterator[tuple[FakeRegistry, str]]:
     registry = FakeRegistry(KEY)
     with serve(registry.app) as running:
         yield registry, running.url
-
-
-def run(command: Any, *args: str | Path, key: str | None = KEY, env_name: str = "CTDL_API_KEY") -> Result:
-    env = {env_name: key} if key is not None else {}
-    return CliRunner().invoke(command, [str(a) for a in args], env=env, catch_exceptions=False)
-
-
-def publish_options(inputs: Path, url: str) -> publish.Options:
-    settings = config.Settings(registry=url)
-    journal = config.journal_path(settings, inputs)
-    return publish.Options(settings, config.resolve_target(settings, journal), journal, journal, KEY)
 
 
 def journal_rows(path: Path) -> dict[str, tuple]:
@@ -790,8 +784,6 @@ def test_a_child_registry_takes_the_organizations_of_a_whole_state(tmp_path: Pat
 def test_timeout_nan_is_refused_on_the_command_line(tmp_path: Path, value: str) -> None:
     # Found in a robustness sweep: click's FloatRange let NaN through (every comparison with it is false), and
     # every request then failed; the same value in ctdl.toml was already refused.
-    from click.testing import CliRunner
-
     from ctdl_tools.cli import main
 
     result = CliRunner().invoke(main, ["publish", str(tmp_path), "--timeout", value])

@@ -11,6 +11,7 @@ holding a registry URL with a user name and password. Every server here is on 12
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -28,9 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from ctdl_tools.registry import config, publish
+from ctdl_tools.registry import publish
 from ctdl_tools.registry.commands import publish_command, status_command
 from ctdl_tools.registry.journal import Journal
 from tests.conftest import sigint_default
@@ -39,23 +39,18 @@ from tests.publish_support import (
     ctid_for,
     isolated_from_config,  # noqa: F401 (autouse: keeps config out)
     make_document,
+    run_cli,
     serve,
     write_documents,
+)
+from tests.publish_support import (
+    options_for as shared_options,
 )
 from tests.publish_support import silent_registry as silent_registry
 
 KEY = "interrupt-key-3a9e1c7b5d2f4086"
-
-
-def run(command: Any, *args: str | Path, key: str | None = KEY) -> Result:
-    env = {"CTDL_API_KEY": key} if key is not None else {}
-    return CliRunner().invoke(command, [str(a) for a in args], env=env, catch_exceptions=False)
-
-
-def options_for(inputs: Path, url: str, **settings: Any) -> publish.Options:
-    chosen = config.Settings(registry=url, **settings)
-    journal = config.journal_path(chosen, inputs)
-    return publish.Options(chosen, config.resolve_target(chosen, journal), journal, journal, KEY)
+run = functools.partial(run_cli, key=KEY)
+options_for = functools.partial(shared_options, key=KEY)
 
 
 def journal_rows(path: Path) -> dict[str, tuple[str, str | None]]:

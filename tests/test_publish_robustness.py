@@ -11,6 +11,7 @@ the test starts on 127.0.0.1 (or a loopback port nobody listens on):
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from ctdl_tools.ctid import REGISTRY_BASE
 from ctdl_tools.registry import publish
@@ -38,11 +39,13 @@ from tests.publish_support import (
     ctid_for,
     isolated_from_config,  # noqa: F401 (autouse: keeps config out)
     make_document,
+    run_cli,
     serve,
     write_documents,
 )
 
 KEY = "robust-key-4e8a1c2b9d3f5a7e"
+run = functools.partial(run_cli, key=KEY)
 WRONG = "wrong-key-6b1d9e3a7c5f2048"
 REPO = Path(__file__).resolve().parent.parent
 
@@ -87,11 +90,6 @@ def closed_port_url() -> str:
     with socket.socket() as probe:  # a loopback port nobody listens on: connections are refused
         probe.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{probe.getsockname()[1]}/"
-
-
-def run(command: Any, *args: str | Path, key: str | None = KEY) -> Result:
-    env = {"CTDL_API_KEY": key} if key is not None else {}
-    return CliRunner().invoke(command, [str(a) for a in args], env=env, catch_exceptions=False)
 
 
 def rows(journal: Path) -> dict[str, tuple]:

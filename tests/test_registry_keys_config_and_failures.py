@@ -6,6 +6,7 @@ connections and never answers, and smaller remarks (fetch without a database, --
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -20,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -36,12 +37,18 @@ from tests.publish_support import (
     ctid_for,
     isolated_from_config,  # noqa: F401 (autouse: keeps config out)
     make_document,
+    run_cli,
     serve,
     write_documents,
+)
+from tests.publish_support import (
+    options_for as shared_options,
 )
 from tests.publish_support import silent_registry as silent_registry
 
 KEY = "s8-key-7e1f0a2b9c3d4e5f"
+run = functools.partial(run_cli, key=KEY)
+options_for = functools.partial(shared_options, key=KEY)
 # A key with characters that JSON, HTML and URLs each escape, to show every escaped form is scrubbed.
 ODD_KEY = 'S8"odd\\key<&>-9f3a7c1e5b2d8046'
 REPO = Path(__file__).resolve().parent.parent
@@ -67,17 +74,6 @@ def fake() -> Iterator[tuple[FakeRegistry, Counting, str]]:
     counting = Counting(registry.app)
     with serve(counting) as running:
         yield registry, counting, running.url
-
-
-def run(command: Any, *args: str | Path, key: str | None = KEY) -> Result:
-    env = {"CTDL_API_KEY": key} if key is not None else {}
-    return CliRunner().invoke(command, [str(a) for a in args], env=env, catch_exceptions=False)
-
-
-def options_for(inputs: Path, url: str, key: str = KEY, **settings: Any) -> publish.Options:
-    chosen = config.Settings(registry=url, **settings)
-    journal = config.journal_path(chosen, inputs)
-    return publish.Options(chosen, config.resolve_target(chosen, journal), journal, journal, key)
 
 
 def pieces(key: str, size: int = 8) -> set[str]:

@@ -174,8 +174,8 @@ def _node_names(node: dict[str, Any]) -> tuple[str, ...]:
 class _OfflineIndex:
     lists_names = True
 
-    def __init__(self, kind: str, description: str, records: _Records, keep: set[str] | None = None) -> None:
-        self.kind, self.description = kind, description
+    def __init__(self, kind: str, where: str, records: _Records, keep: set[str] | None = None) -> None:
+        self.kind, self.description = kind, f"{kind} {where}"  # "publish journal out/.ctdl/journal.sqlite"
         self._records = records
         entries = records.entries()
         self._entries = {c: e for c, e in entries.items() if keep is None or c in keep}
@@ -202,7 +202,7 @@ def directory_index(folder: Path) -> _OfflineIndex:
     records = _Records()
     for path in _json_files(folder):
         records.add_document(read_json(path))
-    index = _OfflineIndex(DIRECTORY, f"directory {folder}", records)
+    index = _OfflineIndex(DIRECTORY, str(folder), records)
     if not len(index):
         raise InputError(Where(str(folder)), "no CTDL graph documents with a ceterms:ctid here "
                                              "(expected `ctdl convert` output)")
@@ -230,7 +230,7 @@ def journal_index(path: Path) -> _OfflineIndex:
     keep = published | {c for c, node in records.nodes.items() if _ctids(node.get("ceasn:isPartOf"))
                         and set(_ctids(node.get("ceasn:isPartOf"))) & published}
     note = f" ({len(missing)} without their source document: no names)" if missing else ""
-    return _OfflineIndex(JOURNAL, f"publish journal {path}{note}", records, keep)
+    return _OfflineIndex(JOURNAL, f"{path}{note}", records, keep)
 
 
 def _published_rows(path: Path) -> list[tuple[str, str | None, str | None]]:

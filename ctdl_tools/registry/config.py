@@ -208,6 +208,17 @@ def _url_target(name: str, url: str, api: str) -> Target:
     return Target(name, api, base, read, f"{api}:{base}")
 
 
+# A URL's user name and password: from the scheme to the last "@" before white space, a quote, "?" or "#" (a password
+# holding "@" or "/" is covered whole).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s?#'\"<>]*@")
+
+
+def redact_userinfo(text: str | None) -> str | None:
+    """``text`` with the user name and password of every URL in it replaced by ``***`` (a registry URL, and the
+    targets and errors an older version stored with one in the publish journal)."""
+    return _USERINFO.sub(r"\1***@", text) if text and "@" in text else text
+
+
 def url_problem(url: str) -> str | None:
     """Why the HTTP client cannot use ``url`` (a bad port or bracket was a traceback), or None.
 
@@ -217,10 +228,8 @@ def url_problem(url: str) -> str | None:
     URL, which would land in the query (``…?api_key=X/resources/…``); they are not shown either."""
     from urllib.parse import urlsplit
 
-    scheme, sep, rest = url.partition("://")
-    authority_and_path = re.split(r"[?#]", rest, maxsplit=1)[0]
-    if sep and "@" in authority_and_path:
-        shown = f"{scheme}://***@{rest.rpartition('@')[2]}"
+    shown = redact_userinfo(url)
+    if shown != url:
         return (f"{shown!r}: a user name or password in the registry URL is not used, and would be shown and "
                 f"stored with the URL; remove it, and give the API key in ${DEFAULT_KEY_ENV} (or the variable "
                 "--api-key-env names, or api_key in config)")

@@ -21,7 +21,6 @@ the first time the journal is opened for writing.
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 
 from ctdl_tools.ctdl_files import is_utf8
 from ctdl_tools.errors import InputError, Where
+from ctdl_tools.registry.config import redact_userinfo
 
 try:
     import fcntl
@@ -98,16 +98,7 @@ def _loaded(entry: Entry) -> Entry:
     return entry
 
 
-# A URL's user name and password: from the scheme to the last "@" before white space, a quote, "?" or "#" (as
-# config.url_problem finds it, so a password holding "@" or "/" is covered whole).
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s?#'\"<>]*@")
-
-
-def redact_userinfo(text: str | None) -> str | None:
-    """``text`` with the user name and password of every URL in it replaced by ``***``."""
-    return _USERINFO.sub(r"\1***@", text) if text and "@" in text else text
-
-
+_REDACTED = 1  # the journal's user_version once its stored targets are redacted (Journal._migrate)
 class Journal:
     """Used from one thread (the publisher's coordinator); workers never touch it."""
 
@@ -159,7 +150,11 @@ class Journal:
         present = {row[1] for row in self.db.execute("PRAGMA table_info(records)")}
         if "file_digest" not in present:
             self.db.execute("ALTER TABLE records ADD COLUMN file_digest TEXT")
-        self._redact_stored()
+        # Once per journal (its user_version says it was done): this version stores no URL password, so the rows
+        # need no second look on every run.
+        if self.db.execute("PRAGMA user_version").fetchone()[0] < _REDACTED:
+            self._redact_stored()
+            self.db.execute(f"PRAGMA user_version = {_REDACTED}")
 
     def _redact_stored(self) -> None:
         """Store redacted the targets (and errors) an older version wrote with a URL's user name and password.

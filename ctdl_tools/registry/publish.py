@@ -311,6 +311,11 @@ class Outcome:
         return {k: v for k, v in vars(self).items() if k != "kind"}
 
 
+def not_sent(ctid: str, file: str | None = None) -> Outcome:
+    """A record a stopped run did not send (nothing is recorded for it in the journal)."""
+    return Outcome(ctid, file, FAILED, [NOT_SENT], kind="cancelled")
+
+
 @dataclass
 class Summary:
     command: str
@@ -605,12 +610,15 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
     # Records marked pending whose result is not written yet: CTID → (item, its request; None until submitted).
     unsettled: dict[str, tuple[Item, Future | None]] = {}
 
+    def done(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        reporter.advance(outcome)
+
     def settle(item: Item, future: Future) -> None:
         outcome = _record(item, future, journal, target, entries.get(item.ctid))
         unsettled.pop(item.ctid, None)
         watch.saw(future.exception())  # sets cancel when the target, not the record, is at fault
-        outcomes.append(outcome)
-        reporter.advance(outcome)
+        done(outcome)
 
     with connect(options, cancel, orgs={i.org for i in todo if i.org}, records=len(todo),
                  started=embedded.append, silence=watch.silence, largest=max(map(_sent_size, todo), default=0)) as api:
@@ -621,9 +629,7 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
                     for done_item, future in pool.room():
                         settle(done_item, future)
                 if cancel.is_set():  # never marked pending: the journal keeps what it had for this record
-                    outcome = Outcome(item.ctid, str(item.path), FAILED, [NOT_SENT], kind="cancelled")
-                    outcomes.append(outcome)
-                    reporter.advance(outcome)
+                    done(not_sent(item.ctid, str(item.path)))
                     continue
                 unsettled[item.ctid] = (item, None)  # before the mark: an interrupt between the two undoes nothing
                 # Pending before the request leaves: a crash after this line means "maybe landed".
@@ -641,9 +647,7 @@ def _send_all(todo: list[Item], options: Options, journal: Journal, reporter: Re
                     journal.restore(target, item.ctid, entries.get(item.ctid))
                     del unsettled[item.ctid]
                     summary.fatal = summary.fatal or NO_THREAD
-                    outcome = Outcome(item.ctid, str(item.path), FAILED, [NOT_SENT], kind="cancelled")
-                    outcomes.append(outcome)
-                    reporter.advance(outcome)
+                    done(not_sent(item.ctid, str(item.path)))
             for done_item, future in pool.drain():
                 settle(done_item, future)
         except KeyboardInterrupt:
@@ -794,7 +798,7 @@ def _record(item: Item, future: Future, journal: Journal, target: str, previous:
         raise error
     if isinstance(error, Cancelled) and not error.attempts:
         journal.restore(target, item.ctid, previous)
-        return Outcome(item.ctid, str(item.path), FAILED, [NOT_SENT], kind=error.kind)
+        return not_sent(item.ctid, str(item.path))
     journal.mark_failed(target, item.ctid, error.message, error.attempts)
     return Outcome(item.ctid, str(item.path), FAILED, [*item.messages, error.message], kind=error.kind)
 
@@ -853,8 +857,7 @@ def until_cancelled(cancel: threading.Event, jobs: Iterable[Any]) -> Iterator[An
 def unsent_outcomes(ctids: list[str], summary: Summary, reporter: Reporter) -> list[Outcome]:
     """An outcome for each CTID a stopped run never sent."""
     settled = {o.ctid for o in summary.outcomes}
-    outcomes = [Outcome(c, None, FAILED, [NOT_SENT], kind="cancelled") for c in dict.fromkeys(ctids)
-                if c not in settled]
+    outcomes = [not_sent(c) for c in dict.fromkeys(ctids) if c not in settled]
     for outcome in outcomes:
         reporter.advance(outcome)
     return outcomes
@@ -877,7 +880,7 @@ def _deleted(ctid: str, future: Future, journal: Journal, target: str, entries: 
         journal.mark_deleted(target, ctid, org=entries[ctid].org if ctid in entries else None)
         outcome = Outcome(ctid, None, "deleted")
     elif isinstance(error, Cancelled) and not error.attempts:  # never left: nothing to note
-        outcome = Outcome(ctid, None, FAILED, [NOT_SENT], kind=error.kind)
+        outcome = not_sent(ctid)
     elif isinstance(error, RegistryError) and error.kind == "notfound":
         if ctid in entries:  # it is not there: the journal should not claim otherwise
             journal.mark_deleted(target, ctid)
@@ -936,7 +939,7 @@ def _fetched(ctid: str, future: Future, outdir: Path | None, emit: Callable[[byt
     printed."""
     error = future.exception()
     if isinstance(error, Cancelled) and not error.attempts:
-        return Outcome(ctid, None, FAILED, [NOT_SENT], kind=error.kind)
+        return not_sent(ctid)
     if isinstance(error, RegistryError):
         return Outcome(ctid, None, FAILED, [error.message], kind=error.kind)
     if error is not None:

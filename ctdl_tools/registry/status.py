@@ -26,7 +26,6 @@ from ctdl_tools.registry.client import AssistantApi, Cancelled, RegistryError
 from ctdl_tools.registry.journal import DELETED, PUBLISHED, Entry, Journal
 from ctdl_tools.registry.publish import (
     FAILED,
-    NOT_SENT,
     Api,
     NullReporter,
     Options,
@@ -39,6 +38,7 @@ from ctdl_tools.registry.publish import (
     comparable_digest,
     connect,
     input_files,
+    not_sent,
     unsent_outcomes,
     until_cancelled,
 )
@@ -132,7 +132,7 @@ def _compared(entry: Entry, future: Future, read_base: str, files: dict[str, _Lo
     source = found.path if found else entry.source
     error = future.exception()
     if isinstance(error, Cancelled) and not error.attempts:
-        outcome = Outcome(entry.ctid, source, FAILED, [NOT_SENT], kind=error.kind)
+        outcome = not_sent(entry.ctid, source)
     elif isinstance(error, RegistryError):
         outcome = Outcome(entry.ctid, source, FAILED, [error.message], kind=error.kind)
     elif error is not None:

@@ -222,19 +222,21 @@ async def check_existence(request: Request) -> Response:
 
 # --- envelopes ----------------------------------------------------------------------------------------------
 async def list_envelopes(request: Request) -> Response:
-    ctx = ctx_of(request)
     page, per_page = paging(request)
     provisional = request.query_params.get("provisional") or "include"
     if provisional not in ("include", "exclude", "only"):
         raise ApiError(400, "provisional does not have a valid value")
-    metadata_only = bool_param(request, "metadata_only")
+    return await in_document_worker(_envelope_page, request, page, per_page, provisional, None,
+                                    bool_param(request, "metadata_only"))
 
-    def listed() -> Response:
-        total, states = ctx.service.envelopes(page, per_page, provisional)
-        body = [envelope_entity(s, metadata_only=metadata_only) for s in states]
-        return json_response(body, headers=pagination_headers(request, ctx.base_url, total, page, per_page))
 
-    return await in_document_worker(listed)
+def _envelope_page(request: Request, page: int, per_page: int, provisional: str, owner: str | None,
+                   metadata_only: bool = False) -> Response:
+    """One page of envelopes (each holding its whole document) with the registry's pagination headers."""
+    ctx = ctx_of(request)
+    total, states = ctx.service.envelopes(page, per_page, provisional, owner)
+    body = [envelope_entity(s, metadata_only=metadata_only) for s in states]
+    return json_response(body, headers=pagination_headers(request, ctx.base_url, total, page, per_page))
 
 
 def _envelope_response(state: EnvelopeState | None, missing: str) -> Response:
@@ -310,13 +312,7 @@ async def organization_envelopes(request: Request) -> Response:
     if ctx.service.organization(ctid) is None:
         raise ApiError(404, ORG_NOT_FOUND)
     page, per_page = paging(request)
-
-    def listed() -> Response:
-        total, states = ctx.service.envelopes(page, per_page, owner=ctid)
-        return json_response([envelope_entity(s) for s in states],
-                             headers=pagination_headers(request, ctx.base_url, total, page, per_page))
-
-    return await in_document_worker(listed)
+    return await in_document_worker(_envelope_page, request, page, per_page, "include", ctid)
 
 
 def error_response(exc: ApiError) -> Response:

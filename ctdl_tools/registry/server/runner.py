@@ -7,6 +7,7 @@ the base URL built from it — before the app is created.
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 import sys
 import threading
@@ -77,8 +78,6 @@ def serve(host: str = "127.0.0.1", port: int = 0, *, db_path: Path | str = "regi
 def _open_closed_streams() -> None:
     """A server started with standard output or error closed (``>&-``, a service manager's): its URL line and
     uvicorn's log go nowhere, rather than failing to start (uvicorn's logging takes sys.stdout/stderr)."""
-    import os
-
     for name in ("stdout", "stderr"):
         if getattr(sys, name) is None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (for the process's life)

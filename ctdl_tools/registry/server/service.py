@@ -375,8 +375,8 @@ class RegistryService:
     # existing, nodes_by_id and names look all their items up in one statement, the items passed as one JSON array
     # read with json_each (as _mark_copies): a query per item was 14k queries for a 14k-competency framework, and
     # one parameter per item would meet SQLite's limit on them. Each returns what a query per item returned, in the
-    # same order (the items' first occurrences). An item json_each cannot carry whole (_json_safe) is looked up on
-    # its own, as before.
+    # same order (the items' first occurrences). A string json_each cannot carry whole (_json_safe: a NUL, a lone
+    # surrogate) is no CTID; nodes_by_id looks such an @id up on its own.
 
     def existing(self, ctids: Iterable[str], types: set[str] | None = None) -> list[str]:
         """The CTIDs (deduplicated, in the order given) that name a stored node; with ``types``, only those whose
