@@ -368,3 +368,27 @@ def test_a_pipe_is_not_read_to_tell_its_format_outside_read_once(tmp_path: Path)
             left = handle.read()
         writer.join(timeout=5)
     assert left == b'{"credentials": []}'
+
+
+def _raise_memory_error(*_args: object, **_kwargs: object) -> None:
+    raise MemoryError
+
+
+@pytest.mark.parametrize(("module", "name", "args"), [
+    # openpyxl's errors for a damaged workbook are caught broadly: memory running out was "not a readable
+    # XLSX workbook (MemoryError: )", a fault of the file's.
+    ("openpyxl", "load_workbook", ["convert", "samples/catalog.xlsx"]),
+    # A builder's bug fails its item only; memory running out was one "internal error … please report it" per item.
+    ("ctdl_tools.build.convert", "_build", ["convert", "samples/catalog.json"]),
+])
+def test_out_of_memory_while_reading_or_building_is_not_the_input_s_fault(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, module: str, name: str, args: list[str]) -> None:
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module(module), name, _raise_memory_error)
+    root = Path(__file__).resolve().parent.parent
+    command = [args[0], str(root / args[1]), "-o", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("ctdl: out of memory: "), result.stderr
+    assert "XLSX" not in result.stderr and "internal error" not in result.stderr

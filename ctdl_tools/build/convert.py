@@ -176,6 +176,8 @@ def _build_and_write(item: Any, ctx: BuildContext, outdir: Path) -> str | None:
     try:
         document = _build(item, ctx)
         data = document.to_bytes() if document is not None else None
+    except MemoryError:  # the machine's, not a bug of this item's: the run stops with the out-of-memory message
+        raise
     except Exception as exc:  # any bug in a builder fails its item only
         ctx.problems.error(item.where, f"internal error while converting this item ({type(exc).__name__}: "
                            f"{exc}); nothing written for it: please report it with this input")

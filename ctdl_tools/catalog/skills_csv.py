@@ -219,6 +219,8 @@ def _xlsx_rows(path: Path) -> list[tuple[int, list[str]]]:
                     for n, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
         finally:
             workbook.close()
+    except MemoryError:  # the machine's, not the file's: the command says so (exit 2), not "not a workbook"
+        raise
     except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
         raise InputError(Where(str(path)), f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
 

@@ -152,6 +152,8 @@ def open_workbook(path: Path) -> tuple[Any, dict[str, SheetXml]]:
 
     try:
         workbook = openpyxl.load_workbook(input_file(path), read_only=True, data_only=True)
+    except MemoryError:  # the machine's, not the file's: the command says so (exit 2), not "not a workbook"
+        raise
     except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
         raise InputError(Where(str(path)), f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
     sheets = {sheet: _scan_sheet(path, workbook[sheet]) for sheet in workbook.sheetnames}
@@ -311,6 +313,8 @@ def first_sheet_header(path: Path) -> list[str]:
 
     try:
         workbook = openpyxl.load_workbook(input_file(path), read_only=True, data_only=True)
+    except MemoryError:  # the machine's, not the file's: the command says so (exit 2), not "not a workbook"
+        raise
     except Exception as exc:  # openpyxl raises many types for a damaged or non-XLSX file
         raise InputError(Where(str(path)), f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
     try:

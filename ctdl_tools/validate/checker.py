@@ -505,6 +505,8 @@ class Checker:
         except Unsupported:
             try:
                 conv = convert_with_pyld(doc.data, f"d{doc.index}", skolem=True)
+            except MemoryError:  # the machine's, not the document's
+                raise
             except Exception as exc:  # pyld's own errors: the document is not JSON-LD it can read
                 nested = foreign_context(doc.data)
                 if nested:  # the usual reason: a context inside the document that would be fetched
