@@ -106,6 +106,20 @@ def test_occupations_become_soc_alignments() -> None:
                for p in ctx.problems.warnings)
 
 
+def test_a_code_listed_under_many_skills_is_one_warning_naming_the_other_places() -> None:
+    # The collection lists four codes that are not SOC 2018 under 7 to 11 skills each: that was 33 lines of the
+    # same four messages. One per code now, at its first place, with the next three and how many more.
+    _, ctx = build(read_rsd(COLLECTION))
+    retired = [p for p in ctx.problems.warnings if "is not in SOC 2018" in p.message]
+    assert [p.message.split(" is not")[0] for p in retired] == ["SOC 15-1245", "SOC 15-1256", "SOC 15-1257",
+                                                                "SOC 15-1259"]
+    first = retired[0]
+    assert first.where.path == "$.skills[0].occupations[14].code"
+    assert first.message.endswith("(also at $.skills[1].occupations[14].code, $.skills[8].occupations[4].code, "
+                                  "$.skills[9].occupations[4].code and 6 more)")
+    assert retired[2].message.endswith("$.skills[15].occupations[10].code)")  # four places: all named
+
+
 def test_localhost_urls_are_warned_once() -> None:
     _, ctx = build(read_rsd(COLLECTION))
     assert [p.message for p in ctx.problems.warnings if "localhost" in p.message] == [

@@ -77,6 +77,34 @@ def index_framework(fw: SkillFramework, ctx: BuildContext) -> None:
             keys=[c.key for c in fw.competencies], parents=[list(p) for p in plan.parents])
 
 
+SHOWN_PLACES = 3
+
+
+def grouped_warnings(notes: list[tuple[Where, str]]) -> dict[tuple[str, str | None], tuple[Where, str]]:
+    """(message, column) → (its first place, the warning to give there, naming the others): an RSD collection that
+    lists a retired SOC code under 30 of its skills gave 30 lines of the same words (fixing the code fixes them
+    all). Grouped by column too: a message that leaves the column to its place ("column not converted") is
+    one warning per column."""
+    places: dict[tuple[str, str | None], list[Where]] = {}
+    for where, message in notes:
+        key = (message, where.column)
+        if where not in places.setdefault(key, []):
+            places[key].append(where)
+    return {key: (first, key[0] + _also_at(first, rest)) for key, (first, *rest) in places.items()}
+
+
+def _also_at(first: Where, rest: list[Where]) -> str:
+    """" (also at row 8, row 12 and 3 more)": the other places, each without what it shares with the first (the
+    file, the column)."""
+    if not rest:
+        return ""
+    shown = ", ".join(", ".join(part for part in (w.file if w.file != first.file else None,
+                                                  f"row {w.row}" if w.row is not None else None, w.path) if part)
+                      for w in rest[:SHOWN_PLACES])
+    more = f" and {len(rest) - SHOWN_PLACES} more" if len(rest) > SHOWN_PLACES else ""
+    return f" (also at {shown}{more})"
+
+
 class _Indexer:
     def __init__(self, plan: _Plan, ctx: BuildContext) -> None:
         self.plan, self.ctx, self.fw = plan, ctx, plan.fw
@@ -88,14 +116,16 @@ class _Indexer:
         self.plan.failed = True
 
     def run(self) -> None:
-        for severity, where, message in reader_notes(self.fw):
+        notes = reader_notes(self.fw)
+        warnings = grouped_warnings([(where, message) for severity, where, message in notes if severity == "warning"])
+        for severity, where, message in notes:
             if severity == "error":
                 self.error(where, message)
             elif severity == COMPETENCY_ERROR:  # that competency is not in the framework: the rest stands
                 self.ctx.problems.error(where, message)
                 self.ctx.left_out[where.file] += 1
-            else:
-                self.ctx.problems.warn(where, message)
+            elif where == warnings[message, where.column][0]:  # said once, where it is first
+                self.ctx.problems.warn(*warnings[message, where.column])
         self.framework()
         for index, c in enumerate(self.fw.competencies):
             self.competency(index, c)
