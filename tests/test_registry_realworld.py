@@ -214,6 +214,27 @@ def test_a_schema_3_database_and_rows_an_older_build_writes_later_are_indexed(tm
         assert first["@graph"][0]["ceterms:ctid"] in _page(registry.url, "/", q="Zebrafish")
 
 
+def test_descriptions_stored_before_terms_version_3_are_written_again(tmp_path: Path) -> None:
+    """Terms version 3: a labelled competency's description in the search list is its text, as its page shows it;
+    a database written before (its comment stored, or nothing) gets the new description when opened."""
+    db = tmp_path / "registry.sqlite"
+    document, ctids = framework(competencies=2)
+    document["@graph"][2].update({"ceasn:competencyLabel": {"en-US": "Joints"},
+                                  "ceasn:comment": {"en-US": "Assessed on a test plate."}})
+    with start_embedded(db, KEY, orgs=[(ORG, None)]) as registry:
+        assert Client(registry.url).publish(document, ORG).status_code == 201
+    with sqlite3.connect(db) as raw:  # as terms version 2 left the row
+        raw.execute("UPDATE resources SET description = 'Assessed on a test plate.', terms_version = 2 WHERE ctid = ?",
+                    (ctids[1],))
+    Store(db).close()
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT description, terms_version FROM resources WHERE ctid = ?", (ctids[1],)).fetchone() \
+            == ("Weld joint type 1", graphdoc.SEARCH_TERMS_VERSION)
+    with start_embedded(db, KEY) as registry:
+        found = _section(_page(registry.url, "/", q="joints"), "results", "</ol>")
+    assert "Weld joint type 1" in found and "test plate" not in found
+
+
 def _back_to_schema(db: Path, version: int) -> None:
     """The database as that schema version left it (the later migrations undone)."""
     with sqlite3.connect(db) as raw:
@@ -255,3 +276,9 @@ def test_search_terms_put_what_the_page_shows_first() -> None:
     terms = graphdoc.search_terms(node).splitlines()
     assert terms[:2] == ["2024", "zebrafish husbandry"]  # a number as the page shows it, the English description
     assert "00-1011" in terms
+
+
+def test_search_terms_put_a_competency_s_shown_description_second() -> None:
+    node = {"@type": "ceasn:Competency", "ceasn:competencyLabel": {"en-US": "Joints"},
+            "ceasn:competencyText": {"en-US": "Weld joints"}, "ceasn:comment": {"en-US": "Assessed on a plate"}}
+    assert graphdoc.search_terms(node).splitlines()[:2] == ["joints", "weld joints"]  # as the list shows them

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +88,7 @@ def described_framework() -> tuple[dict, list[str]]:
         "ceasn:minorAlignment": ["javascript:alert(1)"],
         "ceasn:prerequisiteAlignment": [URI(ctids[2])],
         "ceasn:crossSubjectReference": ["https://example.org/math/geometry"]})
+    document["@graph"][3]["ceasn:comment"] = {"en-US": "Assessed on a test plate."}  # unlabelled: a fact, too
     return document, [*ctids, elsewhere]
 
 
@@ -145,6 +148,32 @@ def test_an_unlabelled_competency_is_headed_by_its_text_once(site: tuple[str, di
     assert page.headings[0] == (1, "Weld joint type 2")
     assert "description" not in page.text_by_id  # not its heading again
     assert page.facts()["Broader competency"] == "Read blueprints"
+
+
+def _listed(url: str, query: str, ctid: str) -> str:
+    """The search list's entry of ``ctid`` for ``query``, as text (its name, note and description)."""
+    html = Client(url).get("/", headers=HTML, params={"q": query}).text
+    item = next(li for li in html.split("<li>")[1:] if f'href="/resources/{ctid}"' in li)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", item.split("</li>")[0])).split())
+
+
+def test_the_search_list_describes_a_labelled_competency_by_its_text(site: tuple[str, dict]) -> None:
+    # Found in review: the list showed a labelled competency's comment (or nothing), its page its text.
+    url, docs = site
+    _, ctids = docs["described"]
+    assert fetch(f"{url}/resources/{ctids[1]}").text("description") == "Weld butt and fillet joints in all positions."
+    entry = _listed(url, "joint welding", ctids[1])
+    assert entry.startswith("Joint welding ") and entry.endswith(" Weld butt and fillet joints in all positions.")
+    assert "Évalué" not in entry
+
+
+def test_the_search_list_shows_an_unlabelled_competency_s_text_once(site: tuple[str, dict]) -> None:
+    url, docs = site
+    _, ctids = docs["described"]
+    entry = _listed(url, "weld joint type 2", ctids[2])
+    assert entry.count("Weld joint type 2") == 1
+    assert "test plate" not in entry  # its comment is a fact on its page, not its description
+    assert fetch(f"{url}/resources/{ctids[2]}").facts()["Comment"] == "Assessed on a test plate."
 
 
 @needs_chromium

@@ -29,6 +29,10 @@ _CE_HOSTS = r"https?://(?:sandbox\.|staging\.)?credentialengineregistry\.org"
 _CE_URI = re.compile(_CE_HOSTS + r"(?:/ce-registry|/ce_registry)?/(resources|graph)/")
 NAME_KEYS = ("ceterms:name", "ceasn:name", "skos:prefLabel", "ceasn:competencyLabel", "ceasn:competencyText")
 DESCRIPTION_KEYS = ("ceterms:description", "ceasn:description", "skos:definition", "ceasn:comment")
+COMPETENCY = "ceasn:Competency"
+# A competency's own description: its text, when its label is its name (competencyText is last of NAME_KEYS, so a
+# labelled competency's heading is its label); its ceasn:comment is a fact of its own on its page.
+COMPETENCY_DESCRIPTION_KEYS = ("ceasn:competencyText", "ceterms:description", "ceasn:description", "skos:definition")
 LANGUAGES = ("en-US", "en", "en-us")
 # What search finds: the name in every language, other names, the codes people search by (a course code, CIP /
 # SOC / NAICS codes, an identifier), and the description in every language (search_terms).
@@ -178,10 +182,34 @@ def first_text(node: dict, keys: tuple[str, ...]) -> str:
     return ""
 
 
+def description_key(node: dict) -> str | None:
+    """The property whose text is the node's description, on its page and in the search list (one rule, so they
+    agree). A competency's is its text when its label is its name, and never its name again (ESCO without
+    descriptions: the label is the text)."""
+    if node.get("@type") != COMPETENCY:
+        return next((key for key in DESCRIPTION_KEYS if text_of(node.get(key))), None)
+    name = first_text(node, NAME_KEYS).strip()
+    for key in COMPETENCY_DESCRIPTION_KEYS:
+        text = text_of(node.get(key))
+        if text and text.strip() != name:
+            return key
+    return None
+
+
+LISTED_DESCRIPTION_CHARS = 2000  # the stored description column, which the search list shows
+
+
+def shown_description(node: dict) -> str:
+    key = description_key(node)
+    return text_of(node.get(key)) if key else ""
+
+
 # Bump when search_terms changes what it indexes: a registry opened later writes its stored rows' terms again.
 # 2: the shown name and description come first, and descriptions in every language are terms too (search
 # compared each row's name and description columns, case-folded per query).
-SEARCH_TERMS_VERSION = 2
+# 3: the description is the one the node's page shows (description_key: a labelled competency's text, not its
+# comment); the stored description column is written again with the terms.
+SEARCH_TERMS_VERSION = 3
 
 
 def search_terms(node: dict) -> str:
@@ -191,7 +219,7 @@ def search_terms(node: dict) -> str:
     function SQLite calls per row, made searching 14k competencies take 3× as long."""
     # What the page shows first (as text_of reads it: a name that is a number too), so a long text elsewhere
     # cannot push them past the end.
-    terms = [first_text(node, NAME_KEYS), first_text(node, DESCRIPTION_KEYS)]
+    terms = [first_text(node, NAME_KEYS), shown_description(node)]
     terms += [t for key in TERM_KEYS for t in texts_of(node.get(key))]
     for key in CODE_KEYS:
         for item in node.get(key) if isinstance(node.get(key), list) else [node.get(key)]:
@@ -231,12 +259,9 @@ def index_nodes(graph: list[dict]) -> list[IndexedNode]:
         raw_ctid = node.get("ceterms:ctid")
         ctid = raw_ctid.strip().lower() if isinstance(raw_ctid, str) and CTID_ANY_CASE.match(raw_ctid.strip()) else None
         rows.append(IndexedNode(position, str(node["@id"]), ctid, str(node["@type"]),
-                                first_text(node, NAME_KEYS)[:500], first_text(node, DESCRIPTION_KEYS)[:2000],
+                                first_text(node, NAME_KEYS)[:500], shown_description(node)[:LISTED_DESCRIPTION_CHARS],
                                 search_terms(node), node_json(node), json.dumps(children.get(position, []))))
     return rows
-
-
-COMPETENCY = "ceasn:Competency"
 
 
 def _competency_positions(graph: list[Any]) -> tuple[list[int], Callable[[Any], int | None]]:

@@ -32,6 +32,7 @@ from ctdl_tools.registry.server.graphdoc import (
     competency_children,
     competency_roots,
     ctid_of,
+    description_key,
     shown_language,
     text_of,
 )
@@ -81,9 +82,6 @@ DISTRIBUTION_KEYS = (("qdata:percentile10", "10th percentile"), ("qdata:percenti
                      ("qdata:percentile90", "90th percentile"))
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")  # dataSetTimePeriod, totalWIOACompleters, percentile10
 FRAMEWORK = "ceasn:CompetencyFramework"
-# A competency's own description: its text, when its label is its name (competencyText is last of NAME_KEYS, so a
-# labelled competency's heading is its label); ceasn:comment is a fact of its own (COMPETENCY_TEXT_FACTS).
-COMPETENCY_DESCRIPTION_KEYS = ("ceasn:competencyText", "ceterms:description", "ceasn:description", "skos:definition")
 COMPETENCY_TEXT_FACTS = (("ceasn:competencyCategory", "Category"), ("ceasn:conceptKeyword", "Concept keywords"),
                          ("ceasn:comment", "Comment"))
 ALIGNMENT_PROPERTIES = (("ceasn:exactAlignment", "Exact alignment"), ("ceasn:broadAlignment", "Broad alignment"),
@@ -764,16 +762,6 @@ def _competency_facts(resolver: _Resolver, node: dict) -> list[tuple[str, list[L
     return facts
 
 
-def _competency_description(node: dict, heading: str) -> tuple[str, str]:
-    """A competency's text (and its language) when its label is its heading, else its description; never the
-    heading again (ESCO without descriptions: the label is the text)."""
-    for key in COMPETENCY_DESCRIPTION_KEYS:
-        text, lang = first_text_lang(node, (key,))
-        if text and text.strip() != heading.strip():
-            return text, lang
-    return "", ""
-
-
 def _tree_item(node: dict, children: list[TreeItem]) -> TreeItem:
     ctid = node.get("ceterms:ctid")
     text, lang = first_text_lang(node, ("ceasn:competencyText", *NAME_KEYS))
@@ -810,9 +798,8 @@ def build_view(request: Request, graph: list[dict], node: dict, envelope_ctid: s
     type_ = str(node.get("@type", ""))
     type_label = term_label(type_)
     name, name_lang = first_text_lang(node, NAME_KEYS)
-    description, description_lang = first_text_lang(node, DESCRIPTION_KEYS)
-    if type_ == COMPETENCY:
-        description, description_lang = _competency_description(node, name)
+    shown = description_key(node)  # the search list's description too (graphdoc)
+    description, description_lang = first_text_lang(node, (shown,)) if shown else ("", "")
     conditions_lang: list[str] = []
     view = ResourceView(
         name=name or _untitled(resolver, node, type_label) or str(node.get("ceterms:ctid") or node.get("@id")),

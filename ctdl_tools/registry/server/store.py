@@ -187,11 +187,16 @@ def index_missing_nodes(db: sqlite3.Connection) -> None:
 
 
 def index_stale_search_terms(db: sqlite3.Connection) -> None:
-    """The search terms of every envelope with a row the current graphdoc.search_terms did not write, written
-    again from the stored document, an envelope at a time."""
+    """The search terms and description of every envelope with a row the current graphdoc.search_terms did not
+    write, written again from the stored document, an envelope at a time."""
     import json
 
-    from ctdl_tools.registry.server.graphdoc import SEARCH_TERMS_VERSION, search_terms
+    from ctdl_tools.registry.server.graphdoc import (
+        LISTED_DESCRIPTION_CHARS,
+        SEARCH_TERMS_VERSION,
+        search_terms,
+        shown_description,
+    )
 
     envelopes = [row[0] for row in db.execute(
         "SELECT DISTINCT envelope_pk FROM resources WHERE terms_version != ?", (SEARCH_TERMS_VERSION,))]
@@ -202,8 +207,11 @@ def index_stale_search_terms(db: sqlite3.Connection) -> None:
         # By row id: an update per (envelope, position) scanned the envelope's rows each time (a 14k-competency
         # framework took 30 s, inside the start-up lock).
         rows = db.execute("SELECT position, id FROM resources WHERE envelope_pk = ?", (pk,)).fetchall()
-        db.executemany("UPDATE resources SET terms = ?, terms_version = ? WHERE id = ?",
-                       [(search_terms(nodes[position]), SEARCH_TERMS_VERSION, row_id) for position, row_id in rows
+        # The description too: what the search list shows changed with the terms (version 3), as index_nodes
+        # writes it.
+        db.executemany("UPDATE resources SET terms = ?, description = ?, terms_version = ? WHERE id = ?",
+                       [(search_terms(nodes[position]), shown_description(nodes[position])[:LISTED_DESCRIPTION_CHARS],
+                         SEARCH_TERMS_VERSION, row_id) for position, row_id in rows
                         if position < len(nodes) and isinstance(nodes[position], dict)])
 
 
