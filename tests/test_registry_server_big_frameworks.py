@@ -375,6 +375,28 @@ def test_large_answers_are_gzipped_when_the_client_accepts_it(site: tuple[str, d
         assert zipped.headers["Content-Type"] == plain.headers["Content-Type"]
 
 
+@pytest.mark.parametrize(("accept_encoding", "zipped"), [
+    ("gzip", True), ("x-gzip", True), ("GZIP;Q=0.5", True), ("*", True), ("br, *;q=0.1", True),
+    ("gzip;q=0", False), ("identity, gzip;Q=0", False), ("*;q=0", False), ("gzip;q=0, *", False),
+    ("deflate, br", False), ("", False),
+])
+def test_accept_encoding_q_values_are_read(accept_encoding: str, zipped: bool) -> None:
+    # Starlette compressed whenever "gzip" appeared in the header: gzip;q=0 (RFC 9110 §12.5.3: not acceptable)
+    # got a gzip body.
+    assert web.accepts_gzip(accept_encoding) is zipped
+
+
+def test_a_client_refusing_gzip_gets_none(site: tuple[str, dict]) -> None:
+    url, docs = site
+    path = f"{url}/graph/{main_ctid(docs['tree'][0])}"
+    for accept_encoding, zipped in (("gzip;q=0", False), ("identity;q=1, gzip;q=0", False), ("*", True)):
+        answer = requests.get(path, headers={"Accept-Encoding": accept_encoding}, stream=True, timeout=30)
+        body = answer.raw.read(decode_content=False)
+        assert answer.status_code == 200
+        assert answer.headers.get("Content-Encoding") == ("gzip" if zipped else None), accept_encoding
+        assert json.loads(gzip.decompress(body) if zipped else body)["@id"].endswith(main_ctid(docs["tree"][0]))
+
+
 def test_small_answers_and_head_requests(site: tuple[str, dict]) -> None:
     url, docs = site
     document, _ = docs["tree"]

@@ -29,6 +29,7 @@ from ctdl_tools.registry.server.web import (
     MAX_BODY_BYTES,
     ApiError,
     Context,
+    SettledAcceptEncoding,
     errors_response,
     mib,
     raw_json,
@@ -167,9 +168,11 @@ def create_app(db_path: Path | str, base_url: str, api_keys: Iterable[str] = (),
     handlers: dict[type[Exception] | int, Callable] = {
         ApiError: _api_error, NotFound: _not_found, Unprocessable: _unprocessable, HTTPException: _http_error,
         sqlite3.OperationalError: _database_busy, Exception: _server_error}
-    # gzip for a client that accepts it (Accept-Encoding), bodies of 1 KiB and more: a framework's page of 3 MB is
-    # 400 KB. Large bodies are compressed in a worker thread (Starlette's GZipResponder), not on the event loop.
-    middleware = [Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)]
+    # gzip for a client that accepts it (Accept-Encoding's q-values read: SettledAcceptEncoding), bodies of 1 KiB and
+    # more: a framework's page of 3 MB is 400 KB. Large bodies are compressed in a worker thread (Starlette's
+    # GZipResponder), not on the event loop.
+    middleware = [Middleware(SettledAcceptEncoding),
+                  Middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)]
     app = Starlette(routes=all_routes, exception_handlers=handlers, lifespan=lifespan, middleware=middleware)
     app.state.ctx = ctx
     return app

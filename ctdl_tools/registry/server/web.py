@@ -16,6 +16,7 @@ from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ctdl_tools.jsonio import JsonProblem, json_path, loads, too_deep, too_deep_message, unpaired_surrogate
 from ctdl_tools.registry.server.auth import KeyRing, token_from_header
@@ -243,19 +244,46 @@ def pagination_headers(request: Request, base_url: str, total: int, page: int, p
 
 
 def _accept_quality(accept: str) -> dict[str, float]:
+    """What an Accept or Accept-Encoding header ranks: each media type or coding (lower case) with its q-value."""
     qualities: dict[str, float] = {}
     for part in accept.split(","):
         media, _, params = part.strip().partition(";")
         q = 1.0
         for param in params.split(";"):
             key, _, value = param.strip().partition("=")
-            if key == "q":
+            if key.strip().lower() == "q":  # RFC 9110 §12.4.2: the parameter name is case-insensitive
                 try:
                     q = float(value)
                 except ValueError:
                     q = 0.0
         qualities[media.strip().lower()] = max(q, qualities.get(media.strip().lower(), 0.0))
     return qualities
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether a client takes a gzip body: gzip (or x-gzip) listed with a q-value above 0, or, not listed, ``*``
+    (RFC 9110 §12.5.3: ``gzip;q=0`` is "not acceptable")."""
+    q = _accept_quality(accept_encoding)
+    listed = [q[c] for c in ("gzip", "x-gzip") if c in q]
+    return max(listed) > 0 if listed else q.get("*", 0.0) > 0
+
+
+class SettledAcceptEncoding:
+    """ASGI middleware in front of Starlette's GZipMiddleware, which compresses when "gzip" appears anywhere in
+    Accept-Encoding, so that ``gzip;q=0`` got a gzip body and ``*`` did not: the header it reads is made
+    ``gzip`` when :func:`accepts_gzip`, else left out."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = b", ".join(v for k, v in scope["headers"] if k == b"accept-encoding").decode("latin-1")
+            headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+            if accepts_gzip(given):
+                headers.append((b"accept-encoding", b"gzip"))
+            scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
 
 
 def wants_html(request: Request) -> bool:
