@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyoxigraph
 
@@ -90,7 +90,11 @@ def ntriples(triples: Iterable[tuple[str, str, str]]) -> str:
 
 
 def _escape(text: str) -> str:
-    return _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group()], text) if _NEEDS_ESCAPE.search(text) else text
+    # Four substring tests, not _NEEDS_ESCAPE.search: the regex scans a 170-character description in ~1.4 µs,
+    # these in well under 0.1 µs, and literals rarely need an escape (none of the 10k-record catalog's do).
+    if '"' in text or "\\" in text or "\n" in text or "\r" in text:
+        return _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group()], text)
+    return text
 
 
 # Zero-width, bidi and other format characters: invisible where a URL is shown, so a link copied from a web
@@ -134,8 +138,13 @@ class ContextTables:
                     kind = value["@type"]
                     self.coercion[key] = kind if kind.startswith("@") else self.expand(kind, vocab=True) or kind
         self._keys: dict[str, str | None] = {}
-        self.plans: dict[str, tuple] = {}  # key → how its values convert (see _plan)
-        self.iri_terms: dict[str, str] = {}  # @id value → "<iri>", for values that convert with nothing to say
+        self.plans: dict[str, _Plan] = {}  # key → how its values convert (see _plan)
+        # Terms remembered for values that convert with nothing to report (records name the same organizations,
+        # concepts and classes again and again): @id value → "<iri>", @type value → "<iri>", and a language
+        # map key → its literal suffix ("@en-us"; "" for @none; False: not known, see _language_map).
+        self.iri_terms: dict[str, str] = {}
+        self.type_terms: dict[str, str] = {}
+        self.language_suffixes: dict[str, str | bool] = {}
 
     def expand(self, value: str, vocab: bool, relative: bool = True) -> str | None:
         """pyld's ``_expand_iri`` for these contexts (no @vocab, no @base).
@@ -161,6 +170,17 @@ class ContextTables:
         if key not in self._keys:
             self._keys[key] = self.expand(key, vocab=True, relative=False)
         return self._keys[key]
+
+    def language_suffix(self, lang: object) -> str | bool:
+        """What a language map key adds to its literals ("@en-us", "" for @none), or False when the key is
+        not a known tag (or is "@value") and _Converter._language_map must report it; remembered."""
+        if not isinstance(lang, str) or lang == "@value":
+            return False
+        suffix: str | bool = "" if lang == "@none" else f"@{lang.lower()}" if lang_ok(lang.lower()) else False
+        if len(self.language_suffixes) > 10_000:
+            self.language_suffixes.clear()
+        self.language_suffixes[lang] = suffix
+        return suffix
 
 
 @cache
@@ -198,6 +218,11 @@ class _Converter:
         self.context_url = context_url
         self.label = label
         self.out = Conversion()
+        # The tables and output collections the hot paths use, as plain attributes (one lookup, not two).
+        self.plans = tables.plans
+        self.iri_terms = tables.iri_terms
+        self.triples = self.out.triples
+        self.referenced = self.out.referenced
         self._bnodes: dict[str, str] = {}
         self._fresh = 0
 
@@ -219,7 +244,8 @@ class _Converter:
         if iri.startswith("_:"):
             return self._bnode(iri)
         if iri_ok(iri):
-            if INVISIBLE.search(iri):  # valid RFC 3987, but a copy-paste accident: reported, kept
+            # Valid RFC 3987, but a copy-paste accident: reported, kept (isascii: O(1), and so are nearly all IRIs).
+            if not iri.isascii() and INVISIBLE.search(iri):
                 self.out.dropped.append(Dropped(pointer, "invisible", iri))
             return f"<{iri}>"
         # pyld drops it silently (white space: not "absolute" to it) or keeps what no N-Triples parser takes:
@@ -267,6 +293,17 @@ class _Converter:
             self.t.iri_terms[value] = term
         return term
 
+    def _type_term(self, value: str, pointer: str) -> str | None:
+        """The term of an @type value; remembered, like _id_term's, when it converts with nothing to report."""
+        dropped = len(self.out.dropped)
+        iri = self._expand(value, True, pointer)
+        term = self._iri_term(iri, pointer)
+        if term is not None and len(self.out.dropped) == dropped and not iri.startswith("_:"):
+            if len(self.t.type_terms) > 200_000:
+                self.t.type_terms.clear()
+            self.t.type_terms[value] = term
+        return term
+
     def _expand(self, value: str, vocab: bool, pointer: str) -> str | None:
         out = self.t.expand(value, vocab=vocab)
         if out is not None and out.startswith(PYLD_BASE) and not value.startswith(PYLD_BASE):
@@ -292,7 +329,7 @@ class _Converter:
             if raw.startswith("_:") and len(obj) > 1:
                 self.out.bnode_defined.add(raw)
             # (the cache looked up here first: a hit needs no pointer string)
-            subject = self.t.iri_terms.get(raw) or self._id_term(raw, pointer + "/@id")
+            subject = self.iri_terms.get(raw) or self._id_term(raw, pointer + "/@id")
         else:
             subject = self._bnode(None)
         if subject is not None:
@@ -302,33 +339,99 @@ class _Converter:
                 self.out.pointers[subject] = pointer
             else:
                 self.out.pointers.setdefault(subject, pointer)
+        entry = self._entry
         for key, value in obj.items():
             if key in skip:
                 continue
-            self._entry(subject, key, value, pointer)
+            entry(subject, key, value, pointer)
         return subject
 
     def _entry(self, subject: str | None, key: str, value: Any, parent: str) -> None:
         """One key of a node object at ``parent``; its own pointer is only made where it is needed (a
-        nested node, something dropped or reported), not for every plain value."""
-        plan = self.t.plans.get(key)
+        nested node, something dropped or reported), not for every plain value.
+
+        The common forms (a string, an array of strings, a one-tag language map, a remembered @id or @type) are
+        emitted right here from the key's _Plan, exactly as the general path (_values, _language_map,
+        _entry_slow) emits them: on a 10k-record catalog that took convert from 0.53 to 0.32 s (0.45 to 0.25 s
+        with warm caches). Exact type tests: a str, list or dict subclass takes the general path."""
+        plan = self.plans.get(key)
         if plan is None:
-            plan = self.t.plans[key] = _plan(self.t, key)
-        if plan[0] == "property":  # the common case, decided once per key and context
-            _, predicate, coercion, language_map = plan
-            if coercion is None and isinstance(value, str):  # a plain string: as _literal makes it
-                if _blank(value):
-                    self.out.dropped.append(Dropped(f"{parent}/{escape_pointer(key)}", "blank", value))
-                elif subject is not None and predicate is not None:
-                    self.out.triples.append((subject, predicate, f'"{_escape(value)}"'))
-            elif language_map and isinstance(value, dict):
-                self._language_map(subject, predicate, value, f"{parent}/{escape_pointer(key)}")
+            plan = self.plans[key] = _plan(self.t, key)
+        kind, predicate, coercion, language_map, key_pointer, text_suffix = plan
+        if kind is _PROPERTY:  # the common case, decided once per key and context
+            value_class = value.__class__
+            if value_class is str:
+                if text_suffix is not None:  # a literal, as _literal makes it; blank text is dropped unless typed
+                    if text_suffix or (value and not value.isspace()):
+                        if subject is not None and predicate is not None:
+                            self.triples.append((subject, predicate, f'"{_escape(value)}"{text_suffix}'))
+                        return
+                elif coercion == "@id":
+                    term = self.iri_terms.get(value)
+                    if term is not None:
+                        if subject is not None and predicate is not None:  # as emit does
+                            self.triples.append((subject, predicate, term))
+                            self.referenced.add(term)
+                        return
+            elif value_class is list:
+                self._list(subject, plan, value, parent + key_pointer)
+                return
+            elif language_map and value_class is dict:
+                if not self._one_language(subject, predicate, value):
+                    self._language_map(subject, predicate, value, parent + key_pointer)
+                return
+            if language_map and isinstance(value, dict):
+                self._language_map(subject, predicate, value, parent + key_pointer)
             else:
-                self._values(subject, predicate, coercion, value, f"{parent}/{escape_pointer(key)}")
-            return
-        if plan[0] == "skip":
-            return
-        self._entry_slow(subject, key, value, f"{parent}/{escape_pointer(key)}")
+                self._values(subject, predicate, coercion, value, parent + key_pointer)
+        elif kind is _TYPE:
+            term = self.t.type_terms.get(value) if value.__class__ is str else None
+            if term is None:
+                self._entry_slow(subject, key, value, parent + key_pointer)
+            elif subject is not None:
+                self.triples.append((subject, RDF_TYPE, term))
+        elif kind is _SLOW:
+            self._entry_slow(subject, key, value, parent + key_pointer)
+
+    def _list(self, subject: str | None, plan: _Plan, value: list, pointer: str) -> None:
+        """A property's array: strings the quick way, each other item through _values (as its list branch)."""
+        _, predicate, coercion, _, _, text_suffix = plan
+        emit = subject is not None and predicate is not None
+        triples = self.triples
+        if text_suffix is not None:
+            for i, item in enumerate(value):
+                if item.__class__ is str and (text_suffix or (item and not item.isspace())):
+                    if emit:
+                        triples.append((subject, predicate, f'"{_escape(item)}"{text_suffix}'))
+                else:
+                    self._values(subject, predicate, coercion, item, f"{pointer}/{i}")
+        elif coercion == "@id":
+            iri_terms = self.iri_terms
+            for i, item in enumerate(value):
+                term = iri_terms.get(item) if item.__class__ is str else None
+                if term is None:
+                    self._values(subject, predicate, coercion, item, f"{pointer}/{i}")
+                elif emit:
+                    triples.append((subject, predicate, term))
+                    self.referenced.add(term)
+        else:
+            for i, item in enumerate(value):
+                self._values(subject, predicate, coercion, item, f"{pointer}/{i}")
+
+    def _one_language(self, subject: str | None, predicate: str | None, value: dict) -> bool:
+        """A language map of one known tag and one non-blank string (55k of 58k maps in a 10k-record
+        catalog), emitted as _language_map would; False when that must do it."""
+        if len(value) != 1:
+            return False
+        ((lang, item),) = value.items()
+        suffix = self.t.language_suffixes.get(lang)
+        if suffix is None:
+            suffix = self.t.language_suffix(lang)
+        if suffix is False or item.__class__ is not str or not item or item.isspace():
+            return False
+        if subject is not None and predicate is not None:
+            self.triples.append((subject, predicate, f'"{_escape(item)}"{suffix}'))
+        return True
 
     def _entry_slow(self, subject: str | None, key: str, value: Any, pointer: str) -> None:
         if key == "@type":
@@ -336,7 +439,7 @@ class _Converter:
                 if not isinstance(item, str):
                     raise Unsupported(f"{pointer}: non-string @type")
                 where = f"{pointer}/{i}" if isinstance(value, list) else pointer
-                self.emit(subject, RDF_TYPE, self._iri_term(self._expand(item, True, where), where))
+                self.emit(subject, RDF_TYPE, self._type_term(item, where))
             return
         if key in ("@id", "@context", "@index"):
             return
@@ -406,7 +509,7 @@ class _Converter:
             elif "@list" in value or "@set" in value or "@graph" in value:
                 raise Unsupported(f"{pointer}: @list/@set/@graph values")
             else:
-                if set(value) == {"@id"} and isinstance(value["@id"], str) and value["@id"].startswith("_:"):
+                if len(value) == 1 and isinstance(value.get("@id"), str) and value["@id"].startswith("_:"):
                     self.out.bnode_refs.append((pointer, value["@id"]))
                 self.emit(subject, predicate, self.node(value, pointer))
         elif coercion == "@id" and isinstance(value, str):
@@ -449,23 +552,53 @@ def _blank(text: str) -> bool:
     return not text or text.isspace()
 
 
-def _plan(tables: ContextTables, key: str) -> tuple:
-    """How every value of ``key`` converts: ("property", predicate term, coercion, language map?), ("skip",),
-    or ("slow",) for keywords, dropped keys and predicates N-Triples cannot carry (reported per place)."""
+# _Plan kinds (compared with ``is``).
+_PROPERTY, _TYPE, _SKIP, _SLOW = "property", "type", "skip", "slow"
+
+
+class _Plan(NamedTuple):
+    kind: str
+    predicate: str | None = None  # the predicate term (None: a blank-node predicate, not emitted)
+    coercion: str | None = None
+    language_map: bool = False
+    key_pointer: str = ""  # "/" + the key escaped for a JSON pointer
+    # A string value's literal is '"text"' + this: "" (plain, blank text dropped) or "^^<datatype>"; None when
+    # strings need more (an @id, an xsd:double lexical form, a datatype N-Triples cannot carry as it is).
+    text_suffix: str | None = None
+
+
+def _plan(tables: ContextTables, key: str) -> _Plan:
+    """How every value of ``key`` converts: a property (its predicate term, coercion and language map), the
+    @type key, a key to skip, or "slow" for other keywords, dropped keys and predicates N-Triples cannot carry
+    (reported per place)."""
     if key in ("@id", "@context", "@index") or (_KEYWORD_LIKE.match(key) and key not in _HANDLED_KEYWORDS):
-        return ("skip",)
+        return _Plan(_SKIP)
+    key_pointer = f"/{escape_pointer(key)}"
+    if key == "@type":
+        return _Plan(_TYPE, key_pointer=key_pointer)
     if key.startswith("@"):
-        return ("slow",)
+        return _Plan(_SLOW, key_pointer=key_pointer)
     iri = tables.predicate(key)
     if iri is None or not _PYLD_ABSOLUTE.match(iri):
-        return ("slow",)
+        return _Plan(_SLOW, key_pointer=key_pointer)
     if iri.startswith("_:"):
         predicate = None
     elif iri_ok(iri):
         predicate = f"<{iri}>"
     else:
-        return ("slow",)
-    return ("property", predicate, tables.coercion.get(key), key in tables.language_maps)
+        return _Plan(_SLOW, key_pointer=key_pointer)
+    coercion = tables.coercion.get(key)
+    return _Plan(_PROPERTY, predicate, coercion, key in tables.language_maps, key_pointer, _text_suffix(coercion))
+
+
+def _text_suffix(coercion: str | None) -> str | None:
+    """_Plan.text_suffix: what _Converter._literal adds to a string under this coercion, where that needs no
+    more than the string (no report, no blank node, no number form)."""
+    if coercion is None or coercion == XSD_STRING:
+        return ""
+    if coercion.startswith("@") or coercion == XSD_DOUBLE or not iri_ok(coercion) or INVISIBLE.search(coercion):
+        return None
+    return f"^^<{coercion}>"
 
 
 # Keywords _entry_slow acts on (the others that look like keywords are ignored, as pyld does).
