@@ -93,38 +93,60 @@ def prune(value: Any, keep: bool = False) -> Any:
     nodes, and lists keep their length (pointers stay valid). A node that had content besides its
     @id keeps a marker, so it still counts as described rather than referenced.
     """
-    if not isinstance(value, (dict, list)):
-        return value if keep else None
-    return _prune(value, keep, crossref_keys(), MAX_DEPTH)[0]
+    if type(value) is dict:
+        return _prune_object(value, crossref_keys(), MAX_DEPTH)[0]
+    if type(value) is list:
+        return _prune_array(value, keep, crossref_keys(), MAX_DEPTH)[0]
+    return value if keep else None
 
 
-def _prune(value: Any, keep: bool, keys: frozenset[str], room: int) -> tuple[Any, bool]:
-    """(the pruned container, whether a node object is in it): one walk instead of a walk per level.
-
-    ``room``: levels left before MAX_DEPTH. Validation's first walk over every container, so it is where
-    input nested too deep for the later, recursive ones (the converter's, the cross-record checks') is
-    caught: TooDeep."""
+# Validation's first walk over every container, so it is where input nested too deep for the later, recursive
+# ones (the converter's, the cross-record checks') is caught: TooDeep. ``room``: levels left before MAX_DEPTH.
+# Each returns (the pruned container, whether a node object is in it): one walk instead of a walk per level.
+# `type(x) is dict` (documents hold plain dicts and lists: parsed, or copied by jsonio.plain_json) and a function
+# per kind of container, not one taking both: 10k records, 0.21 s → 0.10 s.
+def _prune_object(value: dict, keys: frozenset[str], room: int) -> tuple[dict, bool]:
     if room <= 0:
         raise TooDeep
-    if isinstance(value, dict):
-        nodes = "@id" in value or "@type" in value
-        out = {}
-        for key, item in value.items():
-            if isinstance(item, (dict, list)):
-                kept, has_node = _prune(item, key in keys, keys, room - 1)
-                if has_node or key in keys:
-                    out[key] = kept
-                nodes = nodes or has_node
-            elif key in keys:
+    room -= 1
+    nodes = "@id" in value or "@type" in value
+    out = {}
+    for key, item in value.items():
+        kind = type(item)
+        if kind is dict:
+            kept, has_node = _prune_object(item, keys, room)
+        elif kind is list:
+            kept, has_node = _prune_array(item, key in keys, keys, room)
+        else:
+            if key in keys:
                 out[key] = item
-        if "@id" in value and len(value) > 1 and len(out) < 2:
-            out["@described"] = True
-        return out, nodes
-    if not any(isinstance(item, (dict, list)) for item in value):  # a list of plain values: the common case
-        return (list(value) if keep else [None] * len(value)), False
-    items = [_prune(item, keep, keys, room - 1) if isinstance(item, (dict, list)) else (item if keep else None, False)
-             for item in value]
-    return [kept for kept, _ in items], any(has_node for _, has_node in items)
+            continue
+        if has_node:
+            out[key] = kept
+            nodes = True
+        elif key in keys:
+            out[key] = kept
+    if "@id" in value and len(value) > 1 and len(out) < 2:
+        out["@described"] = True
+    return out, nodes
+
+
+def _prune_array(value: list, keep: bool, keys: frozenset[str], room: int) -> tuple[list, bool]:
+    if room <= 0:
+        raise TooDeep
+    room -= 1
+    out = list(value) if keep else [None] * len(value)  # plain values: the common case
+    nodes = False
+    for i, item in enumerate(value):
+        kind = type(item)
+        if kind is dict:
+            out[i], has_node = _prune_object(item, keys, room)
+        elif kind is list:
+            out[i], has_node = _prune_array(item, keep, keys, room)
+        else:
+            continue
+        nodes = nodes or has_node
+    return out, nodes
 
 
 def walk(doc: Document) -> list[Node]:
@@ -148,21 +170,42 @@ def node_list(doc: Document) -> list[tuple[str, dict]]:
 
 # Module functions, not closures: two nested functions that call each other form a reference cycle, which
 # validation (run with the cyclic collector paused) would keep, with every node list, until the end.
+# A pointer is made only for a container that is walked into (not for a list of plain values, most lists), and
+# each key's pointer token is made once per run (_TOKENS): 10k records, 0.063 s → 0.047 s.
 def _in_object(value: dict, pointer: str, out: list[tuple[str, dict]]) -> None:
     if "@id" in value or "@type" in value:
         out.append((pointer, value))
     for key, item in value.items():
-        if key != "@context" and isinstance(item, (dict, list)):
-            _visit(item, f"{pointer}/{escape_pointer(key)}", out)
+        kind = type(item)
+        if (kind is dict or kind is list) and key != "@context":
+            token = _TOKENS.get(key) or _token(key)
+            if kind is dict:
+                _in_object(item, f"{pointer}/{token}", out)
+            else:
+                _in_array(item, pointer, token, out)
 
 
-def _visit(value: dict | list, pointer: str, out: list[tuple[str, dict]]) -> None:
-    if isinstance(value, dict):
-        _in_object(value, pointer, out)
-        return
+def _in_array(value: list, above: str, token: str, out: list[tuple[str, dict]]) -> None:
+    """The nodes in an array, member ``token`` of the container at ``above``."""
+    pointer = None
     for i, item in enumerate(value):
-        if isinstance(item, (dict, list)):
-            _visit(item, f"{pointer}/{i}", out)
+        kind = type(item)
+        if kind is dict or kind is list:
+            pointer = pointer or f"{above}/{token}"
+            if kind is dict:
+                _in_object(item, f"{pointer}/{i}", out)
+            else:
+                _in_array(item, pointer, str(i), out)
+
+
+_TOKENS: dict[str, str] = {}  # member name → its JSON pointer token (RFC 6901); a vocabulary's worth of names
+
+
+def _token(key: str) -> str:
+    token = escape_pointer(key)
+    if len(_TOKENS) < 10_000:
+        _TOKENS[key] = token
+    return token
 
 
 def build_index(documents: list[Document]) -> Index:

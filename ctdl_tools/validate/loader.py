@@ -109,9 +109,12 @@ class Document:
     @property
     def nodes(self) -> list[tuple[str, dict]]:
         """Top-level nodes with their pointers inside the document."""
-        if self.kind == GRAPH:
-            return [(pointer, n) for pointer, n in graph_items(self.data["@graph"]) if isinstance(n, dict)]
-        return [("", self.data)]
+        if self.kind != GRAPH:
+            return [("", self.data)]
+        graph = self.data["@graph"]
+        if isinstance(graph, list):  # graph_items's pointers, in one comprehension (read ~4× per document)
+            return [(f"/@graph/{i}", n) for i, n in enumerate(graph) if isinstance(n, dict)]
+        return [("/@graph", graph)] if isinstance(graph, dict) else []
 
 
 @dataclass
@@ -213,7 +216,7 @@ def read_input(item: str | dict | list | bytes | bytearray | NamedContent | Unma
         source, data = _parse(item.data, display_name(item.name), None, loaded)
     else:
         source, data = _read(item, loaded)
-    if data is not _UNREADABLE and is_report(data):  # `-o catalog/report.json` from an earlier run
+    if data is not _UNREADABLE and _is_report(data):  # `-o catalog/report.json` from an earlier run
         return Loaded(skipped=[source.name])  # not the catalog's: no source, no documents, no findings
     loaded.sources.append(source)
     if data is not _UNREADABLE:
@@ -253,6 +256,12 @@ def load_documents(items: Iterable[str | Path | dict | list]) -> Loaded:
 _UNREADABLE = object()
 
 
+def _is_report(data: Any) -> bool:
+    """ctdl_files.is_report, asked only of what has no @context (a report never has one; CTDL nearly always
+    does): 1.4 µs a file saved twice."""
+    return not (isinstance(data, dict) and "@context" in data) and is_report(data)
+
+
 def _given(item: dict | list, name: str, loaded: Loaded) -> tuple[Source, Any]:
     """A parsed object as its JSON text would read (jsonio.plain_json); what no JSON could hold is reported at
     its pointer and left out (the copy is what is validated, and read again in pass 2)."""
@@ -277,13 +286,30 @@ def _read(name: str, loaded: Loaded) -> tuple[Source, Any]:
                 raise OSError("standard input is closed")
             raw, once = sys.stdin.buffer.read(), True
         else:
-            with open(name, "rb") as handle:  # not Path.read_bytes: 10k Path objects cost 0.1 s
-                raw = handle.read()
-                once = not stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+            raw, once = _read_file(name)
     except OSError as exc:
         loaded.findings.append(_file_finding(display, "JSON-UNREADABLE", f"cannot read: {exc.strerror or exc}"))
         return Source(display), _UNREADABLE
     return _parse(raw, display, None if once else name, loaded)
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)  # (O_BINARY: Windows would translate line ends)
+
+
+def _read_file(name: str) -> tuple[bytes, bool]:
+    """A file's bytes, and whether it can be read only once (not a regular file: a named pipe, ``<(…)``).
+
+    os.open and os.read, not open(): no file object, buffer or isatty call per file (10k files: 0.062 s →
+    0.041 s; Path.read_bytes was 0.1 s more). A regular file is read in one call, and one more to see its end."""
+    fd = os.open(name, _READ_FLAGS)
+    try:
+        info = os.fstat(fd)
+        chunks = []
+        while chunk := os.read(fd, max(info.st_size + 1, 1 << 16)):
+            chunks.append(chunk)
+        return b"".join(chunks), not stat.S_ISREG(info.st_mode)
+    finally:
+        os.close(fd)
 
 
 def _parse(raw: bytes, display: str, path: str | None, loaded: Loaded) -> tuple[Source, Any]:
@@ -344,16 +370,18 @@ def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = 
         loaded.findings.append(_not_ctdl(source, base, "an empty array: it holds no CTDL document"))
         return
     if isinstance(data, dict):
-        if base == "" and is_report(data):
+        if base == "" and _is_report(data):
             return  # a report (read_input skips it whole; reread never meets one)
-        if isinstance(data.get("decoded_resource"), dict):
-            _split(data["decoded_resource"], source, f"{base}/decoded_resource", loaded, "envelope", first_index)
-            return
-        request = next((key for key in GRAPH_REQUEST_KEYS if isinstance(data.get(key), dict)), None)
-        if request is not None:
-            _split(data[request], source, f"{base}/{request}", loaded, "Registry Assistant graph request",
-                   first_index)
-            return
+        if not _WRAPPER_KEYS.isdisjoint(data):  # one look for the common case, a document unwrapped
+            if isinstance(data.get("decoded_resource"), dict):
+                _split(data["decoded_resource"], source, f"{base}/decoded_resource", loaded, "envelope",
+                       first_index)
+                return
+            request = next((key for key in GRAPH_REQUEST_KEYS if isinstance(data.get(key), dict)), None)
+            if request is not None:
+                _split(data[request], source, f"{base}/{request}", loaded, "Registry Assistant graph request",
+                       first_index)
+                return
         kind = GRAPH if "@graph" in data else RESOURCE if ("@context" in data or "@type" in data
                                                              or "@id" in data) else None
         if kind:
@@ -362,6 +390,8 @@ def _split(data: Any, source: Source, base: str, loaded: Loaded, wrapper: str = 
             return
     loaded.findings.append(_not_ctdl(source, base, NOT_CTDL))
 
+
+_WRAPPER_KEYS = frozenset(("decoded_resource", *GRAPH_REQUEST_KEYS))  # a document inside another object
 
 NOT_CTDL = ("not a CTDL document: expected a graph document (@graph), a /resources record (@context, @type), an "
             "array of them, a registry envelope (decoded_resource) or a Registry Assistant graph request "
