@@ -402,6 +402,23 @@ def test_findings_sorted_in_parts_merge_into_the_one_order(rows: list, data: st.
     assert sort_findings(own, runs) == sort_findings(findings)
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([None, "", "v"]), st.sampled_from([None, ""]), st.sampled_from([None, ""]),
+                          st.sampled_from([None, "ce-1"]), st.sampled_from([None, 1])), max_size=12), st.randoms())
+def test_the_order_of_findings_does_not_depend_on_the_order_they_came_in(rows: list, rng: Any) -> None:
+    """Findings alike but for a None and an "" (a value, a property) kept the order they came in, which with worker
+    processes is the order their chunks finished: the report's bytes changed from run to run."""
+    from ctdl_tools.validate.result import Finding, sort_findings
+
+    findings = [Finding("R", WARNING, "m", "a.json", "/@graph/0", line, ctid, focus, prop, value)
+                for value, prop, focus, ctid, line in rows]
+    shuffled = findings[:]
+    rng.shuffle(shuffled)
+    assert sort_findings(shuffled) == sort_findings(findings)
+    assert sort_findings([], [sort_findings(shuffled[:5]), sort_findings(shuffled[5:])]) == sort_findings(findings)
+    assert len(sort_findings(findings)) == len(set(findings))
+
+
 def test_report_counts_follow_the_findings_list() -> None:
     from ctdl_tools.validate.result import Finding, Report
 

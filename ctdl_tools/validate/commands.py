@@ -96,7 +96,7 @@ def validate_command(paths: tuple[str, ...], fmt: str, output: Path | None, shap
     _check_engine(engine)
     _warn_unknown_rules(_guard(lambda: _rule_ids(shapes_dirs, patterns)), patterns)
     report, records = _run(paths, shapes_dirs, patterns, engine, jobs)
-    _refuse_writing_over_an_input(output, report.files)
+    _refuse_writing_over_an_input(output, report)
     code = _exit_code(report, fail_on)
     nothing = _nothing_validated(report) if code == EXIT_OK else None
     color = output is None and fmt == "text" and _is_terminal(sys.stdout) and "NO_COLOR" not in os.environ
@@ -222,7 +222,7 @@ def _run(paths: tuple[str, ...], shapes_dirs: tuple[Path, ...], patterns: tuple[
     return report, report.index  # the record index: names and clean records, read with the documents
 
 
-def _refuse_writing_over_an_input(output: Path | None, inputs: list[str]) -> None:
+def _refuse_writing_over_an_input(output: Path | None, report: Report) -> None:
     """``-o`` naming a file that was validated as CTDL (``-o catalog/course.json``) would replace the data
     under review with its report, and the next run would skip it as a report: one record lost, and the
     catalog still passing. A report from an earlier run is not an input (the loader skips it)."""
@@ -231,15 +231,16 @@ def _refuse_writing_over_an_input(output: Path | None, inputs: list[str]) -> Non
     from ctdl_tools.validate.loader import STDIN_NAME  # read by now (the command's start stays light)
 
     target = output.stat()
-    for name in inputs:
+    identity = (target.st_dev, target.st_ino)
+    same = identity in report.input_ids
+    if not same and sys.stdin is not None and STDIN_NAME in report.files:
+        # Standard input ("-", listed as <stdin>): the file it reads (`ctdl validate - -o cat.json < cat.json`).
         with contextlib.suppress(OSError, ValueError):
-            # Standard input ("-", listed as <stdin>): the file it reads (`ctdl validate - -o cat.json < cat.json`).
-            if name == STDIN_NAME and sys.stdin is None:
-                continue
-            found = os.fstat(sys.stdin.fileno()) if name == STDIN_NAME else os.stat(name)
-            if (found.st_dev, found.st_ino) == (target.st_dev, target.st_ino) and not _holds_a_report(output):
-                _fail(f"{output}: is one of the files being validated; the report would replace it. Write the "
-                      "report to another file")
+            found = os.fstat(sys.stdin.fileno())
+            same = (found.st_dev, found.st_ino) == identity
+    if same and not _holds_a_report(output):
+        _fail(f"{output}: is one of the files being validated; the report would replace it. Write the report to "
+              "another file")
 
 
 def _holds_a_report(path: Path) -> bool:
@@ -281,7 +282,7 @@ def _emit(writer: Callable[[BinaryIO], None], output: Path | None) -> None:
 def _exit_code(report: Report, fail_on: str) -> int:
     from ctdl_tools.validate.reporters import failed
 
-    if any(f.rule_id in UNREADABLE_RULES for f in report.findings):
+    if any(rule_id in UNREADABLE_RULES for rule_id in report.by_rule()):  # counted once, for the verdict too
         return EXIT_INPUT_ERROR
     return EXIT_RECORD_ERRORS if failed(report, fail_on) else EXIT_OK
 

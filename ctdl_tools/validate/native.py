@@ -1037,8 +1037,9 @@ class NativeEngine:
                     compiled = self._compiled_for(predicate)
                 for run in compiled:  # one, or none: it appends to found (no list per call)
                     run(g, focus, preds, found)
-        return [RawResult(node, source.term, source.severity, component, path, value,
-                          plain(value) if value is not None else None, source.message, source.root)
+        # tuple.__new__: the named tuple's own __new__ is a Python function (127k results: 0.10 s → 0.065 s).
+        return [tuple.__new__(RawResult, (node, source.term, source.severity, component, path, value,
+                                          plain(value) if value is not None else None, source.message, source.root))
                 for node, source, component, value, path in found]
 
 

@@ -291,9 +291,9 @@ def verdict(report: Report, fail_on: str = "violation") -> str:
     if not failed(report, fail_on):
         what = "no violations" if fail_on == "violation" else "no violations or warnings"
         return f"PASSED: {what} ({others})"
-    hit = {(f.file, f.ctid or record_pointer(f.pointer)) for f in report.findings
-           if f.severity in bad and not _about_file(f)}
-    files = {f.file for f in report.findings if f.severity in bad and _about_file(f)}
+    failing_findings = [f for f in report.findings if f.severity in bad]  # one pass, not one per set
+    hit = {(f.file, f.ctid or record_pointer(f.pointer)) for f in failing_findings if not _about_file(f)}
+    files = {f.file for f in failing_findings if _about_file(f)}
     where = [f"{len(hit)} record{'' if len(hit) == 1 else 's'}"] if hit or not files else []
     where += [f"{len(files)} file{'' if len(files) == 1 else 's'}"] if files else []
     found = " and ".join(plural(counts[sev], sev) for sev in bad)
@@ -343,10 +343,15 @@ def rule_of(report: Report, finding: Finding) -> Rule:
 
 def fired_rules(report: Report) -> list[tuple[Rule, int]]:
     """Every rule that fired, by id, with how often."""
-    first = {}
-    for f in report.findings:
-        first.setdefault(f.rule_id, f)
-    return [(rule_of(report, first[rule_id]), n) for rule_id, n in report.by_rule().items()]
+    fired = report.by_rule()
+    unknown = fired.keys() - report.rules.keys()  # a user shape's without ctshapes:ruleId: made from a finding
+    first: dict[str, Finding] = {}
+    if unknown:
+        for f in report.findings:
+            if f.rule_id in unknown:
+                first.setdefault(f.rule_id, f)
+    return [(report.rules[rule_id] if rule_id in report.rules else rule_of(report, first[rule_id]), n)
+            for rule_id, n in fired.items()]
 
 
 def citation_of(report: Report, finding: Finding) -> tuple[str, str]:
