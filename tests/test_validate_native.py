@@ -8,6 +8,8 @@ random data graphs at one shapes graph that uses every component, against both o
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from typing import Any
 
 import pyoxigraph
 import pytest
@@ -208,23 +210,30 @@ def test_native_agrees_with_pyshacl_on_random_graphs(data: list[tuple[str, str, 
         {canonical(k): n for k, n in outcome(PyshaclEngine(shapes), graph).items()})
 
 
-def test_generated_code_gives_what_the_shapes_give_interpreted() -> None:
-    """The per-property shapes run as generated functions; on real records they match Shape.results."""
+def _fixture_graphs() -> Iterator[Any]:
+    """The data graph of each real record and break-the-gate fixture the fast converter reads."""
     from ctdl_tools.validate import load_documents
-    from ctdl_tools.validate.native import DataGraph, compile_flat
+    from ctdl_tools.validate.native import DataGraph
     from ctdl_tools.validate.rdf import convert, ontology_triples
-    from ctdl_tools.validate.shapes import load_shapes
 
     from .conftest import DATA
 
-    engine = NativeEngine(load_shapes())
-    compared, generated = 0, {}
     for doc in load_documents([DATA / "registry", DATA / "validate"]).documents:
         try:
             conversion = convert(doc.data, f"d{doc.index}", skolem=True)
         except ValueError:  # not for the fast converter (checked elsewhere)
             continue
-        graph = DataGraph([*ontology_triples(), *conversion.triples])
+        yield DataGraph([*ontology_triples(), *conversion.triples])
+
+
+def test_generated_code_gives_what_the_shapes_give_interpreted() -> None:
+    """The per-property shapes run as generated functions; on real records they match Shape.results."""
+    from ctdl_tools.validate.native import compile_flat
+    from ctdl_tools.validate.shapes import load_shapes
+
+    engine = NativeEngine(load_shapes())
+    compared, generated = 0, {}
+    for graph in _fixture_graphs():
         for predicate, terms in engine._by_predicate.items():
             shapes = (engine._compiler.shape(term, None) for term in terms)
             for shape in (s for s in shapes if s.holds_only_flat and not s.deactivated):
@@ -242,22 +251,13 @@ def test_a_predicate_s_fused_function_gives_its_shapes_results_in_order() -> Non
     property shapes, property shapes, "one of these properties" counts, memoised sh:or / sh:node verdicts read
     in place. On real records and the break-the-gate fixtures it gives each shape's Shape.results, in order,
     with the memos cold and then warm (a second pass reads the verdicts the first one stored)."""
-    from ctdl_tools.validate import load_documents
-    from ctdl_tools.validate.native import DataGraph, compile_flat
-    from ctdl_tools.validate.rdf import convert, ontology_triples
+    from ctdl_tools.validate.native import compile_flat
     from ctdl_tools.validate.shapes import load_shapes
-
-    from .conftest import DATA
 
     engine = NativeEngine(load_shapes())
     fused: dict[str, object] = {}
     compared, forms = 0, set()
-    for doc in load_documents([DATA / "registry", DATA / "validate"]).documents:
-        try:
-            conversion = convert(doc.data, f"d{doc.index}", skolem=True)
-        except ValueError:  # not for the fast converter (checked elsewhere)
-            continue
-        graph = DataGraph([*ontology_triples(), *conversion.triples])
+    for graph in _fixture_graphs():
         for _ in range(2):
             for focus, preds in graph.out.items():
                 for predicate in preds:
