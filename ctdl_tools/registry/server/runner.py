@@ -69,10 +69,26 @@ def serve(host: str = "127.0.0.1", port: int = 0, *, db_path: Path | str = "regi
     sock = bind_socket(host, port)
     bound = url_for(host, sock.getsockname()[1])
     app = create_app(db_path, base_url or bound, api_keys, orgs, gate, max_body_bytes)
-    print(bound, flush=True)
+    lines = [(bound, sys.stdout)]
     if base_url and base_url.rstrip("/") != bound:
-        print(f"base URL: {base_url}", file=sys.stderr, flush=True)
-    uvicorn.Server(_config(app, log_level=log_level, access_log=access_log)).run(sockets=[sock])
+        lines.append((f"base URL: {base_url}", sys.stderr))
+    _AnnouncingServer(_config(app, log_level=log_level, access_log=access_log), lines).run(sockets=[sock])
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """Says its URL once it is serving, its Ctrl-C handling in place: printed before (as it was), a SIGINT sent on
+    reading the line could land while uvicorn was starting, before its handlers, and the process hung (seen once
+    under load in the test that stops a server that way)."""
+
+    def __init__(self, config: uvicorn.Config, lines: list[tuple[str, Any]]) -> None:
+        super().__init__(config)
+        self._lines = lines
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if not self.should_exit:
+            for line, stream in self._lines:
+                print(line, file=stream, flush=True)
 
 
 def _open_closed_streams() -> None:
