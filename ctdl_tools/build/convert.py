@@ -233,7 +233,7 @@ def _build_all(sources: list[Source], ctx: BuildContext, outdir: Path, workers: 
         return _build_share(sources, ctx, outdir, 0, 1, progress)
     global _FORKED_STATE
     _FORKED_STATE = (sources, ctx, outdir)  # inherited by the forked workers, never pickled
-    pool = None
+    pool, finished = None, False
     try:
         with _sigint_held():  # a Ctrl-C meanwhile is this process's, once the workers ignore it
             pool = multiprocessing.get_context("fork").Pool(workers - 1, initializer=_worker_signals,
@@ -242,9 +242,15 @@ def _build_all(sources: list[Source], ctx: BuildContext, outdir: Path, workers: 
         outcomes = _build_share(sources, ctx, outdir, 0, workers, progress)
         for job in pending:
             outcomes += job.get()
+        finished = True
     finally:
-        if pool is not None:
-            pool.terminate()
+        if pool is not None and finished:
+            # Every share done: the workers leave on the pool's own end-of-work message. terminate() (SIGTERM to
+            # workers waiting on the task queue's lock, which it takes) hung once in a loaded CI run.
+            pool.close()
+            pool.join()
+        elif pool is not None:
+            pool.terminate()  # a failure or Ctrl-C: stop the others now
         _FORKED_STATE = None
     return outcomes
 
